@@ -1,0 +1,177 @@
+//! `needlepath`: the command line for the clinical decisions (and, later, the service).
+//!
+//! Exit status follows the contract (`docs/spec/README.md`): 0 when a decision was made, whatever
+//! it is; 2 when the input is not valid, with one line on standard error naming the field; 1 for
+//! any other failure. Nothing here decides anything: every answer comes from `needlepath-core`.
+
+mod commands;
+mod render;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// What went wrong, and so which exit status it gets.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input is not valid (exit 2).
+    Input(String),
+    /// Anything else (exit 1).
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl From<needlepath_core::request::InputError> for Failure {
+    fn from(e: needlepath_core::request::InputError) -> Self {
+        Failure::Input(e.to_string())
+    }
+}
+
+#[derive(Parser)]
+#[command(
+    name = "needlepath",
+    version,
+    about = "Microneedling for acne scars: screening, triage, can-I, series plans and aftercare, by a sourced protocol.",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    global: Global,
+}
+
+/// Options every command takes.
+#[derive(Args, Clone)]
+pub struct Global {
+    /// Decide by this clinic protocol (TOML) instead of the built-in one; it may extend the
+    /// built-in protocol and is checked against its safety floor.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
+    /// Print the answer as JSON (the contract's result schema) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Is this person a candidate now? Reads a screening request (JSON) from FILE or stdin.
+    Screen {
+        /// The request file; `-` or absent = standard input.
+        file: Option<PathBuf>,
+    },
+    /// How urgent is this check-in? Reads a check-in (JSON) from FILE or stdin.
+    Triage {
+        /// The check-in file; `-` or absent = standard input.
+        file: Option<PathBuf>,
+    },
+    /// Can I do ACTIVITY now, H hours after the session?
+    #[command(name = "can-i")]
+    CanI {
+        /// An activity code, e.g. makeup, exercise, sauna (see `needlepath protocol show`).
+        activity: String,
+        /// Hours since the session.
+        #[arg(long, allow_hyphen_values = true, value_name = "H")]
+        hours: String,
+    },
+    /// Plan a treatment series. Reads a plan request (JSON) from FILE or stdin.
+    Plan {
+        /// The request file; `-` or absent = standard input.
+        file: Option<PathBuf>,
+    },
+    /// The dated pre-care and aftercare timeline of one session.
+    Aftercare {
+        /// When the session ended, RFC 3339 (e.g. 2026-11-21T10:30:00+01:00).
+        #[arg(long, value_name = "TIME")]
+        treated_at: String,
+        /// The patient's IANA time zone (e.g. Europe/Berlin); default: the offset in TIME.
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        /// A background finding that changes pre-care (e.g. cold_sore_history); repeatable.
+        #[arg(long = "finding", value_name = "CODE")]
+        findings: Vec<String>,
+    },
+    /// Check or show a protocol.
+    Protocol {
+        #[command(subcommand)]
+        action: ProtocolAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProtocolAction {
+    /// Validate a protocol file and report every problem with its line and column.
+    Check {
+        /// The protocol file (TOML).
+        file: PathBuf,
+    },
+    /// Print the protocol's rules with their sources (the built-in one, or --protocol FILE).
+    Show,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    let result = match cli.command {
+        Command::Screen { file } => commands::screen(&cli.global, file.as_deref()),
+        Command::Triage { file } => commands::triage(&cli.global, file.as_deref()),
+        Command::CanI { activity, hours } => commands::can_i(&cli.global, &activity, &hours),
+        Command::Plan { file } => commands::plan(&cli.global, file.as_deref()),
+        Command::Aftercare { treated_at, tz, findings } => {
+            commands::aftercare(&cli.global, &treated_at, tz.as_deref(), &findings)
+        }
+        Command::Protocol { action: ProtocolAction::Check { file } } => commands::protocol_check(&cli.global, &file),
+        Command::Protocol { action: ProtocolAction::Show } => commands::protocol_show(&cli.global),
+    };
+    match result {
+        Ok(out) => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`needlepath ... | head`) is not a failure of the decision.
+            let _ = stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush());
+            ExitCode::SUCCESS
+        }
+        Err(Failure::Input(msg)) => {
+            eprintln!("needlepath: invalid input: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(e)) => {
+            eprintln!("needlepath: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Help and version are printed as clap formats them; a usage error becomes one line, exit 2.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = e.render().to_string();
+    let line: Vec<&str> = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect();
+    eprintln!("needlepath: invalid input: {} (see needlepath --help)", line.join(" "));
+    ExitCode::from(2)
+}

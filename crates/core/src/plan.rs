@@ -1,0 +1,245 @@
+//! The series plan: how many sessions, when each may take place, what to do before each, when to
+//! review progress, maintenance, and what it costs.
+//!
+//! Session windows follow the interval rule from the planned dates: session 1 is on `start`;
+//! session *n* may be no earlier than `min` days and no later than `max` days after session *n−1*
+//! on its earliest date. (Once a session is recorded on another day, the service re-plans from
+//! there.) The plan also carries the screening for the start day, so a plan is never read without
+//! knowing whether the person may be treated at all.
+
+use chrono::{Days, Months, NaiveDate};
+use serde::Serialize;
+
+use crate::protocol::{FindingSet, PreCare, Protocol, ProtocolIdentity, SessionCount};
+use crate::request::{PlanRequest, ScreeningRequest};
+use crate::screening::{ScreeningResult, screen};
+use crate::vocabulary::Decision;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlanResult<'p> {
+    pub sessions: Vec<PlannedSession<'p>>,
+    pub interval_days: Interval,
+    /// Why this many sessions, and the range the protocol allows for this grade.
+    pub session_count: SessionCountOut<'p>,
+    /// Review progress (photos and grading) after this session number, and again after the last.
+    pub review_after_session: u32,
+    pub final_review: DateWindow,
+    pub maintenance: MaintenanceOut<'p>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_cost: Option<Cost>,
+    /// Notes the plan's reader must see: a clinician-chosen short interval, a screening that
+    /// does not allow treatment on the start day.
+    pub notes: Vec<Note<'p>>,
+    pub screening: ScreeningSummary,
+    pub sources: &'p [String],
+    pub protocol: ProtocolIdentity<'p>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlannedSession<'p> {
+    pub number: u32,
+    pub earliest: NaiveDate,
+    pub latest: NaiveDate,
+    pub pre_care: Vec<DatedStep<'p>>,
+}
+
+/// A pre-care step with the day to start it, counted back from the session's earliest date.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DatedStep<'p> {
+    pub code: &'p str,
+    pub message: &'p str,
+    pub sources: &'p [String],
+    pub from: NaiveDate,
+    pub days_before: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Interval {
+    pub min: u32,
+    pub max: u32,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct DateWindow {
+    pub earliest: NaiveDate,
+    pub latest: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SessionCountOut<'p> {
+    pub planned: u32,
+    pub min: u32,
+    pub max: u32,
+    /// True when the request set the number of sessions.
+    pub chosen_by_clinician: bool,
+    pub message: &'p str,
+    pub sources: &'p [String],
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MaintenanceOut<'p> {
+    pub every_months: u32,
+    pub first_due: NaiveDate,
+    pub message: &'p str,
+    pub sources: &'p [String],
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Cost {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    pub per_session: f64,
+    pub total: f64,
+    /// The total over the protocol's range of sessions for this grade.
+    pub range: CostRange,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct CostRange {
+    pub min: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Note<'p> {
+    pub code: &'static str,
+    pub message: &'p str,
+    pub sources: &'p [String],
+}
+
+/// The screening on the start day, in brief.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ScreeningSummary {
+    pub decision: Decision,
+    pub clinician_review_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defer_until: Option<NaiveDate>,
+    pub reasons: Vec<String>,
+}
+
+pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
+    let rules = &p.plan;
+    let count = session_count(p, req.scar_grade);
+    let planned = req.sessions.unwrap_or(count.default);
+    let (min, max) = match req.interval_weeks {
+        Some(w) => (w * 7, w * 7 + (rules.interval_max_days - rules.interval_min_days)),
+        None => (rules.interval_min_days, rules.interval_max_days),
+    };
+    let mut findings = FindingSet::default();
+    for f in &req.findings {
+        findings.insert(f.finding);
+    }
+    let steps: Vec<&'p PreCare> =
+        rules.pre_care.iter().filter(|s| s.if_findings.is_empty() || s.if_findings.intersects(findings)).collect();
+
+    let mut sessions = Vec::with_capacity(planned as usize);
+    let mut earliest = req.start;
+    let mut latest = req.start;
+    for number in 1..=planned {
+        if number > 1 {
+            let previous = earliest;
+            earliest = add_days(previous, min);
+            latest = add_days(previous, max);
+        }
+        let pre_care = steps
+            .iter()
+            .map(|s| DatedStep {
+                code: &s.code,
+                message: &s.message,
+                sources: &s.sources,
+                from: sub_days(earliest, s.days_before),
+                days_before: s.days_before,
+            })
+            .collect();
+        sessions.push(PlannedSession { number, earliest, latest, pre_care });
+    }
+    let last = earliest;
+
+    let mut notes = Vec::new();
+    if min < rules.interval_min_days {
+        notes.push(Note {
+            code: "short_interval",
+            message: &rules.short_interval.message,
+            sources: &rules.short_interval.sources,
+        });
+    }
+    let screening = screen(
+        p,
+        &ScreeningRequest {
+            concern: req.concern,
+            scar_type: None,
+            scar_grade: req.scar_grade,
+            fitzpatrick: None,
+            age_years: None,
+            as_of: req.start,
+            findings: req.findings.clone(),
+        },
+    );
+    if screening.decision >= Decision::Defer {
+        for r in screening.reasons.iter().filter(|r| r.effect >= Decision::Defer) {
+            notes.push(Note { code: "screening_blocks_start", message: r.message, sources: r.sources });
+        }
+    }
+
+    PlanResult {
+        sessions,
+        interval_days: Interval { min, max },
+        session_count: SessionCountOut {
+            planned,
+            min: count.min,
+            max: count.max,
+            chosen_by_clinician: req.sessions.is_some(),
+            message: &count.message,
+            sources: &count.sources,
+        },
+        review_after_session: rules.review_after_session.min(planned),
+        final_review: DateWindow {
+            earliest: add_days(last, rules.final_review_min_days),
+            latest: add_days(last, rules.final_review_max_days),
+        },
+        maintenance: MaintenanceOut {
+            every_months: rules.maintenance.every_months,
+            first_due: last.checked_add_months(Months::new(rules.maintenance.every_months)).unwrap_or(NaiveDate::MAX),
+            message: &rules.maintenance.message,
+            sources: &rules.maintenance.sources,
+        },
+        estimated_cost: req.price_per_session.map(|price| Cost {
+            currency: req.currency.clone(),
+            per_session: price,
+            total: money(price * f64::from(planned)),
+            range: CostRange { min: money(price * f64::from(count.min)), max: money(price * f64::from(count.max)) },
+        }),
+        notes,
+        screening: summary(&screening),
+        sources: &rules.sources,
+        protocol: p.identity(),
+    }
+}
+
+/// The protocol's session count for a grade, falling back to the default entry.
+fn session_count(p: &Protocol, grade: Option<u8>) -> &SessionCount {
+    let by_grade = grade.and_then(|g| p.plan.sessions_by_grade.get(usize::from(g).wrapping_sub(1))?.as_ref());
+    by_grade.unwrap_or(&p.plan.sessions_default)
+}
+
+fn summary(s: &ScreeningResult<'_>) -> ScreeningSummary {
+    ScreeningSummary {
+        decision: s.decision,
+        clinician_review_required: s.clinician_review_required,
+        defer_until: s.defer_until,
+        reasons: s.reasons.iter().map(|r| r.code.to_string()).collect(),
+    }
+}
+
+/// Rounds to cents, so totals print as money.
+fn money(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn add_days(d: NaiveDate, n: u32) -> NaiveDate {
+    d.checked_add_days(Days::new(u64::from(n))).unwrap_or(NaiveDate::MAX)
+}
+
+fn sub_days(d: NaiveDate, n: u32) -> NaiveDate {
+    d.checked_sub_days(Days::new(u64::from(n))).unwrap_or(NaiveDate::MIN)
+}

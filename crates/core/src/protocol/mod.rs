@@ -1,0 +1,407 @@
+//! The protocol: the clinical knowledge needlepath decides by, as validated data.
+//!
+//! A protocol is written in TOML (`docs/PROTOCOL-FORMAT.md`) and loaded by [`Protocol::parse`],
+//! which checks it completely (codes, sources, windows, duplicates, coverage of the vocabulary and
+//! the safety floor) and reports every problem with its line and column. Once loaded, every table
+//! is dense (one entry per code, indexed by the code), so the decisions never search or fail.
+
+mod build;
+mod floor;
+mod location;
+mod raw;
+
+use serde::Serialize;
+
+use crate::vocabulary::{Activity, Answer, Decision, Disposition, Finding, Symptom};
+
+pub use location::{Problem, ProtocolError};
+
+/// The built-in protocol's text, embedded in every binary.
+pub const BUILTIN_TOML: &str = include_str!("../../../../protocols/microneedling.toml");
+
+/// A loaded, validated protocol.
+#[derive(Debug, Clone)]
+pub struct Protocol {
+    pub id: String,
+    pub version: String,
+    pub title: String,
+    /// The protocol this one extends, for clinic protocols.
+    pub extends: Option<String>,
+    pub sources: Vec<Source>,
+    pub conflicts: Vec<Conflict>,
+    pub screening: ScreeningRules,
+    pub triage: TriageRules,
+    /// One entry per [`Activity`], indexed by [`Activity::index`].
+    pub activities: Vec<ActivityRule>,
+    pub plan: PlanRules,
+    pub aftercare: AftercareRules,
+}
+
+impl Protocol {
+    /// Loads the built-in protocol.
+    pub fn builtin() -> Result<Self, ProtocolError> {
+        Self::parse(BUILTIN_TOML, None)
+    }
+
+    /// Loads a protocol from TOML text. A protocol that `extends` another is merged over `base`
+    /// (which must then be given and have the extended id), and every override is checked
+    /// against it: nothing may be less safe than the base.
+    pub fn parse(text: &str, base: Option<&Protocol>) -> Result<Self, ProtocolError> {
+        build::build(text, base)
+    }
+
+    /// The identity shown in every decision: `{ "id": ..., "version": ... }`.
+    pub fn identity(&self) -> ProtocolIdentity<'_> {
+        ProtocolIdentity { id: &self.id, version: &self.version }
+    }
+
+    pub fn finding(&self, f: Finding) -> &FindingRule {
+        &self.screening.findings[f.index()]
+    }
+
+    pub fn symptom(&self, s: Symptom) -> &SymptomRule {
+        &self.triage.symptoms[s.index()]
+    }
+
+    pub fn activity(&self, a: Activity) -> &ActivityRule {
+        &self.activities[a.index()]
+    }
+
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+/// Which protocol made a decision.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct ProtocolIdentity<'p> {
+    pub id: &'p str,
+    pub version: &'p str,
+}
+
+/// What a rule rests on, so that nothing weak is presented as established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Evidence {
+    #[serde(rename = "seed")]
+    Seed,
+    #[serde(rename = "literature")]
+    Literature,
+    #[serde(rename = "seed+literature")]
+    SeedAndLiterature,
+    #[serde(rename = "practice")]
+    Practice,
+    #[serde(rename = "proposed")]
+    Proposed,
+    #[serde(rename = "general")]
+    General,
+}
+
+impl Evidence {
+    pub const CODES: &'static [&'static str] =
+        &["seed", "literature", "seed+literature", "practice", "proposed", "general"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Seed => "seed",
+            Evidence::Literature => "literature",
+            Evidence::SeedAndLiterature => "seed+literature",
+            Evidence::Practice => "practice",
+            Evidence::Proposed => "proposed",
+            Evidence::General => "general",
+        }
+    }
+}
+
+/// A source a rule cites: a seed article, a paper, a guideline or a practice page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub id: String,
+    pub kind: String,
+    pub citation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authors: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub journal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// A disagreement between sources, the choice made and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    pub id: String,
+    pub topic: String,
+    pub sides: Vec<ConflictSide>,
+    pub choice: String,
+    pub why: String,
+    pub conservative: bool,
+    pub applies_to: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConflictSide {
+    pub says: String,
+    pub sources: Vec<String>,
+}
+
+/// A coded sentence with its sources: a precaution, a piece of advice, a pre-care step.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Statement {
+    pub code: String,
+    pub message: String,
+    pub sources: Vec<String>,
+}
+
+/// A screening rule: what a finding (or concern, scar type, grade, skin type) means for
+/// treatment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub effect: Decision,
+    pub clinician_review: bool,
+    pub message: String,
+    pub sources: Vec<String>,
+    pub evidence: Option<Evidence>,
+    pub note: Option<String>,
+    pub precautions: Vec<Statement>,
+}
+
+/// The rule for one finding, with its time window when the finding is timed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FindingRule {
+    pub finding: Finding,
+    pub rule: Rule,
+    /// For timed findings: the rule holds from `last` until `last + window_days`.
+    pub window_days: Option<u32>,
+    /// What applies once the window has passed.
+    pub after: Option<Rule>,
+    /// What applies while the finding is ongoing (no `last` date), when it differs from `rule`.
+    pub ongoing: Option<Rule>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScreeningRules {
+    /// One per [`Finding`], indexed by [`Finding::index`].
+    pub findings: Vec<FindingRule>,
+    /// Indexed by [`crate::vocabulary::Concern::index`].
+    pub concerns: Vec<Option<Rule>>,
+    /// Indexed by [`crate::vocabulary::ScarType::index`].
+    pub scar_types: Vec<Option<Rule>>,
+    /// Indexed by grade − 1.
+    pub scar_grades: [Option<Rule>; 4],
+    /// Indexed by Fitzpatrick type − 1.
+    pub fitzpatrick: [Option<Rule>; 6],
+}
+
+#[derive(Debug, Clone)]
+pub struct TriageRules {
+    /// A measured temperature at or above this counts as the symptom `fever`.
+    pub fever_threshold_c: f64,
+    pub fever_sources: Vec<String>,
+    /// The advice that opens an answer of each disposition, indexed by [`Disposition::index`].
+    pub disposition_advice: Vec<Statement>,
+    /// One per [`Symptom`], indexed by [`Symptom::index`].
+    pub symptoms: Vec<SymptomRule>,
+}
+
+/// How one symptom is judged against the expected course of healing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SymptomRule {
+    pub symptom: Symptom,
+    pub base: Base,
+    pub escalations: Vec<Escalation>,
+    pub advice: Vec<Statement>,
+    pub evidence: Option<Evidence>,
+    pub note: Option<String>,
+}
+
+impl SymptomRule {
+    /// The least urgent disposition this symptom can ever get.
+    pub fn base_disposition(&self) -> Disposition {
+        match &self.base {
+            Base::Expected { .. } => Disposition::SelfCare,
+            Base::Outside { disposition, .. } | Base::RedFlag { disposition, .. } => *disposition,
+        }
+    }
+}
+
+/// A symptom's place in the course of healing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Base {
+    /// Part of normal healing up to `until_hours` (the maximum-normal duration).
+    Expected { until_hours: f64, typical_hours: Option<f64>, message: String, sources: Vec<String> },
+    /// Never part of the expected course.
+    Outside { disposition: Disposition, message: String, sources: Vec<String> },
+    /// A warning sign.
+    RedFlag { disposition: Disposition, message: String, sources: Vec<String> },
+}
+
+/// A condition that raises a symptom's disposition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Escalation {
+    pub when: When,
+    pub disposition: Disposition,
+    pub message: String,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum When {
+    BeyondExpected,
+    Worse { after_hours: f64 },
+    NotImproving { after_hours: f64 },
+    Severe { after_hours: f64 },
+    WithSymptom(SymptomSet),
+    WithFinding(FindingSet),
+}
+
+/// A set of symptoms as a bit mask (39 symptoms fit in a `u64`), so that combination rules are
+/// checked without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SymptomSet(pub u64);
+
+impl SymptomSet {
+    pub fn insert(&mut self, s: Symptom) {
+        self.0 |= 1 << s.index();
+    }
+    pub fn contains(self, s: Symptom) -> bool {
+        self.0 & (1 << s.index()) != 0
+    }
+    pub fn intersects(self, other: SymptomSet) -> bool {
+        self.0 & other.0 != 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Symptom> {
+        Symptom::ALL.iter().copied().filter(move |s| self.contains(*s))
+    }
+}
+
+/// A set of findings as a bit mask (34 findings fit in a `u64`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FindingSet(pub u64);
+
+impl FindingSet {
+    pub fn insert(&mut self, f: Finding) {
+        self.0 |= 1 << f.index();
+    }
+    pub fn contains(self, f: Finding) -> bool {
+        self.0 & (1 << f.index()) != 0
+    }
+    pub fn intersects(self, other: FindingSet) -> bool {
+        self.0 & other.0 != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Finding> {
+        Finding::ALL.iter().copied().filter(move |f| self.contains(*f))
+    }
+}
+
+/// When an activity is allowed after a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityRule {
+    pub activity: Activity,
+    /// Start at 0 hours, strictly increasing, answers never stricter than the phase before.
+    pub phases: Vec<Phase>,
+    pub sources: Vec<String>,
+    pub evidence: Option<Evidence>,
+    pub note: Option<String>,
+}
+
+impl ActivityRule {
+    /// The phase in force at `hours` after the session.
+    pub fn phase_at(&self, hours: f64) -> &Phase {
+        // Phases are validated non-empty and starting at 0, so the first always applies.
+        let mut current = &self.phases[0];
+        for p in &self.phases[1..] {
+            if p.from_hours <= hours {
+                current = p;
+            } else {
+                break;
+            }
+        }
+        current
+    }
+
+    /// When the answer first becomes `yes` or `yes_with_conditions`; `None` = never.
+    pub fn allowed_from_hours(&self) -> Option<f64> {
+        self.phases.iter().find(|p| p.answer != Answer::No).map(|p| p.from_hours)
+    }
+
+    /// When the answer becomes a plain `yes`; `None` = never.
+    pub fn unrestricted_from_hours(&self) -> Option<f64> {
+        self.phases.iter().find(|p| p.answer == Answer::Yes).map(|p| p.from_hours)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Phase {
+    pub from_hours: f64,
+    pub answer: Answer,
+    pub message: String,
+    pub conditions: Vec<String>,
+    /// The phase's own sources; empty = the activity's.
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanRules {
+    pub interval_min_days: u32,
+    pub interval_max_days: u32,
+    pub sources: Vec<String>,
+    pub review_after_session: u32,
+    pub final_review_min_days: u32,
+    pub final_review_max_days: u32,
+    pub short_interval: Statement,
+    /// The number of sessions when no grade is given, or the grade has no entry of its own.
+    pub sessions_default: SessionCount,
+    /// By scar grade (index grade − 1).
+    pub sessions_by_grade: [Option<SessionCount>; 4],
+    pub maintenance: Maintenance,
+    pub pre_care: Vec<PreCare>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionCount {
+    pub default: u32,
+    pub min: u32,
+    pub max: u32,
+    pub message: String,
+    pub sources: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Maintenance {
+    pub every_months: u32,
+    pub message: String,
+    pub sources: Vec<String>,
+}
+
+/// A step before each session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreCare {
+    pub code: String,
+    pub days_before: u32,
+    pub message: String,
+    pub sources: Vec<String>,
+    /// Only when one of these findings is present; empty = always.
+    pub if_findings: FindingSet,
+}
+
+#[derive(Debug, Clone)]
+pub struct AftercareRules {
+    pub check_in_days: Vec<u32>,
+    pub check_in_sources: Vec<String>,
+    pub milestones: Vec<Milestone>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Milestone {
+    pub code: String,
+    pub hours: f64,
+    pub message: String,
+    pub sources: Vec<String>,
+}

@@ -1,0 +1,297 @@
+//! The contract's requests (`docs/spec/*-request.schema.json`), parsed into domain types.
+//!
+//! Parse, don't validate: once a request exists, its codes are known, its numbers are in range
+//! and its dates exist. Anything else is an [`InputError`] that names the field.
+
+mod reader;
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use crate::protocol::FindingSet;
+use crate::vocabulary::{Activity, Concern, Finding, ScarType, Severity, Symptom, Trend};
+pub use reader::{InputError, parse_date};
+use reader::{Object, code, join};
+
+/// A finding with the date it last happened (`None` = ongoing now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FindingEntry {
+    pub finding: Finding,
+    pub last: Option<NaiveDate>,
+}
+
+/// "Is this person a candidate now?"
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreeningRequest {
+    pub concern: Concern,
+    pub scar_type: Option<ScarType>,
+    pub scar_grade: Option<u8>,
+    pub fitzpatrick: Option<u8>,
+    pub age_years: Option<u8>,
+    /// The day the screening applies to; windows count from here.
+    pub as_of: NaiveDate,
+    pub findings: Vec<FindingEntry>,
+}
+
+/// What a patient reports at a check-in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckIn {
+    pub hours_since_treatment: f64,
+    pub symptoms: Vec<Report>,
+    pub temperature_c: Option<f64>,
+    pub findings: FindingSet,
+    pub fitzpatrick: Option<u8>,
+}
+
+/// One symptom as reported.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Report {
+    pub symptom: Symptom,
+    pub severity: Severity,
+    pub trend: Option<Trend>,
+}
+
+/// "Plan a treatment series."
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRequest {
+    pub concern: Concern,
+    pub scar_grade: Option<u8>,
+    pub start: NaiveDate,
+    pub interval_weeks: Option<u32>,
+    pub sessions: Option<u32>,
+    pub findings: Vec<FindingEntry>,
+    pub price_per_session: Option<f64>,
+    pub currency: Option<String>,
+}
+
+/// "Can I do this now?"
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CanIRequest {
+    pub activity: Activity,
+    pub hours_since_treatment: f64,
+}
+
+const SCREENING_FIELDS: &[&str] =
+    &["concern", "scar_type", "scar_grade", "fitzpatrick", "age_years", "as_of", "findings"];
+const CHECKIN_FIELDS: &[&str] = &["hours_since_treatment", "symptoms", "temperature_c", "findings", "fitzpatrick"];
+const SYMPTOM_FIELDS: &[&str] = &["code", "severity", "trend"];
+const FINDING_FIELDS: &[&str] = &["code", "last"];
+const PLAN_FIELDS: &[&str] =
+    &["concern", "scar_grade", "start", "interval_weeks", "sessions", "findings", "price_per_session", "currency"];
+
+/// The largest number of hours accepted: ten years. Beyond that a number is a mistake.
+pub const MAX_HOURS: f64 = 87_600.0;
+/// The most symptoms or findings one request may list (there are 39 symptoms and 34 findings).
+const MAX_ITEMS: usize = 200;
+
+impl ScreeningRequest {
+    /// Parses a screening request; `today` is the default for `as_of`.
+    pub fn from_json(v: &Value, today: NaiveDate) -> Result<Self, InputError> {
+        let o = Object::new(v, "", SCREENING_FIELDS)?;
+        let concern = code(o.required("concern")?, "concern", Concern::parse)?;
+        let as_of = o.date("as_of")?.unwrap_or(today);
+        let findings = findings(&o, "findings", Some(as_of))?;
+        Ok(Self {
+            concern,
+            scar_type: o.code("scar_type", ScarType::parse)?,
+            scar_grade: small(o.integer("scar_grade", 1, 4)?),
+            fitzpatrick: small(o.integer("fitzpatrick", 1, 6)?),
+            age_years: small(o.integer("age_years", 0, 130)?),
+            as_of,
+            findings,
+        })
+    }
+}
+
+impl CheckIn {
+    pub fn from_json(v: &Value) -> Result<Self, InputError> {
+        let o = Object::new(v, "", CHECKIN_FIELDS)?;
+        let hours = o.required("hours_since_treatment")?;
+        let hours_since_treatment = hours_value(hours, "hours_since_treatment")?;
+        let Some(Value::Array(items)) = o.get("symptoms") else {
+            return match o.get("symptoms") {
+                None => Err(InputError::new("symptoms", "is required (an empty list [] when there are none)")),
+                Some(other) => {
+                    Err(InputError::new("symptoms", format!("expected a list, found {}", reader::kind(other))))
+                }
+            };
+        };
+        if items.len() > MAX_ITEMS {
+            return Err(InputError::new(
+                "symptoms",
+                format!("{} items; at most {MAX_ITEMS} are accepted", items.len()),
+            ));
+        }
+        let mut symptoms = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let path = format!("symptoms[{i}]");
+            let s = Object::new(item, &path, SYMPTOM_FIELDS)?;
+            symptoms.push(Report {
+                symptom: code(s.required("code")?, &s.field("code"), Symptom::parse)?,
+                severity: s.code("severity", Severity::parse)?.unwrap_or(Severity::Moderate),
+                trend: s.code("trend", Trend::parse)?,
+            });
+        }
+        let mut set = FindingSet::default();
+        for f in findings(&o, "findings", None)? {
+            set.insert(f.finding);
+        }
+        Ok(Self {
+            hours_since_treatment,
+            symptoms,
+            temperature_c: o.number("temperature_c", 30.0, 45.0)?,
+            findings: set,
+            fitzpatrick: small(o.integer("fitzpatrick", 1, 6)?),
+        })
+    }
+}
+
+impl PlanRequest {
+    pub fn from_json(v: &Value) -> Result<Self, InputError> {
+        let o = Object::new(v, "", PLAN_FIELDS)?;
+        let concern = code(o.required("concern")?, "concern", Concern::parse)?;
+        let start = reader::date(o.required("start")?, "start")?;
+        let currency = match o.get("currency") {
+            None => None,
+            Some(Value::String(c)) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(c.clone()),
+            Some(other) => {
+                return Err(InputError::new(
+                    "currency",
+                    format!("{other} is not a currency code; write three capital letters (ISO 4217), e.g. \"EUR\""),
+                ));
+            }
+        };
+        let price_per_session = o.number("price_per_session", 0.0, 1e9)?;
+        Ok(Self {
+            concern,
+            scar_grade: small(o.integer("scar_grade", 1, 4)?),
+            start,
+            interval_weeks: o.integer("interval_weeks", 1, 26)?.and_then(|w| u32::try_from(w).ok()),
+            sessions: o.integer("sessions", 1, 20)?.and_then(|w| u32::try_from(w).ok()),
+            findings: findings(&o, "findings", None)?,
+            price_per_session,
+            currency,
+        })
+    }
+}
+
+impl CanIRequest {
+    /// Parses the command line's or the API's activity code and hours.
+    pub fn parse(activity: &str, hours: f64) -> Result<Self, InputError> {
+        let activity = code(&Value::String(activity.to_owned()), "activity", Activity::parse)?;
+        Ok(Self { activity, hours_since_treatment: hours_value(&serde_json::json!(hours), "hours")? })
+    }
+}
+
+/// Hours since the session: a finite number from 0 to [`MAX_HOURS`].
+pub fn hours_value(v: &Value, field: &str) -> Result<f64, InputError> {
+    let Some(h) = v.as_f64() else {
+        return Err(InputError::new(
+            field,
+            format!("expected a number of hours (0 or more), found {}", reader::kind(v)),
+        ));
+    };
+    if !h.is_finite() || h < 0.0 {
+        return Err(InputError::new(field, format!("{h} is not possible; hours since the session are 0 or more")));
+    }
+    if h > MAX_HOURS {
+        return Err(InputError::new(field, format!("{h} is out of range; accepted: 0 to {MAX_HOURS} (ten years)")));
+    }
+    Ok(h)
+}
+
+fn small(v: Option<i64>) -> Option<u8> {
+    v.and_then(|v| u8::try_from(v).ok())
+}
+
+/// Reads a findings list: each item a code, or `{ "code": ..., "last": "YYYY-MM-DD" }`. A `last`
+/// date after `as_of` is impossible and refused.
+fn findings(o: &Object<'_>, name: &str, as_of: Option<NaiveDate>) -> Result<Vec<FindingEntry>, InputError> {
+    let items = o.array(name)?;
+    if items.len() > MAX_ITEMS {
+        return Err(InputError::new(o.field(name), format!("{} items; at most {MAX_ITEMS} are accepted", items.len())));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{}[{i}]", o.field(name));
+        let entry = match item {
+            Value::String(_) => FindingEntry { finding: code(item, &path, Finding::parse)?, last: None },
+            Value::Object(_) => {
+                let f = Object::new(item, &path, FINDING_FIELDS)?;
+                FindingEntry {
+                    finding: code(f.required("code")?, &f.field("code"), Finding::parse)?,
+                    last: f.date("last")?,
+                }
+            }
+            other => {
+                return Err(InputError::new(
+                    path,
+                    format!(
+                        "expected a finding code or {{\"code\": ..., \"last\": \"YYYY-MM-DD\"}}, found {}",
+                        reader::kind(other)
+                    ),
+                ));
+            }
+        };
+        if let (Some(last), Some(as_of)) = (entry.last, as_of)
+            && last > as_of
+        {
+            return Err(InputError::new(
+                join(&path, "last"),
+                format!(
+                    "{last} is after as_of ({as_of}); 'last' is when it last happened, so it cannot be in the future"
+                ),
+            ));
+        }
+        out.push(entry);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 21).unwrap()
+    }
+
+    #[test]
+    fn screening_parses_both_finding_shapes() {
+        let r = ScreeningRequest::from_json(
+            &json!({"concern": "acne_scars", "findings": ["pregnant", {"code": "sunburn", "last": "2026-11-18"}]}),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(r.as_of, today());
+        assert_eq!(r.findings.len(), 2);
+        assert_eq!(r.findings[1].last, NaiveDate::from_ymd_opt(2026, 11, 18));
+    }
+
+    #[test]
+    fn a_typo_in_a_symptom_names_the_field_and_the_nearest_code() {
+        let e = CheckIn::from_json(
+            &json!({"hours_since_treatment": 2, "symptoms": [{"code": "redness"}, {"code": "sweling"}]}),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "symptoms[1].code");
+        assert!(e.message.contains("did you mean 'swelling'"), "{}", e.message);
+    }
+
+    #[test]
+    fn negative_hours_are_refused() {
+        let e = CheckIn::from_json(&json!({"hours_since_treatment": -1, "symptoms": []})).unwrap_err();
+        assert_eq!(e.field, "hours_since_treatment");
+    }
+
+    #[test]
+    fn a_future_last_date_is_refused() {
+        let e = ScreeningRequest::from_json(
+            &json!({"concern": "acne_scars", "as_of": "2026-11-21", "findings": [{"code": "sunburn", "last": "2026-12-01"}]}),
+            today(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "findings[0].last");
+    }
+}

@@ -1,0 +1,142 @@
+//! Check-in triage: is what the patient reports part of normal healing, and if not, how urgent?
+//!
+//! Each symptom is judged against its expected course at `hours_since_treatment`, with its
+//! severity and trend, the other symptoms reported and the patient's background findings. A
+//! measured temperature at or above the protocol's threshold counts as `fever`. The disposition
+//! is the most urgent over all assessments: one red flag decides, whatever else is reported, and
+//! nothing reported can lower what another symptom raised.
+
+use serde::{Serialize, Serializer};
+
+use crate::protocol::{Base, Escalation, Protocol, ProtocolIdentity, Statement, SymptomRule, SymptomSet, When};
+use crate::request::{CheckIn, Report};
+use crate::vocabulary::{Disposition, Severity, Status, Symptom, Trend};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TriageResult<'p> {
+    pub disposition: Disposition,
+    /// Most urgent first.
+    pub assessments: Vec<Assessment<'p>>,
+    /// The disposition's own advice first (for an emergency: call emergency services), then the
+    /// advice for the symptoms reported.
+    pub advice: Vec<&'p Statement>,
+    #[serde(serialize_with = "crate::hours::serialize")]
+    pub hours_since_treatment: f64,
+    pub protocol: ProtocolIdentity<'p>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Assessment<'p> {
+    pub symptom: Symptom,
+    pub status: Status,
+    pub disposition: Disposition,
+    pub message: &'p str,
+    pub sources: &'p [String],
+    pub severity: Severity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trend: Option<Trend>,
+    /// Set when the assessment comes from a measured temperature rather than a reported symptom.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_temperature")]
+    pub temperature_c: Option<f64>,
+}
+
+fn opt_temperature<S: Serializer>(t: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_f64(*t),
+        None => s.serialize_none(),
+    }
+}
+
+pub fn triage<'p>(p: &'p Protocol, c: &CheckIn) -> TriageResult<'p> {
+    let fever_measured = c.temperature_c.filter(|t| *t >= p.triage.fever_threshold_c);
+    let mut present = SymptomSet::default();
+    for r in &c.symptoms {
+        present.insert(r.symptom);
+    }
+    if fever_measured.is_some() {
+        present.insert(Symptom::Fever);
+    }
+
+    let mut assessments: Vec<Assessment<'p>> = Vec::with_capacity(c.symptoms.len() + 1);
+    for r in &c.symptoms {
+        assessments.push(assess(p.symptom(r.symptom), r, c, present));
+    }
+    if let Some(t) = fever_measured
+        && !c.symptoms.iter().any(|r| r.symptom == Symptom::Fever)
+    {
+        let r = Report { symptom: Symptom::Fever, severity: Severity::Moderate, trend: None };
+        let mut a = assess(p.symptom(Symptom::Fever), &r, c, present);
+        a.temperature_c = Some(t);
+        assessments.push(a);
+    }
+    assessments.sort_by_key(|a| std::cmp::Reverse(a.disposition));
+
+    let disposition = assessments.iter().map(|a| a.disposition).max().unwrap_or(Disposition::SelfCare);
+    let mut advice: Vec<&'p Statement> = Vec::with_capacity(4);
+    advice.push(&p.triage.disposition_advice[disposition.index()]);
+    for a in &assessments {
+        for s in &p.symptom(a.symptom).advice {
+            if !advice.iter().any(|x| x.code == s.code) {
+                advice.push(s);
+            }
+        }
+    }
+    TriageResult {
+        disposition,
+        assessments,
+        advice,
+        hours_since_treatment: c.hours_since_treatment,
+        protocol: p.identity(),
+    }
+}
+
+/// Judges one reported symptom: its base, then every escalation that fires; the most urgent wins,
+/// and on a tie the first written (the base before any escalation).
+fn assess<'p>(rule: &'p SymptomRule, r: &Report, c: &CheckIn, present: SymptomSet) -> Assessment<'p> {
+    let h = c.hours_since_treatment;
+    let (mut disposition, mut message, mut sources) = match &rule.base {
+        Base::Expected { message, sources, .. } => (Disposition::SelfCare, message.as_str(), sources.as_slice()),
+        Base::Outside { disposition, message, sources } | Base::RedFlag { disposition, message, sources } => {
+            (*disposition, message.as_str(), sources.as_slice())
+        }
+    };
+    for e in &rule.escalations {
+        if e.disposition > disposition && fires(e, rule, r, c, present) {
+            disposition = e.disposition;
+            message = &e.message;
+            sources = &e.sources;
+        }
+    }
+    // Past its maximum-normal duration a symptom is never reported as expected, even if a
+    // protocol's escalations said nothing about it (the loader requires them to; this is the
+    // engine's own guard).
+    if let Base::Expected { until_hours, .. } = &rule.base
+        && h > *until_hours
+    {
+        disposition = disposition.max(Disposition::ContactClinic);
+    }
+    Assessment {
+        symptom: r.symptom,
+        status: Status::of(disposition),
+        disposition,
+        message,
+        sources,
+        severity: r.severity,
+        trend: r.trend,
+        temperature_c: None,
+    }
+}
+
+fn fires(e: &Escalation, rule: &SymptomRule, r: &Report, c: &CheckIn, present: SymptomSet) -> bool {
+    let h = c.hours_since_treatment;
+    match &e.when {
+        When::BeyondExpected => {
+            matches!(rule.base, Base::Expected { until_hours, .. } if h > until_hours)
+        }
+        When::Worse { after_hours } => r.trend == Some(Trend::Worse) && h >= *after_hours,
+        When::NotImproving { after_hours } => matches!(r.trend, Some(Trend::Same | Trend::Worse)) && h >= *after_hours,
+        When::Severe { after_hours } => r.severity == Severity::Severe && h >= *after_hours,
+        When::WithSymptom(set) => present.intersects(*set),
+        When::WithFinding(set) => c.findings.intersects(*set),
+    }
+}
