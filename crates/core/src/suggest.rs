@@ -5,7 +5,9 @@
 
 /// The candidate closest to `given`, if it is close enough to be a plausible typo.
 pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let given = given.to_ascii_lowercase();
+    let original = given;
+    // Case and separators are the commonest slips: `Redness`, `throat tightness`.
+    let given = given.to_ascii_lowercase().replace([' ', '-'], "_");
     let mut best: Option<(usize, &'a str)> = None;
     for &c in candidates {
         let d = distance(&given, c);
@@ -14,11 +16,7 @@ pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
         }
     }
     // A third of the word may differ; beyond that the "suggestion" would only confuse.
-    best.filter(|&(d, c)| d > 0 && d <= (c.len().max(3) / 3).max(2)).map(|(_, c)| c).or_else(|| {
-        // A code typed with spaces or dashes instead of underscores.
-        let folded = given.replace([' ', '-'], "_");
-        candidates.iter().copied().find(|c| *c == folded)
-    })
+    best.filter(|&(d, c)| c != original && d <= (c.len().max(3) / 3).max(2)).map(|(_, c)| c)
 }
 
 /// Levenshtein distance over bytes (codes are ASCII).
@@ -48,6 +46,7 @@ mod tests {
         assert_eq!(nearest("Sweling", c), Some("swelling"));
         assert_eq!(nearest("banana", c), None);
         assert_eq!(nearest("redness", c), None);
+        assert_eq!(nearest("Redness", c), Some("redness"));
     }
 
     #[test]
