@@ -49,7 +49,7 @@ pub fn plan(g: &Global, file: Option<&Path>) -> Out {
     output(g, &result, || render::plan(&result))
 }
 
-pub fn aftercare(g: &Global, treated_at: &str, tz: Option<&str>, findings: &[String]) -> Out {
+pub fn aftercare(g: &Global, treated_at: &str, tz: Option<&str>, findings: &[String], session_number: u32) -> Out {
     let p = load_protocol(g)?;
     let at = DateTime::parse_from_rfc3339(treated_at).map_err(|_| {
         InputError::new(
@@ -70,7 +70,7 @@ pub fn aftercare(g: &Global, treated_at: &str, tz: Option<&str>, findings: &[Str
         let code = Finding::parse(f).map_err(|e| InputError::new(format!("--finding[{i}]"), e.to_string()))?;
         set.insert(code);
     }
-    let req = AftercareRequest { treated_at: at.with_timezone(&Utc), zone, findings: set };
+    let req = AftercareRequest { treated_at: at.with_timezone(&Utc), zone, findings: set, session_number };
     let result = timeline::timeline(&p, &req);
     output(g, &result, || render::timeline(&result))
 }

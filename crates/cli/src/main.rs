@@ -97,6 +97,9 @@ enum Command {
         /// A background finding that changes pre-care (e.g. cold_sore_history); repeatable.
         #[arg(long = "finding", value_name = "CODE")]
         findings: Vec<String>,
+        /// Which session of the series this is; some pre-care comes only before the first.
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+        session_number: u32,
     },
     /// Check or show a protocol.
     Protocol {
@@ -126,8 +129,8 @@ fn main() -> ExitCode {
         Command::Triage { file } => commands::triage(&cli.global, file.as_deref()),
         Command::CanI { activity, hours } => commands::can_i(&cli.global, &activity, &hours),
         Command::Plan { file } => commands::plan(&cli.global, file.as_deref()),
-        Command::Aftercare { treated_at, tz, findings } => {
-            commands::aftercare(&cli.global, &treated_at, tz.as_deref(), &findings)
+        Command::Aftercare { treated_at, tz, findings, session_number } => {
+            commands::aftercare(&cli.global, &treated_at, tz.as_deref(), &findings, session_number)
         }
         Command::Protocol { action: ProtocolAction::Check { file } } => commands::protocol_check(&cli.global, &file),
         Command::Protocol { action: ProtocolAction::Show } => commands::protocol_show(&cli.global),

@@ -10,7 +10,7 @@
 use chrono::{Days, Months, NaiveDate};
 use serde::Serialize;
 
-use crate::protocol::{FindingSet, PreCare, Protocol, ProtocolIdentity, SessionCount};
+use crate::protocol::{FindingSet, Protocol, ProtocolIdentity, SessionCount};
 use crate::request::{PlanRequest, ScreeningRequest};
 use crate::screening::{ScreeningResult, screen};
 use crate::vocabulary::Decision;
@@ -129,8 +129,6 @@ pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
     for f in &req.findings {
         findings.insert(f.finding);
     }
-    let steps: Vec<&'p PreCare> =
-        rules.pre_care.iter().filter(|s| s.if_findings.is_empty() || s.if_findings.intersects(findings)).collect();
 
     let mut sessions = Vec::with_capacity(planned as usize);
     let mut earliest = req.start;
@@ -141,8 +139,10 @@ pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
             earliest = add_days(previous, min);
             latest = add_days(previous, max);
         }
-        let pre_care = steps
+        let pre_care = rules
+            .pre_care
             .iter()
+            .filter(|s| s.applies(number, findings))
             .map(|s| DatedStep {
                 code: &s.code,
                 message: &s.message,

@@ -65,6 +65,8 @@ pub struct AftercareRequest {
     pub zone: Zone,
     /// Background findings: they switch on conditional pre-care (antiviral prophylaxis, …).
     pub findings: FindingSet,
+    /// Which session of the series this is (1-based): some pre-care comes only before the first.
+    pub session_number: u32,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -143,7 +145,7 @@ pub fn timeline<'p>(p: &'p Protocol, req: &AftercareRequest) -> Timeline<'p> {
     };
 
     let mut entries: Vec<Entry<'p>> = Vec::with_capacity(64);
-    for step in p.plan.pre_care.iter().filter(|s| s.if_findings.is_empty() || s.if_findings.intersects(req.findings)) {
+    for step in p.plan.pre_care.iter().filter(|s| s.applies(req.session_number, req.findings)) {
         let t = on_day(-i64::from(step.days_before));
         entries.push(entry(t, Kind::PreCare, &step.code, None, &step.message, &[], &step.sources));
     }

@@ -389,6 +389,16 @@ pub struct PreCare {
     pub sources: Vec<String>,
     /// Only when one of these findings is present; empty = always.
     pub if_findings: FindingSet,
+    /// Only before the first session of a series (e.g. the consultation).
+    pub first_session_only: bool,
+}
+
+impl PreCare {
+    /// Whether this step applies before session `number` (1-based) of a patient with `findings`.
+    pub fn applies(&self, number: u32, findings: FindingSet) -> bool {
+        (!self.first_session_only || number == 1)
+            && (self.if_findings.is_empty() || self.if_findings.intersects(findings))
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -491,6 +491,8 @@ pub struct RawPreCare {
     #[serde(default)]
     pub if_findings: Vec<S<String>>,
     #[serde(default)]
+    pub first_session_only: bool,
+    #[serde(default)]
     pub evidence: Option<S<String>>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]

@@ -237,6 +237,7 @@ impl Builder<'_> {
                 message: self.non_empty(&x.message, "message"),
                 sources: self.cite(&x.sources, &entry.span()),
                 if_findings,
+                first_session_only: x.first_session_only,
                 code: code.clone(),
             };
             pre_care.retain(|p| p.code != code);
