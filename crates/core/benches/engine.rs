@@ -4,6 +4,8 @@
 //! of a 10-finding profile ≤ 5 µs, protocol load and validation ≤ 5 ms. Figures go in
 //! BENCHMARKS.md.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use divan::{Bencher, black_box};
 use needlepath_core::Protocol;

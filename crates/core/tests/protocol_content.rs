@@ -1,6 +1,8 @@
 //! The built-in protocol and the vocabulary against the contract's committed copy
 //! (`docs/spec/vocabulary.json`) and the seed articles it cites (`docs/sources/seeds/`).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: a failure should stop loudly
+
 use needlepath_core::Protocol;
 use needlepath_core::protocol::Base;
 use needlepath_core::vocabulary::{
