@@ -179,6 +179,9 @@ impl CanIRequest {
     /// Parses the command line's or the API's activity code and hours.
     pub fn parse(activity: &str, hours: f64) -> Result<Self, InputError> {
         let activity = code(&Value::String(activity.to_owned()), "activity", Activity::parse)?;
+        if !hours.is_finite() {
+            return Err(InputError::new("hours", format!("{hours} is not a number of hours; give 0 or more, e.g. 6")));
+        }
         Ok(Self { activity, hours_since_treatment: hours_value(&serde_json::json!(hours), "hours")? })
     }
 }
