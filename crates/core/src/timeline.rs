@@ -156,9 +156,9 @@ pub fn timeline<'p>(p: &'p Protocol, req: &AftercareRequest) -> Timeline<'p> {
         for (i, ph) in rule.phases.iter().enumerate() {
             let kind = match (i, ph.answer) {
                 (0, Answer::Yes) => continue,
-                (0, _) => Kind::Restriction,
+                (_, Answer::No) => Kind::Restriction,
+                (_, Answer::YesWithConditions) => Kind::Allowed,
                 (_, Answer::Yes) => Kind::Unrestricted,
-                (_, _) => Kind::Allowed,
             };
             let sources = if ph.sources.is_empty() { &rule.sources } else { &ph.sources };
             let t = t0 + TimeDelta::seconds((ph.from_hours * 3600.0).round() as i64);
