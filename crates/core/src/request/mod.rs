@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::protocol::FindingSet;
 use crate::vocabulary::{Activity, Concern, Finding, ScarType, Severity, Symptom, Trend};
+use reader::{At, Object, ROOT, code};
 pub use reader::{InputError, parse_date};
-use reader::{Object, code, join};
 
 /// A finding with the date it last happened (`None` = ongoing now).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +87,8 @@ const MAX_ITEMS: usize = 200;
 impl ScreeningRequest {
     /// Parses a screening request; `today` is the default for `as_of`.
     pub fn from_json(v: &Value, today: NaiveDate) -> Result<Self, InputError> {
-        let o = Object::new(v, "", SCREENING_FIELDS)?;
-        let concern = code(o.required("concern")?, "concern", Concern::parse)?;
+        let o = Object::new(v, ROOT, SCREENING_FIELDS)?;
+        let concern = code(o.required("concern")?, o.field("concern"), Concern::parse)?;
         let as_of = o.date("as_of")?.unwrap_or(today);
         let findings = findings(&o, "findings", Some(as_of))?;
         Ok(Self {
@@ -105,7 +105,7 @@ impl ScreeningRequest {
 
 impl CheckIn {
     pub fn from_json(v: &Value) -> Result<Self, InputError> {
-        let o = Object::new(v, "", CHECKIN_FIELDS)?;
+        let o = Object::new(v, ROOT, CHECKIN_FIELDS)?;
         let hours = o.required("hours_since_treatment")?;
         let hours_since_treatment = hours_value(hours, "hours_since_treatment")?;
         let Some(Value::Array(items)) = o.get("symptoms") else {
@@ -123,11 +123,11 @@ impl CheckIn {
             ));
         }
         let mut symptoms = Vec::with_capacity(items.len());
+        let list = o.field("symptoms");
         for (i, item) in items.iter().enumerate() {
-            let path = format!("symptoms[{i}]");
-            let s = Object::new(item, &path, SYMPTOM_FIELDS)?;
+            let s = Object::new(item, At::Index(&list, i), SYMPTOM_FIELDS)?;
             symptoms.push(Report {
-                symptom: code(s.required("code")?, &s.field("code"), Symptom::parse)?,
+                symptom: code(s.required("code")?, s.field("code"), Symptom::parse)?,
                 severity: s.code("severity", Severity::parse)?.unwrap_or(Severity::Moderate),
                 trend: s.code("trend", Trend::parse)?,
             });
@@ -148,9 +148,9 @@ impl CheckIn {
 
 impl PlanRequest {
     pub fn from_json(v: &Value) -> Result<Self, InputError> {
-        let o = Object::new(v, "", PLAN_FIELDS)?;
-        let concern = code(o.required("concern")?, "concern", Concern::parse)?;
-        let start = reader::date(o.required("start")?, "start")?;
+        let o = Object::new(v, ROOT, PLAN_FIELDS)?;
+        let concern = code(o.required("concern")?, o.field("concern"), Concern::parse)?;
+        let start = reader::date(o.required("start")?, o.field("start"))?;
         let currency = match o.get("currency") {
             None => None,
             Some(Value::String(c)) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => Some(c.clone()),
@@ -178,7 +178,7 @@ impl PlanRequest {
 impl CanIRequest {
     /// Parses the command line's or the API's activity code and hours.
     pub fn parse(activity: &str, hours: f64) -> Result<Self, InputError> {
-        let activity = code(&Value::String(activity.to_owned()), "activity", Activity::parse)?;
+        let activity = code(&Value::String(activity.to_owned()), At::Field(&ROOT, "activity"), Activity::parse)?;
         if !hours.is_finite() {
             return Err(InputError::new("hours", format!("{hours} is not a number of hours; give 0 or more, e.g. 6")));
         }
@@ -209,26 +209,30 @@ fn small(v: Option<i64>) -> Option<u8> {
 
 /// Reads a findings list: each item a code, or `{ "code": ..., "last": "YYYY-MM-DD" }`. A `last`
 /// date after `as_of` is impossible and refused.
-fn findings(o: &Object<'_>, name: &str, as_of: Option<NaiveDate>) -> Result<Vec<FindingEntry>, InputError> {
+fn findings(o: &Object<'_, '_>, name: &str, as_of: Option<NaiveDate>) -> Result<Vec<FindingEntry>, InputError> {
     let items = o.array(name)?;
+    let list = o.field(name);
     if items.len() > MAX_ITEMS {
-        return Err(InputError::new(o.field(name), format!("{} items; at most {MAX_ITEMS} are accepted", items.len())));
+        return Err(InputError::new(
+            list.to_string(),
+            format!("{} items; at most {MAX_ITEMS} are accepted", items.len()),
+        ));
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let path = format!("{}[{i}]", o.field(name));
+        let at = At::Index(&list, i);
         let entry = match item {
-            Value::String(_) => FindingEntry { finding: code(item, &path, Finding::parse)?, last: None },
+            Value::String(_) => FindingEntry { finding: code(item, at, Finding::parse)?, last: None },
             Value::Object(_) => {
-                let f = Object::new(item, &path, FINDING_FIELDS)?;
+                let f = Object::new(item, at, FINDING_FIELDS)?;
                 FindingEntry {
-                    finding: code(f.required("code")?, &f.field("code"), Finding::parse)?,
+                    finding: code(f.required("code")?, f.field("code"), Finding::parse)?,
                     last: f.date("last")?,
                 }
             }
             other => {
                 return Err(InputError::new(
-                    path,
+                    at.to_string(),
                     format!(
                         "expected a finding code or {{\"code\": ..., \"last\": \"YYYY-MM-DD\"}}, found {}",
                         reader::kind(other)
@@ -240,7 +244,7 @@ fn findings(o: &Object<'_>, name: &str, as_of: Option<NaiveDate>) -> Result<Vec<
             && last > as_of
         {
             return Err(InputError::new(
-                join(&path, "last"),
+                At::Field(&at, "last").to_string(),
                 format!(
                     "{last} is after as_of ({as_of}); 'last' is when it last happened, so it cannot be in the future"
                 ),

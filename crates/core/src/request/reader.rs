@@ -25,33 +25,55 @@ impl InputError {
     }
 }
 
-/// A JSON object being read, with its path and the fields it accepts.
-pub(crate) struct Object<'v> {
-    map: &'v Map<String, Value>,
-    path: String,
+/// Where a value sits in a request (`symptoms[2].severity`), rendered only when an error needs
+/// it: reading a valid request allocates no paths.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum At<'a> {
+    Root,
+    Field(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
 }
 
-impl<'v> Object<'v> {
+/// The whole request.
+pub(crate) const ROOT: At<'static> = At::Root;
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Root => f.write_str("(request)"),
+            At::Field(At::Root, name) => f.write_str(name),
+            At::Field(parent, name) => write!(f, "{parent}.{name}"),
+            At::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+/// A JSON object being read, with where it sits and the fields it accepts.
+pub(crate) struct Object<'v, 'a> {
+    map: &'v Map<String, Value>,
+    at: At<'a>,
+}
+
+impl<'v, 'a> Object<'v, 'a> {
     /// Reads `v` as an object that accepts exactly `fields`.
-    pub fn new(v: &'v Value, path: &str, fields: &[&str]) -> Result<Self, InputError> {
+    pub fn new(v: &'v Value, at: At<'a>, fields: &[&str]) -> Result<Self, InputError> {
         let Value::Object(map) = v else {
-            let at = if path.is_empty() { "(request)" } else { path };
-            return Err(InputError::new(at, format!("expected a JSON object, found {}", kind(v))));
+            return Err(InputError::new(at.to_string(), format!("expected a JSON object, found {}", kind(v))));
         };
         for key in map.keys() {
             if !fields.contains(&key.as_str()) {
                 let hint = nearest(key, fields).map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
                 return Err(InputError::new(
-                    join(path, key),
+                    At::Field(&at, key).to_string(),
                     format!("unknown field{hint}; accepted fields: {}", fields.join(", ")),
                 ));
             }
         }
-        Ok(Self { map, path: path.to_owned() })
+        Ok(Self { map, at })
     }
 
-    pub fn field(&self, name: &str) -> String {
-        join(&self.path, name)
+    pub fn field<'s>(&'s self, name: &'s str) -> At<'s> {
+        At::Field(&self.at, name)
     }
 
     /// The value of a field; `null` counts as absent.
@@ -60,36 +82,34 @@ impl<'v> Object<'v> {
     }
 
     pub fn required(&self, name: &str) -> Result<&'v Value, InputError> {
-        self.get(name).ok_or_else(|| InputError::new(self.field(name), "is required"))
+        self.get(name).ok_or_else(|| InputError::new(self.field(name).to_string(), "is required"))
     }
 
     pub fn code<T>(&self, name: &str, parse: fn(&str) -> Result<T, UnknownCode>) -> Result<Option<T>, InputError> {
-        self.get(name).map(|v| code(v, &self.field(name), parse)).transpose()
+        self.get(name).map(|v| code(v, self.field(name), parse)).transpose()
     }
 
     pub fn integer(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, InputError> {
-        self.get(name).map(|v| integer(v, &self.field(name), min, max)).transpose()
+        self.get(name).map(|v| integer(v, self.field(name), min, max)).transpose()
     }
 
     pub fn number(&self, name: &str, min: f64, max: f64) -> Result<Option<f64>, InputError> {
-        self.get(name).map(|v| number(v, &self.field(name), min, max)).transpose()
+        self.get(name).map(|v| number(v, self.field(name), min, max)).transpose()
     }
 
     pub fn date(&self, name: &str) -> Result<Option<NaiveDate>, InputError> {
-        self.get(name).map(|v| date(v, &self.field(name))).transpose()
+        self.get(name).map(|v| date(v, self.field(name))).transpose()
     }
 
     pub fn array(&self, name: &str) -> Result<&'v [Value], InputError> {
         match self.get(name) {
             None => Ok(&[]),
             Some(Value::Array(a)) => Ok(a),
-            Some(v) => Err(InputError::new(self.field(name), format!("expected a list, found {}", kind(v)))),
+            Some(v) => {
+                Err(InputError::new(self.field(name).to_string(), format!("expected a list, found {}", kind(v))))
+            }
         }
     }
-}
-
-pub(crate) fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
 }
 
 pub(crate) fn kind(v: &Value) -> &'static str {
@@ -103,52 +123,61 @@ pub(crate) fn kind(v: &Value) -> &'static str {
     }
 }
 
-pub(crate) fn code<T>(v: &Value, field: &str, parse: fn(&str) -> Result<T, UnknownCode>) -> Result<T, InputError> {
+pub(crate) fn code<T>(v: &Value, field: At<'_>, parse: fn(&str) -> Result<T, UnknownCode>) -> Result<T, InputError> {
     let Value::String(s) = v else {
-        return Err(InputError::new(field, format!("expected a code (a string), found {}", kind(v))));
+        return Err(InputError::new(field.to_string(), format!("expected a code (a string), found {}", kind(v))));
     };
     parse(s).map_err(|e| {
         let hint = e.suggestion.map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
-        InputError::new(field, format!("unknown {} '{}'{hint}; accepted: {}", e.kind, e.given, e.accepted.join(", ")))
+        InputError::new(
+            field.to_string(),
+            format!("unknown {} '{}'{hint}; accepted: {}", e.kind, e.given, e.accepted.join(", ")),
+        )
     })
 }
 
-pub(crate) fn integer(v: &Value, field: &str, min: i64, max: i64) -> Result<i64, InputError> {
+pub(crate) fn integer(v: &Value, field: At<'_>, min: i64, max: i64) -> Result<i64, InputError> {
     let n = match v {
         Value::Number(n) => n,
         _ => {
             return Err(InputError::new(
-                field,
+                field.to_string(),
                 format!("expected a whole number from {min} to {max}, found {}", kind(v)),
             ));
         }
     };
     let Some(i) = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
     else {
-        return Err(InputError::new(field, format!("{n} is not a whole number; accepted: {min} to {max}")));
+        return Err(InputError::new(field.to_string(), format!("{n} is not a whole number; accepted: {min} to {max}")));
     };
     if !(min..=max).contains(&i) {
-        return Err(InputError::new(field, format!("{i} is out of range; accepted: {min} to {max}")));
+        return Err(InputError::new(field.to_string(), format!("{i} is out of range; accepted: {min} to {max}")));
     }
     Ok(i)
 }
 
-pub(crate) fn number(v: &Value, field: &str, min: f64, max: f64) -> Result<f64, InputError> {
+pub(crate) fn number(v: &Value, field: At<'_>, min: f64, max: f64) -> Result<f64, InputError> {
     let Some(x) = v.as_f64() else {
-        return Err(InputError::new(field, format!("expected a number from {min} to {max}, found {}", kind(v))));
+        return Err(InputError::new(
+            field.to_string(),
+            format!("expected a number from {min} to {max}, found {}", kind(v)),
+        ));
     };
     if !x.is_finite() || x < min || x > max {
-        return Err(InputError::new(field, format!("{x} is out of range; accepted: {min} to {max}")));
+        return Err(InputError::new(field.to_string(), format!("{x} is out of range; accepted: {min} to {max}")));
     }
     Ok(x)
 }
 
 /// A calendar date written `YYYY-MM-DD` that exists.
-pub(crate) fn date(v: &Value, field: &str) -> Result<NaiveDate, InputError> {
+pub(crate) fn date(v: &Value, field: At<'_>) -> Result<NaiveDate, InputError> {
     let Value::String(s) = v else {
-        return Err(InputError::new(field, format!("expected a date as \"YYYY-MM-DD\", found {}", kind(v))));
+        return Err(InputError::new(
+            field.to_string(),
+            format!("expected a date as \"YYYY-MM-DD\", found {}", kind(v)),
+        ));
     };
-    parse_date(s).map_err(|m| InputError::new(field, m))
+    parse_date(s).map_err(|m| InputError::new(field.to_string(), m))
 }
 
 /// Parses `YYYY-MM-DD`, distinguishing a malformed date from one that does not exist.
@@ -179,15 +208,15 @@ mod tests {
     #[test]
     fn unknown_fields_are_named_with_a_suggestion() {
         let v = json!({"concren": "acne_scars"});
-        let e = Object::new(&v, "", &["concern", "findings"]).err().unwrap();
+        let e = Object::new(&v, ROOT, &["concern", "findings"]).err().unwrap();
         assert_eq!(e.field, "concren");
         assert!(e.message.contains("did you mean 'concern'"));
     }
 
     #[test]
     fn integers_reject_fractions_and_ranges() {
-        assert!(integer(&json!(2.5), "f", 1, 6).unwrap_err().message.contains("not a whole number"));
-        assert!(integer(&json!(7), "f", 1, 6).unwrap_err().message.contains("accepted: 1 to 6"));
-        assert_eq!(integer(&json!(3.0), "f", 1, 6), Ok(3));
+        assert!(integer(&json!(2.5), At::Field(&ROOT, "f"), 1, 6).unwrap_err().message.contains("not a whole number"));
+        assert!(integer(&json!(7), At::Field(&ROOT, "f"), 1, 6).unwrap_err().message.contains("accepted: 1 to 6"));
+        assert_eq!(integer(&json!(3.0), At::Field(&ROOT, "f"), 1, 6), Ok(3));
     }
 }
