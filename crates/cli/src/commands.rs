@@ -1,5 +1,6 @@
 //! One function per command: read the input, load the protocol, ask the engine, render.
 
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
@@ -140,10 +141,26 @@ fn read_file(path: &Path) -> Result<String, Failure> {
 
 /// Reads a JSON request from a file, or from standard input when the file is absent or `-`.
 fn read_json(file: Option<&Path>) -> Result<Value, Failure> {
-    let text = match file {
-        Some(f) if f != Path::new("-") => read_file(f)?,
-        _ => std::io::read_to_string(std::io::stdin()).context("cannot read standard input").map_err(Failure::Other)?,
+    let bytes = match file {
+        Some(f) if f != Path::new("-") => {
+            std::fs::read(f).with_context(|| format!("cannot read {}", f.display())).map_err(Failure::Other)?
+        }
+        _ => {
+            let mut buf = Vec::new();
+            std::io::stdin().read_to_end(&mut buf).context("cannot read standard input").map_err(Failure::Other)?;
+            buf
+        }
     };
+    // Bytes that are not UTF-8 are a malformed request (e.g. saved as UTF-16), not a failure.
+    let text = String::from_utf8(bytes).map_err(|e| {
+        InputError::new(
+            "(request)",
+            format!(
+                "the input is not UTF-8 text (invalid byte at offset {}); save the JSON as UTF-8",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })?;
     if text.trim().is_empty() {
         return Err(InputError::new("(request)", "the input is empty; expected a JSON object").into());
     }

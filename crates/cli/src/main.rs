@@ -156,25 +156,36 @@ fn main() -> ExitCode {
 /// Help and version are printed as clap formats them; a usage error becomes one line, exit 2.
 fn usage_error(e: &clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = e.print();
-        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-            ExitCode::from(2)
-        } else {
-            ExitCode::SUCCESS
-        };
+        return ExitCode::SUCCESS;
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        eprintln!("needlepath: invalid input: a command is required: {} (see needlepath --help)", missing_command());
+        return ExitCode::from(2);
     }
     let text = e.render().to_string();
     let line: Vec<&str> = text
         .lines()
         .take_while(|l| !l.starts_with("Usage:"))
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
         .map(|l| l.strip_prefix("error: ").unwrap_or(l))
         .collect();
     eprintln!("needlepath: invalid input: {} (see needlepath --help)", line.join(" "));
     ExitCode::from(2)
+}
+
+/// The commands that could follow what was typed: `needlepath` → the top-level commands,
+/// `needlepath protocol` → its actions.
+fn missing_command() -> String {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    for arg in std::env::args().skip(1) {
+        match cmd.find_subcommand(&arg) {
+            Some(sub) => cmd = sub.clone(),
+            None => break,
+        }
+    }
+    cmd.get_subcommands().map(|s| s.get_name().to_owned()).filter(|n| n != "help").collect::<Vec<_>>().join(", ")
 }

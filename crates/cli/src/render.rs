@@ -216,7 +216,6 @@ pub fn timeline(t: &Timeline<'_>) -> String {
             Kind::Unrestricted => "free again",
             Kind::Milestone => "expect",
             Kind::CheckIn => "check-in",
-            Kind::NextSessionOpens | Kind::NextSessionCloses => "next session",
         };
         let _ = writeln!(o, "  {} {:<12} {}: {}", e.at.format("%H:%M"), what, e.code, e.message);
         for c in e.conditions {

@@ -8,9 +8,12 @@ pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let original = given;
     // Case and separators are the commonest slips: `Redness`, `throat tightness`.
     let given = given.to_ascii_lowercase().replace([' ', '-'], "_");
+    if given.is_empty() {
+        return None;
+    }
     let mut best: Option<(usize, &'a str)> = None;
     for &c in candidates {
-        let d = distance(&given, c);
+        let d = distance(&given, &c.to_ascii_lowercase());
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }

@@ -87,8 +87,6 @@ pub enum Kind {
     Unrestricted,
     Milestone,
     CheckIn,
-    NextSessionOpens,
-    NextSessionCloses,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -181,32 +179,9 @@ pub fn timeline<'p>(p: &'p Protocol, req: &AftercareRequest) -> Timeline<'p> {
             &p.aftercare.check_in_sources,
         ));
     }
-    let plan = &p.plan;
-    let next = p.activity(Activity::NextSession);
-    entries.push(entry(
-        on_day(i64::from(plan.interval_min_days)),
-        Kind::NextSessionOpens,
-        "next_session_window_opens",
-        None,
-        next.phases.last().map_or("", |ph| ph.message.as_str()),
-        &[],
-        &plan.sources,
-    ));
-    entries.push(entry(
-        on_day(i64::from(plan.interval_max_days)),
-        Kind::NextSessionCloses,
-        "next_session_window_closes",
-        None,
-        NEXT_CLOSES_MESSAGE,
-        &[],
-        &plan.sources,
-    ));
     entries.sort_by(|a, b| a.at.cmp(&b.at).then(a.kind.cmp(&b.kind)));
     Timeline { treated_at: local0, time_zone: req.zone.name(), entries, protocol: p.identity() }
 }
-
-const NEXT_CLOSES_MESSAGE: &str =
-    "The usual window for your next session closes today; if it has not been booked, ask the clinic to re-plan.";
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0

@@ -141,7 +141,7 @@ pub(super) fn check_against_base(p: &Protocol, base: &Protocol, raw: &RawProtoco
     }
     if p.triage.fever_threshold_c > base.triage.fever_threshold_c {
         problems.at(
-            &raw.triage.as_ref().map_or(0..0, S::span),
+            &raw.triage.as_ref().and_then(|t| t.get_ref().fever_threshold_c.as_ref()).map_or(0..0, S::span),
             format!(
                 "fever_threshold_c {} is above the floor of {}: fevers would be missed",
                 p.triage.fever_threshold_c, base.triage.fever_threshold_c
@@ -170,7 +170,7 @@ pub(super) fn check_against_base(p: &Protocol, base: &Protocol, raw: &RawProtoco
     }
     if p.plan.interval_min_days < base.plan.interval_min_days {
         problems.at(
-            &raw.plan.as_ref().map_or(0..0, S::span),
+            &raw.plan.as_ref().and_then(|p| p.get_ref().interval_days.as_ref()).map_or(0..0, S::span),
             format!(
                 "interval_days.min {} is shorter than the floor of {} days (a shorter interval is a clinician's choice per plan, not a protocol default)",
                 p.plan.interval_min_days, base.plan.interval_min_days

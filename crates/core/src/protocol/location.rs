@@ -62,10 +62,6 @@ impl<'t> Problems<'t> {
         self.text
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     pub fn finish(mut self) -> Result<(), ProtocolError> {
         if self.list.is_empty() {
             Ok(())

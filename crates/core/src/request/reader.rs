@@ -4,7 +4,7 @@
 //! serde's derive would stop at the first error with a message about Rust types; the contract
 //! promises messages about fields and codes, with the nearest code for a typo.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde_json::{Map, Value};
 
 use crate::suggest::nearest;
@@ -190,7 +190,13 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
     if !shaped {
         return Err(format!("'{s}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-21"));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is a date that does not exist"))
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is a date that does not exist"))?;
+    // Plans and windows add years to these dates; keeping inputs well inside four-digit years
+    // keeps every date in an answer in the contract's YYYY-MM-DD form.
+    if !(1900..=2199).contains(&d.year()) {
+        return Err(format!("'{s}' is out of range; accepted: dates from 1900-01-01 to 2199-12-31"));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

@@ -57,21 +57,21 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
     b.unused_sources(&raw.sources);
 
     let built = match (screening, triage, activities, plan, aftercare) {
-        (Some(screening), Some(triage), Some(activities), Some(plan), Some(aftercare)) if b.p.is_empty() => {
-            Some(Protocol {
-                id,
-                version,
-                title: header.title.clone().unwrap_or_default(),
-                extends,
-                sources,
-                conflicts,
-                screening,
-                triage,
-                activities,
-                plan,
-                aftercare,
-            })
-        }
+        // Built even when problems were found, so that the safety floor is checked in the same
+        // pass and a clinic sees every problem at once; `finish` refuses it afterwards.
+        (Some(screening), Some(triage), Some(activities), Some(plan), Some(aftercare)) => Some(Protocol {
+            id,
+            version,
+            title: header.title.clone().unwrap_or_default(),
+            extends,
+            sources,
+            conflicts,
+            screening,
+            triage,
+            activities,
+            plan,
+            aftercare,
+        }),
         _ => None,
     };
     if let (Some(p), Some(base)) = (&built, base) {
@@ -191,8 +191,10 @@ impl<'t> Builder<'t> {
                     continue;
                 }
                 Some(None) => {
-                    // A clinic file may restate an inherited source; its text replaces the base's.
+                    // A clinic file may restate an inherited source; its text replaces the base's,
+                    // and the inherited rules that cite it count as citing it.
                     out.retain(|s| s.id != id);
+                    self.cited.insert(id.clone());
                 }
                 None => {}
             }
