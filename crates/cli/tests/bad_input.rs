@@ -18,13 +18,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::path::Path;
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_needlepath");
+use common::{Run, json_files, run_bytes};
+
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/bad-inputs");
 
 struct Case {
@@ -80,50 +81,15 @@ fn load_case(path: &Path) -> Result<Case, String> {
 }
 
 fn corpus() -> Vec<Case> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(CORPUS)
-        .expect("tests/bad-inputs exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
+    let files = json_files(CORPUS);
     let (cases, errors): (Vec<_>, Vec<_>) = files.iter().map(|p| load_case(p)).partition(Result::is_ok);
     let errors: Vec<String> = errors.into_iter().filter_map(Result::err).collect();
     assert!(errors.is_empty(), "malformed corpus cases:\n  {}", errors.join("\n  "));
     cases.into_iter().filter_map(Result::ok).collect()
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(case: &Case) -> Run {
     run_bytes(&case.command, case.stdin.as_bytes())
-}
-
-fn run_bytes<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: &[u8]) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("RUST_BACKTRACE")
-        .env_remove("RUST_LIB_BACKTRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the needlepath binary starts");
-    {
-        let mut input = child.stdin.take().expect("stdin is piped");
-        // Commands that do not read standard input may exit before it is written.
-        let _ = input.write_all(stdin);
-    }
-    let out = child.wait_with_output().expect("needlepath runs to the end");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// Everything wrong with one case's run; empty when it holds.

@@ -7,57 +7,25 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_needlepath");
+use common::spec::vocabulary;
+use common::{Run, crate_dir, run_in};
+
 const CLINIC: &str = "examples/clinic-protocol.toml";
 const CLINIC_ID: &str = "example-skin-clinic-microneedling";
 const BUILTIN_ID: &str = "needlepath-microneedling";
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs the binary in `dir` (relative to the crate: "." = crates/cli, "../.." = the repository).
-fn run_in(dir: &str, args: &[&str], stdin: &str) -> Run {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-        .env_remove("RUST_BACKTRACE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the needlepath binary starts");
-    {
-        let mut input = child.stdin.take().expect("stdin is piped");
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let out = child.wait_with_output().expect("needlepath runs to the end");
-    let r = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"),
-        "needlepath {args:?} panicked:\n{}",
-        r.stderr
-    );
-    r
-}
-
+/// Runs in the repository root, where `examples/` and `protocols/` are.
 fn repo(args: &[&str]) -> Run {
     run_in("../..", args, "")
 }
 
+/// Runs in the repository root; the command must succeed and print JSON.
 fn repo_json(args: &[&str], stdin: &str) -> Value {
     let r = run_in("../..", args, stdin);
     assert_eq!(r.code, Some(0), "needlepath {args:?} failed:\n{}", r.stderr);
@@ -180,8 +148,7 @@ fn parse_report(path: &str, l: &str) -> Option<Reported> {
 fn check_fixture(file: &str, expected: &[Expect]) -> Vec<String> {
     let mut wrong = Vec::new();
     let path = format!("tests/protocols/{file}");
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(&path))
-        .unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    let text = std::fs::read_to_string(crate_dir().join(&path)).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let lines: Vec<&str> = text.lines().collect();
     for e in expected {
         let n = e.lines[0];
@@ -264,7 +231,7 @@ fixture_tests! {
 
 #[test]
 fn every_fixture_file_has_expectations() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/protocols");
+    let dir = crate_dir().join("tests/protocols");
     let on_disk: BTreeSet<String> = std::fs::read_dir(&dir)
         .expect("tests/protocols exists")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
@@ -425,11 +392,7 @@ fn the_clinic_protocol_changes_the_answers() {
 
 #[test]
 fn the_clinic_protocol_is_never_less_strict_than_the_built_in_one() {
-    let vocabulary: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/spec/vocabulary.json"))
-            .expect("vocabulary.json"),
-    )
-    .expect("JSON");
+    let vocabulary = vocabulary();
     let rank = |a: &Value| ["no", "yes_with_conditions", "yes"].iter().position(|x| a == x).expect("answer");
     for activity in vocabulary["activities"].as_object().expect("activities").keys() {
         for hours in ["0", "24", "48", "72", "100", "120", "168", "1000"] {
