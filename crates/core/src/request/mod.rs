@@ -213,10 +213,7 @@ fn findings(o: &Object<'_, '_>, name: &str, as_of: Option<NaiveDate>) -> Result<
     let items = o.array(name)?;
     let list = o.field(name);
     if items.len() > MAX_ITEMS {
-        return Err(InputError::new(
-            list.to_string(),
-            format!("{} items; at most {MAX_ITEMS} are accepted", items.len()),
-        ));
+        return Err(list.error(format!("{} items; at most {MAX_ITEMS} are accepted", items.len())));
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
@@ -231,24 +228,18 @@ fn findings(o: &Object<'_, '_>, name: &str, as_of: Option<NaiveDate>) -> Result<
                 }
             }
             other => {
-                return Err(InputError::new(
-                    at.to_string(),
-                    format!(
-                        "expected a finding code or {{\"code\": ..., \"last\": \"YYYY-MM-DD\"}}, found {}",
-                        reader::kind(other)
-                    ),
-                ));
+                return Err(at.error(format!(
+                    "expected a finding code or {{\"code\": ..., \"last\": \"YYYY-MM-DD\"}}, found {}",
+                    reader::kind(other)
+                )));
             }
         };
         if let (Some(last), Some(as_of)) = (entry.last, as_of)
             && last > as_of
         {
-            return Err(InputError::new(
-                At::Field(&at, "last").to_string(),
-                format!(
-                    "{last} is after as_of ({as_of}); 'last' is when it last happened, so it cannot be in the future"
-                ),
-            ));
+            return Err(At::Field(&at, "last").error(format!(
+                "{last} is after as_of ({as_of}); 'last' is when it last happened, so it cannot be in the future"
+            )));
         }
         out.push(entry);
     }

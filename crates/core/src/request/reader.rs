@@ -34,6 +34,13 @@ pub(crate) enum At<'a> {
     Index(&'a At<'a>, usize),
 }
 
+impl At<'_> {
+    /// An input error at this place.
+    pub(crate) fn error(&self, message: impl Into<String>) -> InputError {
+        InputError::new(self.to_string(), message)
+    }
+}
+
 /// The whole request.
 pub(crate) const ROOT: At<'static> = At::Root;
 
@@ -58,15 +65,14 @@ impl<'v, 'a> Object<'v, 'a> {
     /// Reads `v` as an object that accepts exactly `fields`.
     pub fn new(v: &'v Value, at: At<'a>, fields: &[&str]) -> Result<Self, InputError> {
         let Value::Object(map) = v else {
-            return Err(InputError::new(at.to_string(), format!("expected a JSON object, found {}", kind(v))));
+            return Err(at.error(format!("expected a JSON object, found {}", kind(v))));
         };
         for key in map.keys() {
             if !fields.contains(&key.as_str()) {
                 let hint = nearest(key, fields).map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
-                return Err(InputError::new(
-                    At::Field(&at, key).to_string(),
-                    format!("unknown field{hint}; accepted fields: {}", fields.join(", ")),
-                ));
+                return Err(
+                    At::Field(&at, key).error(format!("unknown field{hint}; accepted fields: {}", fields.join(", ")))
+                );
             }
         }
         Ok(Self { map, at })
@@ -82,7 +88,7 @@ impl<'v, 'a> Object<'v, 'a> {
     }
 
     pub fn required(&self, name: &str) -> Result<&'v Value, InputError> {
-        self.get(name).ok_or_else(|| InputError::new(self.field(name).to_string(), "is required"))
+        self.get(name).ok_or_else(|| self.field(name).error("is required"))
     }
 
     pub fn code<T>(&self, name: &str, parse: fn(&str) -> Result<T, UnknownCode>) -> Result<Option<T>, InputError> {
@@ -105,9 +111,7 @@ impl<'v, 'a> Object<'v, 'a> {
         match self.get(name) {
             None => Ok(&[]),
             Some(Value::Array(a)) => Ok(a),
-            Some(v) => {
-                Err(InputError::new(self.field(name).to_string(), format!("expected a list, found {}", kind(v))))
-            }
+            Some(v) => Err(self.field(name).error(format!("expected a list, found {}", kind(v)))),
         }
     }
 }
@@ -125,14 +129,11 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 
 pub(crate) fn code<T>(v: &Value, field: At<'_>, parse: fn(&str) -> Result<T, UnknownCode>) -> Result<T, InputError> {
     let Value::String(s) = v else {
-        return Err(InputError::new(field.to_string(), format!("expected a code (a string), found {}", kind(v))));
+        return Err(field.error(format!("expected a code (a string), found {}", kind(v))));
     };
     parse(s).map_err(|e| {
         let hint = e.suggestion.map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default();
-        InputError::new(
-            field.to_string(),
-            format!("unknown {} '{}'{hint}; accepted: {}", e.kind, e.given, e.accepted.join(", ")),
-        )
+        field.error(format!("unknown {} '{}'{hint}; accepted: {}", e.kind, e.given, e.accepted.join(", ")))
     })
 }
 
@@ -140,31 +141,25 @@ pub(crate) fn integer(v: &Value, field: At<'_>, min: i64, max: i64) -> Result<i6
     let n = match v {
         Value::Number(n) => n,
         _ => {
-            return Err(InputError::new(
-                field.to_string(),
-                format!("expected a whole number from {min} to {max}, found {}", kind(v)),
-            ));
+            return Err(field.error(format!("expected a whole number from {min} to {max}, found {}", kind(v))));
         }
     };
     let Some(i) = n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
     else {
-        return Err(InputError::new(field.to_string(), format!("{n} is not a whole number; accepted: {min} to {max}")));
+        return Err(field.error(format!("{n} is not a whole number; accepted: {min} to {max}")));
     };
     if !(min..=max).contains(&i) {
-        return Err(InputError::new(field.to_string(), format!("{i} is out of range; accepted: {min} to {max}")));
+        return Err(field.error(format!("{i} is out of range; accepted: {min} to {max}")));
     }
     Ok(i)
 }
 
 pub(crate) fn number(v: &Value, field: At<'_>, min: f64, max: f64) -> Result<f64, InputError> {
     let Some(x) = v.as_f64() else {
-        return Err(InputError::new(
-            field.to_string(),
-            format!("expected a number from {min} to {max}, found {}", kind(v)),
-        ));
+        return Err(field.error(format!("expected a number from {min} to {max}, found {}", kind(v))));
     };
     if !x.is_finite() || x < min || x > max {
-        return Err(InputError::new(field.to_string(), format!("{x} is out of range; accepted: {min} to {max}")));
+        return Err(field.error(format!("{x} is out of range; accepted: {min} to {max}")));
     }
     Ok(x)
 }
@@ -172,12 +167,9 @@ pub(crate) fn number(v: &Value, field: At<'_>, min: f64, max: f64) -> Result<f64
 /// A calendar date written `YYYY-MM-DD` that exists.
 pub(crate) fn date(v: &Value, field: At<'_>) -> Result<NaiveDate, InputError> {
     let Value::String(s) = v else {
-        return Err(InputError::new(
-            field.to_string(),
-            format!("expected a date as \"YYYY-MM-DD\", found {}", kind(v)),
-        ));
+        return Err(field.error(format!("expected a date as \"YYYY-MM-DD\", found {}", kind(v))));
     };
-    parse_date(s).map_err(|m| InputError::new(field.to_string(), m))
+    parse_date(s).map_err(|m| field.error(m))
 }
 
 /// Parses `YYYY-MM-DD`, distinguishing a malformed date from one that does not exist.
