@@ -1,11 +1,14 @@
-//! `needlepath`: the command line for the clinical decisions (and, later, the service).
+//! `needlepath`: the command line for the clinical decisions, and the clinic service
+//! (`serve`) with its operations (`backup`, `restore`, `user`, `config show`, `openapi`).
 //!
 //! Exit status follows the contract (`docs/spec/README.md`): 0 when a decision was made, whatever
 //! it is; 2 when the input is not valid, with one line on standard error naming the field; 1 for
 //! any other failure. Nothing here decides anything: every answer comes from `needlepath-core`.
 
 mod commands;
+mod config;
 mod render;
+mod service;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -106,6 +109,108 @@ enum Command {
         #[command(subcommand)]
         action: ProtocolAction,
     },
+    /// Run the clinic service (web application and JSON API).
+    Serve {
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Write a consistent copy of the live SQLite database to FILE (safe while serving).
+    Backup {
+        /// The backup file to create; it must not exist.
+        file: PathBuf,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Replace the SQLite database with a backup. Stop the service first.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Replace an existing database (its current content is lost).
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Manage staff accounts from the command line (for admins who are locked out).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Show the effective configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
+    /// Print the OpenAPI 3.1 document of the JSON API.
+    Openapi,
+}
+
+/// Where the service's configuration and database are.
+#[derive(Args, Clone, Default)]
+pub struct ServiceArgs {
+    /// A TOML configuration file (also NEEDLEPATH_CONFIG).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// sqlite://PATH or postgres://... (also NEEDLEPATH_DATABASE_URL); default sqlite://needlepath.db.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// Create the SQLite file if it does not exist (only the default path is created unasked).
+    #[arg(long)]
+    create_database: bool,
+    /// Address to listen on (also NEEDLEPATH_LISTEN); default 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// How people reach the service, for links (also NEEDLEPATH_PUBLIC_URL).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+}
+
+impl ServiceArgs {
+    fn load(&self, g: &Global) -> anyhow::Result<config::Config> {
+        config::Config::load(self.config.as_ref(), &self.flags(g))
+    }
+
+    fn flags(&self, g: &Global) -> config::Flags {
+        config::Flags {
+            database_url: self.database_url.clone(),
+            listen: self.listen,
+            public_url: self.public_url.clone(),
+            create_database: self.create_database.then_some(true),
+            protocol: g.protocol.clone(),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a staff account; the password is read from NEEDLEPATH_PASSWORD or standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, practitioner or front_desk.
+        #[arg(long)]
+        role: String,
+        /// The clinic's id, when the database holds several.
+        #[arg(long)]
+        clinic: Option<String>,
+    },
+    /// Set a new password (from NEEDLEPATH_PASSWORD or standard input) and end their sessions.
+    Reset {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print every effective value and where it came from; secrets are redacted.
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -134,6 +239,26 @@ fn main() -> ExitCode {
         }
         Command::Protocol { action: ProtocolAction::Check { file } } => commands::protocol_check(&cli.global, &file),
         Command::Protocol { action: ProtocolAction::Show } => commands::protocol_show(&cli.global),
+        Command::Serve { service } => {
+            service.load(&cli.global).and_then(|c| service::serve(&c)).map(|()| String::new()).map_err(Failure::Other)
+        }
+        Command::Backup { file, service } => {
+            service.load(&cli.global).and_then(|c| service::backup(&c, &file)).map_err(Failure::Other)
+        }
+        Command::Restore { file, force, service } => {
+            service.load(&cli.global).and_then(|c| service::restore(&c, &file, force)).map_err(Failure::Other)
+        }
+        Command::User { action: UserAction::Add { email, name, role, clinic }, service } => service
+            .load(&cli.global)
+            .and_then(|c| service::user_add(&c, &email, &name, &role, clinic.as_deref()))
+            .map_err(Failure::Other),
+        Command::User { action: UserAction::Reset { email }, service } => {
+            service.load(&cli.global).and_then(|c| service::user_reset(&c, &email)).map_err(Failure::Other)
+        }
+        Command::Config { action: ConfigAction::Show, service } => {
+            config::show(service.config.as_ref(), &service.flags(&cli.global)).map_err(Failure::Other)
+        }
+        Command::Openapi => service::openapi().map_err(Failure::Other),
     };
     match result {
         Ok(out) => {

@@ -1,0 +1,222 @@
+//! The service's configuration: defaults, then an optional TOML file, then `NEEDLEPATH_*`
+//! environment variables, then command-line flags — each layer overriding the one before.
+//!
+//! `needlepath config show` prints the effective values and where each came from, with
+//! secrets (a database password) redacted.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::{Figment, Metadata};
+use serde::{Deserialize, Serialize};
+
+/// The default database: `needlepath.db` in the working directory.
+pub const DEFAULT_DATABASE: &str = "sqlite://needlepath.db";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DATABASE`.
+    pub database_url: String,
+    /// A file holding the database URL (for secrets kept out of the environment).
+    pub database_url_file: Option<PathBuf>,
+    /// Create the SQLite file when it does not exist. Default: only for the default path.
+    pub create_database: Option<bool>,
+    pub listen: SocketAddr,
+    /// How people reach the service; default `http://LISTEN`.
+    pub public_url: Option<String>,
+    /// A clinic protocol (TOML) to decide by instead of the built-in one.
+    pub protocol: Option<PathBuf>,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub staff_session_hours: u32,
+    pub patient_session_days: u32,
+    pub invite_hours: u32,
+    pub login_failures_per_account: u32,
+    pub login_failures_per_address: u32,
+    pub login_window_minutes: u32,
+    pub shutdown_grace_seconds: u32,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let s = needlepath_server::ServerConfig::default();
+        Self {
+            database_url: DEFAULT_DATABASE.into(),
+            database_url_file: None,
+            create_database: None,
+            listen: s.listen,
+            public_url: None,
+            protocol: None,
+            trusted_proxies: s.trusted_proxies,
+            staff_session_hours: s.staff_session_hours,
+            patient_session_days: s.patient_session_days,
+            invite_hours: s.invite_hours,
+            login_failures_per_account: s.login_failures_per_account,
+            login_failures_per_address: s.login_failures_per_address,
+            login_window_minutes: s.login_window_minutes,
+            shutdown_grace_seconds: s.shutdown_grace_seconds,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// Values given on the command line (only those present override).
+#[derive(Debug, Default, Serialize)]
+pub struct Flags {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_database: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<PathBuf>,
+}
+
+/// The layered figment: defaults, file, environment, flags.
+pub fn figment(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<Figment> {
+    let mut f = Figment::from(Serialized::defaults(Config::default()));
+    let file = file.cloned().or_else(|| std::env::var_os("NEEDLEPATH_CONFIG").map(PathBuf::from));
+    if let Some(path) = &file {
+        if !path.is_file() {
+            bail!("configuration file {} does not exist", path.display());
+        }
+        f = f.merge(Toml::file_exact(path));
+    }
+    let env =
+        Env::prefixed("NEEDLEPATH_").ignore(&["CONFIG", "LOG", "PASSWORD"]).map(|k| k.as_str().to_lowercase().into());
+    Ok(f.merge(env).merge(Serialized::defaults(flags)))
+}
+
+impl Config {
+    pub fn load(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<Self> {
+        let mut c: Config = figment(file, flags)?.extract().map_err(|e| {
+            let first = e.clone().into_iter().next().map(|e| e.to_string()).unwrap_or_default();
+            anyhow::anyhow!("configuration: {first}")
+        })?;
+        if let Some(path) = &c.database_url_file {
+            c.database_url = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read database_url_file {}", path.display()))?
+                .trim()
+                .to_string();
+        }
+        if !["text", "json"].contains(&c.log_format.as_str()) {
+            bail!("configuration: log_format `{}` is not accepted; accepted: text, json", c.log_format);
+        }
+        Ok(c)
+    }
+
+    /// Whether a missing SQLite file may be created.
+    pub fn create(&self) -> bool {
+        self.create_database.unwrap_or(self.database_url == DEFAULT_DATABASE && self.database_url_file.is_none())
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    pub fn server(&self) -> needlepath_server::ServerConfig {
+        needlepath_server::ServerConfig {
+            listen: self.listen,
+            public_url: self.public_url(),
+            trusted_proxies: self.trusted_proxies.clone(),
+            staff_session_hours: self.staff_session_hours,
+            patient_session_days: self.patient_session_days,
+            invite_hours: self.invite_hours,
+            login_failures_per_account: self.login_failures_per_account,
+            login_failures_per_address: self.login_failures_per_address,
+            login_window_minutes: self.login_window_minutes,
+            shutdown_grace_seconds: self.shutdown_grace_seconds,
+        }
+    }
+}
+
+fn origin(m: Option<&Metadata>) -> String {
+    match m {
+        None => "default".into(),
+        Some(m) if m.name.contains("Serialized") || m.name.contains("default") => {
+            if m.source.is_some() {
+                "flag".into()
+            } else {
+                m.name.to_string()
+            }
+        }
+        Some(m) => match &m.source {
+            Some(src) => format!("{} ({src})", m.name),
+            None => m.name.to_string(),
+        },
+    }
+}
+
+/// `config show`: every effective value, where it came from, secrets redacted.
+pub fn show(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<String> {
+    let fig = figment(file, flags)?;
+    let c = Config::load(file, flags)?;
+    let url = needlepath_store::DatabaseUrl::parse(&c.database_url)
+        .map(|u| u.redacted())
+        .unwrap_or_else(|_| "(invalid)".into());
+    let value = serde_json::to_value(&c)?;
+    let mut out = String::new();
+    if let Some(obj) = value.as_object() {
+        for (k, v) in obj {
+            let shown = if k == "database_url" { serde_json::Value::String(url.clone()) } else { v.clone() };
+            let from = fig.find_metadata(k).map(|m| m.name.to_string()).unwrap_or_else(|| "default".into());
+            let from = match from.as_str() {
+                n if n.contains("environment") => format!("env NEEDLEPATH_{}", k.to_uppercase()),
+                n if n.contains("TOML") => "file".into(),
+                _ => origin(fig.find_metadata(k)),
+            };
+            out.push_str(&format!("{k} = {shown}    # {from}\n"));
+        }
+    }
+    out.push_str(&format!("# effective: create_database = {}, public_url = {}\n", c.create(), c.public_url()));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_override_in_order_and_secrets_are_redacted() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("np.toml", "listen = \"127.0.0.1:9000\"\ninvite_hours = 24\n")?;
+            jail.set_env("NEEDLEPATH_INVITE_HOURS", "48");
+            jail.set_env("NEEDLEPATH_DATABASE_URL", "postgres://np:hunter2@db/np");
+            let file = PathBuf::from("np.toml");
+            let flags = Flags { listen: Some("127.0.0.1:9100".parse().unwrap()), ..Flags::default() };
+            let c = Config::load(Some(&file), &flags).unwrap();
+            assert_eq!(c.listen.port(), 9100);
+            assert_eq!(c.invite_hours, 48);
+            assert!(!c.create());
+            let shown = show(Some(&file), &flags).unwrap();
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("np:***@db"), "{shown}");
+            assert!(shown.contains("env NEEDLEPATH_INVITE_HOURS"), "{shown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("np.toml", "lisen = \"x\"\n")?;
+            let e = Config::load(Some(&PathBuf::from("np.toml")), &Flags::default()).unwrap_err().to_string();
+            assert!(e.contains("lisen"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn only_the_default_database_is_created_silently() {
+        assert!(Config::default().create());
+        let c = Config { database_url: "sqlite://clinic.db".into(), ..Config::default() };
+        assert!(!c.create());
+    }
+}

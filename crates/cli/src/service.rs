@@ -1,0 +1,221 @@
+//! The service commands: `serve`, `backup`, `restore`, `user add|reset`, `config show` and
+//! `openapi`.
+
+use std::io::BufRead as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow, bail};
+use needlepath_core::Protocol;
+use needlepath_server::{App, auth::secrets};
+use needlepath_store::{Actor, DatabaseUrl, NewStaff, OpenOptions, Role, SqliteStore, StaffUpdate, Store, Who};
+
+use crate::config::Config;
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn init_logs(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NEEDLEPATH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+fn protocol(config: &Config) -> anyhow::Result<Protocol> {
+    let base = Protocol::builtin().map_err(|e| anyhow!("built-in protocol: {e:?}"))?;
+    let Some(path) = &config.protocol else { return Ok(base) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read protocol {}", path.display()))?;
+    Protocol::parse(&text, Some(&base)).map_err(|e| {
+        let first = e.problems.first().map(ToString::to_string).unwrap_or_default();
+        anyhow!("protocol {}:{first} (run `needlepath protocol check {}`)", path.display(), path.display())
+    })
+}
+
+async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = DatabaseUrl::parse(&config.database_url)?;
+    Ok(needlepath_store::open(&url, OpenOptions { create: config.create() }).await?)
+}
+
+pub fn serve(config: &Config) -> anyhow::Result<()> {
+    init_logs(config);
+    let protocol = Arc::new(protocol(config)?);
+    runtime()?.block_on(async {
+        let store = open(config).await?;
+        let url = DatabaseUrl::parse(&config.database_url)?;
+        let app = App::new(store, protocol, config.server());
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let local = listener.local_addr()?;
+        println!("needlepath: serving on http://{local} with {}", url.redacted());
+        if let Some(link) = needlepath_server::setup_link(&app).await? {
+            println!("needlepath: first run: open this one-time link to create the clinic and its first admin");
+            println!("    {link}");
+            println!("    (valid for 24 hours; a new link is printed at each start until the clinic exists)");
+        }
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        needlepath_server::serve(app, listener, shutdown_signal()).await?;
+        println!("needlepath: stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn sqlite_path(config: &Config, what: &str) -> anyhow::Result<PathBuf> {
+    match DatabaseUrl::parse(&config.database_url)? {
+        DatabaseUrl::Sqlite(p) => Ok(p),
+        DatabaseUrl::Postgres(_) => {
+            bail!(
+                "`needlepath {what}` works on the embedded SQLite database; for PostgreSQL use pg_dump and pg_restore"
+            )
+        }
+    }
+}
+
+/// A consistent copy of the live database (the service may keep running).
+pub fn backup(config: &Config, target: &Path) -> anyhow::Result<String> {
+    let path = sqlite_path(config, "backup")?;
+    runtime()?.block_on(async {
+        let store = SqliteStore::open(&path, false).await?;
+        store.backup_to(target).await?;
+        store.close().await;
+        let check = SqliteStore::open(target, false).await?;
+        let report = check.integrity_check().await?;
+        check.close().await;
+        Ok(format!("backed up {} to {} (integrity: {report})\n", path.display(), target.display()))
+    })
+}
+
+/// Replaces the configured database with a backup. The service must be stopped.
+pub fn restore(config: &Config, source: &Path, force: bool) -> anyhow::Result<String> {
+    let path = sqlite_path(config, "restore")?;
+    if !source.is_file() {
+        bail!("backup file {} does not exist", source.display());
+    }
+    if path.exists() && !force {
+        bail!(
+            "{} exists; stop the service and pass --force to replace it with {} (its current content is lost)",
+            path.display(),
+            source.display()
+        );
+    }
+    let staging = path.with_extension("restore-tmp");
+    let _ = std::fs::remove_file(&staging);
+    runtime()?.block_on(async {
+        // Copy through SQLite, which proves the backup is a sound database as it goes.
+        let src = SqliteStore::open(source, false)
+            .await
+            .with_context(|| format!("{} is not a usable backup", source.display()))?;
+        let report = src.integrity_check().await?;
+        if report != "ok" {
+            bail!("{} fails its integrity check ({report})", source.display());
+        }
+        src.backup_to(&staging).await?;
+        src.close().await;
+        anyhow::Ok(())
+    })?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.clone().into_os_string();
+        side.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(side));
+    }
+    std::fs::rename(&staging, &path)
+        .with_context(|| format!("cannot move the restored database into {}", path.display()))?;
+    Ok(format!("restored {} from {}\n", path.display(), source.display()))
+}
+
+/// Reads a new password from `NEEDLEPATH_PASSWORD` or the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    let password = match std::env::var("NEEDLEPATH_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            eprintln!("needlepath: new password (one line on standard input):");
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    secrets::check_new_password(&password).map_err(|m| anyhow!("password: {m}"))?;
+    Ok(password)
+}
+
+pub fn user_add(config: &Config, email: &str, name: &str, role: &str, clinic: Option<&str>) -> anyhow::Result<String> {
+    let role = Role::parse(role)
+        .ok_or_else(|| anyhow!("role `{role}` is not accepted; accepted: admin, practitioner, front_desk"))?;
+    let password = read_password()?;
+    runtime()?.block_on(async {
+        let store = open(config).await?;
+        let clinics = store.list_clinics().await?;
+        let clinic = match (clinic, clinics.as_slice()) {
+            (Some(id), _) => clinics
+                .iter()
+                .find(|c| c.id.to_string() == id)
+                .ok_or_else(|| anyhow!("no clinic with id {id}"))?
+                .clone(),
+            (None, [only]) => only.clone(),
+            (None, []) => bail!("there is no clinic yet; run `needlepath serve` and open the setup link first"),
+            (None, _) => bail!("there are several clinics; say which with --clinic ID"),
+        };
+        let actor = Actor { clinic: clinic.id, who: Who::System, ip: None };
+        let hash = secrets::hash_password(&password).map_err(|e| anyhow!(e))?;
+        let staff = store
+            .add_staff(
+                &actor,
+                NewStaff {
+                    email: email.trim().to_lowercase(),
+                    name: name.trim().to_string(),
+                    role,
+                    password_hash: hash,
+                },
+            )
+            .await?;
+        Ok(format!("added {} ({}) to {}\n", staff.email, staff.role.as_str(), clinic.name))
+    })
+}
+
+pub fn user_reset(config: &Config, email: &str) -> anyhow::Result<String> {
+    let password = read_password()?;
+    runtime()?.block_on(async {
+        let store = open(config).await?;
+        let staff =
+            store.staff_by_email(email).await?.ok_or_else(|| anyhow!("no staff account with e-mail {email}"))?;
+        let actor = Actor { clinic: staff.clinic, who: Who::System, ip: None };
+        let hash = secrets::hash_password(&password).map_err(|e| anyhow!(e))?;
+        store
+            .update_staff(
+                &actor,
+                staff.id,
+                StaffUpdate { password_hash: Some(hash), active: Some(true), ..StaffUpdate::default() },
+            )
+            .await?;
+        Ok(format!("password reset for {}; their open sessions were ended\n", staff.email))
+    })
+}
+
+pub fn openapi() -> anyhow::Result<String> {
+    Ok(format!("{}\n", serde_json::to_string_pretty(&needlepath_server::openapi::document())?))
+}

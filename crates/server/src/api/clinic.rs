@@ -1,0 +1,172 @@
+//! The clinic's own settings, its staff accounts and its API tokens (admin only, except reading
+//! the clinic).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use needlepath_store::{ApiToken, Clinic, ClinicSettings, NewStaff, Role, Staff, StaffId, StaffUpdate, TokenId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::api::setup::currency;
+use crate::api::{created, email, id, text, zone};
+use crate::auth::{Authed, secrets};
+use crate::body::Body;
+use crate::deadline::Hours;
+use crate::problem::{ApiError, ApiResult};
+
+pub async fn get_clinic(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Clinic>> {
+    Ok(Json(app.store.clinic(a.clinic()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicUpdate {
+    pub name: Option<String>,
+    pub time_zone: Option<String>,
+    pub settings: Option<ClinicSettings>,
+}
+
+/// Checks settings a clinic sends; the error names the field.
+pub fn check_settings(s: &ClinicSettings) -> ApiResult<ClinicSettings> {
+    let mut s = s.clone();
+    s.currency = currency("settings.currency", &s.currency)?;
+    if let Some(p) = s.price_per_session
+        && !(p.is_finite() && (0.0..=1_000_000.0).contains(&p))
+    {
+        return Err(ApiError::invalid("settings.price_per_session", "must be a number from 0 to 1000000"));
+    }
+    Hours::parse(&s.opening_hours).map_err(|(f, m)| ApiError::invalid(format!("settings.{f}"), m))?;
+    if !(1..=24 * 60).contains(&s.response.urgent_minutes) {
+        return Err(ApiError::invalid("settings.response.urgent_minutes", "must be from 1 to 1440 minutes"));
+    }
+    if !(1..=10).contains(&s.response.contact_business_days) {
+        return Err(ApiError::invalid("settings.response.contact_business_days", "must be from 1 to 10 business days"));
+    }
+    if s.check_in_days.is_empty() || s.check_in_days.len() > 8 {
+        return Err(ApiError::invalid("settings.check_in_days", "give 1 to 8 days, for example [1, 3, 7, 14]"));
+    }
+    if let Some((i, d)) = s.check_in_days.iter().enumerate().find(|(_, d)| !(1..=90).contains(*d)) {
+        return Err(ApiError::invalid(
+            format!("settings.check_in_days[{i}]"),
+            format!("{d} is not a day from 1 to 90"),
+        ));
+    }
+    s.check_in_days.sort_unstable();
+    s.check_in_days.dedup();
+    if !(1..=168).contains(&s.missed_check_in_grace_hours) {
+        return Err(ApiError::invalid("settings.missed_check_in_grace_hours", "must be from 1 to 168 hours"));
+    }
+    Ok(s)
+}
+
+pub async fn update_clinic(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Body(u): Body<ClinicUpdate>,
+) -> ApiResult<Json<Clinic>> {
+    let name = u.name.as_deref().map(|n| text("name", n, 200)).transpose()?;
+    let tz = u.time_zone.as_deref().map(|z| zone("time_zone", z).map(|t| t.name().to_string())).transpose()?;
+    let settings = u.settings.as_ref().map(check_settings).transpose()?;
+    Ok(Json(app.store.update_clinic(&a.actor, name, tz, settings).await?))
+}
+
+pub async fn list_staff(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "staff": app.store.list_staff(&a.actor).await? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaffRequest {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+async fn hash(password: String, field: &str) -> ApiResult<String> {
+    secrets::check_new_password(&password).map_err(|m| ApiError::invalid(field, m))?;
+    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .map_err(|_| ApiError::internal())?
+        .map_err(|_| ApiError::internal())
+}
+
+pub async fn add_staff(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewStaffRequest>) -> ApiResult<Response> {
+    let new = NewStaff {
+        email: email("email", &r.email)?,
+        name: text("name", &r.name, 200)?,
+        role: r.role,
+        password_hash: hash(r.password, "password").await?,
+    };
+    Ok(created(app.store.add_staff(&a.actor, new).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffUpdateRequest {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+pub async fn update_staff(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    Body(r): Body<StaffUpdateRequest>,
+) -> ApiResult<Json<Staff>> {
+    let staff_id: StaffId = id(&raw, "staff member")?;
+    if a.staff() == Some(staff_id) && (r.active == Some(false) || r.role.is_some_and(|x| x != Role::Admin)) {
+        return Err(ApiError::invalid(
+            "active",
+            "an admin cannot deactivate or demote their own account; ask another admin",
+        ));
+    }
+    let password_hash = match r.password {
+        Some(p) => Some(hash(p, "password").await?),
+        None => None,
+    };
+    let update = StaffUpdate {
+        name: r.name.as_deref().map(|n| text("name", n, 200)).transpose()?,
+        role: r.role,
+        active: r.active,
+        password_hash,
+    };
+    Ok(Json(app.store.update_staff(&a.actor, staff_id, update).await?))
+}
+
+pub async fn list_tokens(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "tokens": app.store.list_api_tokens(&a.actor).await? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenRequest {
+    pub name: String,
+    pub role: Role,
+}
+
+pub async fn create_token(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Body(r): Body<NewTokenRequest>,
+) -> ApiResult<Response> {
+    let name = text("name", &r.name, 200)?;
+    let secret = secrets::new_token();
+    let token = app.store.create_api_token(&a.actor, &name, r.role, &secrets::token_hash(&secret)).await?;
+    Ok(created(json!({ "token": token, "secret": secret })))
+}
+
+pub async fn revoke_token(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<ApiToken>> {
+    let token_id: TokenId = id(&raw, "API token")?;
+    Ok(Json(app.store.revoke_api_token(&a.actor, token_id).await?))
+}

@@ -1,0 +1,245 @@
+//! Screenings, series plans and sessions: the engine decides, the store keeps the decision
+//! with the protocol version it was made under.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, Datelike as _, Duration, FixedOffset, NaiveDate, Utc};
+use needlepath_core::request::{PlanRequest, ScreeningRequest};
+use needlepath_core::{plan as engine_plan, screening};
+use needlepath_store::{
+    NewPlan, NewScreening, NewSession, Patient, PatientId, PlanId, Role, Screening, ScreeningId, StaffId,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::api::{created, id, input, opt_text, text, zone};
+use crate::auth::Authed;
+use crate::body::{Body, RawBody};
+use crate::problem::{ApiError, ApiResult};
+use crate::schedule::check_in_times;
+
+pub(crate) fn protocol_version(app: &App) -> String {
+    let id = app.protocol.identity();
+    format!("{}@{}", id.id, id.version)
+}
+
+/// Today in the clinic's zone: screenings count their windows from the clinic's day.
+async fn clinic_today(app: &App, a: &Authed) -> ApiResult<NaiveDate> {
+    let clinic = app.store.clinic(a.clinic()).await?;
+    let tz = zone("time_zone", &clinic.time_zone)?;
+    Ok(Utc::now().with_timezone(&tz).date_naive())
+}
+
+fn findings_json(p: &Patient) -> Value {
+    serde_json::to_value(&p.findings).unwrap_or(Value::Array(vec![]))
+}
+
+fn age_on(birth: NaiveDate, day: NaiveDate) -> Option<u32> {
+    let mut years = day.year() - birth.year();
+    if (day.month(), day.day()) < (birth.month(), birth.day()) {
+        years -= 1;
+    }
+    u32::try_from(years).ok()
+}
+
+/// A request body completed from the patient's record where it is silent.
+fn with_patient_defaults(mut body: Value, p: &Patient, today: NaiveDate, age: bool) -> ApiResult<Value> {
+    let obj = body.as_object_mut().ok_or_else(|| ApiError::invalid("(request)", "the body must be a JSON object"))?;
+    if !obj.contains_key("findings") {
+        obj.insert("findings".into(), findings_json(p));
+    }
+    if !obj.contains_key("fitzpatrick")
+        && let Some(f) = p.fitzpatrick
+    {
+        obj.insert("fitzpatrick".into(), json!(f));
+    }
+    if age
+        && !obj.contains_key("age_years")
+        && let Some(a) = p.birth_date.and_then(|b| age_on(b, today))
+    {
+        obj.insert("age_years".into(), json!(a));
+    }
+    Ok(body)
+}
+
+pub async fn list_screenings(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(json!({ "screenings": app.store.list_screenings(&a.actor, patient).await? })))
+}
+
+pub async fn screen(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Response> {
+    let patient_id: PatientId = id(&raw, "patient")?;
+    let patient = app.store.patient(&a.actor, patient_id).await?;
+    let today = clinic_today(&app, &a).await?;
+    let body = with_patient_defaults(body, &patient, today, true)?;
+    let req = ScreeningRequest::from_json(&body, today).map_err(input)?;
+    let result = screening::screen(&app.protocol, &req);
+    let result = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
+    let decision = result["decision"].as_str().unwrap_or("defer").to_string();
+    let defer_until = result["defer_until"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let stored = app
+        .store
+        .add_screening(
+            &a.actor,
+            NewScreening {
+                patient: patient_id,
+                request: body,
+                result,
+                decision,
+                defer_until,
+                protocol_version: protocol_version(&app),
+            },
+        )
+        .await?;
+    Ok(created(stored))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRequest {
+    pub note: Option<String>,
+}
+
+pub async fn review(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path((raw, raw_screening)): Path<(String, String)>,
+    Body(r): Body<ReviewRequest>,
+) -> ApiResult<Json<Screening>> {
+    let patient: PatientId = id(&raw, "patient")?;
+    let screening: ScreeningId = id(&raw_screening, "screening")?;
+    let note = opt_text("note", r.note.as_deref(), 4000)?;
+    Ok(Json(app.store.review_screening(&a.actor, patient, screening, note).await?))
+}
+
+pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(json!({ "plans": app.store.list_plans(&a.actor, patient).await? })))
+}
+
+pub async fn plan(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Response> {
+    let patient_id: PatientId = id(&raw, "patient")?;
+    let patient = app.store.patient(&a.actor, patient_id).await?;
+    let clinic = app.store.clinic(a.clinic()).await?;
+    let mut body = with_patient_defaults(body, &patient, Utc::now().date_naive(), false)?;
+    if let Some(obj) = body.as_object_mut() {
+        obj.remove("fitzpatrick");
+        if !obj.contains_key("price_per_session")
+            && let Some(p) = clinic.settings.price_per_session
+        {
+            obj.insert("price_per_session".into(), json!(p));
+        }
+        if !obj.contains_key("currency") {
+            obj.insert("currency".into(), json!(clinic.settings.currency));
+        }
+    }
+    let req = PlanRequest::from_json(&body).map_err(input)?;
+    let result = engine_plan::plan(&app.protocol, &req);
+    let result = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
+    Ok(created(app.store.add_plan(&a.actor, NewPlan { patient: patient_id, request: body, result }).await?))
+}
+
+pub async fn list_sessions(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(json!({ "sessions": app.store.list_sessions(&a.actor, patient).await? })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSessionRequest {
+    /// RFC 3339 with offset; default now.
+    pub performed_at: Option<DateTime<FixedOffset>>,
+    pub device: String,
+    pub needle_depth_mm: f64,
+    pub areas: Vec<String>,
+    #[serde(default)]
+    pub products: Vec<String>,
+    pub numbing: Option<String>,
+    pub notes: Option<String>,
+    pub plan_id: Option<PlanId>,
+    pub practitioner_id: Option<StaffId>,
+    pub override_reason: Option<String>,
+}
+
+fn list(field: &str, items: &[String], min: usize) -> ApiResult<Vec<String>> {
+    if items.len() < min || items.len() > 20 {
+        return Err(ApiError::invalid(field, format!("give {min} to 20 entries")));
+    }
+    items.iter().enumerate().map(|(i, s)| text(&format!("{field}[{i}]"), s, 100)).collect()
+}
+
+pub async fn record_session(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    Body(r): Body<NewSessionRequest>,
+) -> ApiResult<Response> {
+    let patient_id: PatientId = id(&raw, "patient")?;
+    let now = Utc::now();
+    let performed_at = r.performed_at.map(|t| t.with_timezone(&Utc)).unwrap_or(now);
+    if performed_at > now + Duration::hours(1) {
+        return Err(ApiError::invalid(
+            "performed_at",
+            "a session is recorded after it happens; this time is in the future",
+        ));
+    }
+    if performed_at < now - Duration::days(365 * 5) {
+        return Err(ApiError::invalid("performed_at", "is more than five years ago"));
+    }
+    if !(r.needle_depth_mm.is_finite() && (0.1..=3.0).contains(&r.needle_depth_mm)) {
+        return Err(ApiError::invalid("needle_depth_mm", "must be a depth in millimetres from 0.1 to 3.0"));
+    }
+    let override_reason = opt_text("override_reason", r.override_reason.as_deref(), 2000)?;
+    if override_reason.is_some() && a.role() != Some(Role::Practitioner) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "override_not_allowed",
+            "only a practitioner may record a session over a screening deferral or an open alert",
+        ));
+    }
+    let practitioner = match (r.practitioner_id, a.staff()) {
+        (Some(p), _) => p,
+        (None, Some(me)) => me,
+        (None, None) => {
+            return Err(ApiError::invalid("practitioner_id", "an API token must say which practitioner treated"));
+        }
+    };
+    let patient = app.store.patient(&a.actor, patient_id).await?;
+    let clinic = app.store.clinic(a.clinic()).await?;
+    let tz = zone("time_zone", &patient.time_zone)?;
+    let session = NewSession {
+        patient: patient_id,
+        plan: r.plan_id,
+        performed_at,
+        device: text("device", &r.device, 200)?,
+        needle_depth_mm: r.needle_depth_mm,
+        areas: list("areas", &r.areas, 1)?,
+        products: list("products", &r.products, 0)?,
+        numbing: opt_text("numbing", r.numbing.as_deref(), 200)?,
+        practitioner,
+        notes: opt_text("notes", r.notes.as_deref(), 8000)?.unwrap_or_default(),
+        override_reason,
+        check_ins: check_in_times(performed_at, tz, &clinic.settings.check_in_days),
+    };
+    let (session, check_ins) = app.store.record_session(&a.actor, session).await?;
+    Ok(created(json!({ "session": session, "check_ins": check_ins })))
+}

@@ -1,0 +1,83 @@
+//! The patient's own record: only ever their own, because the patient id comes from their
+//! login session.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use chrono::Utc;
+use needlepath_core::protocol::FindingSet;
+use needlepath_core::timeline::{AftercareRequest, Zone, timeline};
+use needlepath_core::vocabulary::Finding;
+use needlepath_store::{Patient, PatientId};
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::api::zone;
+use crate::auth::Authed;
+use crate::problem::{ApiError, ApiResult};
+
+fn me_id(a: &Authed) -> ApiResult<PatientId> {
+    a.patient().ok_or_else(|| ApiError::forbidden("only a patient has a record of their own"))
+}
+
+pub async fn me(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Patient>> {
+    Ok(Json(app.store.patient(&a.actor, me_id(&a)?).await?))
+}
+
+pub async fn screenings(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "screenings": app.store.list_screenings(&a.actor, me_id(&a)?).await? })))
+}
+
+pub async fn plans(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "plans": app.store.list_plans(&a.actor, me_id(&a)?).await? })))
+}
+
+pub async fn sessions(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "sessions": app.store.list_sessions(&a.actor, me_id(&a)?).await? })))
+}
+
+pub async fn check_ins(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "check_ins": app.store.list_check_ins(&a.actor, me_id(&a)?).await? })))
+}
+
+/// What to do and avoid now: the aftercare timeline of the last session, what is still ahead,
+/// and the next check-in.
+pub async fn today(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    let id = me_id(&a)?;
+    let patient = app.store.patient(&a.actor, id).await?;
+    let sessions = app.store.list_sessions(&a.actor, id).await?;
+    let Some(last) = sessions.first() else {
+        return Ok(Json(json!({ "session": null, "timeline": null, "next_check_in": null })));
+    };
+    let tz = zone("time_zone", &patient.time_zone)?;
+    let mut findings = FindingSet::default();
+    for f in &patient.findings {
+        if let Ok(code) = Finding::parse(&f.code) {
+            findings.insert(code);
+        }
+    }
+    let req = AftercareRequest {
+        treated_at: last.performed_at,
+        zone: Zone::Named(tz),
+        findings,
+        session_number: u32::try_from(sessions.len()).unwrap_or(u32::MAX),
+    };
+    let now = Utc::now();
+    let tl = timeline(&app.protocol, &req);
+    let check_ins = app.store.list_check_ins(&a.actor, id).await?;
+    let next = check_ins
+        .iter()
+        .filter(|c| c.submitted_at.is_none())
+        .filter_map(|c| c.due_at.map(|d| (d, c)))
+        .filter(|(d, _)| *d + chrono::Duration::hours(24) > now)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c);
+    Ok(Json(json!({
+        "now": now,
+        "hours_since_session": (now - last.performed_at).num_minutes() as f64 / 60.0,
+        "session": last,
+        "timeline": tl,
+        "next_check_in": next,
+    })))
+}

@@ -1,0 +1,94 @@
+//! The handlers, one module per part of the clinic's work. Each parses its input at the edge,
+//! asks the engine or the store, and answers JSON; who may call them is decided in `routes.rs`.
+
+pub mod check_ins;
+pub mod clinic;
+pub mod clinical;
+pub mod decisions;
+pub mod me;
+pub mod ops;
+pub mod patients;
+pub mod queue;
+pub mod session;
+pub mod setup;
+
+use std::str::FromStr;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono_tz::Tz;
+use needlepath_core::request::InputError;
+use needlepath_core::suggest::nearest;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::problem::ApiError;
+
+/// A path id, parsed; a malformed one is a 404 naming nothing (it cannot exist).
+pub fn id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| ApiError::not_found(what))
+}
+
+/// 201 with the body.
+pub fn created<T: Serialize>(body: T) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+/// An engine input error, as a problem naming the field.
+pub fn input(e: InputError) -> ApiError {
+    ApiError::invalid(e.field, e.message)
+}
+
+/// Parses an IANA time zone, suggesting the nearest name for a typo.
+pub fn zone(field: &str, name: &str) -> Result<Tz, ApiError> {
+    name.parse::<Tz>().map_err(|_| {
+        let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect();
+        let hint = nearest(name, &names).map(|s| format!("; did you mean `{s}`?")).unwrap_or_default();
+        ApiError::invalid(field, format!("`{name}` is not an IANA time zone (for example Europe/Berlin){hint}"))
+    })
+}
+
+/// A required text field: trimmed, not empty, at most `max` characters.
+pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::invalid(field, "must not be empty"));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::invalid(field, format!("must be at most {max} characters")));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ApiError::invalid(field, "must not contain control characters"));
+    }
+    Ok(v.to_string())
+}
+
+/// An optional text field, as [`text`]; an empty string means absent.
+pub fn opt_text(field: &str, value: Option<&str>, max: usize) -> Result<Option<String>, ApiError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, max).map(Some),
+    }
+}
+
+/// A plausible e-mail address (one `@`, something on both sides, a dot in the domain).
+pub fn email(field: &str, value: &str) -> Result<String, ApiError> {
+    let v = text(field, value, 254)?.to_lowercase();
+    let ok = v.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'))
+        && !v.contains(char::is_whitespace);
+    if !ok {
+        return Err(ApiError::invalid(field, format!("`{v}` is not an e-mail address (name@example.org)")));
+    }
+    Ok(v)
+}
+
+/// Deserialises an optional-with-null field: absent → `None`, `null` → `Some(None)`.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    use serde::Deserialize as _;
+    Option::<T>::deserialize(d).map(Some)
+}

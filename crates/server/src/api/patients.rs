@@ -1,0 +1,172 @@
+//! Patients: their record, search, invitations and who looked at them.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use chrono::{Duration, NaiveDate, Utc};
+use needlepath_core::vocabulary::Finding;
+use needlepath_store::{NewPatient, Patient, PatientFinding, PatientId, PatientUpdate};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::api::{created, email, id, nullable, opt_text, text, zone};
+use crate::auth::{Authed, secrets};
+use crate::body::Body;
+use crate::problem::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPatientRequest {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub time_zone: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub fitzpatrick: Option<u8>,
+    #[serde(default)]
+    pub findings: Vec<PatientFinding>,
+    #[serde(default)]
+    pub consent_messages: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientUpdateRequest {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub phone: Option<Option<String>>,
+    pub time_zone: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub birth_date: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub fitzpatrick: Option<Option<u8>>,
+    pub findings: Option<Vec<PatientFinding>>,
+    pub consent_messages: Option<bool>,
+}
+
+fn fitzpatrick(v: Option<u8>) -> ApiResult<Option<u8>> {
+    match v {
+        Some(f) if !(1..=6).contains(&f) => {
+            Err(ApiError::invalid("fitzpatrick", format!("{f} is not a Fitzpatrick type; accepted: 1 to 6")))
+        }
+        v => Ok(v),
+    }
+}
+
+fn birth_date(v: Option<NaiveDate>) -> ApiResult<Option<NaiveDate>> {
+    let today = Utc::now().date_naive();
+    match v {
+        Some(d) if d > today || d.year_ce().1 < 1900 => {
+            Err(ApiError::invalid("birth_date", format!("{d} is not a plausible birth date (from 1900 to today)")))
+        }
+        v => Ok(v),
+    }
+}
+
+use chrono::Datelike as _;
+
+fn findings(list: Vec<PatientFinding>) -> ApiResult<Vec<PatientFinding>> {
+    let today = Utc::now().date_naive();
+    for (i, f) in list.iter().enumerate() {
+        Finding::parse(&f.code).map_err(|e| ApiError::invalid(format!("findings[{i}].code"), e.to_string()))?;
+        if let Some(d) = f.last
+            && d > today
+        {
+            return Err(ApiError::invalid(
+                format!("findings[{i}].last"),
+                format!("{d} is in the future; give the day it last happened"),
+            ));
+        }
+    }
+    Ok(list)
+}
+
+fn phone(v: Option<&str>) -> ApiResult<Option<String>> {
+    let p = opt_text("phone", v, 40)?;
+    if let Some(p) = &p
+        && !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        return Err(ApiError::invalid("phone", "may hold digits, spaces and + - ( ) . only"));
+    }
+    Ok(p)
+}
+
+pub async fn create(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewPatientRequest>) -> ApiResult<Response> {
+    let tz = match r.time_zone.as_deref() {
+        Some(z) => zone("time_zone", z)?.name().to_string(),
+        None => app.store.clinic(a.clinic()).await?.time_zone,
+    };
+    let new = NewPatient {
+        name: text("name", &r.name, 200)?,
+        email: r.email.as_deref().map(|e| email("email", e)).transpose()?,
+        phone: phone(r.phone.as_deref())?,
+        time_zone: tz,
+        birth_date: birth_date(r.birth_date)?,
+        fitzpatrick: fitzpatrick(r.fitzpatrick)?,
+        findings: findings(r.findings)?,
+        consent_messages: r.consent_messages,
+    };
+    Ok(created(app.store.create_patient(&a.actor, new).await?))
+}
+
+pub async fn get_one(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Patient>> {
+    Ok(Json(app.store.patient(&a.actor, id(&raw, "patient")?).await?))
+}
+
+pub async fn update(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    Body(r): Body<PatientUpdateRequest>,
+) -> ApiResult<Json<Patient>> {
+    let patient: PatientId = id(&raw, "patient")?;
+    let update = PatientUpdate {
+        name: r.name.as_deref().map(|n| text("name", n, 200)).transpose()?,
+        email: r.email.map(|e| e.as_deref().map(|e| email("email", e)).transpose()).transpose()?,
+        phone: r.phone.map(|p| phone(p.as_deref())).transpose()?,
+        time_zone: r.time_zone.as_deref().map(|z| zone("time_zone", z).map(|t| t.name().to_string())).transpose()?,
+        birth_date: r.birth_date.map(birth_date).transpose()?,
+        fitzpatrick: r.fitzpatrick.map(fitzpatrick).transpose()?,
+        findings: r.findings.map(findings).transpose()?,
+        consent_messages: r.consent_messages,
+    };
+    Ok(Json(app.store.update_patient(&a.actor, patient, update).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub search: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+pub async fn list(State(app): State<Arc<App>>, a: Authed, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be from 1 to 500"));
+    }
+    let offset = q.offset.unwrap_or(0);
+    let patients = app.store.list_patients(&a.actor, q.search.as_deref(), limit, offset).await?;
+    Ok(Json(json!({ "patients": patients, "limit": limit, "offset": offset })))
+}
+
+pub async fn invite(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Response> {
+    let patient: PatientId = id(&raw, "patient")?;
+    let token = secrets::new_token();
+    let expires_at = Utc::now() + Duration::hours(i64::from(app.config.invite_hours));
+    app.store.create_invite(&a.actor, patient, &secrets::token_hash(&token), expires_at).await?;
+    let url = format!("{}/invite?token={token}", app.config.public_url.trim_end_matches('/'));
+    Ok(created(json!({ "patient_id": patient, "url": url, "token": token, "expires_at": expires_at })))
+}
+
+pub async fn audit(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let patient: PatientId = id(&raw, "patient")?;
+    // Reading the audit of a patient that does not exist in this clinic is a 404, not an empty list.
+    app.store.patient(&a.actor, patient).await?;
+    Ok(Json(json!({ "entries": app.store.list_audit(&a.actor, Some(patient), 500).await? })))
+}

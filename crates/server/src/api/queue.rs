@@ -1,0 +1,106 @@
+//! The alert queue, follow-ups for silent patients, and the clinic's audit log.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use chrono::Utc;
+use needlepath_store::{Alert, AlertFilter, AlertId, FollowUp, FollowUpId};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::api::{id, text};
+use crate::auth::Authed;
+use crate::body::Body;
+use crate::problem::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize)]
+pub struct StateQuery {
+    pub state: Option<String>,
+}
+
+fn open_only(q: &StateQuery) -> ApiResult<bool> {
+    match q.state.as_deref() {
+        None | Some("open") => Ok(true),
+        Some("all") => Ok(false),
+        Some(other) => Err(ApiError::invalid("state", format!("`{other}` is not a state; accepted: open, all"))),
+    }
+}
+
+pub async fn list_alerts(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Query(q): Query<StateQuery>,
+) -> ApiResult<Json<Value>> {
+    let filter = if open_only(&q)? { AlertFilter::Open } else { AlertFilter::All };
+    let now = Utc::now();
+    let alerts: Vec<Value> = app
+        .store
+        .list_alerts(&a.actor, filter)
+        .await?
+        .into_iter()
+        .map(|al| {
+            let overdue = al.resolved_at.is_none() && al.acknowledged_at.is_none() && al.deadline_at < now;
+            let mut v = serde_json::to_value(&al).unwrap_or(Value::Null);
+            v["overdue"] = json!(overdue);
+            v
+        })
+        .collect();
+    let overdue = alerts.iter().filter(|v| v["overdue"] == json!(true)).count();
+    Ok(Json(json!({ "alerts": alerts, "overdue": overdue })))
+}
+
+pub async fn acknowledge(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Alert>> {
+    let alert: AlertId = id(&raw, "alert")?;
+    Ok(Json(app.store.acknowledge_alert(&a.actor, alert, Utc::now()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    pub note: String,
+}
+
+pub async fn resolve(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    Body(r): Body<NoteRequest>,
+) -> ApiResult<Json<Alert>> {
+    let alert: AlertId = id(&raw, "alert")?;
+    let note = text("note", &r.note, 4000)?;
+    Ok(Json(app.store.resolve_alert(&a.actor, alert, &note, Utc::now()).await?))
+}
+
+pub async fn list_follow_ups(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Query(q): Query<StateQuery>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "follow_ups": app.store.list_follow_ups(&a.actor, open_only(&q)?).await? })))
+}
+
+pub async fn resolve_follow_up(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    Body(r): Body<NoteRequest>,
+) -> ApiResult<Json<FollowUp>> {
+    let follow_up: FollowUpId = id(&raw, "follow-up")?;
+    let note = text("note", &r.note, 4000)?;
+    Ok(Json(app.store.resolve_follow_up(&a.actor, follow_up, &note, Utc::now()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    pub limit: Option<u32>,
+}
+
+pub async fn audit(State(app): State<Arc<App>>, a: Authed, Query(q): Query<AuditQuery>) -> ApiResult<Json<Value>> {
+    let limit = q.limit.unwrap_or(200);
+    if !(1..=5000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be from 1 to 5000"));
+    }
+    Ok(Json(json!({ "entries": app.store.list_audit(&a.actor, None, limit).await? })))
+}

@@ -1,0 +1,114 @@
+//! Request bodies: JSON only, parsed with the path of the offending field in every error.
+//!
+//! axum's own `Json` rejects bad input with plain text and no field; here every failure is a
+//! problem document: 415 for a body that is not JSON, 400 for malformed JSON, 422 naming the
+//! field for a missing, unknown or mistyped one.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::problem::ApiError;
+
+/// The largest JSON body accepted (a check-in or screening is a few kilobytes).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A JSON body of type `T`.
+pub struct Body<T>(pub T);
+
+/// A JSON body as a raw value, for the engine's own parsers (which name fields themselves).
+pub struct RawBody(pub Value);
+
+async fn json_value<S: Send + Sync>(req: Request, state: &S) -> Result<Value, ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            let mime = v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be JSON, sent with Content-Type: application/json",
+        ));
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body must be at most {MAX_BODY} bytes"),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
+    })
+}
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        json_value(req, state).await.map(RawBody)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let value = json_value(req, state).await?;
+        parse(value).map(Body)
+    }
+}
+
+/// Deserialises `value`, naming the field that failed.
+pub fn parse<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = if path == "." { missing_field(&inner).unwrap_or_else(|| "body".into()) } else { path };
+        ApiError::invalid(field, inner)
+    })
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        depth: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        items: Vec<Inner>,
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = parse::<Outer>(serde_json::json!({"name": "a", "items": [{"depth": "x"}]})).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("items[0].depth"));
+        let e = parse::<Outer>(serde_json::json!({"items": []})).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("name"));
+        let e = parse::<Outer>(serde_json::json!({"name": "a", "items": [], "extra": 1})).unwrap_err();
+        assert!(e.detail.contains("unknown field `extra`"), "{}", e.detail);
+    }
+}

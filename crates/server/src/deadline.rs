@@ -1,0 +1,188 @@
+//! When the clinic must answer an alert, by disposition and opening hours.
+//!
+//! Emergency: at once (the patient has already been told to call emergency services).
+//! Urgent same day: within `urgent_minutes` of opening hours. Contact the clinic: by closing time
+//! on the `contact_business_days`-th business day after the alert. All in the clinic's zone.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use needlepath_core::vocabulary::Disposition;
+use needlepath_store::OpeningHours;
+
+/// Opening hours, parsed and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hours {
+    days: [bool; 7],
+    opens: NaiveTime,
+    closes: NaiveTime,
+}
+
+impl Hours {
+    /// Parses the stored settings; the error names the field and what is accepted.
+    pub fn parse(h: &OpeningHours) -> Result<Self, (String, String)> {
+        let time = |field: &str, v: &str| {
+            NaiveTime::parse_from_str(v, "%H:%M").map_err(|_| {
+                (format!("opening_hours.{field}"), format!("`{v}` is not a time; accepted: HH:MM, 00:00–23:59"))
+            })
+        };
+        let opens = time("opens", &h.opens)?;
+        let closes = time("closes", &h.closes)?;
+        if closes <= opens {
+            return Err(("opening_hours.closes".into(), "closing time must be after opening time".into()));
+        }
+        let mut days = [false; 7];
+        for (i, d) in h.days.iter().enumerate() {
+            if !(1..=7).contains(d) {
+                return Err((
+                    format!("opening_hours.days[{i}]"),
+                    format!("{d} is not a weekday; accepted: 1 (Monday) to 7 (Sunday)"),
+                ));
+            }
+            days[usize::from(*d - 1)] = true;
+        }
+        if !days.contains(&true) {
+            return Err(("opening_hours.days".into(), "at least one opening day is needed".into()));
+        }
+        Ok(Self { days, opens, closes })
+    }
+
+    fn open_on(&self, d: NaiveDate) -> bool {
+        self.days[d.weekday().num_days_from_monday() as usize]
+    }
+}
+
+fn at(tz: Tz, d: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
+    let local = NaiveDateTime::new(d, t);
+    match tz.from_local_datetime(&local) {
+        chrono::LocalResult::Single(x) => x.with_timezone(&Utc),
+        chrono::LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
+        // In a spring-forward gap the wall-clock time does not exist: take the moment an hour on.
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(local + Duration::hours(1)))
+            .earliest()
+            .map(|x| x.with_timezone(&Utc))
+            .unwrap_or_else(|| local.and_utc()),
+    }
+}
+
+/// The response deadline for an alert opened at `opened`; `None` for self-care (no alert).
+pub fn deadline(
+    disposition: Disposition,
+    opened: DateTime<Utc>,
+    tz: Tz,
+    hours: &Hours,
+    urgent_minutes: u32,
+    contact_business_days: u32,
+) -> Option<DateTime<Utc>> {
+    match disposition {
+        Disposition::SelfCare => None,
+        Disposition::Emergency => Some(opened),
+        Disposition::UrgentSameDay => Some(within_opening(opened, tz, hours, i64::from(urgent_minutes))),
+        Disposition::ContactClinic => {
+            let mut day = opened.with_timezone(&tz).date_naive();
+            let mut left = contact_business_days.max(1);
+            // A bounded walk: at most 7 days per business day asked for.
+            for _ in 0..(7 * left + 7) {
+                day = day.succ_opt()?;
+                if hours.open_on(day) {
+                    left -= 1;
+                    if left == 0 {
+                        return Some(at(tz, day, hours.closes));
+                    }
+                }
+            }
+            None
+        }
+    }
+}
+
+/// `opened` plus `minutes` counted only while the clinic is open.
+fn within_opening(opened: DateTime<Utc>, tz: Tz, hours: &Hours, minutes: i64) -> DateTime<Utc> {
+    let mut left = Duration::minutes(minutes);
+    let mut cursor = opened;
+    let mut day = opened.with_timezone(&tz).date_naive();
+    for _ in 0..400 {
+        if hours.open_on(day) {
+            let (start, end) = (at(tz, day, hours.opens), at(tz, day, hours.closes));
+            let from = cursor.max(start);
+            if from < end {
+                if from + left <= end {
+                    return from + left;
+                }
+                left -= end - from;
+            }
+        }
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
+        cursor = cursor.max(at(tz, day, NaiveTime::MIN));
+    }
+    opened + Duration::minutes(minutes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hours() -> Hours {
+        Hours::parse(&OpeningHours::default()).unwrap()
+    }
+
+    fn berlin(s: &str) -> DateTime<Utc> {
+        let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+        chrono_tz::Europe::Berlin.from_local_datetime(&naive).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn emergency_is_immediate_and_self_care_has_none() {
+        let t = berlin("2026-11-23 10:00");
+        let tz = chrono_tz::Europe::Berlin;
+        assert_eq!(deadline(Disposition::Emergency, t, tz, &hours(), 60, 1), Some(t));
+        assert_eq!(deadline(Disposition::SelfCare, t, tz, &hours(), 60, 1), None);
+    }
+
+    #[test]
+    fn urgent_counts_opening_minutes() {
+        let tz = chrono_tz::Europe::Berlin;
+        // Monday 10:00 → 11:00.
+        assert_eq!(
+            deadline(Disposition::UrgentSameDay, berlin("2026-11-23 10:00"), tz, &hours(), 60, 1),
+            Some(berlin("2026-11-23 11:00"))
+        );
+        // Monday 16:30 → 30 min today, 30 min Tuesday → Tuesday 09:30.
+        assert_eq!(
+            deadline(Disposition::UrgentSameDay, berlin("2026-11-23 16:30"), tz, &hours(), 60, 1),
+            Some(berlin("2026-11-24 09:30"))
+        );
+        // Saturday night → Monday 10:00.
+        assert_eq!(
+            deadline(Disposition::UrgentSameDay, berlin("2026-11-21 23:00"), tz, &hours(), 60, 1),
+            Some(berlin("2026-11-23 10:00"))
+        );
+    }
+
+    #[test]
+    fn contact_is_next_business_day_close() {
+        let tz = chrono_tz::Europe::Berlin;
+        assert_eq!(
+            deadline(Disposition::ContactClinic, berlin("2026-11-23 10:00"), tz, &hours(), 60, 1),
+            Some(berlin("2026-11-24 17:00"))
+        );
+        // Friday → Monday.
+        assert_eq!(
+            deadline(Disposition::ContactClinic, berlin("2026-11-27 16:00"), tz, &hours(), 60, 1),
+            Some(berlin("2026-11-30 17:00"))
+        );
+    }
+
+    #[test]
+    fn bad_hours_name_the_field() {
+        let e = Hours::parse(&OpeningHours { days: vec![1, 8], opens: "09:00".into(), closes: "17:00".into() })
+            .unwrap_err();
+        assert_eq!(e.0, "opening_hours.days[1]");
+        let e =
+            Hours::parse(&OpeningHours { days: vec![1], opens: "18:00".into(), closes: "17:00".into() }).unwrap_err();
+        assert_eq!(e.0, "opening_hours.closes");
+        let e = Hours::parse(&OpeningHours { days: vec![1], opens: "9am".into(), closes: "17:00".into() }).unwrap_err();
+        assert_eq!(e.0, "opening_hours.opens");
+    }
+}

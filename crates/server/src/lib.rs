@@ -1,0 +1,162 @@
+//! The clinic service: the JSON API under `/api/v1`, authentication and sessions, the alert
+//! queue, audit, health and metrics.
+//!
+//! The engine (`needlepath-core`) decides; the store keeps the decision and its consequences in
+//! one transaction; this crate parses requests at the edge, checks who may do what
+//! (`routes.rs` holds every route with its access rule, and the router, the OpenAPI document
+//! and the access-matrix test are all built from that one table), and answers.
+
+pub mod api;
+pub mod auth;
+pub mod body;
+pub mod deadline;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod schedule;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use chrono::Utc;
+use needlepath_core::protocol::Protocol;
+use needlepath_store::Store;
+use tokio::net::TcpListener;
+
+use crate::auth::limiter::FailureLimiter;
+
+/// What the service needs to know to run (the command line fills it from flags, environment
+/// and the configuration file).
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The address the service listens on.
+    pub listen: SocketAddr,
+    /// How patients and staff reach the service, for links (setup, invites).
+    pub public_url: String,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// How long a staff login lasts.
+    pub staff_session_hours: u32,
+    /// How long a patient's login (from an invite) lasts.
+    pub patient_session_days: u32,
+    /// How long an invite link stays valid.
+    pub invite_hours: u32,
+    /// Failed logins per account within the window before it is held.
+    pub login_failures_per_account: u32,
+    /// Failed logins per client address within the window before it is held.
+    pub login_failures_per_address: u32,
+    /// The failed-login window.
+    pub login_window_minutes: u32,
+    /// How long in-flight requests get to finish on shutdown.
+    pub shutdown_grace_seconds: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            trusted_proxies: Vec::new(),
+            staff_session_hours: 12,
+            patient_session_days: 30,
+            invite_hours: 72,
+            login_failures_per_account: 5,
+            login_failures_per_address: 20,
+            login_window_minutes: 15,
+            shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Cookies get `Secure` whenever the service is reached over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// The shared state of a running service.
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub protocol: Arc<Protocol>,
+    pub config: ServerConfig,
+    pub account_failures: FailureLimiter,
+    pub address_failures: FailureLimiter,
+    pub metrics: metrics::Metrics,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, protocol: Arc<Protocol>, config: ServerConfig) -> Arc<Self> {
+        let window = Duration::from_secs(u64::from(config.login_window_minutes) * 60);
+        Arc::new(Self {
+            account_failures: FailureLimiter::new(config.login_failures_per_account, window),
+            address_failures: FailureLimiter::new(config.login_failures_per_address, window),
+            store,
+            protocol,
+            config,
+            metrics: metrics::Metrics::default(),
+        })
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(app: Arc<App>) -> Router {
+    routes::build(app)
+}
+
+/// On first run (no clinic yet), makes a new setup link and returns it; `None` once set up.
+pub async fn setup_link(app: &App) -> Result<Option<String>, needlepath_store::StoreError> {
+    if app.store.has_clinic().await? {
+        return Ok(None);
+    }
+    let token = auth::secrets::new_token();
+    let now = Utc::now();
+    app.store.replace_setup_token(&auth::secrets::token_hash(&token), now, now + chrono::Duration::hours(24)).await?;
+    Ok(Some(format!("{}/setup?token={token}", app.config.public_url.trim_end_matches('/'))))
+}
+
+/// Serves until `shutdown` completes, then lets in-flight requests finish (up to the grace
+/// period) before returning.
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = tokio::spawn(sweep_missed_check_ins(app.clone()));
+    let grace = Duration::from_secs(u64::from(app.config.shutdown_grace_seconds));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut stop = stop_rx;
+    let result = tokio::select! {
+        r = server => r,
+        _ = async {
+            let _ = stop.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("in-flight requests did not finish within {}s; stopping", grace.as_secs());
+            Ok(())
+        }
+    };
+    sweeper.abort();
+    result
+}
+
+/// Raises follow-ups for patients silent past a scheduled check-in, once a minute.
+async fn sweep_missed_check_ins(app: Arc<App>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match app.store.raise_missed_check_ins(Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(raised = n, "follow-ups raised for missed check-ins"),
+            Err(e) => tracing::warn!(error = %e, "missed check-in sweep failed"),
+        }
+    }
+}

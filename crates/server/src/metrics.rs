@@ -1,0 +1,53 @@
+//! Prometheus counters, kept in atomics and written as text at `/metrics`.
+//!
+//! Only counts: no patient, clinic or path parameters appear as labels.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Default)]
+pub struct Metrics {
+    pub requests: [AtomicU64; 5],
+    pub check_ins: AtomicU64,
+    pub alerts_opened: AtomicU64,
+    pub logins_failed: AtomicU64,
+    pub logins: AtomicU64,
+}
+
+impl Metrics {
+    pub fn record_status(&self, status: u16) {
+        let class = usize::from((status / 100).clamp(1, 5)) - 1;
+        self.requests[class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn render(&self, database_up: Option<bool>) -> String {
+        let mut s = String::new();
+        s.push_str("# HELP needlepath_http_requests_total HTTP responses by status class.\n");
+        s.push_str("# TYPE needlepath_http_requests_total counter\n");
+        for (i, c) in self.requests.iter().enumerate() {
+            s.push_str(&format!(
+                "needlepath_http_requests_total{{class=\"{}xx\"}} {}\n",
+                i + 1,
+                c.load(Ordering::Relaxed)
+            ));
+        }
+        for (name, help, c) in [
+            ("needlepath_check_ins_total", "Check-ins submitted.", &self.check_ins),
+            ("needlepath_alerts_opened_total", "Alerts opened by check-ins.", &self.alerts_opened),
+            ("needlepath_logins_total", "Successful staff logins.", &self.logins),
+            ("needlepath_logins_failed_total", "Failed staff logins.", &self.logins_failed),
+        ] {
+            s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", c.load(Ordering::Relaxed)));
+        }
+        if let Some(up) = database_up {
+            s.push_str(
+                "# HELP needlepath_database_up Whether the database answered.\n# TYPE needlepath_database_up gauge\n",
+            );
+            s.push_str(&format!("needlepath_database_up {}\n", u8::from(up)));
+        }
+        s
+    }
+}

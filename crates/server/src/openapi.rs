@@ -1,0 +1,465 @@
+//! The OpenAPI 3.1 document, generated from the route table (`routes.rs`) and the schemas below.
+//!
+//! The engine's request and result schemas are the contract's own files (`docs/spec/`),
+//! embedded as they are. `docs/openapi.json` is this document committed; a test fails when the
+//! two differ, and the API tests validate real responses against these schemas.
+
+use serde_json::{Map, Value, json};
+
+use crate::routes::{Access, table};
+
+fn contract(text: &str) -> Value {
+    let mut v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    if let Some(o) = v.as_object_mut() {
+        o.remove("$schema");
+        o.remove("$id");
+    }
+    v
+}
+
+fn r(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn list_of(key: &str, item: &str) -> Value {
+    json!({ "type": "object", "required": [key], "properties": { key: { "type": "array", "items": r(item) } } })
+}
+
+const ID: &str = "uuid";
+
+fn id() -> Value {
+    json!({ "type": "string", "format": ID })
+}
+
+fn id_or_null() -> Value {
+    json!({ "type": ["string", "null"], "format": ID })
+}
+
+fn time() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+
+fn time_or_null() -> Value {
+    json!({ "type": ["string", "null"], "format": "date-time" })
+}
+
+fn string_or_null() -> Value {
+    json!({ "type": ["string", "null"] })
+}
+
+fn role() -> Value {
+    json!({ "type": "string", "enum": ["admin", "practitioner", "front_desk"] })
+}
+
+fn schemas() -> Map<String, Value> {
+    let mut s = Map::new();
+    let mut add = |name: &str, v: Value| {
+        s.insert(name.to_string(), v);
+    };
+    add("ScreeningRequest", contract(include_str!("../../../docs/spec/screening-request.schema.json")));
+    add("ScreeningResult", contract(include_str!("../../../docs/spec/screening-result.schema.json")));
+    add("CheckInRequest", contract(include_str!("../../../docs/spec/checkin-request.schema.json")));
+    add("TriageResult", contract(include_str!("../../../docs/spec/triage-result.schema.json")));
+    add("PlanRequest", contract(include_str!("../../../docs/spec/plan-request.schema.json")));
+    add("PlanResult", contract(include_str!("../../../docs/spec/plan-result.schema.json")));
+    add("CanIResult", contract(include_str!("../../../docs/spec/can-i-result.schema.json")));
+    add(
+        "CanIRequest",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["activity", "hours_since_treatment"],
+            "properties": { "activity": { "type": "string" }, "hours_since_treatment": { "type": "number", "minimum": 0 } }
+        }),
+    );
+    add(
+        "Problem",
+        json!({
+            "type": "object", "required": ["type", "title", "status", "code", "detail"],
+            "properties": {
+                "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                "code": { "type": "string", "description": "Stable snake_case error code." },
+                "detail": { "type": "string" },
+                "field": { "type": "string", "description": "The offending field, for input errors (e.g. symptoms[1].code)." }
+            }
+        }),
+    );
+    add(
+        "Health",
+        json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" }, "database": { "type": "string" } } }),
+    );
+    add(
+        "SetupRequest",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["token", "clinic", "admin"],
+            "properties": {
+                "token": { "type": "string" },
+                "clinic": { "type": "object", "required": ["name", "time_zone"], "properties": {
+                    "name": { "type": "string" }, "time_zone": { "type": "string", "examples": ["Europe/Berlin"] }, "currency": { "type": "string" } } },
+                "admin": { "type": "object", "required": ["email", "name", "password"], "properties": {
+                    "email": { "type": "string", "format": "email" }, "name": { "type": "string" }, "password": { "type": "string", "minLength": 12 } } }
+            }
+        }),
+    );
+    add(
+        "SetupResult",
+        json!({ "type": "object", "required": ["clinic", "admin"], "properties": { "clinic": r("Clinic"), "admin": r("Staff") } }),
+    );
+    add(
+        "LoginRequest",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["email", "password"],
+            "properties": { "email": { "type": "string" }, "password": { "type": "string" } }
+        }),
+    );
+    add(
+        "InviteRedeem",
+        json!({ "type": "object", "additionalProperties": false, "required": ["token"], "properties": { "token": { "type": "string" } } }),
+    );
+    add(
+        "SessionInfo",
+        json!({
+            "type": "object", "required": ["kind"],
+            "properties": {
+                "kind": { "type": "string", "enum": ["staff", "patient", "api_token"] }, "clinic": id(),
+                "staff": r("Staff"), "patient_id": id(), "token_id": id(), "role": role(),
+                "csrf_token": { "type": "string", "description": "Send it as X-CSRF-Token on every cookie-authenticated change." },
+                "expires_at": time()
+            }
+        }),
+    );
+    add(
+        "ClinicSettings",
+        json!({
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "currency": { "type": "string" }, "price_per_session": { "type": ["number", "null"] },
+                "opening_hours": { "type": "object", "additionalProperties": false, "properties": {
+                    "days": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 7 } },
+                    "opens": { "type": "string", "pattern": "^\\d{2}:\\d{2}$" }, "closes": { "type": "string", "pattern": "^\\d{2}:\\d{2}$" } } },
+                "response": { "type": "object", "additionalProperties": false, "properties": {
+                    "urgent_minutes": { "type": "integer" }, "contact_business_days": { "type": "integer" } } },
+                "check_in_days": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 90 } },
+                "missed_check_in_grace_hours": { "type": "integer" }
+            }
+        }),
+    );
+    add(
+        "Clinic",
+        json!({
+            "type": "object", "required": ["id", "name", "time_zone", "settings"],
+            "properties": { "id": id(), "name": { "type": "string" }, "time_zone": { "type": "string" }, "settings": r("ClinicSettings"),
+                "created_at": time(), "updated_at": time() }
+        }),
+    );
+    add(
+        "ClinicUpdate",
+        json!({
+            "type": "object", "additionalProperties": false,
+            "properties": { "name": { "type": "string" }, "time_zone": { "type": "string" }, "settings": r("ClinicSettings") }
+        }),
+    );
+    add(
+        "Staff",
+        json!({
+            "type": "object", "required": ["id", "clinic", "email", "name", "role", "active"],
+            "properties": { "id": id(), "clinic": id(), "email": { "type": "string" }, "name": { "type": "string" }, "role": role(),
+                "active": { "type": "boolean" }, "created_at": time() }
+        }),
+    );
+    add("StaffList", list_of("staff", "Staff"));
+    add(
+        "NewStaff",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["email", "name", "role", "password"],
+            "properties": { "email": { "type": "string" }, "name": { "type": "string" }, "role": role(), "password": { "type": "string", "minLength": 12 } }
+        }),
+    );
+    add(
+        "StaffUpdate",
+        json!({
+            "type": "object", "additionalProperties": false,
+            "properties": { "name": { "type": "string" }, "role": role(), "active": { "type": "boolean" }, "password": { "type": "string", "minLength": 12 } }
+        }),
+    );
+    add(
+        "Token",
+        json!({
+            "type": "object", "required": ["id", "name", "role"],
+            "properties": { "id": id(), "clinic": id(), "name": { "type": "string" }, "role": role(), "created_by": id_or_null(),
+                "created_at": time(), "revoked_at": time_or_null() }
+        }),
+    );
+    add("TokenList", list_of("tokens", "Token"));
+    add(
+        "NewToken",
+        json!({ "type": "object", "additionalProperties": false, "required": ["name", "role"], "properties": { "name": { "type": "string" }, "role": role() } }),
+    );
+    add(
+        "TokenCreated",
+        json!({ "type": "object", "required": ["token", "secret"], "properties": { "token": r("Token"),
+        "secret": { "type": "string", "description": "Shown once; send as Authorization: Bearer SECRET." } } }),
+    );
+    let finding = json!({ "type": "object", "additionalProperties": false, "required": ["code"],
+        "properties": { "code": { "type": "string" }, "last": { "type": "string", "format": "date" } } });
+    add(
+        "Patient",
+        json!({
+            "type": "object", "required": ["id", "clinic", "name", "time_zone", "findings", "consent_messages"],
+            "properties": { "id": id(), "clinic": id(), "name": { "type": "string" }, "email": string_or_null(), "phone": string_or_null(),
+                "time_zone": { "type": "string" }, "birth_date": { "type": ["string", "null"], "format": "date" },
+                "fitzpatrick": { "type": ["integer", "null"], "minimum": 1, "maximum": 6 },
+                "findings": { "type": "array", "items": finding }, "consent_messages": { "type": "boolean" },
+                "created_at": time(), "updated_at": time() }
+        }),
+    );
+    add(
+        "PatientList",
+        json!({ "type": "object", "required": ["patients"], "properties": {
+        "patients": { "type": "array", "items": r("Patient") }, "limit": { "type": "integer" }, "offset": { "type": "integer" } } }),
+    );
+    add(
+        "NewPatient",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["name"],
+            "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "phone": { "type": "string" },
+                "time_zone": { "type": "string", "description": "Default: the clinic's." }, "birth_date": { "type": "string", "format": "date" },
+                "fitzpatrick": { "type": "integer", "minimum": 1, "maximum": 6 }, "findings": { "type": "array", "items": finding },
+                "consent_messages": { "type": "boolean" } }
+        }),
+    );
+    add(
+        "PatientUpdate",
+        json!({
+            "type": "object", "additionalProperties": false, "description": "Absent fields stay; null clears an optional field.",
+            "properties": { "name": { "type": "string" }, "email": string_or_null(), "phone": string_or_null(), "time_zone": { "type": "string" },
+                "birth_date": { "type": ["string", "null"], "format": "date" }, "fitzpatrick": { "type": ["integer", "null"] },
+                "findings": { "type": "array", "items": finding }, "consent_messages": { "type": "boolean" } }
+        }),
+    );
+    add(
+        "Invite",
+        json!({ "type": "object", "required": ["patient_id", "url", "token", "expires_at"], "properties": {
+        "patient_id": id(), "url": { "type": "string" }, "token": { "type": "string" }, "expires_at": time() } }),
+    );
+    add(
+        "AuditEntry",
+        json!({
+            "type": "object", "required": ["id", "at", "actor_kind", "action"],
+            "properties": { "id": id(), "at": time(), "actor_kind": { "type": "string", "enum": ["staff", "patient", "api_token", "system"] },
+                "actor_id": id_or_null(), "action": { "type": "string" }, "patient": id_or_null(), "target": id_or_null(), "ip": string_or_null() }
+        }),
+    );
+    add("AuditList", list_of("entries", "AuditEntry"));
+    add(
+        "Screening",
+        json!({
+            "type": "object", "required": ["id", "patient", "request", "result", "decision", "protocol_version"],
+            "properties": { "id": id(), "patient": id(), "request": r("ScreeningRequest"), "result": r("ScreeningResult"),
+                "decision": { "type": "string", "enum": ["eligible", "eligible_with_precautions", "defer", "not_eligible"] },
+                "defer_until": { "type": ["string", "null"], "format": "date" }, "protocol_version": { "type": "string" },
+                "recorded_by": id_or_null(), "reviewed_by": id_or_null(), "reviewed_at": time_or_null(), "review_note": string_or_null(), "created_at": time() }
+        }),
+    );
+    add("ScreeningList", list_of("screenings", "Screening"));
+    add(
+        "ReviewRequest",
+        json!({ "type": "object", "additionalProperties": false, "properties": { "note": { "type": "string" } } }),
+    );
+    add(
+        "Plan",
+        json!({
+            "type": "object", "required": ["id", "patient", "request", "result"],
+            "properties": { "id": id(), "patient": id(), "request": r("PlanRequest"), "result": r("PlanResult"), "created_by": id_or_null(), "created_at": time() }
+        }),
+    );
+    add("PlanList", list_of("plans", "Plan"));
+    add(
+        "Session",
+        json!({
+            "type": "object", "required": ["id", "patient", "performed_at", "device", "needle_depth_mm", "areas", "products", "practitioner"],
+            "properties": { "id": id(), "patient": id(), "plan": id_or_null(), "performed_at": time(), "device": { "type": "string" },
+                "needle_depth_mm": { "type": "number" }, "areas": { "type": "array", "items": { "type": "string" } },
+                "products": { "type": "array", "items": { "type": "string" } }, "numbing": string_or_null(), "practitioner": id(),
+                "notes": { "type": "string" }, "override_reason": string_or_null(), "created_at": time() }
+        }),
+    );
+    add("SessionList", list_of("sessions", "Session"));
+    add(
+        "NewSession",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["device", "needle_depth_mm", "areas"],
+            "properties": { "performed_at": time(), "device": { "type": "string" }, "needle_depth_mm": { "type": "number", "minimum": 0.1, "maximum": 3.0 },
+                "areas": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "products": { "type": "array", "items": { "type": "string" } },
+                "numbing": { "type": "string" }, "notes": { "type": "string" }, "plan_id": id(), "practitioner_id": id(),
+                "override_reason": { "type": "string", "description": "A practitioner's reason to record over a deferral or open alert; logged." } }
+        }),
+    );
+    add(
+        "SessionRecorded",
+        json!({ "type": "object", "required": ["session", "check_ins"], "properties": {
+        "session": r("Session"), "check_ins": { "type": "array", "items": r("CheckIn") } } }),
+    );
+    add(
+        "CheckIn",
+        json!({
+            "type": "object", "required": ["id", "patient"],
+            "properties": { "id": id(), "patient": id(), "session": id_or_null(), "day": { "type": ["integer", "null"] },
+                "due_at": time_or_null(), "submitted_at": time_or_null(), "submitted_by": string_or_null(),
+                "request": { "type": ["object", "null"] }, "result": { "type": ["object", "null"] },
+                "disposition": { "type": ["string", "null"], "enum": ["self_care", "contact_clinic", "urgent_same_day", "emergency", null] },
+                "temperature_c": { "type": ["number", "null"] }, "note": string_or_null(), "created_at": time() }
+        }),
+    );
+    add("CheckInList", list_of("check_ins", "CheckIn"));
+    add(
+        "CheckInSubmit",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["symptoms"],
+            "properties": { "symptoms": { "type": "array", "items": { "type": "object", "required": ["code", "severity"],
+                    "properties": { "code": { "type": "string" }, "severity": { "type": "string" }, "trend": { "type": "string" } } } },
+                "temperature_c": { "type": "number" }, "note": { "type": "string" }, "check_in_id": id() }
+        }),
+    );
+    add(
+        "CheckInResult",
+        json!({
+            "type": "object", "required": ["call_emergency_services", "disposition", "check_in", "triage"],
+            "properties": { "call_emergency_services": { "type": "boolean" },
+                "disposition": { "type": "string", "enum": ["self_care", "contact_clinic", "urgent_same_day", "emergency"] },
+                "check_in": r("CheckIn"), "triage": r("TriageResult"),
+                "alert": { "type": ["object", "null"], "properties": { "id": id(), "disposition": { "type": "string" }, "deadline_at": time() } } }
+        }),
+    );
+    add(
+        "Alert",
+        json!({
+            "type": "object", "required": ["id", "patient", "patient_name", "check_in", "disposition", "opened_at", "deadline_at"],
+            "properties": { "id": id(), "patient": id(), "patient_name": { "type": "string" }, "session": id_or_null(), "check_in": id(),
+                "disposition": { "type": "string" }, "opened_at": time(), "deadline_at": time(), "acknowledged_by": id_or_null(),
+                "acknowledged_at": time_or_null(), "resolved_by": id_or_null(), "resolved_at": time_or_null(), "resolution_note": string_or_null(),
+                "overdue": { "type": "boolean" } }
+        }),
+    );
+    add(
+        "AlertList",
+        json!({ "type": "object", "required": ["alerts", "overdue"], "properties": {
+        "alerts": { "type": "array", "items": r("Alert") }, "overdue": { "type": "integer" } } }),
+    );
+    add(
+        "NoteRequest",
+        json!({ "type": "object", "additionalProperties": false, "required": ["note"], "properties": { "note": { "type": "string", "minLength": 1 } } }),
+    );
+    add(
+        "FollowUp",
+        json!({
+            "type": "object", "required": ["id", "patient", "patient_name", "check_in", "reason", "raised_at"],
+            "properties": { "id": id(), "patient": id(), "patient_name": { "type": "string" }, "check_in": id(), "reason": { "type": "string" },
+                "raised_at": time(), "resolved_by": id_or_null(), "resolved_at": time_or_null(), "note": string_or_null() }
+        }),
+    );
+    add("FollowUpList", list_of("follow_ups", "FollowUp"));
+    add(
+        "Today",
+        json!({ "type": "object", "required": ["session", "timeline", "next_check_in"], "properties": {
+        "now": time(), "hours_since_session": { "type": "number" },
+        "session": { "oneOf": [r("Session"), { "type": "null" }] }, "timeline": { "type": ["object", "null"] },
+        "next_check_in": { "oneOf": [r("CheckIn"), { "type": "null" }] } } }),
+    );
+    s
+}
+
+fn security(access: Access) -> Value {
+    match access {
+        Access::Public => json!([]),
+        _ => json!([{ "session": [] }, { "token": [] }]),
+    }
+}
+
+fn access_text(access: Access) -> String {
+    match access {
+        Access::Public => "Anyone.".into(),
+        Access::Authenticated => "Anyone signed in.".into(),
+        Access::Patient => "The patient, for their own record.".into(),
+        Access::Staff(roles) => {
+            format!(
+                "Staff or API tokens with role {}.",
+                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+            )
+        }
+    }
+}
+
+fn problem(description: &str) -> Value {
+    json!({ "description": description, "content": { "application/problem+json": { "schema": r("Problem") } } })
+}
+
+/// The document, as served at `/api/v1/openapi.json`.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in table().into_iter().filter(|r| r.api) {
+        let mut op = json!({
+            "summary": route.summary,
+            "description": access_text(route.access),
+            "operationId": format!("{}_{}", route.method.to_lowercase(), route.path.trim_start_matches('/').replace(['/', '-', '.'], "_").replace(['{', '}'], "")),
+            "security": security(route.access),
+            "responses": {},
+        });
+        let params: Vec<Value> = route
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": id() }))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if let Some(req) = route.request {
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(req) } } });
+        }
+        let ok = match (route.response, route.path) {
+            (Some(res), _) => {
+                json!({ "description": "Success", "content": { "application/json": { "schema": r(res) } } })
+            }
+            (None, "/metrics") => {
+                json!({ "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } })
+            }
+            (None, "/api/v1/openapi.json") => {
+                json!({ "description": "This document", "content": { "application/json": { "schema": { "type": "object" } } } })
+            }
+            (None, _) => json!({ "description": "Done" }),
+        };
+        let responses = &mut op["responses"];
+        responses[route.status.to_string()] = ok;
+        if route.request.is_some() {
+            responses["400"] = problem("Malformed JSON");
+            responses["415"] = problem("The body is not JSON");
+            responses["422"] = problem("Invalid input; `field` names it");
+        }
+        if route.access != Access::Public {
+            responses["401"] = problem("Not signed in");
+            responses["403"] = problem("Signed in, but not allowed (role, or CSRF token missing)");
+        }
+        if route.path.contains('{') {
+            responses["404"] = problem("Not found in your clinic");
+        }
+        let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
+        entry[route.method.to_lowercase()] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "needlepath",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The clinic service for microneedling: screening, series plans, sessions, check-ins with immediate triage, and the alert queue. Errors are application/problem+json with a stable `code`. Cookie-authenticated changes need the session's CSRF token in the X-CSRF-Token header.",
+            "license": { "name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later" }
+        },
+        "servers": [{ "url": "/" }],
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "session": { "type": "apiKey", "in": "cookie", "name": crate::auth::COOKIE },
+                "token": { "type": "http", "scheme": "bearer" }
+            }
+        }
+    })
+}

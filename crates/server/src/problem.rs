@@ -1,0 +1,135 @@
+//! API errors as `application/problem+json` (RFC 9457) with a stable snake_case `code`, and the
+//! offending `field` when the fault is in the input.
+//!
+//! Nothing here ever carries health data or secrets: a problem says what kind of thing went
+//! wrong and, for bad input, where.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use needlepath_store::StoreError;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub field: Option<String>,
+    pub extra: Option<Value>,
+    pub retry_after: Option<u64>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, code, detail: detail.into(), field: None, extra: None, retry_after: None }
+    }
+
+    /// Bad input in `field`: 422 `invalid_input`.
+    pub fn invalid(field: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { field: Some(field.into()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", detail) }
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn with_extra(mut self, extra: Value) -> Self {
+        self.extra = Some(extra);
+        self
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "log in first: this needs a staff or patient session, or an API token",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "something went wrong on our side; nothing was changed by this request",
+        )
+    }
+
+    fn title(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("Error")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": format!("https://needlepath.invalid/problems/{}", self.code),
+            "title": self.title(),
+            "status": self.status.as_u16(),
+            "code": self.code,
+            "detail": self.detail,
+        });
+        if let Some(field) = &self.field {
+            body["field"] = Value::String(field.clone());
+        }
+        if let (Some(extra), Some(obj)) = (self.extra, body.as_object_mut()) {
+            if let Value::Object(map) = extra {
+                obj.extend(map);
+            }
+        }
+        let mut res = (self.status, body.to_string()).into_response();
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        res
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            StoreError::InvalidToken => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_token",
+                "the link or token is invalid, expired or already used",
+            ),
+            StoreError::InvalidState(m) => ApiError::new(StatusCode::CONFLICT, "invalid_state", m),
+            StoreError::SessionBlocked(blockers) => ApiError::new(
+                StatusCode::CONFLICT,
+                "session_blocked",
+                format!(
+                    "{}; a practitioner may record it anyway by giving override_reason",
+                    StoreError::SessionBlocked(blockers.clone())
+                ),
+            )
+            .with_extra(json!({ "blockers": blockers })),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                let mut p = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is busy; try again shortly",
+                );
+                p.retry_after = Some(1);
+                p
+            }
+            e => {
+                tracing::error!(error = %e, "store error");
+                ApiError::internal()
+            }
+        }
+    }
+}

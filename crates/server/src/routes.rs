@@ -1,0 +1,228 @@
+//! Every route, with who may call it, in one table.
+//!
+//! The router, the OpenAPI document and the access-matrix test are all built from [`table`], so
+//! a route cannot exist without an access rule, and the documented rule is the enforced one.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, delete, get, patch, post};
+use needlepath_store::{Role, Who};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::App;
+use crate::api::{check_ins, clinic, clinical, decisions, me, ops, patients, queue, session, setup};
+use crate::auth::{self, Authed};
+use crate::problem::ApiError;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Anyone signed in: staff, patient or API token.
+    Authenticated,
+    /// Staff (or an API token) with one of these roles.
+    Staff(&'static [Role]),
+    /// A patient, for their own record.
+    Patient,
+}
+
+pub const ANY_STAFF: &[Role] = &[Role::Admin, Role::Practitioner, Role::FrontDesk];
+pub const CLINICAL: &[Role] = &[Role::Admin, Role::Practitioner];
+pub const ADMIN: &[Role] = &[Role::Admin];
+
+/// A route as documented.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteDoc {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    pub summary: &'static str,
+    /// Schema name of the JSON request body (see `openapi.rs`).
+    pub request: Option<&'static str>,
+    /// Schema name of the success response, and its status.
+    pub response: Option<&'static str>,
+    pub status: u16,
+    /// False for HTML pages and form posts, which are not part of the JSON API.
+    pub api: bool,
+}
+
+struct Entry {
+    doc: RouteDoc,
+    handler: MethodRouter<Arc<App>>,
+}
+
+macro_rules! r {
+    ($m:ident $method:literal $path:literal, $access:expr, $summary:literal, $req:expr, $res:expr, $status:literal, $handler:expr) => {
+        Entry {
+            doc: RouteDoc {
+                method: $method,
+                path: $path,
+                access: $access,
+                summary: $summary,
+                request: $req,
+                response: $res,
+                status: $status,
+                api: true,
+            },
+            handler: $m($handler),
+        }
+    };
+}
+
+fn page(mut e: Entry) -> Entry {
+    e.doc.api = false;
+    e
+}
+
+use Access::{Authenticated, Patient, Public, Staff};
+
+fn entries() -> Vec<Entry> {
+    vec![
+        // Operations.
+        r!(get "GET" "/healthz", Public, "Liveness: the process answers", None, Some("Health"), 200, ops::healthz),
+        r!(get "GET" "/readyz", Public, "Readiness: the database answers", None, Some("Health"), 200, ops::readyz),
+        r!(get "GET" "/metrics", Public, "Prometheus metrics (counts only, no health data)", None, None, 200, ops::metrics),
+        r!(get "GET" "/api/v1/openapi.json", Public, "This document", None, None, 200, ops::openapi),
+        // First run.
+        page(r!(get "GET" "/setup", Public, "The setup page behind the first-run link", None, None, 200, setup::page)),
+        page(r!(post "POST" "/setup", Public, "The setup form", None, None, 303, setup::form)),
+        r!(post "POST" "/api/v1/setup", Public, "Create the clinic and its first admin with the one-time setup token", Some("SetupRequest"), Some("SetupResult"), 201, setup::api),
+        // Sessions.
+        r!(post "POST" "/api/v1/auth/login", Public, "Staff log in; sets the session cookie", Some("LoginRequest"), Some("SessionInfo"), 200, session::login),
+        r!(post "POST" "/api/v1/auth/logout", Authenticated, "End this session", None, None, 204, session::logout),
+        r!(get "GET" "/api/v1/auth/session", Authenticated, "Who this session is, with its CSRF token", None, Some("SessionInfo"), 200, session::current),
+        r!(post "POST" "/api/v1/auth/invite", Public, "A patient opens their invite; sets the session cookie", Some("InviteRedeem"), Some("SessionInfo"), 200, session::redeem_invite),
+        page(
+            r!(get "GET" "/invite", Public, "The invite page behind a patient's link", None, None, 200, session::invite_page),
+        ),
+        page(r!(post "POST" "/invite", Public, "The invite form", None, None, 303, session::invite_form)),
+        // Clinic, staff, tokens.
+        r!(get "GET" "/api/v1/clinic", Staff(ANY_STAFF), "The clinic and its settings", None, Some("Clinic"), 200, clinic::get_clinic),
+        r!(patch "PATCH" "/api/v1/clinic", Staff(ADMIN), "Change the clinic's name, zone or settings", Some("ClinicUpdate"), Some("Clinic"), 200, clinic::update_clinic),
+        r!(get "GET" "/api/v1/staff", Staff(ADMIN), "Staff accounts", None, Some("StaffList"), 200, clinic::list_staff),
+        r!(post "POST" "/api/v1/staff", Staff(ADMIN), "Add a staff account", Some("NewStaff"), Some("Staff"), 201, clinic::add_staff),
+        r!(patch "PATCH" "/api/v1/staff/{id}", Staff(ADMIN), "Change a staff account (role, active, password)", Some("StaffUpdate"), Some("Staff"), 200, clinic::update_staff),
+        r!(get "GET" "/api/v1/tokens", Staff(ADMIN), "API tokens (without their secrets)", None, Some("TokenList"), 200, clinic::list_tokens),
+        r!(post "POST" "/api/v1/tokens", Staff(ADMIN), "Create an API token; the secret is shown once", Some("NewToken"), Some("TokenCreated"), 201, clinic::create_token),
+        r!(delete "DELETE" "/api/v1/tokens/{id}", Staff(ADMIN), "Revoke an API token", None, Some("Token"), 200, clinic::revoke_token),
+        // Patients.
+        r!(get "GET" "/api/v1/patients", Staff(ANY_STAFF), "Patients, newest first; ?search= name, e-mail or phone", None, Some("PatientList"), 200, patients::list),
+        r!(post "POST" "/api/v1/patients", Staff(ANY_STAFF), "Add a patient", Some("NewPatient"), Some("Patient"), 201, patients::create),
+        r!(get "GET" "/api/v1/patients/{id}", Staff(ANY_STAFF), "A patient", None, Some("Patient"), 200, patients::get_one),
+        r!(patch "PATCH" "/api/v1/patients/{id}", Staff(ANY_STAFF), "Change a patient's record", Some("PatientUpdate"), Some("Patient"), 200, patients::update),
+        r!(post "POST" "/api/v1/patients/{id}/invites", Staff(ANY_STAFF), "Invite the patient: a single-use, expiring link", None, Some("Invite"), 201, patients::invite),
+        r!(get "GET" "/api/v1/patients/{id}/audit", Staff(ADMIN), "Who read or changed this patient's record", None, Some("AuditList"), 200, patients::audit),
+        // Clinical records.
+        r!(get "GET" "/api/v1/patients/{id}/screenings", Staff(CLINICAL), "The patient's screenings, newest first", None, Some("ScreeningList"), 200, clinical::list_screenings),
+        r!(post "POST" "/api/v1/patients/{id}/screenings", Staff(CLINICAL), "Screen the patient and record the result", Some("ScreeningRequest"), Some("Screening"), 201, clinical::screen),
+        r!(post "POST" "/api/v1/patients/{id}/screenings/{screening_id}/review", Staff(CLINICAL), "Record a clinician's review of a screening", Some("ReviewRequest"), Some("Screening"), 200, clinical::review),
+        r!(get "GET" "/api/v1/patients/{id}/plans", Staff(CLINICAL), "The patient's series plans", None, Some("PlanList"), 200, clinical::list_plans),
+        r!(post "POST" "/api/v1/patients/{id}/plans", Staff(CLINICAL), "Plan a series and record it", Some("PlanRequest"), Some("Plan"), 201, clinical::plan),
+        r!(get "GET" "/api/v1/patients/{id}/sessions", Staff(CLINICAL), "The patient's sessions", None, Some("SessionList"), 200, clinical::list_sessions),
+        r!(post "POST" "/api/v1/patients/{id}/sessions", Staff(CLINICAL), "Record a session and schedule its check-ins", Some("NewSession"), Some("SessionRecorded"), 201, clinical::record_session),
+        r!(get "GET" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "The patient's check-ins, scheduled and submitted", None, Some("CheckInList"), 200, check_ins::list_for_patient),
+        r!(post "POST" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "Record a check-in for the patient (for example by phone)", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_for_patient),
+        // The queue.
+        r!(get "GET" "/api/v1/alerts", Staff(CLINICAL), "Alerts, most urgent and earliest deadline first; ?state=open|all", None, Some("AlertList"), 200, queue::list_alerts),
+        r!(post "POST" "/api/v1/alerts/{id}/acknowledge", Staff(CLINICAL), "Acknowledge an alert", None, Some("Alert"), 200, queue::acknowledge),
+        r!(post "POST" "/api/v1/alerts/{id}/resolve", Staff(CLINICAL), "Resolve an alert with a note", Some("NoteRequest"), Some("Alert"), 200, queue::resolve),
+        r!(get "GET" "/api/v1/follow-ups", Staff(ANY_STAFF), "Patients silent past a check-in; ?state=open|all", None, Some("FollowUpList"), 200, queue::list_follow_ups),
+        r!(post "POST" "/api/v1/follow-ups/{id}/resolve", Staff(ANY_STAFF), "Close a follow-up with a note", Some("NoteRequest"), Some("FollowUp"), 200, queue::resolve_follow_up),
+        r!(get "GET" "/api/v1/audit", Staff(ADMIN), "The clinic's audit log, newest first", None, Some("AuditList"), 200, queue::audit),
+        // The patient's own record.
+        r!(get "GET" "/api/v1/me", Patient, "My record", None, Some("Patient"), 200, me::me),
+        r!(get "GET" "/api/v1/me/today", Patient, "What to do and avoid now, after my last session", None, Some("Today"), 200, me::today),
+        r!(get "GET" "/api/v1/me/screenings", Patient, "My screenings", None, Some("ScreeningList"), 200, me::screenings),
+        r!(get "GET" "/api/v1/me/plans", Patient, "My series plans", None, Some("PlanList"), 200, me::plans),
+        r!(get "GET" "/api/v1/me/sessions", Patient, "My sessions", None, Some("SessionList"), 200, me::sessions),
+        r!(get "GET" "/api/v1/me/check-ins", Patient, "My check-ins", None, Some("CheckInList"), 200, me::check_ins),
+        r!(post "POST" "/api/v1/me/check-ins", Patient, "Check in: answered at once with the triage result", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_own),
+        // The engine's decisions, for anyone.
+        r!(post "POST" "/api/v1/decisions/screening", Public, "Is this person a candidate now?", Some("ScreeningRequest"), Some("ScreeningResult"), 200, decisions::screening),
+        r!(post "POST" "/api/v1/decisions/triage", Public, "How urgent is this check-in?", Some("CheckInRequest"), Some("TriageResult"), 200, decisions::triage),
+        r!(post "POST" "/api/v1/decisions/can-i", Public, "May I do this activity now?", Some("CanIRequest"), Some("CanIResult"), 200, decisions::can_i),
+        r!(post "POST" "/api/v1/decisions/plan", Public, "Plan a treatment series", Some("PlanRequest"), Some("PlanResult"), 200, decisions::plan),
+    ]
+}
+
+/// Every route as documented, in table order.
+pub fn table() -> Vec<RouteDoc> {
+    entries().into_iter().map(|e| e.doc).collect()
+}
+
+/// Builds the router from the table, each route behind its access check.
+pub fn build(app: Arc<App>) -> Router {
+    let mut router: Router<Arc<App>> = Router::new();
+    for e in entries() {
+        let access = e.doc.access;
+        let handler = e.handler.layer(middleware::from_fn(move |req: Request, next: Next| check(access, req, next)));
+        router = router.route(e.doc.path, handler);
+    }
+    router
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /api/v1/openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not accept that method; see /api/v1/openapi.json",
+            )
+        })
+        .layer(middleware::from_fn_with_state(app.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .layer(RequestBodyLimitLayer::new(crate::body::MAX_BODY))
+        .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .with_state(app)
+}
+
+async fn check(access: Access, req: Request, next: Next) -> Response {
+    let authed = req.extensions().get::<Authed>();
+    let verdict = match (access, authed) {
+        (Access::Public, _) => Ok(()),
+        (_, None) => Err(ApiError::unauthenticated()),
+        (Access::Authenticated, Some(_)) => Ok(()),
+        (Access::Patient, Some(a)) => match a.actor.who {
+            Who::Patient(_) => Ok(()),
+            _ => Err(ApiError::forbidden("only a patient can use this route, for their own record")),
+        },
+        (Access::Staff(roles), Some(a)) => match a.role() {
+            Some(r) if roles.contains(&r) => Ok(()),
+            Some(r) => Err(ApiError::forbidden(format!(
+                "the {} role cannot use this route; it needs {}",
+                r.as_str(),
+                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
+            ))),
+            None => Err(ApiError::forbidden("this route is for clinic staff")),
+        },
+    };
+    match verdict {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Counts responses and logs each request by its route template — never the raw URI, whose
+/// query may hold an invite or setup token.
+async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "(unmatched)".into());
+    let res = next.run(req).await;
+    let status = res.status().as_u16();
+    app.metrics.record_status(status);
+    tracing::info!(%method, route, status, ms = started.elapsed().as_millis() as u64, "request");
+    res
+}

@@ -1,0 +1,50 @@
+//! What can go wrong in the store, in terms the service can answer with.
+
+use crate::records::Blocker;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist in the actor's clinic (or is not the patient's own).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A unique value is already taken (for example a staff e-mail).
+    #[error("{0}")]
+    Conflict(String),
+    /// A setup link, invite or token that is unknown, expired or already used.
+    #[error("the link or token is invalid, expired or already used")]
+    InvalidToken,
+    /// The state of the record does not allow this (for example resolving a resolved alert).
+    #[error("{0}")]
+    InvalidState(String),
+    /// A new session is refused; the blockers say why.
+    #[error("a new session is blocked: {}", blockers_text(.0))]
+    SessionBlocked(Vec<Blocker>),
+    /// The database URL or file is not usable.
+    #[error("{0}")]
+    Config(String),
+    /// A stored value could not be read back (the database was edited by hand or is damaged).
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+fn blockers_text(b: &[Blocker]) -> String {
+    b.iter()
+        .map(|b| match b {
+            Blocker::NoScreening => "the patient has no screening on record".to_string(),
+            Blocker::Screening { decision, .. } => format!("the latest screening says {decision}"),
+            Blocker::OpenAlert { disposition, .. } => format!("an alert ({disposition}) is still open"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl StoreError {
+    /// True when the database was busy or the connection dropped: the request may be retried.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed))
+    }
+}

@@ -1,0 +1,547 @@
+//! The records a clinic keeps, as the store hands them out and takes them in.
+//!
+//! Ids are newtypes over UUIDv7 so a patient id can never be passed where a clinic id belongs.
+//! Engine requests and results are kept as the contract's JSON (`serde_json::Value`): they are
+//! what was decided at the time, with the protocol version beside them, and they are re-read,
+//! never recomputed.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+macro_rules! ids {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A new time-ordered id.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+    )*};
+}
+
+ids! {
+    /// A clinic: the tenant every record belongs to.
+    ClinicId,
+    /// A staff member's account.
+    StaffId,
+    /// A patient of one clinic.
+    PatientId,
+    /// A screening as recorded.
+    ScreeningId,
+    /// A series plan.
+    PlanId,
+    /// A treatment session.
+    SessionId,
+    /// A check-in, scheduled or submitted.
+    CheckInId,
+    /// An alert in the clinic's queue.
+    AlertId,
+    /// A follow-up item for a patient who did not check in.
+    FollowUpId,
+    /// An API token for an integration.
+    TokenId,
+    /// An audit record.
+    AuditId,
+}
+
+/// What a staff member (or an API token acting for the clinic) may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Practitioner,
+    FrontDesk,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Practitioner, Role::FrontDesk];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Practitioner => "practitioner",
+            Role::FrontDesk => "front_desk",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Who is acting: the subject of every audit record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Staff(StaffId, Role),
+    Patient(PatientId),
+    Token(TokenId, Role),
+    /// The service itself (scheduled sweeps, the command line).
+    System,
+}
+
+impl Who {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Who::Staff(..) => "staff",
+            Who::Patient(_) => "patient",
+            Who::Token(..) => "api_token",
+            Who::System => "system",
+        }
+    }
+
+    pub fn id(self) -> Option<Uuid> {
+        match self {
+            Who::Staff(id, _) => Some(id.0),
+            Who::Patient(id) => Some(id.0),
+            Who::Token(id, _) => Some(id.0),
+            Who::System => None,
+        }
+    }
+
+    /// The staff member behind this actor, if a person of the clinic is acting.
+    pub fn staff(self) -> Option<StaffId> {
+        match self {
+            Who::Staff(id, _) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// An authenticated actor within one clinic, and where the request came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub clinic: ClinicId,
+    pub who: Who,
+    pub ip: Option<String>,
+}
+
+/// Clinic working hours, for response deadlines ("next business day", "within 1 hour in
+/// opening hours").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpeningHours {
+    /// ISO weekdays the clinic is open, 1 = Monday … 7 = Sunday.
+    pub days: Vec<u8>,
+    /// Opening time, local, "HH:MM".
+    pub opens: String,
+    /// Closing time, local, "HH:MM".
+    pub closes: String,
+}
+
+impl Default for OpeningHours {
+    fn default() -> Self {
+        Self { days: vec![1, 2, 3, 4, 5], opens: "09:00".into(), closes: "17:00".into() }
+    }
+}
+
+/// How fast the clinic answers an alert, by disposition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponsePolicy {
+    /// `urgent_same_day`: minutes of opening hours to respond in.
+    pub urgent_minutes: u32,
+    /// `contact_clinic`: business days to respond in (1 = by closing time next business day).
+    pub contact_business_days: u32,
+}
+
+impl Default for ResponsePolicy {
+    fn default() -> Self {
+        Self { urgent_minutes: 60, contact_business_days: 1 }
+    }
+}
+
+/// The clinic's own settings, kept together because they change together.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClinicSettings {
+    pub currency: String,
+    /// Price of one session, in the currency's major unit.
+    pub price_per_session: Option<f64>,
+    pub opening_hours: OpeningHours,
+    pub response: ResponsePolicy,
+    /// Days after each session on which a check-in is scheduled.
+    pub check_in_days: Vec<u32>,
+    /// Hours after a scheduled check-in falls due before silence raises a follow-up.
+    pub missed_check_in_grace_hours: u32,
+}
+
+impl Default for ClinicSettings {
+    fn default() -> Self {
+        Self {
+            currency: "EUR".into(),
+            price_per_session: None,
+            opening_hours: OpeningHours::default(),
+            response: ResponsePolicy::default(),
+            check_in_days: vec![1, 3, 7, 14],
+            missed_check_in_grace_hours: 24,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clinic {
+    pub id: ClinicId,
+    pub name: String,
+    pub time_zone: String,
+    pub settings: ClinicSettings,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewClinic {
+    pub name: String,
+    pub time_zone: String,
+    pub settings: ClinicSettings,
+}
+
+/// A staff account. The password hash never leaves the server in a response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Staff {
+    pub id: StaffId,
+    pub clinic: ClinicId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewStaff {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+/// Changes to a staff account; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StaffUpdate {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+/// A finding on a patient's record, in the contract's form: a code, or `{ "code", "last" }`
+/// with the day it last happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PatientFinding {
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last: Option<NaiveDate>,
+}
+
+impl<'de> Deserialize<'de> for PatientFinding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Full {
+            code: String,
+            #[serde(default)]
+            last: Option<NaiveDate>,
+        }
+        use serde::de::Error as _;
+        match Value::deserialize(d)? {
+            Value::String(code) => Ok(Self { code, last: None }),
+            v @ Value::Object(_) => {
+                let f: Full = serde_json::from_value(v).map_err(D::Error::custom)?;
+                Ok(Self { code: f.code, last: f.last })
+            }
+            _ => Err(D::Error::custom("a finding is a code, or an object { \"code\", \"last\": \"YYYY-MM-DD\" }")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Patient {
+    pub id: PatientId,
+    pub clinic: ClinicId,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub time_zone: String,
+    pub birth_date: Option<NaiveDate>,
+    pub fitzpatrick: Option<u8>,
+    pub findings: Vec<PatientFinding>,
+    pub consent_messages: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPatient {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub time_zone: String,
+    pub birth_date: Option<NaiveDate>,
+    pub fitzpatrick: Option<u8>,
+    pub findings: Vec<PatientFinding>,
+    pub consent_messages: bool,
+}
+
+/// Changes to a patient; `Some(None)` clears an optional field.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PatientUpdate {
+    pub name: Option<String>,
+    pub email: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub time_zone: Option<String>,
+    pub birth_date: Option<Option<NaiveDate>>,
+    pub fitzpatrick: Option<Option<u8>>,
+    pub findings: Option<Vec<PatientFinding>>,
+    pub consent_messages: Option<bool>,
+}
+
+/// Which kind of person a login session belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginKind {
+    Staff,
+    Patient,
+}
+
+impl LoginKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginKind::Staff => "staff",
+            LoginKind::Patient => "patient",
+        }
+    }
+}
+
+/// A server-side login session. Only the hash of its token is stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Login {
+    pub token_hash: String,
+    pub clinic: ClinicId,
+    pub kind: LoginKind,
+    pub principal: Uuid,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub clinic: ClinicId,
+    pub name: String,
+    pub role: Role,
+    #[serde(skip)]
+    pub token_hash: String,
+    pub created_by: Option<StaffId>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Screening {
+    pub id: ScreeningId,
+    pub patient: PatientId,
+    pub request: Value,
+    pub result: Value,
+    pub decision: String,
+    pub defer_until: Option<NaiveDate>,
+    pub protocol_version: String,
+    pub recorded_by: Option<StaffId>,
+    pub reviewed_by: Option<StaffId>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub review_note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewScreening {
+    pub patient: PatientId,
+    pub request: Value,
+    pub result: Value,
+    pub decision: String,
+    pub defer_until: Option<NaiveDate>,
+    pub protocol_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub id: PlanId,
+    pub patient: PatientId,
+    pub request: Value,
+    pub result: Value,
+    pub created_by: Option<StaffId>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPlan {
+    pub patient: PatientId,
+    pub request: Value,
+    pub result: Value,
+}
+
+/// A treatment session as the practitioner recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    pub id: SessionId,
+    pub patient: PatientId,
+    pub plan: Option<PlanId>,
+    pub performed_at: DateTime<Utc>,
+    pub device: String,
+    pub needle_depth_mm: f64,
+    pub areas: Vec<String>,
+    pub products: Vec<String>,
+    pub numbing: Option<String>,
+    pub practitioner: StaffId,
+    pub notes: String,
+    pub override_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewSession {
+    pub patient: PatientId,
+    pub plan: Option<PlanId>,
+    pub performed_at: DateTime<Utc>,
+    pub device: String,
+    pub needle_depth_mm: f64,
+    pub areas: Vec<String>,
+    pub products: Vec<String>,
+    pub numbing: Option<String>,
+    pub practitioner: StaffId,
+    pub notes: String,
+    /// The practitioner's reason for recording despite a blocker; logged.
+    pub override_reason: Option<String>,
+    /// When the check-ins after this session fall due, with their day numbers.
+    pub check_ins: Vec<(u32, DateTime<Utc>)>,
+}
+
+/// Why a new session cannot be recorded without an override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Blocker {
+    /// The patient has never been screened.
+    NoScreening,
+    /// The latest screening's decision is `defer` or `not_eligible`.
+    Screening { screening: ScreeningId, decision: String },
+    /// An alert from the patient's last session is still open.
+    OpenAlert { alert: AlertId, disposition: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckIn {
+    pub id: CheckInId,
+    pub patient: PatientId,
+    pub session: Option<SessionId>,
+    /// The day after the session it was scheduled for; `None` when the patient checked in
+    /// unprompted.
+    pub day: Option<u32>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_by: Option<String>,
+    pub request: Option<Value>,
+    pub result: Option<Value>,
+    pub disposition: Option<String>,
+    pub temperature_c: Option<f64>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A submitted check-in with the engine's triage result and, when the disposition is
+/// `contact_clinic` or worse, the alert it opens (written in the same transaction).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckInSubmission {
+    pub patient: PatientId,
+    /// The scheduled check-in this answers; filled if still open, otherwise a new row is made.
+    pub scheduled: Option<CheckInId>,
+    pub session: Option<SessionId>,
+    pub submitted_at: DateTime<Utc>,
+    pub request: Value,
+    pub result: Value,
+    pub disposition: String,
+    pub temperature_c: Option<f64>,
+    pub note: Option<String>,
+    pub alert: Option<NewAlert>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    pub disposition: String,
+    pub deadline_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub id: AlertId,
+    pub patient: PatientId,
+    pub patient_name: String,
+    pub session: Option<SessionId>,
+    pub check_in: CheckInId,
+    pub disposition: String,
+    pub opened_at: DateTime<Utc>,
+    pub deadline_at: DateTime<Utc>,
+    pub acknowledged_by: Option<StaffId>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<StaffId>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolution_note: Option<String>,
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertFilter {
+    Open,
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FollowUp {
+    pub id: FollowUpId,
+    pub patient: PatientId,
+    pub patient_name: String,
+    pub check_in: CheckInId,
+    pub reason: String,
+    pub raised_at: DateTime<Utc>,
+    pub resolved_by: Option<StaffId>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub at: DateTime<Utc>,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub patient: Option<PatientId>,
+    pub target: Option<Uuid>,
+    pub ip: Option<String>,
+}
