@@ -137,20 +137,18 @@ impl Config {
     }
 }
 
-fn origin(m: Option<&Metadata>) -> String {
-    match m {
-        None => "default".into(),
-        Some(m) if m.name.contains("Serialized") || m.name.contains("default") => {
-            if m.source.is_some() {
-                "flag".into()
-            } else {
-                m.name.to_string()
-            }
-        }
-        Some(m) => match &m.source {
-            Some(src) => format!("{} ({src})", m.name),
-            None => m.name.to_string(),
-        },
+/// Where a value came from, in words: default, flag, env NEEDLEPATH_X or file PATH.
+fn origin(key: &str, m: Option<&Metadata>) -> String {
+    let Some(m) = m else { return "default".into() };
+    let name = m.name.to_string();
+    if name.contains("Flags") {
+        "flag".into()
+    } else if name.to_lowercase().contains("environment") {
+        format!("env NEEDLEPATH_{}", key.to_uppercase())
+    } else if name.contains("TOML") {
+        m.source.as_ref().map(|s| format!("file {s}")).unwrap_or_else(|| "file".into())
+    } else {
+        "default".into()
     }
 }
 
@@ -166,12 +164,7 @@ pub fn show(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<String> {
     if let Some(obj) = value.as_object() {
         for (k, v) in obj {
             let shown = if k == "database_url" { serde_json::Value::String(url.clone()) } else { v.clone() };
-            let from = fig.find_metadata(k).map(|m| m.name.to_string()).unwrap_or_else(|| "default".into());
-            let from = match from.as_str() {
-                n if n.contains("environment") => format!("env NEEDLEPATH_{}", k.to_uppercase()),
-                n if n.contains("TOML") => "file".into(),
-                _ => origin(fig.find_metadata(k)),
-            };
+            let from = origin(k, fig.find_metadata(k));
             out.push_str(&format!("{k} = {shown}    # {from}\n"));
         }
     }
@@ -180,6 +173,7 @@ pub fn show(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error, as its API requires.
 mod tests {
     use super::*;
 

@@ -135,15 +135,11 @@ enum Command {
     User {
         #[command(subcommand)]
         action: UserAction,
-        #[command(flatten)]
-        service: ServiceArgs,
     },
     /// Show the effective configuration.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
-        #[command(flatten)]
-        service: ServiceArgs,
     },
     /// Print the OpenAPI 3.1 document of the JSON API.
     Openapi,
@@ -199,18 +195,25 @@ enum UserAction {
         /// The clinic's id, when the database holds several.
         #[arg(long)]
         clinic: Option<String>,
+        #[command(flatten)]
+        service: ServiceArgs,
     },
     /// Set a new password (from NEEDLEPATH_PASSWORD or standard input) and end their sessions.
     Reset {
         #[arg(long)]
         email: String,
+        #[command(flatten)]
+        service: ServiceArgs,
     },
 }
 
 #[derive(Subcommand)]
 enum ConfigAction {
     /// Print every effective value and where it came from; secrets are redacted.
-    Show,
+    Show {
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -248,14 +251,14 @@ fn main() -> ExitCode {
         Command::Restore { file, force, service } => {
             service.load(&cli.global).and_then(|c| service::restore(&c, &file, force)).map_err(Failure::Other)
         }
-        Command::User { action: UserAction::Add { email, name, role, clinic }, service } => service
+        Command::User { action: UserAction::Add { email, name, role, clinic, service } } => service
             .load(&cli.global)
             .and_then(|c| service::user_add(&c, &email, &name, &role, clinic.as_deref()))
             .map_err(Failure::Other),
-        Command::User { action: UserAction::Reset { email }, service } => {
+        Command::User { action: UserAction::Reset { email, service } } => {
             service.load(&cli.global).and_then(|c| service::user_reset(&c, &email)).map_err(Failure::Other)
         }
-        Command::Config { action: ConfigAction::Show, service } => {
+        Command::Config { action: ConfigAction::Show { service } } => {
             config::show(service.config.as_ref(), &service.flags(&cli.global)).map_err(Failure::Other)
         }
         Command::Openapi => service::openapi().map_err(Failure::Other),

@@ -82,10 +82,8 @@ impl IntoResponse for ApiError {
         if let Some(field) = &self.field {
             body["field"] = Value::String(field.clone());
         }
-        if let (Some(extra), Some(obj)) = (self.extra, body.as_object_mut()) {
-            if let Value::Object(map) = extra {
-                obj.extend(map);
-            }
+        if let (Some(Value::Object(map)), Some(obj)) = (self.extra, body.as_object_mut()) {
+            obj.extend(map);
         }
         let mut res = (self.status, body.to_string()).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));

@@ -3,7 +3,7 @@
 //! [`Store`] is everything the service asks of a database. It has two implementations, SQLite
 //! (the embedded default) and PostgreSQL (clinic groups), which share their SQL: the query code
 //! in `backend.rs` is compiled once per backend, so the two cannot drift apart, and one
-//! conformance suite (`tests/conformance.rs`) runs against both.
+//! conformance suite (`tests/conformance/`) runs against both.
 //!
 //! Every method that touches a patient's data takes the [`Actor`] and writes an audit record
 //! (who, what, when, from where) — in the same transaction when it writes. Every query is scoped
@@ -24,7 +24,7 @@ pub use records::*;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-/// Everything the service keeps. Implementations must pass `tests/conformance.rs`.
+/// Everything the service keeps. Implementations must pass `tests/conformance/`.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// "sqlite" or "postgres".

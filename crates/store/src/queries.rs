@@ -75,11 +75,26 @@ fn own(actor: &Actor, patient: PatientId) -> Result<()> {
     }
 }
 
+/// Clinic-side records (the queue, staff, tokens, audit, other patients' invites and sessions)
+/// are never a patient's to read or change.
+fn staff_side(actor: &Actor) -> Result<()> {
+    match actor.who {
+        Who::Patient(_) => Err(StoreError::NotFound("record")),
+        _ => Ok(()),
+    }
+}
+
 fn unique(e: sqlx::Error, message: &str) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(message.to_string()),
         _ => StoreError::Database(e),
     }
+}
+
+/// What a patient search looks in, lowercased here (Unicode-aware) rather than by SQL `lower()`,
+/// which folds only ASCII on SQLite.
+fn search_text(name: &str, email: Option<&str>, phone: Option<&str>) -> String {
+    format!("{}\n{}\n{}", name, email.unwrap_or_default(), phone.unwrap_or_default()).to_lowercase()
 }
 
 fn like_pattern(search: &str) -> String {
@@ -441,7 +456,7 @@ impl Store for Backend {
         )
         .bind(id.0)
         .bind(staff_id.0)
-        .bind(admin.email.to_lowercase())
+        .bind(admin.email.trim().to_lowercase())
         .bind(&admin.name)
         .bind(admin.role.as_str())
         .bind(&admin.password_hash)
@@ -473,6 +488,7 @@ impl Store for Backend {
         time_zone: Option<String>,
         settings: Option<ClinicSettings>,
     ) -> Result<Clinic> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE clinics SET name = COALESCE($2, name), time_zone = COALESCE($3, time_zone), \
@@ -512,6 +528,7 @@ impl Store for Backend {
     }
 
     async fn list_staff(&self, actor: &Actor) -> Result<Vec<Staff>> {
+        staff_side(actor)?;
         let rows = sqlx::query("SELECT * FROM staff WHERE clinic_id = $1 ORDER BY created_at, id")
             .bind(actor.clinic.0)
             .fetch_all(self.reader())
@@ -520,6 +537,7 @@ impl Store for Backend {
     }
 
     async fn add_staff(&self, actor: &Actor, staff: NewStaff) -> Result<Staff> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         let id = StaffId::new();
         let row = sqlx::query(
@@ -544,6 +562,7 @@ impl Store for Backend {
     }
 
     async fn update_staff(&self, actor: &Actor, id: StaffId, update: StaffUpdate) -> Result<Staff> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         let ends_logins = update.active == Some(false) || update.password_hash.is_some();
         let row = sqlx::query(
@@ -622,6 +641,7 @@ impl Store for Backend {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         patient_in(&mut tx, actor.clinic, patient).await?;
         sqlx::query(
@@ -661,6 +681,7 @@ impl Store for Backend {
     }
 
     async fn create_api_token(&self, actor: &Actor, name: &str, role: Role, token_hash: &str) -> Result<ApiToken> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         let id = TokenId::new();
         let row = sqlx::query(
@@ -683,6 +704,7 @@ impl Store for Backend {
     }
 
     async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
+        staff_side(actor)?;
         let rows = sqlx::query("SELECT * FROM api_tokens WHERE clinic_id = $1 ORDER BY created_at, id")
             .bind(actor.clinic.0)
             .fetch_all(self.reader())
@@ -691,6 +713,7 @@ impl Store for Backend {
     }
 
     async fn revoke_api_token(&self, actor: &Actor, id: TokenId) -> Result<ApiToken> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         sqlx::query(
             "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE clinic_id = $1 AND id = $2",
@@ -727,8 +750,8 @@ impl Store for Backend {
         let now = ts(Utc::now());
         let row = sqlx::query(
             "INSERT INTO patients (clinic_id, id, name, email, phone, time_zone, birth_date, fitzpatrick, findings, \
-             consent_messages, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
-             RETURNING *",
+             consent_messages, created_at, updated_at, search_text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING *",
         )
         .bind(actor.clinic.0)
         .bind(id.0)
@@ -741,6 +764,7 @@ impl Store for Backend {
         .bind(to_json(&p.findings))
         .bind(p.consent_messages)
         .bind(now)
+        .bind(search_text(&p.name, p.email.as_deref(), p.phone.as_deref()))
         .fetch_one(&mut *tx)
         .await?;
         let patient = patient_from(&row)?;
@@ -764,9 +788,7 @@ impl Store for Backend {
         }
         let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(like_pattern);
         let rows = sqlx::query(
-            "SELECT * FROM patients WHERE clinic_id = $1 AND ($2 IS NULL \
-             OR lower(name) LIKE $2 ESCAPE '\\' OR lower(COALESCE(email, '')) LIKE $2 ESCAPE '\\' \
-             OR COALESCE(phone, '') LIKE $2 ESCAPE '\\') \
+            "SELECT * FROM patients WHERE clinic_id = $1 AND ($2 IS NULL OR search_text LIKE $2 ESCAPE '\\') \
              ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
         )
         .bind(actor.clinic.0)
@@ -810,7 +832,7 @@ impl Store for Backend {
         }
         let row = sqlx::query(
             "UPDATE patients SET name = $3, email = $4, phone = $5, time_zone = $6, birth_date = $7, \
-             fitzpatrick = $8, findings = $9, consent_messages = $10, updated_at = $11 \
+             fitzpatrick = $8, findings = $9, consent_messages = $10, updated_at = $11, search_text = $12 \
              WHERE clinic_id = $1 AND id = $2 RETURNING *",
         )
         .bind(actor.clinic.0)
@@ -824,6 +846,7 @@ impl Store for Backend {
         .bind(to_json(&p.findings))
         .bind(p.consent_messages)
         .bind(ts(Utc::now()))
+        .bind(search_text(&p.name, p.email.as_deref(), p.phone.as_deref()))
         .fetch_one(&mut *tx)
         .await?;
         let patient = patient_from(&row)?;
@@ -880,6 +903,7 @@ impl Store for Backend {
         id: ScreeningId,
         note: Option<String>,
     ) -> Result<Screening> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE screenings SET reviewed_by = $4, reviewed_at = $5, review_note = $6 \
@@ -938,6 +962,7 @@ impl Store for Backend {
     }
 
     async fn record_session(&self, actor: &Actor, s: NewSession) -> Result<(Session, Vec<CheckIn>)> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         patient_in(&mut tx, actor.clinic, s.patient).await?;
         if let Some(plan) = s.plan {
@@ -956,7 +981,9 @@ impl Store for Backend {
             .await?
             .ok_or(StoreError::NotFound("practitioner"))?;
         let blockers = session_blockers(&mut tx, actor.clinic, s.patient).await?;
-        let reason = s.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+        // Only a practitioner's reason overrides a blocker (the trait's contract).
+        let practitioner = matches!(actor.who, Who::Staff(_, Role::Practitioner) | Who::Token(_, Role::Practitioner));
+        let reason = s.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty() && practitioner);
         if !blockers.is_empty() && reason.is_none() {
             return Err(StoreError::SessionBlocked(blockers));
         }
@@ -1136,6 +1163,7 @@ impl Store for Backend {
     }
 
     async fn list_alerts(&self, actor: &Actor, filter: AlertFilter) -> Result<Vec<Alert>> {
+        staff_side(actor)?;
         let only_open = match filter {
             AlertFilter::Open => "AND a.resolved_at IS NULL",
             AlertFilter::All => "",
@@ -1154,6 +1182,7 @@ impl Store for Backend {
     }
 
     async fn acknowledge_alert(&self, actor: &Actor, id: AlertId, now: DateTime<Utc>) -> Result<Alert> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         let alert = alert_in(&mut tx, actor.clinic, id).await?;
         if alert.resolved_at.is_some() {
@@ -1176,6 +1205,7 @@ impl Store for Backend {
     }
 
     async fn resolve_alert(&self, actor: &Actor, id: AlertId, note: &str, now: DateTime<Utc>) -> Result<Alert> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         let alert = alert_in(&mut tx, actor.clinic, id).await?;
         if alert.resolved_at.is_some() {
@@ -1245,6 +1275,7 @@ impl Store for Backend {
     }
 
     async fn list_follow_ups(&self, actor: &Actor, open_only: bool) -> Result<Vec<FollowUp>> {
+        staff_side(actor)?;
         let rows = sqlx::query(
             "SELECT f.*, p.name AS patient_name FROM follow_ups f \
              JOIN patients p ON p.clinic_id = f.clinic_id AND p.id = f.patient_id \
@@ -1260,6 +1291,7 @@ impl Store for Backend {
     }
 
     async fn resolve_follow_up(&self, actor: &Actor, id: FollowUpId, note: &str, now: DateTime<Utc>) -> Result<FollowUp> {
+        staff_side(actor)?;
         let mut tx = self.begin().await?;
         let f = follow_up_in(&mut tx, actor.clinic, id).await?;
         if f.resolved_at.is_some() {
@@ -1287,6 +1319,7 @@ impl Store for Backend {
     }
 
     async fn list_audit(&self, actor: &Actor, patient: Option<PatientId>, limit: u32) -> Result<Vec<AuditEntry>> {
+        staff_side(actor)?;
         let rows = sqlx::query(
             "SELECT * FROM audit WHERE clinic_id = $1 AND ($2 IS NULL OR patient_id = $2) \
              ORDER BY at DESC, id DESC LIMIT $3",

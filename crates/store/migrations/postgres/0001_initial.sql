@@ -45,6 +45,8 @@ CREATE TABLE patients (
     consent_messages BOOLEAN NOT NULL,
     created_at       TIMESTAMPTZ NOT NULL,
     updated_at       TIMESTAMPTZ NOT NULL,
+    -- name, e-mail and phone, lowercased by the application (Unicode-aware), for search.
+    search_text      TEXT NOT NULL,
     PRIMARY KEY (clinic_id, id)
 );
 

@@ -45,6 +45,8 @@ CREATE TABLE patients (
     consent_messages INTEGER NOT NULL,
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL,
+    -- name, e-mail and phone, lowercased by the application (Unicode-aware), for search.
+    search_text      TEXT NOT NULL,
     PRIMARY KEY (clinic_id, id)
 );
 

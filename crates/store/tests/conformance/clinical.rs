@@ -1,0 +1,271 @@
+//! Screenings, plans, sessions, check-ins, the alert queue and follow-ups.
+
+use chrono::{Duration, Utc};
+use needlepath_store::*;
+use serde_json::json;
+
+use crate::fixtures::*;
+
+pub async fn story_screenings_and_plans(store: DynStore) {
+    let (_, admin, actor) = setup_clinic(&store).await;
+    let (practitioner, as_practitioner) = add_practitioner(&store, &actor, "pr@clinic.test").await;
+    let patient = add_patient(&store, &actor, "Sam Screen").await;
+    // JSON as the engine wrote it must come back exactly: nesting, unicode, escapes, numbers.
+    let request = json!({
+        "protocol": "2025.1",
+        "answers": { "isotretinoin_months_ago": 7, "conditions": ["rosacea", "eczema"], "pregnant": false },
+        "note": "Dorothée says \"fine\" \\ ok\n✓ 🧪",
+        "numbers": [0, -3, 37.5, 0.1, 1.0, 2.5e-5, 9007199254740993_u64, 18446744073709551615_u64],
+        "empty": { "list": [], "map": {}, "nothing": null },
+        "z_last": true, "a_first": "order"
+    });
+    let result = json!({ "decision": "eligible", "reasons": [{ "code": "ok", "weight": 0.25 }], "caveats": null });
+    let new = NewScreening { request: request.clone(), result: result.clone(), ..screening(patient.id, "eligible") };
+    let first = store.add_screening(&actor, new).await.unwrap();
+    assert_eq!((&first.request, &first.result), (&request, &result));
+    assert_eq!(first.request.to_string(), request.to_string());
+    assert_eq!((first.patient, first.decision.as_str(), first.defer_until), (patient.id, "eligible", None));
+    assert_eq!((first.protocol_version.as_str(), first.recorded_by), ("2025.1", Some(admin.id)));
+    assert_eq!((first.reviewed_by, first.reviewed_at, first.review_note.clone()), (None, None, None));
+    let second = store.add_screening(&as_practitioner, screening(patient.id, "defer")).await.unwrap();
+    assert_eq!((second.defer_until, second.recorded_by), (Some(date("2030-12-31")), Some(practitioner.id)));
+    assert_eq!(store.list_screenings(&actor, patient.id).await.unwrap(), vec![second.clone(), first.clone()]);
+
+    let before = ms(Utc::now());
+    let reviewed =
+        store.review_screening(&as_practitioner, patient.id, first.id, Some("checked".into())).await.unwrap();
+    let at = reviewed.reviewed_at.expect("reviewed_at is set");
+    assert!(at >= before && at <= Utc::now(), "{at}");
+    let expected = Screening {
+        reviewed_by: Some(practitioner.id),
+        reviewed_at: Some(at),
+        review_note: Some("checked".into()),
+        ..first.clone()
+    };
+    assert_eq!(reviewed, expected);
+    assert_eq!(store.list_screenings(&actor, patient.id).await.unwrap(), vec![second, reviewed]);
+    let other = add_patient(&store, &actor, "Other").await;
+    assert_err!(store.review_screening(&actor, other.id, first.id, None).await, StoreError::NotFound(_));
+    assert_err!(store.review_screening(&actor, patient.id, ScreeningId::new(), None).await, StoreError::NotFound(_));
+    assert_err!(store.add_screening(&actor, screening(PatientId::new(), "eligible")).await, StoreError::NotFound(_));
+
+    let plan_request = json!({ "goal": "acne scars", "sessions": 4, "interval_days": 28, "areas": ["cheeks"] });
+    let plan_result = json!({ "schedule": [{ "n": 1, "depth_mm": 1.5 }, { "n": 2, "depth_mm": 1.75 }], "ok": true });
+    let new_plan = NewPlan { patient: patient.id, request: plan_request.clone(), result: plan_result.clone() };
+    let p1 = store.add_plan(&actor, new_plan).await.unwrap();
+    assert_eq!((&p1.request, &p1.result, p1.created_by), (&plan_request, &plan_result, Some(admin.id)));
+    let p2 = store.add_plan(&as_practitioner, NewPlan { patient: patient.id, request: json!([]), result: json!("x") });
+    let p2 = p2.await.unwrap();
+    assert_eq!((p2.request.clone(), p2.result.clone()), (json!([]), json!("x")));
+    assert_eq!(store.list_plans(&actor, patient.id).await.unwrap(), vec![p2, p1]);
+    assert!(store.list_plans(&actor, other.id).await.unwrap().is_empty());
+    let orphan = NewPlan { patient: PatientId::new(), request: json!({}), result: json!({}) };
+    assert_err!(store.add_plan(&actor, orphan).await, StoreError::NotFound(_));
+}
+
+pub async fn story_sessions(store: DynStore) {
+    let (_, _, actor) = setup_clinic(&store).await;
+    let (practitioner, as_practitioner) = add_practitioner(&store, &actor, "pr@clinic.test").await;
+    let patient = add_patient(&store, &actor, "Paula").await;
+    let performed = t("2030-03-01T10:00:00Z");
+    let new = |check_ins: &[u32]| session(patient.id, practitioner.id, performed, check_ins);
+
+    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[1])).await), vec![Blocker::NoScreening]);
+    let deferred = store.add_screening(&actor, screening(patient.id, "defer")).await.unwrap();
+    let expected = vec![Blocker::Screening { screening: deferred.id, decision: "defer".into() }];
+    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[1])).await), expected);
+    let refused = store.add_screening(&actor, screening(patient.id, "not_eligible")).await.unwrap();
+    let expected = vec![Blocker::Screening { screening: refused.id, decision: "not_eligible".into() }];
+    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[1])).await), expected);
+
+    // The latest screening decides.
+    store.add_screening(&actor, screening(patient.id, "eligible")).await.unwrap();
+    let (first, check_ins) = store.record_session(&as_practitioner, new(&[1, 3, 7])).await.unwrap();
+    let n = new(&[1, 3, 7]);
+    assert_eq!((first.patient, first.plan, first.performed_at), (patient.id, None, performed));
+    assert_eq!((&first.device, first.needle_depth_mm, &first.areas), (&n.device, n.needle_depth_mm, &n.areas));
+    assert_eq!((&first.products, &first.numbing, &first.notes), (&n.products, &n.numbing, &n.notes));
+    assert_eq!((first.practitioner, first.override_reason.clone()), (practitioner.id, None));
+    let scheduled: Vec<_> = check_ins.iter().map(|c| (c.day, c.due_at, c.session, c.submitted_at)).collect();
+    let wanted: Vec<_> = n.check_ins.iter().map(|(d, due)| (Some(*d), Some(*due), Some(first.id), None)).collect();
+    assert_eq!(scheduled, wanted);
+    assert!(check_ins.iter().all(|c| c.patient == patient.id && c.request.is_none() && c.disposition.is_none()));
+    assert_eq!(store.list_check_ins(&actor, patient.id).await.unwrap(), check_ins);
+
+    // A plan of the patient's own, a known practitioner.
+    let plan = store.add_plan(&actor, NewPlan { patient: patient.id, request: json!({}), result: json!({}) });
+    let plan = plan.await.unwrap();
+    let later = NewSession { plan: Some(plan.id), performed_at: performed + days(28), ..new(&[]) };
+    let (second, none) = store.record_session(&as_practitioner, later).await.unwrap();
+    assert_eq!((second.plan, none.len()), (Some(plan.id), 0));
+    let unknown_plan = NewSession { plan: Some(PlanId::new()), ..new(&[]) };
+    assert_err!(store.record_session(&as_practitioner, unknown_plan).await, StoreError::NotFound(_));
+    let unknown_staff = session(patient.id, StaffId::new(), performed, &[]);
+    assert_err!(store.record_session(&as_practitioner, unknown_staff).await, StoreError::NotFound(_));
+    assert_eq!(store.list_sessions(&actor, patient.id).await.unwrap(), vec![second.clone(), first.clone()]);
+
+    // An open alert blocks; a blank reason is no override; a real one is recorded and audited.
+    let alarm = alarming(patient.id, performed, "contact_clinic", performed + days(1));
+    let alert = store.submit_check_in(&actor, alarm).await.unwrap().1.unwrap();
+    let expected = vec![Blocker::OpenAlert { alert: alert.id, disposition: "contact_clinic".into() }];
+    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[])).await), expected);
+    for blank in ["", "   \t"] {
+        let attempt = NewSession { override_reason: Some(blank.into()), ..new(&[]) };
+        assert_eq!(blockers(store.record_session(&as_practitioner, attempt).await), expected, "{blank:?}");
+    }
+    let reason = "spoke to the patient, redness is expected";
+    let attempt = NewSession { override_reason: Some(reason.into()), performed_at: performed + days(56), ..new(&[1]) };
+    let (overridden, scheduled) = store.record_session(&as_practitioner, attempt).await.unwrap();
+    assert_eq!((overridden.override_reason.as_deref(), scheduled.len()), (Some(reason), 1));
+    assert_eq!(store.list_sessions(&actor, patient.id).await.unwrap()[0], overridden);
+    let audit = store.list_audit(&actor, Some(patient.id), 1000).await.unwrap();
+    let logged = audit.iter().find(|e| e.action == "session.override").expect("session.override is audited");
+    assert_eq!((logged.target, logged.actor_id), (Some(overridden.id.0), Some(practitioner.id.0)));
+    let recorded = audit.iter().filter(|e| e.action == "session.record").count();
+    assert_eq!((recorded, audit.iter().filter(|e| e.action == "session.override").count()), (3, 1));
+}
+
+pub async fn story_check_ins_and_alerts(store: DynStore) {
+    let (_, admin, actor) = setup_clinic(&store).await;
+    let patient = eligible_patient(&store, &actor, "Carla Check").await;
+    let base = t("2030-05-01T09:00:00Z");
+    let (sess, scheduled) = store.record_session(&actor, session(patient.id, admin.id, base, &[1, 3])).await.unwrap();
+    let me = patient_actor(&patient);
+
+    // An answer fills the scheduled check-in.
+    let answer =
+        CheckInSubmission { session: Some(sess.id), ..submission(patient.id, Some(scheduled[0].id), base + days(1)) };
+    let (filled, alert) = store.submit_check_in(&me, answer.clone()).await.unwrap();
+    assert_eq!(alert, None);
+    let expected = CheckIn {
+        submitted_at: Some(answer.submitted_at),
+        submitted_by: Some("patient".into()),
+        request: Some(answer.request.clone()),
+        result: Some(answer.result.clone()),
+        disposition: Some("self_care".into()),
+        temperature_c: Some(36.8),
+        note: Some("a little red".into()),
+        ..scheduled[0].clone()
+    };
+    assert_eq!(filled, expected);
+    // Answering it again is never lost: it becomes a check-in of its own.
+    let again = CheckInSubmission { note: Some("second thoughts".into()), ..answer.clone() };
+    let (extra, _) = store.submit_check_in(&me, again).await.unwrap();
+    assert_ne!(extra.id, filled.id);
+    assert_eq!((extra.day, extra.due_at, extra.session), (None, None, Some(sess.id)));
+    assert_eq!((extra.note.as_deref(), extra.submitted_by.as_deref()), (Some("second thoughts"), Some("patient")));
+    let listed = store.list_check_ins(&actor, patient.id).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.contains(&filled) && listed.contains(&extra) && listed.contains(&scheduled[1]));
+
+    // Alerts carry their deadline and are queued by urgency, then deadline.
+    let at = base + days(2);
+    let (_, contact_late) =
+        store.submit_check_in(&me, alarming(patient.id, at, "contact_clinic", at + days(3))).await.unwrap();
+    let contact_late = contact_late.expect("an alert");
+    assert_eq!((contact_late.opened_at, contact_late.deadline_at), (at, at + days(3)));
+    assert_eq!((contact_late.patient, contact_late.patient_name.as_str()), (patient.id, "Carla Check"));
+    assert_eq!((contact_late.disposition.as_str(), contact_late.session), ("contact_clinic", None));
+    assert_eq!((contact_late.acknowledged_at, contact_late.resolved_at), (None, None));
+    let mut open = vec![];
+    for (disposition, deadline) in [
+        ("urgent_same_day", Duration::hours(4)),
+        ("emergency", Duration::hours(2)),
+        ("contact_clinic", Duration::hours(1)),
+        ("emergency", Duration::minutes(30)),
+    ] {
+        let submission =
+            CheckInSubmission { session: Some(sess.id), ..alarming(patient.id, at, disposition, at + deadline) };
+        let (check_in, alert) = store.submit_check_in(&me, submission).await.unwrap();
+        let alert = alert.unwrap();
+        assert_eq!((alert.check_in, alert.session), (check_in.id, Some(sess.id)));
+        open.push(alert);
+    }
+    let [urgent, emergency_late, contact_early, emergency_early] = <[Alert; 4]>::try_from(open).unwrap();
+    let queue = vec![emergency_early, emergency_late, urgent.clone(), contact_early.clone(), contact_late.clone()];
+    assert_eq!(store.list_alerts(&actor, AlertFilter::Open).await.unwrap(), queue);
+
+    // Acknowledge once, resolve once.
+    let now = base + days(3);
+    let acked = store.acknowledge_alert(&actor, urgent.id, now).await.unwrap();
+    assert_eq!((acked.acknowledged_by, acked.acknowledged_at, acked.resolved_at), (Some(admin.id), Some(now), None));
+    assert_err!(store.acknowledge_alert(&actor, urgent.id, now).await, StoreError::InvalidState(_));
+    let later = now + Duration::hours(1);
+    let resolved = store.resolve_alert(&actor, urgent.id, "called back, all fine", later).await.unwrap();
+    assert_eq!((resolved.resolved_by, resolved.resolved_at), (Some(admin.id), Some(later)));
+    assert_eq!(
+        (resolved.resolution_note.as_deref(), resolved.acknowledged_at),
+        (Some("called back, all fine"), Some(now))
+    );
+    assert_err!(store.resolve_alert(&actor, urgent.id, "again", later).await, StoreError::InvalidState(_));
+    assert_err!(store.acknowledge_alert(&actor, urgent.id, later).await, StoreError::InvalidState(_));
+    let direct = store.resolve_alert(&actor, contact_early.id, "handled", later).await.unwrap();
+    assert_eq!(
+        (direct.acknowledged_by, direct.acknowledged_at),
+        (Some(admin.id), Some(later)),
+        "resolving acknowledges"
+    );
+    assert_err!(store.acknowledge_alert(&actor, AlertId::new(), now).await, StoreError::NotFound(_));
+    assert_err!(store.resolve_alert(&actor, AlertId::new(), "x", now).await, StoreError::NotFound(_));
+
+    let open_now = store.list_alerts(&actor, AlertFilter::Open).await.unwrap();
+    assert_eq!(open_now, vec![queue[0].clone(), queue[1].clone(), contact_late.clone()]);
+    let all = store.list_alerts(&actor, AlertFilter::All).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[..3], open_now[..], "open alerts come first");
+    assert!(all[3..].contains(&resolved) && all[3..].contains(&direct));
+}
+
+pub async fn story_follow_ups(store: DynStore) {
+    let (clinic, admin, actor) = setup_clinic(&store).await;
+    assert_eq!(clinic.settings.missed_check_in_grace_hours, 24);
+    let patient = eligible_patient(&store, &actor, "Mia Missed").await;
+    let base = t("2030-06-01T09:00:00Z");
+    let (_, due) = store.record_session(&actor, session(patient.id, admin.id, base, &[1, 3])).await.unwrap();
+    assert_eq!(store.raise_missed_check_ins(base).await.unwrap(), 0);
+    let day1 = base + days(1);
+    assert_eq!(store.raise_missed_check_ins(day1 + Duration::hours(23)).await.unwrap(), 0, "within the grace");
+    let sweep = day1 + Duration::hours(25);
+    assert_eq!(store.raise_missed_check_ins(sweep).await.unwrap(), 1);
+    assert_eq!(store.raise_missed_check_ins(sweep).await.unwrap(), 0, "raised once");
+    assert_eq!(store.raise_missed_check_ins(sweep + Duration::hours(20)).await.unwrap(), 0);
+    let open = store.list_follow_ups(&actor, true).await.unwrap();
+    assert_eq!(open.len(), 1);
+    let f1 = &open[0];
+    assert_eq!((f1.patient, f1.patient_name.as_str(), f1.check_in), (patient.id, "Mia Missed", due[0].id));
+    assert_eq!((f1.raised_at, f1.resolved_at, f1.resolved_by), (sweep, None, None));
+    assert!(f1.reason.contains("day 1"), "{}", f1.reason);
+
+    // The patient answering late closes it.
+    let late = base + days(2) + Duration::hours(3);
+    store.submit_check_in(&patient_actor(&patient), submission(patient.id, Some(due[0].id), late)).await.unwrap();
+    assert!(store.list_follow_ups(&actor, true).await.unwrap().is_empty());
+    let all = store.list_follow_ups(&actor, false).await.unwrap();
+    assert_eq!((all.len(), all[0].id, all[0].resolved_at), (1, f1.id, Some(late)));
+
+    // Staff close one by hand, once.
+    let sweep3 = base + days(4) + Duration::hours(1);
+    assert_eq!(store.raise_missed_check_ins(sweep3).await.unwrap(), 1);
+    let f3 = store.list_follow_ups(&actor, true).await.unwrap().remove(0);
+    assert_eq!(f3.check_in, due[1].id);
+    let now = sweep3 + Duration::hours(2);
+    let resolved = store.resolve_follow_up(&actor, f3.id, "phoned, healing well", now).await.unwrap();
+    assert_eq!((resolved.resolved_by, resolved.resolved_at), (Some(admin.id), Some(now)));
+    assert_eq!(resolved.note.as_deref(), Some("phoned, healing well"));
+    assert_err!(store.resolve_follow_up(&actor, f3.id, "again", now).await, StoreError::InvalidState(_));
+    assert_err!(store.resolve_follow_up(&actor, FollowUpId::new(), "x", now).await, StoreError::NotFound(_));
+    assert_eq!(
+        store.raise_missed_check_ins(now + days(30)).await.unwrap(),
+        0,
+        "a resolved follow-up is not raised again"
+    );
+    assert_eq!(store.list_follow_ups(&actor, false).await.unwrap().len(), 2);
+
+    // The grace is the clinic's setting.
+    let settings = ClinicSettings { missed_check_in_grace_hours: 48, ..clinic.settings.clone() };
+    store.update_clinic(&actor, None, None, Some(settings)).await.unwrap();
+    let start = base + days(10);
+    let (_, due) = store.record_session(&actor, session(patient.id, admin.id, start, &[1])).await.unwrap();
+    assert_eq!(store.raise_missed_check_ins(due[0].due_at.unwrap() + Duration::hours(47)).await.unwrap(), 0);
+    assert_eq!(store.raise_missed_check_ins(due[0].due_at.unwrap() + Duration::hours(49)).await.unwrap(), 1);
+}

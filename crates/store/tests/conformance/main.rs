@@ -1,0 +1,67 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The conformance suite of [`Store`](needlepath_store::Store): one set of stories, each run
+//! against both backends.
+//!
+//! Every story is an `async fn story_x(store: Arc<dyn Store>)` that drives the store through the
+//! trait only (plus, where the trait has no way in, one row written by hand: a second clinic).
+//! The `conformance!` macro below turns each story into two tests, `sqlite_x` and
+//! `postgres_x`:
+//!
+//! - SQLite runs on a fresh file in a temporary directory per test.
+//! - PostgreSQL runs on a fresh database per test (`np_<uuid>`), created through the admin URL
+//!   in `NEEDLEPATH_TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`) and
+//!   dropped afterwards. When the server cannot be reached the PostgreSQL half is skipped with a
+//!   notice, unless `CI` is set or `NEEDLEPATH_REQUIRE_POSTGRES=1`, in which case it fails.
+//!
+//! Run with `cargo test -p needlepath-store --test conformance`.
+
+/// Asserts that a store call failed with the given [`StoreError`](needlepath_store::StoreError)
+/// pattern, showing what came back otherwise.
+macro_rules! assert_err {
+    ($call:expr, $pattern:pat) => {
+        match $call {
+            Err($pattern) => {}
+            other => panic!("{} should fail with {}, got {:?}", stringify!($call), stringify!($pattern), other),
+        }
+    };
+}
+
+mod accounts;
+mod clinical;
+mod fixtures;
+mod harness;
+mod records;
+mod system;
+
+/// Two tests per story: `$sqlite` and `$postgres`.
+macro_rules! conformance {
+    ($($module:ident :: $story:ident => $sqlite:ident, $postgres:ident;)*) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $sqlite() {
+            harness::run_sqlite($module::$story).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $postgres() {
+            harness::run_postgres($module::$story).await;
+        }
+    )*};
+}
+
+conformance! {
+    accounts::story_setup => sqlite_setup, postgres_setup;
+    accounts::story_staff => sqlite_staff, postgres_staff;
+    accounts::story_logins => sqlite_logins, postgres_logins;
+    accounts::story_invites => sqlite_invites, postgres_invites;
+    accounts::story_api_tokens => sqlite_api_tokens, postgres_api_tokens;
+    records::story_patients => sqlite_patients, postgres_patients;
+    records::story_tenancy => sqlite_tenancy, postgres_tenancy;
+    clinical::story_screenings_and_plans => sqlite_screenings_and_plans, postgres_screenings_and_plans;
+    clinical::story_sessions => sqlite_sessions, postgres_sessions;
+    clinical::story_check_ins_and_alerts => sqlite_check_ins_and_alerts, postgres_check_ins_and_alerts;
+    clinical::story_follow_ups => sqlite_follow_ups, postgres_follow_ups;
+    records::story_audit => sqlite_audit, postgres_audit;
+    system::story_timestamps => sqlite_timestamps, postgres_timestamps;
+    system::story_concurrency => sqlite_concurrency, postgres_concurrency;
+    system::story_integrity => sqlite_integrity, postgres_integrity;
+}
