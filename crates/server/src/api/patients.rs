@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use chrono::{Duration, NaiveDate, Utc};
 use needlepath_core::vocabulary::Finding;
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::api::{created, email, id, nullable, opt_text, text, zone};
 use crate::auth::{Authed, secrets};
-use crate::body::Body;
+use crate::body::{Body, QueryParams};
 use crate::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize)]
@@ -145,7 +145,11 @@ pub struct ListQuery {
     pub offset: Option<u32>,
 }
 
-pub async fn list(State(app): State<Arc<App>>, a: Authed, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    QueryParams(q): QueryParams<ListQuery>,
+) -> ApiResult<Json<Value>> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be from 1 to 500"));

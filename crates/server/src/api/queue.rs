@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use chrono::Utc;
 use needlepath_store::{Alert, AlertFilter, AlertId, FollowUp, FollowUpId};
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::api::{id, text};
 use crate::auth::Authed;
-use crate::body::Body;
+use crate::body::{Body, QueryParams};
 use crate::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize)]
@@ -31,7 +31,7 @@ fn open_only(q: &StateQuery) -> ApiResult<bool> {
 pub async fn list_alerts(
     State(app): State<Arc<App>>,
     a: Authed,
-    Query(q): Query<StateQuery>,
+    QueryParams(q): QueryParams<StateQuery>,
 ) -> ApiResult<Json<Value>> {
     let filter = if open_only(&q)? { AlertFilter::Open } else { AlertFilter::All };
     let now = Utc::now();
@@ -76,7 +76,7 @@ pub async fn resolve(
 pub async fn list_follow_ups(
     State(app): State<Arc<App>>,
     a: Authed,
-    Query(q): Query<StateQuery>,
+    QueryParams(q): QueryParams<StateQuery>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "follow_ups": app.store.list_follow_ups(&a.actor, open_only(&q)?).await? })))
 }
@@ -97,7 +97,11 @@ pub struct AuditQuery {
     pub limit: Option<u32>,
 }
 
-pub async fn audit(State(app): State<Arc<App>>, a: Authed, Query(q): Query<AuditQuery>) -> ApiResult<Json<Value>> {
+pub async fn audit(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    QueryParams(q): QueryParams<AuditQuery>,
+) -> ApiResult<Json<Value>> {
     let limit = q.limit.unwrap_or(200);
     if !(1..=5000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be from 1 to 5000"));
