@@ -179,6 +179,7 @@ pub fn build(app: Arc<App>) -> Router {
         })
         .layer(middleware::from_fn_with_state(app.clone(), auth::authenticate))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
+        .layer(middleware::from_fn(security_headers))
         .layer(RequestBodyLimitLayer::new(crate::body::MAX_BODY))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
         .with_state(app)
@@ -208,6 +209,24 @@ async fn check(access: Access, req: Request, next: Next) -> Response {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     }
+}
+
+/// Headers every answer carries: no sniffing, no framing, no referrer leaking a token in a
+/// link, and no caching of API answers (they hold health data).
+async fn security_headers(req: Request, next: Next) -> Response {
+    use axum::http::{HeaderValue, header};
+    let api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"));
+    if api {
+        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// Counts responses and logs each request by its route template — never the raw URI, whose
