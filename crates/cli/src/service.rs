@@ -44,11 +44,18 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let store = open(config).await?;
         let url = DatabaseUrl::parse(&config.database_url)?;
-        let app = App::new(store, protocol, config.server());
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let local = listener.local_addr()?;
+        // Links (setup, invites) name the address really served, e.g. when listening on port 0.
+        let mut server = config.server();
+        server.listen = local;
+        if config.public_url.is_none() {
+            server.public_url = format!("http://{local}");
+        }
+        let app = App::new(store, protocol, server);
+        let shutdown = shutdown_signal();
         println!("needlepath: serving on http://{local} with {}", url.redacted());
         if let Some(link) = needlepath_server::setup_link(&app).await? {
             println!("needlepath: first run: open this one-time link to create the clinic and its first admin");
@@ -57,32 +64,38 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         }
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        needlepath_server::serve(app, listener, shutdown_signal()).await?;
+        needlepath_server::serve(app, listener, shutdown).await?;
         println!("needlepath: stopped");
         Ok(())
     })
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Registers for Ctrl-C and SIGTERM at once (so a signal that arrives right after the service
+/// says it is ready still stops it gracefully) and returns the future that completes on either.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    async move {
+        #[cfg(unix)]
+        let term = async move {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 fn sqlite_path(config: &Config, what: &str) -> anyhow::Result<PathBuf> {
