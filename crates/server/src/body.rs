@@ -82,6 +82,42 @@ fn missing_field(message: &str) -> Option<String> {
     Some(rest.split('`').next()?.to_string())
 }
 
+/// Query parameters of type `T`; a bad one is a 422 naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for QueryParams<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded_deserializer(query);
+        de.map(QueryParams)
+    }
+}
+
+fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{query}").parse().map_err(|_| ApiError::invalid("query", "the query string is not valid"))?,
+    )
+    .map(|q| q.0)
+    .map_err(|e| {
+        let text = e.body_text();
+        let detail = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text).to_string();
+        let field = detail
+            .split('`')
+            .nth(1)
+            .filter(|_| detail.starts_with("unknown field") || detail.starts_with("missing field"))
+            .unwrap_or("query")
+            .to_string();
+        let field = if field == "query" {
+            detail.split(':').next().filter(|f| !f.contains(' ')).unwrap_or("query").to_string()
+        } else {
+            field
+        };
+        ApiError::invalid(field, detail)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,40 +160,4 @@ mod tests {
         let e = parse::<Outer>(serde_json::json!({"name": "a", "items": [], "extra": 1})).unwrap_err();
         assert!(e.detail.contains("unknown field `extra`"), "{}", e.detail);
     }
-}
-
-/// Query parameters of type `T`; a bad one is a 422 naming the parameter.
-pub struct QueryParams<T>(pub T);
-
-impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for QueryParams<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        let de = serde_urlencoded_deserializer(query);
-        de.map(QueryParams)
-    }
-}
-
-fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{query}").parse().map_err(|_| ApiError::invalid("query", "the query string is not valid"))?,
-    )
-    .map(|q| q.0)
-    .map_err(|e| {
-        let text = e.body_text();
-        let detail = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text).to_string();
-        let field = detail
-            .split('`')
-            .nth(1)
-            .filter(|_| detail.starts_with("unknown field") || detail.starts_with("missing field"))
-            .unwrap_or("query")
-            .to_string();
-        let field = if field == "query" {
-            detail.split(':').next().filter(|f| !f.contains(' ')).unwrap_or("query").to_string()
-        } else {
-            field
-        };
-        ApiError::invalid(field, detail)
-    })
 }

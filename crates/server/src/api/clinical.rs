@@ -73,6 +73,8 @@ pub async fn list_screenings(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let patient: PatientId = id(&raw, "patient")?;
+    // A patient of another clinic is a 404, not an empty list (and leaves no audit row here).
+    app.store.patient(&a.actor, patient).await?;
     Ok(Json(json!({ "screenings": app.store.list_screenings(&a.actor, patient).await? })))
 }
 
@@ -128,6 +130,8 @@ pub async fn review(
 
 pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let patient: PatientId = id(&raw, "patient")?;
+    // A patient of another clinic is a 404, not an empty list (and leaves no audit row here).
+    app.store.patient(&a.actor, patient).await?;
     Ok(Json(json!({ "plans": app.store.list_plans(&a.actor, patient).await? })))
 }
 
@@ -160,6 +164,8 @@ pub async fn plan(
 
 pub async fn list_sessions(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let patient: PatientId = id(&raw, "patient")?;
+    // A patient of another clinic is a 404, not an empty list (and leaves no audit row here).
+    app.store.patient(&a.actor, patient).await?;
     Ok(Json(json!({ "sessions": app.store.list_sessions(&a.actor, patient).await? })))
 }
 

@@ -1,0 +1,407 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! THE access matrix: every route of `routes::table()` is called by every kind of caller —
+//! anonymous, patient A, patient B, clinic 1's admin, practitioner and front desk, clinic 2's
+//! admin and practitioner (in the same database), and a practitioner-role API token of clinic 1
+//! — and the answer is checked against the route's declared `Access`:
+//!
+//! - Public: never 401/403.
+//! - Authenticated: 401 for anonymous callers, allowed for everyone else.
+//! - Staff(roles): 401 anonymous, 403 patients and roles not listed, allowed for listed roles of
+//!   clinic 1; for clinic 2's staff with a listed role, a clinic-1 object is exactly 404, and no
+//!   answer (lists included) carries any id of clinic 1.
+//! - Patient: only patients, and patient B's answers never carry patient A's id or name (nor the
+//!   other way round).
+//!
+//! "Allowed" means a 2xx or a 4xx that is not 401/403 (nor 404 for an object that exists);
+//! "denied" means exactly 401/403 (404 across clinics). The test fails if a route of the table is
+//! not exercised. Run with `--nocapture` to see the route × caller → status table.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Api, PatientLogin, TestApp, eligible_screening, emergency_check_in, self_care_check_in, session_body};
+use needlepath_server::routes::{Access, RouteDoc, table};
+use needlepath_store::Role;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Anonymous,
+    Patient,
+    Staff { role: Role, clinic: u8 },
+}
+
+struct Principal {
+    label: &'static str,
+    kind: Kind,
+    api: Api,
+    /// Whether the caller holds a cookie session (which logout ends).
+    cookie: bool,
+}
+
+/// Everything the matrix points its paths and checks at.
+struct World {
+    t: TestApp,
+    principals: Vec<Principal>,
+    patient_a: PatientLogin,
+    patient_b: PatientLogin,
+    prac1_id: String,
+    spare_staff_id: String,
+    spare_email: String,
+    screening_id: String,
+    /// Open follow-ups of clinic 1, each handed out once.
+    follow_ups: Vec<String>,
+    /// Every id of clinic 1 (and its patients' names), with what it is: none may reach clinic 2.
+    clinic1_secrets: Vec<(String, String)>,
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Form(String),
+}
+
+/// A clinic-1 object made afresh for each call of a route that changes or ends it.
+#[derive(Clone, Copy, PartialEq)]
+enum Fresh {
+    No,
+    Alert,
+    FollowUp,
+    Token,
+}
+
+/// The request the matrix sends for a route; `None` for a route it does not know (a failure).
+fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
+    use Body::{Form, Json};
+    let none = || Some((Body::None, Fresh::No));
+    let json = |v: Value| Some((Json(v), Fresh::No));
+    let plan = json!({ "concern": "acne_scars", "scar_grade": 2, "start": "2027-01-04" });
+    match (method, path) {
+        ("GET", "/healthz" | "/readyz" | "/metrics" | "/api/v1/openapi.json" | "/setup" | "/invite") => none(),
+        ("POST", "/setup") => Some((
+            Form(
+                "token=bogus&clinic_name=Rogue&time_zone=UTC&admin_name=Rogue&admin_email=rogue%40x.example\
+                 &admin_password=long%20enough%20password"
+                    .into(),
+            ),
+            Fresh::No,
+        )),
+        ("POST", "/invite") => Some((Form("token=bogus".into()), Fresh::No)),
+        ("POST", "/api/v1/setup") => json(TestApp::setup_body("bogus")),
+        ("POST", "/api/v1/auth/login") => json(json!({ "email": w.spare_email, "password": common::PASSWORD })),
+        ("POST", "/api/v1/auth/logout") | ("GET", "/api/v1/auth/session") => none(),
+        ("POST", "/api/v1/auth/invite") => json(json!({ "token": "bogus" })),
+        ("GET", "/api/v1/clinic" | "/api/v1/staff" | "/api/v1/tokens" | "/api/v1/patients") => none(),
+        ("PATCH", "/api/v1/clinic") => json(json!({})),
+        ("POST", "/api/v1/staff") => json(json!({
+            "email": format!("{}@matrix.example", w.t.unique("new")), "name": "Matrix Staff",
+            "role": "front_desk", "password": common::PASSWORD
+        })),
+        ("PATCH", "/api/v1/staff/{id}") => json(json!({ "name": "Spare Desk" })),
+        ("POST", "/api/v1/tokens") => json(json!({ "name": "matrix", "role": "front_desk" })),
+        ("DELETE", "/api/v1/tokens/{id}") => Some((Body::None, Fresh::Token)),
+        ("POST", "/api/v1/patients") => json(json!({ "name": "Matrix Patient" })),
+        ("GET", "/api/v1/patients/{id}") => none(),
+        ("PATCH", "/api/v1/patients/{id}") => json(json!({ "consent_messages": true })),
+        ("POST", "/api/v1/patients/{id}/invites") => none(),
+        ("GET", "/api/v1/patients/{id}/audit") => none(),
+        ("GET", "/api/v1/patients/{id}/screenings") => none(),
+        ("POST", "/api/v1/patients/{id}/screenings") => json(eligible_screening()),
+        ("POST", "/api/v1/patients/{id}/screenings/{screening_id}/review") => json(json!({ "note": "reviewed" })),
+        ("GET", "/api/v1/patients/{id}/plans") => none(),
+        ("POST", "/api/v1/patients/{id}/plans") => json(plan),
+        ("GET", "/api/v1/patients/{id}/sessions") => none(),
+        ("POST", "/api/v1/patients/{id}/sessions") => {
+            let mut b = session_body();
+            b["practitioner_id"] = json!(w.prac1_id);
+            json(b)
+        }
+        ("GET", "/api/v1/patients/{id}/check-ins") => none(),
+        ("POST", "/api/v1/patients/{id}/check-ins") => json(self_care_check_in()),
+        ("GET", "/api/v1/alerts" | "/api/v1/follow-ups" | "/api/v1/audit") => none(),
+        ("POST", "/api/v1/alerts/{id}/acknowledge") => Some((Body::None, Fresh::Alert)),
+        ("POST", "/api/v1/alerts/{id}/resolve") => Some((Json(json!({ "note": "handled" })), Fresh::Alert)),
+        ("POST", "/api/v1/follow-ups/{id}/resolve") => Some((Json(json!({ "note": "called" })), Fresh::FollowUp)),
+        ("GET", "/api/v1/me" | "/api/v1/me/today" | "/api/v1/me/screenings" | "/api/v1/me/plans") => none(),
+        ("GET", "/api/v1/me/sessions" | "/api/v1/me/check-ins") => none(),
+        ("POST", "/api/v1/me/check-ins") => json(self_care_check_in()),
+        ("POST", "/api/v1/decisions/screening") => json(eligible_screening()),
+        ("POST", "/api/v1/decisions/triage") => json(json!({
+            "hours_since_treatment": 30, "symptoms": [{ "code": "redness", "severity": "mild" }]
+        })),
+        ("POST", "/api/v1/decisions/can-i") => json(json!({ "activity": "makeup", "hours_since_treatment": 6 })),
+        ("POST", "/api/v1/decisions/plan") => json(plan),
+        _ => None,
+    }
+}
+
+/// What the route's `Access` says this caller must get.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Expect {
+    Allowed,
+    /// Allowed, in clinic 2, for a route without a clinic-1 object in its path.
+    AllowedElsewhere,
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+}
+
+fn expect(access: Access, kind: Kind, path: &str) -> Expect {
+    match (access, kind) {
+        (Access::Public, _) => Expect::Allowed,
+        (_, Kind::Anonymous) => Expect::Unauthenticated,
+        (Access::Authenticated, _) => Expect::Allowed,
+        (Access::Patient, Kind::Patient) => Expect::Allowed,
+        (Access::Patient, _) => Expect::Forbidden,
+        (Access::Staff(_), Kind::Patient) => Expect::Forbidden,
+        (Access::Staff(roles), Kind::Staff { role, clinic }) => {
+            match (roles.contains(&role), clinic, path.contains('{')) {
+                (false, _, _) => Expect::Forbidden,
+                (true, 1, _) => Expect::Allowed,
+                (true, _, true) => Expect::NotFound,
+                (true, _, false) => Expect::AllowedElsewhere,
+            }
+        }
+    }
+}
+
+async fn build_world() -> World {
+    let t = TestApp::start().await;
+    let admin1 = t.admin.clone();
+    let prac1 = t.add_staff(&admin1.api, "practitioner").await;
+    let desk1 = t.add_staff(&admin1.api, "front_desk").await;
+    let spare = t.add_staff(&admin1.api, "front_desk").await;
+    let (token1, token1_record) = t.create_token(&admin1.api, "practitioner").await;
+
+    // Patient A: screened, treated, and in the queue with an emergency.
+    let a = t.create_patient(&desk1.api, "Alice Anders").await;
+    let a_id = a["id"].as_str().unwrap().to_string();
+    let screening = t.screen_eligible(&prac1.api, &a_id).await;
+    t.record_session(&prac1.api, &a_id).await;
+    let patient_a = t.patient_login(&desk1.api, &a).await;
+    let emergency = patient_a.api.post("/api/v1/me/check-ins", emergency_check_in()).await;
+    let alert = emergency.expect(201)["alert"]["id"].as_str().unwrap().to_string();
+    // Patient B: screened and treated.
+    let b = t.create_patient(&desk1.api, "Bruno Berg").await;
+    let b_id = b["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&prac1.api, &b_id).await;
+    t.record_session(&prac1.api, &b_id).await;
+    let patient_b = t.patient_login(&desk1.api, &b).await;
+    // Patient C never checks in: three sessions, twelve missed check-ins, twelve follow-ups.
+    let c = t.create_patient(&desk1.api, "Cora Silent").await;
+    let c_id = c["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&prac1.api, &c_id).await;
+    for _ in 0..3 {
+        t.record_session(&prac1.api, &c_id).await;
+    }
+    assert!(t.raise_missed_check_ins().await >= 12);
+    let list = admin1.api.get("/api/v1/follow-ups").await;
+    let follow_ups: Vec<String> =
+        list.expect(200)["follow_ups"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap().into()).collect();
+    assert!(follow_ups.len() >= 12, "{}", list.text);
+
+    // Clinic 2, in the same database, with staff and a patient of its own.
+    let (clinic2, admin2) = t.second_clinic().await;
+    let prac2 = t.add_staff(&admin2.api, "practitioner").await;
+    let p2 = t.create_patient(&admin2.api, "Zed Zweiter").await;
+    assert_eq!(p2["clinic"], clinic2.as_str());
+
+    let mut clinic1_secrets: Vec<(String, String)> = vec![
+        (t.clinic_id.clone(), "clinic 1".into()),
+        (a_id.clone(), "patient A".into()),
+        ("Alice Anders".into(), "patient A's name".into()),
+        (b_id, "patient B".into()),
+        ("Bruno Berg".into(), "patient B's name".into()),
+        (c_id, "patient C".into()),
+        (admin1.id.clone(), "clinic 1's admin".into()),
+        (prac1.id.clone(), "clinic 1's practitioner".into()),
+        (desk1.id.clone(), "clinic 1's front desk".into()),
+        (spare.id.clone(), "clinic 1's spare staff".into()),
+        (token1_record["id"].as_str().unwrap().into(), "clinic 1's API token".into()),
+        (screening["id"].as_str().unwrap().into(), "patient A's screening".into()),
+        (alert, "patient A's alert".into()),
+    ];
+    clinic1_secrets.extend(follow_ups.iter().map(|f| (f.clone(), "a clinic-1 follow-up".into())));
+
+    let staff = |label, api: &Api, role, clinic| Principal {
+        label,
+        kind: Kind::Staff { role, clinic },
+        api: api.clone(),
+        cookie: api.cookie.is_some(),
+    };
+    let principals = vec![
+        Principal { label: "anon", kind: Kind::Anonymous, api: t.anon(), cookie: false },
+        Principal { label: "patA", kind: Kind::Patient, api: patient_a.api.clone(), cookie: true },
+        Principal { label: "patB", kind: Kind::Patient, api: patient_b.api.clone(), cookie: true },
+        staff("adm1", &admin1.api, Role::Admin, 1),
+        staff("prac1", &prac1.api, Role::Practitioner, 1),
+        staff("desk1", &desk1.api, Role::FrontDesk, 1),
+        staff("adm2", &admin2.api, Role::Admin, 2),
+        staff("prac2", &prac2.api, Role::Practitioner, 2),
+        staff("tok1", &token1, Role::Practitioner, 1),
+    ];
+    World {
+        spare_email: spare.email.clone(),
+        spare_staff_id: spare.id.clone(),
+        prac1_id: prac1.id.clone(),
+        screening_id: screening["id"].as_str().unwrap().into(),
+        t,
+        principals,
+        patient_a,
+        patient_b,
+        follow_ups,
+        clinic1_secrets,
+    }
+}
+
+/// The concrete path: `{id}` and friends filled with clinic 1's (and patient A's) objects.
+async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh) -> String {
+    let object = match fresh {
+        Fresh::Alert => {
+            let r = w.patient_a.api.post("/api/v1/me/check-ins", emergency_check_in()).await;
+            let id = r.expect(201)["alert"]["id"].as_str().unwrap().to_string();
+            w.clinic1_secrets.push((id.clone(), "a clinic-1 alert".into()));
+            Some(id)
+        }
+        Fresh::FollowUp => Some(w.follow_ups.pop().expect("enough follow-ups for every caller")),
+        Fresh::Token => {
+            let (_, record) = w.t.create_token(&w.t.admin.api, "front_desk").await;
+            let id = record["id"].as_str().unwrap().to_string();
+            w.clinic1_secrets.push((id.clone(), "a clinic-1 API token".into()));
+            Some(id)
+        }
+        Fresh::No => None,
+    };
+    let id = if let Some(o) = object {
+        o
+    } else if route.path.starts_with("/api/v1/staff/") {
+        w.spare_staff_id.clone()
+    } else {
+        w.patient_a.id.clone()
+    };
+    route.path.replace("{id}", &id).replace("{screening_id}", &w.screening_id)
+}
+
+async fn send(api: &Api, method: &str, path: &str, body: &Body) -> common::Resp {
+    match body {
+        Body::None => api.request(method, path, None).await,
+        Body::Json(v) => api.request(method, path, Some(v)).await,
+        Body::Form(f) => {
+            let rb = api
+                .builder(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(f.clone());
+            common::read(rb).await
+        }
+    }
+}
+
+/// A body, cut short for a failure message.
+fn short(text: &str) -> String {
+    let cut: String = text.chars().take(300).collect();
+    if cut.len() < text.len() { format!("{cut}…") } else { cut }
+}
+
+/// The reasons this answer breaks the rule (empty when it keeps it).
+fn judge(w: &World, route: &RouteDoc, p: &Principal, want: Expect, r: &common::Resp) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let status = r.status;
+    let text = short(&r.text);
+    let id_route = route.path.contains('{');
+    match want {
+        Expect::Allowed | Expect::AllowedElsewhere
+            if status == 401 || status == 403 || status >= 500 || (id_route && status == 404) =>
+        {
+            wrong.push(format!("expected allowed, got {status}: {text}"))
+        }
+        Expect::Unauthenticated if status != 401 || r.code() != "unauthenticated" => {
+            wrong.push(format!("expected 401 unauthenticated, got {status}: {text}"))
+        }
+        Expect::Forbidden if status != 403 || r.code() != "forbidden" => {
+            wrong.push(format!("expected 403 forbidden, got {status}: {text}"))
+        }
+        Expect::NotFound if status != 404 => {
+            wrong.push(format!("expected 404 for clinic 1's object, got {status}: {text}"))
+        }
+        _ => {}
+    }
+    if matches!(p.kind, Kind::Staff { clinic: 2, .. }) && route.access != Access::Public {
+        for (secret, what) in &w.clinic1_secrets {
+            if r.text.contains(secret.as_str()) {
+                wrong.push(format!("clinic 2 was shown {what} ({secret}) with status {status}: {text}"));
+            }
+        }
+    }
+    if route.path.starts_with("/api/v1/me") && p.kind == Kind::Patient {
+        let (me, other) = if p.label == "patA" { (&w.patient_a, &w.patient_b) } else { (&w.patient_b, &w.patient_a) };
+        for secret in [&other.id, &other.name] {
+            if r.text.contains(secret.as_str()) {
+                wrong.push(format!("{} was shown the other patient's {secret}: {text}", p.label));
+            }
+        }
+        if route.path == "/api/v1/me" && r.json["id"] != me.id.as_str() {
+            wrong.push(format!("{} got a record that is not their own: {text}", p.label));
+        }
+    }
+    wrong
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_answers_every_caller_as_its_access_rule_says() {
+    let mut w = build_world().await;
+    let mut routes = table();
+    // Logging out ends the caller's session: it goes last.
+    routes.sort_by_key(|r| r.path == "/api/v1/auth/logout");
+    let labels: Vec<&'static str> = w.principals.iter().map(|p| p.label).collect();
+
+    let mut failures: Vec<String> = Vec::new();
+    let mut exercised: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    for route in &routes {
+        let name = format!("{} {}", route.method, route.path);
+        if request_for(&w, route.method, route.path).is_none() {
+            failures.push(format!("{name}: the matrix has no request for this route; add one"));
+            continue;
+        }
+        let mut cells = Vec::new();
+        for i in 0..w.principals.len() {
+            let (body, fresh) = request_for(&w, route.method, route.path).unwrap();
+            let path = fill(&mut w, route, fresh).await;
+            let p = &w.principals[i];
+            let want = expect(route.access, p.kind, route.path);
+            let r = send(&p.api, route.method, &path, &body).await;
+            let wrong = judge(&w, route, p, want, &r);
+            let mark = if wrong.is_empty() { "" } else { "!" };
+            cells.push(format!("{}{mark}", r.status));
+            failures.extend(wrong.into_iter().map(|m| format!("{name} as {}: {m}", p.label)));
+        }
+        exercised.insert((route.method.to_string(), route.path.to_string()));
+        rows.push((name, cells));
+    }
+
+    // Logout really ended every cookie session (and a token simply stays valid).
+    for p in &w.principals {
+        let r = p.api.get("/api/v1/auth/session").await;
+        let want = if p.cookie || p.kind == Kind::Anonymous { 401 } else { 200 };
+        if r.status != want {
+            failures.push(format!(
+                "after logout, {} gets {} from /api/v1/auth/session (expected {want})",
+                p.label, r.status
+            ));
+        }
+    }
+
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    eprintln!("\naccess matrix: {} routes x {} callers (! = breaks the rule)", routes.len(), labels.len());
+    eprintln!("{:width$}  {}", "route", labels.iter().map(|l| format!("{l:>6}")).collect::<String>());
+    for (name, cells) in &rows {
+        eprintln!("{name:width$}  {}", cells.iter().map(|c| format!("{c:>6}")).collect::<String>());
+    }
+
+    let all: BTreeSet<(String, String)> = table().iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
+    let missing: Vec<_> = all.difference(&exercised).collect();
+    assert!(missing.is_empty(), "routes not exercised by the matrix: {missing:?}");
+    assert_eq!(exercised.len(), table().len(), "every route of the table is one (method, path)");
+    assert!(failures.is_empty(), "{} access-rule violations:\n{}", failures.len(), failures.join("\n"));
+}

@@ -1,0 +1,408 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code)]
+//! The harness for the server's integration tests: a real server on 127.0.0.1:0 over a fresh
+//! temporary SQLite database, set up through its own API, and clients for every kind of caller
+//! (staff of each role, patients through their invite, API tokens, and staff of a second clinic
+//! living in the same database).
+//!
+//! Clients keep their session cookie themselves (sent as a `Cookie` header) instead of in a
+//! cookie jar, so a test can log in or redeem an invite "as" one caller without replacing that
+//! caller's session by accident.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use needlepath_core::Protocol;
+use needlepath_server::{App, ServerConfig};
+use needlepath_store::{DatabaseUrl, OpenOptions};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// Every account made by the harness has this password.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// An answer, read in full.
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+    /// The body as JSON (`Null` when it is not JSON).
+    pub json: Value,
+}
+
+impl Resp {
+    /// The problem's `code` (empty when there is none).
+    pub fn code(&self) -> &str {
+        self.json["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Panics with the body unless the status is `want`.
+    #[track_caller]
+    pub fn expect(&self, want: u16) -> &Value {
+        assert_eq!(self.status, want, "unexpected status; body: {}", self.text);
+        &self.json
+    }
+}
+
+/// A client acting as one caller: anonymous, a cookie session (with its CSRF token), or a
+/// bearer token.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub base: String,
+    http: reqwest::Client,
+    /// `np_session=…`, sent as the Cookie header.
+    pub cookie: Option<String>,
+    /// Sent as `x-csrf-token` on every unsafe method.
+    pub csrf: Option<String>,
+    pub bearer: Option<String>,
+}
+
+impl Api {
+    pub fn anonymous(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self { base: base.to_string(), http, cookie: None, csrf: None, bearer: None }
+    }
+
+    pub fn with_bearer(&self, secret: &str) -> Self {
+        Self { cookie: None, csrf: None, bearer: Some(secret.to_string()), ..self.clone() }
+    }
+
+    /// A request builder carrying this caller's credentials (and CSRF token on unsafe methods).
+    pub fn builder(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let mut rb = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(c) = &self.cookie {
+            rb = rb.header("cookie", c);
+        }
+        if let Some(b) = &self.bearer {
+            rb = rb.header("authorization", format!("Bearer {b}"));
+        }
+        if unsafe_method && let Some(c) = &self.csrf {
+            rb = rb.header("x-csrf-token", c);
+        }
+        rb
+    }
+
+    pub async fn request(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        let mut rb = self.builder(Method::from_bytes(method.as_bytes()).unwrap(), path);
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        read(rb).await
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.request("GET", path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Resp {
+        self.request("POST", path, Some(&body)).await
+    }
+
+    pub async fn post_empty(&self, path: &str) -> Resp {
+        self.request("POST", path, None).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Resp {
+        self.request("PATCH", path, Some(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.request("DELETE", path, None).await
+    }
+}
+
+/// Sends and reads the whole answer.
+pub async fn read(rb: reqwest::RequestBuilder) -> Resp {
+    let res = rb.send().await.expect("the server answers");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, headers, text, json }
+}
+
+/// The `np_session=…` pair from a response's Set-Cookie.
+pub fn session_cookie(r: &Resp) -> Option<String> {
+    r.headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("np_session="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
+/// A staff member (or clinic-2 admin) with a live session.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub api: Api,
+    pub id: String,
+    pub email: String,
+}
+
+/// A patient with a live session.
+#[derive(Debug, Clone)]
+pub struct PatientLogin {
+    pub api: Api,
+    pub id: String,
+    pub name: String,
+}
+
+/// A running server over its own database, set up with clinic 1 and its first admin.
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub base: String,
+    pub addr: SocketAddr,
+    pub db_path: PathBuf,
+    /// Clinic 1 (set up through the API); empty until [`TestApp::setup`].
+    pub clinic_id: String,
+    pub admin: Member,
+    counter: AtomicU32,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+    _dir: TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.abort();
+        }
+    }
+}
+
+impl TestApp {
+    /// A server over a new, empty database: not set up yet.
+    pub async fn spawn() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let db_path = dir.path().join("needlepath.db");
+        let store = needlepath_store::open(&DatabaseUrl::Sqlite(db_path.clone()), OpenOptions { create: true })
+            .await
+            .expect("open the test database");
+        let protocol = Arc::new(Protocol::builtin().expect("the built-in protocol loads"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+        let config = ServerConfig { listen: addr, public_url: base.clone(), ..ServerConfig::default() };
+        let app = App::new(store, protocol, config);
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(needlepath_server::serve(app.clone(), listener, async move {
+            let _ = rx.await;
+        }));
+        let admin = Member { api: Api::anonymous(&base), id: String::new(), email: String::new() };
+        Self {
+            app,
+            base,
+            addr,
+            db_path,
+            clinic_id: String::new(),
+            admin,
+            counter: AtomicU32::new(0),
+            shutdown: Some(tx),
+            server: Some(server),
+            _dir: dir,
+        }
+    }
+
+    /// A server with clinic 1 set up and its admin logged in.
+    pub async fn start() -> Self {
+        let mut t = Self::spawn().await;
+        t.setup().await;
+        t
+    }
+
+    /// The token of a fresh setup link.
+    pub async fn setup_token(&self) -> Option<String> {
+        let link = needlepath_server::setup_link(&self.app).await.unwrap()?;
+        Some(link.split("token=").nth(1).expect("the link carries its token").to_string())
+    }
+
+    pub fn setup_body(token: &str) -> Value {
+        json!({
+            "token": token,
+            "clinic": { "name": "Clinic One", "time_zone": "Europe/Berlin" },
+            "admin": { "email": "ada.admin@one.example", "name": "Ada Admin", "password": PASSWORD }
+        })
+    }
+
+    /// Sets up clinic 1 through `POST /api/v1/setup` and logs its admin in.
+    pub async fn setup(&mut self) {
+        let token = self.setup_token().await.expect("a new database has a setup link");
+        let r = self.anon().post("/api/v1/setup", Self::setup_body(&token)).await;
+        let body = r.expect(201).clone();
+        self.clinic_id = body["clinic"]["id"].as_str().unwrap().to_string();
+        self.admin = self.login("ada.admin@one.example", PASSWORD).await;
+        assert_eq!(self.admin.id, body["admin"]["id"].as_str().unwrap());
+    }
+
+    pub fn anon(&self) -> Api {
+        Api::anonymous(&self.base)
+    }
+
+    pub fn unique(&self, prefix: &str) -> String {
+        format!("{prefix}{}", self.counter.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Logs a staff member in; panics unless it works.
+    pub async fn login(&self, email: &str, password: &str) -> Member {
+        let r = self.anon().post("/api/v1/auth/login", json!({ "email": email, "password": password })).await;
+        let body = r.expect(200).clone();
+        let mut api = self.anon();
+        api.cookie = Some(session_cookie(&r).expect("login sets the session cookie"));
+        api.csrf = Some(body["csrf_token"].as_str().expect("login answers the CSRF token").to_string());
+        Member { api, id: body["staff"]["id"].as_str().unwrap().to_string(), email: email.to_string() }
+    }
+
+    /// Adds a staff member with `role` through `POST /api/v1/staff` as `admin`, and logs them in.
+    pub async fn add_staff(&self, admin: &Api, role: &str) -> Member {
+        let email = format!("{}@staff.example", self.unique(role));
+        let r = admin
+            .post(
+                "/api/v1/staff",
+                json!({ "email": email, "name": format!("Staff {email}"), "role": role, "password": PASSWORD }),
+            )
+            .await;
+        r.expect(201);
+        self.login(&email, PASSWORD).await
+    }
+
+    /// Creates a patient through `POST /api/v1/patients`; returns the record.
+    pub async fn create_patient(&self, staff: &Api, name: &str) -> Value {
+        let r = staff
+            .post("/api/v1/patients", json!({ "name": name, "email": format!("{}@patient.example", self.unique("p")) }))
+            .await;
+        r.expect(201).clone()
+    }
+
+    /// Screens a patient with a body the built-in protocol finds eligible.
+    pub async fn screen_eligible(&self, clinician: &Api, patient: &str) -> Value {
+        let r = clinician.post(&format!("/api/v1/patients/{patient}/screenings"), eligible_screening()).await;
+        let body = r.expect(201).clone();
+        assert_eq!(body["decision"], "eligible", "{}", r.text);
+        body
+    }
+
+    /// Records a session now; panics unless it is recorded.
+    pub async fn record_session(&self, clinician: &Api, patient: &str) -> Value {
+        let r = clinician.post(&format!("/api/v1/patients/{patient}/sessions"), session_body()).await;
+        r.expect(201).clone()
+    }
+
+    /// Invites a patient (as `staff`) and redeems the invite: the patient's own session.
+    pub async fn patient_login(&self, staff: &Api, patient: &Value) -> PatientLogin {
+        let id = patient["id"].as_str().unwrap().to_string();
+        let token = self.invite(staff, &id).await;
+        let r = self.anon().post("/api/v1/auth/invite", json!({ "token": token })).await;
+        let body = r.expect(200).clone();
+        assert_eq!(body["patient_id"], id.as_str());
+        let mut api = self.anon();
+        api.cookie = Some(session_cookie(&r).expect("the invite sets the session cookie"));
+        api.csrf = Some(body["csrf_token"].as_str().unwrap().to_string());
+        PatientLogin { api, id, name: patient["name"].as_str().unwrap().to_string() }
+    }
+
+    /// A new invite token for the patient.
+    pub async fn invite(&self, staff: &Api, patient: &str) -> String {
+        let r = staff.post_empty(&format!("/api/v1/patients/{patient}/invites")).await;
+        r.expect(201)["token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates an API token with `role` as `admin`: a client using it, and the token record.
+    pub async fn create_token(&self, admin: &Api, role: &str) -> (Api, Value) {
+        let r = admin.post("/api/v1/tokens", json!({ "name": self.unique("token "), "role": role })).await;
+        let body = r.expect(201).clone();
+        (self.anon().with_bearer(body["secret"].as_str().unwrap()), body["token"].clone())
+    }
+
+    /// Clinic 2, in the same database: written directly (setup works once per database), with
+    /// an admin account, who is then logged in through the API. Returns (clinic id, admin).
+    pub async fn second_clinic(&self) -> (String, Member) {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(SqliteConnectOptions::new().filename(&self.db_path).busy_timeout(Duration::from_secs(10)))
+            .await
+            .unwrap();
+        let clinic = uuid::Uuid::now_v7();
+        let admin = uuid::Uuid::now_v7();
+        let now = chrono::Utc::now().timestamp_millis();
+        sqlx::query(
+            "INSERT INTO clinics (clinic_id, name, time_zone, settings, created_at, updated_at) \
+             VALUES (?1, 'Clinic Two', 'America/New_York', '{}', ?2, ?2)",
+        )
+        .bind(clinic)
+        .bind(now)
+        .execute(&pool)
+        .await
+        .unwrap();
+        let hash = tokio::task::spawn_blocking(|| needlepath_server::auth::secrets::hash_password(PASSWORD))
+            .await
+            .unwrap()
+            .unwrap();
+        let email = format!("{}@two.example", self.unique("admin"));
+        sqlx::query(
+            "INSERT INTO staff (clinic_id, id, email, name, role, password_hash, active, created_at) \
+             VALUES (?1, ?2, ?3, 'Bob Two', 'admin', ?4, 1, ?5)",
+        )
+        .bind(clinic)
+        .bind(admin)
+        .bind(&email)
+        .bind(&hash)
+        .bind(now)
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        let member = self.login(&email, PASSWORD).await;
+        assert_eq!(member.id, admin.to_string());
+        (clinic.to_string(), member)
+    }
+
+    /// Raises follow-ups as the sweep would 30 days from now: every scheduled check-in is missed.
+    pub async fn raise_missed_check_ins(&self) -> u64 {
+        self.app.store.raise_missed_check_ins(chrono::Utc::now() + chrono::Duration::days(30)).await.unwrap()
+    }
+}
+
+pub fn eligible_screening() -> Value {
+    json!({ "concern": "acne_scars", "scar_type": "atrophic", "scar_grade": 2 })
+}
+
+pub fn session_body() -> Value {
+    json!({ "device": "Dermapen 4", "needle_depth_mm": 1.0, "areas": ["cheeks"] })
+}
+
+/// A check-in the built-in protocol sends to emergency services.
+pub fn emergency_check_in() -> Value {
+    json!({ "symptoms": [{ "code": "throat_tightness", "severity": "severe" }] })
+}
+
+/// A check-in the built-in protocol answers with `contact_clinic`.
+pub fn contact_clinic_check_in() -> Value {
+    json!({ "symptoms": [{ "code": "redness", "severity": "severe" }] })
+}
+
+/// A check-in within the expected course: `self_care`, no alert.
+pub fn self_care_check_in() -> Value {
+    json!({ "symptoms": [{ "code": "redness", "severity": "mild" }] })
+}
