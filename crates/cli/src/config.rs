@@ -64,6 +64,38 @@ impl Default for Config {
     }
 }
 
+/// The settings, as keys of the file and (upper-cased, after `NEEDLEPATH_`) of the environment.
+pub const KEYS: [&str; 15] = [
+    "database_url",
+    "database_url_file",
+    "create_database",
+    "listen",
+    "public_url",
+    "protocol",
+    "trusted_proxies",
+    "staff_session_hours",
+    "patient_session_days",
+    "invite_hours",
+    "login_failures_per_account",
+    "login_failures_per_address",
+    "login_window_minutes",
+    "shutdown_grace_seconds",
+    "log_format",
+];
+
+/// `NEEDLEPATH_*` variables that are not settings (nor read by the program or its tests):
+/// ignored, and named so a typo does not go unnoticed.
+pub fn ignored_env() -> Vec<String> {
+    const READ_ELSEWHERE: [&str; 4] = ["CONFIG", "LOG", "PASSWORD", "REQUIRE_POSTGRES"];
+    std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter_map(|k| k.strip_prefix("NEEDLEPATH_").map(str::to_string))
+        .filter(|k| !KEYS.contains(&k.to_lowercase().as_str()))
+        .filter(|k| !READ_ELSEWHERE.contains(&k.as_str()) && !k.starts_with("TEST_"))
+        .map(|k| format!("NEEDLEPATH_{k}"))
+        .collect()
+}
+
 /// Values given on the command line (only those present override).
 #[derive(Debug, Default, Serialize)]
 pub struct Flags {
@@ -89,8 +121,7 @@ pub fn figment(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<Figment>
         }
         f = f.merge(Toml::file_exact(path));
     }
-    let env =
-        Env::prefixed("NEEDLEPATH_").ignore(&["CONFIG", "LOG", "PASSWORD"]).map(|k| k.as_str().to_lowercase().into());
+    let env = Env::prefixed("NEEDLEPATH_").only(&KEYS);
     Ok(f.merge(env).merge(Serialized::defaults(flags)))
 }
 
@@ -168,6 +199,9 @@ pub fn show(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<String> {
             out.push_str(&format!("{k} = {shown}    # {from}\n"));
         }
     }
+    for name in ignored_env() {
+        out.push_str(&format!("# ignored: {name} is not a setting\n"));
+    }
     out.push_str(&format!("# effective: create_database = {}, public_url = {}\n", c.create(), c.public_url()));
     Ok(out)
 }
@@ -183,6 +217,7 @@ mod tests {
             jail.create_file("np.toml", "listen = \"127.0.0.1:9000\"\ninvite_hours = 24\n")?;
             jail.set_env("NEEDLEPATH_INVITE_HOURS", "48");
             jail.set_env("NEEDLEPATH_DATABASE_URL", "postgres://np:hunter2@db/np");
+            jail.set_env("NEEDLEPATH_LISTN", "127.0.0.1:1");
             let file = PathBuf::from("np.toml");
             let flags = Flags { listen: Some("127.0.0.1:9100".parse().unwrap()), ..Flags::default() };
             let c = Config::load(Some(&file), &flags).unwrap();
@@ -193,6 +228,7 @@ mod tests {
             assert!(!shown.contains("hunter2"), "{shown}");
             assert!(shown.contains("np:***@db"), "{shown}");
             assert!(shown.contains("env NEEDLEPATH_INVITE_HOURS"), "{shown}");
+            assert!(shown.contains("# ignored: NEEDLEPATH_LISTN is not a setting"), "{shown}");
             Ok(())
         });
     }

@@ -40,6 +40,9 @@ async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 
 pub fn serve(config: &Config) -> anyhow::Result<()> {
     init_logs(config);
+    for name in crate::config::ignored_env() {
+        tracing::warn!("{name} is not a setting; ignored (see needlepath config show)");
+    }
     let protocol = Arc::new(protocol(config)?);
     runtime()?.block_on(async {
         let store = open(config).await?;
