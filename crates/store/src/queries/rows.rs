@@ -1,0 +1,264 @@
+// Reading rows back into records, and the guards every query shares. Part of `queries.rs`,
+// compiled into each backend module.
+
+fn get<T>(row: &DbRow, col: &str) -> Result<T>
+where
+    T: for<'r> sqlx::Decode<'r, Db> + sqlx::Type<Db>,
+{
+    row.try_get(col).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+}
+
+fn time(row: &DbRow, col: &str) -> Result<DateTime<Utc>> {
+    from_ts(get::<Ts>(row, col)?)
+}
+
+fn time_opt(row: &DbRow, col: &str) -> Result<Option<DateTime<Utc>>> {
+    get::<Option<Ts>>(row, col)?.map(from_ts).transpose()
+}
+
+fn json<T: DeserializeOwned>(row: &DbRow, col: &str) -> Result<T> {
+    let Json(v) = get::<Json<Value>>(row, col)?;
+    serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+}
+
+fn json_opt(row: &DbRow, col: &str) -> Result<Option<Value>> {
+    Ok(get::<Option<Json<Value>>>(row, col)?.map(|j| j.0))
+}
+
+fn to_json<T: Serialize>(v: &T) -> Json<Value> {
+    Json(serde_json::to_value(v).unwrap_or(Value::Null))
+}
+
+fn small<T: TryFrom<i64>>(row: &DbRow, col: &str) -> Result<Option<T>> {
+    get::<Option<i64>>(row, col)?
+        .map(|v| T::try_from(v).map_err(|_| StoreError::Corrupt(format!("column {col}: {v} out of range"))))
+        .transpose()
+}
+
+fn date_opt(row: &DbRow, col: &str) -> Result<Option<NaiveDate>> {
+    get::<Option<String>>(row, col)?
+        .map(|s| {
+            NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+        })
+        .transpose()
+}
+
+fn role(row: &DbRow, col: &str) -> Result<Role> {
+    let s: String = get(row, col)?;
+    Role::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("column {col}: unknown role {s}")))
+}
+
+fn uuid_opt(row: &DbRow, col: &str) -> Result<Option<Uuid>> {
+    get::<Option<Uuid>>(row, col)
+}
+
+/// A patient may only ever reach their own record; anyone else sees it as absent.
+fn own(actor: &Actor, patient: PatientId) -> Result<()> {
+    match actor.who {
+        Who::Patient(p) if p != patient => Err(StoreError::NotFound("patient")),
+        _ => Ok(()),
+    }
+}
+
+/// Clinic-side records (the queue, staff, tokens, audit, other patients' invites and sessions)
+/// are never a patient's to read or change.
+fn staff_side(actor: &Actor) -> Result<()> {
+    match actor.who {
+        Who::Patient(_) => Err(StoreError::NotFound("record")),
+        _ => Ok(()),
+    }
+}
+
+fn unique(e: sqlx::Error, message: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(message.to_string()),
+        _ => StoreError::Database(e),
+    }
+}
+
+/// What a patient search looks in, lowercased here (Unicode-aware) rather than by SQL `lower()`,
+/// which folds only ASCII on SQLite.
+fn search_text(name: &str, email: Option<&str>, phone: Option<&str>) -> String {
+    format!("{}\n{}\n{}", name, email.unwrap_or_default(), phone.unwrap_or_default()).to_lowercase()
+}
+
+fn like_pattern(search: &str) -> String {
+    let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn clinic_from(row: &DbRow) -> Result<Clinic> {
+    Ok(Clinic {
+        id: ClinicId(get(row, "clinic_id")?),
+        name: get(row, "name")?,
+        time_zone: get(row, "time_zone")?,
+        settings: json(row, "settings")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn staff_from(row: &DbRow) -> Result<Staff> {
+    Ok(Staff {
+        id: StaffId(get(row, "id")?),
+        clinic: ClinicId(get(row, "clinic_id")?),
+        email: get(row, "email")?,
+        name: get(row, "name")?,
+        role: role(row, "role")?,
+        active: get(row, "active")?,
+        password_hash: get(row, "password_hash")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn login_from(row: &DbRow) -> Result<Login> {
+    let kind: String = get(row, "kind")?;
+    Ok(Login {
+        token_hash: get(row, "token_hash")?,
+        clinic: ClinicId(get(row, "clinic_id")?),
+        kind: if kind == "patient" { LoginKind::Patient } else { LoginKind::Staff },
+        principal: get(row, "principal_id")?,
+        csrf_token: get(row, "csrf_token")?,
+        created_at: time(row, "created_at")?,
+        expires_at: time(row, "expires_at")?,
+    })
+}
+
+fn token_from(row: &DbRow) -> Result<ApiToken> {
+    Ok(ApiToken {
+        id: TokenId(get(row, "id")?),
+        clinic: ClinicId(get(row, "clinic_id")?),
+        name: get(row, "name")?,
+        role: role(row, "role")?,
+        token_hash: get(row, "token_hash")?,
+        created_by: uuid_opt(row, "created_by")?.map(StaffId),
+        created_at: time(row, "created_at")?,
+        revoked_at: time_opt(row, "revoked_at")?,
+    })
+}
+
+fn patient_from(row: &DbRow) -> Result<Patient> {
+    Ok(Patient {
+        id: PatientId(get(row, "id")?),
+        clinic: ClinicId(get(row, "clinic_id")?),
+        name: get(row, "name")?,
+        email: get(row, "email")?,
+        phone: get(row, "phone")?,
+        time_zone: get(row, "time_zone")?,
+        birth_date: date_opt(row, "birth_date")?,
+        fitzpatrick: small(row, "fitzpatrick")?,
+        findings: json(row, "findings")?,
+        consent_messages: get(row, "consent_messages")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn screening_from(row: &DbRow) -> Result<Screening> {
+    Ok(Screening {
+        id: ScreeningId(get(row, "id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        request: json(row, "request")?,
+        result: json(row, "result")?,
+        decision: get(row, "decision")?,
+        defer_until: date_opt(row, "defer_until")?,
+        protocol_version: get(row, "protocol_version")?,
+        recorded_by: uuid_opt(row, "recorded_by")?.map(StaffId),
+        reviewed_by: uuid_opt(row, "reviewed_by")?.map(StaffId),
+        reviewed_at: time_opt(row, "reviewed_at")?,
+        review_note: get(row, "review_note")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn plan_from(row: &DbRow) -> Result<Plan> {
+    Ok(Plan {
+        id: PlanId(get(row, "id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        request: json(row, "request")?,
+        result: json(row, "result")?,
+        created_by: uuid_opt(row, "created_by")?.map(StaffId),
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn session_from(row: &DbRow) -> Result<Session> {
+    Ok(Session {
+        id: SessionId(get(row, "id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        plan: uuid_opt(row, "plan_id")?.map(PlanId),
+        performed_at: time(row, "performed_at")?,
+        device: get(row, "device")?,
+        needle_depth_mm: get(row, "needle_depth_mm")?,
+        areas: json(row, "areas")?,
+        products: json(row, "products")?,
+        numbing: get(row, "numbing")?,
+        practitioner: StaffId(get(row, "practitioner_id")?),
+        notes: get(row, "notes")?,
+        override_reason: get(row, "override_reason")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn check_in_from(row: &DbRow) -> Result<CheckIn> {
+    Ok(CheckIn {
+        id: CheckInId(get(row, "id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        session: uuid_opt(row, "session_id")?.map(SessionId),
+        day: small(row, "day")?,
+        due_at: time_opt(row, "due_at")?,
+        submitted_at: time_opt(row, "submitted_at")?,
+        submitted_by: get(row, "submitted_by")?,
+        request: json_opt(row, "request")?,
+        result: json_opt(row, "result")?,
+        disposition: get(row, "disposition")?,
+        temperature_c: get(row, "temperature_c")?,
+        note: get(row, "note")?,
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn alert_from(row: &DbRow) -> Result<Alert> {
+    Ok(Alert {
+        id: AlertId(get(row, "id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        patient_name: get(row, "patient_name")?,
+        session: uuid_opt(row, "session_id")?.map(SessionId),
+        check_in: CheckInId(get(row, "check_in_id")?),
+        disposition: get(row, "disposition")?,
+        opened_at: time(row, "opened_at")?,
+        deadline_at: time(row, "deadline_at")?,
+        acknowledged_by: uuid_opt(row, "acknowledged_by")?.map(StaffId),
+        acknowledged_at: time_opt(row, "acknowledged_at")?,
+        resolved_by: uuid_opt(row, "resolved_by")?.map(StaffId),
+        resolved_at: time_opt(row, "resolved_at")?,
+        resolution_note: get(row, "resolution_note")?,
+    })
+}
+
+fn follow_up_from(row: &DbRow) -> Result<FollowUp> {
+    Ok(FollowUp {
+        id: FollowUpId(get(row, "id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        patient_name: get(row, "patient_name")?,
+        check_in: CheckInId(get(row, "check_in_id")?),
+        reason: get(row, "reason")?,
+        raised_at: time(row, "raised_at")?,
+        resolved_by: uuid_opt(row, "resolved_by")?.map(StaffId),
+        resolved_at: time_opt(row, "resolved_at")?,
+        note: get(row, "note")?,
+    })
+}
+
+fn audit_from(row: &DbRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: AuditId(get(row, "id")?),
+        at: time(row, "at")?,
+        actor_kind: get(row, "actor_kind")?,
+        actor_id: uuid_opt(row, "actor_id")?,
+        action: get(row, "action")?,
+        patient: uuid_opt(row, "patient_id")?.map(PatientId),
+        target: uuid_opt(row, "target_id")?,
+        ip: get(row, "ip")?,
+    })
+}
