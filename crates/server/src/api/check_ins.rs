@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{created, id, input, opt_text, zone};
+use crate::api::{created, id, input, known_patient, opt_text, zone};
 use crate::auth::Authed;
 use crate::body::Body;
 use crate::deadline::{Hours, deadline};
@@ -131,7 +131,6 @@ pub async fn list_for_patient(
     a: Authed,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let patient: PatientId = id(&raw, "patient")?;
-    app.store.patient(&a.actor, patient).await?;
+    let patient = known_patient(&app, &a, &raw).await?;
     Ok(Json(json!({ "check_ins": app.store.list_check_ins(&a.actor, patient).await? })))
 }

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{created, id, input, opt_text, text, zone};
+use crate::api::{created, id, input, known_patient, opt_text, text, zone};
 use crate::auth::Authed;
 use crate::body::{Body, RawBody};
 use crate::problem::{ApiError, ApiResult};
@@ -72,9 +72,7 @@ pub async fn list_screenings(
     a: Authed,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let patient: PatientId = id(&raw, "patient")?;
-    // A patient of another clinic is a 404, not an empty list (and leaves no audit row here).
-    app.store.patient(&a.actor, patient).await?;
+    let patient = known_patient(&app, &a, &raw).await?;
     Ok(Json(json!({ "screenings": app.store.list_screenings(&a.actor, patient).await? })))
 }
 
@@ -129,9 +127,7 @@ pub async fn review(
 }
 
 pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
-    let patient: PatientId = id(&raw, "patient")?;
-    // A patient of another clinic is a 404, not an empty list (and leaves no audit row here).
-    app.store.patient(&a.actor, patient).await?;
+    let patient = known_patient(&app, &a, &raw).await?;
     Ok(Json(json!({ "plans": app.store.list_plans(&a.actor, patient).await? })))
 }
 
@@ -163,9 +159,7 @@ pub async fn plan(
 }
 
 pub async fn list_sessions(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
-    let patient: PatientId = id(&raw, "patient")?;
-    // A patient of another clinic is a 404, not an empty list (and leaves no audit row here).
-    app.store.patient(&a.actor, patient).await?;
+    let patient = known_patient(&app, &a, &raw).await?;
     Ok(Json(json!({ "sessions": app.store.list_sessions(&a.actor, patient).await? })))
 }
 

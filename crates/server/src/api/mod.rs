@@ -30,6 +30,18 @@ pub fn id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found(what))
 }
 
+/// The patient named in the path, checked to exist in the caller's clinic: a patient of another
+/// clinic is a 404, never an empty list.
+pub async fn known_patient(
+    app: &crate::App,
+    a: &crate::auth::Authed,
+    raw: &str,
+) -> Result<needlepath_store::PatientId, ApiError> {
+    let patient = id(raw, "patient")?;
+    app.store.patient(&a.actor, patient).await?;
+    Ok(patient)
+}
+
 /// 201 with the body.
 pub fn created<T: Serialize>(body: T) -> Response {
     (StatusCode::CREATED, Json(body)).into_response()

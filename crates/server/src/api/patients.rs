@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{created, email, id, nullable, opt_text, text, zone};
+use crate::api::{created, email, id, known_patient, nullable, opt_text, text, zone};
 use crate::auth::{Authed, secrets};
 use crate::body::{Body, QueryParams};
 use crate::problem::{ApiError, ApiResult};
@@ -169,8 +169,6 @@ pub async fn invite(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<Stri
 }
 
 pub async fn audit(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
-    let patient: PatientId = id(&raw, "patient")?;
-    // Reading the audit of a patient that does not exist in this clinic is a 404, not an empty list.
-    app.store.patient(&a.actor, patient).await?;
+    let patient = known_patient(&app, &a, &raw).await?;
     Ok(Json(json!({ "entries": app.store.list_audit(&a.actor, Some(patient), 500).await? })))
 }
