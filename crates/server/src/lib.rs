@@ -12,6 +12,7 @@ pub mod body;
 pub mod deadline;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod problem;
 pub mod routes;
 pub mod schedule;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::App;
 use crate::api::{check_ins, clinic, clinical, decisions, me, ops, patients, queue, session, setup};
 use crate::auth::{self, Authed};
+use crate::pages::{self, account, assets, public};
 use crate::problem::ApiError;
 
 /// Who may call a route.
@@ -101,9 +102,9 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/auth/session", Authenticated, "Who this session is, with its CSRF token", None, Some("SessionInfo"), 200, session::current),
         r!(post "POST" "/api/v1/auth/invite", Public, "A patient opens their invite; sets the session cookie", Some("InviteRedeem"), Some("SessionInfo"), 200, session::redeem_invite),
         page(
-            r!(get "GET" "/invite", Public, "The invite page behind a patient's link", None, None, 200, session::invite_page),
+            r!(get "GET" "/invite", Public, "The invite page behind a patient's link", None, None, 200, account::invite_page),
         ),
-        page(r!(post "POST" "/invite", Public, "The invite form", None, None, 303, session::invite_form)),
+        page(r!(post "POST" "/invite", Public, "The invite form", None, None, 303, account::invite_form)),
         // Clinic, staff, tokens.
         r!(get "GET" "/api/v1/clinic", Staff(ANY_STAFF), "The clinic and its settings", None, Some("Clinic"), 200, clinic::get_clinic),
         r!(patch "PATCH" "/api/v1/clinic", Staff(ADMIN), "Change the clinic's name, zone or settings", Some("ClinicUpdate"), Some("Clinic"), 200, clinic::update_clinic),
@@ -145,6 +146,24 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/me/sessions", Patient, "My sessions", None, Some("SessionList"), 200, me::sessions),
         r!(get "GET" "/api/v1/me/check-ins", Patient, "My check-ins", None, Some("CheckInList"), 200, me::check_ins),
         r!(post "POST" "/api/v1/me/check-ins", Patient, "Check in: answered at once with the triage result", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_own),
+        // ---- Pages: assets, sign-in ----
+        page(r!(get "GET" "/assets/{name}", Public, "The stylesheet, script and icon", None, None, 200, assets::serve)),
+        page(r!(get "GET" "/login", Public, "The staff login page", None, None, 200, account::login_page)),
+        page(r!(post "POST" "/login", Public, "The staff login form", None, None, 303, account::login_form)),
+        page(
+            r!(post "POST" "/logout", Public, "Log out (form); without a session it only clears the cookie", None, None, 303, account::logout_form),
+        ),
+        // ---- Pages: for everyone ----
+        page(r!(get "GET" "/", Public, "The home page", None, None, 200, public::home)),
+        page(r!(get "GET" "/sources", Public, "The sources the protocol cites", None, None, 200, public::sources)),
+        // (end of pages for everyone)
+
+        // ---- Pages: the patient's own ----
+        // (end of the patient's pages)
+
+        // ---- Pages: staff ----
+        // (end of staff pages)
+
         // The engine's decisions, for anyone.
         r!(post "POST" "/api/v1/decisions/screening", Public, "Is this person a candidate now?", Some("ScreeningRequest"), Some("ScreeningResult"), 200, decisions::screening),
         r!(post "POST" "/api/v1/decisions/triage", Public, "How urgent is this check-in?", Some("CheckInRequest"), Some("TriageResult"), 200, decisions::triage),
@@ -162,13 +181,15 @@ pub fn table() -> Vec<RouteDoc> {
 pub fn build(app: Arc<App>) -> Router {
     let mut router: Router<Arc<App>> = Router::new();
     for e in entries() {
-        let access = e.doc.access;
-        let handler = e.handler.layer(middleware::from_fn(move |req: Request, next: Next| check(access, req, next)));
+        let (access, api) = (e.doc.access, e.doc.api);
+        let handler =
+            e.handler.layer(middleware::from_fn(move |req: Request, next: Next| check(access, api, req, next)));
         router = router.route(e.doc.path, handler);
     }
     router
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /api/v1/openapi.json")
+        .fallback(|ctx: pages::Ctx| async move {
+            let e = ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route; see /api/v1/openapi.json");
+            if ctx.path.starts_with("/api/") { e.into_response() } else { pages::error_page(&ctx, e) }
         })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -185,7 +206,7 @@ pub fn build(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-async fn check(access: Access, req: Request, next: Next) -> Response {
+async fn check(access: Access, api: bool, req: Request, next: Next) -> Response {
     let authed = req.extensions().get::<Authed>();
     let verdict = match (access, authed) {
         (Access::Public, _) => Ok(()),
@@ -207,7 +228,14 @@ async fn check(access: Access, req: Request, next: Next) -> Response {
     };
     match verdict {
         Ok(()) => next.run(req).await,
-        Err(e) => e.into_response(),
+        Err(e) if api => e.into_response(),
+        Err(e) => {
+            let (mut parts, _) = req.into_parts();
+            match pages::Ctx::from_request_parts(&mut parts, &()).await {
+                Ok(ctx) => pages::error_page(&ctx, e),
+                Err(never) => match never {},
+            }
+        }
     }
 }
 

@@ -132,6 +132,17 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         })),
         ("POST", "/api/v1/decisions/can-i") => json(json!({ "activity": "makeup", "hours_since_treatment": 6 })),
         ("POST", "/api/v1/decisions/plan") => json(plan),
+        // ---- Pages: assets, sign-in ----
+        ("GET", "/assets/{name}" | "/login") => none(),
+        ("POST", "/login") => Some((Form(format!("email={}&password=wrong+password+here", w.spare_email)), Fresh::No)),
+        ("POST", "/logout") => Some((Form(String::new()), Fresh::No)),
+        // ---- Pages: for everyone ----
+        ("GET", "/" | "/sources") => none(),
+        // (end of pages for everyone)
+        // ---- Pages: the patient's own ----
+        // (end of the patient's pages)
+        // ---- Pages: staff ----
+        // (end of staff pages)
         _ => None,
     }
 }
@@ -275,12 +286,12 @@ async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh) -> String {
     };
     let id = if let Some(o) = object {
         o
-    } else if route.path.starts_with("/api/v1/staff/") {
+    } else if route.path.starts_with("/api/v1/staff/") || route.path.starts_with("/staff/settings/staff/") {
         w.spare_staff_id.clone()
     } else {
         w.patient_a.id.clone()
     };
-    route.path.replace("{id}", &id).replace("{screening_id}", &w.screening_id)
+    route.path.replace("{id}", &id).replace("{screening_id}", &w.screening_id).replace("{name}", "app.css")
 }
 
 async fn send(api: &Api, method: &str, path: &str, body: &Body) -> common::Resp {
@@ -315,10 +326,11 @@ fn judge(w: &World, route: &RouteDoc, p: &Principal, want: Expect, r: &common::R
         {
             wrong.push(format!("expected allowed, got {status}: {text}"))
         }
-        Expect::Unauthenticated if status != 401 || r.code() != "unauthenticated" => {
+        // Pages answer in HTML: the status is the rule there.
+        Expect::Unauthenticated if status != 401 || (route.api && r.code() != "unauthenticated") => {
             wrong.push(format!("expected 401 unauthenticated, got {status}: {text}"))
         }
-        Expect::Forbidden if status != 403 || r.code() != "forbidden" => {
+        Expect::Forbidden if status != 403 || (route.api && r.code() != "forbidden") => {
             wrong.push(format!("expected 403 forbidden, got {status}: {text}"))
         }
         Expect::NotFound if status != 404 => {
@@ -333,7 +345,7 @@ fn judge(w: &World, route: &RouteDoc, p: &Principal, want: Expect, r: &common::R
             }
         }
     }
-    if route.path.starts_with("/api/v1/me") && p.kind == Kind::Patient {
+    if (route.path.starts_with("/api/v1/me") || route.path.starts_with("/me")) && p.kind == Kind::Patient {
         let (me, other) = if p.label == "patA" { (&w.patient_a, &w.patient_b) } else { (&w.patient_b, &w.patient_a) };
         for secret in [&other.id, &other.name] {
             if r.text.contains(secret.as_str()) {
@@ -352,7 +364,7 @@ async fn every_route_answers_every_caller_as_its_access_rule_says() {
     let mut w = build_world().await;
     let mut routes = table();
     // Logging out ends the caller's session: it goes last.
-    routes.sort_by_key(|r| r.path == "/api/v1/auth/logout");
+    routes.sort_by_key(|r| r.path == "/api/v1/auth/logout" || r.path == "/logout");
     let labels: Vec<&'static str> = w.principals.iter().map(|p| p.label).collect();
 
     let mut failures: Vec<String> = Vec::new();

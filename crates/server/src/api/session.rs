@@ -1,14 +1,15 @@
 //! Logging in and out: staff by password, patients by their invite link.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Query, State};
+use axum::Json;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::{Form, Json};
+use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
-use needlepath_store::{ClinicId, Login, LoginKind, Who};
+use needlepath_store::{ClinicId, Login, LoginKind, Staff, Who};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -32,15 +33,21 @@ pub struct InviteRedeem {
     pub token: String,
 }
 
-/// Starts a login session and answers with who it is and its CSRF token.
-async fn start(
+/// A new login session: the `Set-Cookie` value and the session's CSRF token.
+pub struct Started {
+    pub cookie: HeaderValue,
+    pub csrf: String,
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
+/// Starts a login session (stored by the hash of its token).
+pub async fn start_session(
     app: &App,
     clinic: ClinicId,
     kind: LoginKind,
     principal: Uuid,
-    info: Value,
     ttl: Duration,
-) -> ApiResult<Response> {
+) -> ApiResult<Started> {
     let token = secrets::new_token();
     let csrf = secrets::new_token();
     let now = Utc::now();
@@ -55,12 +62,26 @@ async fn start(
             expires_at: now + ttl,
         })
         .await?;
-    let mut body = info;
-    body["csrf_token"] = Value::String(csrf);
-    body["expires_at"] = json!(now + ttl);
-    let mut res = Json(body).into_response();
     let cookie = session_cookie(&token, ttl.num_seconds(), app.config.secure_cookies());
-    res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| ApiError::internal())?);
+    let cookie = HeaderValue::from_str(&cookie).map_err(|_| ApiError::internal())?;
+    Ok(Started { cookie, csrf, expires_at: now + ttl })
+}
+
+/// Starts a login session and answers with who it is and its CSRF token.
+async fn start(
+    app: &App,
+    clinic: ClinicId,
+    kind: LoginKind,
+    principal: Uuid,
+    info: Value,
+    ttl: Duration,
+) -> ApiResult<Response> {
+    let started = start_session(app, clinic, kind, principal, ttl).await?;
+    let mut body = info;
+    body["csrf_token"] = Value::String(started.csrf);
+    body["expires_at"] = json!(started.expires_at);
+    let mut res = Json(body).into_response();
+    res.headers_mut().insert(header::SET_COOKIE, started.cookie);
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(res)
 }
@@ -70,7 +91,16 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<Response> {
-    let email = req.email.trim().to_lowercase();
+    let staff = check_password(&app, ip, &req.email, req.password).await?;
+    let info = json!({ "kind": "staff", "clinic": staff.clinic, "staff": staff });
+    let ttl = Duration::hours(i64::from(app.config.staff_session_hours));
+    start(&app, staff.clinic, LoginKind::Staff, staff.id.0, info, ttl).await
+}
+
+/// Checks a staff login, counting failures per account and per address (429 once either is
+/// over its limit). A missing account costs as much time as a wrong password.
+pub async fn check_password(app: &App, ip: IpAddr, email: &str, password: String) -> ApiResult<Staff> {
+    let email = email.trim().to_lowercase();
     let now = Instant::now();
     let account_key = format!("account:{email}");
     let address_key = format!("address:{ip}");
@@ -87,29 +117,23 @@ pub async fn login(
     }
     let staff = app.store.staff_by_email(&email).await?;
     let hash = staff.as_ref().map(|s| s.password_hash.clone()).unwrap_or_else(|| secrets::dummy_hash().to_string());
-    let password = req.password;
     // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
     let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
         .await
         .map_err(|_| ApiError::internal())?;
-    let staff = match staff {
-        Some(s) if ok && s.active => s,
+    match staff {
+        Some(s) if ok && s.active => {
+            app.account_failures.succeed(&account_key);
+            Metrics::inc(&app.metrics.logins);
+            Ok(s)
+        }
         _ => {
             app.account_failures.fail(&account_key, now);
             app.address_failures.fail(&address_key, now);
             Metrics::inc(&app.metrics.logins_failed);
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "the e-mail or password is wrong",
-            ));
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the e-mail or password is wrong"))
         }
-    };
-    app.account_failures.succeed(&account_key);
-    Metrics::inc(&app.metrics.logins);
-    let info = json!({ "kind": "staff", "clinic": staff.clinic, "staff": staff });
-    let ttl = Duration::hours(i64::from(app.config.staff_session_hours));
-    start(&app, staff.clinic, LoginKind::Staff, staff.id.0, info, ttl).await
+    }
 }
 
 pub async fn logout(State(app): State<Arc<App>>, authed: Authed) -> ApiResult<Response> {
@@ -137,7 +161,8 @@ pub async fn current(State(app): State<Arc<App>>, authed: Authed) -> ApiResult<J
     Ok(Json(body))
 }
 
-async fn redeem(app: &App, token: &str) -> ApiResult<Response> {
+/// Uses a patient's invite and starts their session.
+pub async fn redeem(app: &App, token: &str) -> ApiResult<Response> {
     let (clinic, patient) = app.store.redeem_invite(&secrets::token_hash(token.trim()), Utc::now()).await?;
     let info = json!({ "kind": "patient", "clinic": clinic, "patient_id": patient });
     let ttl = Duration::days(i64::from(app.config.patient_session_days));
@@ -146,44 +171,4 @@ async fn redeem(app: &App, token: &str) -> ApiResult<Response> {
 
 pub async fn redeem_invite(State(app): State<Arc<App>>, Body(req): Body<InviteRedeem>) -> ApiResult<Response> {
     redeem(&app, &req.token).await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct TokenForm {
-    #[serde(default)]
-    token: String,
-}
-
-/// The invite link opens this page; the link is only used when the patient presses the button,
-/// so mail scanners that fetch links cannot use it up.
-pub async fn invite_page(Query(q): Query<TokenForm>) -> Response {
-    let token = q.token.replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'), "");
-    let body = format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Your care with the clinic</title></head><body><main><h1>Welcome</h1>
-<p>Your clinic has invited you to follow your treatment here: your aftercare, check-ins and reminders.</p>
-<form method="post" action="/invite"><input type="hidden" name="token" value="{token}">
-<button type="submit">Open my care plan</button></form></main></body></html>"#
-    );
-    ([(header::CACHE_CONTROL, "no-store"), (header::REFERRER_POLICY, "no-referrer")], Html(body)).into_response()
-}
-
-pub async fn invite_form(State(app): State<Arc<App>>, Form(f): Form<TokenForm>) -> Response {
-    match redeem(&app, &f.token).await {
-        Ok(res) => {
-            let mut redirect = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
-            if let Some(c) = res.headers().get(header::SET_COOKIE) {
-                redirect.headers_mut().insert(header::SET_COOKIE, c.clone());
-            }
-            redirect
-        }
-        Err(e) => (
-            e.status,
-            Html(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link not valid</title></head><body><main>\
-                 <h1>This link cannot be used</h1><p>It has expired or was already used. Ask your clinic for a new one.</p></main></body></html>",
-            ),
-        )
-            .into_response(),
-    }
 }

@@ -1,0 +1,256 @@
+//! The web pages for patients and staff, rendered on the server from compiled templates
+//! (`templates/`, askama), working without JavaScript.
+//!
+//! Pages are routes of the one table in `routes.rs` (marked `page`), so they have the same
+//! access rules as the API and the access-matrix test covers them. They call the same
+//! functions as the API handlers, so a form and the JSON API cannot decide differently.
+//!
+//! - [`i18n`]: every user-facing string, per language, in `locales/`.
+//! - [`form`]: reading a posted form, with its CSRF check.
+//! - [`assets`]: the stylesheet, script and icon, served by the binary itself.
+//! - [`chart`]: the symptom chart, drawn as inline SVG.
+//! - [`view`]: shaping engine results and records for templates (sources, times, labels).
+
+pub mod account;
+pub mod assets;
+pub mod chart;
+pub mod form;
+pub mod i18n;
+pub mod patient;
+pub mod public;
+pub mod staff;
+pub mod view;
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use needlepath_store::{Role, Who};
+
+use crate::auth::Authed;
+use crate::problem::ApiError;
+use i18n::Locale;
+
+/// A link of the main navigation.
+#[derive(Debug, Clone)]
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every page's frame (`base.html`) shows: title, navigation, the CSRF token for its forms.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub t: &'static Locale,
+    pub title: String,
+    pub nav: Vec<NavLink>,
+    /// The session's CSRF token for forms; empty when nobody is signed in.
+    pub csrf: String,
+    pub signed_in: bool,
+    /// Cache-busting version of the assets.
+    pub asset_v: &'static str,
+    /// A class on `<body>`: `emergency` turns the whole page into the emergency answer.
+    pub body_class: &'static str,
+}
+
+/// Who is asking, in which language, for which page.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub t: &'static Locale,
+    pub authed: Option<Authed>,
+    pub path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let lang = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(Ctx {
+            t: i18n::negotiate(lang),
+            authed: parts.extensions.get::<Authed>().cloned(),
+            path: parts.uri.path().to_string(),
+        })
+    }
+}
+
+impl Ctx {
+    /// The frame of a page titled `title`, with the navigation for whoever is signed in.
+    pub fn frame(&self, title: impl Into<String>) -> Frame {
+        let t = self.t;
+        let links: &[(&'static str, &'static str)] = match self.authed.as_ref().map(|a| a.actor.who) {
+            Some(Who::Patient(_)) => &[
+                ("/me", "nav.today"),
+                ("/me/check-in", "nav.check_in"),
+                ("/me/plan", "nav.plan"),
+                ("/me/history", "nav.history"),
+                ("/aftercare", "nav.aftercare"),
+            ],
+            Some(Who::Staff(_, Role::Admin)) => {
+                &[("/staff", "nav.queue"), ("/staff/patients", "nav.patients"), ("/staff/settings", "nav.settings")]
+            }
+            Some(Who::Staff(..)) => &[("/staff", "nav.queue"), ("/staff/patients", "nav.patients")],
+            _ => &[
+                ("/", "nav.home"),
+                ("/candidate", "nav.candidate"),
+                ("/aftercare", "nav.aftercare"),
+                ("/cost", "nav.cost"),
+                ("/login", "nav.login"),
+            ],
+        };
+        let nav = links
+            .iter()
+            .map(|(href, key)| NavLink {
+                href,
+                label: t.s(key),
+                current: self.path == *href || (href.len() > 1 && self.path.starts_with(&format!("{href}/"))),
+            })
+            .collect();
+        let csrf = self.authed.as_ref().and_then(|a| a.csrf.clone()).unwrap_or_default();
+        Frame {
+            t,
+            title: title.into(),
+            nav,
+            signed_in: !csrf.is_empty(),
+            csrf,
+            asset_v: assets::version(),
+            body_class: "",
+        }
+    }
+
+    /// The staff member's role, when staff is signed in.
+    pub fn role(&self) -> Option<Role> {
+        self.authed.as_ref().and_then(Authed::role)
+    }
+
+    /// The signed-in caller; pages behind an access rule always have one.
+    pub fn authed(&self) -> Result<&Authed, PageError> {
+        self.authed.as_ref().ok_or_else(|| PageError(ApiError::unauthenticated()))
+    }
+}
+
+/// An error shown as a page (the API's problem, in words, with the page frame).
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<needlepath_store::StoreError> for PageError {
+    fn from(e: needlepath_store::StoreError) -> Self {
+        Self(e.into())
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        tracing::error!(error = %e, "a template failed to render");
+        Self(ApiError::internal())
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    f: Frame,
+    heading: &'a str,
+    message: String,
+    /// Show the staff login form (for a 401 on a staff page).
+    login: bool,
+    patient_hint: bool,
+    next: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        error_page(&Ctx { t: i18n::default_locale(), authed: None, path: String::new() }, self.0)
+    }
+}
+
+/// The error page for `e`, in the caller's language and frame.
+pub fn error_page(ctx: &Ctx, e: ApiError) -> Response {
+    let t = ctx.t;
+    let (heading, message, login, patient_hint) = match (e.status, e.code) {
+        (StatusCode::UNAUTHORIZED, _) => {
+            (t.s("error.unauthenticated_title"), t.s("error.staff_sign_in").to_string(), true, true)
+        }
+        (StatusCode::NOT_FOUND, _) => (t.s("error.not_found_title"), t.s("error.not_found").to_string(), false, false),
+        (StatusCode::FORBIDDEN, "csrf_failed") => {
+            (t.s("error.forbidden_title"), t.s("error.csrf").to_string(), false, false)
+        }
+        (StatusCode::FORBIDDEN, _) => (t.s("error.forbidden_title"), e.detail.clone(), false, false),
+        (s, _) if s.is_server_error() => (t.s("error.title"), t.s("error.internal").to_string(), false, false),
+        _ => (t.s("error.title"), e.detail.clone(), false, false),
+    };
+    let page = ErrorPage {
+        f: ctx.frame(heading),
+        heading,
+        message,
+        login,
+        patient_hint,
+        next: if ctx.path.starts_with("/staff") { ctx.path.clone() } else { String::new() },
+    };
+    match page.render() {
+        Ok(body) => with_page_headers(e.status, body),
+        Err(_) => (e.status, e.detail).into_response(),
+    }
+}
+
+/// A rendered page with the headers every page carries: pages hold health data, so no caching.
+pub fn with_page_headers(status: StatusCode, body: String) -> Response {
+    let mut res = (status, Html(body)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::VARY, HeaderValue::from_static("Cookie, Accept-Language"));
+    res
+}
+
+/// Renders `tpl` as a 200 page.
+pub fn page<T: Template>(tpl: &T) -> PageResult {
+    page_with(StatusCode::OK, tpl)
+}
+
+/// Renders `tpl` with `status` (422 for a form shown again with its error).
+pub fn page_with<T: Template>(status: StatusCode, tpl: &T) -> PageResult {
+    Ok(with_page_headers(status, tpl.render()?))
+}
+
+/// After a successful form: see the result at `location` (post/redirect/get).
+pub fn see_other(location: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// An input error, as a form shows it next to the fields.
+#[derive(Debug, Clone, Default)]
+pub struct Shown {
+    /// The form field at fault (the API's field path), empty when the fault is not one field's.
+    pub field: String,
+    pub message: String,
+}
+
+impl Shown {
+    /// Errors that belong on the form (bad input, a refused action); `None` for the rest,
+    /// which become error pages.
+    pub fn from_api(e: &ApiError) -> Option<Self> {
+        let shown = matches!(e.status.as_u16(), 409 | 422 | 429) || e.code == "invalid_credentials";
+        shown.then(|| Shown { field: e.field.clone().unwrap_or_default(), message: e.detail.clone() })
+    }
+
+    pub fn is(&self, field: &str) -> bool {
+        self.field == field
+    }
+}
+
+#[cfg(test)]
+mod tests;

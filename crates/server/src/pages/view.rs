@@ -1,0 +1,116 @@
+//! Shaping records and engine results for templates: sources as numbered links, times in the
+//! reader's words ("10:30 tomorrow"), urgency with a word and an icon as well as a colour.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use needlepath_core::protocol::Protocol;
+
+use crate::pages::i18n::Locale;
+
+/// A source a statement rests on, as the page links it: `[n]` to `/sources#id`.
+#[derive(Debug, Clone)]
+pub struct SourceRef {
+    /// Its number in the protocol's list of sources (1-based), stable for one protocol.
+    pub n: usize,
+    pub id: String,
+    pub citation: String,
+}
+
+/// The protocol's sources behind `ids`, numbered as `/sources` numbers them.
+pub fn sources(p: &Protocol, ids: &[String]) -> Vec<SourceRef> {
+    ids.iter()
+        .map(|id| {
+            let n = p.sources.iter().position(|s| &s.id == id).map(|i| i + 1).unwrap_or(0);
+            let citation = p.source(id).map(|s| s.citation.clone()).unwrap_or_else(|| id.clone());
+            SourceRef { n, id: id.clone(), citation }
+        })
+        .collect()
+}
+
+/// The same, for source ids held in a stored JSON result.
+pub fn sources_json(p: &Protocol, ids: &serde_json::Value) -> Vec<SourceRef> {
+    let ids: Vec<String> =
+        ids.as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    sources(p, &ids)
+}
+
+/// A calendar date as people write it: "Mon 24 Nov 2026".
+pub fn date(d: NaiveDate) -> String {
+    d.format("%a %-d %b %Y").to_string()
+}
+
+/// A moment relative to `now`, both in the reader's zone: "today at 10:30", "tomorrow at
+/// 10:30", or "Mon 24 Nov at 10:30".
+pub fn when<Tz: TimeZone>(t: &Locale, at: DateTime<Tz>, now: DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let time = at.format("%H:%M").to_string();
+    let days = (at.date_naive() - now.date_naive()).num_days();
+    match days {
+        0 => t.f("common.today_at", &[("time", &time)]),
+        1 => t.f("common.tomorrow_at", &[("time", &time)]),
+        _ => t.f("common.on_day_at", &[("day", &at.format("%a %-d %b").to_string()), ("time", &time)]),
+    }
+}
+
+/// An instant shown in a fixed-offset zone: "Mon 24 Nov 2026, 10:30".
+pub fn moment(at: DateTime<FixedOffset>) -> String {
+    at.format("%a %-d %b %Y, %H:%M").to_string()
+}
+
+/// How a disposition or decision looks: its words, an icon that is not colour, and the CSS
+/// class that colours it.
+#[derive(Debug, Clone)]
+pub struct Badge {
+    pub label: String,
+    /// A text symbol, read out by nobody (the label says it in words).
+    pub icon: &'static str,
+    pub class: &'static str,
+}
+
+/// The badge of a triage disposition.
+pub fn disposition(t: &Locale, code: &str) -> Badge {
+    let (icon, class) = match code {
+        "emergency" => ("⛔", "u-emergency"),
+        "urgent_same_day" => ("▲", "u-urgent"),
+        "contact_clinic" => ("●", "u-contact"),
+        _ => ("✓", "u-ok"),
+    };
+    Badge { label: t.label("disposition", code).to_string(), icon, class }
+}
+
+/// The badge of a screening decision.
+pub fn decision(t: &Locale, code: &str) -> Badge {
+    let (icon, class) = match code {
+        "not_eligible" => ("✕", "u-urgent"),
+        "defer" => ("■", "u-contact"),
+        "eligible_with_precautions" => ("!", "u-contact"),
+        _ => ("✓", "u-ok"),
+    };
+    Badge { label: t.label("decision", code).to_string(), icon, class }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages::i18n::default_locale;
+    use chrono::Utc;
+
+    #[test]
+    fn times_are_said_relative_to_now() {
+        let t = default_locale();
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 14, 0, 0).unwrap();
+        assert_eq!(when(t, Utc.with_ymd_and_hms(2026, 11, 22, 10, 30, 0).unwrap(), now), "tomorrow at 10:30");
+        assert_eq!(when(t, Utc.with_ymd_and_hms(2026, 11, 21, 18, 5, 0).unwrap(), now), "today at 18:05");
+        assert_eq!(when(t, Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).unwrap(), now), "Tue 24 Nov at 09:00");
+    }
+
+    #[test]
+    fn urgency_is_never_colour_alone() {
+        let t = default_locale();
+        for code in ["self_care", "contact_clinic", "urgent_same_day", "emergency"] {
+            let b = disposition(t, code);
+            assert!(!b.icon.is_empty() && !b.label.is_empty() && b.label != code, "{code}");
+        }
+    }
+}
