@@ -1,0 +1,222 @@
+// The whole journey in headless Chromium, as a newcomer would do it in a browser: set up the
+// clinic from the first-run link, log in (by keyboard only), create and screen a patient, plan a
+// series, record a session, invite the patient; the patient opens the invite and checks in with
+// a red flag; the alert appears in the staff queue and staff acknowledge it. Then the same
+// patient pages on a phone-sized screen, and a check-in with JavaScript switched off.
+//
+// Every page visited gets axe-core (zero serious/critical violations), the 100 KB weight budget
+// and a no-sideways-scrolling check; screenshots go to target/browser/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer } from "./lib/server.mjs";
+import { launch, context, checkPage, report } from "./lib/browser.mjs";
+
+const ADMIN = { name: "Dana Admin", email: "dana@clinic.example", password: "a long enough password 42" };
+const PATIENT = { name: "Pat Example", email: "pat@example.org" };
+
+let server;
+let browser;
+let staff; // the staff member's browser context, signed in
+let staffPage;
+const invites = [];
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+  console.log("\npages checked (name, bytes of HTML+CSS+JS, viewport width, minor axe findings):");
+  for (const r of report) console.log(`  ${r.name.padEnd(28)} ${String(r.bytes).padStart(7)} B  ${r.width}px  ${r.minor}`);
+});
+
+async function submit(page, name) {
+  await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name }).first().click()]);
+}
+
+/** Makes a fresh invite for the patient from their page and returns its link. */
+async function invite(page, patientUrl) {
+  await page.goto(patientUrl);
+  await submit(page, /invite/i);
+  const link = await page.getByLabel(/invite link/i).inputValue();
+  assert.match(link, /\/invite\?token=/);
+  return link;
+}
+
+test("the public pages answer everyone", async () => {
+  const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(server.base + "/");
+  await checkPage(page, "home");
+
+  await page.goto(server.base + "/candidate");
+  await checkPage(page, "candidate-form", { shot: false });
+  await page.getByLabel(/acne scars/i).first().check();
+  await page.getByLabel(/pregnant/i).first().check();
+  await submit(page, /answer|check|see/i);
+  await assert.doesNotReject(page.getByText(/not yet|wait/i).first().waitFor());
+  await assert.doesNotReject(page.locator(".sources a").first().waitFor());
+  await checkPage(page, "candidate-answer");
+
+  await page.goto(server.base + "/aftercare");
+  await checkPage(page, "aftercare");
+  await page.goto(server.base + "/cost");
+  await checkPage(page, "cost", { shot: false });
+  await page.goto(server.base + "/sources");
+  await checkPage(page, "sources", { shot: false });
+  await ctx.close();
+});
+
+test("journey: set up, log in by keyboard, create, screen, plan, treat and invite a patient", async () => {
+  staff = await context(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await staff.newPage();
+  staffPage = page;
+
+  // First run: the printed link opens the setup form.
+  await page.goto(server.setup);
+  await checkPage(page, "setup");
+  await page.getByLabel(/clinic name/i).fill("Riverside Skin Clinic");
+  await page.getByLabel(/time zone/i).fill("Europe/Berlin");
+  await page.getByLabel(/your name/i).fill(ADMIN.name);
+  await page.getByLabel(/e-mail/i).fill(ADMIN.email);
+  await page.getByLabel(/^password/i).fill(ADMIN.password);
+  await submit(page, /create/i);
+
+  // Log out, then log in with the keyboard only.
+  await submit(page, /log out/i);
+  await page.goto(server.base + "/login");
+  await checkPage(page, "login");
+  await page.keyboard.press("Tab"); // skip link
+  for (let i = 0; i < 12; i++) {
+    const id = await page.evaluate(() => document.activeElement?.id);
+    if (id === "email") break;
+    await page.keyboard.press("Tab");
+  }
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "email", "the e-mail field is reachable by Tab");
+  await page.keyboard.type(ADMIN.email);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(ADMIN.password);
+  await Promise.all([page.waitForURL(/\/staff/), page.keyboard.press("Enter")]);
+  await checkPage(page, "staff-queue-empty", { shot: false });
+
+  // A new patient.
+  await page.goto(server.base + "/staff/patients/new");
+  await checkPage(page, "staff-patient-new", { shot: false });
+  await page.getByLabel(/^name/i).fill(PATIENT.name);
+  await page.getByLabel(/e-mail/i).fill(PATIENT.email);
+  await submit(page, /add|create|save/i);
+  await page.waitForURL(/\/staff\/patients\/[0-9a-f-]{36}$/);
+  const patientUrl = page.url();
+
+  // Screening.
+  await page.goto(patientUrl + "/screening");
+  await checkPage(page, "staff-screening-form");
+  await page.getByLabel(/acne scars/i).first().check();
+  await submit(page, /screen|save|record/i);
+  await page.waitForURL(patientUrl);
+  await assert.doesNotReject(page.getByText(/can be treated|eligible/i).first().waitFor());
+
+  // Plan.
+  await page.goto(patientUrl + "/plan");
+  await checkPage(page, "staff-plan-form", { shot: false });
+  await page.getByLabel(/grade/i).first().selectOption({ index: 2 }).catch(async () => page.getByLabel(/grade/i).first().fill("2"));
+  await submit(page, /plan|save/i);
+  await page.waitForURL(patientUrl);
+
+  // Session.
+  await page.goto(patientUrl + "/session");
+  await checkPage(page, "staff-session-form");
+  await page.getByLabel(/device/i).fill("Dermapen 4");
+  await page.getByLabel(/depth/i).fill("1.0");
+  await page.getByLabel(/cheeks/i).first().check();
+  await submit(page, /record|save/i);
+  await page.waitForURL(patientUrl);
+  await checkPage(page, "staff-patient");
+
+  invites.push(await invite(page, patientUrl));
+  await checkPage(page, "staff-invite", { shot: false });
+  invites.push(await invite(page, patientUrl));
+  invites.push(await invite(page, patientUrl));
+  staff.patientUrl = patientUrl;
+});
+
+test("journey: the patient checks in with a red flag; the alert reaches the queue and is acknowledged", async () => {
+  const ctx = await context(browser, { viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(invites[0]);
+  await checkPage(page, "invite", { shot: false });
+  await submit(page, /open my care plan/i);
+  await page.waitForURL(/\/me$/);
+  await checkPage(page, "patient-today");
+  await page.goto(server.base + "/me/plan");
+  await checkPage(page, "patient-plan");
+
+  await page.goto(server.base + "/me/check-in");
+  await checkPage(page, "patient-check-in-form");
+  await page.getByLabel(/difficulty breathing|breathing/i).first().check();
+  await page.getByRole("group", { name: /breathing/i }).getByLabel(/severe/i).first().check()
+    .catch(async () => page.getByLabel(/severity/i).first().selectOption("severe"));
+  await submit(page, /send|check in|submit/i);
+  // The emergency answer comes before anything else on the page.
+  const first = page.locator("main > *").first();
+  await assert.doesNotReject(first.getByText(/call emergency services/i).first().waitFor());
+  assert.ok(await page.locator("body.emergency").count(), "the page is in its emergency form");
+  await checkPage(page, "patient-check-in-emergency");
+
+  await page.goto(server.base + "/me/history");
+  await checkPage(page, "patient-history");
+  assert.ok(await page.locator("main svg").count(), "the history draws its symptom chart");
+  await ctx.close();
+
+  // Staff see it in the queue, most urgent first, and acknowledge it.
+  const s = staffPage;
+  await s.goto(server.base + "/staff");
+  await assert.doesNotReject(s.getByText(PATIENT.name).first().waitFor());
+  await assert.doesNotReject(s.getByText(/emergency/i).first().waitFor());
+  await checkPage(s, "staff-queue");
+  await submit(s, /acknowledge/i);
+  await assert.doesNotReject(s.getByText(/acknowledged/i).first().waitFor());
+  await checkPage(s, "staff-queue-acknowledged", { shot: false });
+  await s.goto(server.base + "/staff/settings");
+  await checkPage(s, "staff-settings");
+  await s.goto(server.base + "/staff/patients");
+  await checkPage(s, "staff-patients");
+});
+
+test("phone: the patient pages at 320 and 375 pixels wide", async () => {
+  for (const width of [320, 375]) {
+    const ctx = await context(browser, { viewport: { width, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    const page = await ctx.newPage();
+    await page.goto(invites[width === 320 ? 1 : 2].replace(/^/, ""));
+    await submit(page, /open my care plan/i);
+    await page.waitForURL(/\/me$/);
+    await checkPage(page, `phone-${width}-today`, { shot: width === 375 });
+    await page.goto(server.base + "/me/check-in");
+    await checkPage(page, `phone-${width}-check-in`, { shot: width === 375 });
+    await page.goto(server.base + "/me/history");
+    await checkPage(page, `phone-${width}-history`, { shot: width === 375 });
+    await page.goto(server.base + "/aftercare");
+    await checkPage(page, `phone-${width}-aftercare`, { shot: false });
+    await ctx.close();
+  }
+});
+
+test("no JavaScript: the check-in works as a plain form and still puts the emergency first", async () => {
+  const link = await invite(staffPage, staff.patientUrl);
+  const ctx = await context(browser, { viewport: { width: 375, height: 740 }, javaScriptEnabled: false });
+  const page = await ctx.newPage();
+  await page.goto(link);
+  await submit(page, /open my care plan/i);
+  await page.waitForURL(/\/me$/);
+  await page.goto(server.base + "/me/check-in");
+  // Without script every symptom's severity is visible at once.
+  await page.getByLabel(/swelling of the lips|lip|tongue/i).first().check();
+  await page.getByRole("group", { name: /lip|tongue/i }).getByLabel(/severe/i).first().check()
+    .catch(async () => {});
+  await submit(page, /send|check in|submit/i);
+  await assert.doesNotReject(page.locator("main > *").first().getByText(/call emergency services/i).first().waitFor());
+  await page.screenshot({ path: "../../target/browser/screenshots/nojs-check-in-emergency.png", fullPage: true }).catch(() => {});
+  await ctx.close();
+});
