@@ -48,6 +48,7 @@ async fn main() {
         assert_eq!(r.status, 201, "{}", r.text);
     }
 
+    let anon = t.anon();
     let pages: Vec<(&str, &common::Api, String)> = vec![
         ("patient: today", &me.api, "/me".into()),
         ("patient: check-in form", &me.api, "/me/check-in".into()),
@@ -56,8 +57,8 @@ async fn main() {
         ("staff: queue", &prac.api, "/staff".into()),
         ("staff: patient record", &prac.api, format!("/staff/patients/{pid}")),
         ("staff: patients", &prac.api, "/staff/patients".into()),
-        ("public: candidate", &t.anon(), "/candidate".into()),
-        ("public: aftercare", &t.anon(), "/aftercare".into()),
+        ("public: candidate", &anon, "/candidate".into()),
+        ("public: aftercare", &anon, "/aftercare".into()),
     ];
     println!("{:<28} {:>9} {:>9} {:>9} {:>9}", "page", "median", "p95", "max", "bytes");
     for (name, api, path) in pages {
@@ -81,5 +82,8 @@ async fn main() {
             times[times.len() - 1].as_secs_f64() * 1e3,
         );
     }
-    println!("assets (CSS + JS + icon, each page loads them once, then cached): {} bytes", needlepath_server::pages::assets::total_bytes());
+    println!(
+        "assets (CSS + JS + icon, each page loads them once, then cached): {} bytes",
+        needlepath_server::pages::assets::total_bytes()
+    );
 }
