@@ -156,6 +156,18 @@ fn entries() -> Vec<Entry> {
         // ---- Pages: for everyone ----
         page(r!(get "GET" "/", Public, "The home page", None, None, 200, public::home)),
         page(r!(get "GET" "/sources", Public, "The sources the protocol cites", None, None, 200, public::sources)),
+        page(
+            r!(get "GET" "/candidate", Public, "Am I a candidate? (the screening questions)", None, None, 200, public::candidate::page_get),
+        ),
+        page(
+            r!(post "POST" "/candidate", Public, "Am I a candidate? (the answer)", None, None, 200, public::candidate::page_post),
+        ),
+        page(
+            r!(get "GET" "/aftercare", Public, "The aftercare guide, printable as a care sheet", None, None, 200, public::aftercare::page_get),
+        ),
+        page(
+            r!(get "GET" "/cost", Public, "The cost estimate of a series (GET form)", None, None, 200, public::cost::page_get),
+        ),
         // (end of pages for everyone)
 
         // ---- Pages: the patient's own ----

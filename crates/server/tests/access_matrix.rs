@@ -138,6 +138,8 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("POST", "/logout") => Some((Form(String::new()), Fresh::No)),
         // ---- Pages: for everyone ----
         ("GET", "/" | "/sources") => none(),
+        ("GET", "/candidate" | "/aftercare" | "/cost") => none(),
+        ("POST", "/candidate") => Some((Form("concern=acne_scars&age_years=30".into()), Fresh::No)),
         // (end of pages for everyone)
         // ---- Pages: the patient's own ----
         // (end of the patient's pages)
