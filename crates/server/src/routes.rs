@@ -19,7 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::App;
 use crate::api::{check_ins, clinic, clinical, decisions, me, ops, patients, queue, session, setup};
 use crate::auth::{self, Authed};
-use crate::pages::{self, account, assets, public};
+use crate::pages::{self, account, assets, patient, public};
 use crate::problem::ApiError;
 
 /// Who may call a route.
@@ -171,6 +171,19 @@ fn entries() -> Vec<Entry> {
         // (end of pages for everyone)
 
         // ---- Pages: the patient's own ----
+        page(
+            r!(get "GET" "/me", Patient, "Today: what to do and avoid now, the next check-in and session", None, None, 200, patient::today::page_get),
+        ),
+        page(r!(get "GET" "/me/check-in", Patient, "The check-in form", None, None, 200, patient::check_in::page_get)),
+        page(
+            r!(post "POST" "/me/check-in", Patient, "Send a check-in; answered at once", None, None, 200, patient::check_in::page_post),
+        ),
+        page(
+            r!(get "GET" "/me/plan", Patient, "My plan and the sessions had so far", None, None, 200, patient::plan::page_get),
+        ),
+        page(
+            r!(get "GET" "/me/history", Patient, "My check-ins and the symptom chart", None, None, 200, patient::history::page_get),
+        ),
         // (end of the patient's pages)
 
         // ---- Pages: staff ----
