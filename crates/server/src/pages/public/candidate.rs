@@ -276,6 +276,22 @@ mod tests {
     }
 
     #[test]
+    fn keys_built_at_run_time_exist() {
+        let t = crate::pages::i18n::default_locale();
+        let mut keys: Vec<String> = FINDING_GROUPS.iter().map(|(k, _)| (*k).to_string()).collect();
+        keys.extend((1..=6).map(|n| format!("candidate.skin.{n}")));
+        keys.extend(
+            needlepath_core::vocabulary::Decision::ALL.iter().map(|d| format!("candidate.next_for.{}", d.as_str())),
+        );
+        keys.extend((1..=4).map(|g| format!("cost.grade_{g}")));
+        for g in ["expected", "concerning", "emergency"] {
+            keys.push(format!("check_in.group.{g}"));
+        }
+        let missing: Vec<&String> = keys.iter().filter(|k| !t.has(k)).collect();
+        assert!(missing.is_empty(), "{missing:?}");
+    }
+
+    #[test]
     fn the_form_becomes_the_contract_request() {
         let form = FormData::parse(
             b"concern=acne_scars&age_years=34&finding=sunburn&last.sunburn=2026-01-02&finding=pregnant",
