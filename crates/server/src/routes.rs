@@ -19,7 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::App;
 use crate::api::{check_ins, clinic, clinical, decisions, me, ops, patients, queue, session, setup};
 use crate::auth::{self, Authed};
-use crate::pages::{self, account, assets, public};
+use crate::pages::{self, account, assets, patient, public};
 use crate::problem::ApiError;
 
 /// Who may call a route.
@@ -156,9 +156,34 @@ fn entries() -> Vec<Entry> {
         // ---- Pages: for everyone ----
         page(r!(get "GET" "/", Public, "The home page", None, None, 200, public::home)),
         page(r!(get "GET" "/sources", Public, "The sources the protocol cites", None, None, 200, public::sources)),
+        page(
+            r!(get "GET" "/candidate", Public, "Am I a candidate? (the screening questions)", None, None, 200, public::candidate::page_get),
+        ),
+        page(
+            r!(post "POST" "/candidate", Public, "Am I a candidate? (the answer)", None, None, 200, public::candidate::page_post),
+        ),
+        page(
+            r!(get "GET" "/aftercare", Public, "The aftercare guide, printable as a care sheet", None, None, 200, public::aftercare::page_get),
+        ),
+        page(
+            r!(get "GET" "/cost", Public, "The cost estimate of a series (GET form)", None, None, 200, public::cost::page_get),
+        ),
         // (end of pages for everyone)
 
         // ---- Pages: the patient's own ----
+        page(
+            r!(get "GET" "/me", Patient, "Today: what to do and avoid now, the next check-in and session", None, None, 200, patient::today::page_get),
+        ),
+        page(r!(get "GET" "/me/check-in", Patient, "The check-in form", None, None, 200, patient::check_in::page_get)),
+        page(
+            r!(post "POST" "/me/check-in", Patient, "Send a check-in; answered at once", None, None, 200, patient::check_in::page_post),
+        ),
+        page(
+            r!(get "GET" "/me/plan", Patient, "My plan and the sessions had so far", None, None, 200, patient::plan::page_get),
+        ),
+        page(
+            r!(get "GET" "/me/history", Patient, "My check-ins and the symptom chart", None, None, 200, patient::history::page_get),
+        ),
         // (end of the patient's pages)
 
         // ---- Pages: staff ----

@@ -138,8 +138,12 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("POST", "/logout") => Some((Form(String::new()), Fresh::No)),
         // ---- Pages: for everyone ----
         ("GET", "/" | "/sources") => none(),
+        ("GET", "/candidate" | "/aftercare" | "/cost") => none(),
+        ("POST", "/candidate") => Some((Form("concern=acne_scars&age_years=30".into()), Fresh::No)),
         // (end of pages for everyone)
         // ---- Pages: the patient's own ----
+        ("GET", "/me" | "/me/check-in" | "/me/plan" | "/me/history") => none(),
+        ("POST", "/me/check-in") => Some((Form("symptom=redness&severity.redness=mild&note=matrix".into()), Fresh::No)),
         // (end of the patient's pages)
         // ---- Pages: staff ----
         // (end of staff pages)

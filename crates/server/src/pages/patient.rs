@@ -1,2 +1,73 @@
 //! The patient's own pages, after their invite link: Today, the check-in, the plan, the
 //! history with its symptom chart. The patient always comes from the login, never the URL.
+//!
+//! Each page reads through the same functions as the JSON API (`api::me::today_for`,
+//! `api::check_ins::submit`, the store's patient-scoped lists), so the page and the API cannot
+//! tell a patient different things.
+
+pub mod check_in;
+pub mod history;
+pub mod plan;
+pub mod today;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use needlepath_store::{PatientId, Plan};
+use serde_json::Value;
+
+use crate::App;
+use crate::auth::Authed;
+use crate::pages::public::Said;
+use crate::pages::{Ctx, PageError};
+use crate::problem::ApiError;
+
+/// The signed-in patient: only ever from the login session.
+pub fn me(ctx: &Ctx) -> Result<(&Authed, PatientId), PageError> {
+    let a = ctx.authed()?;
+    let id = a.patient().ok_or_else(|| PageError(ApiError::forbidden("only a patient has a record of their own")))?;
+    Ok((a, id))
+}
+
+/// The patient's time zone (their record's; UTC if it were ever unreadable).
+pub fn tz_of(name: &str) -> Tz {
+    crate::api::zone("time_zone", name).unwrap_or(chrono_tz::UTC)
+}
+
+/// A stored protocol statement (`{ message, sources }` in a result) as a page says it.
+pub fn said_json(app: &App, v: &Value) -> Said {
+    Said {
+        message: v["message"].as_str().unwrap_or_default().to_string(),
+        sources: crate::pages::view::sources_json(&app.protocol, &v["sources"]),
+    }
+}
+
+/// A date stored in a result (`"2026-03-01"`).
+pub fn date_json(v: &Value) -> Option<NaiveDate> {
+    v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+}
+
+/// An instant stored in a result (RFC 3339).
+pub fn instant_json(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc))
+}
+
+/// The next session's window: from the last session and the plan's interval when there was a
+/// session, else the plan's first session. `None` when the series is complete or unplanned.
+pub fn next_window(plan: &Plan, sessions_had: usize, last: Option<NaiveDate>) -> Option<(NaiveDate, NaiveDate)> {
+    let r = &plan.result;
+    let planned = r["sessions"].as_array().map(Vec::len).unwrap_or(0);
+    if sessions_had >= planned {
+        return None;
+    }
+    match last {
+        Some(d) => {
+            let min = r["interval_days"]["min"].as_u64()?;
+            let max = r["interval_days"]["max"].as_u64()?;
+            Some((d + chrono::Days::new(min), d + chrono::Days::new(max)))
+        }
+        None => {
+            let s = r["sessions"].get(0)?;
+            Some((date_json(&s["earliest"])?, date_json(&s["latest"])?))
+        }
+    }
+}

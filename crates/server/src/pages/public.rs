@@ -1,14 +1,57 @@
 //! Pages for everyone, signed in or not: the home page, the list of sources, "Am I a
 //! candidate?", the aftercare guide and the cost estimate.
+//!
+//! The questionnaires call the engine exactly as the JSON API's decisions do (the same request
+//! parser, the same decision function), so a form and the API cannot answer differently.
+
+pub mod aftercare;
+pub mod candidate;
+pub mod cost;
 
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
+use needlepath_core::protocol::Protocol;
 
 use crate::App;
-use crate::pages::view::SourceRef;
-use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::pages::view::{self, SourceRef};
+use crate::pages::{Ctx, Frame, PageResult, Shown, page};
+use crate::problem::ApiError;
+
+/// A statement from the protocol as a page says it: its words and its numbered sources.
+#[derive(Debug, Clone)]
+pub struct Said {
+    pub message: String,
+    pub sources: Vec<SourceRef>,
+}
+
+impl Said {
+    pub fn new(p: &Protocol, message: &str, sources: &[String]) -> Self {
+        Self { message: message.to_string(), sources: view::sources(p, sources) }
+    }
+}
+
+/// One option of a group of radios or checkboxes.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// An input error shown on a form, with the field named in plain words (`label` of the field)
+/// as well as by its path.
+pub fn shown(e: &ApiError, field: String, label: &str, t: &crate::pages::i18n::Locale) -> Option<Shown> {
+    Shown::from_api(e).map(|s| Shown {
+        message: if label.is_empty() {
+            s.message
+        } else {
+            t.f("common.field_error", &[("field", label), ("detail", &s.message)])
+        },
+        field,
+    })
+}
 
 #[derive(Template)]
 #[template(path = "public/home.html")]

@@ -1,0 +1,260 @@
+//! The check-in: every symptom as a checkbox in plain words, grouped (expected after a session,
+//! concerning, emergency signs), each with its severity and trend; temperature and a note. The
+//! post calls `api::check_ins::submit` (triage, record and alert in one transaction, exactly as
+//! `POST /api/v1/me/check-ins`) and answers on the same response. An emergency answer turns
+//! the page into the emergency banner before anything else. Works with JavaScript off.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::StatusCode;
+use needlepath_core::protocol::Base;
+use needlepath_core::vocabulary::{Disposition, Symptom};
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::api::check_ins::{CheckInSubmit, submit};
+use crate::pages::form::{FormData, Posted};
+use crate::pages::i18n::Locale;
+use crate::pages::patient::{instant_json, me, said_json, tz_of};
+use crate::pages::public::{Choice, Said};
+use crate::pages::view::{self, Badge, when};
+use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with};
+use crate::problem::ApiError;
+
+/// One symptom's row: its box, and its severity and trend radios.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub code: &'static str,
+    pub label: String,
+    pub checked: bool,
+    pub severities: Vec<Choice>,
+    pub trends: Vec<Choice>,
+    pub invalid: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub legend: String,
+    pub rows: Vec<Row>,
+}
+
+/// The answer to a submitted check-in.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub emergency: bool,
+    pub badge: Badge,
+    pub advice: Vec<Said>,
+    /// Per symptom: its words and what the protocol says about it.
+    pub about: Vec<(String, Said)>,
+    /// When an alert was opened: the clinic's deadline, in words; empty if it has none.
+    pub alerted: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "patient/check_in.html")]
+struct CheckInPage {
+    f: Frame,
+    groups: Vec<Group>,
+    temperature: String,
+    note: String,
+    error: Option<Shown>,
+    /// The clinic has no session on record to check in about.
+    no_session: bool,
+}
+
+#[derive(Template)]
+#[template(path = "patient/check_in_answer.html")]
+struct AnswerPage {
+    f: Frame,
+    o: Outcome,
+}
+
+const SEVERITIES: [&str; 3] = ["mild", "moderate", "severe"];
+const TRENDS: [&str; 3] = ["improving", "same", "worse"];
+
+/// The symptom groups, from the protocol: expected after a session, outside the expected
+/// course, and emergency signs.
+fn groups(app: &App, t: &Locale, form: &FormData, invalid: &str) -> Vec<Group> {
+    let mut out: Vec<Group> = ["check_in.group.expected", "check_in.group.concerning", "check_in.group.emergency"]
+        .iter()
+        .map(|k| Group { legend: t.s(k).to_string(), rows: Vec::new() })
+        .collect();
+    for s in Symptom::ALL {
+        let rule = app.protocol.symptom(*s);
+        let i = match (&rule.base, rule.base_disposition()) {
+            (_, Disposition::Emergency) => 2,
+            (Base::Expected { .. }, _) => 0,
+            _ => 1,
+        };
+        let code = s.as_str();
+        let pick = |name: String, values: &[&str], kind: &str| -> Vec<Choice> {
+            values
+                .iter()
+                .map(|v| Choice {
+                    value: (*v).to_string(),
+                    label: t.label(kind, v).to_string(),
+                    checked: form.get(&name) == *v,
+                })
+                .collect()
+        };
+        out[i].rows.push(Row {
+            code,
+            label: t.label("symptom", code).to_string(),
+            checked: form.has("symptom", code),
+            severities: pick(format!("severity.{code}"), &SEVERITIES, "severity"),
+            trends: pick(format!("trend.{code}"), &TRENDS, "trend"),
+            invalid: invalid == format!("severity.{code}"),
+        });
+    }
+    out
+}
+
+fn form_page(app: &App, ctx: &Ctx, form: &FormData, error: Option<Shown>, no_session: bool) -> CheckInPage {
+    let invalid = error.as_ref().map(|e| e.field.clone()).unwrap_or_default();
+    CheckInPage {
+        f: ctx.frame(ctx.t.s("check_in.title")),
+        groups: groups(app, ctx.t, form, &invalid),
+        temperature: form.get("temperature_c").to_string(),
+        note: form.get("note").to_string(),
+        error,
+        no_session,
+    }
+}
+
+pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
+    let (a, id) = me(&ctx)?;
+    let no_session = app.store.list_sessions(&a.actor, id).await?.is_empty();
+    page(&form_page(&app, &ctx, &FormData::default(), None, no_session))
+}
+
+/// The form as the API's check-in, and the symptom code at each `symptoms[i]`.
+fn request(t: &Locale, form: &FormData) -> Result<(CheckInSubmit, Vec<String>), ApiError> {
+    let mut symptoms = Vec::new();
+    let mut codes = Vec::new();
+    for code in form.all("symptom") {
+        let s = Symptom::parse(code).map_err(|_| ApiError::invalid("symptom", format!("`{code}` is not a symptom")))?;
+        let code = s.as_str();
+        let label = t.label("symptom", code);
+        let severity = form.get(&format!("severity.{code}"));
+        if severity.is_empty() {
+            return Err(ApiError::invalid(
+                format!("severity.{code}"),
+                t.f("check_in.severity_missing", &[("symptom", label)]),
+            ));
+        }
+        let mut item = json!({ "code": code, "severity": severity });
+        if let Some(trend) = form.opt(&format!("trend.{code}")) {
+            item["trend"] = json!(trend);
+        }
+        symptoms.push(item);
+        codes.push(code.to_string());
+    }
+    let temperature_c = form
+        .get("temperature_c")
+        .replace(',', ".")
+        .parse::<f64>()
+        .map(Some)
+        .or_else(|_| if form.get("temperature_c").is_empty() { Ok(None) } else { Err(()) })
+        .map_err(|_| ApiError::invalid("temperature_c", t.s("check_in.temperature_bad")))?;
+    let note = form.opt("note").map(str::to_string);
+    Ok((CheckInSubmit { symptoms, temperature_c, note, check_in_id: None }, codes))
+}
+
+/// The form field behind an API field path (`symptoms[1].severity` → `severity.pain`).
+fn field_of(path: &str, codes: &[String]) -> String {
+    if let Some(rest) = path.strip_prefix("symptoms[") {
+        let i: Option<usize> = rest.split(']').next().and_then(|n| n.parse().ok());
+        if let Some(code) = i.and_then(|i| codes.get(i)) {
+            let part = if path.ends_with(".trend") { "trend" } else { "severity" };
+            return format!("{part}.{code}");
+        }
+    }
+    path.to_string()
+}
+
+pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
+    let (a, id) = me(&ctx)?;
+    let t = ctx.t;
+    let mut codes = Vec::new();
+    let result = match request(t, &form) {
+        Ok((r, c)) => {
+            codes = c;
+            submit(&app, &a.actor, id, r).await
+        }
+        Err(e) => Err(e),
+    };
+    let answer = match result {
+        Ok(v) => v,
+        Err(e) if e.code == "no_session" => {
+            return page_with(StatusCode::CONFLICT, &form_page(&app, &ctx, &form, None, true));
+        }
+        Err(e) => {
+            let Some(mut s) = Shown::from_api(&e) else { return Err(PageError(e)) };
+            s.field = field_of(&s.field, &codes);
+            if let Some(code) = s.field.split('.').nth(1)
+                && !s.message.contains(t.label("symptom", code))
+            {
+                s.message = t.f("common.field_error", &[("field", t.label("symptom", code)), ("detail", &s.message)]);
+            }
+            return page_with(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&app, &ctx, &form, Some(s), false));
+        }
+    };
+    let patient = app.store.patient(&a.actor, id).await?;
+    let o = outcome(&app, t, &answer, &patient.time_zone);
+    let mut f = ctx.frame(if o.emergency { t.s("check_in.emergency_title") } else { t.s("check_in.answer_title") });
+    if o.emergency {
+        f.body_class = "emergency";
+    }
+    page(&AnswerPage { f, o })
+}
+
+/// The API's answer to a check-in, in words.
+fn outcome(app: &App, t: &Locale, v: &Value, zone: &str) -> Outcome {
+    let disposition = v["disposition"].as_str().unwrap_or("contact_clinic");
+    let tz = tz_of(zone);
+    let now = chrono::Utc::now().with_timezone(&tz);
+    let list = |key: &str| v["triage"][key].as_array().cloned().unwrap_or_default();
+    let alerted = v["alert"].is_object().then(|| {
+        instant_json(&v["alert"]["deadline_at"]).map(|d| when(t, d.with_timezone(&tz), now)).unwrap_or_default()
+    });
+    Outcome {
+        emergency: disposition == "emergency",
+        badge: view::disposition(t, disposition),
+        advice: list("advice").iter().map(|s| said_json(app, s)).collect(),
+        about: list("assessments")
+            .iter()
+            .map(|s| (t.label("symptom", s["symptom"].as_str().unwrap_or_default()).to_string(), said_json(app, s)))
+            .collect(),
+        alerted,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pages::i18n::default_locale;
+
+    #[test]
+    fn a_ticked_symptom_needs_its_severity() {
+        let t = default_locale();
+        let f = FormData::parse(b"symptom=redness&severity.redness=mild&symptom=pain").unwrap();
+        let e = request(t, &f).err().unwrap();
+        assert_eq!(e.field.as_deref(), Some("severity.pain"));
+        assert!(e.detail.contains("Pain or soreness"), "{}", e.detail);
+    }
+
+    #[test]
+    fn the_form_becomes_the_api_check_in() {
+        let t = default_locale();
+        let f = FormData::parse(b"symptom=redness&severity.redness=mild&trend.redness=improving&temperature_c=37,5")
+            .unwrap();
+        let (r, codes) = request(t, &f).unwrap();
+        assert_eq!(r.symptoms, vec![json!({ "code": "redness", "severity": "mild", "trend": "improving" })]);
+        assert_eq!(r.temperature_c, Some(37.5));
+        assert_eq!(field_of("symptoms[0].severity", &codes), "severity.redness");
+        let hot = FormData::parse(b"temperature_c=hot").unwrap();
+        assert_eq!(request(t, &hot).err().unwrap().field.as_deref(), Some("temperature_c"));
+    }
+}

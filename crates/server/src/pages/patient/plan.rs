@@ -1,0 +1,116 @@
+//! My plan: the latest series plan as the clinic recorded it (sessions with their windows and
+//! pre-care, review, maintenance, estimated cost), with sources, and the sessions had so far.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use serde_json::Value;
+
+use crate::App;
+use crate::pages::patient::{date_json, me, said_json, tz_of};
+use crate::pages::public::Said;
+use crate::pages::public::cost::money;
+use crate::pages::view::SourceRef;
+use crate::pages::view::{date, moment, sources_json};
+use crate::pages::{Ctx, Frame, PageResult, page};
+
+#[derive(Debug, Clone)]
+pub struct PlannedSession {
+    pub number: u64,
+    pub window: String,
+    pub pre_care: Vec<(String, Said)>,
+    pub done: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanView {
+    pub sessions: Vec<PlannedSession>,
+    pub count: Said,
+    pub review: String,
+    pub final_review: String,
+    pub maintenance: Said,
+    pub maintenance_due: String,
+    pub cost: Option<String>,
+    pub notes: Vec<Said>,
+    pub sources: Vec<SourceRef>,
+}
+
+#[derive(Template)]
+#[template(path = "patient/plan.html")]
+struct PlanPage {
+    f: Frame,
+    plan: Option<PlanView>,
+    /// (when, areas) of each session had, oldest first.
+    had: Vec<(String, String)>,
+}
+
+fn window(t: &crate::pages::i18n::Locale, v: &Value) -> String {
+    match (date_json(&v["earliest"]), date_json(&v["latest"])) {
+        (Some(a), Some(b)) => t.f("today.window", &[("from", &date(a)), ("to", &date(b))]),
+        _ => String::new(),
+    }
+}
+
+pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
+    let (a, id) = me(&ctx)?;
+    let t = ctx.t;
+    let patient = app.store.patient(&a.actor, id).await?;
+    let tz = tz_of(&patient.time_zone);
+    let plans = app.store.list_plans(&a.actor, id).await?;
+    let sessions = app.store.list_sessions(&a.actor, id).await?;
+    let plan = plans.first().map(|p| {
+        let r = &p.result;
+        let sessions_planned = r["sessions"].as_array().cloned().unwrap_or_default();
+        PlanView {
+            sessions: sessions_planned
+                .iter()
+                .map(|s| {
+                    let number = s["number"].as_u64().unwrap_or(0);
+                    PlannedSession {
+                        number,
+                        window: window(t, s),
+                        pre_care: s["pre_care"]
+                            .as_array()
+                            .map(|steps| {
+                                steps
+                                    .iter()
+                                    .map(|st| {
+                                        let from = date_json(&st["from"])
+                                            .map(|d| t.f("today.from_date", &[("date", &date(d))]))
+                                            .unwrap_or_default();
+                                        (from, said_json(&app, st))
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                        done: number as usize <= sessions.len(),
+                    }
+                })
+                .collect(),
+            count: said_json(&app, &r["session_count"]),
+            review: t.f("plan.review_after", &[("n", &r["review_after_session"].as_u64().unwrap_or(0).to_string())]),
+            final_review: window(t, &r["final_review"]),
+            maintenance: said_json(&app, &r["maintenance"]),
+            maintenance_due: date_json(&r["maintenance"]["first_due"]).map(date).unwrap_or_default(),
+            cost: r["estimated_cost"]["range"]["min"].as_f64().zip(r["estimated_cost"]["range"]["max"].as_f64()).map(
+                |(lo, hi)| {
+                    let cur = r["estimated_cost"]["currency"].as_str();
+                    if (lo - hi).abs() < 0.005 {
+                        money(lo, cur)
+                    } else {
+                        t.f("cost.range", &[("min", &money(lo, cur)), ("max", &money(hi, cur))])
+                    }
+                },
+            ),
+            notes: r["notes"].as_array().map(|n| n.iter().map(|x| said_json(&app, x)).collect()).unwrap_or_default(),
+            sources: sources_json(&app.protocol, &r["sources"]),
+        }
+    });
+    let had = sessions
+        .iter()
+        .rev()
+        .map(|s| (moment(s.performed_at.with_timezone(&tz).fixed_offset()), s.areas.join(", ")))
+        .collect();
+    page(&PlanPage { f: ctx.frame(t.s("plan.title")), plan, had })
+}

@@ -1,0 +1,135 @@
+//! Today: what to do and avoid right now after the last session. Each restriction with the
+//! moment it lifts in the patient's zone, what is allowed now, the next check-in and the next
+//! session's window, with sources. Before any session: the pre-care of the plan, if there is one.
+//!
+//! The current answer per activity comes from the engine's `can_i` at the hours since the
+//! session; the moments come from the session's timeline (`api::me::today_for`, which the
+//! JSON `GET /api/v1/me/today` also answers from).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::State;
+use needlepath_core::can_i::can_i;
+use needlepath_core::request::CanIRequest;
+use needlepath_core::timeline::Kind;
+use needlepath_core::vocabulary::{Activity, Answer};
+
+use crate::App;
+use crate::api::me::today_for;
+use crate::pages::patient::{date_json, me, next_window, said_json, tz_of};
+use crate::pages::public::Said;
+use crate::pages::view::{self, date, when};
+use crate::pages::{Ctx, Frame, PageResult, page};
+
+/// An activity as it stands now.
+#[derive(Debug, Clone)]
+pub struct Now {
+    /// "Makeup: from tomorrow at 10:30", or just the activity for what is allowed.
+    pub headline: String,
+    pub answer: String,
+    pub said: Said,
+}
+
+/// A pre-care step before the first session.
+#[derive(Debug, Clone)]
+pub struct PreCare {
+    pub from: String,
+    pub said: Said,
+}
+
+#[derive(Template)]
+#[template(path = "patient/today.html")]
+struct TodayPage {
+    f: Frame,
+    name: String,
+    /// "Your last session: Mon 5 Jan 2026, 09:00"; empty before the first session.
+    session: String,
+    restrictions: Vec<Now>,
+    allowed: Vec<Now>,
+    next_check_in: Option<String>,
+    next_session: Option<String>,
+    pre_care: Vec<PreCare>,
+    has_plan: bool,
+}
+
+pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
+    let (a, id) = me(&ctx)?;
+    let t = ctx.t;
+    let today = today_for(&app, &a.actor, id).await?;
+    let tz = tz_of(&today.patient.time_zone);
+    let now = today.now.with_timezone(&tz);
+    let plans = app.store.list_plans(&a.actor, id).await?;
+    let latest_plan = plans.first();
+    let p = &app.protocol;
+
+    let mut restrictions = Vec::new();
+    let mut allowed = Vec::new();
+    let mut session = String::new();
+    let mut pre_care = Vec::new();
+    let last = today.sessions.first();
+    if let (Some(last), Some(tl)) = (last, today.timeline.as_ref()) {
+        session = view::moment(last.performed_at.with_timezone(&tz).fixed_offset());
+        let hours = ((today.now - last.performed_at).num_seconds().max(0)) as f64 / 3600.0;
+        for act in Activity::ALL {
+            let r = can_i(p, &CanIRequest { activity: *act, hours_since_treatment: hours });
+            let label = t.label("activity", act.as_str());
+            // The next change of this activity's answer, from the session's timeline.
+            let next = |kinds: &[Kind]| {
+                tl.entries
+                    .iter()
+                    .find(|e| e.code == act.as_str() && kinds.contains(&e.kind) && e.at > today.now)
+                    .map(|e| when(t, e.at.with_timezone(&tz), now))
+            };
+            let said = Said::new(p, r.message, r.sources);
+            match r.answer {
+                Answer::No => {
+                    let headline = match next(&[Kind::Allowed, Kind::Unrestricted]) {
+                        Some(w) => t.f("common.restriction_lifts", &[("what", label), ("when", &w)]),
+                        None => t.f("today.not_until_clinic", &[("what", label)]),
+                    };
+                    restrictions.push(Now { headline, answer: t.label("answer", "no").to_string(), said });
+                }
+                Answer::YesWithConditions => {
+                    let headline = match next(&[Kind::Unrestricted]) {
+                        Some(w) => t.f("today.conditions_until", &[("what", label), ("when", &w)]),
+                        None => label.to_string(),
+                    };
+                    allowed.push(Now { headline, answer: t.label("answer", "yes_with_conditions").to_string(), said });
+                }
+                Answer::Yes => allowed.push(Now {
+                    headline: label.to_string(),
+                    answer: t.label("answer", "yes").to_string(),
+                    said,
+                }),
+            }
+        }
+    } else if let Some(plan) = latest_plan
+        && let Some(steps) = plan.result["sessions"][0]["pre_care"].as_array()
+    {
+        pre_care = steps
+            .iter()
+            .map(|s| PreCare {
+                from: date_json(&s["from"]).map(|d| t.f("today.from_date", &[("date", &date(d))])).unwrap_or_default(),
+                said: said_json(&app, s),
+            })
+            .collect();
+    }
+    let next_check_in = today.next_check_in.as_ref().and_then(|c| c.due_at).map(|d| when(t, d.with_timezone(&tz), now));
+    let next_session = latest_plan
+        .and_then(|plan| {
+            next_window(plan, today.sessions.len(), last.map(|s| s.performed_at.with_timezone(&tz).date_naive()))
+        })
+        .map(|(a, b)| t.f("today.window", &[("from", &date(a)), ("to", &date(b))]));
+    page(&TodayPage {
+        f: ctx.frame(t.s("today.title")),
+        name: today.patient.name.clone(),
+        session,
+        restrictions,
+        allowed,
+        next_check_in,
+        next_session,
+        pre_care,
+        has_plan: latest_plan.is_some(),
+    })
+}
