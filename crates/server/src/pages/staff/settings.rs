@@ -313,7 +313,9 @@ pub async fn change_member(
 /// refused with every problem located by line and column, and then nothing is stored.
 pub async fn save_protocol(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
     let a = ctx.authed()?.clone();
-    let text = form.get("protocol").replace("\r\n", "\n");
+    // Untrimmed, so line and column numbers match what the admin typed.
+    let raw = form.pairs().iter().find(|(k, _)| k == "protocol").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let text = raw.replace("\r\n", "\n");
     if !text.trim().is_empty()
         && let Err(refusal) = check_protocol(&app.protocol, &text)
     {
