@@ -17,17 +17,19 @@ pub mod problem;
 pub mod routes;
 pub mod schedule;
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
 use chrono::Utc;
 use needlepath_core::protocol::Protocol;
-use needlepath_store::Store;
+use needlepath_store::{ClinicId, Store};
 use tokio::net::TcpListener;
 
 use crate::auth::limiter::FailureLimiter;
+use crate::problem::ApiError;
 
 /// What the service needs to know to run (the command line fills it from flags, environment
 /// and the configuration file).
@@ -87,6 +89,8 @@ pub struct App {
     pub account_failures: FailureLimiter,
     pub address_failures: FailureLimiter,
     pub metrics: metrics::Metrics,
+    /// Each clinic's own protocol, parsed, with the hash of the text it was parsed from.
+    clinic_protocols: Mutex<HashMap<ClinicId, (String, Arc<Protocol>)>>,
 }
 
 impl App {
@@ -99,7 +103,43 @@ impl App {
             protocol,
             config,
             metrics: metrics::Metrics::default(),
+            clinic_protocols: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The protocol a clinic's own decisions (screenings, plans, check-ins) are made by: the
+    /// clinic's protocol from its settings, merged over the service's protocol, or the service's
+    /// protocol when the clinic has none. Parsed once per text (cached by its hash).
+    ///
+    /// A stored clinic protocol was checked against the safety floor when it was saved. Should
+    /// it no longer load (a newer service protocol with a stricter floor), decisions fall back
+    /// to the service's protocol — itself the floor the clinic file could only tighten — and the
+    /// problem is logged, so a patient's check-in is still triaged.
+    pub async fn protocol_for(&self, clinic: ClinicId) -> Result<Arc<Protocol>, ApiError> {
+        let settings = self.store.clinic(clinic).await?.settings;
+        let Some(text) = settings.protocol.filter(|t| !t.trim().is_empty()) else {
+            return Ok(self.protocol.clone());
+        };
+        let hash = auth::secrets::token_hash(&text);
+        if let Ok(cache) = self.clinic_protocols.lock()
+            && let Some((h, p)) = cache.get(&clinic)
+            && *h == hash
+        {
+            return Ok(p.clone());
+        }
+        match Protocol::parse(&text, Some(&self.protocol)) {
+            Ok(p) => {
+                let p = Arc::new(p);
+                if let Ok(mut cache) = self.clinic_protocols.lock() {
+                    cache.insert(clinic, (hash, p.clone()));
+                }
+                Ok(p)
+            }
+            Err(e) => {
+                tracing::error!(%clinic, error = %e, "the clinic's stored protocol no longer loads; deciding by the service's protocol");
+                Ok(self.protocol.clone())
+            }
+        }
     }
 }
 

@@ -138,7 +138,8 @@ fn schemas() -> Map<String, Value> {
                 "response": { "type": "object", "additionalProperties": false, "properties": {
                     "urgent_minutes": { "type": "integer" }, "contact_business_days": { "type": "integer" } } },
                 "check_in_days": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 90 } },
-                "missed_check_in_grace_hours": { "type": "integer" }
+                "missed_check_in_grace_hours": { "type": "integer" },
+                "protocol": { "type": "string", "description": "The clinic's own protocol: TOML extending the service's protocol, refused (422, with `problems`) when anything is below the safety floor. In a PATCH: absent keeps the stored protocol, an empty text removes it." }
             }
         }),
     );

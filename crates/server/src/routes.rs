@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use crate::App;
 use crate::api::{check_ins, clinic, clinical, decisions, me, ops, patients, queue, session, setup};
 use crate::auth::{self, Authed};
-use crate::pages::{self, account, assets, patient, public};
+use crate::pages::{self, account, assets, patient, public, staff};
 use crate::problem::ApiError;
 
 /// Who may call a route.
@@ -93,8 +93,10 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/metrics", Public, "Prometheus metrics (counts only, no health data)", None, None, 200, ops::metrics),
         r!(get "GET" "/api/v1/openapi.json", Public, "This document", None, None, 200, ops::openapi),
         // First run.
-        page(r!(get "GET" "/setup", Public, "The setup page behind the first-run link", None, None, 200, setup::page)),
-        page(r!(post "POST" "/setup", Public, "The setup form", None, None, 303, setup::form)),
+        page(
+            r!(get "GET" "/setup", Public, "The setup page behind the first-run link", None, None, 200, staff::setup::page),
+        ),
+        page(r!(post "POST" "/setup", Public, "The setup form", None, None, 303, staff::setup::form)),
         r!(post "POST" "/api/v1/setup", Public, "Create the clinic and its first admin with the one-time setup token", Some("SetupRequest"), Some("SetupResult"), 201, setup::api),
         // Sessions.
         r!(post "POST" "/api/v1/auth/login", Public, "Staff log in; sets the session cookie", Some("LoginRequest"), Some("SessionInfo"), 200, session::login),
@@ -187,6 +189,66 @@ fn entries() -> Vec<Entry> {
         // (end of the patient's pages)
 
         // ---- Pages: staff ----
+        page(
+            r!(get "GET" "/staff", Staff(ANY_STAFF), "The queue: open alerts (clinical staff) and follow-ups", None, None, 200, staff::queue::show),
+        ),
+        page(
+            r!(post "POST" "/staff/alerts/{id}/acknowledge", Staff(CLINICAL), "Acknowledge an alert (form)", None, None, 303, staff::queue::acknowledge),
+        ),
+        page(
+            r!(post "POST" "/staff/alerts/{id}/resolve", Staff(CLINICAL), "Resolve an alert with a note (form)", None, None, 303, staff::queue::resolve),
+        ),
+        page(
+            r!(post "POST" "/staff/follow-ups/{id}/resolve", Staff(ANY_STAFF), "Close a follow-up with a note (form)", None, None, 303, staff::queue::resolve_follow_up),
+        ),
+        page(
+            r!(get "GET" "/staff/patients", Staff(ANY_STAFF), "Patients, with search", None, None, 200, staff::patients::list),
+        ),
+        page(
+            r!(get "GET" "/staff/patients/new", Staff(ANY_STAFF), "The new-patient form", None, None, 200, staff::patients::new_form),
+        ),
+        page(
+            r!(post "POST" "/staff/patients", Staff(ANY_STAFF), "Add a patient (form)", None, None, 303, staff::patients::create),
+        ),
+        page(
+            r!(get "GET" "/staff/patients/{id}", Staff(ANY_STAFF), "A patient's page (clinical records for clinical staff)", None, None, 200, staff::records::show),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/invite", Staff(ANY_STAFF), "Invite the patient; the link is shown once", None, None, 200, staff::patients::invite),
+        ),
+        page(
+            r!(get "GET" "/staff/patients/{id}/screening", Staff(CLINICAL), "The screening form", None, None, 200, staff::clinical::screening_form),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/screening", Staff(CLINICAL), "Screen the patient (form)", None, None, 303, staff::clinical::screening_submit),
+        ),
+        page(
+            r!(get "GET" "/staff/patients/{id}/plan", Staff(CLINICAL), "The series-plan form", None, None, 200, staff::clinical::plan_form),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/plan", Staff(CLINICAL), "Plan a series (form)", None, None, 303, staff::clinical::plan_submit),
+        ),
+        page(
+            r!(get "GET" "/staff/patients/{id}/session", Staff(CLINICAL), "The session form", None, None, 200, staff::clinical::session_form),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/session", Staff(CLINICAL), "Record a session (form)", None, None, 303, staff::clinical::session_submit),
+        ),
+        page(
+            r!(get "GET" "/staff/settings", Staff(ADMIN), "The clinic's settings, staff and protocol", None, None, 200, staff::settings::show),
+        ),
+        page(
+            r!(post "POST" "/staff/settings", Staff(ADMIN), "Save the clinic's settings (form)", None, None, 303, staff::settings::save_clinic),
+        ),
+        page(
+            r!(post "POST" "/staff/settings/staff", Staff(ADMIN), "Add a staff account (form)", None, None, 303, staff::settings::add_staff),
+        ),
+        page(
+            r!(post "POST" "/staff/settings/staff/{id}", Staff(ADMIN), "Change a staff account's role or access (form)", None, None, 303, staff::settings::change_member),
+        ),
+        page(
+            r!(post "POST" "/staff/settings/protocol", Staff(ADMIN), "Save the clinic's protocol within the safety floor (form)", None, None, 303, staff::settings::save_protocol),
+        ),
         // (end of staff pages)
 
         // The engine's decisions, for anyone.
@@ -254,13 +316,7 @@ async fn check(access: Access, api: bool, req: Request, next: Next) -> Response 
     match verdict {
         Ok(()) => next.run(req).await,
         Err(e) if api => e.into_response(),
-        Err(e) => {
-            let (mut parts, _) = req.into_parts();
-            match pages::Ctx::from_request_parts(&mut parts, &()).await {
-                Ok(ctx) => pages::error_page(&ctx, e),
-                Err(never) => match never {},
-            }
-        }
+        Err(e) => pages::refusal(&req, e),
     }
 }
 
@@ -273,7 +329,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let h = res.headers_mut();
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // `same-origin`: our own pages get the referrer (and browsers then send a real `Origin` on
+    // our forms, which the same-origin check needs; `no-referrer` makes it `null`), other sites
+    // get nothing, so a token in a URL never leaves the site.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"));
     if api {

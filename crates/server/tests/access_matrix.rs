@@ -146,6 +146,44 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("POST", "/me/check-in") => Some((Form("symptom=redness&severity.redness=mild&note=matrix".into()), Fresh::No)),
         // (end of the patient's pages)
         // ---- Pages: staff ----
+        ("GET", "/staff" | "/staff/patients" | "/staff/patients/new" | "/staff/patients/{id}" | "/staff/settings") => {
+            none()
+        }
+        ("GET", "/staff/patients/{id}/screening" | "/staff/patients/{id}/plan" | "/staff/patients/{id}/session") => {
+            none()
+        }
+        ("POST", "/staff/alerts/{id}/acknowledge") => Some((Form(String::new()), Fresh::Alert)),
+        ("POST", "/staff/alerts/{id}/resolve") => Some((Form("note=handled".into()), Fresh::Alert)),
+        ("POST", "/staff/follow-ups/{id}/resolve") => Some((Form("note=called".into()), Fresh::FollowUp)),
+        ("POST", "/staff/patients") => Some((Form("name=Form+Patient".into()), Fresh::No)),
+        ("POST", "/staff/patients/{id}/invite") => Some((Form(String::new()), Fresh::No)),
+        ("POST", "/staff/patients/{id}/screening") => {
+            Some((Form("concern=acne_scars&scar_type=atrophic&scar_grade=2".into()), Fresh::No))
+        }
+        ("POST", "/staff/patients/{id}/plan") => {
+            Some((Form("concern=acne_scars&scar_grade=2&start=2027-01-04".into()), Fresh::No))
+        }
+        ("POST", "/staff/patients/{id}/session") => {
+            Some((Form("device=Dermapen&needle_depth_mm=1.0&area=cheeks".into()), Fresh::No))
+        }
+        ("POST", "/staff/settings") => Some((
+            Form(
+                "name=Renamed&time_zone=Europe%2FBerlin&currency=EUR&day=1&day=2&day=3&day=4&day=5&opens=09%3A00\
+                 &closes=17%3A00&urgent_minutes=60&contact_business_days=1&check_in_days=1%2C3%2C7%2C14\
+                 &missed_check_in_grace_hours=24"
+                    .into(),
+            ),
+            Fresh::No,
+        )),
+        ("POST", "/staff/settings/staff") => Some((
+            Form(format!(
+                "name=Matrix+Staff&email={}%40matrix.example&role=front_desk&password=long+enough+password",
+                w.t.unique("form")
+            )),
+            Fresh::No,
+        )),
+        ("POST", "/staff/settings/staff/{id}") => Some((Form("role=front_desk&active=yes".into()), Fresh::No)),
+        ("POST", "/staff/settings/protocol") => Some((Form("protocol=".into()), Fresh::No)),
         // (end of staff pages)
         _ => None,
     }

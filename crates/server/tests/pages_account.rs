@@ -116,7 +116,7 @@ async fn the_invite_page_only_uses_the_link_when_the_patient_presses_the_button(
     let page = t.anon().get(&format!("/invite?token={token}")).await;
     assert_eq!(page.status, 200);
     assert!(page.text.contains("Open my care plan"));
-    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(page.header("referrer-policy"), Some("same-origin"), "the token never leaves the site");
     let hostile = t.anon().get("/invite?token=%22%3E%3Cscript%3Ealert(1)%3C/script%3E").await;
     assert!(!hostile.text.contains("<script>alert"), "the token is never echoed raw");
 
@@ -160,4 +160,21 @@ async fn every_page_has_one_main_landmark_a_skip_link_and_a_language() {
         assert!(!r.text.contains("style=\""), "{path}: inline styles are refused by the CSP");
         assert!(!r.text.contains("<script>"), "{path}: inline scripts are refused by the CSP");
     }
+}
+
+/// Regression: with `Referrer-Policy: no-referrer` Chromium sends `Origin: null` on our own
+/// form posts, which the same-origin check rightly refuses, so no form worked in a browser.
+#[tokio::test(flavor = "multi_thread")]
+async fn regression_no_referrer_policy_made_browsers_send_a_null_origin_on_our_forms() {
+    let t = TestApp::start().await;
+    for path in ["/", "/login", "/api/v1/openapi.json"] {
+        let r = t.anon().get(path).await;
+        assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{path}");
+    }
+    let own =
+        common::read(form(&t.anon(), "/login", "email=a%40b.c&password=x").header("origin", t.base.clone())).await;
+    assert_eq!(own.status, 422, "a form from our own origin is read: {}", own.text);
+    let null = common::read(form(&t.anon(), "/login", "email=a%40b.c&password=x").header("origin", "null")).await;
+    assert_eq!(null.status, 403, "an opaque origin is still refused");
+    assert!(null.text.contains("<h1>"), "a refused form gets a page, not JSON");
 }

@@ -21,7 +21,7 @@ async fn the_candidate_questions_are_in_plain_words() {
     let t = TestApp::start().await;
     let r = t.anon().get("/candidate").await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert!(r.text.contains("Scars left by acne"), "concerns in words");
+    assert!(r.text.contains("Acne scars"), "concerns in words");
     assert!(r.text.contains("Currently pregnant"));
     assert!(r.text.contains("Date of the burn or tanning"), "timed findings ask their date");
     assert!(r.text.contains("<legend>"));

@@ -189,6 +189,10 @@ pub struct ClinicSettings {
     pub check_in_days: Vec<u32>,
     /// Hours after a scheduled check-in falls due before silence raises a follow-up.
     pub missed_check_in_grace_hours: u32,
+    /// The clinic's own protocol (TOML extending the service's protocol), checked against the
+    /// safety floor before it is stored; `None` decides by the service's protocol.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
 }
 
 impl Default for ClinicSettings {
@@ -200,6 +204,7 @@ impl Default for ClinicSettings {
             response: ResponsePolicy::default(),
             check_in_days: vec![1, 3, 7, 14],
             missed_check_in_grace_hours: 24,
+            protocol: None,
         }
     }
 }

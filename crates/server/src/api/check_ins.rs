@@ -62,7 +62,8 @@ pub async fn submit(app: &App, actor: &Actor, patient: PatientId, r: CheckInSubm
         request["fitzpatrick"] = json!(f);
     }
     let parsed = EngineCheckIn::from_json(&request).map_err(input)?;
-    let result = triage(&app.protocol, &parsed);
+    let protocol = app.protocol_for(actor.clinic).await?;
+    let result = triage(&protocol, &parsed);
     let disposition = result.disposition;
     let result_json = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use needlepath_core::protocol::Protocol;
 use needlepath_store::{ApiToken, Clinic, ClinicSettings, NewStaff, Role, Staff, StaffId, StaffUpdate, TokenId};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -63,15 +64,62 @@ pub fn check_settings(s: &ClinicSettings) -> ApiResult<ClinicSettings> {
     Ok(s)
 }
 
+/// Changes the clinic (the API's `PATCH /api/v1/clinic` and the settings page call this).
+///
+/// `settings` replaces the settings as a whole, except `settings.protocol`: absent keeps the
+/// clinic's protocol, an empty text removes it, any other text must load over the service's
+/// protocol within the safety floor.
+pub async fn change_clinic(app: &App, a: &Authed, u: ClinicUpdate) -> ApiResult<Clinic> {
+    let name = u.name.as_deref().map(|n| text("name", n, 200)).transpose()?;
+    let tz = u.time_zone.as_deref().map(|z| zone("time_zone", z).map(|t| t.name().to_string())).transpose()?;
+    let settings = match u.settings.as_ref().map(check_settings).transpose()? {
+        Some(mut s) => {
+            match s.protocol.take() {
+                None => s.protocol = app.store.clinic(a.clinic()).await?.settings.protocol,
+                Some(text) if text.trim().is_empty() => {}
+                Some(text) => {
+                    check_protocol(&app.protocol, &text).map_err(|e| e.api)?;
+                    s.protocol = Some(text);
+                }
+            }
+            Some(s)
+        }
+        None => None,
+    };
+    Ok(app.store.update_clinic(&a.actor, name, tz, settings).await?)
+}
+
+/// A clinic protocol that does not load: every problem, with its line and column.
+#[derive(Debug, Clone)]
+pub struct ProtocolRefused {
+    pub problems: Vec<needlepath_core::protocol::Problem>,
+    pub api: ApiError,
+}
+
+/// Loads a clinic's protocol text over `base`, refusing anything below the safety floor.
+pub fn check_protocol(base: &Protocol, text: &str) -> Result<Protocol, Box<ProtocolRefused>> {
+    if text.len() > 512 * 1024 {
+        return Err(Box::new(ProtocolRefused {
+            problems: Vec::new(),
+            api: ApiError::invalid("settings.protocol", "is larger than 512 KiB"),
+        }));
+    }
+    Protocol::parse(text, Some(base)).map_err(|e| {
+        let detail = e.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+        Box::new(ProtocolRefused {
+            api: ApiError::invalid("settings.protocol", format!("the protocol was refused: {detail}"))
+                .with_extra(json!({ "problems": e.problems.iter().map(|p| json!({ "line": p.line, "column": p.column, "message": p.message })).collect::<Vec<_>>() })),
+            problems: e.problems,
+        })
+    })
+}
+
 pub async fn update_clinic(
     State(app): State<Arc<App>>,
     a: Authed,
     Body(u): Body<ClinicUpdate>,
 ) -> ApiResult<Json<Clinic>> {
-    let name = u.name.as_deref().map(|n| text("name", n, 200)).transpose()?;
-    let tz = u.time_zone.as_deref().map(|z| zone("time_zone", z).map(|t| t.name().to_string())).transpose()?;
-    let settings = u.settings.as_ref().map(check_settings).transpose()?;
-    Ok(Json(app.store.update_clinic(&a.actor, name, tz, settings).await?))
+    Ok(Json(change_clinic(&app, &a, u).await?))
 }
 
 pub async fn list_staff(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
@@ -95,14 +143,19 @@ async fn hash(password: String, field: &str) -> ApiResult<String> {
         .map_err(|_| ApiError::internal())
 }
 
-pub async fn add_staff(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewStaffRequest>) -> ApiResult<Response> {
+/// Adds a staff account (the API and the settings page call this).
+pub async fn create_staff(app: &App, a: &Authed, r: NewStaffRequest) -> ApiResult<Staff> {
     let new = NewStaff {
         email: email("email", &r.email)?,
         name: text("name", &r.name, 200)?,
         role: r.role,
         password_hash: hash(r.password, "password").await?,
     };
-    Ok(created(app.store.add_staff(&a.actor, new).await?))
+    Ok(app.store.add_staff(&a.actor, new).await?)
+}
+
+pub async fn add_staff(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewStaffRequest>) -> ApiResult<Response> {
+    Ok(created(create_staff(&app, &a, r).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,13 +167,9 @@ pub struct StaffUpdateRequest {
     pub password: Option<String>,
 }
 
-pub async fn update_staff(
-    State(app): State<Arc<App>>,
-    a: Authed,
-    Path(raw): Path<String>,
-    Body(r): Body<StaffUpdateRequest>,
-) -> ApiResult<Json<Staff>> {
-    let staff_id: StaffId = id(&raw, "staff member")?;
+/// Changes a staff account (the API and the settings page call this); an admin cannot
+/// deactivate or demote themselves.
+pub async fn change_staff(app: &App, a: &Authed, staff_id: StaffId, r: StaffUpdateRequest) -> ApiResult<Staff> {
     if a.staff() == Some(staff_id) && (r.active == Some(false) || r.role.is_some_and(|x| x != Role::Admin)) {
         return Err(ApiError::invalid(
             "active",
@@ -137,7 +186,17 @@ pub async fn update_staff(
         active: r.active,
         password_hash,
     };
-    Ok(Json(app.store.update_staff(&a.actor, staff_id, update).await?))
+    Ok(app.store.update_staff(&a.actor, staff_id, update).await?)
+}
+
+pub async fn update_staff(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    Body(r): Body<StaffUpdateRequest>,
+) -> ApiResult<Json<Staff>> {
+    let staff_id: StaffId = id(&raw, "staff member")?;
+    Ok(Json(change_staff(&app, &a, staff_id, r).await?))
 }
 
 pub async fn list_tokens(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {

@@ -8,10 +8,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Datelike as _, Duration, FixedOffset, NaiveDate, Utc};
+use needlepath_core::protocol::Protocol;
 use needlepath_core::request::{PlanRequest, ScreeningRequest};
 use needlepath_core::{plan as engine_plan, screening};
 use needlepath_store::{
-    NewPlan, NewScreening, NewSession, Patient, PatientId, PlanId, Role, Screening, ScreeningId, StaffId,
+    CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientId, Plan, PlanId, Role, Screening, ScreeningId,
+    Session, StaffId,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,13 +25,14 @@ use crate::body::{Body, RawBody};
 use crate::problem::{ApiError, ApiResult};
 use crate::schedule::check_in_times;
 
-pub(crate) fn protocol_version(app: &App) -> String {
-    let id = app.protocol.identity();
+/// The protocol's id and version, as a stored decision names it.
+pub(crate) fn protocol_version(p: &Protocol) -> String {
+    let id = p.identity();
     format!("{}@{}", id.id, id.version)
 }
 
 /// Today in the clinic's zone: screenings count their windows from the clinic's day.
-async fn clinic_today(app: &App, a: &Authed) -> ApiResult<NaiveDate> {
+pub(crate) async fn clinic_today(app: &App, a: &Authed) -> ApiResult<NaiveDate> {
     let clinic = app.store.clinic(a.clinic()).await?;
     let tz = zone("time_zone", &clinic.time_zone)?;
     Ok(Utc::now().with_timezone(&tz).date_naive())
@@ -76,22 +79,20 @@ pub async fn list_screenings(
     Ok(Json(json!({ "screenings": app.store.list_screenings(&a.actor, patient).await? })))
 }
 
-pub async fn screen(
-    State(app): State<Arc<App>>,
-    a: Authed,
-    Path(raw): Path<String>,
-    RawBody(body): RawBody,
-) -> ApiResult<Response> {
-    let patient_id: PatientId = id(&raw, "patient")?;
+/// Screens a patient by the clinic's protocol and records the result (the API and the
+/// screening page call this). `body` is the contract's screening request; where it is silent,
+/// the patient's record fills in findings, skin type and age.
+pub async fn screen_patient(app: &App, a: &Authed, patient_id: PatientId, body: Value) -> ApiResult<Screening> {
     let patient = app.store.patient(&a.actor, patient_id).await?;
-    let today = clinic_today(&app, &a).await?;
+    let today = clinic_today(app, a).await?;
     let body = with_patient_defaults(body, &patient, today, true)?;
     let req = ScreeningRequest::from_json(&body, today).map_err(input)?;
-    let result = screening::screen(&app.protocol, &req);
+    let protocol = app.protocol_for(a.clinic()).await?;
+    let result = screening::screen(&protocol, &req);
     let result = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
     let decision = result["decision"].as_str().unwrap_or("defer").to_string();
     let defer_until = result["defer_until"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-    let stored = app
+    Ok(app
         .store
         .add_screening(
             &a.actor,
@@ -101,11 +102,20 @@ pub async fn screen(
                 result,
                 decision,
                 defer_until,
-                protocol_version: protocol_version(&app),
+                protocol_version: protocol_version(&protocol),
             },
         )
-        .await?;
-    Ok(created(stored))
+        .await?)
+}
+
+pub async fn screen(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Response> {
+    let patient_id: PatientId = id(&raw, "patient")?;
+    Ok(created(screen_patient(&app, &a, patient_id, body).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,13 +141,9 @@ pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<
     Ok(Json(json!({ "plans": app.store.list_plans(&a.actor, patient).await? })))
 }
 
-pub async fn plan(
-    State(app): State<Arc<App>>,
-    a: Authed,
-    Path(raw): Path<String>,
-    RawBody(body): RawBody,
-) -> ApiResult<Response> {
-    let patient_id: PatientId = id(&raw, "patient")?;
+/// Plans a series by the clinic's protocol and records it (the API and the plan page call
+/// this). `body` is the contract's plan request; the clinic's price and currency fill in.
+pub async fn plan_patient(app: &App, a: &Authed, patient_id: PatientId, body: Value) -> ApiResult<Plan> {
     let patient = app.store.patient(&a.actor, patient_id).await?;
     let clinic = app.store.clinic(a.clinic()).await?;
     let mut body = with_patient_defaults(body, &patient, Utc::now().date_naive(), false)?;
@@ -153,9 +159,20 @@ pub async fn plan(
         }
     }
     let req = PlanRequest::from_json(&body).map_err(input)?;
-    let result = engine_plan::plan(&app.protocol, &req);
+    let protocol = app.protocol_for(a.clinic()).await?;
+    let result = engine_plan::plan(&protocol, &req);
     let result = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
-    Ok(created(app.store.add_plan(&a.actor, NewPlan { patient: patient_id, request: body, result }).await?))
+    Ok(app.store.add_plan(&a.actor, NewPlan { patient: patient_id, request: body, result }).await?)
+}
+
+pub async fn plan(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    RawBody(body): RawBody,
+) -> ApiResult<Response> {
+    let patient_id: PatientId = id(&raw, "patient")?;
+    Ok(created(plan_patient(&app, &a, patient_id, body).await?))
 }
 
 pub async fn list_sessions(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
@@ -187,13 +204,15 @@ fn list(field: &str, items: &[String], min: usize) -> ApiResult<Vec<String>> {
     items.iter().enumerate().map(|(i, s)| text(&format!("{field}[{i}]"), s, 100)).collect()
 }
 
-pub async fn record_session(
-    State(app): State<Arc<App>>,
-    a: Authed,
-    Path(raw): Path<String>,
-    Body(r): Body<NewSessionRequest>,
-) -> ApiResult<Response> {
-    let patient_id: PatientId = id(&raw, "patient")?;
+/// Records a session and schedules its check-ins (the API and the session page call this).
+/// A screening deferral or an open alert blocks it (409 `session_blocked`, with the blockers)
+/// unless a practitioner gives `override_reason`.
+pub async fn record(
+    app: &App,
+    a: &Authed,
+    patient_id: PatientId,
+    r: NewSessionRequest,
+) -> ApiResult<(Session, Vec<CheckIn>)> {
     let now = Utc::now();
     let performed_at = r.performed_at.map(|t| t.with_timezone(&Utc)).unwrap_or(now);
     if performed_at > now + Duration::hours(1) {
@@ -240,6 +259,16 @@ pub async fn record_session(
         override_reason,
         check_ins: check_in_times(performed_at, tz, &clinic.settings.check_in_days),
     };
-    let (session, check_ins) = app.store.record_session(&a.actor, session).await?;
+    Ok(app.store.record_session(&a.actor, session).await?)
+}
+
+pub async fn record_session(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    Body(r): Body<NewSessionRequest>,
+) -> ApiResult<Response> {
+    let patient_id: PatientId = id(&raw, "patient")?;
+    let (session, check_ins) = record(&app, &a, patient_id, r).await?;
     Ok(created(json!({ "session": session, "check_ins": check_ins })))
 }

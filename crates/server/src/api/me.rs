@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use needlepath_core::protocol::FindingSet;
+use needlepath_core::protocol::{FindingSet, Protocol};
 use needlepath_core::timeline::{AftercareRequest, Timeline, Zone, timeline};
 use needlepath_core::vocabulary::Finding;
 use needlepath_store::{Actor, CheckIn, Patient, PatientId, Session};
@@ -55,7 +55,8 @@ pub struct Today<'p> {
 }
 
 /// What to do and avoid now for `patient`, as of this moment.
-pub async fn today_for<'p>(app: &'p App, actor: &Actor, id: PatientId) -> ApiResult<Today<'p>> {
+/// `protocol` is the clinic's (`App::protocol_for`).
+pub async fn today_for<'p>(app: &App, protocol: &'p Protocol, actor: &Actor, id: PatientId) -> ApiResult<Today<'p>> {
     let patient = app.store.patient(actor, id).await?;
     let sessions = app.store.list_sessions(actor, id).await?;
     let now = Utc::now();
@@ -75,7 +76,7 @@ pub async fn today_for<'p>(app: &'p App, actor: &Actor, id: PatientId) -> ApiRes
         findings,
         session_number: u32::try_from(sessions.len()).unwrap_or(u32::MAX),
     };
-    let tl = timeline(&app.protocol, &req);
+    let tl = timeline(protocol, &req);
     let check_ins = app.store.list_check_ins(actor, id).await?;
     let next = check_ins
         .into_iter()
@@ -91,7 +92,8 @@ pub async fn today_for<'p>(app: &'p App, actor: &Actor, id: PatientId) -> ApiRes
 /// and the next check-in.
 pub async fn today(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
     let id = me_id(&a)?;
-    let t = today_for(&app, &a.actor, id).await?;
+    let protocol = app.protocol_for(a.clinic()).await?;
+    let t = today_for(&app, &protocol, &a.actor, id).await?;
     let (Some(last), Some(tl)) = (t.sessions.first(), t.timeline.as_ref()) else {
         return Ok(Json(json!({ "session": null, "timeline": null, "next_check_in": null })));
     };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use needlepath_core::vocabulary::Finding;
 use needlepath_store::{NewPatient, Patient, PatientFinding, PatientId, PatientUpdate};
 use serde::Deserialize;
@@ -96,7 +96,9 @@ fn phone(v: Option<&str>) -> ApiResult<Option<String>> {
     Ok(p)
 }
 
-pub async fn create(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewPatientRequest>) -> ApiResult<Response> {
+/// Adds a patient (the API and the new-patient page call this); the time zone defaults to the
+/// clinic's.
+pub async fn create_patient(app: &App, a: &Authed, r: NewPatientRequest) -> ApiResult<Patient> {
     let tz = match r.time_zone.as_deref() {
         Some(z) => zone("time_zone", z)?.name().to_string(),
         None => app.store.clinic(a.clinic()).await?.time_zone,
@@ -111,7 +113,11 @@ pub async fn create(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewPat
         findings: findings(r.findings)?,
         consent_messages: r.consent_messages,
     };
-    Ok(created(app.store.create_patient(&a.actor, new).await?))
+    Ok(app.store.create_patient(&a.actor, new).await?)
+}
+
+pub async fn create(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewPatientRequest>) -> ApiResult<Response> {
+    Ok(created(create_patient(&app, &a, r).await?))
 }
 
 pub async fn get_one(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Patient>> {
@@ -159,13 +165,27 @@ pub async fn list(
     Ok(Json(json!({ "patients": patients, "limit": limit, "offset": offset })))
 }
 
-pub async fn invite(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Response> {
-    let patient: PatientId = id(&raw, "patient")?;
+/// A new invite: the link (shown once; only its hash is stored) and when it expires.
+#[derive(Debug, Clone)]
+pub struct NewInvite {
+    pub url: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Invites a patient (the API and the patient page call this).
+pub async fn create_invite(app: &App, a: &Authed, patient: PatientId) -> ApiResult<NewInvite> {
     let token = secrets::new_token();
     let expires_at = Utc::now() + Duration::hours(i64::from(app.config.invite_hours));
     app.store.create_invite(&a.actor, patient, &secrets::token_hash(&token), expires_at).await?;
     let url = format!("{}/invite?token={token}", app.config.public_url.trim_end_matches('/'));
-    Ok(created(json!({ "patient_id": patient, "url": url, "token": token, "expires_at": expires_at })))
+    Ok(NewInvite { url, token, expires_at })
+}
+
+pub async fn invite(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Response> {
+    let patient: PatientId = id(&raw, "patient")?;
+    let i = create_invite(&app, &a, patient).await?;
+    Ok(created(json!({ "patient_id": patient, "url": i.url, "token": i.token, "expires_at": i.expires_at })))
 }
 
 pub async fn audit(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {

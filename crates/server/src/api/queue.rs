@@ -51,15 +51,26 @@ pub async fn list_alerts(
     Ok(Json(json!({ "alerts": alerts, "overdue": overdue })))
 }
 
+/// Acknowledges an alert (the API and the queue page call this).
+pub async fn acknowledge_alert(app: &App, a: &Authed, alert: AlertId) -> ApiResult<Alert> {
+    Ok(app.store.acknowledge_alert(&a.actor, alert, Utc::now()).await?)
+}
+
 pub async fn acknowledge(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Alert>> {
     let alert: AlertId = id(&raw, "alert")?;
-    Ok(Json(app.store.acknowledge_alert(&a.actor, alert, Utc::now()).await?))
+    Ok(Json(acknowledge_alert(&app, &a, alert).await?))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
     pub note: String,
+}
+
+/// Resolves an alert with a note (the API and the queue page call this).
+pub async fn resolve_alert(app: &App, a: &Authed, alert: AlertId, r: NoteRequest) -> ApiResult<Alert> {
+    let note = text("note", &r.note, 4000)?;
+    Ok(app.store.resolve_alert(&a.actor, alert, &note, Utc::now()).await?)
 }
 
 pub async fn resolve(
@@ -69,8 +80,7 @@ pub async fn resolve(
     Body(r): Body<NoteRequest>,
 ) -> ApiResult<Json<Alert>> {
     let alert: AlertId = id(&raw, "alert")?;
-    let note = text("note", &r.note, 4000)?;
-    Ok(Json(app.store.resolve_alert(&a.actor, alert, &note, Utc::now()).await?))
+    Ok(Json(resolve_alert(&app, &a, alert, r).await?))
 }
 
 pub async fn list_follow_ups(
@@ -81,6 +91,12 @@ pub async fn list_follow_ups(
     Ok(Json(json!({ "follow_ups": app.store.list_follow_ups(&a.actor, open_only(&q)?).await? })))
 }
 
+/// Closes a follow-up with a note (the API and the queue page call this).
+pub async fn close_follow_up(app: &App, a: &Authed, follow_up: FollowUpId, r: NoteRequest) -> ApiResult<FollowUp> {
+    let note = text("note", &r.note, 4000)?;
+    Ok(app.store.resolve_follow_up(&a.actor, follow_up, &note, Utc::now()).await?)
+}
+
 pub async fn resolve_follow_up(
     State(app): State<Arc<App>>,
     a: Authed,
@@ -88,8 +104,7 @@ pub async fn resolve_follow_up(
     Body(r): Body<NoteRequest>,
 ) -> ApiResult<Json<FollowUp>> {
     let follow_up: FollowUpId = id(&raw, "follow-up")?;
-    let note = text("note", &r.note, 4000)?;
-    Ok(Json(app.store.resolve_follow_up(&a.actor, follow_up, &note, Utc::now()).await?))
+    Ok(Json(close_follow_up(&app, &a, follow_up, r).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,13 +1,11 @@
-//! First run: the one-time setup link creates the clinic and its first admin.
+//! First run: the one-time setup link creates the clinic and its first admin. The setup page
+//! (`pages::staff::setup`) calls [`complete`] as the API does.
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::extract::State;
 use chrono::Utc;
-use needlepath_store::{ClinicSettings, NewClinic, NewStaff, Role};
+use needlepath_store::{Clinic, ClinicSettings, NewClinic, NewStaff, Role, Staff};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -42,7 +40,8 @@ pub struct SetupAdmin {
     pub password: String,
 }
 
-async fn complete(app: &App, req: SetupRequest) -> ApiResult<serde_json::Value> {
+/// Creates the clinic and its first admin (the API and the setup page both call this).
+pub async fn complete(app: &App, req: SetupRequest) -> ApiResult<(Clinic, Staff)> {
     let name = text("clinic.name", &req.clinic.name, 200)?;
     let tz = zone("clinic.time_zone", &req.clinic.time_zone)?;
     let mut settings = ClinicSettings::default();
@@ -63,7 +62,7 @@ async fn complete(app: &App, req: SetupRequest) -> ApiResult<serde_json::Value> 
         )
         .await?;
     tracing::info!("clinic set up");
-    Ok(json!({ "clinic": clinic, "admin": staff }))
+    Ok((clinic, staff))
 }
 
 /// A three-letter ISO 4217 code.
@@ -80,59 +79,6 @@ pub fn currency(field: &str, c: &str) -> ApiResult<String> {
 }
 
 pub async fn api(State(app): State<Arc<App>>, Body(req): Body<SetupRequest>) -> ApiResult<axum::response::Response> {
-    Ok(created(complete(&app, req).await?))
-}
-
-#[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    #[serde(default)]
-    token: String,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
-/// A plain form, working without script, for the setup link.
-pub async fn page(Query(q): Query<TokenQuery>) -> Response {
-    let body = format!(
-        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Set up needlepath</title></head><body><main><h1>Set up your clinic</h1>
-<form method="post" action="/setup"><input type="hidden" name="token" value="{}">
-<p><label for="clinic_name">Clinic name</label><br><input id="clinic_name" name="clinic_name" required></p>
-<p><label for="time_zone">Time zone (for example Europe/Berlin)</label><br><input id="time_zone" name="time_zone" required value="UTC"></p>
-<p><label for="admin_name">Your name</label><br><input id="admin_name" name="admin_name" required autocomplete="name"></p>
-<p><label for="admin_email">Your e-mail</label><br><input id="admin_email" name="admin_email" type="email" required autocomplete="email"></p>
-<p><label for="admin_password">Password (at least {} characters)</label><br><input id="admin_password" name="admin_password" type="password" required minlength="{}" autocomplete="new-password"></p>
-<p><button type="submit">Create the clinic</button></p></form></main></body></html>"#,
-        escape(&q.token),
-        secrets::MIN_PASSWORD,
-        secrets::MIN_PASSWORD
-    );
-    ([(header::CACHE_CONTROL, "no-store"), (header::REFERRER_POLICY, "no-referrer")], Html(body)).into_response()
-}
-
-#[derive(Debug, Deserialize)]
-pub struct SetupForm {
-    token: String,
-    clinic_name: String,
-    time_zone: String,
-    admin_name: String,
-    admin_email: String,
-    admin_password: String,
-}
-
-pub async fn form(State(app): State<Arc<App>>, Form(f): Form<SetupForm>) -> Response {
-    let req = SetupRequest {
-        token: f.token,
-        clinic: SetupClinic { name: f.clinic_name, time_zone: f.time_zone, currency: None },
-        admin: SetupAdmin { email: f.admin_email, name: f.admin_name, password: f.admin_password },
-    };
-    match complete(&app, req).await {
-        Ok(_) => (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response(),
-        Err(e) => {
-            let msg = format!("{}{}", e.field.map(|f| format!("{f}: ")).unwrap_or_default(), e.detail);
-            (e.status, Html(format!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Setup failed</title></head><body><main><h1>Setup failed</h1><p>{}</p><p>Go back, correct it and send the form again.</p></main></body></html>", escape(&msg)))).into_response()
-        }
-    }
+    let (clinic, staff) = complete(&app, req).await?;
+    Ok(created(json!({ "clinic": clinic, "admin": staff })))
 }

@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Utc;
 use needlepath_store::{Actor, ClinicId, LoginKind, PatientId, Role, StaffId, TokenId, Who};
 
@@ -126,24 +126,24 @@ pub async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: N
                 let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
                 let expected = authed.csrf.as_deref().unwrap_or_default();
                 if !secrets::same_secret(sent, expected) {
-                    return ApiError::new(
+                    let e = ApiError::new(
                         StatusCode::FORBIDDEN,
                         "csrf_failed",
                         format!(
                             "a cookie-authenticated change needs the session's CSRF token in the {CSRF_HEADER} header"
                         ),
-                    )
-                    .into_response();
+                    );
+                    return crate::pages::refusal(&req, e);
                 }
             }
             req.extensions_mut().insert(authed);
         }
         Ok(None) => {}
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::refusal(&req, e),
     }
     if is_unsafe(req.method()) && !same_origin(req.headers(), &app.config.public_url) {
-        return ApiError::new(StatusCode::FORBIDDEN, "cross_origin", "a change must come from this site's own pages")
-            .into_response();
+        let e = ApiError::new(StatusCode::FORBIDDEN, "cross_origin", "a change must come from this site's own pages");
+        return crate::pages::refusal(&req, e);
     }
     next.run(req).await
 }

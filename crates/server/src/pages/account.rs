@@ -117,9 +117,7 @@ pub struct TokenQuery {
 /// so mail scanners that fetch links cannot use it up.
 pub async fn invite_page(ctx: Ctx, Query(q): Query<TokenQuery>) -> PageResult {
     let token = q.token.replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'), "");
-    let mut res = page(&InvitePage { f: ctx.frame(ctx.t.s("invite.title")), token, failed: false })?;
-    res.headers_mut().insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    Ok(res)
+    page(&InvitePage { f: ctx.frame(ctx.t.s("invite.title")), token, failed: false })
 }
 
 pub async fn invite_form(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {

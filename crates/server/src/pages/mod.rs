@@ -174,6 +174,17 @@ impl IntoResponse for PageError {
     }
 }
 
+/// The answer to a refused request: a problem under `/api/`, an error page elsewhere.
+pub fn refusal(req: &axum::extract::Request, e: ApiError) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/api/") {
+        return e.into_response();
+    }
+    let lang = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    let ctx = Ctx { t: i18n::negotiate(lang), authed: req.extensions().get::<Authed>().cloned(), path };
+    error_page(&ctx, e)
+}
+
 /// The error page for `e`, in the caller's language and frame.
 pub fn error_page(ctx: &Ctx, e: ApiError) -> Response {
     let t = ctx.t;

@@ -12,10 +12,10 @@ pub mod today;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
+use needlepath_core::protocol::Protocol;
 use needlepath_store::{PatientId, Plan};
 use serde_json::Value;
 
-use crate::App;
 use crate::auth::Authed;
 use crate::pages::public::Said;
 use crate::pages::{Ctx, PageError};
@@ -34,10 +34,10 @@ pub fn tz_of(name: &str) -> Tz {
 }
 
 /// A stored protocol statement (`{ message, sources }` in a result) as a page says it.
-pub fn said_json(app: &App, v: &Value) -> Said {
+pub fn said_json(p: &Protocol, v: &Value) -> Said {
     Said {
         message: v["message"].as_str().unwrap_or_default().to_string(),
-        sources: crate::pages::view::sources_json(&app.protocol, &v["sources"]),
+        sources: crate::pages::view::sources_json(p, &v["sources"]),
     }
 }
 

@@ -71,9 +71,13 @@ struct SourcesPage {
     sources: Vec<SourceRef>,
 }
 
-/// Every source the protocol cites, numbered as statements cite them (`[n]`).
+/// Every source the protocol cites, numbered as statements cite them (`[n]`): the clinic's own
+/// protocol for its staff and patients, the service's for everyone else.
 pub async fn sources(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
-    let p = &app.protocol;
+    let p = match &ctx.authed {
+        Some(a) => app.protocol_for(a.clinic()).await?,
+        None => app.protocol.clone(),
+    };
     let sources = p
         .sources
         .iter()

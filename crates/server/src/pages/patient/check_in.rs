@@ -9,7 +9,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use needlepath_core::protocol::Base;
+use needlepath_core::protocol::{Base, Protocol};
 use needlepath_core::vocabulary::{Disposition, Symptom};
 use serde_json::{Value, json};
 
@@ -76,13 +76,13 @@ const TRENDS: [&str; 3] = ["improving", "same", "worse"];
 
 /// The symptom groups, from the protocol: expected after a session, outside the expected
 /// course, and emergency signs.
-fn groups(app: &App, t: &Locale, form: &FormData, invalid: &str) -> Vec<Group> {
+fn groups(p: &Protocol, t: &Locale, form: &FormData, invalid: &str) -> Vec<Group> {
     let mut out: Vec<Group> = ["check_in.group.expected", "check_in.group.concerning", "check_in.group.emergency"]
         .iter()
         .map(|k| Group { legend: t.s(k).to_string(), rows: Vec::new() })
         .collect();
     for s in Symptom::ALL {
-        let rule = app.protocol.symptom(*s);
+        let rule = p.symptom(*s);
         let i = match (&rule.base, rule.base_disposition()) {
             (_, Disposition::Emergency) => 2,
             (Base::Expected { .. }, _) => 0,
@@ -111,11 +111,11 @@ fn groups(app: &App, t: &Locale, form: &FormData, invalid: &str) -> Vec<Group> {
     out
 }
 
-fn form_page(app: &App, ctx: &Ctx, form: &FormData, error: Option<Shown>, no_session: bool) -> CheckInPage {
+fn form_page(p: &Protocol, ctx: &Ctx, form: &FormData, error: Option<Shown>, no_session: bool) -> CheckInPage {
     let invalid = error.as_ref().map(|e| e.field.clone()).unwrap_or_default();
     CheckInPage {
         f: ctx.frame(ctx.t.s("check_in.title")),
-        groups: groups(app, ctx.t, form, &invalid),
+        groups: groups(p, ctx.t, form, &invalid),
         temperature: form.get("temperature_c").to_string(),
         note: form.get("note").to_string(),
         error,
@@ -126,7 +126,7 @@ fn form_page(app: &App, ctx: &Ctx, form: &FormData, error: Option<Shown>, no_ses
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
     let no_session = app.store.list_sessions(&a.actor, id).await?.is_empty();
-    page(&form_page(&app, &ctx, &FormData::default(), None, no_session))
+    page(&form_page(&*app.protocol_for(a.clinic()).await?, &ctx, &FormData::default(), None, no_session))
 }
 
 /// The form as the API's check-in, and the symptom code at each `symptoms[i]`.
@@ -188,7 +188,10 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     let answer = match result {
         Ok(v) => v,
         Err(e) if e.code == "no_session" => {
-            return page_with(StatusCode::CONFLICT, &form_page(&app, &ctx, &form, None, true));
+            return page_with(
+                StatusCode::CONFLICT,
+                &form_page(&*app.protocol_for(a.clinic()).await?, &ctx, &form, None, true),
+            );
         }
         Err(e) => {
             let Some(mut s) = Shown::from_api(&e) else { return Err(PageError(e)) };
@@ -198,11 +201,14 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
             {
                 s.message = t.f("common.field_error", &[("field", t.label("symptom", code)), ("detail", &s.message)]);
             }
-            return page_with(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&app, &ctx, &form, Some(s), false));
+            return page_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form_page(&*app.protocol_for(a.clinic()).await?, &ctx, &form, Some(s), false),
+            );
         }
     };
     let patient = app.store.patient(&a.actor, id).await?;
-    let o = outcome(&app, t, &answer, &patient.time_zone);
+    let o = outcome(&*app.protocol_for(a.clinic()).await?, t, &answer, &patient.time_zone);
     let mut f = ctx.frame(if o.emergency { t.s("check_in.emergency_title") } else { t.s("check_in.answer_title") });
     if o.emergency {
         f.body_class = "emergency";
@@ -211,7 +217,7 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
 }
 
 /// The API's answer to a check-in, in words.
-fn outcome(app: &App, t: &Locale, v: &Value, zone: &str) -> Outcome {
+fn outcome(p: &Protocol, t: &Locale, v: &Value, zone: &str) -> Outcome {
     let disposition = v["disposition"].as_str().unwrap_or("contact_clinic");
     let tz = tz_of(zone);
     let now = chrono::Utc::now().with_timezone(&tz);
@@ -222,10 +228,10 @@ fn outcome(app: &App, t: &Locale, v: &Value, zone: &str) -> Outcome {
     Outcome {
         emergency: disposition == "emergency",
         badge: view::disposition(t, disposition),
-        advice: list("advice").iter().map(|s| said_json(app, s)).collect(),
+        advice: list("advice").iter().map(|s| said_json(p, s)).collect(),
         about: list("assessments")
             .iter()
-            .map(|s| (t.label("symptom", s["symptom"].as_str().unwrap_or_default()).to_string(), said_json(app, s)))
+            .map(|s| (t.label("symptom", s["symptom"].as_str().unwrap_or_default()).to_string(), said_json(p, s)))
             .collect(),
         alerted,
     }

@@ -54,6 +54,7 @@ fn window(t: &crate::pages::i18n::Locale, v: &Value) -> String {
 
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
+    let protocol = app.protocol_for(a.clinic()).await?;
     let t = ctx.t;
     let patient = app.store.patient(&a.actor, id).await?;
     let tz = tz_of(&patient.time_zone);
@@ -79,7 +80,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                                         let from = date_json(&st["from"])
                                             .map(|d| t.f("today.from_date", &[("date", &date(d))]))
                                             .unwrap_or_default();
-                                        (from, said_json(&app, st))
+                                        (from, said_json(&protocol, st))
                                     })
                                     .collect()
                             })
@@ -88,10 +89,10 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                     }
                 })
                 .collect(),
-            count: said_json(&app, &r["session_count"]),
+            count: said_json(&protocol, &r["session_count"]),
             review: t.f("plan.review_after", &[("n", &r["review_after_session"].as_u64().unwrap_or(0).to_string())]),
             final_review: window(t, &r["final_review"]),
-            maintenance: said_json(&app, &r["maintenance"]),
+            maintenance: said_json(&protocol, &r["maintenance"]),
             maintenance_due: date_json(&r["maintenance"]["first_due"]).map(date).unwrap_or_default(),
             cost: r["estimated_cost"]["range"]["min"].as_f64().zip(r["estimated_cost"]["range"]["max"].as_f64()).map(
                 |(lo, hi)| {
@@ -103,8 +104,11 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                     }
                 },
             ),
-            notes: r["notes"].as_array().map(|n| n.iter().map(|x| said_json(&app, x)).collect()).unwrap_or_default(),
-            sources: sources_json(&app.protocol, &r["sources"]),
+            notes: r["notes"]
+                .as_array()
+                .map(|n| n.iter().map(|x| said_json(&protocol, x)).collect())
+                .unwrap_or_default(),
+            sources: sources_json(&protocol, &r["sources"]),
         }
     });
     let had = sessions

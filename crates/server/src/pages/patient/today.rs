@@ -56,12 +56,13 @@ struct TodayPage {
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
-    let today = today_for(&app, &a.actor, id).await?;
+    let protocol = app.protocol_for(a.clinic()).await?;
+    let today = today_for(&app, &protocol, &a.actor, id).await?;
     let tz = tz_of(&today.patient.time_zone);
     let now = today.now.with_timezone(&tz);
     let plans = app.store.list_plans(&a.actor, id).await?;
     let latest_plan = plans.first();
-    let p = &app.protocol;
+    let p = &*protocol;
 
     let mut restrictions = Vec::new();
     let mut allowed = Vec::new();
@@ -111,7 +112,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             .iter()
             .map(|s| PreCare {
                 from: date_json(&s["from"]).map(|d| t.f("today.from_date", &[("date", &date(d))])).unwrap_or_default(),
-                said: said_json(&app, s),
+                said: said_json(p, s),
             })
             .collect();
     }

@@ -1,2 +1,97 @@
 //! The clinic's pages: the alert queue, patients, their records and the forms that add to
-//! them, and the clinic's settings.
+//! them, the clinic's settings, and the first-run setup page.
+//!
+//! Every form calls the same function as its JSON API route (`api::*`), so a page and the API
+//! cannot decide differently; a refused form is shown again with its values and the error
+//! (422, or 409 for a blocked session), never a bare error page.
+//!
+//! - [`setup`]: the first-run page behind the setup link.
+//! - [`queue`]: open alerts and follow-ups, with acknowledge and resolve forms.
+//! - [`patients`]: the patient list and search, adding a patient, the patient's page, invites.
+//! - [`clinical`]: the screening, plan and session forms (practitioners and admins).
+//! - [`settings`]: the clinic's settings, staff accounts and protocol overrides (admins).
+
+pub mod clinical;
+pub mod patients;
+pub mod queue;
+pub mod records;
+pub mod settings;
+pub mod setup;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use needlepath_store::{Clinic, Role};
+use serde_json::Value;
+
+use crate::App;
+use crate::api::zone;
+use crate::auth::Authed;
+use crate::pages::i18n::Locale;
+use crate::pages::{PageError, view};
+use crate::routes::CLINICAL;
+
+/// An `<option>` of a `<select>`.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Self {
+        Self { value: value.into(), label: label.into(), selected }
+    }
+}
+
+/// The choices of a select: a blank "not given" first, then `(value, label)` pairs.
+pub fn choices(blank: Option<&str>, items: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Choice> {
+    let mut out: Vec<Choice> = blank.map(|b| Choice::new("", b, current.is_empty())).into_iter().collect();
+    out.extend(items.into_iter().map(|(v, l)| {
+        let selected = v == current;
+        Choice { value: v, label: l, selected }
+    }));
+    out
+}
+
+/// The caller's clinic and its time zone, in which staff pages show times.
+pub async fn clinic_zone(app: &App, a: &Authed) -> Result<(Clinic, Tz), PageError> {
+    let clinic = app.store.clinic(a.clinic()).await?;
+    let tz = zone("time_zone", &clinic.time_zone)?;
+    Ok((clinic, tz))
+}
+
+/// An instant in the clinic's zone: "Mon 24 Nov 2026, 10:30".
+pub fn local(at: DateTime<Utc>, tz: Tz) -> String {
+    view::moment(at.with_timezone(&tz).fixed_offset())
+}
+
+/// Whether the caller may see clinical records (the API's `CLINICAL` routes).
+pub fn clinical(a: &Authed) -> bool {
+    a.role().is_some_and(|r| CLINICAL.contains(&r))
+}
+
+/// Whether the caller is an admin.
+pub fn admin(a: &Authed) -> bool {
+    a.role() == Some(Role::Admin)
+}
+
+/// A check-in request's symptoms in words: "Throat tightness (Severe), Redness (Mild)".
+pub fn symptoms_summary(t: &Locale, request: &Value) -> String {
+    request["symptoms"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(|s| {
+                    let code = s["code"].as_str()?;
+                    let label = t.label("symptom", code);
+                    Some(match s["severity"].as_str() {
+                        Some(sev) => format!("{label} ({})", t.label("severity", sev)),
+                        None => label.to_string(),
+                    })
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,404 @@
+//! The clinical forms of a patient's page: screening, series plan and session (practitioners
+//! and admins, as in the API). Each builds the contract's request from the form and calls the
+//! API's own function (`api::clinical::{screen_patient, plan_patient, record}`), so the form
+//! and the API decide alike, by the clinic's protocol.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use needlepath_core::vocabulary::{Concern, Finding, ScarType};
+use needlepath_store::{Patient, PatientId, Role};
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::api::clinical::{NewSessionRequest, clinic_today, plan_patient, record, screen_patient};
+use crate::api::id;
+use crate::auth::Authed;
+use crate::pages::form::{FormData, Posted};
+use crate::pages::i18n::Locale;
+use crate::pages::staff::{Choice, choices, clinic_zone};
+use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
+use crate::problem::{ApiError, ApiResult};
+
+/// Common treatment areas offered as checkboxes (stored as these codes; `area.*` labels).
+const AREAS: &[&str] = &["forehead", "cheeks", "nose", "chin", "jawline", "neck", "decolletage", "scalp", "back"];
+
+async fn patient_of(app: &App, a: &Authed, raw: &str) -> Result<Patient, PageError> {
+    let patient_id: PatientId = id(raw, "patient")?;
+    Ok(app.store.patient(&a.actor, patient_id).await?)
+}
+
+fn concern_choices(t: &Locale, current: &str, blank: Option<&str>) -> Vec<Choice> {
+    choices(blank, Concern::CODES.iter().map(|c| (c.to_string(), t.label("concern", c).to_string())), current)
+}
+
+fn grade_choices(t: &Locale, current: &str) -> Vec<Choice> {
+    let items = (1..=4).map(|n| (n.to_string(), t.f("record.scar_grade_n", &[("n", &n.to_string())])));
+    choices(Some(t.s("patients.not_known")), items, current)
+}
+
+/// Form errors go back on the form; anything else becomes an error page.
+fn shown_or_page(e: ApiError) -> Result<(StatusCode, Shown, ApiError), PageError> {
+    match Shown::from_api(&e) {
+        Some(s) => Ok((e.status, s, e)),
+        None => Err(PageError(e)),
+    }
+}
+
+// ---- Screening ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct FindingRow {
+    code: &'static str,
+    label: String,
+    checked: bool,
+    timed: bool,
+    date_label: String,
+    date: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/screening.html")]
+struct ScreeningPage {
+    f: Frame,
+    p: Patient,
+    error: Option<Shown>,
+    concerns: Vec<Choice>,
+    scar_types: Vec<Choice>,
+    grades: Vec<Choice>,
+    skin_types: Vec<Choice>,
+    findings: Vec<FindingRow>,
+}
+
+fn screening_page(ctx: &Ctx, p: Patient, form: &FormData, error: Option<Shown>) -> ScreeningPage {
+    let t = ctx.t;
+    let findings = Finding::ALL
+        .iter()
+        .map(|f| {
+            let code = f.as_str();
+            FindingRow {
+                code,
+                label: t.label("finding", code).to_string(),
+                checked: form.has("finding", code),
+                timed: f.is_timed(),
+                date_label: t.label("finding_date", code).to_string(),
+                date: form.get(&format!("last_{code}")).to_string(),
+            }
+        })
+        .collect();
+    let skin = (1..=6).map(|n| (n.to_string(), t.f("patients.skin_type_n", &[("n", &n.to_string())])));
+    ScreeningPage {
+        f: ctx.frame(t.f("screen_form.title", &[("name", &p.name)])),
+        error,
+        concerns: concern_choices(t, form.get("concern"), None),
+        scar_types: choices(
+            Some(t.s("patients.not_known")),
+            ScarType::CODES.iter().map(|c| (c.to_string(), t.label("scar_type", c).to_string())),
+            form.get("scar_type"),
+        ),
+        grades: grade_choices(t, form.get("scar_grade")),
+        skin_types: choices(Some(t.s("patients.not_known")), skin, form.get("fitzpatrick")),
+        findings,
+        p,
+    }
+}
+
+pub async fn screening_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
+    let a = ctx.authed()?;
+    let p = patient_of(&app, a, &raw).await?;
+    // The record's findings and skin type, ticked already.
+    let mut pairs = vec![("concern".to_string(), "acne_scars".to_string())];
+    if let Some(n) = p.fitzpatrick {
+        pairs.push(("fitzpatrick".into(), n.to_string()));
+    }
+    for f in &p.findings {
+        pairs.push(("finding".into(), f.code.clone()));
+        if let Some(d) = f.last {
+            pairs.push((format!("last_{}", f.code), d.to_string()));
+        }
+    }
+    page(&screening_page(&ctx, p, &FormData::from_pairs(pairs), None))
+}
+
+/// The contract's screening request from the form.
+fn screening_body(form: &FormData) -> ApiResult<Value> {
+    let mut body = json!({ "concern": form.get("concern") });
+    if let Some(s) = form.opt("scar_type") {
+        body["scar_type"] = json!(s);
+    }
+    if let Some(g) = form.parsed::<u8>("scar_grade", "a grade from 1 to 4")? {
+        body["scar_grade"] = json!(g);
+    }
+    if let Some(f) = form.parsed::<u8>("fitzpatrick", "a skin type from 1 to 6")? {
+        body["fitzpatrick"] = json!(f);
+    }
+    let mut findings = Vec::new();
+    for code in form.all("finding") {
+        let field = format!("last_{code}");
+        match form.parsed::<NaiveDate>(&field, "a date such as 2026-11-18")? {
+            Some(d) => findings.push(json!({ "code": code, "last": d })),
+            None => findings.push(json!(code)),
+        }
+    }
+    body["findings"] = Value::Array(findings);
+    Ok(body)
+}
+
+pub async fn screening_submit(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Posted(form): Posted,
+) -> PageResult {
+    let a = ctx.authed()?;
+    let p = patient_of(&app, a, &raw).await?;
+    let r = match screening_body(&form) {
+        Ok(body) => screen_patient(&app, a, p.id, body).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(()) => Ok(see_other(&format!("/staff/patients/{}#screenings", p.id))),
+        Err(e) => {
+            let (status, shown, _) = shown_or_page(e)?;
+            page_with(status, &screening_page(&ctx, p, &form, Some(shown)))
+        }
+    }
+}
+
+// ---- Plan --------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "staff/plan.html")]
+struct PlanPage {
+    f: Frame,
+    p: Patient,
+    form: FormData,
+    error: Option<Shown>,
+    concerns: Vec<Choice>,
+    grades: Vec<Choice>,
+}
+
+fn plan_page(ctx: &Ctx, p: Patient, form: FormData, error: Option<Shown>) -> PlanPage {
+    let t = ctx.t;
+    PlanPage {
+        f: ctx.frame(t.f("plan_form.title", &[("name", &p.name)])),
+        concerns: concern_choices(t, form.get("concern"), None),
+        grades: grade_choices(t, form.get("scar_grade")),
+        form,
+        error,
+        p,
+    }
+}
+
+pub async fn plan_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
+    let a = ctx.authed()?;
+    let p = patient_of(&app, a, &raw).await?;
+    let today = clinic_today(&app, a).await?;
+    let form = FormData::from_pairs(vec![("concern".into(), "acne_scars".into()), ("start".into(), today.to_string())]);
+    page(&plan_page(&ctx, p, form, None))
+}
+
+fn plan_body(form: &FormData) -> ApiResult<Value> {
+    let start = form.required::<NaiveDate>("start", "a date such as 2027-01-04")?;
+    let mut body = json!({ "concern": form.get("concern"), "start": start });
+    if let Some(g) = form.parsed::<u8>("scar_grade", "a grade from 1 to 4")? {
+        body["scar_grade"] = json!(g);
+    }
+    if let Some(n) = form.parsed::<u32>("sessions", "a number of sessions from 1 to 20")? {
+        body["sessions"] = json!(n);
+    }
+    if let Some(w) = form.parsed::<u32>("interval_weeks", "a number of weeks from 1 to 26")? {
+        body["interval_weeks"] = json!(w);
+    }
+    Ok(body)
+}
+
+pub async fn plan_submit(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Posted(form): Posted,
+) -> PageResult {
+    let a = ctx.authed()?;
+    let p = patient_of(&app, a, &raw).await?;
+    let r = match plan_body(&form) {
+        Ok(body) => plan_patient(&app, a, p.id, body).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(()) => Ok(see_other(&format!("/staff/patients/{}#plans", p.id))),
+        Err(e) => {
+            let (status, shown, _) = shown_or_page(e)?;
+            page_with(status, &plan_page(&ctx, p, form, Some(shown)))
+        }
+    }
+}
+
+// ---- Session -----------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct AreaBox {
+    code: &'static str,
+    label: String,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "staff/session.html")]
+struct SessionPage {
+    f: Frame,
+    p: Patient,
+    form: FormData,
+    error: Option<Shown>,
+    areas: Vec<AreaBox>,
+    zone: String,
+    /// Why the session is blocked, in words (after a 409).
+    blockers: Vec<String>,
+    /// Whether to offer the override field (practitioners only, once blocked or given).
+    can_override: bool,
+}
+
+fn session_page(
+    ctx: &Ctx,
+    p: Patient,
+    form: FormData,
+    error: Option<Shown>,
+    blockers: Vec<String>,
+    zone: String,
+) -> SessionPage {
+    let t = ctx.t;
+    let practitioner = ctx.role() == Some(Role::Practitioner);
+    SessionPage {
+        f: ctx.frame(t.f("session_form.title", &[("name", &p.name)])),
+        areas: AREAS
+            .iter()
+            .map(|code| AreaBox { code, label: t.label("area", code).to_string(), checked: form.has("area", code) })
+            .collect(),
+        can_override: practitioner && (!blockers.is_empty() || form.opt("override_reason").is_some()),
+        form,
+        error,
+        zone,
+        blockers,
+        p,
+    }
+}
+
+pub async fn session_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
+    let a = ctx.authed()?;
+    let p = patient_of(&app, a, &raw).await?;
+    let (clinic, tz) = clinic_zone(&app, a).await?;
+    let now = Utc::now().with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
+    let form = FormData::from_pairs(vec![("performed_at".into(), now), ("needle_depth_mm".into(), String::new())]);
+    page(&session_page(&ctx, p, form, None, Vec::new(), clinic.time_zone))
+}
+
+/// The API's session request from the form; the time is read in the clinic's zone.
+fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRequest> {
+    let performed_at = match form.opt("performed_at") {
+        None => None,
+        Some(v) => {
+            let local = NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
+                .or_else(|_| NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S"))
+                .map_err(|_| {
+                    ApiError::invalid("performed_at", format!("`{v}` is not a date and time such as 2026-11-21T10:30"))
+                })?;
+            let at = tz.from_local_datetime(&local).earliest().ok_or_else(|| {
+                ApiError::invalid(
+                    "performed_at",
+                    format!("{v} does not exist in {} (the clocks changed); give another time", tz.name()),
+                )
+            })?;
+            Some(at.fixed_offset())
+        }
+    };
+    let mut areas: Vec<String> = form.all("area").into_iter().map(str::to_string).collect();
+    areas.extend(
+        form.opt("area_other")
+            .into_iter()
+            .flat_map(|o| o.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+    );
+    if areas.is_empty() {
+        return Err(ApiError::invalid("areas", "tick at least one treated area, or name it under “Other areas”"));
+    }
+    let depth = form.get("needle_depth_mm").replace(',', ".");
+    let needle_depth_mm = if depth.is_empty() {
+        return Err(ApiError::invalid("needle_depth_mm", "is required: give the depth in millimetres, such as 1.0"));
+    } else {
+        depth.parse::<f64>().map_err(|_| {
+            ApiError::invalid("needle_depth_mm", format!("`{depth}` is not a depth in millimetres, such as 1.0"))
+        })?
+    };
+    Ok(NewSessionRequest {
+        performed_at,
+        device: form.get("device").to_string(),
+        needle_depth_mm,
+        areas,
+        products: form
+            .get("products")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        numbing: form.opt("numbing").map(str::to_string),
+        notes: form.opt("notes").map(str::to_string),
+        plan_id: None,
+        practitioner_id: None,
+        override_reason: form.opt("override_reason").map(str::to_string),
+    })
+}
+
+/// A blocker of the store, in words.
+fn blocker_words(t: &Locale, b: &Value) -> String {
+    match b["code"].as_str().unwrap_or_default() {
+        "no_screening" => t.s("session_form.blocker_no_screening").to_string(),
+        "screening" => t.f(
+            "session_form.blocker_screening",
+            &[("decision", t.label("decision", b["decision"].as_str().unwrap_or_default()))],
+        ),
+        "open_alert" => t.f(
+            "session_form.blocker_open_alert",
+            &[("disposition", t.label("disposition", b["disposition"].as_str().unwrap_or_default()))],
+        ),
+        other => other.to_string(),
+    }
+}
+
+pub async fn session_submit(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Posted(form): Posted,
+) -> PageResult {
+    let a = ctx.authed()?;
+    let p = patient_of(&app, a, &raw).await?;
+    let (clinic, tz) = clinic_zone(&app, a).await?;
+    let r = match session_request(&form, tz) {
+        Ok(req) => record(&app, a, p.id, req).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(()) => Ok(see_other(&format!("/staff/patients/{}#sessions", p.id))),
+        Err(e) => {
+            let blockers: Vec<String> = e
+                .extra
+                .as_ref()
+                .and_then(|x| x["blockers"].as_array())
+                .map(|list| list.iter().map(|b| blocker_words(ctx.t, b)).collect())
+                .unwrap_or_default();
+            let (status, shown, _) = shown_or_page(e)?;
+            let shown = if blockers.is_empty() {
+                shown
+            } else {
+                Shown { field: String::new(), message: ctx.t.s("session_form.blocked").to_string() }
+            };
+            page_with(status, &session_page(&ctx, p, form, Some(shown), blockers, clinic.time_zone))
+        }
+    }
+}

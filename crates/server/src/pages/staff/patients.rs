@@ -1,0 +1,123 @@
+//! Patients: the list with search, adding a patient, and inviting one to their own pages.
+//! The patient's page itself is in [`records`](super::records). Every form calls the API's own
+//! functions (`api::patients::create_patient`, `create_invite`).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use needlepath_store::{Patient, PatientId};
+use serde::Deserialize;
+
+use crate::App;
+use crate::api::id;
+use crate::api::patients::{NewPatientRequest, create_invite, create_patient};
+use crate::pages::form::{FormData, Posted};
+use crate::pages::staff::{Choice, choices, clinic_zone, local};
+use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
+use crate::problem::ApiError;
+
+#[derive(Template)]
+#[template(path = "staff/patients.html")]
+struct ListPage {
+    f: Frame,
+    q: String,
+    patients: Vec<Patient>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// Patients, newest first; `?q=` searches name, e-mail and phone.
+pub async fn list(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<SearchQuery>) -> PageResult {
+    let a = ctx.authed()?;
+    let search = q.q.trim();
+    let patients = app.store.list_patients(&a.actor, Some(search).filter(|s| !s.is_empty()), 200, 0).await?;
+    page(&ListPage { f: ctx.frame(ctx.t.s("patients.title")), q: search.to_string(), patients })
+}
+
+#[derive(Template)]
+#[template(path = "staff/patient_new.html")]
+struct NewPage {
+    f: Frame,
+    form: FormData,
+    error: Option<Shown>,
+    skin_types: Vec<Choice>,
+}
+
+fn skin_types(ctx: &Ctx, current: &str) -> Vec<Choice> {
+    let items = (1..=6).map(|n| (n.to_string(), ctx.t.f("patients.skin_type_n", &[("n", &n.to_string())])));
+    choices(Some(ctx.t.s("patients.not_known")), items, current)
+}
+
+fn new_page(ctx: &Ctx, form: FormData, error: Option<Shown>) -> NewPage {
+    let skin_types = skin_types(ctx, form.get("fitzpatrick"));
+    NewPage { f: ctx.frame(ctx.t.s("patients.new_title")), form, error, skin_types }
+}
+
+pub async fn new_form(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
+    let a = ctx.authed()?;
+    let (clinic, _) = clinic_zone(&app, a).await?;
+    let form = FormData::from_pairs(vec![("time_zone".into(), clinic.time_zone)]);
+    page(&new_page(&ctx, form, None))
+}
+
+fn read_new(form: &FormData) -> Result<NewPatientRequest, ApiError> {
+    Ok(NewPatientRequest {
+        name: form.get("name").to_string(),
+        email: form.opt("email").map(str::to_string),
+        phone: form.opt("phone").map(str::to_string),
+        time_zone: form.opt("time_zone").map(str::to_string),
+        birth_date: form.parsed::<NaiveDate>("birth_date", "a date such as 1990-05-17")?,
+        fitzpatrick: form.parsed::<u8>("fitzpatrick", "a skin type from 1 to 6")?,
+        findings: Vec::new(),
+        consent_messages: form.has("consent_messages", ""),
+    })
+}
+
+pub async fn create(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
+    let a = ctx.authed()?;
+    let r = match read_new(&form) {
+        Ok(req) => create_patient(&app, a, req).await,
+        Err(e) => Err(e),
+    };
+    match r {
+        Ok(p) => Ok(see_other(&format!("/staff/patients/{}", p.id))),
+        Err(e) => match Shown::from_api(&e) {
+            Some(shown) => page_with(e.status, &new_page(&ctx, form, Some(shown))),
+            None => Err(PageError(e)),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "staff/invite.html")]
+struct InvitePage {
+    f: Frame,
+    patient: Patient,
+    url: String,
+    expires: String,
+}
+
+/// A new invite link, shown once: only its hash is stored.
+pub async fn invite(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>, Posted(_): Posted) -> PageResult {
+    let a = ctx.authed()?;
+    let patient_id: PatientId = id(&raw, "patient")?;
+    let patient = app.store.patient(&a.actor, patient_id).await?;
+    let (_, tz) = clinic_zone(&app, a).await?;
+    let invite = create_invite(&app, a, patient_id).await?;
+    page_with(
+        StatusCode::OK,
+        &InvitePage {
+            f: ctx.frame(ctx.t.s("invite_link.title")),
+            patient,
+            url: invite.url,
+            expires: local(invite.expires_at, tz),
+        },
+    )
+}

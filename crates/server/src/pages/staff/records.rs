@@ -1,0 +1,330 @@
+//! The patient's page (`/staff/patients/{id}`): contact details for everyone on staff; for
+//! practitioners and admins the clinical record (screenings with their reasons and sources,
+//! plans, sessions, check-ins, alerts); for admins "who looked" (the audit of this record).
+//! Records are shown as they were decided and stored, never recomputed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use chrono::NaiveDate;
+use needlepath_core::protocol::Protocol;
+use needlepath_store::{AlertFilter, AuditEntry, Patient, PatientId, Screening, StaffId};
+use serde_json::Value;
+
+use crate::App;
+use crate::api::id;
+use crate::auth::Authed;
+use crate::pages::i18n::Locale;
+use crate::pages::staff::{admin, clinic_zone, clinical, local, symptoms_summary};
+use crate::pages::view::{self, Badge, SourceRef};
+use crate::pages::{Ctx, Frame, PageResult, page};
+
+#[derive(Debug, Clone)]
+struct Statement {
+    label: String,
+    message: String,
+    badge: Option<Badge>,
+    sources: Vec<SourceRef>,
+}
+
+#[derive(Debug, Clone)]
+struct ScreeningView {
+    date: String,
+    badge: Badge,
+    review_required: bool,
+    defer_until: Option<String>,
+    reasons: Vec<Statement>,
+    precautions: Vec<Statement>,
+    recorded_by: String,
+    review: Option<String>,
+    protocol: String,
+}
+
+#[derive(Debug, Clone)]
+struct PlanView {
+    created: String,
+    by: String,
+    concern: String,
+    sessions: Vec<String>,
+    interval: String,
+    cost: Option<String>,
+    notes: Vec<Statement>,
+}
+
+#[derive(Debug, Clone)]
+struct SessionView {
+    when: String,
+    device: String,
+    depth: String,
+    areas: String,
+    products: String,
+    numbing: String,
+    practitioner: String,
+    notes: String,
+    override_reason: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct CheckInView {
+    due: String,
+    submitted: Option<String>,
+    badge: Option<Badge>,
+    symptoms: String,
+    temperature: Option<String>,
+    note: String,
+}
+
+#[derive(Debug, Clone)]
+struct AlertView {
+    badge: Badge,
+    opened: String,
+    state: String,
+    note: String,
+}
+
+#[derive(Debug, Clone)]
+struct AuditRow {
+    at: String,
+    who: String,
+    action: String,
+    ip: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff/patient.html")]
+struct PatientPage {
+    f: Frame,
+    p: Patient,
+    birth_date: String,
+    skin_type: String,
+    findings: Vec<String>,
+    clinical: bool,
+    admin: bool,
+    screenings: Vec<ScreeningView>,
+    plans: Vec<PlanView>,
+    sessions: Vec<SessionView>,
+    check_ins: Vec<CheckInView>,
+    alerts: Vec<AlertView>,
+    audit: Vec<AuditRow>,
+}
+
+/// A screening reason's code in words: a finding, or `concern:…`, `scar_grade:2`, ….
+fn reason_label(t: &Locale, code: &str) -> String {
+    match code.split_once(':') {
+        Some(("scar_grade", n)) => t.f("record.scar_grade_n", &[("n", n)]),
+        Some(("fitzpatrick", n)) => t.f("patients.skin_type_n", &[("n", n)]),
+        Some((kind, c)) => t.label(kind, c).to_string(),
+        None => t.label("finding", code).to_string(),
+    }
+}
+
+fn statements(t: &Locale, p: &Protocol, list: &Value, badges: bool) -> Vec<Statement> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|r| Statement {
+                    label: r["code"].as_str().map(|c| reason_label(t, c)).unwrap_or_default(),
+                    message: r["message"].as_str().unwrap_or_default().to_string(),
+                    badge: if badges { r["effect"].as_str().map(|e| view::decision(t, e)) } else { None },
+                    sources: view::sources_json(p, &r["sources"]),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn date_of(v: &Value) -> Option<String> {
+    v.as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(view::date)
+}
+
+fn name_of(names: &HashMap<StaffId, String>, id: Option<StaffId>) -> String {
+    id.and_then(|i| names.get(&i).cloned()).unwrap_or_default()
+}
+
+fn screening_view(
+    t: &Locale,
+    p: &Protocol,
+    s: &Screening,
+    tz: chrono_tz::Tz,
+    names: &HashMap<StaffId, String>,
+) -> ScreeningView {
+    ScreeningView {
+        date: local(s.created_at, tz),
+        badge: view::decision(t, &s.decision),
+        review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
+        defer_until: s.defer_until.map(view::date),
+        reasons: statements(t, p, &s.result["reasons"], true),
+        precautions: statements(t, p, &s.result["precautions"], false),
+        recorded_by: name_of(names, s.recorded_by),
+        review: s.reviewed_at.map(|at| {
+            let by = name_of(names, s.reviewed_by);
+            let note = s.review_note.clone().unwrap_or_default();
+            t.f("record.reviewed", &[("who", &by), ("when", &local(at, tz)), ("note", &note)])
+        }),
+        protocol: s.protocol_version.clone(),
+    }
+}
+
+pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
+    let a: &Authed = ctx.authed()?;
+    let t = ctx.t;
+    let patient_id: PatientId = id(&raw, "patient")?;
+    let p = app.store.patient(&a.actor, patient_id).await?;
+    let (_, tz) = clinic_zone(&app, a).await?;
+    let (clinical, admin) = (clinical(a), admin(a));
+    let mut page_data = PatientPage {
+        f: ctx.frame(p.name.clone()),
+        birth_date: p.birth_date.map(view::date).unwrap_or_default(),
+        skin_type: p.fitzpatrick.map(|n| t.f("patients.skin_type_n", &[("n", &n.to_string())])).unwrap_or_default(),
+        findings: p
+            .findings
+            .iter()
+            .map(|f| match f.last {
+                Some(d) => format!("{} ({})", t.label("finding", &f.code), view::date(d)),
+                None => t.label("finding", &f.code).to_string(),
+            })
+            .collect(),
+        clinical,
+        admin,
+        screenings: Vec::new(),
+        plans: Vec::new(),
+        sessions: Vec::new(),
+        check_ins: Vec::new(),
+        alerts: Vec::new(),
+        audit: Vec::new(),
+        p,
+    };
+    if clinical {
+        let protocol = app.protocol_for(a.clinic()).await?;
+        let names: HashMap<StaffId, String> =
+            app.store.list_staff(&a.actor).await?.into_iter().map(|s| (s.id, s.name)).collect();
+        page_data.screenings = app
+            .store
+            .list_screenings(&a.actor, patient_id)
+            .await?
+            .iter()
+            .map(|s| screening_view(t, &protocol, s, tz, &names))
+            .collect();
+        page_data.plans = app
+            .store
+            .list_plans(&a.actor, patient_id)
+            .await?
+            .into_iter()
+            .map(|pl| {
+                let r = &pl.result;
+                PlanView {
+                    created: local(pl.created_at, tz),
+                    by: name_of(&names, pl.created_by),
+                    concern: pl.request["concern"]
+                        .as_str()
+                        .map(|c| t.label("concern", c).to_string())
+                        .unwrap_or_default(),
+                    sessions: r["sessions"]
+                        .as_array()
+                        .map(|list| {
+                            list.iter()
+                                .map(|s| {
+                                    t.f(
+                                        "record.plan_session",
+                                        &[
+                                            ("n", &s["number"].to_string()),
+                                            ("earliest", &date_of(&s["earliest"]).unwrap_or_default()),
+                                            ("latest", &date_of(&s["latest"]).unwrap_or_default()),
+                                        ],
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    interval: t.f(
+                        "record.plan_interval",
+                        &[
+                            ("min", &r["interval_days"]["min"].to_string()),
+                            ("max", &r["interval_days"]["max"].to_string()),
+                        ],
+                    ),
+                    cost: r["estimated_cost"]
+                        .as_object()
+                        .map(|c| c.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")),
+                    notes: statements(t, &protocol, &r["notes"], false),
+                }
+            })
+            .collect();
+        page_data.sessions = app
+            .store
+            .list_sessions(&a.actor, patient_id)
+            .await?
+            .into_iter()
+            .map(|s| SessionView {
+                when: local(s.performed_at, tz),
+                device: s.device,
+                depth: format!("{:.2} mm", s.needle_depth_mm),
+                areas: s.areas.join(", "),
+                products: s.products.join(", "),
+                numbing: s.numbing.unwrap_or_default(),
+                practitioner: name_of(&names, Some(s.practitioner)),
+                notes: s.notes,
+                override_reason: s.override_reason,
+            })
+            .collect();
+        page_data.check_ins = app
+            .store
+            .list_check_ins(&a.actor, patient_id)
+            .await?
+            .into_iter()
+            .map(|c| CheckInView {
+                due: match (c.day, c.due_at) {
+                    (Some(d), Some(at)) => {
+                        t.f("record.check_in_day", &[("day", &d.to_string()), ("when", &local(at, tz))])
+                    }
+                    _ => t.s("record.check_in_unprompted").to_string(),
+                },
+                submitted: c.submitted_at.map(|at| local(at, tz)),
+                badge: c.disposition.as_deref().map(|d| view::disposition(t, d)),
+                symptoms: c.request.as_ref().map(|r| symptoms_summary(t, r)).unwrap_or_default(),
+                temperature: c.temperature_c.map(|x| format!("{x:.1} °C")),
+                note: c.note.unwrap_or_default(),
+            })
+            .collect();
+        page_data.alerts = app
+            .store
+            .list_alerts(&a.actor, AlertFilter::All)
+            .await?
+            .into_iter()
+            .filter(|al| al.patient == patient_id)
+            .map(|al| AlertView {
+                badge: view::disposition(t, &al.disposition),
+                opened: local(al.opened_at, tz),
+                state: match (al.resolved_at, al.acknowledged_at) {
+                    (Some(at), _) => t.f("record.alert_resolved", &[("when", &local(at, tz))]),
+                    (None, Some(at)) => t.f("record.alert_acknowledged", &[("when", &local(at, tz))]),
+                    (None, None) => t.s("record.alert_open").to_string(),
+                },
+                note: al.resolution_note.unwrap_or_default(),
+            })
+            .collect();
+        if admin {
+            page_data.audit = app
+                .store
+                .list_audit(&a.actor, Some(patient_id), 200)
+                .await?
+                .iter()
+                .map(|e| audit_row(t, e, &names, tz))
+                .collect();
+        }
+    }
+    page(&page_data)
+}
+
+fn audit_row(t: &Locale, e: &AuditEntry, names: &HashMap<StaffId, String>, tz: chrono_tz::Tz) -> AuditRow {
+    let who = match (e.actor_kind.as_str(), e.actor_id) {
+        ("staff", Some(id)) => names.get(&StaffId(id)).cloned().unwrap_or_else(|| t.s("record.who_staff").to_string()),
+        ("patient", _) => t.s("record.who_patient").to_string(),
+        ("api_token", _) => t.s("record.who_token").to_string(),
+        _ => t.s("record.who_system").to_string(),
+    };
+    AuditRow { at: local(e.at, tz), who, action: e.action.clone(), ip: e.ip.clone().unwrap_or_default() }
+}

@@ -1,0 +1,401 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The staff pages through HTTP, as a browser without script uses them: the first-run setup
+//! page, the login form, the queue with its acknowledge/resolve forms, patients (search, new),
+//! the clinical forms (screening, plan, session with blockers and override), invites, settings,
+//! and the clinic's protocol within the safety floor.
+
+mod common;
+
+use common::{Api, PASSWORD, Resp, TestApp, emergency_check_in, session_cookie};
+use reqwest::Method;
+use serde_json::json;
+
+/// Posts a urlencoded form as `api` (the CSRF header goes along for signed-in callers).
+async fn form(api: &Api, path: &str, body: &str) -> Resp {
+    let rb = api
+        .builder(Method::POST, path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_string());
+    common::read(rb).await
+}
+
+fn enc(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_string()
+}
+
+#[track_caller]
+fn see_other(r: &Resp) -> String {
+    assert_eq!(r.status, 303, "expected a redirect; body: {}", r.text);
+    r.header("location").unwrap_or_default().to_string()
+}
+
+const STRICTER: &str = r#"[protocol]
+id = "clinic-one"
+version = "1"
+title = "Clinic One"
+extends = "needlepath-microneedling"
+
+[[screening.findings]]
+code = "cold_sore_history"
+effect = "defer"
+clinician_review = true
+message = "We treat only after a prescriber has started antiviral prophylaxis; please book a consultation first."
+sources = ["King2017"]
+evidence = "literature"
+"#;
+
+const WEAKER: &str = r#"[protocol]
+id = "clinic-one"
+version = "1"
+title = "Clinic One"
+extends = "needlepath-microneedling"
+
+[[triage.symptoms]]
+code = "breathing_difficulty"
+evidence = "practice"
+
+[triage.symptoms.red_flag]
+disposition = "contact_clinic"
+message = "Please call the clinic."
+sources = ["SA2014"]
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn setup_page_shows_errors_on_the_form_then_creates_the_clinic_and_signs_the_admin_in() {
+    let t = TestApp::spawn().await;
+    let token = t.setup_token().await.unwrap();
+    let page = t.anon().get(&format!("/setup?token={token}")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("<h1>Set up your clinic</h1>") && page.text.contains(&token));
+    assert!(
+        page.text.contains(r#"<label for="time_zone">"#) && page.text.contains(r#"<option value="Europe/Berlin">"#)
+    );
+
+    let base = format!(
+        "token={token}&clinic_name=Clinic+Form&currency=EUR&admin_name=Ada&admin_email=ada%40form.example&admin_password={}",
+        enc(PASSWORD)
+    );
+    let bad = form(&t.anon(), "/setup", &format!("{base}&time_zone=Europe%2FBerln")).await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("Europe/Berlin"), "the nearest zone is suggested: {}", bad.text);
+    assert!(bad.text.contains(r#"value="Clinic Form""#), "values are kept");
+    assert!(
+        bad.text.contains(r#"id="time_zone" name="time_zone" type="text" required list="zones" value="Europe/Berln""#)
+    );
+    assert!(bad.text.contains(r#"aria-invalid="true""#));
+
+    let ok = form(&t.anon(), "/setup", &format!("{base}&time_zone=Europe%2FBerlin")).await;
+    assert_eq!(see_other(&ok), "/staff");
+    let mut admin = t.anon();
+    admin.cookie = Some(session_cookie(&ok).expect("setup signs the admin in"));
+    let queue = admin.get("/staff").await;
+    assert_eq!(queue.status, 200, "{}", queue.text);
+    assert!(queue.text.contains("<h1>Queue</h1>"));
+    // The link is used up.
+    let again = form(&t.anon(), "/setup", &format!("{base}&time_zone=Europe%2FBerlin")).await;
+    assert!(again.status == 400 || again.status == 409, "{}", again.status);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_form_sets_the_cookie_and_a_wrong_password_is_shown_on_the_form() {
+    let t = TestApp::start().await;
+    let ok = form(&t.anon(), "/login", &format!("email=ada.admin%40one.example&password={}", enc(PASSWORD))).await;
+    assert_eq!(see_other(&ok), "/staff");
+    assert!(session_cookie(&ok).is_some());
+    let bad = form(&t.anon(), "/login", "email=ada.admin%40one.example&password=not+the+password").await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("The e-mail or password is wrong.") && bad.text.contains("ada.admin@one.example"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_shows_an_emergency_and_the_forms_acknowledge_and_resolve_it() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let p = t.create_patient(&desk.api, "Erin Emergency").await;
+    let pid = p["id"].as_str().unwrap();
+    t.screen_eligible(&prac.api, pid).await;
+    t.record_session(&prac.api, pid).await;
+    let patient = t.patient_login(&desk.api, &p).await;
+    let r = patient.api.post("/api/v1/me/check-ins", emergency_check_in()).await;
+    let alert = r.expect(201)["alert"]["id"].as_str().unwrap().to_string();
+
+    let q = prac.api.get("/staff").await;
+    assert_eq!(q.status, 200, "{}", q.text);
+    assert!(q.text.contains(r#"data-refresh="60""#));
+    assert!(q.text.contains(&format!(r#"<a href="/staff/patients/{pid}">Erin Emergency</a>"#)), "{}", q.text);
+    assert!(q.text.contains("Emergency: call emergency services now") && q.text.contains("⛔"));
+    assert!(q.text.contains("Throat tightness") || q.text.contains("throat"), "symptoms summary: {}", q.text);
+    assert!(q.text.contains(&format!("/staff/alerts/{alert}/acknowledge")));
+    assert!(q.text.contains(&format!(r#"<label for="note-{alert}">"#)));
+
+    // The front desk sees follow-ups only.
+    let d = desk.api.get("/staff").await;
+    assert_eq!(d.status, 200);
+    assert!(!d.text.contains(&alert) && !d.text.contains("Erin Emergency"), "{}", d.text);
+    assert_eq!(form(&desk.api, &format!("/staff/alerts/{alert}/acknowledge"), "").await.status, 403);
+
+    // An empty note is refused on the page, and the alert stays open.
+    let empty = form(&prac.api, &format!("/staff/alerts/{alert}/resolve"), "note=+").await;
+    assert_eq!(empty.status, 422, "{}", empty.text);
+    assert!(empty.text.contains("must not be empty") && empty.text.contains("error-summary"));
+    assert_eq!(see_other(&form(&prac.api, &format!("/staff/alerts/{alert}/acknowledge"), "").await), "/staff");
+    let q = prac.api.get("/staff").await;
+    assert!(!q.text.contains(&format!("/staff/alerts/{alert}/acknowledge")), "acknowledged once");
+    let done = form(&prac.api, &format!("/staff/alerts/{alert}/resolve"), "note=Called%2C+sent+to+A%26E").await;
+    assert_eq!(see_other(&done), "/staff");
+    let q = prac.api.get("/staff").await;
+    assert!(!q.text.contains(&alert), "resolved alerts leave the queue");
+    let all = prac.api.get("/api/v1/alerts?state=all").await;
+    assert_eq!(all.expect(200)["alerts"][0]["resolution_note"], "Called, sent to A&E");
+
+    // Follow-ups: a silent patient appears, and the form closes it.
+    t.raise_missed_check_ins().await;
+    let d = desk.api.get("/staff").await;
+    let fid = desk.api.get("/api/v1/follow-ups").await.expect(200)["follow_ups"][0]["id"].as_str().unwrap().to_string();
+    assert!(d.text.contains(&format!("/staff/follow-ups/{fid}/resolve")), "{}", d.text);
+    assert_eq!(see_other(&form(&desk.api, &format!("/staff/follow-ups/{fid}/resolve"), "note=Phoned").await), "/staff");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn patients_are_listed_searched_and_added_by_form() {
+    let t = TestApp::start().await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let bad = form(&desk.api, "/staff/patients", "name=Zelda+Zimmer&email=not-an-email").await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains(r#"value="Zelda Zimmer""#) && bad.text.contains("not an e-mail address"));
+    let bad = form(&desk.api, "/staff/patients", "name=Zelda&birth_date=yesterday").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("birth_date"));
+
+    let ok = form(
+        &desk.api,
+        "/staff/patients",
+        "name=Zelda+Zimmer&email=zelda%40example.org&phone=%2B49+30+1234&time_zone=Europe%2FBerlin&birth_date=1990-05-17&fitzpatrick=3&consent_messages=yes",
+    )
+    .await;
+    let location = see_other(&ok);
+    assert!(location.starts_with("/staff/patients/"), "{location}");
+    let page = desk.api.get(&location).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("<h1>Zelda Zimmer</h1>") && page.text.contains("zelda@example.org"));
+    assert!(!page.text.contains("Screenings"), "the front desk sees no clinical records");
+
+    t.create_patient(&desk.api, "Otto Other").await;
+    let found = desk.api.get("/staff/patients?q=zelda").await;
+    assert_eq!(found.status, 200);
+    assert!(found.text.contains("Zelda Zimmer") && !found.text.contains("Otto Other"), "{}", found.text);
+    assert!(found.text.contains(r#"<label for="q">"#));
+    let none = desk.api.get("/staff/patients?q=nobody-here").await;
+    assert!(!none.text.contains("Zelda Zimmer") && none.text.contains("No patient matches"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn screening_plan_and_session_forms_record_through_the_api_logic() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let p = t.create_patient(&prac.api, "Sam Screened").await;
+    let pid = p["id"].as_str().unwrap();
+    let base = format!("/staff/patients/{pid}");
+
+    // Front desk: no clinical forms.
+    for path in ["screening", "plan", "session"] {
+        assert_eq!(desk.api.get(&format!("{base}/{path}")).await.status, 403, "{path}");
+    }
+    assert_eq!(form(&desk.api, &format!("{base}/screening"), "concern=acne_scars").await.status, 403);
+
+    let f = prac.api.get(&format!("{base}/screening")).await;
+    assert_eq!(f.status, 200, "{}", f.text);
+    assert!(f.text.contains(r#"<label for="last_sunburn">Date of the burn or tanning</label>"#), "{}", f.text);
+    assert!(f.text.contains("<legend>Findings</legend>"));
+
+    // A blocked session: never screened.
+    let s = form(&prac.api, &format!("{base}/session"), "device=Dermapen+4&needle_depth_mm=1.0&area=cheeks").await;
+    assert_eq!(s.status, 409, "{}", s.text);
+    assert!(s.text.contains("The patient has not been screened."), "{}", s.text);
+    assert!(s.text.contains(r#"name="override_reason""#), "a practitioner is offered the override");
+    let adm = form(&t.admin.api, &format!("{base}/session"), "device=Dermapen+4&needle_depth_mm=1.0&area=cheeks").await;
+    assert_eq!(adm.status, 409);
+    assert!(!adm.text.contains(r#"name="override_reason""#), "an admin is not offered the override");
+    let over = form(
+        &prac.api,
+        &format!("{base}/session"),
+        "device=Dermapen+4&needle_depth_mm=1.0&area=cheeks&area_other=temples&override_reason=Screened+on+paper+today",
+    )
+    .await;
+    assert!(see_other(&over).starts_with(&base));
+
+    // Bad input stays on the form.
+    let bad = form(&prac.api, &format!("{base}/session"), "device=Pen&needle_depth_mm=deep&area=cheeks").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.text.contains("needle_depth_mm") && bad.text.contains(r#"value="Pen""#));
+
+    let sc = form(
+        &prac.api,
+        &format!("{base}/screening"),
+        "concern=acne_scars&scar_type=atrophic&scar_grade=2&fitzpatrick=2&finding=sunburn&last_sunburn=2020-01-01",
+    )
+    .await;
+    assert!(see_other(&sc).starts_with(&base));
+    let bad = form(&prac.api, &format!("{base}/screening"), "concern=acne_scarz").await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("acne_scars"), "the nearest code is suggested");
+
+    let pl =
+        form(&prac.api, &format!("{base}/plan"), "concern=acne_scars&scar_grade=2&start=2027-01-04&sessions=4").await;
+    assert!(see_other(&pl).starts_with(&base));
+    let bad = form(&prac.api, &format!("{base}/plan"), "concern=acne_scars&start=").await;
+    assert_eq!(bad.status, 422);
+
+    let page = prac.api.get(&base).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("You can be treated"), "{}", page.text);
+    assert!(page.text.contains("Session 1: between"));
+    assert!(page.text.contains("Screened on paper today") && page.text.contains("temples"));
+    assert!(page.text.contains("Day 1 check-in"));
+    // The API sees the same records.
+    assert_eq!(
+        prac.api.get(&format!("/api/v1/patients/{pid}/screenings")).await.expect(200)["screenings"][0]["decision"],
+        "eligible"
+    );
+    assert_eq!(
+        prac.api.get(&format!("/api/v1/patients/{pid}/plans")).await.expect(200)["plans"].as_array().unwrap().len(),
+        1
+    );
+    // Who looked: admins only.
+    assert!(!page.text.contains("Who looked at this record"));
+    let admin_page = t.admin.api.get(&base).await;
+    assert!(admin_page.text.contains("Who looked at this record"));
+
+    // Clinic 2 cannot open clinic 1's patient.
+    let (_, admin2) = t.second_clinic().await;
+    assert_eq!(admin2.api.get(&base).await.status, 404);
+    assert_eq!(admin2.api.get(&format!("{base}/screening")).await.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invite_page_shows_the_link_once_and_it_works() {
+    let t = TestApp::start().await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let p = t.create_patient(&desk.api, "Ivy Invited").await;
+    let r = form(&desk.api, &format!("/staff/patients/{}/invite", p["id"].as_str().unwrap()), "").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains(r#"<label for="invite-url">"#) && r.text.contains("readonly"));
+    let start = r.text.find("/invite?token=").expect("the link is shown");
+    let token: String = r.text[start + "/invite?token=".len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let redeemed = t.anon().post("/api/v1/auth/invite", json!({ "token": token })).await;
+    assert_eq!(redeemed.expect(200)["patient_id"], p["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_are_saved_by_form_and_bad_values_are_shown() {
+    let t = TestApp::start().await;
+    let admin = &t.admin.api;
+    let prac = t.add_staff(admin, "practitioner").await;
+    assert_eq!(prac.api.get("/staff/settings").await.status, 403);
+    let page = admin.get("/staff/settings").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains(r#"value="Clinic One""#) && page.text.contains(r#"value="1, 3, 7, 14""#));
+
+    let body = "name=Clinic+Renamed&time_zone=Europe%2FVienna&currency=chf&price_per_session=149.50&day=1&day=3&opens=08%3A00&closes=18%3A30&urgent_minutes=90&contact_business_days=2&check_in_days=2%2C+5%2C10&missed_check_in_grace_hours=12";
+    assert_eq!(see_other(&form(admin, "/staff/settings", body).await), "/staff/settings?saved=1#clinic");
+    let c = admin.get("/api/v1/clinic").await.expect(200).clone();
+    assert_eq!(c["name"], "Clinic Renamed");
+    assert_eq!(c["time_zone"], "Europe/Vienna");
+    assert_eq!(c["settings"]["currency"], "CHF");
+    assert_eq!(c["settings"]["price_per_session"], 149.5);
+    assert_eq!(c["settings"]["opening_hours"]["days"], json!([1, 3]));
+    assert_eq!(c["settings"]["response"]["urgent_minutes"], 90);
+    assert_eq!(c["settings"]["check_in_days"], json!([2, 5, 10]));
+
+    let bad = form(admin, "/staff/settings", &body.replace("currency=chf", "currency=francs")).await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("not a currency code") && bad.text.contains(r#"value="francs""#));
+    assert_eq!(admin.get("/api/v1/clinic").await.json["settings"]["currency"], "CHF", "nothing stored");
+
+    // Staff: add, then change role and access.
+    let add = form(
+        admin,
+        "/staff/settings/staff",
+        &format!("name=Nia+New&email=nia%40one.example&role=front_desk&password={}", enc(PASSWORD)),
+    )
+    .await;
+    assert_eq!(see_other(&add), "/staff/settings?saved=1#staff");
+    let staff = admin.get("/api/v1/staff").await.expect(200)["staff"].clone();
+    let nia = staff.as_array().unwrap().iter().find(|s| s["email"] == "nia@one.example").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        see_other(&form(admin, &format!("/staff/settings/staff/{nia}"), "role=practitioner").await),
+        "/staff/settings?saved=1#staff"
+    );
+    let staff = admin.get("/api/v1/staff").await.expect(200)["staff"].clone();
+    let n = staff.as_array().unwrap().iter().find(|s| s["id"] == nia.as_str()).unwrap().clone();
+    assert_eq!((n["role"].as_str(), n["active"].as_bool()), (Some("practitioner"), Some(false)));
+    // An admin cannot demote themselves.
+    let me = form(admin, &format!("/staff/settings/staff/{}", t.admin.id), "role=front_desk&active=yes").await;
+    assert_eq!(me.status, 422);
+    assert!(me.text.contains("cannot deactivate or demote"));
+    let short =
+        form(admin, "/staff/settings/staff", "name=Shorty&email=s%40one.example&role=admin&password=short").await;
+    assert_eq!(short.status, 422);
+    assert!(short.text.contains(r#"value="Shorty""#));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clinic_protocol_within_the_floor_is_used_and_one_below_it_is_refused() {
+    let t = TestApp::start().await;
+    let admin = &t.admin.api;
+    let prac = t.add_staff(admin, "practitioner").await;
+
+    // Below the floor: breathing difficulty may never be less than an emergency.
+    let r = form(admin, "/staff/settings/protocol", &format!("protocol={}", enc(WEAKER))).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("breathing_difficulty") && r.text.contains("Line 8, column 8"), "{}", r.text);
+    assert!(r.text.contains("no protocol may lower it"));
+    assert!(r.text.contains("[triage.symptoms.red_flag]"), "the text is kept on the form");
+    let c = admin.get("/api/v1/clinic").await.expect(200).clone();
+    assert!(c["settings"].get("protocol").is_none(), "nothing stored: {c}");
+    // The API refuses it the same way.
+    let mut settings = c["settings"].clone();
+    settings["protocol"] = json!(WEAKER);
+    let api = admin.patch("/api/v1/clinic", json!({ "settings": settings })).await;
+    assert_eq!((api.status, api.json["field"].as_str()), (422, Some("settings.protocol")), "{}", api.text);
+
+    // Stricter: accepted, and screenings are decided by it.
+    let ok = form(admin, "/staff/settings/protocol", &format!("protocol={}", enc(STRICTER))).await;
+    assert_eq!(see_other(&ok), "/staff/settings?saved=1#protocol");
+    let page = admin.get("/staff/settings").await;
+    assert!(page.text.contains("Clinic One 1 (clinic-one)"), "{}", page.text);
+    let p = t.create_patient(&prac.api, "Cole Coldsore").await;
+    let pid = p["id"].as_str().unwrap();
+    let sc = form(
+        &prac.api,
+        &format!("/staff/patients/{pid}/screening"),
+        "concern=acne_scars&scar_type=atrophic&scar_grade=2&finding=cold_sore_history",
+    )
+    .await;
+    see_other(&sc);
+    let s = prac.api.get(&format!("/api/v1/patients/{pid}/screenings")).await.expect(200)["screenings"][0].clone();
+    assert_eq!((s["decision"].as_str(), s["protocol_version"].as_str()), (Some("defer"), Some("clinic-one@1")), "{s}");
+    let rec = prac.api.get(&format!("/staff/patients/{pid}")).await;
+    assert!(rec.text.contains("antiviral prophylaxis"), "the clinic's message is shown");
+    // The public decisions stay on the built-in protocol.
+    let public = t
+        .anon()
+        .post("/api/v1/decisions/screening", json!({ "concern": "acne_scars", "findings": ["cold_sore_history"] }))
+        .await;
+    assert_eq!(public.expect(200)["decision"], "eligible_with_precautions");
+
+    // Saving the clinic settings keeps the protocol; an empty text removes it.
+    let body = "name=Clinic+One&time_zone=Europe%2FBerlin&currency=EUR&day=1&opens=09%3A00&closes=17%3A00&urgent_minutes=60&contact_business_days=1&check_in_days=1&missed_check_in_grace_hours=24";
+    see_other(&form(admin, "/staff/settings", body).await);
+    assert_eq!(admin.get("/api/v1/clinic").await.json["settings"]["protocol"], STRICTER);
+    see_other(&form(admin, "/staff/settings/protocol", "protocol=").await);
+    assert!(admin.get("/api/v1/clinic").await.json["settings"].get("protocol").is_none());
+}
