@@ -26,6 +26,14 @@ pub fn sources(p: &Protocol, ids: &[String]) -> Vec<SourceRef> {
         .collect()
 }
 
+/// Every source cited in `lists`, once, in the protocol's order: the list at the end of a page.
+pub fn cited<'a>(lists: impl IntoIterator<Item = &'a [SourceRef]>) -> Vec<SourceRef> {
+    let mut all: Vec<SourceRef> = lists.into_iter().flatten().cloned().collect();
+    all.sort_by_key(|s| s.n);
+    all.dedup_by_key(|s| s.n);
+    all
+}
+
 /// The same, for source ids held in a stored JSON result.
 pub fn sources_json(p: &Protocol, ids: &serde_json::Value) -> Vec<SourceRef> {
     let ids: Vec<String> =

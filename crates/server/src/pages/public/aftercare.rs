@@ -16,7 +16,7 @@ use needlepath_core::vocabulary::Activity;
 use crate::App;
 use crate::pages::i18n::Locale;
 use crate::pages::public::Said;
-use crate::pages::view::SourceRef;
+use crate::pages::view::{self, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page};
 
 /// One line of the guide.
@@ -46,6 +46,8 @@ struct AftercarePage {
     f: Frame,
     steps: Vec<Step>,
     table: Vec<CanRow>,
+    /// Every source cited above, once, with its full citation (the care sheet's last part).
+    cited: Vec<SourceRef>,
 }
 
 /// Hours after the session in words: "straight after", "from 24 hours after", "from day 5".
@@ -103,7 +105,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
         session_number: 1,
     };
     let tl = timeline(p, &req);
-    let steps = tl
+    let steps: Vec<Step> = tl
         .entries
         .iter()
         .map(|e| {
@@ -114,7 +116,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             step(&app, t, e, when)
         })
         .collect();
-    let table = Activity::ALL
+    let table: Vec<CanRow> = Activity::ALL
         .iter()
         .map(|a| {
             let r = can_i(p, &CanIRequest { activity: *a, hours_since_treatment: 0.0 });
@@ -126,7 +128,9 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             }
         })
         .collect();
-    page(&AftercarePage { f: ctx.frame(t.s("aftercare.title")), steps, table })
+    let cited =
+        view::cited(steps.iter().map(|s| s.said.sources.as_slice()).chain(table.iter().map(|r| r.sources.as_slice())));
+    page(&AftercarePage { f: ctx.frame(t.s("aftercare.title")), steps, table, cited })
 }
 
 #[cfg(test)]
