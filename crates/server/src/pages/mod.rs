@@ -100,13 +100,13 @@ impl Ctx {
                 ("/login", "nav.login"),
             ],
         };
+        // The current link is the longest one the path is at or under (`/me/plan` is "My plan",
+        // not also "Today").
+        let under = |href: &str| self.path == href || (href.len() > 1 && self.path.starts_with(&format!("{href}/")));
+        let current = links.iter().map(|(h, _)| *h).filter(|h| under(h)).max_by_key(|h| h.len());
         let nav = links
             .iter()
-            .map(|(href, key)| NavLink {
-                href,
-                label: t.s(key),
-                current: self.path == *href || (href.len() > 1 && self.path.starts_with(&format!("{href}/"))),
-            })
+            .map(|(href, key)| NavLink { href, label: t.s(key), current: current == Some(*href) })
             .collect();
         let csrf = self.authed.as_ref().and_then(|a| a.csrf.clone()).unwrap_or_default();
         Frame {

@@ -71,7 +71,8 @@ pub fn moment(at: DateTime<FixedOffset>) -> String {
 #[derive(Debug, Clone)]
 pub struct Badge {
     pub label: String,
-    /// A text symbol, read out by nobody (the label says it in words).
+    /// A small inline SVG symbol (a shape, not a font glyph, so it shows everywhere), hidden
+    /// from screen readers: the label says it in words.
     pub icon: &'static str,
     pub class: &'static str,
 }
@@ -79,10 +80,10 @@ pub struct Badge {
 /// The badge of a triage disposition.
 pub fn disposition(t: &Locale, code: &str) -> Badge {
     let (icon, class) = match code {
-        "emergency" => ("⛔", "u-emergency"),
-        "urgent_same_day" => ("▲", "u-urgent"),
-        "contact_clinic" => ("●", "u-contact"),
-        _ => ("✓", "u-ok"),
+        "emergency" => (icons::STOP, "u-emergency"),
+        "urgent_same_day" => (icons::WARNING, "u-urgent"),
+        "contact_clinic" => (icons::PHONE, "u-contact"),
+        _ => (icons::CHECK, "u-ok"),
     };
     Badge { label: t.label("disposition", code).to_string(), icon, class }
 }
@@ -90,12 +91,22 @@ pub fn disposition(t: &Locale, code: &str) -> Badge {
 /// The badge of a screening decision.
 pub fn decision(t: &Locale, code: &str) -> Badge {
     let (icon, class) = match code {
-        "not_eligible" => ("✕", "u-urgent"),
-        "defer" => ("■", "u-contact"),
-        "eligible_with_precautions" => ("!", "u-contact"),
-        _ => ("✓", "u-ok"),
+        "not_eligible" => (icons::CROSS, "u-urgent"),
+        "defer" => (icons::PAUSE, "u-contact"),
+        "eligible_with_precautions" => (icons::WARNING, "u-contact"),
+        _ => (icons::CHECK, "u-ok"),
     };
     Badge { label: t.label("decision", code).to_string(), icon, class }
+}
+
+/// The badge symbols: one shape per level, drawn in the badge's text colour.
+pub mod icons {
+    pub const STOP: &str = r##"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false"><path fill="currentColor" d="M5 1h6l4 4v6l-4 4H5l-4-4V5z"/><path stroke="#fff" stroke-width="2" d="M8 4v5M8 11v2"/></svg>"##;
+    pub const WARNING: &str = r##"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false"><path fill="currentColor" d="M8 1l7.5 14H.5z"/><path stroke="#fff" stroke-width="2" d="M8 6v4M8 11.5v2"/></svg>"##;
+    pub const PHONE: &str = r##"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false"><circle cx="8" cy="8" r="7" fill="currentColor"/><path stroke="#fff" stroke-width="2" d="M8 4v5M8 11v2"/></svg>"##;
+    pub const CHECK: &str = r##"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false"><circle cx="8" cy="8" r="7" fill="currentColor"/><path stroke="#fff" stroke-width="2" fill="none" d="M4.5 8.5l2.5 2.5 4.5-5"/></svg>"##;
+    pub const CROSS: &str = r##"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false"><circle cx="8" cy="8" r="7" fill="currentColor"/><path stroke="#fff" stroke-width="2" d="M5 5l6 6M11 5l-6 6"/></svg>"##;
+    pub const PAUSE: &str = r##"<svg class="icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false"><circle cx="8" cy="8" r="7" fill="currentColor"/><path stroke="#fff" stroke-width="2" d="M6 4.5v7M10 4.5v7"/></svg>"##;
 }
 
 #[cfg(test)]
