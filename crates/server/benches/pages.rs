@@ -35,7 +35,7 @@ async fn main() {
         t.record_session(&prac.api, &pid).await;
     }
     let me = t.patient_login(&prac.api, &patient).await;
-    let symptoms = ["redness", "swelling", "pain", "itching", "dryness", "peeling"];
+    let symptoms = ["redness", "swelling", "pain", "itching", "dryness", "flaking"];
     for i in 0..20 {
         let body = if i % 7 == 6 {
             json!({ "symptoms": [{ "code": "pus", "severity": "moderate" }], "note": format!("day {i}") })

@@ -60,8 +60,10 @@ export async function pageBytes(page) {
   });
 }
 
+/** A screenshot of the whole page, or of the first screen only on a phone (as a person sees it). */
 export async function screenshot(page, name) {
-  await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
+  const phone = (page.viewportSize()?.width ?? 1280) < 500;
+  await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: !phone });
 }
 
 /** The checks every page gets: accessible, within the weight budget, no horizontal scrolling. */

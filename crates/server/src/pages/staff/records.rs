@@ -14,6 +14,7 @@ use needlepath_store::{AlertFilter, AuditEntry, Patient, PatientId, Screening, S
 use serde_json::Value;
 
 use crate::App;
+use crate::pages::public::cost::money;
 use crate::api::id;
 use crate::auth::Authed;
 use crate::pages::i18n::Locale;
@@ -246,9 +247,19 @@ pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>
                             ("max", &r["interval_days"]["max"].to_string()),
                         ],
                     ),
-                    cost: r["estimated_cost"]
-                        .as_object()
-                        .map(|c| c.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")),
+                    cost: r["estimated_cost"]["total"].as_f64().map(|total| {
+                        let c = &r["estimated_cost"];
+                        let cur = c["currency"].as_str();
+                        let amount = |v: &serde_json::Value| money(v.as_f64().unwrap_or(total), cur);
+                        t.f(
+                            "record.cost_value",
+                            &[
+                                ("total", &money(total, cur)),
+                                ("min", &amount(&c["range"]["min"])),
+                                ("max", &amount(&c["range"]["max"])),
+                            ],
+                        )
+                    }),
                     notes: statements(t, &protocol, &r["notes"], false),
                 }
             })
