@@ -14,10 +14,10 @@ use needlepath_store::{AlertFilter, AuditEntry, Patient, PatientId, Screening, S
 use serde_json::Value;
 
 use crate::App;
-use crate::pages::public::cost::money;
 use crate::api::id;
 use crate::auth::Authed;
 use crate::pages::i18n::Locale;
+use crate::pages::public::cost::money;
 use crate::pages::staff::{admin, clinic_zone, clinical, local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page};
