@@ -62,6 +62,12 @@ test("the public pages answer everyone", async () => {
 
   await page.goto(server.base + "/aftercare");
   await checkPage(page, "aftercare");
+  // On paper the care sheet drops the navigation and keeps its statements and their sources.
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator("header.site nav").isVisible(), false, "no navigation in print");
+  assert.ok(await page.locator(".timeline").isVisible(), "the timeline prints");
+  assert.ok(await page.locator("section.cited").isVisible(), "the cited sources print in full");
+  await page.emulateMedia({ media: "screen" });
   await page.goto(server.base + "/cost");
   await checkPage(page, "cost", { shot: false });
   await page.goto(server.base + "/sources");
