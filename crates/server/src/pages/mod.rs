@@ -258,6 +258,15 @@ impl Shown {
         shown.then(|| Shown { field: e.field.clone().unwrap_or_default(), message: e.detail.clone() })
     }
 
+    /// A refused form's error: the status and what to show on the form, or — for an error that
+    /// does not belong on a form — the error page.
+    pub fn on_form(e: ApiError) -> Result<(StatusCode, Self), PageError> {
+        match Self::from_api(&e) {
+            Some(s) => Ok((e.status, s)),
+            None => Err(PageError(e)),
+        }
+    }
+
     pub fn is(&self, field: &str) -> bool {
         self.field == field
     }

@@ -20,7 +20,7 @@ use crate::pages::i18n::Locale;
 use crate::pages::patient::{instant_json, me, said_json, tz_of};
 use crate::pages::public::{Choice, Said};
 use crate::pages::view::{self, Badge, when};
-use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with};
+use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with};
 use crate::problem::ApiError;
 
 /// One symptom's row: its box, and its severity and trend radios.
@@ -194,7 +194,7 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
             );
         }
         Err(e) => {
-            let Some(mut s) = Shown::from_api(&e) else { return Err(PageError(e)) };
+            let (_, mut s) = Shown::on_form(e)?;
             s.field = field_of(&s.field, &codes);
             if let Some(code) = s.field.split('.').nth(1)
                 && !s.message.contains(t.label("symptom", code))

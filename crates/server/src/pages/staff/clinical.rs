@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use needlepath_core::vocabulary::{Concern, Finding, ScarType};
 use needlepath_store::{Patient, PatientId, Role};
@@ -38,14 +37,6 @@ fn concern_choices(t: &Locale, current: &str, blank: Option<&str>) -> Vec<Choice
 fn grade_choices(t: &Locale, current: &str) -> Vec<Choice> {
     let items = (1..=4).map(|n| (n.to_string(), t.f("record.scar_grade_n", &[("n", &n.to_string())])));
     choices(Some(t.s("patients.not_known")), items, current)
-}
-
-/// Form errors go back on the form; anything else becomes an error page.
-fn shown_or_page(e: ApiError) -> Result<(StatusCode, Shown, ApiError), PageError> {
-    match Shown::from_api(&e) {
-        Some(s) => Ok((e.status, s, e)),
-        None => Err(PageError(e)),
-    }
 }
 
 // ---- Screening ---------------------------------------------------------------------------
@@ -162,7 +153,7 @@ pub async fn screening_submit(
     match r {
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#screenings", p.id))),
         Err(e) => {
-            let (status, shown, _) = shown_or_page(e)?;
+            let (status, shown) = Shown::on_form(e)?;
             page_with(status, &screening_page(&ctx, p, &form, Some(shown)))
         }
     }
@@ -231,7 +222,7 @@ pub async fn plan_submit(
     match r {
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#plans", p.id))),
         Err(e) => {
-            let (status, shown, _) = shown_or_page(e)?;
+            let (status, shown) = Shown::on_form(e)?;
             page_with(status, &plan_page(&ctx, p, form, Some(shown)))
         }
     }
@@ -392,7 +383,7 @@ pub async fn session_submit(
                 .and_then(|x| x["blockers"].as_array())
                 .map(|list| list.iter().map(|b| blocker_words(ctx.t, b)).collect())
                 .unwrap_or_default();
-            let (status, shown, _) = shown_or_page(e)?;
+            let (status, shown) = Shown::on_form(e)?;
             let shown = if blockers.is_empty() {
                 shown
             } else {

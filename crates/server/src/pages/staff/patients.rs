@@ -16,7 +16,7 @@ use crate::api::id;
 use crate::api::patients::{NewPatientRequest, create_invite, create_patient};
 use crate::pages::form::{FormData, Posted};
 use crate::pages::staff::{Choice, choices, clinic_zone, local};
-use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
+use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with, see_other};
 use crate::problem::ApiError;
 
 #[derive(Template)]
@@ -88,10 +88,10 @@ pub async fn create(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted)
     };
     match r {
         Ok(p) => Ok(see_other(&format!("/staff/patients/{}", p.id))),
-        Err(e) => match Shown::from_api(&e) {
-            Some(shown) => page_with(e.status, &new_page(&ctx, form, Some(shown))),
-            None => Err(PageError(e)),
-        },
+        Err(e) => {
+            let (status, shown) = Shown::on_form(e)?;
+            page_with(status, &new_page(&ctx, form, Some(shown)))
+        }
     }
 }
 

@@ -144,10 +144,10 @@ pub async fn show(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
 async fn after(app: &App, ctx: &Ctx, target: &str, note: &str, r: Result<(), ApiError>) -> PageResult {
     match r {
         Ok(()) => Ok(see_other("/staff")),
-        Err(e) => match Shown::from_api(&e) {
-            Some(shown) => render(app, ctx, e.status, Some((shown, target.to_string(), note.to_string()))).await,
-            None => Err(PageError(e)),
-        },
+        Err(e) => {
+            let (status, shown) = Shown::on_form(e)?;
+            render(app, ctx, status, Some((shown, target.to_string(), note.to_string()))).await
+        }
     }
 }
 

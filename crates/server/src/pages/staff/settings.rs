@@ -21,7 +21,7 @@ use crate::auth::Authed;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
 use crate::pages::staff::{Choice, choices};
-use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page_with, see_other};
+use crate::pages::{Ctx, Frame, PageResult, Shown, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Clone)]
@@ -172,10 +172,8 @@ pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<SavedQu
 
 /// A refused form: the page again with its values and the error (or an error page).
 async fn refused(app: &App, ctx: &Ctx, a: &Authed, e: ApiError, shows: Shows) -> PageResult {
-    match Shown::from_api(&e) {
-        Some(shown) => render(app, ctx, a, e.status, Shows { error: Some(shown), ..shows }).await,
-        None => Err(PageError(e)),
-    }
+    let (status, shown) = Shown::on_form(e)?;
+    render(app, ctx, a, status, Shows { error: Some(shown), ..shows }).await
 }
 
 fn number<T: std::str::FromStr>(form: &FormData, name: &str, field: &str, accepted: &str) -> ApiResult<T> {

@@ -16,7 +16,7 @@ use crate::api::session::start_session;
 use crate::api::setup::{SetupAdmin, SetupClinic, SetupRequest, complete};
 use crate::auth::secrets;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page_with, see_other};
+use crate::pages::{Ctx, Frame, PageResult, Shown, page_with, see_other};
 
 #[derive(Template)]
 #[template(path = "setup.html")]
@@ -81,16 +81,11 @@ pub async fn form(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -
             res.headers_mut().insert(header::SET_COOKIE, started.cookie);
             Ok(res)
         }
-        Err(e) => match Shown::from_api(&e) {
-            Some(shown) => {
-                let keep: Vec<(String, String)> =
-                    form.pairs().iter().filter(|(k, _)| k != "admin_password" && k != "_csrf").cloned().collect();
-                page_with(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &SetupPage::new(&ctx, FormData::from_pairs(keep), Some(shown)),
-                )
-            }
-            None => Err(PageError(e)),
-        },
+        Err(e) => {
+            let (_, shown) = Shown::on_form(e)?;
+            let keep: Vec<(String, String)> =
+                form.pairs().iter().filter(|(k, _)| k != "admin_password" && k != "_csrf").cloned().collect();
+            page_with(StatusCode::UNPROCESSABLE_ENTITY, &SetupPage::new(&ctx, FormData::from_pairs(keep), Some(shown)))
+        }
     }
 }
