@@ -10,10 +10,12 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod deadline;
+pub mod delivery;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
+pub mod reminders;
 pub mod routes;
 pub mod schedule;
 
@@ -55,6 +57,8 @@ pub struct ServerConfig {
     pub login_window_minutes: u32,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace_seconds: u32,
+    /// The outbox worker and the channels it delivers through.
+    pub reminders: reminders::ReminderConfig,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +74,7 @@ impl Default for ServerConfig {
             login_failures_per_address: 20,
             login_window_minutes: 15,
             shutdown_grace_seconds: 30,
+            reminders: reminders::ReminderConfig::default(),
         }
     }
 }

@@ -11,6 +11,10 @@ pub struct Metrics {
     pub alerts_opened: AtomicU64,
     pub logins_failed: AtomicU64,
     pub logins: AtomicU64,
+    pub messages_sent: AtomicU64,
+    pub messages_retried: AtomicU64,
+    pub messages_failed: AtomicU64,
+    pub messages_skipped: AtomicU64,
 }
 
 impl Metrics {
@@ -39,6 +43,18 @@ impl Metrics {
             ("needlepath_alerts_opened_total", "Alerts opened by check-ins.", &self.alerts_opened),
             ("needlepath_logins_total", "Successful staff logins.", &self.logins),
             ("needlepath_logins_failed_total", "Failed staff logins.", &self.logins_failed),
+            ("needlepath_messages_sent_total", "Messages accepted by their receiver.", &self.messages_sent),
+            (
+                "needlepath_messages_retried_total",
+                "Message deliveries that failed and will be retried.",
+                &self.messages_retried,
+            ),
+            ("needlepath_messages_failed_total", "Messages given up (dead letters).", &self.messages_failed),
+            (
+                "needlepath_messages_skipped_total",
+                "Messages not sent by design (opt-out, no address).",
+                &self.messages_skipped,
+            ),
         ] {
             s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", c.load(Ordering::Relaxed)));
         }

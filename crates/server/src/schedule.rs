@@ -1,8 +1,10 @@
-//! When check-ins fall due after a session, and which one a submission answers.
+//! When check-ins fall due after a session, which one a submission answers, and when the next
+//! session may be.
 
+use chrono::NaiveDate;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use needlepath_store::{CheckIn, CheckInId, SessionId};
+use needlepath_store::{CheckIn, CheckInId, Plan, SessionId};
 
 /// Day `n` after the session, at the same local clock time as the session (so a 10:00 session
 /// has its day-7 check-in at 10:00 local even across a daylight-saving change).
@@ -22,6 +24,31 @@ pub fn check_in_times(performed_at: DateTime<Utc>, tz: Tz, days: &[u32]) -> Vec<
     out.sort_by_key(|(d, _)| *d);
     out.dedup_by_key(|(d, _)| *d);
     out
+}
+
+/// The next session's window: from the last session and the plan's interval when there was a
+/// session, else the plan's first session. `None` when the series is complete or unplanned.
+pub fn next_window(plan: &Plan, sessions_had: usize, last: Option<NaiveDate>) -> Option<(NaiveDate, NaiveDate)> {
+    let r = &plan.result;
+    let planned = r["sessions"].as_array().map(Vec::len).unwrap_or(0);
+    if sessions_had >= planned {
+        return None;
+    }
+    match last {
+        Some(d) => {
+            let min = r["interval_days"]["min"].as_u64()?;
+            let max = r["interval_days"]["max"].as_u64()?;
+            Some((d + chrono::Days::new(min), d + chrono::Days::new(max)))
+        }
+        None => {
+            let s = r["sessions"].get(0)?;
+            Some((date_of(&s["earliest"])?, date_of(&s["latest"])?))
+        }
+    }
+}
+
+fn date_of(v: &serde_json::Value) -> Option<chrono::NaiveDate> {
+    v.as_str().and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
 }
 
 /// The open scheduled check-in of `session` that a submission at `now` answers: the latest one

@@ -33,6 +33,8 @@ pub mod sqlite {
     type DbRow = sqlx::sqlite::SqliteRow;
     type Ts = i64;
     type Backend = SqliteStore;
+    /// The single writer connection already serialises claims.
+    const CLAIM_LOCK: &str = "";
 
     fn ts(t: DateTime<Utc>) -> Ts {
         t.timestamp_millis()
@@ -143,6 +145,8 @@ pub mod postgres {
     type DbRow = sqlx::postgres::PgRow;
     type Ts = DateTime<Utc>;
     type Backend = PostgresStore;
+    /// Concurrent workers skip rows another worker is claiming instead of waiting or taking them.
+    const CLAIM_LOCK: &str = "FOR UPDATE SKIP LOCKED";
 
     fn ts(t: DateTime<Utc>) -> Ts {
         // Keep millisecond precision on both backends, so a record reads back the same anywhere.

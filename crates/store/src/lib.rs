@@ -12,6 +12,7 @@
 mod backend;
 mod error;
 mod open;
+pub mod outbox;
 pub mod records;
 
 use async_trait::async_trait;
@@ -20,13 +21,14 @@ use chrono::{DateTime, Utc};
 pub use backend::{PostgresStore, SqliteStore};
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
+pub use outbox::*;
 pub use records::*;
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Everything the service keeps. Implementations must pass `tests/conformance/`.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Reminders + Send + Sync + 'static {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     /// Cheap round trip to the database, for `/readyz`.

@@ -13,12 +13,14 @@ use sqlx::Row as _;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::{Store, StoreError};
+use crate::{Reminders, Store, StoreError};
 use crate::records::*;
+use crate::outbox::*;
 
 include!("queries/rows.rs");
 include!("queries/support.rs");
 include!("queries/writes.rs");
+include!("queries/outbox.rs");
 
 #[async_trait]
 impl Store for Backend {

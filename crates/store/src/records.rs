@@ -68,6 +68,10 @@ ids! {
     TokenId,
     /// An audit record.
     AuditId,
+    /// A booked session (an appointment), before it happens.
+    AppointmentId,
+    /// A message in the outbox.
+    MessageId,
 }
 
 /// What a staff member (or an API token acting for the clinic) may do.
@@ -193,6 +197,11 @@ pub struct ClinicSettings {
     /// safety floor before it is stored; `None` decides by the service's protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
+    /// Local hours in which no reminder is sent, "21:00-08:00" (may cross midnight) or "none".
+    pub quiet_hours: String,
+    /// Whether calendar-feed events carry the care step's text; by default their titles and
+    /// descriptions are free of health details ("Clinic appointment", "Care step").
+    pub calendar_details: bool,
 }
 
 impl Default for ClinicSettings {
@@ -205,6 +214,8 @@ impl Default for ClinicSettings {
             check_in_days: vec![1, 3, 7, 14],
             missed_check_in_grace_hours: 24,
             protocol: None,
+            quiet_hours: "21:00-08:00".into(),
+            calendar_details: false,
         }
     }
 }
@@ -446,6 +457,12 @@ pub struct NewSession {
     pub override_reason: Option<String>,
     /// When the check-ins after this session fall due, with their day numbers.
     pub check_ins: Vec<(u32, DateTime<Utc>)>,
+    /// The booked appointment this session fulfils; when `None`, a booked appointment of the
+    /// patient's within 12 hours of `performed_at` is taken to be it.
+    pub appointment: Option<crate::AppointmentId>,
+    /// The reminders after the session (aftercare, check-ins, next window), queued in the same
+    /// transaction; their keys are made unique by the store.
+    pub messages: Vec<crate::NewMessage>,
 }
 
 /// Why a new session cannot be recorded without an override.
@@ -494,6 +511,8 @@ pub struct CheckInSubmission {
     pub temperature_c: Option<f64>,
     pub note: Option<String>,
     pub alert: Option<NewAlert>,
+    /// The escalation messages to staff, queued with the alert (ignored when no alert opens).
+    pub escalation: Vec<crate::NewMessage>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -11,7 +11,7 @@ use chrono::Utc;
 use needlepath_core::request::CheckIn as EngineCheckIn;
 use needlepath_core::triage::triage;
 use needlepath_core::vocabulary::Disposition;
-use needlepath_store::{Actor, CheckInId, CheckInSubmission, NewAlert, PatientId};
+use needlepath_store::{Actor, CheckInId, CheckInSubmission, NewAlert, PatientId, Who};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -22,6 +22,8 @@ use crate::body::Body;
 use crate::deadline::{Hours, deadline};
 use crate::metrics::Metrics;
 use crate::problem::{ApiError, ApiResult};
+use crate::reminders;
+use crate::reminders::schedule::EscalatedAlert;
 use crate::schedule::pick_scheduled;
 
 #[derive(Debug, Deserialize)]
@@ -67,13 +69,23 @@ pub async fn submit(app: &App, actor: &Actor, patient: PatientId, r: CheckInSubm
     let disposition = result.disposition;
     let result_json = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
 
+    let mut escalation = Vec::new();
     let alert = if disposition >= Disposition::ContactClinic {
         let clinic = app.store.clinic(actor.clinic).await?;
         let tz = zone("time_zone", &clinic.time_zone)?;
         let hours = Hours::parse(&clinic.settings.opening_hours).map_err(|_| ApiError::internal())?;
         let r = &clinic.settings.response;
-        deadline(disposition, now, tz, &hours, r.urgent_minutes, r.contact_business_days)
-            .map(|deadline_at| NewAlert { disposition: disposition.as_str().to_string(), deadline_at })
+        let alert = deadline(disposition, now, tz, &hours, r.urgent_minutes, r.contact_business_days)
+            .map(|deadline_at| NewAlert { disposition: disposition.as_str().to_string(), deadline_at });
+        if let Some(a) = &alert {
+            // Staff are told at once, in the alert's own transaction; the system reads the
+            // staff list because a patient may not.
+            let system = Actor { clinic: actor.clinic, who: Who::System, ip: None };
+            let staff = app.store.list_staff(&system).await?;
+            let what = EscalatedAlert { disposition: a.disposition.clone(), deadline_at: a.deadline_at };
+            escalation = reminders::schedule::escalation(&staff, &record, &what, now);
+        }
+        alert
     } else {
         None
     };
@@ -96,6 +108,7 @@ pub async fn submit(app: &App, actor: &Actor, patient: PatientId, r: CheckInSubm
                 temperature_c: r.temperature_c,
                 note,
                 alert,
+                escalation,
             },
         )
         .await?;

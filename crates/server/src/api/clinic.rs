@@ -61,6 +61,9 @@ pub fn check_settings(s: &ClinicSettings) -> ApiResult<ClinicSettings> {
     if !(1..=168).contains(&s.missed_check_in_grace_hours) {
         return Err(ApiError::invalid("settings.missed_check_in_grace_hours", "must be from 1 to 168 hours"));
     }
+    let quiet = needlepath_core::reminders::QuietHours::parse(&s.quiet_hours)
+        .map_err(|m| ApiError::invalid("settings.quiet_hours", m))?;
+    s.quiet_hours = quiet.to_string();
     Ok(s)
 }
 

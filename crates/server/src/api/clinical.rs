@@ -12,8 +12,8 @@ use needlepath_core::protocol::Protocol;
 use needlepath_core::request::{PlanRequest, ScreeningRequest};
 use needlepath_core::{plan as engine_plan, screening};
 use needlepath_store::{
-    CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientId, Plan, PlanId, Role, Screening, ScreeningId,
-    Session, StaffId,
+    AppointmentId, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientId, Plan, PlanId, Role, Screening,
+    ScreeningId, Session, StaffId,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,7 +23,8 @@ use crate::api::{created, id, input, known_patient, opt_text, text, zone};
 use crate::auth::Authed;
 use crate::body::{Body, RawBody};
 use crate::problem::{ApiError, ApiResult};
-use crate::schedule::check_in_times;
+use crate::reminders;
+use crate::schedule::{check_in_times, next_window};
 
 /// The protocol's id and version, as a stored decision names it.
 pub(crate) fn protocol_version(p: &Protocol) -> String {
@@ -193,6 +194,8 @@ pub struct NewSessionRequest {
     pub numbing: Option<String>,
     pub notes: Option<String>,
     pub plan_id: Option<PlanId>,
+    /// The booked appointment this session fulfils; default: one booked within 12 hours.
+    pub appointment_id: Option<AppointmentId>,
     pub practitioner_id: Option<StaffId>,
     pub override_reason: Option<String>,
 }
@@ -245,6 +248,24 @@ pub async fn record(
     let patient = app.store.patient(&a.actor, patient_id).await?;
     let clinic = app.store.clinic(a.clinic()).await?;
     let tz = zone("time_zone", &patient.time_zone)?;
+    // The reminders after the session, with the next session's window from the plan.
+    let protocol = app.protocol_for(a.clinic()).await?;
+    let had = app.store.list_sessions(&a.actor, patient_id).await?.len() + 1;
+    let plans = app.store.list_plans(&a.actor, patient_id).await?;
+    let plan = match r.plan_id {
+        Some(id) => plans.iter().find(|p| p.id == id),
+        None => plans.first(),
+    };
+    let window = plan.and_then(|p| next_window(p, had, Some(performed_at.with_timezone(&tz).date_naive())));
+    let messages = reminders::schedule::for_session(
+        &protocol,
+        &clinic.settings,
+        &patient,
+        performed_at,
+        u32::try_from(had).unwrap_or(u32::MAX),
+        window,
+        now,
+    )?;
     let session = NewSession {
         patient: patient_id,
         plan: r.plan_id,
@@ -258,6 +279,8 @@ pub async fn record(
         notes: opt_text("notes", r.notes.as_deref(), 8000)?.unwrap_or_default(),
         override_reason,
         check_ins: check_in_times(performed_at, tz, &clinic.settings.check_in_days),
+        appointment: r.appointment_id,
+        messages,
     };
     Ok(app.store.record_session(&a.actor, session).await?)
 }

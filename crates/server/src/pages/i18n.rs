@@ -28,6 +28,7 @@ const FILES: &[(&str, &str)] = &[
     ("en", include_str!("../../locales/en/public.toml")),
     ("en", include_str!("../../locales/en/patient.toml")),
     ("en", include_str!("../../locales/en/staff.toml")),
+    ("en", include_str!("../../locales/en/messages.toml")),
 ];
 
 /// The languages the pages speak, the first being the default.

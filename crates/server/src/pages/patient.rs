@@ -13,7 +13,7 @@ pub mod today;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use needlepath_core::protocol::Protocol;
-use needlepath_store::{PatientId, Plan};
+use needlepath_store::PatientId;
 use serde_json::Value;
 
 use crate::auth::Authed;
@@ -51,23 +51,4 @@ pub fn instant_json(v: &Value) -> Option<DateTime<Utc>> {
     v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc))
 }
 
-/// The next session's window: from the last session and the plan's interval when there was a
-/// session, else the plan's first session. `None` when the series is complete or unplanned.
-pub fn next_window(plan: &Plan, sessions_had: usize, last: Option<NaiveDate>) -> Option<(NaiveDate, NaiveDate)> {
-    let r = &plan.result;
-    let planned = r["sessions"].as_array().map(Vec::len).unwrap_or(0);
-    if sessions_had >= planned {
-        return None;
-    }
-    match last {
-        Some(d) => {
-            let min = r["interval_days"]["min"].as_u64()?;
-            let max = r["interval_days"]["max"].as_u64()?;
-            Some((d + chrono::Days::new(min), d + chrono::Days::new(max)))
-        }
-        None => {
-            let s = r["sessions"].get(0)?;
-            Some((date_json(&s["earliest"])?, date_json(&s["latest"])?))
-        }
-    }
-}
+pub use crate::schedule::next_window;

@@ -126,6 +126,8 @@ impl Backend {
             .await?;
             check_ins.push(check_in_from(&row)?);
         }
+        fulfil_appointment_in(&mut tx, actor.clinic, s.patient, s.appointment, id, s.performed_at, now).await?;
+        insert_messages_in(&mut tx, actor.clinic, MessageSource::Session(id), &s.messages, now).await?;
         audit_in(&mut tx, actor, "session.record", Some(s.patient), Some(id.0)).await?;
         if !blockers.is_empty() {
             audit_in(&mut tx, actor, "session.override", Some(s.patient), Some(id.0)).await?;
@@ -223,6 +225,7 @@ impl Backend {
                 .execute(&mut *tx)
                 .await?;
                 audit_in(&mut tx, actor, "alert.open", Some(c.patient), Some(id.0)).await?;
+                insert_messages_in(&mut tx, actor.clinic, MessageSource::Alert(id), &c.escalation, c.submitted_at).await?;
                 Some(alert_in(&mut tx, actor.clinic, id).await?)
             }
             None => None,

@@ -121,6 +121,8 @@ pub fn session(
         notes: "tolerated well".into(),
         override_reason: None,
         check_ins: check_ins.iter().map(|d| (*d, performed_at + days(i64::from(*d)))).collect(),
+        appointment: None,
+        messages: vec![],
     }
 }
 
@@ -136,6 +138,7 @@ pub fn submission(patient: PatientId, scheduled: Option<CheckInId>, submitted_at
         temperature_c: Some(36.8),
         note: Some("a little red".into()),
         alert: None,
+        escalation: vec![],
     }
 }
 
@@ -165,4 +168,16 @@ pub fn blockers<T: Debug>(result: Result<T>) -> Vec<Blocker> {
 /// The actions in the audit trail (newest first).
 pub fn actions(entries: &[AuditEntry]) -> Vec<&str> {
     entries.iter().map(|e| e.action.as_str()).collect()
+}
+
+/// A patient reminder to queue, due at `due_at`.
+pub fn reminder(patient: PatientId, key: &str, channel: Channel, due_at: DateTime<Utc>) -> NewMessage {
+    NewMessage {
+        key: key.into(),
+        recipient: Recipient::Patient(patient),
+        kind: "pre_care".into(),
+        channel,
+        due_at,
+        payload: json!({ "kind": "pre_care", "items": [] }),
+    }
 }

@@ -30,6 +30,7 @@ mod accounts;
 mod clinical;
 mod fixtures;
 mod harness;
+mod outbox;
 mod records;
 mod system;
 
@@ -64,4 +65,10 @@ conformance! {
     system::story_timestamps => sqlite_timestamps, postgres_timestamps;
     system::story_concurrency => sqlite_concurrency, postgres_concurrency;
     system::story_integrity => sqlite_integrity, postgres_integrity;
+    outbox::story_outbox_lifecycle => sqlite_outbox_lifecycle, postgres_outbox_lifecycle;
+    outbox::story_outbox_lease_expiry => sqlite_outbox_lease_expiry, postgres_outbox_lease_expiry;
+    outbox::story_appointments_move_their_reminders => sqlite_appointments_move_their_reminders, postgres_appointments_move_their_reminders;
+    outbox::story_escalation_goes_with_its_alert => sqlite_escalation_goes_with_its_alert, postgres_escalation_goes_with_its_alert;
+    outbox::story_reminder_choices_and_calendar_token => sqlite_reminder_choices_and_calendar_token, postgres_reminder_choices_and_calendar_token;
+    outbox::story_concurrent_claims_never_overlap => sqlite_concurrent_claims_never_overlap, postgres_concurrent_claims_never_overlap;
 }

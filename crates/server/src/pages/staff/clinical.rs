@@ -340,6 +340,7 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
         numbing: form.opt("numbing").map(str::to_string),
         notes: form.opt("notes").map(str::to_string),
         plan_id: None,
+        appointment_id: None,
         practitioner_id: None,
         override_reason: form.opt("override_reason").map(str::to_string),
     })

@@ -85,7 +85,11 @@ fn clinic_values(c: &Clinic) -> FormData {
         ("contact_business_days".into(), s.response.contact_business_days.to_string()),
         ("check_in_days".into(), s.check_in_days.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
         ("missed_check_in_grace_hours".into(), s.missed_check_in_grace_hours.to_string()),
+        ("quiet_hours".into(), s.quiet_hours.clone()),
     ];
+    if s.calendar_details {
+        pairs.push(("calendar_details".into(), "yes".into()));
+    }
     pairs.extend(s.opening_hours.days.iter().map(|d| ("day".to_string(), d.to_string())));
     FormData::from_pairs(pairs)
 }
@@ -227,6 +231,8 @@ fn read_settings(form: &FormData) -> ApiResult<ClinicSettings> {
             "a number of hours",
         )?,
         protocol: None,
+        quiet_hours: form.get("quiet_hours").to_string(),
+        calendar_details: form.has("calendar_details", "yes"),
     })
 }
 

@@ -1,0 +1,171 @@
+//! What a queued message says, written at delivery from its payload: the e-mail (subject, text
+//! and HTML, with every care statement's sources) and the webhook body.
+//!
+//! Subjects, SMS texts and calendar titles say no more than "appointment", "care step" or
+//! "check-in": they show on lock screens and in shared inboxes. The care statements themselves
+//! are in the e-mail body and behind the patient's login.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use needlepath_core::Protocol;
+use needlepath_store::{Addressee, Message, Recipient};
+use serde_json::{Value, json};
+
+use crate::delivery::{Email, MailParagraph, ReminderMail, render_mail};
+use crate::pages::i18n::Locale;
+
+/// A local date and time in words, in the recipient's zone.
+pub fn local(t: &Locale, at: DateTime<Utc>, zone: &str) -> String {
+    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
+    let l = at.with_timezone(&tz);
+    t.f("messages.at", &[("date", &l.format("%A %-d %B %Y").to_string()), ("time", &l.format("%H:%M").to_string())])
+}
+
+fn url(public_url: &str, path: &str) -> String {
+    format!("{}{}", public_url.trim_end_matches('/'), path)
+}
+
+fn at_of(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc))
+}
+
+/// The link that turns e-mail reminders off: the message's id is the capability (only the
+/// recipient and the clinic know it, and all it can do is stop e-mails).
+pub fn unsubscribe_url(public_url: &str, m: &Message) -> String {
+    url(public_url, &format!("/unsubscribe/{}", m.id))
+}
+
+/// The e-mail for a message, or `None` when the message has no e-mail form.
+pub fn email(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addressee, address: &str) -> Email {
+    let mail = match m.recipient {
+        Recipient::Patient(_) => patient_mail(t, p, public_url, m, to),
+        Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, m, to),
+    };
+    let subject = subject(t, m, to);
+    let (text, html) = render_mail(&mail);
+    Email {
+        idempotency_key: m.idempotency_key.clone(),
+        to: address.to_string(),
+        to_name: Some(to.name.clone()),
+        subject,
+        text,
+        html,
+        unsubscribe_url: mail.unsubscribe_url,
+    }
+}
+
+fn subject(t: &Locale, m: &Message, to: &Addressee) -> String {
+    let clinic = to.clinic_name.as_str();
+    if m.kind == "alert" {
+        let level = t.label("disposition", m.payload["disposition"].as_str().unwrap_or("contact_clinic"));
+        return t.f("messages.alert.subject", &[("level", level)]);
+    }
+    let key = format!("messages.{}.subject", m.kind);
+    let key = if t.has(&key) { key } else { "messages.care_step.subject".to_string() };
+    let moment = at_of(&m.payload["session_at"]).or_else(|| at_of(&m.payload["event_at"]));
+    let when = moment.map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+    t.f(&key, &[("clinic", clinic), ("when", &when)])
+}
+
+fn patient_mail(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
+    let mut sources: Vec<String> = Vec::new();
+    let mut paragraphs = Vec::new();
+    let moment = at_of(&m.payload["session_at"]).or_else(|| at_of(&m.payload["event_at"]));
+    let when = moment.map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+    let lead_key = format!("messages.{}.lead", m.kind);
+    if t.has(&lead_key) {
+        let minutes = m.payload["minutes"].as_u64().unwrap_or(60).to_string();
+        paragraphs.push(MailParagraph {
+            text: t.f(&lead_key, &[("when", &when), ("minutes", &minutes), ("clinic", &to.clinic_name)]),
+            sources: Vec::new(),
+        });
+    }
+    for item in m.payload["items"].as_array().into_iter().flatten() {
+        if m.kind == "appointment" && item["code"] == "session" {
+            continue;
+        }
+        let mut numbers = Vec::new();
+        for id in item["sources"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let citation = p.source(id).map(|s| s.citation.clone()).unwrap_or_else(|| id.to_string());
+            let n = match sources.iter().position(|c| *c == citation) {
+                Some(i) => i + 1,
+                None => {
+                    sources.push(citation);
+                    sources.len()
+                }
+            };
+            numbers.push(n);
+        }
+        paragraphs
+            .push(MailParagraph { text: item["message"].as_str().unwrap_or_default().to_string(), sources: numbers });
+    }
+    let link = m.payload["link"].as_str().unwrap_or("/me");
+    let action_key = if m.kind == "check_in" { "messages.action.check_in" } else { "messages.action.open" };
+    ReminderMail {
+        clinic: to.clinic_name.clone(),
+        heading: t.f(&format!("messages.{}.heading", heading_kind(t, &m.kind)), &[("name", &to.name)]),
+        paragraphs,
+        action: Some((t.s(action_key).to_string(), url(public_url, link))),
+        sources,
+        unsubscribe_url: Some(unsubscribe_url(public_url, m)),
+    }
+}
+
+fn heading_kind<'a>(t: &Locale, kind: &'a str) -> &'a str {
+    if t.has(&format!("messages.{kind}.heading")) { kind } else { "care_step" }
+}
+
+fn staff_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
+    let level = t.label("disposition", m.payload["disposition"].as_str().unwrap_or("contact_clinic"));
+    let deadline = at_of(&m.payload["deadline_at"]).map(|d| local(t, d, &to.time_zone)).unwrap_or_default();
+    ReminderMail {
+        clinic: to.clinic_name.clone(),
+        heading: t.f("messages.alert.heading", &[("level", level)]),
+        paragraphs: vec![MailParagraph {
+            text: t.f("messages.alert.lead", &[("level", level), ("deadline", &deadline)]),
+            sources: Vec::new(),
+        }],
+        action: Some((
+            t.s("messages.action.record").to_string(),
+            url(public_url, m.payload["link"].as_str().unwrap_or("/staff")),
+        )),
+        sources: Vec::new(),
+        unsubscribe_url: None,
+    }
+}
+
+/// The webhook body: for a patient reminder, what an SMS gateway needs (the number and a short
+/// text free of health details); for an alert, the event for the clinic's systems.
+pub fn webhook_body(t: &Locale, public_url: &str, m: &Message, to: &Addressee, now: DateTime<Utc>) -> Value {
+    let link = url(public_url, m.payload["link"].as_str().unwrap_or("/me"));
+    match m.recipient {
+        Recipient::Patient(patient) => {
+            let moment = at_of(&m.payload["session_at"]).or_else(|| at_of(&m.payload["event_at"]));
+            let when = moment.map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+            let key = format!("messages.{}.sms", m.kind);
+            let key = if t.has(&key) { key } else { "messages.care_step.sms".to_string() };
+            json!({
+                "event": "reminder",
+                "message_id": m.id,
+                "idempotency_key": m.idempotency_key,
+                "kind": m.kind,
+                "patient_id": patient,
+                "to": { "name": to.name, "phone": to.phone },
+                "text": t.f(&key, &[("clinic", &to.clinic_name), ("when", &when), ("link", &link)]),
+                "link": link,
+                "due_at": m.due_at,
+                "sent_at": now,
+            })
+        }
+        Recipient::Staff(_) | Recipient::Clinic => json!({
+            "event": "alert.opened",
+            "message_id": m.id,
+            "idempotency_key": m.idempotency_key,
+            "disposition": m.payload["disposition"],
+            "deadline_at": m.payload["deadline_at"],
+            "patient_id": m.payload["patient_id"],
+            "link": link,
+            "sent_at": now,
+        }),
+    }
+}

@@ -1,0 +1,174 @@
+//! Turning the engine's reminders into outbox messages: one per channel, with the payload the
+//! worker renders at delivery, and the escalation messages to staff when an alert opens.
+//!
+//! Every patient reminder gets an e-mail row and a webhook (SMS) row whatever the patient's
+//! details are today: whether each can go is decided at delivery (an address added later is
+//! used; an opt-out made later is respected), and a row that cannot go is kept as `skipped` with
+//! the reason, so staff see why a patient heard nothing.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use needlepath_core::Protocol;
+use needlepath_core::protocol::FindingSet;
+use needlepath_core::reminders::{QuietHours, Reminder, ReminderKind, after_session, before_session};
+use needlepath_core::timeline::{AftercareRequest, Zone};
+use needlepath_core::vocabulary::Finding;
+use needlepath_store::{Alert, Channel, ClinicSettings, NewMessage, Patient, Recipient, Role, Staff};
+use serde_json::{Value, json};
+
+use crate::problem::ApiError;
+
+/// The clinic's quiet hours; a stored value that no longer parses falls back to the default
+/// (it was checked when saved).
+pub fn quiet_hours(settings: &ClinicSettings) -> QuietHours {
+    QuietHours::parse(&settings.quiet_hours).unwrap_or_default()
+}
+
+fn zone_of(patient: &Patient) -> Result<Zone, ApiError> {
+    Zone::parse(&patient.time_zone).map_err(|m| ApiError::invalid("time_zone", m))
+}
+
+fn findings_of(patient: &Patient) -> FindingSet {
+    let mut set = FindingSet::default();
+    for f in &patient.findings {
+        if let Ok(code) = Finding::parse(&f.code) {
+            set.insert(code);
+        }
+    }
+    set
+}
+
+/// The payload of one reminder: everything the worker needs to write the message later, so a
+/// message says what was true when it was scheduled.
+fn payload(r: &Reminder<'_>, appointment: Option<(DateTime<Utc>, u32)>) -> Value {
+    let link = match r.kind {
+        ReminderKind::CheckIn => "/me/check-in",
+        ReminderKind::NextWindow => "/me/plan",
+        _ => "/me",
+    };
+    json!({
+        "kind": r.kind.as_str(),
+        "event_at": r.items.first().map(|i| i.at),
+        "session_at": appointment.map(|a| a.0),
+        "minutes": appointment.map(|a| a.1),
+        "link": link,
+        "items": r.items.iter().map(|i| json!({
+            "code": i.code,
+            "at": i.at,
+            "message": i.message,
+            "sources": i.sources,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn to_messages(
+    patient: &Patient,
+    reminders: &[Reminder<'_>],
+    appointment: Option<(DateTime<Utc>, u32)>,
+) -> Vec<NewMessage> {
+    reminders
+        .iter()
+        .flat_map(|r| {
+            let body = payload(r, appointment);
+            Channel::ALL.into_iter().map(move |channel| NewMessage {
+                key: r.key.clone(),
+                recipient: Recipient::Patient(patient.id),
+                kind: r.kind.as_str().to_string(),
+                channel,
+                due_at: r.send_at,
+                payload: body.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Reminders before a booked session. Steps whose time has passed (a session booked at short
+/// notice) go out now — "stop retinoids" still matters two days before — moved out of quiet
+/// hours the announcing way (earlier), unless that would be in the past, then at once.
+pub fn for_appointment(
+    protocol: &Protocol,
+    settings: &ClinicSettings,
+    patient: &Patient,
+    starts_at: DateTime<Utc>,
+    minutes: u32,
+    session_number: u32,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewMessage>, ApiError> {
+    let zone = zone_of(patient)?;
+    let req = AftercareRequest { treated_at: starts_at, zone, findings: findings_of(patient), session_number };
+    let quiet = quiet_hours(settings);
+    let mut reminders = before_session(protocol, &req, quiet);
+    reminders.retain(|r| r.items.iter().any(|i| i.at > now));
+    for r in &mut reminders {
+        if r.send_at < now {
+            let later = quiet.later(zone, now);
+            r.send_at = if later < starts_at { later } else { now };
+        }
+    }
+    Ok(to_messages(patient, &reminders, Some((starts_at, minutes))))
+}
+
+/// Reminders after a recorded session. A session recorded late loses the reminders whose time
+/// has already passed (a "check in today" three days on would mislead).
+pub fn for_session(
+    protocol: &Protocol,
+    settings: &ClinicSettings,
+    patient: &Patient,
+    performed_at: DateTime<Utc>,
+    session_number: u32,
+    next_window: Option<(NaiveDate, NaiveDate)>,
+    now: DateTime<Utc>,
+) -> Result<Vec<NewMessage>, ApiError> {
+    let zone = zone_of(patient)?;
+    let req = AftercareRequest { treated_at: performed_at, zone, findings: findings_of(patient), session_number };
+    let mut reminders = after_session(protocol, &req, quiet_hours(settings), next_window);
+    reminders.retain(|r| r.send_at + Duration::minutes(30) >= now);
+    Ok(to_messages(patient, &reminders, None))
+}
+
+/// Messages to staff about a new alert: an e-mail to every active practitioner and admin, and an
+/// `alert.opened` event to the clinic's webhook. Alerts are sent at once, quiet hours or not:
+/// they are the clinic's, and an emergency does not wait for the morning.
+pub fn escalation(staff: &[Staff], patient: &Patient, alert: &EscalatedAlert, now: DateTime<Utc>) -> Vec<NewMessage> {
+    let body = json!({
+        "kind": "alert",
+        "event": "alert.opened",
+        "disposition": alert.disposition,
+        "deadline_at": alert.deadline_at,
+        "patient_id": patient.id,
+        "link": format!("/staff/patients/{}", patient.id),
+    });
+    let mut out: Vec<NewMessage> = staff
+        .iter()
+        .filter(|s| s.active && matches!(s.role, Role::Practitioner | Role::Admin))
+        .map(|s| NewMessage {
+            key: format!("staff:{}", s.id),
+            recipient: Recipient::Staff(s.id),
+            kind: "alert".into(),
+            channel: Channel::Email,
+            due_at: now,
+            payload: body.clone(),
+        })
+        .collect();
+    out.push(NewMessage {
+        key: "clinic".into(),
+        recipient: Recipient::Clinic,
+        kind: "alert".into(),
+        channel: Channel::Webhook,
+        due_at: now,
+        payload: body,
+    });
+    out
+}
+
+/// What an escalation says about its alert (the alert's id is only known once it is stored).
+#[derive(Debug, Clone)]
+pub struct EscalatedAlert {
+    pub disposition: String,
+    pub deadline_at: DateTime<Utc>,
+}
+
+impl From<&Alert> for EscalatedAlert {
+    fn from(a: &Alert) -> Self {
+        Self { disposition: a.disposition.clone(), deadline_at: a.deadline_at }
+    }
+}

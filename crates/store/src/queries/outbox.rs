@@ -1,0 +1,589 @@
+// Appointments, the outbox and reminder choices: the `Reminders` half of the store. Part of
+// `queries.rs`, compiled into each backend module; `CLAIM_LOCK` is the one backend difference
+// (PostgreSQL's `FOR UPDATE SKIP LOCKED`; SQLite's single writer already serialises claims).
+
+const REASON_MOVED: &str = "the appointment was moved; its reminders were scheduled again";
+const REASON_CANCELLED: &str = "the appointment was cancelled";
+const REASON_HAPPENED: &str = "the session took place";
+
+fn message_from(row: &DbRow) -> Result<Message> {
+    let clinic = ClinicId(get(row, "clinic_id")?);
+    let recipient = match get::<String>(row, "recipient_kind")?.as_str() {
+        "patient" => Recipient::Patient(PatientId(
+            uuid_opt(row, "patient_id")?.ok_or_else(|| StoreError::Corrupt("message without patient".into()))?,
+        )),
+        "staff" => Recipient::Staff(StaffId(
+            uuid_opt(row, "staff_id")?.ok_or_else(|| StoreError::Corrupt("message without staff".into()))?,
+        )),
+        _ => Recipient::Clinic,
+    };
+    let channel: String = get(row, "channel")?;
+    let status: String = get(row, "status")?;
+    Ok(Message {
+        id: MessageId(get(row, "id")?),
+        clinic,
+        idempotency_key: get(row, "idempotency_key")?,
+        recipient,
+        kind: get(row, "kind")?,
+        channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt(format!("channel {channel}")))?,
+        due_at: time(row, "due_at")?,
+        status: MessageStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        attempts: small(row, "attempts")?.unwrap_or(0),
+        next_attempt_at: time(row, "next_attempt_at")?,
+        payload: json(row, "payload")?,
+        last_error: get(row, "last_error")?,
+        detail: get(row, "detail")?,
+        sent_at: time_opt(row, "sent_at")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn appointment_from(row: &DbRow) -> Result<Appointment> {
+    Ok(Appointment {
+        id: AppointmentId(get(row, "id")?),
+        clinic: ClinicId(get(row, "clinic_id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        plan: uuid_opt(row, "plan_id")?.map(PlanId),
+        starts_at: time(row, "starts_at")?,
+        minutes: small(row, "minutes")?.unwrap_or(60),
+        status: get(row, "status")?,
+        revision: small(row, "revision")?.unwrap_or(1),
+        session: uuid_opt(row, "session_id")?.map(SessionId),
+        note: get(row, "note")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+fn settings_from(row: Option<&DbRow>) -> Result<ReminderSettings> {
+    let Some(row) = row else {
+        return Ok(ReminderSettings { email: true, sms: true, calendar_feed: false, calendar_feed_created_at: None });
+    };
+    Ok(ReminderSettings {
+        email: get(row, "email")?,
+        sms: get(row, "sms")?,
+        calendar_feed: get::<Option<String>>(row, "feed_token_hash")?.is_some(),
+        calendar_feed_created_at: time_opt(row, "feed_created_at")?,
+    })
+}
+
+/// Queues messages inside the caller's transaction.
+async fn insert_messages_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    source: MessageSource,
+    messages: &[NewMessage],
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    // Multi-row inserts, 200 rows (21 parameters each) at a time: well inside both backends'
+    // parameter limits, and a load of a million rows stays quick.
+    let mut n = 0;
+    for chunk in messages.chunks(200) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO messages (clinic_id, id, idempotency_key, recipient_kind, patient_id, staff_id, source_kind, \
+             source_id, kind, channel, due_at, status, attempts, next_attempt_at, payload, created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, m| {
+            let (kind, patient, staff) = match m.recipient {
+                Recipient::Patient(p) => ("patient", Some(p.0), None),
+                Recipient::Staff(s) => ("staff", None, Some(s.0)),
+                Recipient::Clinic => ("clinic", None, None),
+            };
+            b.push_bind(clinic.0)
+                .push_bind(MessageId::new().0)
+                .push_bind(source.key(m))
+                .push_bind(kind)
+                .push_bind(patient)
+                .push_bind(staff)
+                .push_bind(source.kind())
+                .push_bind(source.id())
+                .push_bind(m.kind.clone())
+                .push_bind(m.channel.as_str())
+                .push_bind(ts(m.due_at))
+                .push_bind("pending")
+                .push_bind(0_i64)
+                .push_bind(ts(m.due_at))
+                .push_bind(Json(m.payload.clone()))
+                .push_bind(ts(now))
+                .push_bind(ts(now));
+        });
+        // A message already queued under the same key is the same message: keep the first.
+        q.push(" ON CONFLICT (idempotency_key) DO NOTHING");
+        n += q.build().execute(&mut *conn).await?.rows_affected();
+    }
+    Ok(n)
+}
+
+/// Withdraws what is still pending from a source, saying why.
+async fn withdraw_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    source: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE messages SET status = 'withdrawn', last_error = $3, updated_at = $4 \
+         WHERE clinic_id = $1 AND source_id = $2 AND status = 'pending'",
+    )
+    .bind(clinic.0)
+    .bind(source)
+    .bind(reason)
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+async fn appointment_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    patient: PatientId,
+    id: AppointmentId,
+) -> Result<Appointment> {
+    let row = sqlx::query("SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
+        .bind(clinic.0)
+        .bind(patient.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("appointment"))?;
+    appointment_from(&row)
+}
+
+/// The booked appointment a recorded session fulfils: the one named, or the patient's booked
+/// appointment closest to the session within 12 hours. Marks it done and withdraws what of it is
+/// still pending.
+async fn fulfil_appointment_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    patient: PatientId,
+    named: Option<AppointmentId>,
+    session: SessionId,
+    performed_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let id = match named {
+        Some(id) => {
+            let a = appointment_in(conn, clinic, patient, id).await?;
+            if a.status != "booked" {
+                return Err(StoreError::InvalidState(format!("the appointment is {}, not booked", a.status)));
+            }
+            Some(id)
+        }
+        None => {
+            let rows = sqlx::query(
+                "SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 AND status = 'booked' \
+                 AND starts_at >= $3 AND starts_at <= $4",
+            )
+            .bind(clinic.0)
+            .bind(patient.0)
+            .bind(ts(performed_at - chrono::Duration::hours(12)))
+            .bind(ts(performed_at + chrono::Duration::hours(12)))
+            .fetch_all(&mut *conn)
+            .await?;
+            let list = rows.iter().map(appointment_from).collect::<Result<Vec<_>>>()?;
+            list.iter().min_by_key(|a| (a.starts_at - performed_at).num_seconds().abs()).map(|a| a.id)
+        }
+    };
+    if let Some(id) = id {
+        sqlx::query(
+            "UPDATE appointments SET status = 'done', session_id = $3, updated_at = $4 WHERE clinic_id = $1 AND id = $2",
+        )
+        .bind(clinic.0)
+        .bind(id.0)
+        .bind(session.0)
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await?;
+        withdraw_in(conn, clinic, id.0, REASON_HAPPENED, now).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Reminders for Backend {
+    async fn book_appointment(&self, actor: &Actor, a: NewAppointment, messages: Vec<NewMessage>) -> Result<Appointment> {
+        staff_side(actor)?;
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        patient_in(&mut tx, actor.clinic, a.patient).await?;
+        if let Some(plan) = a.plan {
+            sqlx::query("SELECT id FROM plans WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
+                .bind(actor.clinic.0)
+                .bind(a.patient.0)
+                .bind(plan.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("plan"))?;
+        }
+        let id = AppointmentId::new();
+        let row = sqlx::query(
+            "INSERT INTO appointments (clinic_id, id, patient_id, plan_id, starts_at, minutes, status, revision, note, \
+             created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'booked', 1, $7, $8, $9, $9) RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(id.0)
+        .bind(a.patient.0)
+        .bind(a.plan.map(|p| p.0))
+        .bind(ts(a.starts_at))
+        .bind(i64::from(a.minutes))
+        .bind(&a.note)
+        .bind(actor.who.id())
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let appointment = appointment_from(&row)?;
+        insert_messages_in(&mut tx, actor.clinic, MessageSource::Appointment(id, 1), &messages, now).await?;
+        audit_in(&mut tx, actor, "appointment.book", Some(a.patient), Some(id.0)).await?;
+        tx.commit().await?;
+        Ok(appointment)
+    }
+
+    async fn reschedule_appointment(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        id: AppointmentId,
+        starts_at: DateTime<Utc>,
+        messages: Vec<NewMessage>,
+    ) -> Result<Appointment> {
+        staff_side(actor)?;
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        let before = appointment_in(&mut tx, actor.clinic, patient, id).await?;
+        if before.status != "booked" {
+            return Err(StoreError::InvalidState(format!("the appointment is {}; only a booked one can move", before.status)));
+        }
+        let revision = before.revision + 1;
+        let row = sqlx::query(
+            "UPDATE appointments SET starts_at = $3, revision = $4, updated_at = $5 \
+             WHERE clinic_id = $1 AND id = $2 RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(id.0)
+        .bind(ts(starts_at))
+        .bind(i64::from(revision))
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        withdraw_in(&mut tx, actor.clinic, id.0, REASON_MOVED, now).await?;
+        insert_messages_in(&mut tx, actor.clinic, MessageSource::Appointment(id, revision), &messages, now).await?;
+        audit_in(&mut tx, actor, "appointment.reschedule", Some(patient), Some(id.0)).await?;
+        let appointment = appointment_from(&row)?;
+        tx.commit().await?;
+        Ok(appointment)
+    }
+
+    async fn cancel_appointment(&self, actor: &Actor, patient: PatientId, id: AppointmentId) -> Result<Appointment> {
+        staff_side(actor)?;
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        let before = appointment_in(&mut tx, actor.clinic, patient, id).await?;
+        if before.status != "booked" {
+            return Err(StoreError::InvalidState(format!("the appointment is already {}", before.status)));
+        }
+        let row = sqlx::query(
+            "UPDATE appointments SET status = 'cancelled', updated_at = $3 WHERE clinic_id = $1 AND id = $2 RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(id.0)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        withdraw_in(&mut tx, actor.clinic, id.0, REASON_CANCELLED, now).await?;
+        audit_in(&mut tx, actor, "appointment.cancel", Some(patient), Some(id.0)).await?;
+        let appointment = appointment_from(&row)?;
+        tx.commit().await?;
+        Ok(appointment)
+    }
+
+    async fn list_appointments(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>> {
+        own(actor, patient)?;
+        let rows = sqlx::query(
+            "SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 ORDER BY starts_at DESC, id DESC",
+        )
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .fetch_all(self.reader())
+        .await?;
+        let list = rows.iter().map(appointment_from).collect::<Result<Vec<_>>>()?;
+        self.audit(actor, "appointment.list", Some(patient), None).await?;
+        Ok(list)
+    }
+
+    async fn claim_messages(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let sql = format!(
+            "UPDATE messages SET status = 'sending', claimed_by = $1, next_attempt_at = $3, attempts = attempts + 1, \
+             updated_at = $2 WHERE (clinic_id, id) IN (SELECT clinic_id, id FROM messages \
+             WHERE status IN ('pending', 'sending') AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $4 {CLAIM_LOCK}) \
+             RETURNING *"
+        );
+        let mut tx = self.begin().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(worker)
+            .bind(ts(now))
+            .bind(ts(lease_until))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut list = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+        list.sort_by_key(|m| m.due_at);
+        Ok(list)
+    }
+
+    async fn complete_messages(
+        &self,
+        worker: &str,
+        outcomes: &[(ClinicId, MessageId, Outcome)],
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let mut recorded = 0;
+        for (clinic, id, outcome) in outcomes {
+            let (status, next, error, detail, sent) = match outcome {
+                Outcome::Sent { detail } => ("sent", now, None, Some(detail.as_str()), Some(ts(now))),
+                Outcome::Retry { error, at } => ("pending", *at, Some(error.as_str()), None, None),
+                Outcome::Failed { error } => ("failed", now, Some(error.as_str()), None, None),
+                Outcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None, None),
+            };
+            recorded += sqlx::query(
+                "UPDATE messages SET status = $4, next_attempt_at = $5, last_error = $6, detail = $7, sent_at = $8, \
+                 claimed_by = NULL, updated_at = $9 \
+                 WHERE clinic_id = $1 AND id = $2 AND claimed_by = $3 AND status = 'sending'",
+            )
+            .bind(clinic.0)
+            .bind(id.0)
+            .bind(worker)
+            .bind(status)
+            .bind(ts(next))
+            .bind(error)
+            .bind(detail)
+            .bind(sent)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    async fn addressee(&self, clinic: ClinicId, recipient: Recipient) -> Result<Addressee> {
+        let c = self.clinic(clinic).await?;
+        let mut a = Addressee {
+            clinic_name: c.name.clone(),
+            time_zone: c.time_zone.clone(),
+            name: c.name,
+            email: None,
+            phone: None,
+            email_allowed: false,
+            sms_allowed: false,
+        };
+        match recipient {
+            Recipient::Patient(p) => {
+                let row = sqlx::query(
+                    "SELECT p.name, p.email, p.phone, p.time_zone, p.consent_messages, r.email AS email_on, r.sms AS sms_on \
+                     FROM patients p LEFT JOIN reminder_settings r ON r.clinic_id = p.clinic_id AND r.patient_id = p.id \
+                     WHERE p.clinic_id = $1 AND p.id = $2",
+                )
+                .bind(clinic.0)
+                .bind(p.0)
+                .fetch_optional(self.reader())
+                .await?
+                .ok_or(StoreError::NotFound("patient"))?;
+                let consent: bool = get(&row, "consent_messages")?;
+                a.name = get(&row, "name")?;
+                a.email = get(&row, "email")?;
+                a.phone = get(&row, "phone")?;
+                a.time_zone = get(&row, "time_zone")?;
+                a.email_allowed = consent && get::<Option<bool>>(&row, "email_on")?.unwrap_or(true);
+                a.sms_allowed = consent && get::<Option<bool>>(&row, "sms_on")?.unwrap_or(true);
+            }
+            Recipient::Staff(s) => {
+                let staff = self.staff(clinic, s).await?;
+                a.name = staff.name;
+                a.email = Some(staff.email);
+                a.email_allowed = staff.active;
+            }
+            Recipient::Clinic => {}
+        }
+        Ok(a)
+    }
+
+    async fn list_messages(&self, actor: &Actor, patient: PatientId, limit: u32) -> Result<Vec<Message>> {
+        own(actor, patient)?;
+        let rows = sqlx::query(
+            "SELECT * FROM messages WHERE clinic_id = $1 AND patient_id = $2 ORDER BY due_at DESC, id DESC LIMIT $3",
+        )
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?;
+        let list = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+        self.audit(actor, "message.list", Some(patient), None).await?;
+        Ok(list)
+    }
+
+    async fn enqueue(&self, clinic: ClinicId, source: MessageSource, messages: &[NewMessage]) -> Result<u64> {
+        let now = Utc::now();
+        let mut n = 0;
+        // Commit every 10,000 rows: a big load neither holds the writer for long nor needs one
+        // huge transaction.
+        for chunk in messages.chunks(10_000) {
+            let mut tx = self.begin().await?;
+            n += insert_messages_in(&mut tx, clinic, source, chunk, now).await?;
+            tx.commit().await?;
+        }
+        Ok(n)
+    }
+
+    async fn retry_message(&self, actor: &Actor, id: MessageId, now: DateTime<Utc>) -> Result<Message> {
+        staff_side(actor)?;
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "UPDATE messages SET status = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 \
+             WHERE clinic_id = $1 AND id = $2 AND status = 'failed' RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(id.0)
+        .bind(ts(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            let exists = sqlx::query("SELECT status FROM messages WHERE clinic_id = $1 AND id = $2")
+                .bind(actor.clinic.0)
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                Some(_) => StoreError::InvalidState("only a message that failed can be sent again".into()),
+                None => StoreError::NotFound("message"),
+            });
+        };
+        let message = message_from(&row)?;
+        let patient = match message.recipient {
+            Recipient::Patient(p) => Some(p),
+            _ => None,
+        };
+        audit_in(&mut tx, actor, "message.retry", patient, Some(id.0)).await?;
+        tx.commit().await?;
+        Ok(message)
+    }
+
+    async fn reminder_settings(&self, actor: &Actor, patient: PatientId) -> Result<ReminderSettings> {
+        own(actor, patient)?;
+        let row = sqlx::query("SELECT * FROM reminder_settings WHERE clinic_id = $1 AND patient_id = $2")
+            .bind(actor.clinic.0)
+            .bind(patient.0)
+            .fetch_optional(self.reader())
+            .await?;
+        settings_from(row.as_ref())
+    }
+
+    async fn set_reminder_channels(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        email: bool,
+        sms: bool,
+    ) -> Result<ReminderSettings> {
+        own(actor, patient)?;
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        patient_in(&mut tx, actor.clinic, patient).await?;
+        let row = sqlx::query(
+            "INSERT INTO reminder_settings (clinic_id, patient_id, email, sms, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (clinic_id, patient_id) DO UPDATE SET email = $3, sms = $4, updated_at = $5 RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .bind(email)
+        .bind(sms)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        audit_in(&mut tx, actor, "reminders.channels", Some(patient), None).await?;
+        let settings = settings_from(Some(&row))?;
+        tx.commit().await?;
+        Ok(settings)
+    }
+
+    async fn set_calendar_token(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        token_hash: Option<&str>,
+    ) -> Result<ReminderSettings> {
+        own(actor, patient)?;
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        patient_in(&mut tx, actor.clinic, patient).await?;
+        let created = token_hash.map(|_| ts(now));
+        let row = sqlx::query(
+            "INSERT INTO reminder_settings (clinic_id, patient_id, email, sms, feed_token_hash, feed_created_at, updated_at) \
+             VALUES ($1, $2, $5, $5, $3, $4, $6) \
+             ON CONFLICT (clinic_id, patient_id) DO UPDATE SET feed_token_hash = $3, feed_created_at = $4, updated_at = $6 \
+             RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .bind(token_hash)
+        .bind(created)
+        .bind(true)
+        .bind(ts(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        let action = if token_hash.is_some() { "calendar.reset" } else { "calendar.off" };
+        audit_in(&mut tx, actor, action, Some(patient), None).await?;
+        let settings = settings_from(Some(&row))?;
+        tx.commit().await?;
+        Ok(settings)
+    }
+
+    async fn calendar_feed(&self, token_hash: &str) -> Result<Option<(Patient, Vec<Appointment>, Vec<Message>)>> {
+        let Some(row) = sqlx::query("SELECT clinic_id, patient_id FROM reminder_settings WHERE feed_token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(self.reader())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let clinic = ClinicId(get(&row, "clinic_id")?);
+        let patient = PatientId(get(&row, "patient_id")?);
+        let actor = Actor { clinic, who: Who::System, ip: None };
+        let record = self.patient(&actor, patient).await?;
+        let appointments = sqlx::query(
+            "SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 AND status = 'booked' ORDER BY starts_at",
+        )
+        .bind(clinic.0)
+        .bind(patient.0)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(appointment_from)
+        .collect::<Result<Vec<_>>>()?;
+        let messages = sqlx::query(
+            "SELECT * FROM messages WHERE clinic_id = $1 AND patient_id = $2 AND channel = 'email' \
+             AND status <> 'withdrawn' AND kind <> 'appointment' ORDER BY due_at, id LIMIT 500",
+        )
+        .bind(clinic.0)
+        .bind(patient.0)
+        .fetch_all(self.reader())
+        .await?
+        .iter()
+        .map(message_from)
+        .collect::<Result<Vec<_>>>()?;
+        self.audit(&actor, "calendar.read", Some(patient), None).await?;
+        Ok(Some((record, appointments, messages)))
+    }
+}
