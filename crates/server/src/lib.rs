@@ -9,6 +9,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod calendar;
 pub mod deadline;
 pub mod delivery;
 pub mod metrics;
