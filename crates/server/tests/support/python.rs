@@ -9,9 +9,9 @@ use std::path::PathBuf;
 
 /// The interpreter to use, or `None` (after saying so) when the test may be skipped.
 pub fn python() -> Option<PathBuf> {
-    let candidate = std::env::var_os("NEEDLEPATH_PYTHON").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
-    });
+    let candidate = std::env::var_os("NEEDLEPATH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
     let usable = std::process::Command::new(&candidate)
         .args(["-c", "import aiosmtpd, icalendar"])
         .output()
@@ -19,8 +19,8 @@ pub fn python() -> Option<PathBuf> {
     if usable {
         return Some(candidate);
     }
-    let required = std::env::var_os("CI").is_some()
-        || std::env::var("NEEDLEPATH_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
+    let required =
+        std::env::var_os("CI").is_some() || std::env::var("NEEDLEPATH_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
     let why = format!(
         "no Python with aiosmtpd and icalendar at {} (make one: python3 -m venv .venv && .venv/bin/pip install aiosmtpd icalendar)",
         candidate.display()
