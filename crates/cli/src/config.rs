@@ -39,6 +39,9 @@ pub struct Config {
     pub shutdown_grace_seconds: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
+    /// The outbox worker and its channels (`[reminders]`, `[reminders.smtp]`,
+    /// `[reminders.webhook]` in the file).
+    pub reminders: needlepath_server::reminders::ReminderConfig,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             login_window_minutes: s.login_window_minutes,
             shutdown_grace_seconds: s.shutdown_grace_seconds,
             log_format: "text".into(),
+            reminders: s.reminders,
         }
     }
 }
@@ -164,6 +168,7 @@ impl Config {
             login_failures_per_address: self.login_failures_per_address,
             login_window_minutes: self.login_window_minutes,
             shutdown_grace_seconds: self.shutdown_grace_seconds,
+            reminders: self.reminders.clone(),
         }
     }
 }
@@ -183,6 +188,15 @@ fn origin(key: &str, m: Option<&Metadata>) -> String {
     }
 }
 
+/// Hides the SMTP password and the webhook secret.
+fn redact(reminders: &mut serde_json::Value) {
+    for (table, key) in [("smtp", "password"), ("webhook", "secret")] {
+        if let Some(v) = reminders.get_mut(table).and_then(|t| t.get_mut(key)).filter(|v| !v.is_null()) {
+            *v = serde_json::Value::String("(redacted)".into());
+        }
+    }
+}
+
 /// `config show`: every effective value, where it came from, secrets redacted.
 pub fn show(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<String> {
     let fig = figment(file, flags)?;
@@ -194,7 +208,10 @@ pub fn show(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<String> {
     let mut out = String::new();
     if let Some(obj) = value.as_object() {
         for (k, v) in obj {
-            let shown = if k == "database_url" { serde_json::Value::String(url.clone()) } else { v.clone() };
+            let mut shown = if k == "database_url" { serde_json::Value::String(url.clone()) } else { v.clone() };
+            if k == "reminders" {
+                redact(&mut shown);
+            }
             let from = origin(k, fig.find_metadata(k));
             out.push_str(&format!("{k} = {shown}    # {from}\n"));
         }

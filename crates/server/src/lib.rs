@@ -173,6 +173,16 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_missed_check_ins(app.clone()));
+    let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
+    let worker = if app.config.reminders.worker {
+        let couriers = reminders::Couriers::new(&app.config.reminders)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        let w = reminders::Worker::new(app.clone(), Arc::new(couriers));
+        tracing::info!(worker = %w.id(), "outbox worker started");
+        Some(tokio::spawn(w.run(worker_stopped)))
+    } else {
+        None
+    };
     let grace = Duration::from_secs(u64::from(app.config.shutdown_grace_seconds));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
@@ -192,6 +202,11 @@ pub async fn serve(
         }
     };
     sweeper.abort();
+    // The worker finishes its round (deliveries in flight get recorded) before the service ends.
+    let _ = worker_stop.send(true);
+    if let Some(w) = worker {
+        let _ = tokio::time::timeout(grace, w).await;
+    }
     result
 }
 

@@ -365,7 +365,61 @@ fn schemas() -> Map<String, Value> {
         "session": { "oneOf": [r("Session"), { "type": "null" }] }, "timeline": { "type": ["object", "null"] },
         "next_check_in": { "oneOf": [r("CheckIn"), { "type": "null" }] } } }),
     );
+    reminder_schemas(&mut add);
     s
+}
+
+/// The schemas of appointments, messages and reminder choices.
+fn reminder_schemas(add: &mut impl FnMut(&str, Value)) {
+    add(
+        "AppointmentRequest",
+        json!({ "type": "object", "additionalProperties": false, "required": ["starts_at"], "properties": {
+            "starts_at": time(), "minutes": { "type": "integer", "minimum": 10, "maximum": 480 },
+            "plan_id": id_or_null(), "note": string_or_null() } }),
+    );
+    add(
+        "RescheduleRequest",
+        json!({ "type": "object", "additionalProperties": false, "required": ["starts_at"], "properties": { "starts_at": time() } }),
+    );
+    add(
+        "Appointment",
+        json!({ "type": "object", "required": ["id", "patient", "starts_at", "minutes", "status", "revision"], "properties": {
+            "id": id(), "clinic": id(), "patient": id(), "plan": id_or_null(), "starts_at": time(),
+            "minutes": { "type": "integer" }, "status": { "type": "string", "enum": ["booked", "cancelled", "done"] },
+            "revision": { "type": "integer" }, "session": id_or_null(), "note": string_or_null(),
+            "created_at": time(), "updated_at": time() } }),
+    );
+    add("AppointmentList", list_of("appointments", "Appointment"));
+    add(
+        "Message",
+        json!({ "type": "object", "required": ["id", "idempotency_key", "kind", "channel", "due_at", "status", "attempts"], "properties": {
+            "id": id(), "clinic": id(), "idempotency_key": { "type": "string" },
+            "recipient": { "type": "object", "required": ["kind"], "properties": {
+                "kind": { "type": "string", "enum": ["patient", "staff", "clinic"] }, "id": id() } },
+            "kind": { "type": "string" }, "channel": { "type": "string", "enum": ["email", "webhook"] },
+            "due_at": time(), "status": { "type": "string", "enum": ["pending", "sending", "sent", "failed", "skipped", "withdrawn"] },
+            "attempts": { "type": "integer" }, "next_attempt_at": time(), "payload": { "type": "object" },
+            "last_error": string_or_null(), "detail": string_or_null(), "sent_at": time_or_null(),
+            "created_at": time(), "updated_at": time() } }),
+    );
+    add("MessageList", list_of("messages", "Message"));
+    add(
+        "ReminderSettings",
+        json!({ "type": "object", "required": ["email", "sms", "calendar_feed"], "properties": {
+            "email": { "type": "boolean" }, "sms": { "type": "boolean" }, "calendar_feed": { "type": "boolean" },
+            "calendar_feed_created_at": time_or_null() } }),
+    );
+    add(
+        "ReminderChoices",
+        json!({ "type": "object", "additionalProperties": false, "required": ["email", "sms"], "properties": {
+            "email": { "type": "boolean" }, "sms": { "type": "boolean" } } }),
+    );
+    add(
+        "CalendarLink",
+        json!({ "type": "object", "required": ["calendar_url", "webcal_url", "settings"], "properties": {
+            "calendar_url": { "type": "string", "format": "uri" }, "webcal_url": { "type": "string" },
+            "settings": r("ReminderSettings") } }),
+    );
 }
 
 fn security(access: Access) -> Value {

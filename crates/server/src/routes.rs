@@ -11,14 +11,15 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, delete, get, patch, post};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use needlepath_store::{Role, Who};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::App;
-use crate::api::{check_ins, clinic, clinical, decisions, me, ops, patients, queue, session, setup};
+use crate::api::{check_ins, clinic, clinical, decisions, me, ops, patients, queue, reminders, session, setup};
 use crate::auth::{self, Authed};
+use crate::calendar;
 use crate::pages::{self, account, assets, patient, public, staff};
 use crate::problem::ApiError;
 
@@ -134,6 +135,12 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "The patient's check-ins, scheduled and submitted", None, Some("CheckInList"), 200, check_ins::list_for_patient),
         r!(post "POST" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "Record a check-in for the patient (for example by phone)", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_for_patient),
         // The queue.
+        r!(get "GET" "/api/v1/patients/{id}/appointments", Staff(ANY_STAFF), "The patient's appointments (booked sessions), latest first", None, Some("AppointmentList"), 200, reminders::list),
+        r!(post "POST" "/api/v1/patients/{id}/appointments", Staff(ANY_STAFF), "Book a session and schedule its pre-care and appointment reminders", Some("AppointmentRequest"), Some("Appointment"), 201, reminders::create),
+        r!(post "POST" "/api/v1/patients/{id}/appointments/{appointment_id}/reschedule", Staff(ANY_STAFF), "Move a booked session; pending reminders are scheduled again", Some("RescheduleRequest"), Some("Appointment"), 200, reminders::move_to),
+        r!(post "POST" "/api/v1/patients/{id}/appointments/{appointment_id}/cancel", Staff(ANY_STAFF), "Cancel a booked session; pending reminders are withdrawn", None, Some("Appointment"), 200, reminders::cancel),
+        r!(get "GET" "/api/v1/patients/{id}/messages", Staff(ANY_STAFF), "What the patient was sent, when, and whether it arrived", None, Some("MessageList"), 200, reminders::messages),
+        r!(post "POST" "/api/v1/messages/{id}/retry", Staff(ANY_STAFF), "Send a failed message again", None, Some("Message"), 200, reminders::retry),
         r!(get "GET" "/api/v1/alerts", Staff(CLINICAL), "Alerts, most urgent and earliest deadline first; ?state=open|all", None, Some("AlertList"), 200, queue::list_alerts),
         r!(post "POST" "/api/v1/alerts/{id}/acknowledge", Staff(CLINICAL), "Acknowledge an alert", None, Some("Alert"), 200, queue::acknowledge),
         r!(post "POST" "/api/v1/alerts/{id}/resolve", Staff(CLINICAL), "Resolve an alert with a note", Some("NoteRequest"), Some("Alert"), 200, queue::resolve),
@@ -147,6 +154,11 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/me/plans", Patient, "My series plans", None, Some("PlanList"), 200, me::plans),
         r!(get "GET" "/api/v1/me/sessions", Patient, "My sessions", None, Some("SessionList"), 200, me::sessions),
         r!(get "GET" "/api/v1/me/check-ins", Patient, "My check-ins", None, Some("CheckInList"), 200, me::check_ins),
+        r!(get "GET" "/api/v1/me/appointments", Patient, "My booked sessions", None, Some("AppointmentList"), 200, reminders::my_appointments),
+        r!(get "GET" "/api/v1/me/reminders", Patient, "My reminder choices", None, Some("ReminderSettings"), 200, reminders::my_settings),
+        r!(put "PUT" "/api/v1/me/reminders", Patient, "Choose e-mail and text-message reminders", Some("ReminderChoices"), Some("ReminderSettings"), 200, reminders::set_my_settings),
+        r!(post "POST" "/api/v1/me/calendar", Patient, "A new calendar-feed link (the old one stops working); shown once", None, Some("CalendarLink"), 201, reminders::reset_calendar),
+        r!(post "POST" "/api/v1/me/calendar/off", Patient, "Turn the calendar feed off", None, Some("ReminderSettings"), 200, reminders::calendar_off),
         r!(post "POST" "/api/v1/me/check-ins", Patient, "Check in: answered at once with the triage result", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_own),
         // ---- Pages: assets, sign-in ----
         page(r!(get "GET" "/assets/{name}", Public, "The stylesheet, script and icon", None, None, 200, assets::serve)),
@@ -157,6 +169,15 @@ fn entries() -> Vec<Entry> {
         ),
         // ---- Pages: for everyone ----
         page(r!(get "GET" "/", Public, "The home page", None, None, 200, public::home)),
+        page(
+            r!(get "GET" "/calendar/{file}", Public, "A patient's calendar feed (iCalendar); the token in the address is the key", None, None, 200, calendar::feed::serve),
+        ),
+        page(
+            r!(get "GET" "/unsubscribe/{id}", Public, "Stop e-mail reminders? (the link in every reminder e-mail)", None, None, 200, public::unsubscribe::page_get),
+        ),
+        page(
+            r!(post "POST" "/unsubscribe/{id}", Public, "Stop e-mail reminders (the button, or a one-click unsubscribe)", None, None, 200, public::unsubscribe::page_post),
+        ),
         page(r!(get "GET" "/sources", Public, "The sources the protocol cites", None, None, 200, public::sources)),
         page(
             r!(get "GET" "/candidate", Public, "Am I a candidate? (the screening questions)", None, None, 200, public::candidate::page_get),

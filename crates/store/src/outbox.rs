@@ -314,6 +314,9 @@ pub trait Reminders: Send + Sync {
         patient: PatientId,
         token_hash: Option<&str>,
     ) -> Result<ReminderSettings>;
+    /// Turns e-mail reminders off for the patient a message was sent to (the e-mail's
+    /// unsubscribe link); `None` when there is no such message.
+    async fn unsubscribe(&self, message: MessageId) -> Result<Option<PatientId>>;
     /// The patient a calendar-feed token belongs to, with what the feed shows: their booked
     /// appointments and their reminders (the e-mail copy of each, which every reminder has).
     async fn calendar_feed(&self, token_hash: &str) -> Result<Option<(Patient, Vec<Appointment>, Vec<Message>)>>;

@@ -9,6 +9,7 @@ pub mod me;
 pub mod ops;
 pub mod patients;
 pub mod queue;
+pub mod reminders;
 pub mod session;
 pub mod setup;
 

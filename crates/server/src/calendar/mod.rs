@@ -2,4 +2,5 @@
 //! `ics` renders the feed (RFC 5545) and its ETag, so the apps that poll it get a 304 when
 //! nothing changed.
 
+pub mod feed;
 pub mod ics;

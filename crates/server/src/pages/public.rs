@@ -7,6 +7,7 @@
 pub mod aftercare;
 pub mod candidate;
 pub mod cost;
+pub mod unsubscribe;
 
 use std::sync::Arc;
 

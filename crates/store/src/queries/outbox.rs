@@ -550,6 +550,35 @@ impl Reminders for Backend {
         Ok(settings)
     }
 
+    async fn unsubscribe(&self, message: MessageId) -> Result<Option<PatientId>> {
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        let Some(row) = sqlx::query("SELECT clinic_id, patient_id FROM messages WHERE id = $1 AND patient_id IS NOT NULL")
+            .bind(message.0)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let clinic = ClinicId(get(&row, "clinic_id")?);
+        let patient = PatientId(get(&row, "patient_id")?);
+        sqlx::query(
+            "INSERT INTO reminder_settings (clinic_id, patient_id, email, sms, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (clinic_id, patient_id) DO UPDATE SET email = $3, updated_at = $5",
+        )
+        .bind(clinic.0)
+        .bind(patient.0)
+        .bind(false)
+        .bind(true)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+        let actor = Actor { clinic, who: Who::System, ip: None };
+        audit_in(&mut tx, &actor, "reminders.unsubscribe", Some(patient), Some(message.0)).await?;
+        tx.commit().await?;
+        Ok(Some(patient))
+    }
+
     async fn calendar_feed(&self, token_hash: &str) -> Result<Option<(Patient, Vec<Appointment>, Vec<Message>)>> {
         let Some(row) = sqlx::query("SELECT clinic_id, patient_id FROM reminder_settings WHERE feed_token_hash = $1")
             .bind(token_hash)

@@ -1,0 +1,205 @@
+//! Appointments, the messages a patient was sent, and the patient's reminder choices and
+//! calendar link. Booking, moving or cancelling an appointment schedules or withdraws its
+//! reminders in the same transaction (the store's contract); the handlers only decide what to
+//! schedule.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use needlepath_store::{Appointment, AppointmentId, MessageId, NewAppointment, PatientId, PlanId, ReminderSettings};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::App;
+use crate::api::{created, id, known_patient, opt_text};
+use crate::auth::Authed;
+use crate::auth::secrets::{new_token, token_hash};
+use crate::body::Body;
+use crate::problem::{ApiError, ApiResult};
+use crate::reminders::schedule::for_appointment;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentRequest {
+    /// RFC 3339 with offset.
+    pub starts_at: DateTime<FixedOffset>,
+    /// Default 60.
+    pub minutes: Option<u32>,
+    pub plan_id: Option<PlanId>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleRequest {
+    pub starts_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReminderChoices {
+    pub email: bool,
+    pub sms: bool,
+}
+
+fn future(field: &str, t: DateTime<FixedOffset>, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
+    let t = t.with_timezone(&Utc);
+    if t <= now {
+        return Err(ApiError::invalid(field, "must be in the future (an appointment is booked before it happens)"));
+    }
+    if t > now + Duration::days(730) {
+        return Err(ApiError::invalid(field, "must be within two years"));
+    }
+    Ok(t)
+}
+
+/// The messages an appointment at `starts_at` schedules for `patient`.
+async fn appointment_messages(
+    app: &App,
+    a: &Authed,
+    patient: PatientId,
+    starts_at: DateTime<Utc>,
+    minutes: u32,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<needlepath_store::NewMessage>> {
+    let record = app.store.patient(&a.actor, patient).await?;
+    let clinic = app.store.clinic(a.clinic()).await?;
+    let protocol = app.protocol_for(a.clinic()).await?;
+    let had = app.store.list_sessions(&a.actor, patient).await?.len();
+    let number = u32::try_from(had + 1).unwrap_or(u32::MAX);
+    for_appointment(&protocol, &clinic.settings, &record, starts_at, minutes, number, now)
+}
+
+/// Books a session and schedules its pre-care and appointment reminders (API and page).
+pub async fn book(app: &App, a: &Authed, patient: PatientId, r: AppointmentRequest) -> ApiResult<Appointment> {
+    let now = Utc::now();
+    let starts_at = future("starts_at", r.starts_at, now)?;
+    let minutes = r.minutes.unwrap_or(60);
+    if !(10..=480).contains(&minutes) {
+        return Err(ApiError::invalid("minutes", "must be from 10 to 480 minutes"));
+    }
+    let note = opt_text("note", r.note.as_deref(), 2000)?;
+    let messages = appointment_messages(app, a, patient, starts_at, minutes, now).await?;
+    let new = NewAppointment { patient, plan: r.plan_id, starts_at, minutes, note };
+    Ok(app.store.book_appointment(&a.actor, new, messages).await?)
+}
+
+/// Moves a booked session: pending reminders are withdrawn and scheduled again (API and page).
+pub async fn reschedule(
+    app: &App,
+    a: &Authed,
+    patient: PatientId,
+    appointment: AppointmentId,
+    starts_at: DateTime<FixedOffset>,
+) -> ApiResult<Appointment> {
+    let now = Utc::now();
+    let starts_at = future("starts_at", starts_at, now)?;
+    let current = app
+        .store
+        .list_appointments(&a.actor, patient)
+        .await?
+        .into_iter()
+        .find(|x| x.id == appointment)
+        .ok_or_else(|| ApiError::not_found("appointment"))?;
+    let messages = appointment_messages(app, a, patient, starts_at, current.minutes, now).await?;
+    Ok(app.store.reschedule_appointment(&a.actor, patient, appointment, starts_at, messages).await?)
+}
+
+pub async fn list(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let patient = known_patient(&app, &a, &raw).await?;
+    Ok(Json(json!({ "appointments": app.store.list_appointments(&a.actor, patient).await? })))
+}
+
+pub async fn create(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    Body(r): Body<AppointmentRequest>,
+) -> ApiResult<Response> {
+    let patient = known_patient(&app, &a, &raw).await?;
+    Ok(created(book(&app, &a, patient, r).await?))
+}
+
+pub async fn move_to(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path((raw, appointment)): Path<(String, String)>,
+    Body(r): Body<RescheduleRequest>,
+) -> ApiResult<Json<Appointment>> {
+    let patient = known_patient(&app, &a, &raw).await?;
+    let appointment = id(&appointment, "appointment")?;
+    Ok(Json(reschedule(&app, &a, patient, appointment, r.starts_at).await?))
+}
+
+pub async fn cancel(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path((raw, appointment)): Path<(String, String)>,
+) -> ApiResult<Json<Appointment>> {
+    let patient = known_patient(&app, &a, &raw).await?;
+    let appointment = id(&appointment, "appointment")?;
+    Ok(Json(app.store.cancel_appointment(&a.actor, patient, appointment).await?))
+}
+
+pub async fn messages(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let patient = known_patient(&app, &a, &raw).await?;
+    Ok(Json(json!({ "messages": app.store.list_messages(&a.actor, patient, 500).await? })))
+}
+
+pub async fn retry(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+    let message: MessageId = id(&raw, "message")?;
+    Ok(Json(json!(app.store.retry_message(&a.actor, message, Utc::now()).await?)))
+}
+
+fn me_id(a: &Authed) -> ApiResult<PatientId> {
+    a.patient().ok_or_else(|| ApiError::forbidden("only a patient has reminders of their own"))
+}
+
+pub async fn my_appointments(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "appointments": app.store.list_appointments(&a.actor, me_id(&a)?).await? })))
+}
+
+pub async fn my_settings(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<ReminderSettings>> {
+    Ok(Json(app.store.reminder_settings(&a.actor, me_id(&a)?).await?))
+}
+
+pub async fn set_my_settings(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Body(r): Body<ReminderChoices>,
+) -> ApiResult<Json<ReminderSettings>> {
+    Ok(Json(app.store.set_reminder_channels(&a.actor, me_id(&a)?, r.email, r.sms).await?))
+}
+
+/// The feed's addresses for a new token: https (or http) for pasting, webcal for one-click
+/// subscription.
+pub fn calendar_urls(public_url: &str, token: &str) -> (String, String) {
+    let url = format!("{}/calendar/{token}.ics", public_url.trim_end_matches('/'));
+    let webcal = match url.split_once("://") {
+        Some((_, rest)) => format!("webcal://{rest}"),
+        None => url.clone(),
+    };
+    (url, webcal)
+}
+
+/// Makes a new calendar link for the patient; the old one stops working at once. The link is
+/// shown once: only its hash is kept.
+pub async fn new_calendar_link(app: &App, a: &Authed, patient: PatientId) -> ApiResult<(String, String)> {
+    let token = new_token();
+    app.store.set_calendar_token(&a.actor, patient, Some(&token_hash(&token))).await?;
+    Ok(calendar_urls(&app.config.public_url, &token))
+}
+
+pub async fn reset_calendar(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Response> {
+    let patient = me_id(&a)?;
+    let (url, webcal) = new_calendar_link(&app, &a, patient).await?;
+    let settings = app.store.reminder_settings(&a.actor, patient).await?;
+    Ok(created(json!({ "calendar_url": url, "webcal_url": webcal, "settings": settings })))
+}
+
+pub async fn calendar_off(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<ReminderSettings>> {
+    Ok(Json(app.store.set_calendar_token(&a.actor, me_id(&a)?, None).await?))
+}
