@@ -194,6 +194,18 @@ impl Drop for TestApp {
 impl TestApp {
     /// A server over a new, empty database: not set up yet.
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// A server set up, with its configuration changed by `configure` first.
+    pub async fn start_with(configure: impl FnOnce(&mut ServerConfig)) -> Self {
+        let mut t = Self::spawn_with(configure).await;
+        t.setup().await;
+        t
+    }
+
+    /// A server over a new, empty database, with its configuration changed by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut ServerConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("needlepath.db");
         let store = needlepath_store::open(&DatabaseUrl::Sqlite(db_path.clone()), OpenOptions { create: true })
@@ -203,7 +215,8 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
-        let config = ServerConfig { listen: addr, public_url: base.clone(), ..ServerConfig::default() };
+        let mut config = ServerConfig { listen: addr, public_url: base.clone(), ..ServerConfig::default() };
+        configure(&mut config);
         let app = App::new(store, protocol, config);
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(needlepath_server::serve(app.clone(), listener, async move {
