@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod deadline;
+pub mod delivery;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
