@@ -230,8 +230,8 @@ impl EmailSender {
         let server = &self.server;
         let reason = if err.is_timeout() {
             format!("no answer from the mail server at {server} within {}s", self.timeout.as_secs())
-        } else if err.is_tls() {
-            format!("TLS with the mail server at {server} failed: {} (a private CA goes in smtp.ca_file)", said())
+        } else if let Some(tls) = super::find_tls_error(err).or(err.is_tls().then(said)) {
+            format!("TLS with the mail server at {server} failed: {tls} (a private CA goes in smtp.ca_file)")
         } else if err.is_client() {
             format!("the mail server at {server} could not be used: {}", said())
         } else {

@@ -79,6 +79,24 @@ pub(crate) fn brief(text: &str, max: usize) -> String {
     cut
 }
 
+/// The TLS failure behind `err`, if there is one, in words (an `io::Error` wrapping it does not
+/// list it as its source, so those are opened too).
+pub(crate) fn find_tls_error(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(brief(&tls.to_string(), 160));
+        }
+        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref())
+            && let Some(tls) = inner.downcast_ref::<rustls::Error>()
+        {
+            return Some(brief(&tls.to_string(), 160));
+        }
+        next = e.source();
+    }
+    None
+}
+
 /// Trusted roots from a PEM file (every certificate in it), for private relays and tests.
 pub(crate) fn read_pem_certificates(
     key: &'static str,

@@ -204,6 +204,9 @@ impl WebhookSender {
 /// Why the request did not get an answer: a refused address (permanent), or a connection, TLS or
 /// protocol failure (worth retrying).
 fn classify_error(e: &hyper_util::client::legacy::Error) -> DeliveryError {
+    if let Some(tls) = super::find_tls_error(e) {
+        return DeliveryError::retry(format!("TLS with the webhook failed: {tls}"));
+    }
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     let mut deepest = e.to_string();
     while let Some(err) = source {
@@ -212,9 +215,6 @@ fn classify_error(e: &hyper_util::client::legacy::Error) -> DeliveryError {
                 ResolveError::Refused(reason) => DeliveryError::permanent(reason.clone()),
                 ResolveError::Lookup(..) => DeliveryError::retry(r.to_string()),
             };
-        }
-        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
-            return DeliveryError::retry(format!("TLS with the webhook failed: {}", brief(&tls.to_string(), 160)));
         }
         deepest = err.to_string();
         source = err.source();
