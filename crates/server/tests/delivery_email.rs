@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Email delivery against a real SMTP server: `tests/python/smtp_sink.py` (aiosmtpd) receives
 //! what `EmailSender` sends, stores it, and Python's `email` package parses it back, so the MIME
 //! structure, header encoding and TLS are checked by an independent implementation.

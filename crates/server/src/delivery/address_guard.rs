@@ -122,10 +122,11 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     }
 }
 
-/// The message when `ip` is refused: which class, and the setting that allows it.
-pub fn refusal(ip: IpAddr, class: AddressClass) -> String {
+/// The message when `destination` (an address, or a name with the address it resolved to) is
+/// refused: which class, and the setting that allows it.
+pub fn refusal(destination: &str, class: AddressClass) -> String {
     format!(
-        "refused to connect to {ip}: it is {class}; webhooks go to public addresses unless \
+        "refused to connect to {destination}: it is {class}; webhooks go to public addresses unless \
          allow_private_addresses = true is set for this webhook"
     )
 }
@@ -203,8 +204,7 @@ mod tests {
 
     #[test]
     fn refusal_names_the_class_and_the_setting() {
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        let msg = refusal(ip, AddressClass::Private);
+        let msg = refusal("10.0.0.1", AddressClass::Private);
         assert!(msg.contains("10.0.0.1") && msg.contains("private-network"), "{msg}");
         assert!(msg.contains("allow_private_addresses"), "{msg}");
     }

@@ -79,20 +79,18 @@ pub(crate) fn brief(text: &str, max: usize) -> String {
     cut
 }
 
-/// The TLS failure behind `err`, if there is one, in words (an `io::Error` wrapping it does not
-/// list it as its source, so those are opened too).
+/// The TLS failure behind `err`, if there is one, in words.
 pub(crate) fn find_tls_error(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     let mut next = Some(err);
     while let Some(e) = next {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             return Some(brief(&tls.to_string(), 160));
         }
-        if let Some(inner) = e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref())
-            && let Some(tls) = inner.downcast_ref::<rustls::Error>()
-        {
-            return Some(brief(&tls.to_string(), 160));
-        }
-        next = e.source();
+        // `io::Error::source` skips the error it wraps; step into it instead.
+        next = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
     }
     None
 }

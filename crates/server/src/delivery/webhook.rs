@@ -163,7 +163,7 @@ impl WebhookSender {
             && !self.allow_private
             && let Some(class) = classify(ip)
         {
-            return Err(DeliveryError::permanent(refusal(ip, class)));
+            return Err(DeliveryError::permanent(refusal(&ip.to_string(), class)));
         }
         let key = HeaderValue::from_str(idempotency_key)
             .map_err(|_| DeliveryError::permanent("the idempotency key is not a valid header value"))?;
@@ -305,7 +305,7 @@ impl tower_service::Service<Name> for GuardedResolver {
                 (false, _) => Ok(public.into_iter()),
                 (true, Some(a)) => {
                     let class = classify(a.ip()).unwrap_or(super::address_guard::AddressClass::Reserved);
-                    Err(ResolveError::Refused(format!("{host} resolves to {}", refusal(a.ip(), class))))
+                    Err(ResolveError::Refused(refusal(&format!("{host} ({})", a.ip()), class)))
                 }
                 (true, None) => Err(ResolveError::Lookup(host, std::io::Error::other("no addresses"))),
             }
