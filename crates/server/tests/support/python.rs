@@ -1,5 +1,6 @@
 //! The Python interpreter that runs the independent counterparts of the tests (an SMTP server
-//! from `aiosmtpd`, the `icalendar` parser). `.ci/run` makes a virtualenv at `.venv/` with both;
+//! from `aiosmtpd`, the `icalendar` parser, test certificates from `trustme`). `.ci/run` makes a
+//! virtualenv at `.venv/` with `tests/python/requirements.txt`;
 //! `NEEDLEPATH_PYTHON` names another interpreter. Without one a test prints why and passes
 //! locally, but fails when `CI` is set or `NEEDLEPATH_REQUIRE_PYTHON=1`, so CI never skips it.
 
@@ -13,7 +14,7 @@ pub fn python() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"));
     let usable = std::process::Command::new(&candidate)
-        .args(["-c", "import aiosmtpd, icalendar"])
+        .args(["-c", "import aiosmtpd, icalendar, trustme"])
         .output()
         .is_ok_and(|o| o.status.success());
     if usable {
@@ -22,7 +23,7 @@ pub fn python() -> Option<PathBuf> {
     let required =
         std::env::var_os("CI").is_some() || std::env::var("NEEDLEPATH_REQUIRE_PYTHON").is_ok_and(|v| v == "1");
     let why = format!(
-        "no Python with aiosmtpd and icalendar at {} (make one: python3 -m venv .venv && .venv/bin/pip install aiosmtpd icalendar)",
+        "no Python with aiosmtpd, icalendar and trustme at {} (make one: python3 -m venv .venv && .venv/bin/pip install -r crates/server/tests/python/requirements.txt)",
         candidate.display()
     );
     if required {
