@@ -25,8 +25,8 @@ use needlepath_server::reminders::schedule::{for_appointment, for_session};
 use needlepath_server::reminders::{Couriers, ReminderConfig, Worker};
 use needlepath_server::{App, ServerConfig};
 use needlepath_store::{
-    Actor, Channel, ClinicSettings, DatabaseUrl, MessageSource, NewClinic, NewMessage, NewPatient, NewStaff, OpenOptions,
-    PatientId, Recipient, Role, SessionId, Store, Who,
+    Actor, Channel, ClinicSettings, DatabaseUrl, MessageSource, NewClinic, NewMessage, NewPatient, NewStaff,
+    OpenOptions, PatientId, Recipient, Role, SessionId, Store, Who,
 };
 use serde_json::{Value, json};
 
@@ -75,8 +75,10 @@ fn reminder_config(url: &str) -> ReminderConfig {
 async fn clinic_with_patient(store: &Arc<dyn Store>) -> (Actor, PatientId) {
     let now = Utc::now();
     store.replace_setup_token("t", now, now + chrono::Duration::hours(1)).await.unwrap();
-    let clinic = NewClinic { name: "Clinic".into(), time_zone: "Europe/Berlin".into(), settings: ClinicSettings::default() };
-    let admin = NewStaff { email: "a@clinic.test".into(), name: "A".into(), role: Role::Admin, password_hash: "x".into() };
+    let clinic =
+        NewClinic { name: "Clinic".into(), time_zone: "Europe/Berlin".into(), settings: ClinicSettings::default() };
+    let admin =
+        NewStaff { email: "a@clinic.test".into(), name: "A".into(), role: Role::Admin, password_hash: "x".into() };
     let (clinic, admin) = store.complete_setup("t", now, clinic, admin).await.unwrap();
     let actor = Actor { clinic: clinic.id, who: Who::Staff(admin.id, admin.role), ip: None };
     let patient = store
@@ -153,7 +155,8 @@ async fn two_workers_deliver_exactly_once(stores: [Arc<dyn Store>; 2], n: usize)
 async fn postgres_url() -> Option<String> {
     let admin = std::env::var("NEEDLEPATH_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    let required = std::env::var_os("CI").is_some() || std::env::var("NEEDLEPATH_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    let required =
+        std::env::var_os("CI").is_some() || std::env::var("NEEDLEPATH_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
     let pool = match sqlx::PgPool::connect(&admin).await {
         Ok(p) => p,
         Err(e) if required => panic!("PostgreSQL is required here and unreachable at {admin}: {e}"),
@@ -217,7 +220,8 @@ async fn dst_case(zone: &str, session_day: (i32, u32, u32)) {
     let settings = t.app.store.clinic(clinic).await.unwrap().settings;
     let protocol = Protocol::builtin().unwrap();
     let after = for_session(&protocol, &settings, &record, session, 1, None, session).unwrap();
-    let next = session + chrono::Duration::days(35);
+    // The next appointment five weeks on, at 10:00 local again (the other side of the change).
+    let next = tz.from_local_datetime(&(local + chrono::Duration::days(35))).single().unwrap().with_timezone(&Utc);
     let before = for_appointment(&protocol, &settings, &record, next, 60, 2, session).unwrap();
     t.app.store.enqueue(clinic, MessageSource::Session(SessionId::new()), &after).await.unwrap();
     t.app.store.enqueue(clinic, MessageSource::Session(SessionId::new()), &before).await.unwrap();
@@ -249,13 +253,20 @@ async fn dst_case(zone: &str, session_day: (i32, u32, u32)) {
     assert_ne!(first, chrono::Duration::hours(24), "{zone}: the day-1 check-in crossed the change");
     // The day-before appointment reminder and the pre-care steps at the session's local hour.
     let care: Vec<_> = events.iter().filter(|e| e["summary"] == "Care step").collect();
-    assert!(care.iter().any(|e| start_of(e).date_naive() == (next - chrono::Duration::days(7)).with_timezone(&tz).date_naive()
-        && start_of(e).hour() == 10));
+    assert!(
+        care.iter()
+            .any(|e| start_of(e).date_naive() == (next - chrono::Duration::days(7)).with_timezone(&tz).date_naive()
+                && start_of(e).hour() == 10)
+    );
     // Aftercare is counted in real hours: 24 h after the session, whatever the clock did.
     let day1 = session + chrono::Duration::hours(24);
     assert!(care.iter().any(|e| start_of(e).with_timezone(&Utc) == day1), "{zone}: nothing at +24 h");
     // Titles carry no health details by default.
-    assert!(events.iter().all(|e| ["Clinic appointment", "Care step", "Check-in"].contains(&e["summary"].as_str().unwrap())));
+    assert!(
+        events
+            .iter()
+            .all(|e| ["Clinic appointment", "Care step", "Check-in"].contains(&e["summary"].as_str().unwrap()))
+    );
 }
 
 #[tokio::test]
