@@ -5,100 +5,23 @@
 
 #[path = "support/python.rs"]
 mod python;
+#[path = "support/smtp.rs"]
+mod smtp;
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use smtp::{Sink, certs, tls_args};
 
 use needlepath_server::delivery::{
     Email, EmailSender, MailParagraph, ReminderMail, SmtpConfig, SmtpSecurity, render_mail,
 };
 use serde_json::Value;
 
-/// A running `smtp_sink.py`, killed when dropped.
-struct Sink {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Sink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Sink {
-    fn start(py: &Path, args: &[&str]) -> Sink {
-        let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(py)
-            .arg(python::scripts().join("smtp_sink.py"))
-            .arg("--dir")
-            .arg(dir.path())
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().strip_prefix("LISTENING ").and_then(|p| p.parse().ok());
-        let Some(port) = port else {
-            let _ = child.kill();
-            panic!("smtp_sink.py did not start: {line:?}");
-        };
-        Sink { child, port, dir }
-    }
-
-    /// The messages stored so far, in order.
-    fn received(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        files.iter().map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()).collect()
-    }
-
-    fn config(&self, security: SmtpSecurity) -> SmtpConfig {
-        SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: self.port,
-            security,
-            from: "Rivière Clinic <reminders@clinic.example>".into(),
-            timeout_seconds: 5,
-            ..Default::default()
-        }
-    }
-}
-
-/// Test certificates from `make_certs.py`: `ca.pem`, `server.pem`, `server.key`.
-fn certs(py: &Path) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(py).arg(python::scripts().join("make_certs.py")).arg(dir.path()).output().unwrap();
-    assert!(out.status.success(), "make_certs.py: {}", String::from_utf8_lossy(&out.stderr));
-    dir
-}
-
-fn tls_args(certs: &Path, mode: &str) -> Vec<String> {
-    vec![
-        mode.to_string(),
-        "--cert".into(),
-        certs.join("server.pem").display().to_string(),
-        "--key".into(),
-        certs.join("server.key").display().to_string(),
-    ]
-}
-
 fn reminder(key: &str, to: &str) -> Email {
     let (text, html) = render_mail(&ReminderMail {
         clinic: "Rivière Clinic".into(),
         heading: "Time for your check-in".into(),
-        paragraphs: vec![MailParagraph { text: "Tell us how the piercing looks today.".into(), sources: vec![1] }],
+        paragraphs: vec![MailParagraph { text: "Tell us how your skin looks today.".into(), sources: vec![1] }],
         action: Some(("Check in".into(), "https://clinic.example/check-in".into())),
-        sources: vec!["Association of Professional Piercers. Aftercare, 2024.".into()],
+        sources: vec!["A test source of aftercare advice, 2024.".into()],
         unsubscribe_url: Some("https://clinic.example/unsubscribe?t=tok123".into()),
     });
     Email {
@@ -144,8 +67,8 @@ async fn message_arrives_as_multipart_alternative_with_decoded_headers_and_both_
     assert_eq!(types, ["text/plain", "text/html"], "plain first, HTML preferred last");
     let text = parts[0]["text"].as_str().unwrap();
     assert!(text.contains("Time for your check-in\n"), "{text}");
-    assert!(text.contains("Tell us how the piercing looks today. [1]"), "{text}");
-    assert!(text.contains("[1] Association of Professional Piercers. Aftercare, 2024."), "{text}");
+    assert!(text.contains("Tell us how your skin looks today. [1]"), "{text}");
+    assert!(text.contains("[1] A test source of aftercare advice, 2024."), "{text}");
     assert!(text.contains("https://clinic.example/unsubscribe?t=tok123"), "footer link: {text}");
     let html = parts[1]["text"].as_str().unwrap();
     assert!(html.contains("<html lang=\"en\">") && html.contains(">Time for your check-in</h1>"), "{html}");

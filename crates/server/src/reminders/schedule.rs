@@ -97,7 +97,9 @@ pub fn for_appointment(
     let req = AftercareRequest { treated_at: starts_at, zone, findings: findings_of(patient), session_number };
     let quiet = quiet_hours(settings);
     let mut reminders = before_session(protocol, &req, quiet);
-    reminders.retain(|r| r.items.iter().any(|i| i.at > now));
+    if starts_at <= now {
+        reminders.clear();
+    }
     for r in &mut reminders {
         if r.send_at < now {
             let later = quiet.later(zone, now);
