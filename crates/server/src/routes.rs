@@ -207,6 +207,18 @@ fn entries() -> Vec<Entry> {
         page(
             r!(get "GET" "/me/history", Patient, "My check-ins and the symptom chart", None, None, 200, patient::history::page_get),
         ),
+        page(
+            r!(get "GET" "/me/reminders", Patient, "Reminders: e-mail and text choices, booked appointments, the calendar link", None, None, 200, patient::reminders::page_get),
+        ),
+        page(
+            r!(post "POST" "/me/reminders", Patient, "Choose e-mail and text-message reminders (form)", None, None, 303, patient::reminders::page_post),
+        ),
+        page(
+            r!(post "POST" "/me/reminders/calendar", Patient, "A new calendar link, shown once; the old one stops working (form)", None, None, 200, patient::reminders::calendar_post),
+        ),
+        page(
+            r!(post "POST" "/me/reminders/calendar/off", Patient, "Turn the calendar feed off (form)", None, None, 303, patient::reminders::calendar_off),
+        ),
         // (end of the patient's pages)
 
         // ---- Pages: staff ----
