@@ -223,7 +223,7 @@ async fn reminder_choices_are_kept_and_say_where_they_go() {
     assert!(r.text.contains(r#"<a href="/me/reminders" aria-current="page">Reminders</a>"#), "in the navigation");
     let email = pat.api.get("/api/v1/me").await.expect(200)["email"].as_str().unwrap().to_string();
     assert!(r.text.contains(&format!("To {email}.")), "{}", r.text);
-    assert!(r.text.contains("The clinic has no mobile number for you."));
+    assert!(r.text.contains("The clinic has no phone number for text messages to you."));
     assert!(r.text.contains(r#"name="email" value="yes" aria-describedby="email-to" checked>"#), "on by default");
     assert!(r.text.contains(r#"name="sms" value="yes" aria-describedby="sms-to" checked>"#));
     assert!(r.text.contains("No appointment is booked."));

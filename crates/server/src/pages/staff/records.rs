@@ -1,6 +1,7 @@
-//! The patient's page (`/staff/patients/{id}`): contact details for everyone on staff; for
-//! practitioners and admins the clinical record (screenings with their reasons and sources,
-//! plans, sessions, check-ins, alerts); for admins "who looked" (the audit of this record).
+//! The patient's page (`/staff/patients/{id}`): contact details, appointments and messages
+//! (from [`reminders`](super::reminders)) for everyone on staff; for practitioners and admins
+//! the clinical record (screenings with their reasons and sources, plans, sessions, check-ins,
+//! alerts); for admins "who looked" (the audit of this record).
 //! Records are shown as they were decided and stored, never recomputed.
 
 use std::collections::HashMap;
