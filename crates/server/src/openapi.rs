@@ -139,6 +139,8 @@ fn schemas() -> Map<String, Value> {
                     "urgent_minutes": { "type": "integer" }, "contact_business_days": { "type": "integer" } } },
                 "check_in_days": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 90 } },
                 "missed_check_in_grace_hours": { "type": "integer" },
+                "quiet_hours": { "type": "string", "description": "When no reminder is sent, in each patient's local time: `21:00-08:00` (start-end), or `none`." },
+                "calendar_details": { "type": "boolean", "description": "Whether calendar-feed events carry the care step's words (by default they say only \"Clinic appointment\", \"Care step\" or \"Check-in\")." },
                 "protocol": { "type": "string", "description": "The clinic's own protocol: TOML extending the service's protocol, refused (422, with `problems`) when anything is below the safety floor. In a PATCH: absent keeps the stored protocol, an empty text removes it." }
             }
         }),

@@ -207,6 +207,18 @@ fn entries() -> Vec<Entry> {
         page(
             r!(get "GET" "/me/history", Patient, "My check-ins and the symptom chart", None, None, 200, patient::history::page_get),
         ),
+        page(
+            r!(get "GET" "/me/reminders", Patient, "Reminders: e-mail and text choices, booked appointments, the calendar link", None, None, 200, patient::reminders::page_get),
+        ),
+        page(
+            r!(post "POST" "/me/reminders", Patient, "Choose e-mail and text-message reminders (form)", None, None, 303, patient::reminders::page_post),
+        ),
+        page(
+            r!(post "POST" "/me/reminders/calendar", Patient, "A new calendar link, shown once; the old one stops working (form)", None, None, 200, patient::reminders::calendar_post),
+        ),
+        page(
+            r!(post "POST" "/me/reminders/calendar/off", Patient, "Turn the calendar feed off (form)", None, None, 303, patient::reminders::calendar_off),
+        ),
         // (end of the patient's pages)
 
         // ---- Pages: staff ----
@@ -254,6 +266,18 @@ fn entries() -> Vec<Entry> {
         ),
         page(
             r!(post "POST" "/staff/patients/{id}/session", Staff(CLINICAL), "Record a session (form)", None, None, 303, staff::clinical::session_submit),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/appointments", Staff(ANY_STAFF), "Book a session (form); its reminders are scheduled", None, None, 303, staff::reminders::book_submit),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/appointments/{appointment_id}/move", Staff(ANY_STAFF), "Move a booked session (form); its reminders are scheduled again", None, None, 303, staff::reminders::move_submit),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/appointments/{appointment_id}/cancel", Staff(ANY_STAFF), "Cancel a booked session (form); its pending reminders are withdrawn", None, None, 303, staff::reminders::cancel_submit),
+        ),
+        page(
+            r!(post "POST" "/staff/messages/{id}/retry", Staff(ANY_STAFF), "Send a failed message again (form)", None, None, 303, staff::reminders::retry_submit),
         ),
         page(
             r!(get "GET" "/staff/settings", Staff(ADMIN), "The clinic's settings, staff and protocol", None, None, 200, staff::settings::show),

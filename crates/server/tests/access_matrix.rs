@@ -50,6 +50,8 @@ struct World {
     spare_staff_id: String,
     spare_email: String,
     screening_id: String,
+    /// A reminder of patient A's booked appointment (only a failed one can be sent again).
+    message_id: String,
     /// Open follow-ups of clinic 1, each handed out once.
     follow_ups: Vec<String>,
     /// Every id of clinic 1 (and its patients' names), with what it is: none may reach clinic 2.
@@ -69,6 +71,10 @@ enum Fresh {
     Alert,
     FollowUp,
     Token,
+    /// A booked appointment of patient A, for a route that moves or cancels it.
+    Appointment,
+    /// Patient A's calendar link, made anew (the patient routes before it reset and turn it off).
+    Calendar,
 }
 
 /// The request the matrix sends for a route; `None` for a route it does not know (a failure).
@@ -126,6 +132,18 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/api/v1/me" | "/api/v1/me/today" | "/api/v1/me/screenings" | "/api/v1/me/plans") => none(),
         ("GET", "/api/v1/me/sessions" | "/api/v1/me/check-ins") => none(),
         ("POST", "/api/v1/me/check-ins") => json(self_care_check_in()),
+        ("GET", "/api/v1/patients/{id}/appointments" | "/api/v1/patients/{id}/messages") => none(),
+        ("POST", "/api/v1/patients/{id}/appointments") => json(json!({ "starts_at": in_days(10), "minutes": 45 })),
+        ("POST", "/api/v1/patients/{id}/appointments/{appointment_id}/reschedule") => {
+            Some((Json(json!({ "starts_at": in_days(12) })), Fresh::Appointment))
+        }
+        ("POST", "/api/v1/patients/{id}/appointments/{appointment_id}/cancel") => {
+            Some((Body::None, Fresh::Appointment))
+        }
+        ("POST", "/api/v1/messages/{id}/retry") => none(),
+        ("GET", "/api/v1/me/appointments" | "/api/v1/me/reminders") => none(),
+        ("PUT", "/api/v1/me/reminders") => json(json!({ "email": true, "sms": false })),
+        ("POST", "/api/v1/me/calendar" | "/api/v1/me/calendar/off") => none(),
         ("POST", "/api/v1/decisions/screening") => json(eligible_screening()),
         ("POST", "/api/v1/decisions/triage") => json(json!({
             "hours_since_treatment": 30, "symptoms": [{ "code": "redness", "severity": "mild" }]
@@ -140,10 +158,16 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/" | "/sources") => none(),
         ("GET", "/candidate" | "/aftercare" | "/cost") => none(),
         ("POST", "/candidate") => Some((Form("concern=acne_scars&age_years=30".into()), Fresh::No)),
+        ("GET", "/calendar/{file}") => Some((Body::None, Fresh::Calendar)),
+        ("GET", "/unsubscribe/{id}") => none(),
+        ("POST", "/unsubscribe/{id}") => Some((Form(String::new()), Fresh::No)),
         // (end of pages for everyone)
         // ---- Pages: the patient's own ----
         ("GET", "/me" | "/me/check-in" | "/me/plan" | "/me/history") => none(),
         ("POST", "/me/check-in") => Some((Form("symptom=redness&severity.redness=mild&note=matrix".into()), Fresh::No)),
+        ("GET", "/me/reminders") => none(),
+        ("POST", "/me/reminders") => Some((Form("email=yes".into()), Fresh::No)),
+        ("POST", "/me/reminders/calendar" | "/me/reminders/calendar/off") => Some((Form(String::new()), Fresh::No)),
         // (end of the patient's pages)
         // ---- Pages: staff ----
         ("GET", "/staff" | "/staff/patients" | "/staff/patients/new" | "/staff/patients/{id}" | "/staff/settings") => {
@@ -170,7 +194,7 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
             Form(
                 "name=Renamed&time_zone=Europe%2FBerlin&currency=EUR&day=1&day=2&day=3&day=4&day=5&opens=09%3A00\
                  &closes=17%3A00&urgent_minutes=60&contact_business_days=1&check_in_days=1%2C3%2C7%2C14\
-                 &missed_check_in_grace_hours=24"
+                 &missed_check_in_grace_hours=24&quiet_hours=21%3A00-08%3A00"
                     .into(),
             ),
             Fresh::No,
@@ -184,9 +208,28 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         )),
         ("POST", "/staff/settings/staff/{id}") => Some((Form("role=front_desk&active=yes".into()), Fresh::No)),
         ("POST", "/staff/settings/protocol") => Some((Form("protocol=".into()), Fresh::No)),
+        ("POST", "/staff/patients/{id}/appointments") => Some((Form(book_form(9)), Fresh::No)),
+        ("POST", "/staff/patients/{id}/appointments/{appointment_id}/move") => {
+            Some((Form(book_form(11)), Fresh::Appointment))
+        }
+        ("POST", "/staff/patients/{id}/appointments/{appointment_id}/cancel") => {
+            Some((Form(String::new()), Fresh::Appointment))
+        }
+        ("POST", "/staff/messages/{id}/retry") => Some((Form(format!("patient={}", w.patient_a.id)), Fresh::No)),
         // (end of staff pages)
         _ => None,
     }
+}
+
+/// An instant `days` from now (RFC 3339): a time an appointment can be booked at.
+fn in_days(days: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()
+}
+
+/// The book (or move) form for a day `days` from now at 10:00 in the clinic's zone.
+fn book_form(days: u64) -> String {
+    let day = chrono::Utc::now().date_naive() + chrono::Days::new(days);
+    format!("date={day}&time=10%3A00&minutes=45")
 }
 
 /// What the route's `Access` says this caller must get.
@@ -235,6 +278,12 @@ async fn build_world() -> World {
     let patient_a = t.patient_login(&desk1.api, &a).await;
     let emergency = patient_a.api.post("/api/v1/me/check-ins", emergency_check_in()).await;
     let alert = emergency.expect(201)["alert"]["id"].as_str().unwrap().to_string();
+    // Patient A's booked appointment, whose reminders are in the outbox.
+    let appointment =
+        admin1.api.post(&format!("/api/v1/patients/{a_id}/appointments"), json!({ "starts_at": in_days(20) })).await;
+    let appointment = appointment.expect(201)["id"].as_str().unwrap().to_string();
+    let messages = admin1.api.get(&format!("/api/v1/patients/{a_id}/messages")).await;
+    let message_id = messages.expect(200)["messages"][0]["id"].as_str().expect("booking queues reminders").to_string();
     // Patient B: screened and treated.
     let b = t.create_patient(&desk1.api, "Bruno Berg").await;
     let b_id = b["id"].as_str().unwrap().to_string();
@@ -274,6 +323,8 @@ async fn build_world() -> World {
         (token1_record["id"].as_str().unwrap().into(), "clinic 1's API token".into()),
         (screening["id"].as_str().unwrap().into(), "patient A's screening".into()),
         (alert, "patient A's alert".into()),
+        (appointment, "patient A's appointment".into()),
+        (message_id.clone(), "a message to patient A".into()),
     ];
     clinic1_secrets.extend(follow_ups.iter().map(|f| (f.clone(), "a clinic-1 follow-up".into())));
 
@@ -299,6 +350,7 @@ async fn build_world() -> World {
         spare_staff_id: spare.id.clone(),
         prac1_id: prac1.id.clone(),
         screening_id: screening["id"].as_str().unwrap().into(),
+        message_id,
         t,
         principals,
         patient_a,
@@ -324,12 +376,31 @@ async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh) -> String {
             w.clinic1_secrets.push((id.clone(), "a clinic-1 API token".into()));
             Some(id)
         }
+        Fresh::Appointment => {
+            let r = w
+                .t
+                .admin
+                .api
+                .post(&format!("/api/v1/patients/{}/appointments", w.patient_a.id), json!({ "starts_at": in_days(15) }))
+                .await;
+            let id = r.expect(201)["id"].as_str().unwrap().to_string();
+            w.clinic1_secrets.push((id.clone(), "a clinic-1 appointment".into()));
+            return route.path.replace("{id}", &w.patient_a.id).replace("{appointment_id}", &id);
+        }
+        Fresh::Calendar => {
+            let r = w.patient_a.api.post_empty("/api/v1/me/calendar").await;
+            let url = r.expect(201)["calendar_url"].as_str().unwrap().to_string();
+            let file = url.rsplit('/').next().unwrap().to_string();
+            return route.path.replace("{file}", &file);
+        }
         Fresh::No => None,
     };
     let id = if let Some(o) = object {
         o
     } else if route.path.starts_with("/api/v1/staff/") || route.path.starts_with("/staff/settings/staff/") {
         w.spare_staff_id.clone()
+    } else if route.path.starts_with("/api/v1/messages/") || route.path.starts_with("/staff/messages/") {
+        w.message_id.clone()
     } else {
         w.patient_a.id.clone()
     };

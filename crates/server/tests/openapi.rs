@@ -5,7 +5,8 @@
 //!   committed description cannot drift from the code;
 //! - every API route of the table is in it, with its method and its documented success status;
 //! - a realistic flow through the whole API (setup, staff, tokens, patients, screening, plans,
-//!   sessions, check-ins, alerts, follow-ups, audit, the patient's own routes, the decisions)
+//!   sessions, check-ins, alerts, follow-ups, audit, the patient's own routes, appointments,
+//!   messages and reminder choices, the decisions)
 //!   answers bodies that validate against the schema the document declares for each route and
 //!   status, and every 4xx on the way is a valid Problem document.
 
@@ -255,6 +256,38 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     c.call(&admin, "GET", "/api/v1/audit", "/api/v1/audit", None).await.expect(200);
     let revoke = format!("/api/v1/tokens/{}", tok["token"]["id"].as_str().unwrap());
     c.call(&admin, "DELETE", "/api/v1/tokens/{id}", &revoke, None).await.expect(200);
+
+    // Appointments, the messages they queue, and the patient's reminder choices.
+    let in_days = |d: i64| (chrono::Utc::now() + chrono::Duration::days(d)).to_rfc3339();
+    let route = "/api/v1/patients/{id}/appointments";
+    let book = json!({ "starts_at": in_days(20), "minutes": 45, "note": "second session" });
+    let booked = c.call(&admin, "POST", route, &p("/appointments"), Some(book)).await.expect(201).clone();
+    let past = Some(json!({ "starts_at": "2020-01-06T10:00:00Z" }));
+    assert_eq!(c.call(&admin, "POST", route, &p("/appointments"), past).await.json["field"], "starts_at");
+    c.call(&admin, "GET", route, &p("/appointments"), None).await.expect(200);
+    let aid = booked["id"].as_str().unwrap().to_string();
+    let route = "/api/v1/patients/{id}/appointments/{appointment_id}/reschedule";
+    let moved = Some(json!({ "starts_at": in_days(21) }));
+    c.call(&admin, "POST", route, &p(&format!("/appointments/{aid}/reschedule")), moved).await.expect(200);
+    let list = c.call(&admin, "GET", "/api/v1/patients/{id}/messages", &p("/messages"), None).await.expect(200).clone();
+    let pending = list["messages"].as_array().unwrap().iter().find(|m| m["status"] == "pending").unwrap();
+    let mid = pending["id"].as_str().unwrap().to_string();
+    let retry = format!("/api/v1/messages/{mid}/retry");
+    assert_eq!(c.call(&admin, "POST", "/api/v1/messages/{id}/retry", &retry, None).await.status, 409);
+    t.fail_message(&mid, "550 5.1.1 mailbox unavailable").await;
+    c.call(&admin, "POST", "/api/v1/messages/{id}/retry", &retry, None).await.expect(200);
+    for route in ["/api/v1/me/appointments", "/api/v1/me/reminders"] {
+        c.call(&me, "GET", route, route, None).await.expect(200);
+    }
+    let route = "/api/v1/me/reminders";
+    c.call(&me, "PUT", route, route, Some(json!({ "email": true, "sms": false }))).await.expect(200);
+    assert_eq!(c.call(&me, "PUT", route, route, Some(json!({ "email": true }))).await.status, 422);
+    c.call(&me, "POST", "/api/v1/me/calendar", "/api/v1/me/calendar", None).await.expect(201);
+    c.call(&me, "POST", "/api/v1/me/calendar/off", "/api/v1/me/calendar/off", None).await.expect(200);
+    let route = "/api/v1/patients/{id}/appointments/{appointment_id}/cancel";
+    let cancel = p(&format!("/appointments/{aid}/cancel"));
+    c.call(&admin, "POST", route, &cancel, None).await.expect(200);
+    assert_eq!(c.call(&admin, "POST", route, &cancel, None).await.status, 409);
 
     // The engine's decisions, for anyone.
     let triage = json!({ "hours_since_treatment": 30, "symptoms": [{ "code": "redness", "severity": "mild" }] });

@@ -203,3 +203,110 @@ async fn the_history_lists_due_check_ins() {
     assert!(r.text.contains("No check-ins sent yet"));
     assert!(!r.text.contains("<svg"), "no chart without data");
 }
+
+/// The value of the first `<input id="{id}" …>` of a page.
+fn input_value(html: &str, id: &str) -> String {
+    let at = html.find(&format!(r#"id="{id}""#)).unwrap_or_else(|| panic!("no input {id}: {html}"));
+    let rest = &html[at..];
+    let start = rest.find(r#"value=""#).unwrap() + r#"value=""#.len();
+    rest[start..start + rest[start..].find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn reminder_choices_are_kept_and_say_where_they_go() {
+    let t = TestApp::start().await;
+    let (pat, prac) = treated(&t).await;
+    let today = pat.api.get("/me").await;
+    assert!(today.text.contains(r#"<a href="/me/reminders">Get reminders by e-mail, text or in your calendar</a>"#));
+    let r = pat.api.get("/me/reminders").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains(r#"<a href="/me/reminders" aria-current="page">Reminders</a>"#), "in the navigation");
+    let email = pat.api.get("/api/v1/me").await.expect(200)["email"].as_str().unwrap().to_string();
+    assert!(r.text.contains(&format!("To {email}.")), "{}", r.text);
+    assert!(r.text.contains("The clinic has no phone number for text messages to you."));
+    assert!(r.text.contains(r#"name="email" value="yes" aria-describedby="email-to" checked>"#), "on by default");
+    assert!(r.text.contains(r#"name="sms" value="yes" aria-describedby="sms-to" checked>"#));
+    assert!(r.text.contains("No appointment is booked."));
+
+    // Text messages off: kept, and the API sees the same choice.
+    let saved = post_form(&pat.api, "/me/reminders", "email=yes").await;
+    assert_eq!((saved.status, saved.header("location")), (303, Some("/me/reminders?saved=1#channels")));
+    let r = pat.api.get("/me/reminders?saved=1").await;
+    assert!(r.text.contains(r#"role="status">Saved.</p>"#));
+    assert!(r.text.contains(r#"name="email" value="yes" aria-describedby="email-to" checked>"#));
+    assert!(r.text.contains(r#"name="sms" value="yes" aria-describedby="sms-to">"#), "{}", r.text);
+    let s = pat.api.get("/api/v1/me/reminders").await.expect(200).clone();
+    assert_eq!((s["email"].as_bool(), s["sms"].as_bool()), (Some(true), Some(false)));
+
+    // A booked appointment shows in the patient's own zone.
+    let starts = (chrono::Utc::now() + chrono::Duration::days(9)).date_naive().and_hms_opt(8, 0, 0).unwrap().and_utc();
+    prac.api
+        .post(&format!("/api/v1/patients/{}/appointments", pat.id), json!({ "starts_at": starts, "minutes": 45 }))
+        .await
+        .expect(201);
+    let zone: chrono_tz::Tz = pat.api.get("/api/v1/me").await.json["time_zone"].as_str().unwrap().parse().unwrap();
+    let local = starts.with_timezone(&zone).format("%a %-d %b %Y, %H:%M").to_string();
+    let r = pat.api.get("/me/reminders").await;
+    assert!(r.text.contains(&format!("{local} (45 minutes)")), "{local}: {}", r.text);
+}
+
+#[tokio::test]
+async fn the_calendar_link_is_shown_once_works_without_a_login_and_can_be_replaced_or_turned_off() {
+    let t = TestApp::start().await;
+    let (pat, _) = treated(&t).await;
+    let r = pat.api.get("/me/reminders").await;
+    assert!(r.text.contains(r#"<button type="submit">Get a calendar link</button>"#), "{}", r.text);
+    assert!(!r.text.contains("Turn the calendar off"));
+
+    // Without the CSRF token, nothing is made.
+    let rb = t
+        .anon()
+        .builder(Method::POST, "/me/reminders/calendar")
+        .header("cookie", pat.api.cookie.clone().unwrap())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("");
+    assert_eq!(common::read(rb).await.status, 403);
+
+    let made = post_form(&pat.api, "/me/reminders/calendar", "").await;
+    assert_eq!(made.status, 200, "{}", made.text);
+    assert!(made.text.contains("The link is shown only now"), "{}", made.text);
+    let url = input_value(&made.text, "calendar-url");
+    let webcal = input_value(&made.text, "webcal-url");
+    assert!(url.starts_with(&format!("{}/calendar/", t.base)) && url.ends_with(".ics"), "{url}");
+    assert_eq!(webcal, format!("webcal://{}", url.split_once("://").unwrap().1));
+    assert!(made.text.contains(&format!(r#"<a class="button" href="{webcal}">Add to my calendar</a>"#)));
+    let path = url.strip_prefix(&t.base).unwrap().to_string();
+
+    // The feed needs no login, and answers 304 to a calendar app that has it already.
+    let feed = t.anon().get(&path).await;
+    assert_eq!(feed.status, 200, "{}", feed.text);
+    assert!(feed.header("content-type").unwrap().starts_with("text/calendar"), "{:?}", feed.headers);
+    assert!(feed.text.starts_with("BEGIN:VCALENDAR"));
+    let etag = feed.header("etag").expect("an ETag").to_string();
+    let again = common::read(t.anon().builder(Method::GET, &path).header("if-none-match", &etag)).await;
+    assert_eq!(again.status, 304);
+    assert!(again.text.is_empty());
+
+    // The page now offers a new link and turning it off.
+    let r = pat.api.get("/me/reminders").await;
+    assert!(r.text.contains("You have had a calendar link since"), "{}", r.text);
+    assert!(r.text.contains("Get a new link — the old one stops working") && r.text.contains("Turn the calendar off"));
+    // Its link is never on the page again.
+    assert!(!r.text.contains(&path));
+
+    // A new link: the old one is gone at once.
+    let made = post_form(&pat.api, "/me/reminders/calendar", "").await;
+    let new_path = input_value(&made.text, "calendar-url").strip_prefix(&t.base).unwrap().to_string();
+    assert_ne!(new_path, path);
+    assert_eq!(t.anon().get(&path).await.status, 404);
+    assert_eq!(t.anon().get(&new_path).await.status, 200);
+
+    // Off: no link works, and the page offers a link again.
+    let off = post_form(&pat.api, "/me/reminders/calendar/off", "").await;
+    assert_eq!((off.status, off.header("location")), (303, Some("/me/reminders?saved=calendar_off#calendar")));
+    assert_eq!(t.anon().get(&new_path).await.status, 404);
+    let r = pat.api.get("/me/reminders?saved=calendar_off").await;
+    assert!(r.text.contains("The calendar is turned off"), "{}", r.text);
+    assert!(r.text.contains(r#"<button type="submit">Get a calendar link</button>"#));
+    assert!(!r.text.contains("Turn the calendar off"));
+}

@@ -301,7 +301,7 @@ async fn settings_are_saved_by_form_and_bad_values_are_shown() {
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains(r#"value="Clinic One""#) && page.text.contains(r#"value="1, 3, 7, 14""#));
 
-    let body = "name=Clinic+Renamed&time_zone=Europe%2FVienna&currency=chf&price_per_session=149.50&day=1&day=3&opens=08%3A00&closes=18%3A30&urgent_minutes=90&contact_business_days=2&check_in_days=2%2C+5%2C10&missed_check_in_grace_hours=12";
+    let body = "name=Clinic+Renamed&time_zone=Europe%2FVienna&currency=chf&price_per_session=149.50&day=1&day=3&opens=08%3A00&closes=18%3A30&urgent_minutes=90&contact_business_days=2&check_in_days=2%2C+5%2C10&missed_check_in_grace_hours=12&quiet_hours=21%3A00-08%3A00";
     assert_eq!(see_other(&form(admin, "/staff/settings", body).await), "/staff/settings?saved=1#clinic");
     let c = admin.get("/api/v1/clinic").await.expect(200).clone();
     assert_eq!(c["name"], "Clinic Renamed");
@@ -311,6 +311,7 @@ async fn settings_are_saved_by_form_and_bad_values_are_shown() {
     assert_eq!(c["settings"]["opening_hours"]["days"], json!([1, 3]));
     assert_eq!(c["settings"]["response"]["urgent_minutes"], 90);
     assert_eq!(c["settings"]["check_in_days"], json!([2, 5, 10]));
+    assert_eq!(c["settings"]["quiet_hours"], "21:00-08:00");
 
     let bad = form(admin, "/staff/settings", &body.replace("currency=chf", "currency=francs")).await;
     assert_eq!(bad.status, 422, "{}", bad.text);
@@ -393,9 +394,189 @@ async fn clinic_protocol_within_the_floor_is_used_and_one_below_it_is_refused() 
     assert_eq!(public.expect(200)["decision"], "eligible_with_precautions");
 
     // Saving the clinic settings keeps the protocol; an empty text removes it.
-    let body = "name=Clinic+One&time_zone=Europe%2FBerlin&currency=EUR&day=1&opens=09%3A00&closes=17%3A00&urgent_minutes=60&contact_business_days=1&check_in_days=1&missed_check_in_grace_hours=24";
+    let body = "name=Clinic+One&time_zone=Europe%2FBerlin&currency=EUR&day=1&opens=09%3A00&closes=17%3A00&urgent_minutes=60&contact_business_days=1&check_in_days=1&missed_check_in_grace_hours=24&quiet_hours=none";
     see_other(&form(admin, "/staff/settings", body).await);
     assert_eq!(admin.get("/api/v1/clinic").await.json["settings"]["protocol"], STRICTER);
     see_other(&form(admin, "/staff/settings/protocol", "protocol=").await);
     assert!(admin.get("/api/v1/clinic").await.json["settings"].get("protocol").is_none());
+}
+
+/// A day `days` from today in the clinic's zone (Europe/Berlin), as a date input sends it.
+fn day_in(days: u64) -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Berlin).date_naive() + chrono::Days::new(days)
+}
+
+/// How the page shows a local moment ("Mon 4 Jan 2027, 10:30").
+fn shown(day: chrono::NaiveDate, time: &str) -> String {
+    format!("{}, {time}", day.format("%a %-d %b %Y"))
+}
+
+/// The next day when Berlin's clocks skip 02:00–03:00 (the last Sunday of March), from tomorrow.
+fn next_spring_change() -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let tomorrow = day_in(1);
+    (tomorrow.year()..)
+        .map(|y| {
+            let last = chrono::NaiveDate::from_ymd_opt(y, 3, 31).unwrap();
+            last - chrono::Days::new(u64::from(last.weekday().num_days_from_sunday()))
+        })
+        .find(|d| *d >= tomorrow)
+        .unwrap()
+}
+
+/// The `<li>` of an appointment on the patient's page.
+fn appointment_item<'a>(html: &'a str, id: &str) -> &'a str {
+    let start = html.find(&format!(r#"<li id="appointment-{id}">"#)).unwrap_or_else(|| panic!("no {id}: {html}"));
+    let rest = &html[start..];
+    &rest[..rest.find("</li>").unwrap()]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_front_desk_books_moves_and_cancels_an_appointment_and_sees_its_reminders() {
+    let t = TestApp::start().await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let p = t.create_patient(&desk.api, "Ada Appointment").await;
+    let pid = p["id"].as_str().unwrap();
+    let base = format!("/staff/patients/{pid}");
+    let page = desk.api.get(&base).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains("No upcoming appointment.") && page.text.contains("No messages yet."));
+    assert!(page.text.contains(r#"<label for="book-date">Date</label>"#) && page.text.contains("(Europe/Berlin)"));
+
+    let day = day_in(10);
+    let ok = form(&desk.api, &format!("{base}/appointments"), &format!("date={day}&time=10%3A30&minutes=45")).await;
+    assert_eq!(see_other(&ok), format!("{base}#appointments"));
+    let list = desk.api.get(&format!("/api/v1/patients/{pid}/appointments")).await.expect(200)["appointments"].clone();
+    let appointment = list[0]["id"].as_str().unwrap().to_string();
+    let revision = list[0]["revision"].as_u64().unwrap();
+    let page = desk.api.get(&base).await;
+    let item = appointment_item(&page.text, &appointment);
+    assert!(item.contains(&shown(day, "10:30")) && item.contains("45 minutes") && item.contains("Booked"), "{item}");
+    assert!(item.contains(&format!(r#"value="{day}""#)) && item.contains(r#"value="10:30""#), "the move form: {item}");
+    assert!(item.contains(r#"class="danger" data-confirm="Cancel the appointment of"#), "{item}");
+
+    // Its reminders are in the messages table, waiting, by e-mail and by text.
+    let messages = desk.api.get(&format!("/api/v1/patients/{pid}/messages")).await.expect(200)["messages"].clone();
+    assert!(messages.as_array().unwrap().iter().any(|m| m["kind"] == "appointment" && m["status"] == "pending"));
+    let table = &page.text[page.text.find(r#"<h2 id="messages">"#).expect("a messages section")..];
+    assert!(table.contains("<th scope=\"row\">Appointment reminder</th>"), "{table}");
+    assert!(table.contains("<td>E-mail</td>") && table.contains("<td>Text message</td>"));
+    assert!(table.contains("Waiting"));
+
+    // Moved: shown at its new time, and the old reminders are withdrawn.
+    let later = day_in(11);
+    let moved =
+        form(&desk.api, &format!("{base}/appointments/{appointment}/move"), &format!("date={later}&time=09%3A15"))
+            .await;
+    assert_eq!(see_other(&moved), format!("{base}#appointments"));
+    let page = desk.api.get(&base).await;
+    assert!(appointment_item(&page.text, &appointment).contains(&shown(later, "09:15")), "{}", page.text);
+    assert!(page.text.contains("Withdrawn"));
+    let a = desk.api.get(&format!("/api/v1/patients/{pid}/appointments")).await.expect(200)["appointments"][0].clone();
+    assert_eq!(a["revision"].as_u64(), Some(revision + 1));
+
+    // A bad time stays on its form, with the values kept.
+    let bad =
+        form(&desk.api, &format!("{base}/appointments/{appointment}/move"), &format!("date={later}&time=9h")).await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    let item = appointment_item(&bad.text, &appointment);
+    assert!(item.contains("Please check the form: Time: “9h” is not a time such as 10:30"), "{item}");
+    assert!(item.contains(r#"value="9h" aria-invalid="true""#), "{item}");
+
+    // Cancelled: the status says so, and it can no longer be moved.
+    let cancelled = form(&desk.api, &format!("{base}/appointments/{appointment}/cancel"), "").await;
+    assert_eq!(see_other(&cancelled), format!("{base}#appointments"));
+    let page = desk.api.get(&base).await;
+    let item = appointment_item(&page.text, &appointment);
+    assert!(item.contains("Cancelled") && !item.contains("/move"), "{item}");
+    let again = form(&desk.api, &format!("{base}/appointments/{appointment}/cancel"), "").await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert!(appointment_item(&again.text, &appointment).contains("error-summary"));
+
+    // Clinic 2 cannot book for clinic 1's patient.
+    let (_, admin2) = t.second_clinic().await;
+    let r = form(&admin2.api, &format!("{base}/appointments"), &format!("date={day}&time=10%3A30")).await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_appointment_time_is_shown_on_the_book_form() {
+    let t = TestApp::start().await;
+    let p = t.create_patient(&t.admin.api, "Tim Time").await;
+    let base = format!("/staff/patients/{}", p["id"].as_str().unwrap());
+    let book = |body: String| {
+        let api = t.admin.api.clone();
+        let path = format!("{base}/appointments");
+        async move { form(&api, &path, &body).await }
+    };
+    let day = day_in(5);
+
+    let r = book(format!("date={day}&time=25%3A00&minutes=30")).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("Please check the form: Time: “25:00” is not a time such as 10:30"), "{}", r.text);
+    assert!(r.text.contains(r#"id="book-time" name="time" type="time" required value="25:00" aria-describedby="book-hint" aria-invalid="true""#));
+    assert!(r.text.contains(&format!(r#"id="book-date" name="date" type="date" required value="{day}""#)));
+    assert!(r.text.contains(r#"value="30""#), "the length is kept");
+
+    let r = book("date=&time=10%3A00".to_string()).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("Date: is required"), "{}", r.text);
+
+    let r = book(format!("date={day}&time=10%3A00&minutes=an+hour")).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("Length (minutes): “an hour” is not a number of minutes"), "{}", r.text);
+    let r = book(format!("date={day}&time=10%3A00&minutes=5")).await;
+    assert_eq!(r.status, 422, "the API's range: {}", r.text);
+    assert!(r.text.contains("Length (minutes): must be from 10 to 480 minutes"), "{}", r.text);
+
+    // In the past: the API's rule, on the time field.
+    let r = book(format!("date={}&time=10%3A00", day_in(0) - chrono::Days::new(1))).await;
+    assert_eq!(r.status, 422);
+    assert!(r.text.contains("Date and time: must be in the future"), "{}", r.text);
+
+    // A time the clocks skip is refused, not shifted.
+    let gap = next_spring_change();
+    let r = book(format!("date={gap}&time=02%3A30")).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains(&format!("{gap} 02:30 does not exist in Europe/Berlin")), "{}", r.text);
+    let list = t.admin.api.get(&format!("/api/v1/patients/{}/appointments", p["id"].as_str().unwrap())).await;
+    assert_eq!(list.expect(200)["appointments"], json!([]), "nothing was booked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_message_says_why_and_is_sent_again() {
+    let t = TestApp::start().await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let p = t.create_patient(&desk.api, "Fay Failed").await;
+    let pid = p["id"].as_str().unwrap();
+    let starts = chrono::Utc::now() + chrono::Duration::days(10);
+    desk.api.post(&format!("/api/v1/patients/{pid}/appointments"), json!({ "starts_at": starts })).await.expect(201);
+    let messages = desk.api.get(&format!("/api/v1/patients/{pid}/messages")).await.expect(200)["messages"].clone();
+    let message = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["status"] == "pending" && m["channel"] == "email")
+        .expect("a pending e-mail")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.fail_message(&message, "550 5.1.1 mailbox unavailable").await;
+
+    let page = desk.api.get(&format!("/staff/patients/{pid}")).await;
+    let row_at = page.text.find(&format!(r#"<tr id="message-{message}">"#)).expect("the message's row");
+    let row = &page.text[row_at..row_at + page.text[row_at..].find("</tr>").unwrap()];
+    assert!(row.contains("u-urgent") && row.contains("Failed") && row.contains("after 8 attempts"), "{row}");
+    assert!(row.contains("550 5.1.1 mailbox unavailable"), "the reason: {row}");
+    assert!(row.contains(&format!(r#"action="/staff/messages/{message}/retry""#)) && row.contains("Send again"));
+
+    let r = form(&desk.api, &format!("/staff/messages/{message}/retry"), &format!("patient={pid}")).await;
+    assert_eq!(see_other(&r), format!("/staff/patients/{pid}#messages"));
+    let after = desk.api.get(&format!("/api/v1/patients/{pid}/messages")).await.expect(200)["messages"].clone();
+    let m = after.as_array().unwrap().iter().find(|m| m["id"] == message.as_str()).unwrap().clone();
+    assert_ne!(m["status"], "failed", "{m}");
+    // Only a failed message can be sent again: said on the page.
+    let again = form(&desk.api, &format!("/staff/messages/{message}/retry"), &format!("patient={pid}")).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert!(again.text.contains("only a message that failed can be sent again"), "{}", again.text);
 }

@@ -86,6 +86,7 @@ impl Ctx {
                 ("/me/check-in", "nav.check_in"),
                 ("/me/plan", "nav.plan"),
                 ("/me/history", "nav.history"),
+                ("/me/reminders", "nav.reminders"),
                 ("/aftercare", "nav.aftercare"),
             ],
             Some(Who::Staff(_, Role::Admin)) => {

@@ -8,6 +8,7 @@
 pub mod check_in;
 pub mod history;
 pub mod plan;
+pub mod reminders;
 pub mod today;
 
 use chrono::{DateTime, NaiveDate, Utc};

@@ -391,6 +391,27 @@ impl TestApp {
         (clinic.to_string(), member)
     }
 
+    /// Marks a message as given up (the dead letter) with `error`, as the worker does after its
+    /// last attempt: written directly, so no delivery has to fail for real.
+    pub async fn fail_message(&self, message: &str, error: &str) {
+        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(SqliteConnectOptions::new().filename(&self.db_path).busy_timeout(Duration::from_secs(10)))
+            .await
+            .unwrap();
+        let done = sqlx::query(
+            "UPDATE messages SET status = 'failed', attempts = 8, last_error = ?2, claimed_by = NULL WHERE id = ?1",
+        )
+        .bind(uuid::Uuid::parse_str(message).unwrap())
+        .bind(error)
+        .execute(&pool)
+        .await
+        .unwrap();
+        assert_eq!(done.rows_affected(), 1, "no message {message}");
+        pool.close().await;
+    }
+
     /// Raises follow-ups as the sweep would 30 days from now: every scheduled check-in is missed.
     pub async fn raise_missed_check_ins(&self) -> u64 {
         self.app.store.raise_missed_check_ins(chrono::Utc::now() + chrono::Duration::days(30)).await.unwrap()

@@ -9,12 +9,14 @@
 //! - [`queue`]: open alerts and follow-ups, with acknowledge and resolve forms.
 //! - [`patients`]: the patient list and search, adding a patient, the patient's page, invites.
 //! - [`clinical`]: the screening, plan and session forms (practitioners and admins).
+//! - [`reminders`]: the appointments and messages of a patient's page (everyone on staff).
 //! - [`settings`]: the clinic's settings, staff accounts and protocol overrides (admins).
 
 pub mod clinical;
 pub mod patients;
 pub mod queue;
 pub mod records;
+pub mod reminders;
 pub mod settings;
 pub mod setup;
 

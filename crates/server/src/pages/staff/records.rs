@@ -1,6 +1,7 @@
-//! The patient's page (`/staff/patients/{id}`): contact details for everyone on staff; for
-//! practitioners and admins the clinical record (screenings with their reasons and sources,
-//! plans, sessions, check-ins, alerts); for admins "who looked" (the audit of this record).
+//! The patient's page (`/staff/patients/{id}`): contact details, appointments and messages
+//! (from [`reminders`](super::reminders)) for everyone on staff; for practitioners and admins
+//! the clinical record (screenings with their reasons and sources, plans, sessions, check-ins,
+//! alerts); for admins "who looked" (the audit of this record).
 //! Records are shown as they were decided and stored, never recomputed.
 
 use std::collections::HashMap;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use chrono::NaiveDate;
 use needlepath_core::protocol::Protocol;
 use needlepath_store::{AlertFilter, AuditEntry, Patient, PatientId, Screening, StaffId};
@@ -18,9 +20,10 @@ use crate::api::id;
 use crate::auth::Authed;
 use crate::pages::i18n::Locale;
 use crate::pages::public::cost::money;
+use crate::pages::staff::reminders::{self, Refused, Section};
 use crate::pages::staff::{admin, clinic_zone, clinical, local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
-use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::pages::{Ctx, Frame, PageResult, page_with};
 
 #[derive(Debug, Clone)]
 struct Statement {
@@ -109,6 +112,8 @@ struct PatientPage {
     check_ins: Vec<CheckInView>,
     alerts: Vec<AlertView>,
     audit: Vec<AuditRow>,
+    /// Appointments and messages, for everyone on staff.
+    rem: Section,
 }
 
 /// A screening reason's code in words: a finding, or `concern:…`, `scar_grade:2`, ….
@@ -170,12 +175,19 @@ fn screening_view(
 }
 
 pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
+    let patient_id: PatientId = id(&raw, "patient")?;
+    render(&app, &ctx, patient_id, StatusCode::OK, Refused::default()).await
+}
+
+/// The patient's page with `status`; a refused appointment or message form shows its error
+/// and values in its section.
+pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusCode, refused: Refused) -> PageResult {
     let a: &Authed = ctx.authed()?;
     let t = ctx.t;
-    let patient_id: PatientId = id(&raw, "patient")?;
     let p = app.store.patient(&a.actor, patient_id).await?;
-    let (_, tz) = clinic_zone(&app, a).await?;
+    let (_, tz) = clinic_zone(app, a).await?;
     let (clinical, admin) = (clinical(a), admin(a));
+    let rem = reminders::section(app, a, t, patient_id, tz, refused).await?;
     let mut page_data = PatientPage {
         f: ctx.frame(p.name.clone()),
         birth_date: p.birth_date.map(view::date).unwrap_or_default(),
@@ -196,6 +208,7 @@ pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>
         check_ins: Vec::new(),
         alerts: Vec::new(),
         audit: Vec::new(),
+        rem,
         p,
     };
     if clinical {
@@ -327,7 +340,7 @@ pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>
                 .collect();
         }
     }
-    page(&page_data)
+    page_with(status, &page_data)
 }
 
 fn audit_row(t: &Locale, e: &AuditEntry, names: &HashMap<StaffId, String>, tz: chrono_tz::Tz) -> AuditRow {
