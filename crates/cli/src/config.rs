@@ -90,7 +90,7 @@ pub const KEYS: [&str; 15] = [
 /// `NEEDLEPATH_*` variables that are not settings (nor read by the program or its tests):
 /// ignored, and named so a typo does not go unnoticed.
 pub fn ignored_env() -> Vec<String> {
-    const READ_ELSEWHERE: [&str; 4] = ["CONFIG", "LOG", "PASSWORD", "REQUIRE_POSTGRES"];
+    const READ_ELSEWHERE: [&str; 6] = ["CONFIG", "LOG", "PASSWORD", "REQUIRE_POSTGRES", "PYTHON", "REQUIRE_PYTHON"];
     std::env::vars_os()
         .filter_map(|(k, _)| k.into_string().ok())
         .filter_map(|k| k.strip_prefix("NEEDLEPATH_").map(str::to_string))
