@@ -180,6 +180,23 @@ test("journey: the patient checks in with a red flag; the alert reaches the queu
   await page.goto(server.base + "/me/history");
   await checkPage(page, "patient-history");
   assert.ok(await page.locator("main svg").count(), "the history draws its symptom chart");
+
+  // Reminders: the patient keeps e-mail on and subscribes to the calendar feed.
+  await page.goto(server.base + "/me");
+  await page.getByRole("link", { name: /get reminders by e-mail, text or in your calendar/i }).click();
+  await page.waitForURL(/\/me\/reminders$/);
+  await checkPage(page, "patient-reminders");
+  await submit(page, /get a calendar link/i);
+  await checkPage(page, "patient-calendar-link");
+  const feedUrl = await page.locator("#calendar-url").inputValue();
+  assert.match(feedUrl, /^http:\/\/.+\/calendar\/[A-Za-z0-9_-]+\.ics$/);
+  const feed = await fetch(feedUrl);
+  assert.equal(feed.status, 200);
+  assert.match(feed.headers.get("content-type"), /^text\/calendar/);
+  const ics = await feed.text();
+  assert.match(ics, /^BEGIN:VCALENDAR\r\n/);
+  assert.match(ics, /SUMMARY:Check-in\r\n/, "the session's check-ins are in the feed");
+  assert.doesNotMatch(ics, /microneedling|retinol/i, "no health details in the feed by default");
   await ctx.close();
 
   // Staff see it in the queue, most urgent first, and acknowledge it.

@@ -138,12 +138,11 @@ async fn two_workers_deliver_exactly_once(stores: [Arc<dyn Store>; 2], n: usize)
     for r in running {
         r.await.unwrap();
     }
-    let seen = sink.seen.lock().unwrap();
+    let seen = sink.seen.lock().unwrap().clone();
     let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
     assert_eq!(seen.len(), n);
     assert!(seen.keys().all(|k| k.starts_with("session:") && k.ends_with(":webhook")));
-    drop(seen);
     let kept = check.list_messages(&actor, patient, u32::try_from(n).unwrap()).await.unwrap();
     assert_eq!(kept.len(), n);
     assert!(kept.iter().all(|m| m.status == needlepath_store::MessageStatus::Sent && m.attempts == 1));
