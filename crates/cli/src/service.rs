@@ -44,6 +44,8 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         tracing::warn!("{name} is not a setting; ignored (see needlepath config show)");
     }
     let protocol = Arc::new(protocol(config)?);
+    // A mistake in [reminders.smtp] or [reminders.webhook] stops the start, before anything serves.
+    needlepath_server::reminders::Couriers::new(&config.reminders).context("configuration")?;
     runtime()?.block_on(async {
         let store = open(config).await?;
         let url = DatabaseUrl::parse(&config.database_url)?;
