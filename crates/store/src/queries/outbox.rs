@@ -326,6 +326,17 @@ impl Reminders for Backend {
              WHERE status IN ('pending', 'sending') AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $4 {CLAIM_LOCK}) \
              RETURNING *"
         );
+        // Most rounds find nothing due: ask a reader first, so an idle worker never takes the
+        // (on SQLite, single) writer away from the clinic's own requests.
+        let due: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM messages WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 LIMIT 1",
+        )
+        .bind(ts(now))
+        .fetch_optional(self.reader())
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(worker)
