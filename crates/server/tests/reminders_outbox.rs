@@ -4,107 +4,45 @@
 //! daylight-saving changes read back from the calendar feed by Python's `icalendar`.
 
 mod common;
+#[path = "support/outbox.rs"]
+mod outbox;
 #[path = "support/python.rs"]
 mod python;
 
-use std::collections::HashMap;
 use std::io::Write as _;
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::HeaderMap;
-use axum::routing::post;
 use chrono::{NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use common::TestApp;
 use needlepath_core::Protocol;
-use needlepath_server::delivery::WebhookConfig;
 use needlepath_server::reminders::schedule::{for_appointment, for_session};
 use needlepath_server::reminders::{Couriers, ReminderConfig, Worker};
 use needlepath_server::{App, ServerConfig};
 use needlepath_store::{
-    Actor, Channel, ClinicSettings, DatabaseUrl, MessageSource, NewClinic, NewMessage, NewPatient, NewStaff,
-    OpenOptions, PatientId, Recipient, Role, SessionId, Store, Who,
+    Actor, Channel, DatabaseUrl, MessageSource, NewMessage, OpenOptions, PatientId, Recipient, SessionId, Store, Who,
 };
+use outbox::{clinic_with_patients, create_postgres_database, sink, webhook};
 use serde_json::{Value, json};
-
-/// A webhook receiver on loopback that counts each idempotency key it is sent.
-struct Sink {
-    url: String,
-    seen: Arc<Mutex<HashMap<String, u32>>>,
-}
-
-async fn sink() -> Sink {
-    let seen: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
-    let counted = seen.clone();
-    let app = Router::new().route(
-        "/hook",
-        post(move |headers: HeaderMap| {
-            let counted = counted.clone();
-            async move {
-                let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-                *counted.lock().unwrap().entry(key).or_default() += 1;
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Sink { url, seen }
-}
 
 fn reminder_config(url: &str) -> ReminderConfig {
     ReminderConfig {
         batch: 50,
         concurrency: 16,
         poll_milliseconds: 20,
-        webhook: Some(WebhookConfig {
-            url: url.to_string(),
-            secret: "a-test-secret-of-enough-bytes".into(),
-            allow_private_addresses: true,
-            timeout_seconds: 10,
-        }),
+        webhook: Some(webhook(url)),
         ..ReminderConfig::default()
     }
-}
-
-/// A clinic with one patient who has a phone number and consents to messages.
-async fn clinic_with_patient(store: &Arc<dyn Store>) -> (Actor, PatientId) {
-    let now = Utc::now();
-    store.replace_setup_token("t", now, now + chrono::Duration::hours(1)).await.unwrap();
-    let clinic =
-        NewClinic { name: "Clinic".into(), time_zone: "Europe/Berlin".into(), settings: ClinicSettings::default() };
-    let admin =
-        NewStaff { email: "a@clinic.test".into(), name: "A".into(), role: Role::Admin, password_hash: "x".into() };
-    let (clinic, admin) = store.complete_setup("t", now, clinic, admin).await.unwrap();
-    let actor = Actor { clinic: clinic.id, who: Who::Staff(admin.id, admin.role), ip: None };
-    let patient = store
-        .create_patient(
-            &actor,
-            NewPatient {
-                name: "Ada".into(),
-                email: None,
-                phone: Some("+49 30 123456".into()),
-                time_zone: "Europe/Berlin".into(),
-                birth_date: None,
-                fitzpatrick: None,
-                findings: vec![],
-                consent_messages: true,
-            },
-        )
-        .await
-        .unwrap();
-    (actor, patient.id)
 }
 
 /// Two workers, each with its own connection pool as two service instances would have, deliver
 /// `n` due messages to the sink; every message must arrive exactly once.
 async fn two_workers_deliver_exactly_once(stores: [Arc<dyn Store>; 2], n: usize) {
     let sink = sink().await;
-    let (actor, patient) = clinic_with_patient(&stores[0]).await;
+    let (actor, patients) = clinic_with_patients(&stores[0], 1).await;
+    let patient = patients[0];
     let check = stores[0].clone();
     let now = Utc::now();
     let messages: Vec<NewMessage> = (0..n)
@@ -128,8 +66,8 @@ async fn two_workers_deliver_exactly_once(stores: [Arc<dyn Store>; 2], n: usize)
         running.push(tokio::spawn(Worker::new(app, couriers).run(stopped.clone())));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while sink.seen.lock().unwrap().len() < n {
-        assert!(tokio::time::Instant::now() < deadline, "only {} of {n} arrived", sink.seen.lock().unwrap().len());
+    while sink.distinct() < n {
+        assert!(tokio::time::Instant::now() < deadline, "only {} of {n} arrived", sink.distinct());
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Let any duplicate that was going to happen happen, then stop both workers.
@@ -138,11 +76,11 @@ async fn two_workers_deliver_exactly_once(stores: [Arc<dyn Store>; 2], n: usize)
     for r in running {
         r.await.unwrap();
     }
-    let seen = sink.seen.lock().unwrap().clone();
-    let twice: Vec<_> = seen.iter().filter(|(_, c)| **c > 1).collect();
+    let twice = sink.repeated();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
-    assert_eq!(seen.len(), n);
-    assert!(seen.keys().all(|k| k.starts_with("session:") && k.ends_with(":webhook")));
+    let keys: Vec<String> = sink.arrivals.lock().unwrap().keys().cloned().collect();
+    assert_eq!(keys.len(), n);
+    assert!(keys.iter().all(|k| k.starts_with("session:") && k.ends_with(":webhook")));
     let kept = check.list_messages(&actor, patient, u32::try_from(n).unwrap()).await.unwrap();
     assert_eq!(kept.len(), n);
     assert!(kept.iter().all(|m| m.status == needlepath_store::MessageStatus::Sent && m.attempts == 1));
@@ -156,18 +94,14 @@ async fn postgres_url() -> Option<String> {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let required =
         std::env::var_os("CI").is_some() || std::env::var("NEEDLEPATH_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-    let pool = match sqlx::PgPool::connect(&admin).await {
-        Ok(p) => p,
+    match create_postgres_database(&admin, "np_outbox_").await {
+        Ok((url, _)) => Some(url),
         Err(e) if required => panic!("PostgreSQL is required here and unreachable at {admin}: {e}"),
         Err(e) => {
             eprintln!("skipped: PostgreSQL unreachable at {admin}: {e}");
-            return None;
+            None
         }
-    };
-    let name = format!("np_outbox_{}", uuid::Uuid::now_v7().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
-    Some(format!("{base}/{name}"))
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

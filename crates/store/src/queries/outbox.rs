@@ -202,6 +202,17 @@ async fn fulfil_appointment_in(
     Ok(())
 }
 
+/// What recording an outcome writes to a message (see `complete_messages`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Completion<'a> {
+    clinic: ClinicId,
+    status: &'static str,
+    next: DateTime<Utc>,
+    error: Option<&'a str>,
+    detail: Option<&'a str>,
+    sent: bool,
+}
+
 #[async_trait]
 impl Reminders for Backend {
     async fn book_appointment(&self, actor: &Actor, a: NewAppointment, messages: Vec<NewMessage>) -> Result<Appointment> {
@@ -328,8 +339,8 @@ impl Reminders for Backend {
         );
         // Most rounds find nothing due: ask a reader first, so an idle worker never takes the
         // (on SQLite, single) writer away from the clinic's own requests.
-        let due: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM messages WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 LIMIT 1",
+        let due = sqlx::query(
+            "SELECT id FROM messages WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1 LIMIT 1",
         )
         .bind(ts(now))
         .fetch_optional(self.reader())
@@ -357,38 +368,85 @@ impl Reminders for Backend {
         outcomes: &[(ClinicId, MessageId, Outcome)],
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let mut tx = self.begin().await?;
-        let mut recorded = 0;
+        // Outcomes that write the same values (usually: every message of the batch sent, with the
+        // same answer) are recorded by one statement for up to 500 messages, so a batch costs a
+        // few round trips to the database rather than one per message.
+        let mut groups: Vec<(Completion<'_>, Vec<Uuid>)> = Vec::new();
+        let mut index: std::collections::HashMap<Completion<'_>, usize> = std::collections::HashMap::new();
         for (clinic, id, outcome) in outcomes {
             let (status, next, error, detail, sent) = match outcome {
-                Outcome::Sent { detail } => ("sent", now, None, Some(detail.as_str()), Some(ts(now))),
-                Outcome::Retry { error, at } => ("pending", *at, Some(error.as_str()), None, None),
-                Outcome::Failed { error } => ("failed", now, Some(error.as_str()), None, None),
-                Outcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None, None),
+                Outcome::Sent { detail } => ("sent", now, None, Some(detail.as_str()), true),
+                Outcome::Retry { error, at } => ("pending", *at, Some(error.as_str()), None, false),
+                Outcome::Failed { error } => ("failed", now, Some(error.as_str()), None, false),
+                Outcome::Skipped { reason } => ("skipped", now, Some(reason.as_str()), None, false),
             };
-            recorded += sqlx::query(
-                "UPDATE messages SET status = $4, next_attempt_at = $5, last_error = $6, detail = $7, sent_at = $8, \
-                 claimed_by = NULL, updated_at = $9 \
-                 WHERE clinic_id = $1 AND id = $2 AND claimed_by = $3 AND status = 'sending'",
-            )
-            .bind(clinic.0)
-            .bind(id.0)
-            .bind(worker)
-            .bind(status)
-            .bind(ts(next))
-            .bind(error)
-            .bind(detail)
-            .bind(sent)
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let key = Completion { clinic: *clinic, status, next, error, detail, sent };
+            let at = *index.entry(key).or_insert_with(|| {
+                groups.push((key, Vec::new()));
+                groups.len() - 1
+            });
+            groups[at].1.push(id.0);
+        }
+        let mut tx = self.begin().await?;
+        let mut recorded = 0;
+        for (c, ids) in &groups {
+            for chunk in ids.chunks(500) {
+                let mut q = sqlx::QueryBuilder::<Db>::new("UPDATE messages SET status = ");
+                q.push_bind(c.status)
+                    .push(", next_attempt_at = ")
+                    .push_bind(ts(c.next))
+                    .push(", last_error = ")
+                    .push_bind(c.error)
+                    .push(", detail = ")
+                    .push_bind(c.detail)
+                    .push(", sent_at = ")
+                    .push_bind(c.sent.then(|| ts(now)))
+                    .push(", claimed_by = NULL, updated_at = ")
+                    .push_bind(ts(now))
+                    .push(" WHERE clinic_id = ")
+                    .push_bind(c.clinic.0)
+                    .push(" AND claimed_by = ")
+                    .push_bind(worker)
+                    .push(" AND status = 'sending' AND id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                recorded += q.build().execute(&mut *tx).await?.rows_affected();
+            }
         }
         tx.commit().await?;
         Ok(recorded)
     }
 
     async fn addressee(&self, clinic: ClinicId, recipient: Recipient) -> Result<Addressee> {
+        // A patient's details and their clinic's name come in one query: the worker asks this
+        // for every message it delivers.
+        if let Recipient::Patient(p) = recipient {
+            let row = sqlx::query(
+                "SELECT c.name AS clinic_name, p.name, p.email, p.phone, p.time_zone, p.consent_messages, \
+                 r.email AS email_on, r.sms AS sms_on \
+                 FROM patients p JOIN clinics c ON c.clinic_id = p.clinic_id \
+                 LEFT JOIN reminder_settings r ON r.clinic_id = p.clinic_id AND r.patient_id = p.id \
+                 WHERE p.clinic_id = $1 AND p.id = $2",
+            )
+            .bind(clinic.0)
+            .bind(p.0)
+            .fetch_optional(self.reader())
+            .await?
+            .ok_or(StoreError::NotFound("patient"))?;
+            let consent: bool = get(&row, "consent_messages")?;
+            return Ok(Addressee {
+                clinic_name: get(&row, "clinic_name")?,
+                time_zone: get(&row, "time_zone")?,
+                name: get(&row, "name")?,
+                email: get(&row, "email")?,
+                phone: get(&row, "phone")?,
+                email_allowed: consent && get::<Option<bool>>(&row, "email_on")?.unwrap_or(true),
+                sms_allowed: consent && get::<Option<bool>>(&row, "sms_on")?.unwrap_or(true),
+            });
+        }
         let c = self.clinic(clinic).await?;
         let mut a = Addressee {
             clinic_name: c.name.clone(),
@@ -399,33 +457,11 @@ impl Reminders for Backend {
             email_allowed: false,
             sms_allowed: false,
         };
-        match recipient {
-            Recipient::Patient(p) => {
-                let row = sqlx::query(
-                    "SELECT p.name, p.email, p.phone, p.time_zone, p.consent_messages, r.email AS email_on, r.sms AS sms_on \
-                     FROM patients p LEFT JOIN reminder_settings r ON r.clinic_id = p.clinic_id AND r.patient_id = p.id \
-                     WHERE p.clinic_id = $1 AND p.id = $2",
-                )
-                .bind(clinic.0)
-                .bind(p.0)
-                .fetch_optional(self.reader())
-                .await?
-                .ok_or(StoreError::NotFound("patient"))?;
-                let consent: bool = get(&row, "consent_messages")?;
-                a.name = get(&row, "name")?;
-                a.email = get(&row, "email")?;
-                a.phone = get(&row, "phone")?;
-                a.time_zone = get(&row, "time_zone")?;
-                a.email_allowed = consent && get::<Option<bool>>(&row, "email_on")?.unwrap_or(true);
-                a.sms_allowed = consent && get::<Option<bool>>(&row, "sms_on")?.unwrap_or(true);
-            }
-            Recipient::Staff(s) => {
-                let staff = self.staff(clinic, s).await?;
-                a.name = staff.name;
-                a.email = Some(staff.email);
-                a.email_allowed = staff.active;
-            }
-            Recipient::Clinic => {}
+        if let Recipient::Staff(s) = recipient {
+            let staff = self.staff(clinic, s).await?;
+            a.name = staff.name;
+            a.email = Some(staff.email);
+            a.email_allowed = staff.active;
         }
         Ok(a)
     }

@@ -95,6 +95,28 @@ pub async fn story_outbox_lease_expiry(store: DynStore) {
     assert_eq!(store.complete_messages("crashed", &late, later).await.unwrap(), 0);
     let ok = [(clinic.id, second[0].id, Outcome::Sent { detail: "250".into() })];
     assert_eq!(store.complete_messages("w2", &ok, later).await.unwrap(), 1);
+
+    // Alike outcomes of a batch are recorded together, and still only where the claim holds:
+    // of three claimed by w3, one was taken over by w4 when its (shorter) lease ran out.
+    let batch: Vec<NewMessage> = (0..3)
+        .map(|i| reminder(patient.id, &format!("b{i}"), Channel::Email, later - Duration::seconds(3 - i)))
+        .collect();
+    store.enqueue(clinic.id, MessageSource::Session(SessionId::new()), &batch).await.unwrap();
+    let short = store.claim_messages("w3", later, later + Duration::seconds(10), 1).await.unwrap();
+    let long = store.claim_messages("w3", later, later + Duration::seconds(60), 10).await.unwrap();
+    assert_eq!((short.len(), long.len()), (1, 2));
+    let after = later + Duration::seconds(11);
+    let taken = store.claim_messages("w4", after, after + Duration::seconds(60), 10).await.unwrap();
+    assert_eq!(taken.iter().map(|m| m.id).collect::<Vec<_>>(), vec![short[0].id]);
+    let all: Vec<_> =
+        short.iter().chain(&long).map(|m| (clinic.id, m.id, Outcome::Sent { detail: "250".into() })).collect();
+    assert_eq!(store.complete_messages("w3", &all, after).await.unwrap(), 2);
+    let list = store.list_messages(&admin, patient.id, 50).await.unwrap();
+    let status = |id: MessageId| list.iter().find(|m| m.id == id).map(|m| m.status);
+    assert_eq!(status(short[0].id), Some(MessageStatus::Sending));
+    assert!(long.iter().all(|m| status(m.id) == Some(MessageStatus::Sent)));
+    let mine = [(clinic.id, short[0].id, Outcome::Retry { error: "421".into(), at: after + Duration::minutes(1) })];
+    assert_eq!(store.complete_messages("w4", &mine, after).await.unwrap(), 1);
 }
 
 pub async fn story_appointments_move_their_reminders(store: DynStore) {
@@ -207,6 +229,7 @@ pub async fn story_reminder_choices_and_calendar_token(store: DynStore) {
             NewPatient {
                 email: Some("ada@example.org".into()),
                 phone: Some("+49 30 1234".into()),
+                time_zone: "America/New_York".into(),
                 ..new_patient("Ada")
             },
         )
@@ -217,6 +240,11 @@ pub async fn story_reminder_choices_and_calendar_token(store: DynStore) {
     assert_eq!((defaults.email, defaults.sms, defaults.calendar_feed), (true, true, false));
     let to = store.addressee(clinic.id, Recipient::Patient(patient.id)).await.unwrap();
     assert_eq!((to.email_allowed, to.sms_allowed, to.phone.as_deref()), (true, true, Some("+49 30 1234")));
+    assert_eq!(
+        (to.clinic_name.as_str(), to.name.as_str(), to.email.as_deref(), to.time_zone.as_str()),
+        (clinic.name.as_str(), "Ada", Some("ada@example.org"), "America/New_York")
+    );
+    assert_err!(store.addressee(clinic.id, Recipient::Patient(PatientId::new())).await, StoreError::NotFound(_));
 
     let changed = store.set_reminder_channels(&me, patient.id, false, true).await.unwrap();
     assert_eq!((changed.email, changed.sms), (false, true));
