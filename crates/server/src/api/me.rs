@@ -17,7 +17,7 @@ use crate::api::zone;
 use crate::auth::Authed;
 use crate::problem::{ApiError, ApiResult};
 
-fn me_id(a: &Authed) -> ApiResult<PatientId> {
+pub(crate) fn me_id(a: &Authed) -> ApiResult<PatientId> {
     a.patient().ok_or_else(|| ApiError::forbidden("only a patient has a record of their own"))
 }
 

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
+use crate::api::me::me_id;
 use crate::api::{created, id, known_patient, opt_text};
 use crate::auth::Authed;
 use crate::auth::secrets::{new_token, token_hash};
@@ -152,10 +153,6 @@ pub async fn messages(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<St
 pub async fn retry(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let message: MessageId = id(&raw, "message")?;
     Ok(Json(json!(app.store.retry_message(&a.actor, message, Utc::now()).await?)))
-}
-
-fn me_id(a: &Authed) -> ApiResult<PatientId> {
-    a.patient().ok_or_else(|| ApiError::forbidden("only a patient has reminders of their own"))
 }
 
 pub async fn my_appointments(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {

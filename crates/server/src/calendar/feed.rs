@@ -10,14 +10,13 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use needlepath_store::{Appointment, Message};
-use serde_json::Value;
 
 use crate::App;
 use crate::auth::secrets::token_hash;
 use crate::calendar::ics::{Alarm, EventTime, Feed, FeedEvent, etag, if_none_match_hits, render};
 use crate::pages::i18n::{Locale, default_locale};
+use crate::pages::patient::instant_json as at_of;
 use crate::problem::ApiError;
 
 /// How often calendar apps are asked to look again.
@@ -66,10 +65,6 @@ async fn feed(app: &App, file: &str, headers: &HeaderMap) -> Result<Response, Ap
         h.insert(header::ETAG, v);
     }
     Ok(out)
-}
-
-fn at_of(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc))
 }
 
 /// The feed of one patient: booked appointments, and each reminder as a short event at the

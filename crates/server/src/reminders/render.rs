@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::delivery::{Email, MailParagraph, ReminderMail, render_mail};
 use crate::pages::i18n::Locale;
+use crate::pages::patient::instant_json as at_of;
 
 /// A local date and time in words, in the recipient's zone.
 pub fn local(t: &Locale, at: DateTime<Utc>, zone: &str) -> String {
@@ -25,8 +26,10 @@ fn url(public_url: &str, path: &str) -> String {
     format!("{}{}", public_url.trim_end_matches('/'), path)
 }
 
-fn at_of(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc))
+/// The moment a patient message is about, for "when" in its words: the session for pre-care
+/// and appointment reminders, else the step itself.
+fn moment(m: &Message) -> Option<DateTime<Utc>> {
+    at_of(&m.payload["session_at"]).or_else(|| at_of(&m.payload["event_at"]))
 }
 
 /// The link that turns e-mail reminders off: the message's id is the capability (only the
@@ -62,16 +65,14 @@ fn subject(t: &Locale, m: &Message, to: &Addressee) -> String {
     }
     let key = format!("messages.{}.subject", m.kind);
     let key = if t.has(&key) { key } else { "messages.care_step.subject".to_string() };
-    let moment = at_of(&m.payload["session_at"]).or_else(|| at_of(&m.payload["event_at"]));
-    let when = moment.map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+    let when = moment(m).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
     t.f(&key, &[("clinic", clinic), ("when", &when)])
 }
 
 fn patient_mail(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
     let mut sources: Vec<String> = Vec::new();
     let mut paragraphs = Vec::new();
-    let moment = at_of(&m.payload["session_at"]).or_else(|| at_of(&m.payload["event_at"]));
-    let when = moment.map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+    let when = moment(m).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
     let lead_key = format!("messages.{}.lead", m.kind);
     if t.has(&lead_key) {
         let minutes = m.payload["minutes"].as_u64().unwrap_or(60).to_string();
@@ -140,8 +141,7 @@ pub fn webhook_body(t: &Locale, public_url: &str, m: &Message, to: &Addressee, n
     let link = url(public_url, m.payload["link"].as_str().unwrap_or("/me"));
     match m.recipient {
         Recipient::Patient(patient) => {
-            let moment = at_of(&m.payload["session_at"]).or_else(|| at_of(&m.payload["event_at"]));
-            let when = moment.map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+            let when = moment(m).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
             let key = format!("messages.{}.sms", m.kind);
             let key = if t.has(&key) { key } else { "messages.care_step.sms".to_string() };
             json!({
