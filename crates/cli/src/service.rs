@@ -62,6 +62,9 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         let app = App::new(store, protocol, server);
         let shutdown = shutdown_signal();
         println!("needlepath: serving on http://{local} with {}", url.redacted());
+        for w in needlepath_server::warnings::delivery_warnings(&app.config) {
+            println!("needlepath: warning: {}", w.console(&app.config));
+        }
         if let Some(link) = needlepath_server::setup_link(&app).await? {
             println!("needlepath: first run: open this one-time link to create the clinic and its first admin");
             println!("    {link}");

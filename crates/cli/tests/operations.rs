@@ -43,6 +43,27 @@ async fn first_start_prints_the_setup_link_and_creates_the_default_database() {
     assert!(status.success(), "{status:?}");
 }
 
+/// Issue 11, defect 11: with no e-mail server or webhook every message was "Not sent" and invite
+/// links named 127.0.0.1, and nothing said so. `serve` now says so at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_warns_when_links_name_this_machine_and_no_channel_is_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProcess::start(dir.path(), &[]).await;
+    server.setup_link().await;
+    let out = server.stdout_text();
+    assert!(out.contains("needlepath: warning: public_url is http://127.0.0.1:"), "{out}");
+    assert!(out.contains("needlepath: warning: no e-mail server is configured"), "{out}");
+    assert!(out.contains("needlepath: warning: no webhook is configured"), "{out}");
+    server.terminate().await;
+
+    let mut server = ServerProcess::start(dir.path(), &["--public-url", "https://clinic.example"]).await;
+    server.wait_for_line(|l| l.contains("no webhook is configured"), Duration::from_secs(10)).await;
+    let out = server.stdout_text();
+    assert!(!out.contains("public_url is"), "a public address is not warned of: {out}");
+    assert!(out.contains("no e-mail server is configured"), "{out}");
+    server.terminate().await;
+}
+
 /// With `--listen 127.0.0.1:0` the system picks the port; the link must name that port, not 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_setup_link_names_the_port_actually_served() {

@@ -32,7 +32,11 @@ pub struct Assessment<'p> {
     pub disposition: Disposition,
     pub message: &'p str,
     pub sources: &'p [String],
+    /// As reported, or severe when the patient did not say (see `severity_assumed`).
     pub severity: Severity,
+    /// True when the patient did not say how bad it is and it was assessed as severe.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub severity_assumed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trend: Option<Trend>,
     /// Set when the assessment comes from a measured temperature rather than a reported symptom.
@@ -64,7 +68,7 @@ pub fn triage<'p>(p: &'p Protocol, c: &CheckIn) -> TriageResult<'p> {
     if let Some(t) = fever_measured
         && !c.symptoms.iter().any(|r| r.symptom == Symptom::Fever)
     {
-        let r = Report { symptom: Symptom::Fever, severity: Severity::Moderate, trend: None };
+        let r = Report { symptom: Symptom::Fever, severity: Some(Severity::Moderate), trend: None };
         let mut a = assess(p.symptom(Symptom::Fever), &r, c, present);
         a.temperature_c = Some(t);
         assessments.push(a);
@@ -121,7 +125,8 @@ fn assess<'p>(rule: &'p SymptomRule, r: &Report, c: &CheckIn, present: SymptomSe
         disposition,
         message,
         sources,
-        severity: r.severity,
+        severity: r.assessed_severity(),
+        severity_assumed: r.severity.is_none(),
         trend: r.trend,
         temperature_c: None,
     }
@@ -135,7 +140,7 @@ fn fires(e: &Escalation, rule: &SymptomRule, r: &Report, c: &CheckIn, present: S
         }
         When::Worse { after_hours } => r.trend == Some(Trend::Worse) && h >= *after_hours,
         When::NotImproving { after_hours } => matches!(r.trend, Some(Trend::Same | Trend::Worse)) && h >= *after_hours,
-        When::Severe { after_hours } => r.severity == Severity::Severe && h >= *after_hours,
+        When::Severe { after_hours } => r.assessed_severity() == Severity::Severe && h >= *after_hours,
         When::WithSymptom(set) => present.intersects(*set),
         When::WithFinding(set) => c.findings.intersects(*set),
     }

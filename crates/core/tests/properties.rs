@@ -62,15 +62,15 @@ const EMERGENCY_SIGNS: &[Symptom] = &[
 
 /// Trend steps from the least to the most worrying; `None` (not given) says nothing, like improving.
 const TRENDS: [Option<Trend>; 4] = [None, Some(Trend::Improving), Some(Trend::Same), Some(Trend::Worse)];
-/// Severity steps; `None` (not given) is the contract's default, moderate.
+/// Severity steps; `None` (not given) is assessed as severe, the conservative side.
 const SEVERITIES: [Option<Severity>; 4] =
-    [Some(Severity::Mild), None, Some(Severity::Moderate), Some(Severity::Severe)];
+    [Some(Severity::Mild), Some(Severity::Moderate), Some(Severity::Severe), None];
 
 fn severity_rank(s: Option<Severity>) -> usize {
     match s {
         Some(Severity::Mild) => 0,
-        None | Some(Severity::Moderate) => 1,
-        Some(Severity::Severe) => 2,
+        Some(Severity::Moderate) => 1,
+        None | Some(Severity::Severe) => 2,
     }
 }
 
@@ -234,6 +234,41 @@ proptest! {
             prop_assert_eq!(r.disposition, Disposition::Emergency, "{} at {} h: {}", flag, w.hours, describe(&r));
             prop_assert_eq!(r.advice.first().map(|a| a.code.as_str()), Some("call_emergency_services"));
         }
+    }
+
+    /// No fault in any other field stops a warning sign: a check-in that names one is read (the
+    /// strict reading or the salvage), and triaged at least as urgently as the sign alone.
+    #[test]
+    fn no_other_field_can_stop_a_red_flag(
+        v in any_visit(),
+        flag in prop::sample::select([URGENT_RED_FLAGS, EMERGENCY_SIGNS].concat()),
+        at in any::<Index>(),
+        faults in prop::collection::vec(0u8..6, 1..4),
+    ) {
+        let mut w = v.clone();
+        w.symptoms.insert(at.index(w.symptoms.len() + 1), Sym { symptom: flag, severity: None, trend: None });
+        let mut j = visit_json(&w);
+        for f in &faults {
+            match f {
+                0 => j["temperature_c"] = json!("hot"),
+                1 => j["symptoms"].as_array_mut().unwrap().push(json!({"code": "no_such_sign"})),
+                2 => j["symptoms"][0]["severity"] = json!("unbearable"),
+                3 => j["symptoms"][0]["trend"] = json!(7),
+                4 => j["mood"] = json!("scared"),
+                _ => j["symptoms"][0]["extra"] = json!(true),
+            }
+        }
+        let p = protocol();
+        let c = match CheckIn::from_json(&j) {
+            Ok(c) => c,
+            Err(_) => CheckIn::salvage(&j, |s| p.symptom(s).is_warning_sign())
+                .unwrap_or_else(|| panic!("a check-in naming {flag} was not read: {j}"))
+                .check_in,
+        };
+        let r = triage(p, &c);
+        let alone = triage(p, &CheckIn::from_json(&json!({"hours_since_treatment": w.hours, "symptoms": [{"code": flag.as_str()}]})).unwrap());
+        prop_assert!(r.disposition >= alone.disposition, "{flag}: {} < {} with faults {faults:?}", r.disposition, alone.disposition);
+        prop_assert!(r.disposition >= Disposition::UrgentSameDay);
     }
 
     /// A measured temperature of 38.0 C or more is a fever: at least urgent same day.

@@ -1,13 +1,15 @@
 //! When the clinic must answer an alert, by disposition and opening hours.
 //!
-//! Emergency: at once (the patient has already been told to call emergency services).
+//! Emergency: the clinic's call back within `emergency_minutes` of opening hours (the patient
+//! has already been told to call emergency services; a deadline of "at once" made every
+//! emergency alert overdue the moment it opened, and staff learned to ignore "overdue").
 //! Urgent same day: within `urgent_minutes` of opening hours. Contact the clinic: by closing time
 //! on the `contact_business_days`-th business day after the alert. All in the clinic's zone.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use needlepath_core::vocabulary::Disposition;
-use needlepath_store::OpeningHours;
+use needlepath_store::{OpeningHours, ResponsePolicy};
 
 /// Opening hours, parsed and checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,16 +73,15 @@ pub fn deadline(
     opened: DateTime<Utc>,
     tz: Tz,
     hours: &Hours,
-    urgent_minutes: u32,
-    contact_business_days: u32,
+    policy: &ResponsePolicy,
 ) -> Option<DateTime<Utc>> {
     match disposition {
         Disposition::SelfCare => None,
-        Disposition::Emergency => Some(opened),
-        Disposition::UrgentSameDay => Some(within_opening(opened, tz, hours, i64::from(urgent_minutes))),
+        Disposition::Emergency => Some(within_opening(opened, tz, hours, i64::from(policy.emergency_minutes.max(1)))),
+        Disposition::UrgentSameDay => Some(within_opening(opened, tz, hours, i64::from(policy.urgent_minutes))),
         Disposition::ContactClinic => {
             let mut day = opened.with_timezone(&tz).date_naive();
-            let mut left = contact_business_days.max(1);
+            let mut left = policy.contact_business_days.max(1);
             // A bounded walk: at most 7 days per business day asked for.
             for _ in 0..(7 * left + 7) {
                 day = day.succ_opt()?;
@@ -133,11 +134,15 @@ mod tests {
     }
 
     #[test]
-    fn emergency_is_immediate_and_self_care_has_none() {
+    fn an_emergency_alert_is_not_overdue_the_moment_it_opens() {
         let t = berlin("2026-11-23 10:00");
         let tz = chrono_tz::Europe::Berlin;
-        assert_eq!(deadline(Disposition::Emergency, t, tz, &hours(), 60, 1), Some(t));
-        assert_eq!(deadline(Disposition::SelfCare, t, tz, &hours(), 60, 1), None);
+        let d = deadline(Disposition::Emergency, t, tz, &hours(), &ResponsePolicy::default());
+        assert_eq!(d, Some(berlin("2026-11-23 10:30")), "the call back within 30 minutes of opening hours");
+        // At night: 30 minutes after the clinic opens.
+        let d = deadline(Disposition::Emergency, berlin("2026-11-23 22:00"), tz, &hours(), &ResponsePolicy::default());
+        assert_eq!(d, Some(berlin("2026-11-24 09:30")));
+        assert_eq!(deadline(Disposition::SelfCare, t, tz, &hours(), &ResponsePolicy::default()), None);
     }
 
     #[test]
@@ -145,17 +150,17 @@ mod tests {
         let tz = chrono_tz::Europe::Berlin;
         // Monday 10:00 → 11:00.
         assert_eq!(
-            deadline(Disposition::UrgentSameDay, berlin("2026-11-23 10:00"), tz, &hours(), 60, 1),
+            deadline(Disposition::UrgentSameDay, berlin("2026-11-23 10:00"), tz, &hours(), &ResponsePolicy::default()),
             Some(berlin("2026-11-23 11:00"))
         );
         // Monday 16:30 → 30 min today, 30 min Tuesday → Tuesday 09:30.
         assert_eq!(
-            deadline(Disposition::UrgentSameDay, berlin("2026-11-23 16:30"), tz, &hours(), 60, 1),
+            deadline(Disposition::UrgentSameDay, berlin("2026-11-23 16:30"), tz, &hours(), &ResponsePolicy::default()),
             Some(berlin("2026-11-24 09:30"))
         );
         // Saturday night → Monday 10:00.
         assert_eq!(
-            deadline(Disposition::UrgentSameDay, berlin("2026-11-21 23:00"), tz, &hours(), 60, 1),
+            deadline(Disposition::UrgentSameDay, berlin("2026-11-21 23:00"), tz, &hours(), &ResponsePolicy::default()),
             Some(berlin("2026-11-23 10:00"))
         );
     }
@@ -164,12 +169,12 @@ mod tests {
     fn contact_is_next_business_day_close() {
         let tz = chrono_tz::Europe::Berlin;
         assert_eq!(
-            deadline(Disposition::ContactClinic, berlin("2026-11-23 10:00"), tz, &hours(), 60, 1),
+            deadline(Disposition::ContactClinic, berlin("2026-11-23 10:00"), tz, &hours(), &ResponsePolicy::default()),
             Some(berlin("2026-11-24 17:00"))
         );
         // Friday → Monday.
         assert_eq!(
-            deadline(Disposition::ContactClinic, berlin("2026-11-27 16:00"), tz, &hours(), 60, 1),
+            deadline(Disposition::ContactClinic, berlin("2026-11-27 16:00"), tz, &hours(), &ResponsePolicy::default()),
             Some(berlin("2026-11-30 17:00"))
         );
     }

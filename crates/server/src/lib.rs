@@ -19,6 +19,7 @@ pub mod problem;
 pub mod reminders;
 pub mod routes;
 pub mod schedule;
+pub mod warnings;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

@@ -136,7 +136,7 @@ fn schemas() -> Map<String, Value> {
                     "days": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 7 } },
                     "opens": { "type": "string", "pattern": "^\\d{2}:\\d{2}$" }, "closes": { "type": "string", "pattern": "^\\d{2}:\\d{2}$" } } },
                 "response": { "type": "object", "additionalProperties": false, "properties": {
-                    "urgent_minutes": { "type": "integer" }, "contact_business_days": { "type": "integer" } } },
+                    "emergency_minutes": { "type": "integer", "minimum": 1, "maximum": 1440 }, "urgent_minutes": { "type": "integer" }, "contact_business_days": { "type": "integer" } } },
                 "check_in_days": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 90 } },
                 "missed_check_in_grace_hours": { "type": "integer" },
                 "quiet_hours": { "type": "string", "description": "When no reminder is sent, in each patient's local time: `21:00-08:00` (start-end), or `none`." },
@@ -317,8 +317,11 @@ fn schemas() -> Map<String, Value> {
         "CheckInSubmit",
         json!({
             "type": "object", "additionalProperties": false, "required": ["symptoms"],
-            "properties": { "symptoms": { "type": "array", "items": { "type": "object", "required": ["code", "severity"],
-                    "properties": { "code": { "type": "string" }, "severity": { "type": "string" }, "trend": { "type": "string" } } } },
+            "description": "A check-in that names a warning sign (a red flag or emergency sign) is answered and alerted even when other fields are faulty: they are left out and listed in the result's `unread`.",
+            "properties": { "symptoms": { "type": "array", "items": { "type": "object", "required": ["code"],
+                    "properties": { "code": { "type": "string" },
+                        "severity": { "type": "string", "enum": ["mild", "moderate", "severe"], "description": "Not given: assessed as severe (the conservative side)." },
+                        "trend": { "type": "string", "enum": ["improving", "same", "worse"] } } } },
                 "temperature_c": { "type": "number" }, "note": { "type": "string" }, "check_in_id": id() }
         }),
     );
@@ -329,7 +332,9 @@ fn schemas() -> Map<String, Value> {
             "properties": { "call_emergency_services": { "type": "boolean" },
                 "disposition": { "type": "string", "enum": ["self_care", "contact_clinic", "urgent_same_day", "emergency"] },
                 "check_in": r("CheckIn"), "triage": r("TriageResult"),
-                "alert": { "type": ["object", "null"], "properties": { "id": id(), "disposition": { "type": "string" }, "deadline_at": time() } } }
+                "alert": { "type": ["object", "null"], "properties": { "id": id(), "disposition": { "type": "string" }, "deadline_at": time() } },
+                "unread": { "type": "array", "description": "Present only when a check-in naming a warning sign was answered despite faulty fields: each part left out, and why.",
+                    "items": { "type": "object", "required": ["field", "detail"], "properties": { "field": { "type": "string" }, "detail": { "type": "string" } } } } }
         }),
     );
     add(

@@ -154,12 +154,16 @@ async fn a_contact_clinic_check_in_says_when_the_clinic_will_answer() {
 async fn check_in_errors_are_shown_on_the_form() {
     let t = TestApp::start().await;
     let (pat, _) = treated(&t).await;
-    let r = post_form(&pat.api, "/me/check-in", "symptom=pain&trend.pain=worse&note=ouch").await;
+    // Issue 11: a ticked symptom without "how bad" is no longer refused; it is assessed as
+    // severe and the answer says so. A faulty field still comes back on the form.
+    let r = post_form(&pat.api, "/me/check-in", "symptom=pain&trend.pain=worse&note=ouch&temperature_c=warm").await;
     assert_eq!(r.status, 422, "{}", r.text);
-    assert!(r.text.contains("Pain or soreness"), "names the symptom: {}", r.text);
-    assert!(r.text.contains("mild, moderate or severe"));
+    assert!(r.text.contains("37.2"), "names the temperature: {}", r.text);
     assert!(r.text.contains(r#"value="pain" checked"#), "the form keeps its values");
     assert!(r.text.contains(">ouch</textarea>"));
+    let r = post_form(&pat.api, "/me/check-in", "symptom=pain&trend.pain=worse&note=ouch").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("treated them as severe to be safe") && r.text.contains("Pain or soreness"), "{}", r.text);
     let r = post_form(&pat.api, "/me/check-in", "temperature_c=warm").await;
     assert_eq!(r.status, 422, "{}", r.text);
     assert!(r.text.contains("37.2"));

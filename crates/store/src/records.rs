@@ -168,15 +168,24 @@ impl Default for OpeningHours {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResponsePolicy {
+    /// `emergency`: minutes of opening hours in which the clinic calls the patient back (the
+    /// patient has already been told to call emergency services). Settings stored before this
+    /// field existed read the default.
+    #[serde(default = "default_emergency_minutes")]
+    pub emergency_minutes: u32,
     /// `urgent_same_day`: minutes of opening hours to respond in.
     pub urgent_minutes: u32,
     /// `contact_clinic`: business days to respond in (1 = by closing time next business day).
     pub contact_business_days: u32,
 }
 
+fn default_emergency_minutes() -> u32 {
+    30
+}
+
 impl Default for ResponsePolicy {
     fn default() -> Self {
-        Self { urgent_minutes: 60, contact_business_days: 1 }
+        Self { emergency_minutes: default_emergency_minutes(), urgent_minutes: 60, contact_business_days: 1 }
     }
 }
 

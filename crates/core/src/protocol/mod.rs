@@ -219,6 +219,12 @@ pub struct SymptomRule {
 }
 
 impl SymptomRule {
+    /// A warning sign: a red flag, or a symptom that is never less than same-day urgent. No
+    /// fault elsewhere in a check-in may stop one from being triaged and alerted.
+    pub fn is_warning_sign(&self) -> bool {
+        matches!(self.base, Base::RedFlag { .. }) || self.base_disposition() >= Disposition::UrgentSameDay
+    }
+
     /// The least urgent disposition this symptom can ever get.
     pub fn base_disposition(&self) -> Disposition {
         match &self.base {

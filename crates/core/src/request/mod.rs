@@ -3,13 +3,14 @@
 //! Parse, don't validate: once a request exists, its codes are known, its numbers are in range
 //! and its dates exist. Anything else is an [`InputError`] that names the field.
 
+mod check_in;
 mod reader;
 
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use crate::protocol::FindingSet;
-use crate::vocabulary::{Activity, Concern, Finding, ScarType, Severity, Symptom, Trend};
+use crate::vocabulary::{Activity, Concern, Finding, ScarType};
+pub use check_in::{CheckIn, Report, Salvaged};
 use reader::{At, Object, ROOT, code};
 pub use reader::{InputError, parse_date};
 
@@ -31,24 +32,6 @@ pub struct ScreeningRequest {
     /// The day the screening applies to; windows count from here.
     pub as_of: NaiveDate,
     pub findings: Vec<FindingEntry>,
-}
-
-/// What a patient reports at a check-in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckIn {
-    pub hours_since_treatment: f64,
-    pub symptoms: Vec<Report>,
-    pub temperature_c: Option<f64>,
-    pub findings: FindingSet,
-    pub fitzpatrick: Option<u8>,
-}
-
-/// One symptom as reported.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Report {
-    pub symptom: Symptom,
-    pub severity: Severity,
-    pub trend: Option<Trend>,
 }
 
 /// "Plan a treatment series."
@@ -73,8 +56,6 @@ pub struct CanIRequest {
 
 const SCREENING_FIELDS: &[&str] =
     &["concern", "scar_type", "scar_grade", "fitzpatrick", "age_years", "as_of", "findings"];
-const CHECKIN_FIELDS: &[&str] = &["hours_since_treatment", "symptoms", "temperature_c", "findings", "fitzpatrick"];
-const SYMPTOM_FIELDS: &[&str] = &["code", "severity", "trend"];
 const FINDING_FIELDS: &[&str] = &["code", "last"];
 const PLAN_FIELDS: &[&str] =
     &["concern", "scar_grade", "start", "interval_weeks", "sessions", "findings", "price_per_session", "currency"];
@@ -82,7 +63,7 @@ const PLAN_FIELDS: &[&str] =
 /// The largest number of hours accepted: ten years. Beyond that a number is a mistake.
 pub const MAX_HOURS: f64 = 87_600.0;
 /// The most symptoms or findings one request may list (there are 39 symptoms and 34 findings).
-const MAX_ITEMS: usize = 200;
+pub(crate) const MAX_ITEMS: usize = 200;
 
 impl ScreeningRequest {
     /// Parses a screening request; `today` is the default for `as_of`.
@@ -99,49 +80,6 @@ impl ScreeningRequest {
             age_years: small(o.integer("age_years", 0, 130)?),
             as_of,
             findings,
-        })
-    }
-}
-
-impl CheckIn {
-    pub fn from_json(v: &Value) -> Result<Self, InputError> {
-        let o = Object::new(v, ROOT, CHECKIN_FIELDS)?;
-        let hours = o.required("hours_since_treatment")?;
-        let hours_since_treatment = hours_value(hours, "hours_since_treatment")?;
-        let Some(Value::Array(items)) = o.get("symptoms") else {
-            return match o.get("symptoms") {
-                None => Err(InputError::new("symptoms", "is required (an empty list [] when there are none)")),
-                Some(other) => {
-                    Err(InputError::new("symptoms", format!("expected a list, found {}", reader::kind(other))))
-                }
-            };
-        };
-        if items.len() > MAX_ITEMS {
-            return Err(InputError::new(
-                "symptoms",
-                format!("{} items; at most {MAX_ITEMS} are accepted", items.len()),
-            ));
-        }
-        let mut symptoms = Vec::with_capacity(items.len());
-        let list = o.field("symptoms");
-        for (i, item) in items.iter().enumerate() {
-            let s = Object::new(item, At::Index(&list, i), SYMPTOM_FIELDS)?;
-            symptoms.push(Report {
-                symptom: code(s.required("code")?, s.field("code"), Symptom::parse)?,
-                severity: s.code("severity", Severity::parse)?.unwrap_or(Severity::Moderate),
-                trend: s.code("trend", Trend::parse)?,
-            });
-        }
-        let mut set = FindingSet::default();
-        for f in findings(&o, "findings", None)? {
-            set.insert(f.finding);
-        }
-        Ok(Self {
-            hours_since_treatment,
-            symptoms,
-            temperature_c: o.number("temperature_c", 30.0, 45.0)?,
-            findings: set,
-            fitzpatrick: small(o.integer("fitzpatrick", 1, 6)?),
         })
     }
 }
@@ -203,13 +141,17 @@ pub fn hours_value(v: &Value, field: &str) -> Result<f64, InputError> {
     Ok(h)
 }
 
-fn small(v: Option<i64>) -> Option<u8> {
+pub(crate) fn small(v: Option<i64>) -> Option<u8> {
     v.and_then(|v| u8::try_from(v).ok())
 }
 
 /// Reads a findings list: each item a code, or `{ "code": ..., "last": "YYYY-MM-DD" }`. A `last`
 /// date after `as_of` is impossible and refused.
-fn findings(o: &Object<'_, '_>, name: &str, as_of: Option<NaiveDate>) -> Result<Vec<FindingEntry>, InputError> {
+pub(crate) fn findings(
+    o: &Object<'_, '_>,
+    name: &str,
+    as_of: Option<NaiveDate>,
+) -> Result<Vec<FindingEntry>, InputError> {
     let items = o.array(name)?;
     let list = o.field(name);
     if items.len() > MAX_ITEMS {
@@ -265,22 +207,6 @@ mod tests {
         assert_eq!(r.as_of, today());
         assert_eq!(r.findings.len(), 2);
         assert_eq!(r.findings[1].last, NaiveDate::from_ymd_opt(2026, 11, 18));
-    }
-
-    #[test]
-    fn a_typo_in_a_symptom_names_the_field_and_the_nearest_code() {
-        let e = CheckIn::from_json(
-            &json!({"hours_since_treatment": 2, "symptoms": [{"code": "redness"}, {"code": "sweling"}]}),
-        )
-        .unwrap_err();
-        assert_eq!(e.field, "symptoms[1].code");
-        assert!(e.message.contains("did you mean 'swelling'"), "{}", e.message);
-    }
-
-    #[test]
-    fn negative_hours_are_refused() {
-        let e = CheckIn::from_json(&json!({"hours_since_treatment": -1, "symptoms": []})).unwrap_err();
-        assert_eq!(e.field, "hours_since_treatment");
     }
 
     #[test]

@@ -41,6 +41,9 @@ pub fn check_settings(s: &ClinicSettings) -> ApiResult<ClinicSettings> {
         return Err(ApiError::invalid("settings.price_per_session", "must be a number from 0 to 1000000"));
     }
     Hours::parse(&s.opening_hours).map_err(|(f, m)| ApiError::invalid(format!("settings.{f}"), m))?;
+    if !(1..=24 * 60).contains(&s.response.emergency_minutes) {
+        return Err(ApiError::invalid("settings.response.emergency_minutes", "must be from 1 to 1440 minutes"));
+    }
     if !(1..=24 * 60).contains(&s.response.urgent_minutes) {
         return Err(ApiError::invalid("settings.response.urgent_minutes", "must be from 1 to 1440 minutes"));
     }

@@ -14,14 +14,13 @@ use needlepath_core::vocabulary::{Disposition, Symptom};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::check_ins::{CheckInSubmit, submit};
+use crate::api::check_ins::submit;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
 use crate::pages::patient::{instant_json, me, said_json, tz_of};
 use crate::pages::public::{Choice, Said};
 use crate::pages::view::{self, Badge, when};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with};
-use crate::problem::ApiError;
 
 /// One symptom's row: its box, and its severity and trend radios.
 #[derive(Debug, Clone)]
@@ -50,6 +49,11 @@ pub struct Outcome {
     pub about: Vec<(String, Said)>,
     /// When an alert was opened: the clinic's deadline, in words; empty if it has none.
     pub alerted: Option<String>,
+    /// Symptoms sent without "how bad", assessed as severe: their words.
+    pub assumed_severe: Vec<String>,
+    /// What could not be read and was left out (the check-in was answered because it names a
+    /// warning sign): the field in words and why.
+    pub unread: Vec<String>,
 }
 
 #[derive(Template)]
@@ -129,37 +133,36 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     page(&form_page(&*app.protocol_for(a.clinic()).await?, &ctx, &FormData::default(), None, no_session))
 }
 
-/// The form as the API's check-in, and the symptom code at each `symptoms[i]`.
-fn request(t: &Locale, form: &FormData) -> Result<(CheckInSubmit, Vec<String>), ApiError> {
+/// The form as the API's check-in body, and the symptom code at each `symptoms[i]`.
+///
+/// Nothing on the form stops a check-in from being sent: a ticked symptom without its severity
+/// goes without one (the engine assesses it as severe), and a value the form cannot read is sent
+/// as typed, so the one reading of check-ins (`api::check_ins::submit`) decides: a warning sign is
+/// answered whatever else is wrong, anything else comes back naming its field.
+fn request(form: &FormData) -> (Value, Vec<String>) {
     let mut symptoms = Vec::new();
     let mut codes = Vec::new();
     for code in form.all("symptom") {
-        let s = Symptom::parse(code).map_err(|_| ApiError::invalid("symptom", format!("`{code}` is not a symptom")))?;
-        let code = s.as_str();
-        let label = t.label("symptom", code);
-        let severity = form.get(&format!("severity.{code}"));
-        if severity.is_empty() {
-            return Err(ApiError::invalid(
-                format!("severity.{code}"),
-                t.f("check_in.severity_missing", &[("symptom", label)]),
-            ));
+        let mut item = json!({ "code": code });
+        if let Some(severity) = form.opt(&format!("severity.{code}")) {
+            item["severity"] = json!(severity);
         }
-        let mut item = json!({ "code": code, "severity": severity });
         if let Some(trend) = form.opt(&format!("trend.{code}")) {
             item["trend"] = json!(trend);
         }
         symptoms.push(item);
         codes.push(code.to_string());
     }
-    let temperature_c = form
-        .get("temperature_c")
-        .replace(',', ".")
-        .parse::<f64>()
-        .map(Some)
-        .or_else(|_| if form.get("temperature_c").is_empty() { Ok(None) } else { Err(()) })
-        .map_err(|_| ApiError::invalid("temperature_c", t.s("check_in.temperature_bad")))?;
-    let note = form.opt("note").map(str::to_string);
-    Ok((CheckInSubmit { symptoms, temperature_c, note, check_in_id: None }, codes))
+    let mut body = json!({ "symptoms": symptoms });
+    let typed = form.get("temperature_c").trim();
+    if !typed.is_empty() {
+        body["temperature_c"] =
+            typed.replace(',', ".").parse::<f64>().map(|t| json!(t)).unwrap_or_else(|_| json!(typed));
+    }
+    if let Some(note) = form.opt("note") {
+        body["note"] = json!(note);
+    }
+    (body, codes)
 }
 
 /// The form field behind an API field path (`symptoms[1].severity` → `severity.pain`).
@@ -177,15 +180,8 @@ fn field_of(path: &str, codes: &[String]) -> String {
 pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
-    let mut codes = Vec::new();
-    let result = match request(t, &form) {
-        Ok((r, c)) => {
-            codes = c;
-            submit(&app, &a.actor, id, r).await
-        }
-        Err(e) => Err(e),
-    };
-    let answer = match result {
+    let (body, codes) = request(&form);
+    let answer = match submit(&app, &a.actor, id, &body).await {
         Ok(v) => v,
         Err(e) if e.code == "no_session" => {
             return page_with(
@@ -196,6 +192,9 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
         Err(e) => {
             let (_, mut s) = Shown::on_form(e)?;
             s.field = field_of(&s.field, &codes);
+            if s.field == "temperature_c" {
+                s.message = t.s("check_in.temperature_bad").to_string();
+            }
             if let Some(code) = s.field.split('.').nth(1)
                 && !s.message.contains(t.label("symptom", code))
             {
@@ -225,7 +224,30 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zone: &str) -> Outcome {
     let alerted = v["alert"].is_object().then(|| {
         instant_json(&v["alert"]["deadline_at"]).map(|d| when(t, d.with_timezone(&tz), now)).unwrap_or_default()
     });
+    let label = |code: &str| t.label("symptom", code).to_string();
+    let assumed_severe = list("assessments")
+        .iter()
+        .filter(|a| a["severity_assumed"].as_bool() == Some(true))
+        .map(|a| label(a["symptom"].as_str().unwrap_or_default()))
+        .collect();
+    let unread = v["unread"]
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .map(|u| {
+                    let field = u["field"].as_str().unwrap_or_default();
+                    let what = unread_field(t, field);
+                    t.f(
+                        "check_in.unread_item",
+                        &[("field", &what), ("detail", u["detail"].as_str().unwrap_or_default())],
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     Outcome {
+        assumed_severe,
+        unread,
         emergency: disposition == "emergency",
         badge: view::disposition(t, disposition),
         advice: list("advice").iter().map(|s| said_json(p, s)).collect(),
@@ -237,30 +259,36 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zone: &str) -> Outcome {
     }
 }
 
+/// A field left out of a check-in, in words: `temperature_c` → "Your temperature …".
+fn unread_field(t: &Locale, field: &str) -> String {
+    match field {
+        "temperature_c" => t.s("check_in.temperature").to_string(),
+        "note" => t.s("check_in.note").to_string(),
+        other => other.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::i18n::default_locale;
 
     #[test]
-    fn a_ticked_symptom_needs_its_severity() {
-        let t = default_locale();
-        let f = FormData::parse(b"symptom=redness&severity.redness=mild&symptom=pain").unwrap();
-        let e = request(t, &f).err().unwrap();
-        assert_eq!(e.field.as_deref(), Some("severity.pain"));
-        assert!(e.detail.contains("Pain or soreness"), "{}", e.detail);
+    fn a_ticked_symptom_without_its_severity_is_sent_without_one() {
+        let f = FormData::parse(b"symptom=redness&severity.redness=mild&symptom=lip_tongue_swelling").unwrap();
+        let (body, codes) = request(&f);
+        assert_eq!(body["symptoms"][1], json!({ "code": "lip_tongue_swelling" }));
+        assert_eq!(codes, ["redness", "lip_tongue_swelling"]);
     }
 
     #[test]
     fn the_form_becomes_the_api_check_in() {
-        let t = default_locale();
         let f = FormData::parse(b"symptom=redness&severity.redness=mild&trend.redness=improving&temperature_c=37,5")
             .unwrap();
-        let (r, codes) = request(t, &f).unwrap();
-        assert_eq!(r.symptoms, vec![json!({ "code": "redness", "severity": "mild", "trend": "improving" })]);
-        assert_eq!(r.temperature_c, Some(37.5));
+        let (r, codes) = request(&f);
+        assert_eq!(r["symptoms"], json!([{ "code": "redness", "severity": "mild", "trend": "improving" }]));
+        assert_eq!(r["temperature_c"], json!(37.5));
         assert_eq!(field_of("symptoms[0].severity", &codes), "severity.redness");
         let hot = FormData::parse(b"temperature_c=hot").unwrap();
-        assert_eq!(request(t, &hot).err().unwrap().field.as_deref(), Some("temperature_c"));
+        assert_eq!(request(&hot).0["temperature_c"], json!("hot"), "sent as typed, for the check-in to name");
     }
 }

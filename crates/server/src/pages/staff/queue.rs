@@ -22,6 +22,7 @@ use crate::pages::staff::{clinic_zone, clinical, local, symptoms_summary};
 use crate::pages::view::{self, Badge};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page_with, see_other};
 use crate::problem::ApiError;
+use crate::warnings::delivery_warnings;
 
 /// An open alert as the queue lists it.
 #[derive(Debug, Clone)]
@@ -55,6 +56,8 @@ struct QueuePage {
     overdue: usize,
     follow_ups: Vec<FollowUpRow>,
     error: Option<Shown>,
+    /// What stops messages from reaching patients and staff, in words (see `warnings`).
+    warnings: Vec<String>,
     /// The alert or follow-up whose form the error belongs to.
     error_for: String,
     note: String,
@@ -130,6 +133,7 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
             overdue,
             follow_ups,
             error,
+            warnings: delivery_warnings(&app.config).iter().map(|w| t.s(w.key()).to_string()).collect(),
             error_for,
             note,
         },

@@ -23,6 +23,7 @@ use crate::pages::i18n::Locale;
 use crate::pages::staff::{Choice, choices};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
+use crate::warnings::delivery_warnings;
 
 #[derive(Debug, Clone)]
 struct DayBox {
@@ -57,6 +58,8 @@ struct SettingsPage {
     protocol_text: String,
     protocol_in_use: String,
     problems: Vec<String>,
+    /// What stops messages from reaching patients and staff, in words (see `warnings`).
+    warnings: Vec<String>,
 }
 
 fn role_choices(t: &Locale, current: &str) -> Vec<Choice> {
@@ -81,6 +84,7 @@ fn clinic_values(c: &Clinic) -> FormData {
         ("price_per_session".into(), s.price_per_session.map(|p| p.to_string()).unwrap_or_default()),
         ("opens".into(), s.opening_hours.opens.clone()),
         ("closes".into(), s.opening_hours.closes.clone()),
+        ("emergency_minutes".into(), s.response.emergency_minutes.to_string()),
         ("urgent_minutes".into(), s.response.urgent_minutes.to_string()),
         ("contact_business_days".into(), s.response.contact_business_days.to_string()),
         ("check_in_days".into(), s.check_in_days.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")),
@@ -148,6 +152,7 @@ async fn render(app: &App, ctx: &Ctx, a: &Authed, status: StatusCode, shows: Sho
             protocol_text: shows.protocol_text.unwrap_or_else(|| clinic.settings.protocol.clone().unwrap_or_default()),
             protocol_in_use: format!("{} {} ({})", in_use.title, in_use.version, in_use.id),
             problems: shows.problems,
+            warnings: delivery_warnings(&app.config).iter().map(|w| t.s(w.key()).to_string()).collect(),
             clinic: values,
         },
     )
@@ -215,6 +220,13 @@ fn read_settings(form: &FormData) -> ApiResult<ClinicSettings> {
             closes: form.get("closes").to_string(),
         },
         response: ResponsePolicy {
+            // A form from before this field existed keeps the default.
+            emergency_minutes: match form.opt("emergency_minutes") {
+                None => ResponsePolicy::default().emergency_minutes,
+                Some(_) => {
+                    number(form, "emergency_minutes", "settings.response.emergency_minutes", "a number of minutes")?
+                }
+            },
             urgent_minutes: number(form, "urgent_minutes", "settings.response.urgent_minutes", "a number of minutes")?,
             contact_business_days: number(
                 form,
