@@ -32,6 +32,13 @@ after(async () => {
   for (const r of report) console.log(`  ${r.name.padEnd(28)} ${String(r.bytes).padStart(7)} B  ${r.width}px  ${r.minor}`);
 });
 
+/** Without JavaScript axe cannot run in the page; the width check still can (from outside). */
+async function noSidewaysScroll(page, name) {
+  const cdp = await page.context().newCDPSession(page);
+  const { cssContentSize, cssLayoutViewport } = await cdp.send("Page.getLayoutMetrics");
+  assert.ok(cssContentSize.width - cssLayoutViewport.clientWidth <= 1, `${name}: the page scrolls sideways at ${cssLayoutViewport.clientWidth}px`);
+}
+
 async function submit(page, name) {
   await Promise.all([page.waitForLoadState("load"), page.getByRole("button", { name }).first().click()]);
 }
@@ -248,4 +255,34 @@ test("no JavaScript: the check-in works as a plain form and still puts the emerg
   await assert.doesNotReject(page.locator("main > *").first().getByText(/call emergency services/i).first().waitFor());
   await screenshot(page, "nojs-check-in-emergency");
   await ctx.close();
+});
+
+// Issue 11 ("safe joints"), on a 375-pixel phone without JavaScript, as the patient and the
+// nurse would meet them.
+test("safe joints, phone without JavaScript: lip swelling and trouble breathing without a severity get the emergency answer and an alert", async () => {
+  const link = await invite(staffPage, staff.patientUrl);
+  const ctx = await context(browser, { viewport: { width: 375, height: 740 }, javaScriptEnabled: false, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  await page.goto(link);
+  await submit(page, /open my care plan/i);
+  await page.waitForURL(/\/me$/);
+  await page.goto(server.base + "/me/check-in");
+  // Ticked, without saying how bad: this was refused with "say how bad it is".
+  await page.getByLabel(/swelling of the lips/i).check();
+  await page.getByLabel(/shortness of breath/i).check();
+  await submit(page, /send my check-in/i);
+  await assert.doesNotReject(page.locator("main > *").first().getByText(/call emergency services/i).first().waitFor());
+  assert.ok(await page.locator("body.emergency").count(), "the emergency answer, not the form again");
+  assert.equal(await page.locator(".error-summary").count(), 0, "no form error");
+  await assert.doesNotReject(page.getByText(/treated them as severe to be safe/i).first().waitFor());
+  await noSidewaysScroll(page, "nojs-375-check-in-no-severity-emergency");
+  await screenshot(page, "nojs-375-check-in-no-severity-emergency");
+  await ctx.close();
+
+  // The alert is in the queue.
+  const s = staffPage;
+  await s.goto(server.base + "/staff");
+  const open = await s.locator("li[id^=alert-]").count();
+  assert.ok(open >= 1, "the emergency alert is in the queue");
+  await assert.doesNotReject(s.getByText(/emergency/i).first().waitFor());
 });
