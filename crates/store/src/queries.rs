@@ -573,6 +573,8 @@ impl Store for Backend {
         let mut conn = self.reader().acquire().await?;
         patient_in(&mut conn, actor.clinic, patient).await?;
         let facts = session_facts(&mut conn, actor.clinic, patient, performed_at, min_interval_days).await?;
+        drop(conn);
+        self.audit(actor, "session.gates", Some(patient), None).await?;
         Ok(gates::blockers(&facts))
     }
 
