@@ -106,6 +106,24 @@ fn fixtures() -> Vec<(&'static str, Vec<Expect>)> {
             "finding_less_strict.toml",
             vec![at(&[8, 9], r#"code = "pregnant""#, &["'pregnant'", "'eligible'", "'defer'"])],
         ),
+        (
+            "hold_weakened.toml",
+            vec![
+                at(&[8], r#"code = "pregnant""#, &["'pregnant'", "absolute", "relative"]),
+                at(&[15], r#"code = "sunburn""#, &["'sunburn'", "absolute hold was made relative"]),
+            ],
+        ),
+        (
+            "hold_misplaced.toml",
+            vec![
+                at(&[10], r#"hold = "sometimes""#, &["unknown hold 'sometimes'", "accepted: relative, absolute"]),
+                at(
+                    &[19],
+                    r#"hold = "relative""#,
+                    &["hold is only for 'defer' and 'not_eligible'", "'eligible_with_precautions'"],
+                ),
+            ],
+        ),
         ("syntax_error.toml", vec![at(&[5], r#"title = "Unterminated"#, &["string"])]),
         (
             "several_problems.toml",
@@ -224,6 +242,8 @@ fixture_tests! {
     check_reports_makeup_allowed_earlier => "makeup_early.toml",
     check_reports_a_shorter_interval_at_its_line => "interval_short.toml",
     check_reports_a_finding_made_less_strict => "finding_less_strict.toml",
+    check_reports_an_absolute_hold_made_relative => "hold_weakened.toml",
+    check_reports_a_hold_that_is_unknown_or_misplaced => "hold_misplaced.toml",
     check_reports_a_toml_syntax_error => "syntax_error.toml",
     check_reports_all_of_several_problems => "several_problems.toml",
     check_reports_floor_problems_alongside_structural_ones => "structural_and_floor.toml",

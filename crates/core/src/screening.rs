@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
-use crate::protocol::{Protocol, ProtocolIdentity, Rule, Statement};
+use crate::protocol::{Hold, Protocol, ProtocolIdentity, Rule, Statement};
 use crate::request::{FindingEntry, ScreeningRequest};
 use crate::vocabulary::Decision;
 
@@ -36,6 +36,10 @@ pub struct Reason<'p> {
     pub sources: &'p [String],
     pub effect: Decision,
     pub clinician_review: bool,
+    /// For a `defer` or `not_eligible` reason: whether a clinician may override it (`relative`)
+    /// or only a new screening clears it (`absolute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
     /// The finding's date, for timed findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last: Option<NaiveDate>,
@@ -118,6 +122,7 @@ fn reason<'p>(code: Cow<'p, str>, rule: &'p Rule) -> Reason<'p> {
         sources: &rule.sources,
         effect: rule.effect,
         clinician_review: rule.clinician_review,
+        hold: rule.hold,
         last: None,
         until: None,
     }

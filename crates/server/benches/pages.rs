@@ -31,8 +31,8 @@ async fn main() {
     t.screen_eligible(&prac.api, &pid).await;
     let plan = json!({ "concern": "acne_scars", "scar_grade": 3, "start": "2026-09-01" });
     prac.api.post(&format!("/api/v1/patients/{pid}/plans"), plan).await.expect(201);
-    for _ in 0..3 {
-        t.record_session(&prac.api, &pid).await;
+    for weeks_ago in [8, 4, 0] {
+        t.record_session_at(&prac.api, &pid, chrono::Utc::now() - chrono::Duration::weeks(weeks_ago)).await;
     }
     let me = t.patient_login(&prac.api, &patient).await;
     let symptoms = ["redness", "swelling", "pain", "itching", "dryness", "flaking"];

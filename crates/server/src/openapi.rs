@@ -78,7 +78,11 @@ fn schemas() -> Map<String, Value> {
                 "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                 "code": { "type": "string", "description": "Stable snake_case error code." },
                 "detail": { "type": "string" },
-                "field": { "type": "string", "description": "The offending field, for input errors (e.g. symptoms[1].code)." }
+                "field": { "type": "string", "description": "The offending field, for input errors (e.g. symptoms[1].code)." },
+                "blockers": { "type": "array", "description": "For `session_blocked`: each blocker with its `code`, `key` (what an override names), `message`, `overridable` and `override_by`.",
+                    "items": { "type": "object", "required": ["code", "key", "message", "overridable"], "properties": {
+                        "code": { "type": "string" }, "key": { "type": "string" }, "message": { "type": "string" },
+                        "overridable": { "type": "boolean" }, "override_by": { "type": ["string", "null"] } } } }
             }
         }),
     );
@@ -259,13 +263,16 @@ fn schemas() -> Map<String, Value> {
             "properties": { "id": id(), "patient": id(), "request": r("ScreeningRequest"), "result": r("ScreeningResult"),
                 "decision": { "type": "string", "enum": ["eligible", "eligible_with_precautions", "defer", "not_eligible"] },
                 "defer_until": { "type": ["string", "null"], "format": "date" }, "protocol_version": { "type": "string" },
-                "recorded_by": id_or_null(), "reviewed_by": id_or_null(), "reviewed_at": time_or_null(), "review_note": string_or_null(), "created_at": time() }
+                "recorded_by": id_or_null(), "reviewed_by": id_or_null(), "reviewed_at": time_or_null(),
+                "review_decision": { "type": ["string", "null"], "enum": ["cleared", "not_cleared", null] }, "review_note": string_or_null(), "created_at": time() }
         }),
     );
     add("ScreeningList", list_of("screenings", "Screening"));
     add(
         "ReviewRequest",
-        json!({ "type": "object", "additionalProperties": false, "properties": { "note": { "type": "string" } } }),
+        json!({ "type": "object", "additionalProperties": false, "required": ["decision"], "properties": {
+            "decision": { "type": "string", "enum": ["cleared", "not_cleared"], "description": "The clinician's decision; `not_cleared` blocks sessions until a new screening." },
+            "note": { "type": "string" } } }),
     );
     add(
         "Plan",
@@ -282,10 +289,21 @@ fn schemas() -> Map<String, Value> {
             "properties": { "id": id(), "patient": id(), "plan": id_or_null(), "performed_at": time(), "device": { "type": "string" },
                 "needle_depth_mm": { "type": "number" }, "areas": { "type": "array", "items": { "type": "string" } },
                 "products": { "type": "array", "items": { "type": "string" } }, "numbing": string_or_null(), "practitioner": id(),
-                "notes": { "type": "string" }, "override_reason": string_or_null(), "created_at": time() }
+                "notes": { "type": "string" }, "override_reason": string_or_null(),
+                "override_blockers": { "type": "array", "items": { "type": "string" } }, "created_at": time() }
         }),
     );
     add("SessionList", list_of("sessions", "Session"));
+    add(
+        "SessionOverride",
+        json!({
+            "type": "object", "required": ["session", "patient", "patient_name", "performed_at", "practitioner", "reason", "blockers"],
+            "properties": { "session": id(), "patient": id(), "patient_name": { "type": "string" }, "performed_at": time(),
+                "practitioner": id(), "practitioner_name": { "type": "string" }, "reason": { "type": "string" },
+                "blockers": { "type": "array", "items": { "type": "string" } }, "created_at": time() }
+        }),
+    );
+    add("OverrideList", list_of("overrides", "SessionOverride"));
     add(
         "NewSession",
         json!({
@@ -293,7 +311,8 @@ fn schemas() -> Map<String, Value> {
             "properties": { "performed_at": time(), "device": { "type": "string" }, "needle_depth_mm": { "type": "number", "minimum": 0.1, "maximum": 3.0 },
                 "areas": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "products": { "type": "array", "items": { "type": "string" } },
                 "numbing": { "type": "string" }, "notes": { "type": "string" }, "plan_id": id(), "practitioner_id": id(),
-                "override_reason": { "type": "string", "description": "A practitioner's reason to record over a deferral or open alert; logged." } }
+                "override_reason": { "type": "string", "description": "A practitioner's reason to record over blockers: why the session is safe now, at least a sentence (30 characters, 5 words); logged and listed under /api/v1/overrides." },
+                "override_blockers": { "type": "array", "items": { "type": "string" }, "description": "The keys of the blockers overridden, as `session_blocked` lists them; every blocker must be named and overridable." } }
         }),
     );
     add(

@@ -6,7 +6,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use needlepath_store::StoreError;
+use needlepath_store::{Blocker, StoreError};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
@@ -94,6 +94,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A blocker as the API lists it: its fields, its key (what an override names), its words and
+/// whether (and by whom) it may be overridden.
+pub fn blocker_json(b: &Blocker) -> Value {
+    let mut v = serde_json::to_value(b).unwrap_or_else(|_| json!({ "code": b.code() }));
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("key".into(), Value::String(b.key()));
+        obj.insert("message".into(), Value::String(b.to_string()));
+        obj.insert("overridable".into(), Value::Bool(b.overridable()));
+        obj.insert("override_by".into(), if b.overridable() { json!("practitioner") } else { Value::Null });
+    }
+    v
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -105,15 +118,26 @@ impl From<StoreError> for ApiError {
                 "the link or token is invalid, expired or already used",
             ),
             StoreError::InvalidState(m) => ApiError::new(StatusCode::CONFLICT, "invalid_state", m),
-            StoreError::SessionBlocked(blockers) => ApiError::new(
-                StatusCode::CONFLICT,
-                "session_blocked",
-                format!(
-                    "{}; a practitioner may record it anyway by giving override_reason",
-                    StoreError::SessionBlocked(blockers.clone())
-                ),
-            )
-            .with_extra(json!({ "blockers": blockers })),
+            StoreError::SessionBlocked(blockers) => {
+                let overridable = blockers.iter().all(Blocker::overridable);
+                let how = if overridable {
+                    "; a practitioner may record it anyway with override_blockers (the keys) and override_reason (why it is safe now, at least a sentence)"
+                } else {
+                    "; not every blocker can be overridden (see each blocker's `overridable`)"
+                };
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    "session_blocked",
+                    format!("{}{how}", StoreError::SessionBlocked(blockers.clone())),
+                )
+                .with_extra(json!({ "blockers": blockers.iter().map(blocker_json).collect::<Vec<_>>() }))
+            }
+            StoreError::OverrideNotAllowed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "override_not_allowed",
+                "only a practitioner may record a session over blockers",
+            ),
+            StoreError::OverrideRefused { field, message } => ApiError::invalid(field, message),
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 let mut p = ApiError::new(

@@ -39,6 +39,8 @@ pub enum Access {
 pub const ANY_STAFF: &[Role] = &[Role::Admin, Role::Practitioner, Role::FrontDesk];
 pub const CLINICAL: &[Role] = &[Role::Admin, Role::Practitioner];
 pub const ADMIN: &[Role] = &[Role::Admin];
+/// Clinicians: a clinician review and an override of the session safety gates are theirs alone.
+pub const PRACTITIONER: &[Role] = &[Role::Practitioner];
 
 /// A route as documented.
 #[derive(Debug, Clone, Copy)]
@@ -127,11 +129,12 @@ fn entries() -> Vec<Entry> {
         // Clinical records.
         r!(get "GET" "/api/v1/patients/{id}/screenings", Staff(CLINICAL), "The patient's screenings, newest first", None, Some("ScreeningList"), 200, clinical::list_screenings),
         r!(post "POST" "/api/v1/patients/{id}/screenings", Staff(CLINICAL), "Screen the patient and record the result", Some("ScreeningRequest"), Some("Screening"), 201, clinical::screen),
-        r!(post "POST" "/api/v1/patients/{id}/screenings/{screening_id}/review", Staff(CLINICAL), "Record a clinician's review of a screening", Some("ReviewRequest"), Some("Screening"), 200, clinical::review),
+        r!(post "POST" "/api/v1/patients/{id}/screenings/{screening_id}/review", Staff(PRACTITIONER), "Record a clinician's review of a screening: cleared or not cleared, with a note", Some("ReviewRequest"), Some("Screening"), 200, clinical::review),
         r!(get "GET" "/api/v1/patients/{id}/plans", Staff(CLINICAL), "The patient's series plans", None, Some("PlanList"), 200, clinical::list_plans),
         r!(post "POST" "/api/v1/patients/{id}/plans", Staff(CLINICAL), "Plan a series and record it", Some("PlanRequest"), Some("Plan"), 201, clinical::plan),
         r!(get "GET" "/api/v1/patients/{id}/sessions", Staff(CLINICAL), "The patient's sessions", None, Some("SessionList"), 200, clinical::list_sessions),
         r!(post "POST" "/api/v1/patients/{id}/sessions", Staff(CLINICAL), "Record a session and schedule its check-ins", Some("NewSession"), Some("SessionRecorded"), 201, clinical::record_session),
+        r!(get "GET" "/api/v1/overrides", Staff(CLINICAL), "Sessions recorded over blockers by a clinician's override, newest first", None, Some("OverrideList"), 200, clinical::list_overrides),
         r!(get "GET" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "The patient's check-ins, scheduled and submitted", None, Some("CheckInList"), 200, check_ins::list_for_patient),
         r!(post "POST" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "Record a check-in for the patient (for example by phone)", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_for_patient),
         // The queue.
@@ -266,6 +269,12 @@ fn entries() -> Vec<Entry> {
         ),
         page(
             r!(post "POST" "/staff/patients/{id}/session", Staff(CLINICAL), "Record a session (form)", None, None, 303, staff::clinical::session_submit),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/screenings/{screening_id}/review", Staff(PRACTITIONER), "Record a clinician's review of a screening (form)", None, None, 303, staff::gates::review_submit),
+        ),
+        page(
+            r!(get "GET" "/staff/overrides", Staff(CLINICAL), "Sessions recorded over blockers, for staff to review", None, None, 200, staff::gates::overrides),
         ),
         page(
             r!(post "POST" "/staff/patients/{id}/appointments", Staff(ANY_STAFF), "Book a session (form); its reminders are scheduled", None, None, 303, staff::reminders::book_submit),

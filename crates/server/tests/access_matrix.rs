@@ -114,7 +114,10 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/api/v1/patients/{id}/audit") => none(),
         ("GET", "/api/v1/patients/{id}/screenings") => none(),
         ("POST", "/api/v1/patients/{id}/screenings") => json(eligible_screening()),
-        ("POST", "/api/v1/patients/{id}/screenings/{screening_id}/review") => json(json!({ "note": "reviewed" })),
+        ("POST", "/api/v1/patients/{id}/screenings/{screening_id}/review") => {
+            json(json!({ "decision": "cleared", "note": "reviewed" }))
+        }
+        ("GET", "/api/v1/overrides") => none(),
         ("GET", "/api/v1/patients/{id}/plans") => none(),
         ("POST", "/api/v1/patients/{id}/plans") => json(plan),
         ("GET", "/api/v1/patients/{id}/sessions") => none(),
@@ -190,6 +193,10 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("POST", "/staff/patients/{id}/session") => {
             Some((Form("device=Dermapen&needle_depth_mm=1.0&area=cheeks".into()), Fresh::No))
         }
+        ("POST", "/staff/patients/{id}/screenings/{screening_id}/review") => {
+            Some((Form("decision=cleared&note=reviewed".into()), Fresh::No))
+        }
+        ("GET", "/staff/overrides") => none(),
         ("POST", "/staff/settings") => Some((
             Form(
                 "name=Renamed&time_zone=Europe%2FBerlin&currency=EUR&day=1&day=2&day=3&day=4&day=5&opens=09%3A00\
@@ -294,8 +301,9 @@ async fn build_world() -> World {
     let c = t.create_patient(&desk1.api, "Cora Silent").await;
     let c_id = c["id"].as_str().unwrap().to_string();
     t.screen_eligible(&prac1.api, &c_id).await;
-    for _ in 0..3 {
-        t.record_session(&prac1.api, &c_id).await;
+    for weeks_ago in [12, 8, 4] {
+        let at = chrono::Utc::now() - chrono::Duration::weeks(weeks_ago);
+        t.record_session_at(&prac1.api, &c_id, at).await;
     }
     assert!(t.raise_missed_check_ins().await >= 12);
     let list = admin1.api.get("/api/v1/follow-ups").await;

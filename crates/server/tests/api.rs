@@ -188,10 +188,23 @@ async fn sessions_are_blocked_until_screened_and_only_practitioners_override() {
 
     let r = prac.api.post(&path, session_body()).await;
     assert_eq!((r.status, r.code()), (409, "session_blocked"), "{}", r.text);
-    assert_eq!(r.json["blockers"], json!([{ "code": "no_screening" }]));
+    let blockers = r.json["blockers"].as_array().unwrap();
+    assert_eq!(blockers.len(), 1, "{}", r.text);
+    assert_eq!(
+        (blockers[0]["code"].as_str(), blockers[0]["key"].as_str()),
+        (Some("no_screening"), Some("no_screening"))
+    );
+    assert_eq!(
+        (blockers[0]["overridable"].as_bool(), blockers[0]["override_by"].as_str()),
+        (Some(true), Some("practitioner"))
+    );
 
+    // The override names the blocker; it is dated five weeks ago so that the session after the
+    // screening below is not too soon.
     let mut over = session_body();
     over["override_reason"] = json!("screened on paper; record transcribed");
+    over["override_blockers"] = json!(["no_screening"]);
+    over["performed_at"] = json!((Utc::now() - Duration::weeks(5)).to_rfc3339());
     let by_admin = t.admin.api.post(&path, over.clone()).await;
     assert_eq!((by_admin.status, by_admin.code()), (403, "override_not_allowed"), "{}", by_admin.text);
 

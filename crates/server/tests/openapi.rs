@@ -198,7 +198,7 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     let sid = s.expect(201)["id"].as_str().unwrap().to_string();
     let review = format!("/api/v1/patients/{pid}/screenings/{sid}/review");
     let route = "/api/v1/patients/{id}/screenings/{screening_id}/review";
-    c.call(&prac, "POST", route, &review, Some(json!({ "note": "fine" }))).await.expect(200);
+    c.call(&prac, "POST", route, &review, Some(json!({ "decision": "cleared", "note": "fine" }))).await.expect(200);
     c.call(&prac, "GET", "/api/v1/patients/{id}/screenings", &p("/screenings"), None).await.expect(200);
     let plan = json!({ "concern": "acne_scars", "scar_grade": 2, "start": "2027-01-04" });
     let planned = c
@@ -212,6 +212,7 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     session["products"] = json!(["hyaluronic acid serum"]);
     c.call(&prac, "POST", "/api/v1/patients/{id}/sessions", &p("/sessions"), Some(session)).await.expect(201);
     c.call(&prac, "GET", "/api/v1/patients/{id}/sessions", &p("/sessions"), None).await.expect(200);
+    c.call(&admin, "GET", "/api/v1/overrides", "/api/v1/overrides", None).await.expect(200);
     let by_phone = Some(contact_clinic_check_in());
     c.call(&prac, "POST", "/api/v1/patients/{id}/check-ins", &p("/check-ins"), by_phone).await.expect(201);
     c.call(&prac, "GET", "/api/v1/patients/{id}/check-ins", &p("/check-ins"), None).await.expect(200);

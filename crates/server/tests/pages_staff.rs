@@ -221,7 +221,8 @@ async fn screening_plan_and_session_forms_record_through_the_api_logic() {
     let over = form(
         &prac.api,
         &format!("{base}/session"),
-        "device=Dermapen+4&needle_depth_mm=1.0&area=cheeks&area_other=temples&override_reason=Screened+on+paper+today",
+        "device=Dermapen+4&needle_depth_mm=1.0&area=cheeks&area_other=temples&override_blocker=no_screening\
+         &override_reason=Screened+on+paper+this+morning%2C+the+form+is+scanned+into+the+notes",
     )
     .await;
     assert!(see_other(&over).starts_with(&base));
@@ -252,7 +253,10 @@ async fn screening_plan_and_session_forms_record_through_the_api_logic() {
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("You can be treated"), "{}", page.text);
     assert!(page.text.contains("Session 1: between"));
-    assert!(page.text.contains("Screened on paper today") && page.text.contains("temples"));
+    assert!(
+        page.text.contains("Screened on paper this morning, the form is scanned into the notes")
+            && page.text.contains("temples")
+    );
     assert!(page.text.contains("Day 1 check-in"));
     // The API sees the same records.
     assert_eq!(

@@ -19,6 +19,13 @@ pub enum StoreError {
     /// A new session is refused; the blockers say why.
     #[error("a new session is blocked: {}", blockers_text(.0))]
     SessionBlocked(Vec<Blocker>),
+    /// An override of the session safety gates by someone who is not a clinician.
+    #[error("only a clinician (a practitioner) may record a session over blockers")]
+    OverrideNotAllowed,
+    /// An override that does not say enough (`field` is `override_reason`) or does not name the
+    /// blockers it overrides (`override_blockers`).
+    #[error("{field}: {message}")]
+    OverrideRefused { field: &'static str, message: String },
     /// The database URL or file is not usable.
     #[error("{0}")]
     Config(String),
@@ -32,14 +39,7 @@ pub enum StoreError {
 }
 
 fn blockers_text(b: &[Blocker]) -> String {
-    b.iter()
-        .map(|b| match b {
-            Blocker::NoScreening => "the patient has no screening on record".to_string(),
-            Blocker::Screening { decision, .. } => format!("the latest screening says {decision}"),
-            Blocker::OpenAlert { disposition, .. } => format!("an alert ({disposition}) is still open"),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    b.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 impl StoreError {

@@ -105,16 +105,30 @@ pub trait Store: Reminders + Send + Sync + 'static {
         actor: &Actor,
         patient: PatientId,
         id: ScreeningId,
+        decision: ReviewDecision,
         note: Option<String>,
     ) -> Result<Screening>;
     async fn add_plan(&self, actor: &Actor, plan: NewPlan) -> Result<Plan>;
     async fn list_plans(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Plan>>;
-    /// Records a session and schedules its check-ins, in one transaction. Refused with
-    /// [`StoreError::SessionBlocked`] while the latest screening says defer (or worse) or an
-    /// alert from the last session is open, unless `override_reason` is given by a
-    /// practitioner.
+    /// Records a session and schedules its check-ins, in one transaction. The facts of the
+    /// session safety gates are gathered inside it and judged by
+    /// [`needlepath_core::pathway::gates`]: refused with [`StoreError::SessionBlocked`] while a
+    /// blocker stands, unless a practitioner's override names every blocker, each overridable,
+    /// with a reason of at least a sentence ([`StoreError::OverrideRefused`],
+    /// [`StoreError::OverrideNotAllowed`] otherwise).
     async fn record_session(&self, actor: &Actor, session: NewSession) -> Result<(Session, Vec<CheckIn>)>;
     async fn list_sessions(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Session>>;
+    /// What would block a session for this patient at `performed_at` now (read only; the same
+    /// facts and rule as [`Store::record_session`], which decides again in its transaction).
+    async fn session_blockers(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        performed_at: DateTime<Utc>,
+        min_interval_days: u32,
+    ) -> Result<Vec<Blocker>>;
+    /// Sessions recorded over blockers, newest first (staff review them).
+    async fn list_overrides(&self, actor: &Actor, limit: u32) -> Result<Vec<SessionOverride>>;
     async fn list_check_ins(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CheckIn>>;
     /// Stores a submitted check-in and the alert it opens, in one transaction.
     async fn submit_check_in(&self, actor: &Actor, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)>;

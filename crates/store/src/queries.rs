@@ -11,6 +11,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::Row as _;
 use sqlx::types::Json;
+use needlepath_core::pathway::gates;
+use needlepath_core::vocabulary::Disposition;
 use uuid::Uuid;
 
 use crate::{Reminders, Store, StoreError};
@@ -494,12 +496,13 @@ impl Store for Backend {
         actor: &Actor,
         patient: PatientId,
         id: ScreeningId,
+        decision: ReviewDecision,
         note: Option<String>,
     ) -> Result<Screening> {
         staff_side(actor)?;
         let mut tx = self.begin().await?;
         let row = sqlx::query(
-            "UPDATE screenings SET reviewed_by = $4, reviewed_at = $5, review_note = $6 \
+            "UPDATE screenings SET reviewed_by = $4, reviewed_at = $5, review_note = $6, review_decision = $7 \
              WHERE clinic_id = $1 AND patient_id = $2 AND id = $3 RETURNING *",
         )
         .bind(actor.clinic.0)
@@ -508,6 +511,7 @@ impl Store for Backend {
         .bind(actor.who.staff().map(|s| s.0))
         .bind(ts(Utc::now()))
         .bind(note)
+        .bind(decision.as_str())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::NotFound("screening"))?;
@@ -556,6 +560,41 @@ impl Store for Backend {
 
     async fn record_session(&self, actor: &Actor, s: NewSession) -> Result<(Session, Vec<CheckIn>)> {
         self.record_session_in_transaction(actor, s).await
+    }
+
+    async fn session_blockers(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        performed_at: DateTime<Utc>,
+        min_interval_days: u32,
+    ) -> Result<Vec<Blocker>> {
+        staff_side(actor)?;
+        let mut conn = self.reader().acquire().await?;
+        patient_in(&mut conn, actor.clinic, patient).await?;
+        let facts = session_facts(&mut conn, actor.clinic, patient, performed_at, min_interval_days).await?;
+        drop(conn);
+        self.audit(actor, "session.gates", Some(patient), None).await?;
+        Ok(gates::blockers(&facts))
+    }
+
+    async fn list_overrides(&self, actor: &Actor, limit: u32) -> Result<Vec<SessionOverride>> {
+        staff_side(actor)?;
+        let rows = sqlx::query(
+            "SELECT s.id, s.patient_id, s.performed_at, s.practitioner_id, s.override_reason, s.override_blockers, \
+             s.created_at, p.name AS patient_name, st.name AS practitioner_name FROM sessions s \
+             JOIN patients p ON p.clinic_id = s.clinic_id AND p.id = s.patient_id \
+             JOIN staff st ON st.clinic_id = s.clinic_id AND st.id = s.practitioner_id \
+             WHERE s.clinic_id = $1 AND s.override_reason IS NOT NULL \
+             ORDER BY s.created_at DESC, s.id DESC LIMIT $2",
+        )
+        .bind(actor.clinic.0)
+        .bind(i64::from(limit))
+        .fetch_all(self.reader())
+        .await?;
+        let list = rows.iter().map(session_override_from).collect::<Result<Vec<_>>>()?;
+        self.audit(actor, "session.overrides.list", None, None).await?;
+        Ok(list)
     }
 
     async fn list_sessions(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Session>> {

@@ -401,6 +401,8 @@ pub struct Screening {
     pub recorded_by: Option<StaffId>,
     pub reviewed_by: Option<StaffId>,
     pub reviewed_at: Option<DateTime<Utc>>,
+    /// The clinician's decision: cleared for treatment or not.
+    pub review_decision: Option<ReviewDecision>,
     pub review_note: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -446,7 +448,9 @@ pub struct Session {
     pub numbing: Option<String>,
     pub practitioner: StaffId,
     pub notes: String,
+    /// Why a clinician recorded it over blockers, and which blockers (their keys).
     pub override_reason: Option<String>,
+    pub override_blockers: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -462,8 +466,12 @@ pub struct NewSession {
     pub numbing: Option<String>,
     pub practitioner: StaffId,
     pub notes: String,
-    /// The practitioner's reason for recording despite a blocker; logged.
+    /// A clinician's override of the session safety gates: why it is safe now (at least a
+    /// sentence) and which blockers it overrides (their [`Blocker::key`]s); logged and listed.
     pub override_reason: Option<String>,
+    pub override_blockers: Vec<String>,
+    /// The protocol's minimum days between sessions (a gate).
+    pub min_interval_days: u32,
     /// When the check-ins after this session fall due, with their day numbers.
     pub check_ins: Vec<(u32, DateTime<Utc>)>,
     /// The booked appointment this session fulfils; when `None`, a booked appointment of the
@@ -474,16 +482,21 @@ pub struct NewSession {
     pub messages: Vec<crate::NewMessage>,
 }
 
-/// Why a new session cannot be recorded without an override.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "code", rename_all = "snake_case")]
-pub enum Blocker {
-    /// The patient has never been screened.
-    NoScreening,
-    /// The latest screening's decision is `defer` or `not_eligible`.
-    Screening { screening: ScreeningId, decision: String },
-    /// An alert from the patient's last session is still open.
-    OpenAlert { alert: AlertId, disposition: String },
+/// Why a new session cannot be recorded as it stands: the core's session safety gates.
+pub use needlepath_core::pathway::gates::{Blocker, ReviewDecision};
+
+/// A session recorded over blockers, as the overrides list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionOverride {
+    pub session: SessionId,
+    pub patient: PatientId,
+    pub patient_name: String,
+    pub performed_at: DateTime<Utc>,
+    pub practitioner: StaffId,
+    pub practitioner_name: String,
+    pub reason: String,
+    pub blockers: Vec<String>,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

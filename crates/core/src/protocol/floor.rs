@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use super::location::Problems;
 use super::raw::{RawProtocol, S};
-use super::{Base, FindingRule, Protocol, Rule, When};
+use super::{Base, FindingRule, Hold, Protocol, Rule, When};
 use crate::vocabulary::{Activity, Decision, Disposition, Finding, Symptom};
 
 /// The least urgent disposition each of these symptoms may ever have, whatever a protocol says.
@@ -69,6 +69,14 @@ pub(super) fn check_hard_floor(p: &Protocol, raw: &RawProtocol, problems: &mut P
             problems.at(
                 &at,
                 format!("finding '{finding}' made '{got}': its floor is '{least}' and no protocol may lower it"),
+            );
+        }
+        let rule = fr.ongoing.as_ref().unwrap_or(&fr.rule);
+        if got >= least && rule.hold != Some(Hold::Absolute) {
+            let at = finding_span(raw, finding).unwrap_or(0..0);
+            problems.at(
+                &at,
+                format!("finding '{finding}' made a relative hold: it is absolute and no protocol may let a clinician override it"),
             );
         }
     }
@@ -222,6 +230,9 @@ fn covers(new: &When, old: &When) -> bool {
 fn rule_less_safe(new: &Rule, old: &Rule) -> Option<String> {
     if new.effect < old.effect {
         return Some(format!("'{}' instead of '{}'", new.effect, old.effect));
+    }
+    if old.hold == Some(Hold::Absolute) && new.hold == Some(Hold::Relative) {
+        return Some("an absolute hold was made relative (a clinician could override it)".to_owned());
     }
     if old.clinician_review && !new.clinician_review {
         return Some("clinician review was required and no longer is".to_owned());

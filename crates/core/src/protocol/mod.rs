@@ -162,11 +162,53 @@ pub struct Statement {
 pub struct Rule {
     pub effect: Decision,
     pub clinician_review: bool,
+    /// How firmly a `defer` or `not_eligible` rule holds; `Some` exactly for those effects.
+    pub hold: Option<Hold>,
     pub message: String,
     pub sources: Vec<String>,
     pub evidence: Option<Evidence>,
     pub note: Option<String>,
     pub precautions: Vec<Statement>,
+}
+
+/// How firmly a deferring screening reason holds against a clinician's judgement.
+///
+/// No source divides microneedling contraindications into absolute and relative; the protocol
+/// marks each deferral, following the research notes (section 1a: do not treat today; 1b: a
+/// clinician decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// A clinician may record a session over it, with a reason that says why it is safe now.
+    Relative,
+    /// No session can be recorded until a new screening clears it.
+    Absolute,
+}
+
+impl Hold {
+    /// Every hold's spelling in a protocol file.
+    pub const CODES: &'static [&'static str] = &["relative", "absolute"];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Hold::Relative => "relative",
+            Hold::Absolute => "absolute",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "relative" => Some(Hold::Relative),
+            "absolute" => Some(Hold::Absolute),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The rule for one finding, with its time window when the finding is timed.

@@ -125,6 +125,10 @@ pub struct RawRule {
     pub effect: S<String>,
     #[serde(default)]
     pub clinician_review: bool,
+    /// For a `defer` or `not_eligible` rule: `absolute` (no session until a new screening clears
+    /// it) or `relative` (a clinician may override it with a reason).
+    #[serde(default)]
+    pub hold: Option<S<String>>,
     pub message: S<String>,
     pub sources: Sources,
     #[serde(default)]
@@ -163,6 +167,10 @@ pub struct RawFindingRule {
     pub effect: S<String>,
     #[serde(default)]
     pub clinician_review: bool,
+    /// For a `defer` or `not_eligible` rule: `absolute` (no session until a new screening clears
+    /// it) or `relative` (a clinician may override it with a reason).
+    #[serde(default)]
+    pub hold: Option<S<String>>,
     pub message: S<String>,
     pub sources: Sources,
     #[serde(default)]
@@ -187,6 +195,7 @@ impl RawFindingRule {
         RawRuleRef {
             effect: &self.effect,
             clinician_review: self.clinician_review,
+            hold: self.hold.as_ref(),
             message: &self.message,
             sources: &self.sources,
             evidence: self.evidence.as_ref(),
@@ -200,6 +209,7 @@ impl RawFindingRule {
 pub struct RawRuleRef<'a> {
     pub effect: &'a S<String>,
     pub clinician_review: bool,
+    pub hold: Option<&'a S<String>>,
     pub message: &'a S<String>,
     pub sources: &'a Sources,
     pub evidence: Option<&'a S<String>>,
@@ -212,6 +222,7 @@ impl<'a> From<&'a RawRule> for RawRuleRef<'a> {
         RawRuleRef {
             effect: &r.effect,
             clinician_review: r.clinician_review,
+            hold: r.hold.as_ref(),
             message: &r.message,
             sources: &r.sources,
             evidence: r.evidence.as_ref(),
@@ -231,6 +242,8 @@ macro_rules! keyed_rule {
             pub effect: S<String>,
             #[serde(default)]
             pub clinician_review: bool,
+            #[serde(default)]
+            pub hold: Option<S<String>>,
             pub message: S<String>,
             pub sources: Sources,
             #[serde(default)]
@@ -246,6 +259,7 @@ macro_rules! keyed_rule {
                 RawRuleRef {
                     effect: &self.effect,
                     clinician_review: self.clinician_review,
+                    hold: self.hold.as_ref(),
                     message: &self.message,
                     sources: &self.sources,
                     evidence: self.evidence.as_ref(),

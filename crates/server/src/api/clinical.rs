@@ -12,8 +12,8 @@ use needlepath_core::protocol::Protocol;
 use needlepath_core::request::{PlanRequest, ScreeningRequest};
 use needlepath_core::{plan as engine_plan, screening};
 use needlepath_store::{
-    AppointmentId, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientId, Plan, PlanId, Role, Screening,
-    ScreeningId, Session, StaffId,
+    AppointmentId, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientId, Plan, PlanId, ReviewDecision, Role,
+    Screening, ScreeningId, Session, StaffId,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -122,7 +122,19 @@ pub async fn screen(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
+    /// `cleared` or `not_cleared`.
+    pub decision: String,
     pub note: Option<String>,
+}
+
+/// Parses a review decision, naming the field and what is accepted.
+pub(crate) fn review_decision(field: &str, raw: &str) -> ApiResult<ReviewDecision> {
+    ReviewDecision::parse(raw.trim()).ok_or_else(|| {
+        ApiError::invalid(
+            field,
+            format!("`{raw}` is not a review decision; accepted: {}", ReviewDecision::CODES.join(", ")),
+        )
+    })
 }
 
 pub async fn review(
@@ -133,8 +145,9 @@ pub async fn review(
 ) -> ApiResult<Json<Screening>> {
     let patient: PatientId = id(&raw, "patient")?;
     let screening: ScreeningId = id(&raw_screening, "screening")?;
+    let decision = review_decision("decision", &r.decision)?;
     let note = opt_text("note", r.note.as_deref(), 4000)?;
-    Ok(Json(app.store.review_screening(&a.actor, patient, screening, note).await?))
+    Ok(Json(app.store.review_screening(&a.actor, patient, screening, decision, note).await?))
 }
 
 pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
@@ -197,7 +210,11 @@ pub struct NewSessionRequest {
     /// The booked appointment this session fulfils; default: one booked within 12 hours.
     pub appointment_id: Option<AppointmentId>,
     pub practitioner_id: Option<StaffId>,
+    /// Why it is safe to record the session over its blockers (at least a sentence).
     pub override_reason: Option<String>,
+    /// The keys of the blockers overridden (`session_blocked` lists them).
+    #[serde(default)]
+    pub override_blockers: Vec<String>,
 }
 
 fn list(field: &str, items: &[String], min: usize) -> ApiResult<Vec<String>> {
@@ -208,8 +225,9 @@ fn list(field: &str, items: &[String], min: usize) -> ApiResult<Vec<String>> {
 }
 
 /// Records a session and schedules its check-ins (the API and the session page call this).
-/// A screening deferral or an open alert blocks it (409 `session_blocked`, with the blockers)
-/// unless a practitioner gives `override_reason`.
+/// The session safety gates (`needlepath_core::pathway::gates`) may block it (409
+/// `session_blocked`, with the blockers); a practitioner overrides the overridable ones by
+/// naming them in `override_blockers` with an `override_reason` of at least a sentence.
 pub async fn record(
     app: &App,
     a: &Authed,
@@ -231,13 +249,22 @@ pub async fn record(
         return Err(ApiError::invalid("needle_depth_mm", "must be a depth in millimetres from 0.1 to 3.0"));
     }
     let override_reason = opt_text("override_reason", r.override_reason.as_deref(), 2000)?;
-    if override_reason.is_some() && a.role() != Some(Role::Practitioner) {
+    if (override_reason.is_some() || !r.override_blockers.is_empty()) && a.role() != Some(Role::Practitioner) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "override_not_allowed",
-            "only a practitioner may record a session over a screening deferral or an open alert",
+            "only a practitioner may record a session over blockers",
         ));
     }
+    if r.override_blockers.len() > 50 {
+        return Err(ApiError::invalid("override_blockers", "give at most 50 blocker keys"));
+    }
+    let override_blockers = r
+        .override_blockers
+        .iter()
+        .enumerate()
+        .map(|(i, k)| text(&format!("override_blockers[{i}]"), k, 200))
+        .collect::<ApiResult<Vec<_>>>()?;
     let practitioner = match (r.practitioner_id, a.staff()) {
         (Some(p), _) => p,
         (None, Some(me)) => me,
@@ -278,11 +305,18 @@ pub async fn record(
         practitioner,
         notes: opt_text("notes", r.notes.as_deref(), 8000)?.unwrap_or_default(),
         override_reason,
+        override_blockers,
+        min_interval_days: protocol.plan.interval_min_days,
         check_ins: check_in_times(performed_at, tz, &clinic.settings.check_in_days),
         appointment: r.appointment_id,
         messages,
     };
     Ok(app.store.record_session(&a.actor, session).await?)
+}
+
+/// Sessions recorded over blockers, newest first, for staff to review.
+pub async fn list_overrides(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
+    Ok(Json(json!({ "overrides": app.store.list_overrides(&a.actor, 200).await? })))
 }
 
 pub async fn record_session(

@@ -89,8 +89,14 @@ impl Ctx {
                 ("/me/reminders", "nav.reminders"),
                 ("/aftercare", "nav.aftercare"),
             ],
-            Some(Who::Staff(_, Role::Admin)) => {
-                &[("/staff", "nav.queue"), ("/staff/patients", "nav.patients"), ("/staff/settings", "nav.settings")]
+            Some(Who::Staff(_, Role::Admin)) => &[
+                ("/staff", "nav.queue"),
+                ("/staff/patients", "nav.patients"),
+                ("/staff/overrides", "nav.overrides"),
+                ("/staff/settings", "nav.settings"),
+            ],
+            Some(Who::Staff(_, Role::Practitioner)) => {
+                &[("/staff", "nav.queue"), ("/staff/patients", "nav.patients"), ("/staff/overrides", "nav.overrides")]
             }
             Some(Who::Staff(..)) => &[("/staff", "nav.queue"), ("/staff/patients", "nav.patients")],
             _ => &[

@@ -321,6 +321,15 @@ impl TestApp {
         r.expect(201).clone()
     }
 
+    /// Records a session performed at `at` (sessions of one patient are at least the protocol's
+    /// 28 days apart, so a test with several spaces them out); panics unless it is recorded.
+    pub async fn record_session_at(&self, clinician: &Api, patient: &str, at: chrono::DateTime<chrono::Utc>) -> Value {
+        let mut body = session_body();
+        body["performed_at"] = json!(at.to_rfc3339());
+        let r = clinician.post(&format!("/api/v1/patients/{patient}/sessions"), body).await;
+        r.expect(201).clone()
+    }
+
     /// Invites a patient (as `staff`) and redeems the invite: the patient's own session.
     pub async fn patient_login(&self, staff: &Api, patient: &Value) -> PatientLogin {
         let id = patient["id"].as_str().unwrap().to_string();

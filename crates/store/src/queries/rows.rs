@@ -166,9 +166,26 @@ fn screening_from(row: &DbRow) -> Result<Screening> {
         recorded_by: uuid_opt(row, "recorded_by")?.map(StaffId),
         reviewed_by: uuid_opt(row, "reviewed_by")?.map(StaffId),
         reviewed_at: time_opt(row, "reviewed_at")?,
+        review_decision: review_decision(row)?,
         review_note: get(row, "review_note")?,
         created_at: time(row, "created_at")?,
     })
+}
+
+fn review_decision(row: &DbRow) -> Result<Option<ReviewDecision>> {
+    get::<Option<String>>(row, "review_decision")?
+        .map(|d| {
+            ReviewDecision::parse(&d)
+                .ok_or_else(|| StoreError::Corrupt(format!("column review_decision: unknown decision {d}")))
+        })
+        .transpose()
+}
+
+fn override_blockers(row: &DbRow) -> Result<Vec<String>> {
+    json_opt(row, "override_blockers")?
+        .map(|v| serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("column override_blockers: {e}"))))
+        .transpose()
+        .map(Option::unwrap_or_default)
 }
 
 fn plan_from(row: &DbRow) -> Result<Plan> {
@@ -178,6 +195,20 @@ fn plan_from(row: &DbRow) -> Result<Plan> {
         request: json(row, "request")?,
         result: json(row, "result")?,
         created_by: uuid_opt(row, "created_by")?.map(StaffId),
+        created_at: time(row, "created_at")?,
+    })
+}
+
+fn session_override_from(row: &DbRow) -> Result<SessionOverride> {
+    Ok(SessionOverride {
+        session: SessionId(get(row, "id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        patient_name: get(row, "patient_name")?,
+        performed_at: time(row, "performed_at")?,
+        practitioner: StaffId(get(row, "practitioner_id")?),
+        practitioner_name: get(row, "practitioner_name")?,
+        reason: get::<Option<String>>(row, "override_reason")?.unwrap_or_default(),
+        blockers: override_blockers(row)?,
         created_at: time(row, "created_at")?,
     })
 }
@@ -196,6 +227,7 @@ fn session_from(row: &DbRow) -> Result<Session> {
         practitioner: StaffId(get(row, "practitioner_id")?),
         notes: get(row, "notes")?,
         override_reason: get(row, "override_reason")?,
+        override_blockers: override_blockers(row)?,
         created_at: time(row, "created_at")?,
     })
 }

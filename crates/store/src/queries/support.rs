@@ -68,40 +68,64 @@ async fn follow_up_in(
     follow_up_from(&row)
 }
 
-/// What stands in the way of a new session for this patient.
-async fn session_blockers(
+/// The facts of the session safety gates for this patient, read inside the transaction that
+/// records the session: the latest screening with its review, the latest session, and the
+/// alerts that are open or were opened since that session. Core judges them.
+async fn session_facts(
     conn: &mut <Db as sqlx::Database>::Connection,
     clinic: ClinicId,
     patient: PatientId,
-) -> Result<Vec<Blocker>> {
-    let mut blockers = Vec::new();
+    performed_at: DateTime<Utc>,
+    min_interval_days: u32,
+) -> Result<gates::SessionFacts> {
     let latest = sqlx::query(
-        "SELECT id, decision FROM screenings WHERE clinic_id = $1 AND patient_id = $2 \
+        "SELECT result, review_decision FROM screenings WHERE clinic_id = $1 AND patient_id = $2 \
          ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(clinic.0)
     .bind(patient.0)
     .fetch_optional(&mut *conn)
     .await?;
-    match latest {
-        None => blockers.push(Blocker::NoScreening),
+    let screening = match latest {
+        None => None,
         Some(row) => {
-            let decision: String = get(&row, "decision")?;
-            if decision == "defer" || decision == "not_eligible" {
-                blockers.push(Blocker::Screening { screening: ScreeningId(get(&row, "id")?), decision });
-            }
+            let result: Value = json(&row, "result")?;
+            Some(gates::ScreeningFacts::from_result(&result, review_decision(&row)?))
         }
-    }
-    let open = sqlx::query(
-        "SELECT id, disposition FROM alerts WHERE clinic_id = $1 AND patient_id = $2 AND resolved_at IS NULL \
-         ORDER BY opened_at",
+    };
+    let last = sqlx::query(
+        "SELECT performed_at FROM sessions WHERE clinic_id = $1 AND patient_id = $2 \
+         ORDER BY performed_at DESC, id DESC LIMIT 1",
     )
     .bind(clinic.0)
     .bind(patient.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let last_session_at = last.map(|row| time(&row, "performed_at")).transpose()?;
+    // Without a session, every alert counts (year 1 is a moment both backends store).
+    let since = last_session_at.unwrap_or_else(|| {
+        NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default().and_time(chrono::NaiveTime::MIN).and_utc()
+    });
+    let rows = sqlx::query(
+        "SELECT id, disposition, opened_at, resolved_at FROM alerts WHERE clinic_id = $1 AND patient_id = $2 \
+         AND (resolved_at IS NULL OR opened_at >= $3) ORDER BY opened_at, id",
+    )
+    .bind(clinic.0)
+    .bind(patient.0)
+    .bind(ts(since))
     .fetch_all(&mut *conn)
     .await?;
-    for row in open {
-        blockers.push(Blocker::OpenAlert { alert: AlertId(get(&row, "id")?), disposition: get(&row, "disposition")? });
+    let mut alerts = Vec::with_capacity(rows.len());
+    for row in rows {
+        let disposition: String = get(&row, "disposition")?;
+        // An alert whose disposition cannot be read is taken as an emergency.
+        let disposition = Disposition::parse(&disposition).unwrap_or(Disposition::Emergency);
+        alerts.push(gates::AlertFact {
+            id: get::<Uuid>(&row, "id")?.to_string(),
+            disposition,
+            opened_at: time(&row, "opened_at")?,
+            open: time_opt(&row, "resolved_at")?.is_none(),
+        });
     }
-    Ok(blockers)
+    Ok(gates::SessionFacts { screening, last_session_at, alerts, min_interval_days, performed_at })
 }

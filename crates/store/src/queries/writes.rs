@@ -78,19 +78,32 @@ impl Backend {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound("practitioner"))?;
-        let blockers = session_blockers(&mut tx, actor.clinic, s.patient).await?;
-        // Only a practitioner's reason overrides a blocker (the trait's contract).
-        let practitioner = matches!(actor.who, Who::Staff(_, Role::Practitioner) | Who::Token(_, Role::Practitioner));
-        let reason = s.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty() && practitioner);
-        if !blockers.is_empty() && reason.is_none() {
-            return Err(StoreError::SessionBlocked(blockers));
+        let facts = session_facts(&mut tx, actor.clinic, s.patient, s.performed_at, s.min_interval_days).await?;
+        let blockers = gates::blockers(&facts);
+        let clinician = matches!(actor.who, Who::Staff(_, Role::Practitioner) | Who::Token(_, Role::Practitioner));
+        let over = s
+            .override_reason
+            .as_deref()
+            .map(|reason| gates::Override { blockers: &s.override_blockers, reason });
+        if over.is_none() && !s.override_blockers.is_empty() {
+            return Err(StoreError::OverrideRefused {
+                field: "override_reason",
+                message: "an override names its blockers and says why the session is safe now".into(),
+            });
         }
+        gates::decide(&blockers, over.as_ref(), clinician).map_err(|refusal| match refusal {
+            gates::Refusal::Blocked(b) => StoreError::SessionBlocked(b),
+            gates::Refusal::NotAClinician => StoreError::OverrideNotAllowed,
+            gates::Refusal::Reason(message) => StoreError::OverrideRefused { field: "override_reason", message },
+            gates::Refusal::Naming(message) => StoreError::OverrideRefused { field: "override_blockers", message },
+        })?;
+        let overridden = over.is_some();
         let id = SessionId::new();
         let now = Utc::now();
         let row = sqlx::query(
             "INSERT INTO sessions (clinic_id, id, patient_id, plan_id, performed_at, device, needle_depth_mm, areas, \
-             products, numbing, practitioner_id, notes, override_reason, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *",
+             products, numbing, practitioner_id, notes, override_reason, override_blockers, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *",
         )
         .bind(actor.clinic.0)
         .bind(id.0)
@@ -104,7 +117,8 @@ impl Backend {
         .bind(&s.numbing)
         .bind(s.practitioner.0)
         .bind(&s.notes)
-        .bind(if blockers.is_empty() { None } else { reason })
+        .bind(s.override_reason.as_deref().filter(|_| overridden).map(str::trim))
+        .bind(overridden.then(|| to_json(&s.override_blockers)))
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
@@ -129,7 +143,7 @@ impl Backend {
         fulfil_appointment_in(&mut tx, actor.clinic, s.patient, s.appointment, id, s.performed_at, now).await?;
         insert_messages_in(&mut tx, actor.clinic, MessageSource::Session(id), &s.messages, now).await?;
         audit_in(&mut tx, actor, "session.record", Some(s.patient), Some(id.0)).await?;
-        if !blockers.is_empty() {
+        if overridden {
             audit_in(&mut tx, actor, "session.override", Some(s.patient), Some(id.0)).await?;
         }
         tx.commit().await?;

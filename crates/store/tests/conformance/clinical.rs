@@ -1,6 +1,8 @@
 //! Screenings, plans, sessions, check-ins, the alert queue and follow-ups.
 
 use chrono::{Duration, Utc};
+use needlepath_core::protocol::Hold;
+use needlepath_core::vocabulary::{Decision, Disposition};
 use needlepath_store::*;
 use serde_json::json;
 
@@ -32,21 +34,30 @@ pub async fn story_screenings_and_plans(store: DynStore) {
     assert_eq!(store.list_screenings(&actor, patient.id).await.unwrap(), vec![second.clone(), first.clone()]);
 
     let before = ms(Utc::now());
-    let reviewed =
-        store.review_screening(&as_practitioner, patient.id, first.id, Some("checked".into())).await.unwrap();
+    let reviewed = store
+        .review_screening(&as_practitioner, patient.id, first.id, ReviewDecision::Cleared, Some("checked".into()))
+        .await
+        .unwrap();
     let at = reviewed.reviewed_at.expect("reviewed_at is set");
     assert!(at >= before && at <= Utc::now(), "{at}");
     let expected = Screening {
         reviewed_by: Some(practitioner.id),
         reviewed_at: Some(at),
+        review_decision: Some(ReviewDecision::Cleared),
         review_note: Some("checked".into()),
         ..first.clone()
     };
     assert_eq!(reviewed, expected);
     assert_eq!(store.list_screenings(&actor, patient.id).await.unwrap(), vec![second, reviewed]);
     let other = add_patient(&store, &actor, "Other").await;
-    assert_err!(store.review_screening(&actor, other.id, first.id, None).await, StoreError::NotFound(_));
-    assert_err!(store.review_screening(&actor, patient.id, ScreeningId::new(), None).await, StoreError::NotFound(_));
+    assert_err!(
+        store.review_screening(&actor, other.id, first.id, ReviewDecision::Cleared, None).await,
+        StoreError::NotFound(_)
+    );
+    assert_err!(
+        store.review_screening(&actor, patient.id, ScreeningId::new(), ReviewDecision::NotCleared, None).await,
+        StoreError::NotFound(_)
+    );
     assert_err!(store.add_screening(&actor, screening(PatientId::new(), "eligible")).await, StoreError::NotFound(_));
 
     let plan_request = json!({ "goal": "acne scars", "sessions": 4, "interval_days": 28, "areas": ["cheeks"] });
@@ -71,12 +82,25 @@ pub async fn story_sessions(store: DynStore) {
     let new = |check_ins: &[u32]| session(patient.id, practitioner.id, performed, check_ins);
 
     assert_eq!(blockers(store.record_session(&as_practitioner, new(&[1])).await), vec![Blocker::NoScreening]);
-    let deferred = store.add_screening(&actor, screening(patient.id, "defer")).await.unwrap();
-    let expected = vec![Blocker::Screening { screening: deferred.id, decision: "defer".into() }];
-    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[1])).await), expected);
-    let refused = store.add_screening(&actor, screening(patient.id, "not_eligible")).await.unwrap();
-    let expected = vec![Blocker::Screening { screening: refused.id, decision: "not_eligible".into() }];
-    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[1])).await), expected);
+    store.add_screening(&actor, screening(patient.id, "defer")).await.unwrap();
+    let pregnant =
+        Blocker::Contraindication { reason: "pregnant".into(), decision: Decision::Defer, hold: Hold::Absolute };
+    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[1])).await), vec![pregnant.clone()]);
+    // An absolute contraindication holds whatever the practitioner says.
+    let keys = vec!["contraindication:pregnant".to_owned()];
+    let over = NewSession {
+        override_reason: Some("The patient says she is no longer pregnant, delivered in May.".into()),
+        override_blockers: keys,
+        ..new(&[1])
+    };
+    assert_eq!(blockers(store.record_session(&as_practitioner, over).await), vec![pregnant]);
+    store.add_screening(&actor, screening(patient.id, "not_eligible")).await.unwrap();
+    let reaction = Blocker::Contraindication {
+        reason: "previous_session_reaction".into(),
+        decision: Decision::NotEligible,
+        hold: Hold::Absolute,
+    };
+    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[1])).await), vec![reaction]);
 
     // The latest screening decides.
     store.add_screening(&actor, screening(patient.id, "eligible")).await.unwrap();
@@ -104,25 +128,90 @@ pub async fn story_sessions(store: DynStore) {
     assert_err!(store.record_session(&as_practitioner, unknown_staff).await, StoreError::NotFound(_));
     assert_eq!(store.list_sessions(&actor, patient.id).await.unwrap(), vec![second.clone(), first.clone()]);
 
-    // An open alert blocks; a blank reason is no override; a real one is recorded and audited.
+    // An open alert blocks (and the last session was 28 days ago, so the interval does not);
+    // a blank or short reason is no override; a real one is recorded, listed and audited.
     let alarm = alarming(patient.id, performed, "contact_clinic", performed + days(1));
     let alert = store.submit_check_in(&actor, alarm).await.unwrap().1.unwrap();
-    let expected = vec![Blocker::OpenAlert { alert: alert.id, disposition: "contact_clinic".into() }];
-    assert_eq!(blockers(store.record_session(&as_practitioner, new(&[])).await), expected);
-    for blank in ["", "   \t"] {
-        let attempt = NewSession { override_reason: Some(blank.into()), ..new(&[]) };
-        assert_eq!(blockers(store.record_session(&as_practitioner, attempt).await), expected, "{blank:?}");
+    let open = Blocker::OpenAlert { alert: alert.id.0.to_string(), disposition: Disposition::ContactClinic };
+    let at = performed + days(56);
+    let attempt = |reason: &str, keys: &[&str]| NewSession {
+        override_reason: Some(reason.into()),
+        override_blockers: keys.iter().map(|k| (*k).to_owned()).collect(),
+        performed_at: at,
+        ..new(&[1])
+    };
+    assert_eq!(
+        blockers(store.record_session(&as_practitioner, NewSession { performed_at: at, ..new(&[]) }).await),
+        vec![open.clone()]
+    );
+    let reason = "Spoke to the patient today: the redness is expected and settling.";
+    for (short, keys) in [("", &["open_alert"][..]), ("   \t", &["open_alert"]), ("ok", &["open_alert"])] {
+        assert_err!(
+            store.record_session(&as_practitioner, attempt(short, keys)).await,
+            StoreError::OverrideRefused { field: "override_reason", .. }
+        );
     }
-    let reason = "spoke to the patient, redness is expected";
-    let attempt = NewSession { override_reason: Some(reason.into()), performed_at: performed + days(56), ..new(&[1]) };
-    let (overridden, scheduled) = store.record_session(&as_practitioner, attempt).await.unwrap();
+    for keys in [&[][..], &["too_soon"], &["open_alert", "too_soon"]] {
+        assert_err!(
+            store.record_session(&as_practitioner, attempt(reason, keys)).await,
+            StoreError::OverrideRefused { field: "override_blockers", .. }
+        );
+    }
+    assert_err!(store.record_session(&actor, attempt(reason, &["open_alert"])).await, StoreError::OverrideNotAllowed);
+    let (overridden, scheduled) =
+        store.record_session(&as_practitioner, attempt(reason, &["open_alert"])).await.unwrap();
     assert_eq!((overridden.override_reason.as_deref(), scheduled.len()), (Some(reason), 1));
+    assert_eq!(overridden.override_blockers, vec!["open_alert".to_owned()]);
     assert_eq!(store.list_sessions(&actor, patient.id).await.unwrap()[0], overridden);
+    let listed = store.list_overrides(&actor, 50).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].session, listed[0].reason.as_str(), listed[0].patient_name.as_str()),
+        (overridden.id, reason, "Paula")
+    );
     let audit = store.list_audit(&actor, Some(patient.id), 1000).await.unwrap();
     let logged = audit.iter().find(|e| e.action == "session.override").expect("session.override is audited");
     assert_eq!((logged.target, logged.actor_id), (Some(overridden.id.0), Some(practitioner.id.0)));
     let recorded = audit.iter().filter(|e| e.action == "session.record").count();
     assert_eq!((recorded, audit.iter().filter(|e| e.action == "session.override").count()), (3, 1));
+}
+
+/// The gates that follow the last session: the protocol's interval, an urgent or emergency
+/// alert since it (even once resolved), and a clinician review the screening requires.
+pub async fn story_session_safety_gates(store: DynStore) {
+    let (_, _, actor) = setup_clinic(&store).await;
+    let (practitioner, as_practitioner) = add_practitioner(&store, &actor, "pr@clinic.test").await;
+    let patient = eligible_patient(&store, &actor, "Gina Gate").await;
+    let first = t("2030-03-01T10:00:00Z");
+    let at = |when| session(patient.id, practitioner.id, when, &[]);
+    store.record_session(&as_practitioner, at(first)).await.unwrap();
+    let b = blockers(store.record_session(&as_practitioner, at(first + Duration::hours(25))).await);
+    assert!(matches!(b.as_slice(), [Blocker::TooSoon { min_interval_days: 28, .. }]), "{b:?}");
+
+    let alarm = alarming(patient.id, first + days(1), "emergency", first + days(1));
+    let alert = store.submit_check_in(&actor, alarm).await.unwrap().1.unwrap();
+    store.resolve_alert(&actor, alert.id, "seen in A&E, settled", first + days(2)).await.unwrap();
+    let b = blockers(store.record_session(&as_practitioner, at(first + days(30))).await);
+    assert!(matches!(b.as_slice(), [Blocker::RecentAlert { disposition: Disposition::Emergency, .. }]), "{b:?}");
+
+    let mut review = screening(patient.id, "eligible_with_precautions");
+    review.result["clinician_review_required"] = json!(true);
+    let needs_review = store.add_screening(&actor, review).await.unwrap();
+    let b = blockers(store.record_session(&as_practitioner, at(first + days(30))).await);
+    assert_eq!(b[0], Blocker::ReviewPending, "{b:?}");
+    store
+        .review_screening(&as_practitioner, patient.id, needs_review.id, ReviewDecision::NotCleared, None)
+        .await
+        .unwrap();
+    let b = blockers(store.record_session(&as_practitioner, at(first + days(30))).await);
+    assert_eq!(b[0], Blocker::ReviewNotCleared, "{b:?}");
+    store.review_screening(&as_practitioner, patient.id, needs_review.id, ReviewDecision::Cleared, None).await.unwrap();
+    let over = NewSession {
+        override_reason: Some("Reviewed the emergency notes; the swelling was from a food allergy.".into()),
+        override_blockers: vec!["recent_alert".into()],
+        ..at(first + days(30))
+    };
+    store.record_session(&as_practitioner, over).await.unwrap();
 }
 
 pub async fn story_check_ins_and_alerts(store: DynStore) {
@@ -264,7 +353,7 @@ pub async fn story_follow_ups(store: DynStore) {
     // The grace is the clinic's setting.
     let settings = ClinicSettings { missed_check_in_grace_hours: 48, ..clinic.settings.clone() };
     store.update_clinic(&actor, None, None, Some(settings)).await.unwrap();
-    let start = base + days(10);
+    let start = base + days(28);
     let (_, due) = store.record_session(&actor, session(patient.id, admin.id, start, &[1])).await.unwrap();
     assert_eq!(store.raise_missed_check_ins(due[0].due_at.unwrap() + Duration::hours(47)).await.unwrap(), 0);
     assert_eq!(store.raise_missed_check_ins(due[0].due_at.unwrap() + Duration::hours(49)).await.unwrap(), 1);

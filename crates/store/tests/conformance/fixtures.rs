@@ -88,11 +88,24 @@ pub fn screening(patient: PatientId, decision: &str) -> NewScreening {
     NewScreening {
         patient,
         request: json!({ "answers": { "pregnant": false }, "decision_wanted": decision }),
-        result: json!({ "decision": decision, "reasons": [] }),
+        result: screening_result(decision),
         decision: decision.into(),
         defer_until: (decision == "defer").then(|| date("2030-12-31")),
         protocol_version: "2025.1".into(),
     }
+}
+
+/// A result as the engine writes it: a deferral has one absolute reason (pregnancy), a refusal
+/// one absolute reason (a reaction from an earlier session); no review is required.
+pub fn screening_result(decision: &str) -> serde_json::Value {
+    let reasons = match decision {
+        "defer" => json!([{ "code": "pregnant", "effect": "defer", "hold": "absolute" }]),
+        "not_eligible" => {
+            json!([{ "code": "previous_session_reaction", "effect": "not_eligible", "hold": "absolute" }])
+        }
+        _ => json!([]),
+    };
+    json!({ "decision": decision, "clinician_review_required": false, "reasons": reasons })
 }
 
 /// A patient with an `eligible` screening, so a session can be recorded.
@@ -120,6 +133,8 @@ pub fn session(
         practitioner,
         notes: "tolerated well".into(),
         override_reason: None,
+        override_blockers: vec![],
+        min_interval_days: 28,
         check_ins: check_ins.iter().map(|d| (*d, performed_at + days(i64::from(*d)))).collect(),
         appointment: None,
         messages: vec![],

@@ -154,7 +154,10 @@ pub async fn story_tenancy(store: DynStore) {
     assert_err!(store.add_screening(&a2, screening(ann.id, "eligible")).await, StoreError::NotFound(_));
     let new_plan = NewPlan { patient: ann.id, request: json!({}), result: json!({}) };
     assert_err!(store.add_plan(&a2, new_plan).await, StoreError::NotFound(_));
-    assert_err!(store.review_screening(&a2, ann.id, ann_screening.id, None).await, StoreError::NotFound(_));
+    assert_err!(
+        store.review_screening(&a2, ann.id, ann_screening.id, ReviewDecision::Cleared, None).await,
+        StoreError::NotFound(_)
+    );
     assert_err!(store.record_session(&a2, session(ann.id, s2.id, performed, &[])).await, StoreError::NotFound(_));
     assert_err!(store.submit_check_in(&a2, submission(ann.id, None, Utc::now())).await, StoreError::NotFound(_));
     let hijack = CheckInSubmission { session: Some(sess.id), ..submission(cleo.id, None, Utc::now()) };
@@ -206,7 +209,9 @@ pub async fn story_tenancy(store: DynStore) {
         "submit_check_in",
         dbg(store.submit_check_in(&as_ann, submission(ben.id, None, Utc::now())).await),
     );
-    let review = store.review_screening(&as_ann, ben.id, ben_screening.id, Some("seen by Ann".into())).await;
+    let review = store
+        .review_screening(&as_ann, ben.id, ben_screening.id, ReviewDecision::Cleared, Some("seen by Ann".into()))
+        .await;
     expect_not_found("review_screening", dbg(review));
     let ben_session = session(ben.id, admin.id, Utc::now(), &[1]);
     expect_not_found("record_session", dbg(store.record_session(&as_ann, ben_session).await));

@@ -31,7 +31,9 @@ pub async fn story_timestamps(store: DynStore) {
     ] {
         let at = t(written);
         assert_eq!(text(ms(at)), read, "the expectation itself");
-        let new = NewSession { check_ins: vec![(1, at)], ..session(patient.id, admin.id, at, &[]) };
+        // Moments apart on purpose: the interval gate is not what this story is about.
+        let new =
+            NewSession { check_ins: vec![(1, at)], min_interval_days: 0, ..session(patient.id, admin.id, at, &[]) };
         let (sess, scheduled) = store.record_session(&actor, new).await.unwrap();
         assert_eq!((text(sess.performed_at), text(scheduled[0].due_at.unwrap())), (read.into(), read.into()));
         let stored = store.list_sessions(&actor, patient.id).await.unwrap();

@@ -46,6 +46,7 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
         }
         (None, _) => None,
     };
+    b.clinic = header.extends.is_some();
 
     let sources = b.sources(&raw.sources, inherit);
     let conflicts = b.conflicts(&raw.conflicts, inherit);
@@ -95,11 +96,13 @@ pub(super) struct Builder<'t> {
     /// Every source id that may be cited, with where it was defined (None = inherited).
     known: HashMap<String, Option<Range<usize>>>,
     cited: std::collections::HashSet<String>,
+    /// A clinic protocol (it extends a base): unmarked holds are inherited, not errors.
+    clinic: bool,
 }
 
 impl<'t> Builder<'t> {
     fn new(text: &'t str) -> Self {
-        Self { p: Problems::new(text), known: HashMap::new(), cited: Default::default() }
+        Self { p: Problems::new(text), known: HashMap::new(), cited: Default::default(), clinic: false }
     }
 
     fn non_empty(&mut self, s: &S<String>, what: &str) -> String {

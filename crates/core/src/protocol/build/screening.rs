@@ -47,9 +47,18 @@ impl Builder<'_> {
             if let (Some(after), None) = (&r.after, &r.window_days) {
                 self.p.at(&after.span(), "`after` needs window_days: it applies once the window has passed");
             }
-            let rule = self.rule(r.rule(), &entry.span());
-            let after = r.after.as_ref().and_then(|a| self.rule(a.get_ref().into(), &a.span()));
-            let ongoing = r.ongoing.as_ref().and_then(|a| self.rule(a.get_ref().into(), &a.span()));
+            // A clinic's rule that does not mark its hold keeps the base's (see `rule`).
+            let base = inherit.map(|b| b.finding(code));
+            let held = |r: Option<&Rule>| r.and_then(|r| r.hold);
+            let rule = self.rule(r.rule(), &entry.span(), held(base.map(|b| &b.rule)));
+            let after = r
+                .after
+                .as_ref()
+                .and_then(|a| self.rule(a.get_ref().into(), &a.span(), held(base.and_then(|b| b.after.as_ref()))));
+            let ongoing = r.ongoing.as_ref().and_then(|a| {
+                let inherited = base.map(|b| b.ongoing.as_ref().unwrap_or(&b.rule));
+                self.rule(a.get_ref().into(), &a.span(), held(inherited))
+            });
             if let Some(rule) = rule {
                 findings[code.index()] = Some(FindingRule { finding: code, rule, window_days, after, ongoing });
             }
@@ -84,7 +93,7 @@ impl Builder<'_> {
             if self.duplicate(&mut seen_grades, i, &r.grade, "scar grade") {
                 continue;
             }
-            scar_grades[i] = self.rule(r.rule(), &entry.span());
+            scar_grades[i] = self.rule(r.rule(), &entry.span(), None);
         }
 
         let mut fitzpatrick: [Option<Rule>; 6] = inherit.map(|b| b.screening.fitzpatrick.clone()).unwrap_or_default();
@@ -94,7 +103,7 @@ impl Builder<'_> {
             if r.types.get_ref().is_empty() {
                 self.p.at(&r.types.span(), "types must list at least one Fitzpatrick type (1-6)");
             }
-            let rule = self.rule(r.rule(), &entry.span());
+            let rule = self.rule(r.rule(), &entry.span(), None);
             for &t in r.types.get_ref() {
                 if !(1..=6).contains(&t) {
                     self.p.at(&r.types.span(), format!("Fitzpatrick type {t} does not exist; accepted: 1-6"));
@@ -126,13 +135,17 @@ impl Builder<'_> {
             if self.duplicate(&mut seen, i, &r.code, what) {
                 continue;
             }
-            out[i] = self.rule(r.rule(), &entry.span());
+            out[i] = self.rule(r.rule(), &entry.span(), None);
         }
         out
     }
 
-    pub(super) fn rule(&mut self, r: RawRuleRef<'_>, at: &Range<usize>) -> Option<Rule> {
+    /// A screening rule. Its `hold` must be given for `defer` and `not_eligible` and only for
+    /// them; a clinic protocol may leave it out, and then keeps `inherited` (the base's hold for
+    /// the same rule) or, when the base did not defer, the stricter `absolute`.
+    pub(super) fn rule(&mut self, r: RawRuleRef<'_>, at: &Range<usize>, inherited: Option<Hold>) -> Option<Rule> {
         let effect = self.code(r.effect, Decision::parse);
+        let hold = self.hold(r.hold, effect, at, inherited);
         let message = self.non_empty(r.message, "message");
         let sources = self.cite(r.sources, at);
         let evidence = self.evidence(r.evidence);
@@ -140,11 +153,89 @@ impl Builder<'_> {
         Some(Rule {
             effect: effect?,
             clinician_review: r.clinician_review,
+            hold,
             message,
             sources,
             evidence,
             note: r.note.cloned(),
             precautions,
         })
+    }
+
+    fn hold(
+        &mut self,
+        given: Option<&S<String>>,
+        effect: Option<Decision>,
+        at: &Range<usize>,
+        inherited: Option<Hold>,
+    ) -> Option<Hold> {
+        let parsed = given.and_then(|h| {
+            let hold = Hold::parse(h.get_ref());
+            if hold.is_none() {
+                self.p.at(&h.span(), format!("unknown hold '{}'; accepted: {}", h.get_ref(), Hold::CODES.join(", ")));
+            }
+            hold
+        });
+        let effect = effect?;
+        let holds = effect >= Decision::Defer;
+        match (given, holds) {
+            (Some(h), false) => {
+                self.p.at(
+                    &h.span(),
+                    format!("hold is only for 'defer' and 'not_eligible' rules, and this rule is '{effect}'"),
+                );
+                None
+            }
+            (Some(_), true) => Some(parsed.unwrap_or(Hold::Absolute)),
+            (None, false) => None,
+            (None, true) if self.clinic => Some(inherited.unwrap_or(Hold::Absolute)),
+            (None, true) => {
+                self.p.at(
+                    at,
+                    format!(
+                        "a '{effect}' rule must say how it holds: hold = \"absolute\" (no session until a new \
+                         screening clears it) or hold = \"relative\" (a clinician may override it)"
+                    ),
+                );
+                Some(Hold::Absolute)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::{Hold, Protocol};
+    use crate::vocabulary::{Decision, Finding};
+
+    const BUILTIN: &str = include_str!("../../../../../protocols/microneedling.toml");
+
+    #[test]
+    fn every_deferral_of_the_built_in_protocol_says_how_it_holds() {
+        let p = Protocol::builtin().unwrap_or_else(|e| panic!("{e}"));
+        for f in Finding::ALL {
+            let fr = p.finding(*f);
+            for rule in [Some(&fr.rule), fr.after.as_ref(), fr.ongoing.as_ref()].into_iter().flatten() {
+                assert_eq!(
+                    rule.hold.is_some(),
+                    rule.effect >= Decision::Defer,
+                    "{f}: {:?} with {:?}",
+                    rule.effect,
+                    rule.hold
+                );
+            }
+        }
+        for f in [Finding::Pregnant, Finding::ColdSoreActive, Finding::SkinInfection, Finding::PreviousSessionReaction]
+        {
+            assert_eq!(p.finding(f).rule.hold, Some(Hold::Absolute), "{f}");
+        }
+    }
+
+    #[test]
+    fn a_standalone_protocol_must_classify_every_deferral() {
+        let unmarked = BUILTIN.replacen("effect = \"defer\"\nhold = \"absolute\"\n", "effect = \"defer\"\n", 1);
+        assert_ne!(unmarked, BUILTIN);
+        let err = Protocol::parse(&unmarked, None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("must say how it holds"), "{err}");
     }
 }

@@ -18,6 +18,7 @@ use crate::api::id;
 use crate::auth::Authed;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
+use crate::pages::staff::gates::{BlockerView, blockers_now};
 use crate::pages::staff::{Choice, choices, clinic_zone};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
@@ -246,10 +247,12 @@ struct SessionPage {
     error: Option<Shown>,
     areas: Vec<AreaBox>,
     zone: String,
-    /// Why the session is blocked, in words (after a 409).
-    blockers: Vec<String>,
-    /// Whether to offer the override field (practitioners only, once blocked or given).
+    /// What blocks a session now, in words, each with whether it may be overridden.
+    blockers: Vec<BlockerView>,
+    /// Whether to offer the override (a practitioner, and every blocker overridable).
     can_override: bool,
+    /// Some blocker is not overridable: only a new screening or the review clears it.
+    any_absolute: bool,
 }
 
 fn session_page(
@@ -257,18 +260,20 @@ fn session_page(
     p: Patient,
     form: FormData,
     error: Option<Shown>,
-    blockers: Vec<String>,
+    blockers: Vec<BlockerView>,
     zone: String,
 ) -> SessionPage {
     let t = ctx.t;
     let practitioner = ctx.role() == Some(Role::Practitioner);
+    let any_absolute = blockers.iter().any(|b| !b.overridable);
     SessionPage {
         f: ctx.frame(t.f("session_form.title", &[("name", &p.name)])),
         areas: AREAS
             .iter()
             .map(|code| AreaBox { code, label: t.label("area", code).to_string(), checked: form.has("area", code) })
             .collect(),
-        can_override: practitioner && (!blockers.is_empty() || form.opt("override_reason").is_some()),
+        can_override: practitioner && !blockers.is_empty() && !any_absolute,
+        any_absolute,
         form,
         error,
         zone,
@@ -281,9 +286,12 @@ pub async fn session_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
     let (clinic, tz) = clinic_zone(&app, a).await?;
-    let now = Utc::now().with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
-    let form = FormData::from_pairs(vec![("performed_at".into(), now), ("needle_depth_mm".into(), String::new())]);
-    page(&session_page(&ctx, p, form, None, Vec::new(), clinic.time_zone))
+    let now = Utc::now();
+    let local_now = now.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
+    let form =
+        FormData::from_pairs(vec![("performed_at".into(), local_now), ("needle_depth_mm".into(), String::new())]);
+    let blockers = blockers_now(&app, a, ctx.t, p.id, now, tz).await?;
+    page(&session_page(&ctx, p, form, None, blockers, clinic.time_zone))
 }
 
 /// The API's session request from the form; the time is read in the clinic's zone.
@@ -343,23 +351,8 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
         appointment_id: None,
         practitioner_id: None,
         override_reason: form.opt("override_reason").map(str::to_string),
+        override_blockers: form.all("override_blocker").into_iter().map(str::to_string).collect(),
     })
-}
-
-/// A blocker of the store, in words.
-fn blocker_words(t: &Locale, b: &Value) -> String {
-    match b["code"].as_str().unwrap_or_default() {
-        "no_screening" => t.s("session_form.blocker_no_screening").to_string(),
-        "screening" => t.f(
-            "session_form.blocker_screening",
-            &[("decision", t.label("decision", b["decision"].as_str().unwrap_or_default()))],
-        ),
-        "open_alert" => t.f(
-            "session_form.blocker_open_alert",
-            &[("disposition", t.label("disposition", b["disposition"].as_str().unwrap_or_default()))],
-        ),
-        other => other.to_string(),
-    }
 }
 
 pub async fn session_submit(
@@ -371,25 +364,24 @@ pub async fn session_submit(
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
     let (clinic, tz) = clinic_zone(&app, a).await?;
-    let r = match session_request(&form, tz) {
-        Ok(req) => record(&app, a, p.id, req).await.map(|_| ()),
-        Err(e) => Err(e),
+    let (r, at) = match session_request(&form, tz) {
+        Ok(req) => {
+            let at = req.performed_at.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+            (record(&app, a, p.id, req).await.map(|_| ()), at)
+        }
+        Err(e) => (Err(e), Utc::now()),
     };
     match r {
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#sessions", p.id))),
         Err(e) => {
-            let blockers: Vec<String> = e
-                .extra
-                .as_ref()
-                .and_then(|x| x["blockers"].as_array())
-                .map(|list| list.iter().map(|b| blocker_words(ctx.t, b)).collect())
-                .unwrap_or_default();
+            let blocked = e.code == "session_blocked";
             let (status, shown) = Shown::on_form(e)?;
-            let shown = if blockers.is_empty() {
-                shown
-            } else {
+            let shown = if blocked {
                 Shown { field: String::new(), message: ctx.t.s("session_form.blocked").to_string() }
+            } else {
+                shown
             };
+            let blockers = blockers_now(&app, a, ctx.t, p.id, at, tz).await?;
             page_with(status, &session_page(&ctx, p, form, Some(shown), blockers, clinic.time_zone))
         }
     }

@@ -13,6 +13,7 @@
 //! - [`settings`]: the clinic's settings, staff accounts and protocol overrides (admins).
 
 pub mod clinical;
+pub mod gates;
 pub mod patients;
 pub mod queue;
 pub mod records;

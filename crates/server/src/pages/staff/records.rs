@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use needlepath_core::protocol::Protocol;
-use needlepath_store::{AlertFilter, AuditEntry, Patient, PatientId, Screening, StaffId};
+use needlepath_store::{AlertFilter, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId};
 use serde_json::Value;
 
 use crate::App;
@@ -20,6 +20,7 @@ use crate::api::id;
 use crate::auth::Authed;
 use crate::pages::i18n::Locale;
 use crate::pages::public::cost::money;
+use crate::pages::staff::gates::{BlockerView, blockers_now, override_words};
 use crate::pages::staff::reminders::{self, Refused, Section};
 use crate::pages::staff::{admin, clinic_zone, clinical, local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
@@ -35,6 +36,10 @@ struct Statement {
 
 #[derive(Debug, Clone)]
 struct ScreeningView {
+    id: String,
+    /// Offer the clinician review form: the latest screening, review required, none recorded,
+    /// and the caller a practitioner.
+    review_form: bool,
     date: String,
     badge: Badge,
     review_required: bool,
@@ -68,6 +73,8 @@ struct SessionView {
     practitioner: String,
     notes: String,
     override_reason: Option<String>,
+    /// The blockers the override named, in words.
+    overridden: String,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +118,8 @@ struct PatientPage {
     sessions: Vec<SessionView>,
     check_ins: Vec<CheckInView>,
     alerts: Vec<AlertView>,
+    /// What would block a session now, in words.
+    gates: Vec<BlockerView>,
     audit: Vec<AuditRow>,
     /// Appointments and messages, for everyone on staff.
     rem: Section,
@@ -158,6 +167,8 @@ fn screening_view(
     names: &HashMap<StaffId, String>,
 ) -> ScreeningView {
     ScreeningView {
+        id: s.id.0.to_string(),
+        review_form: false,
         date: local(s.created_at, tz),
         badge: view::decision(t, &s.decision),
         review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
@@ -168,7 +179,14 @@ fn screening_view(
         review: s.reviewed_at.map(|at| {
             let by = name_of(names, s.reviewed_by);
             let note = s.review_note.clone().unwrap_or_default();
-            t.f("record.reviewed", &[("who", &by), ("when", &local(at, tz)), ("note", &note)])
+            let decision = s.review_decision.map_or("review.no_decision", |d| match d {
+                ReviewDecision::Cleared => "review.cleared",
+                ReviewDecision::NotCleared => "review.not_cleared",
+            });
+            t.f(
+                "record.reviewed",
+                &[("who", &by), ("when", &local(at, tz)), ("note", &note), ("decision", t.s(decision))],
+            )
         }),
         protocol: s.protocol_version.clone(),
     }
@@ -207,6 +225,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
         sessions: Vec::new(),
         check_ins: Vec::new(),
         alerts: Vec::new(),
+        gates: Vec::new(),
         audit: Vec::new(),
         rem,
         p,
@@ -215,13 +234,13 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
         let protocol = app.protocol_for(a.clinic()).await?;
         let names: HashMap<StaffId, String> =
             app.store.list_staff(&a.actor).await?.into_iter().map(|s| (s.id, s.name)).collect();
-        page_data.screenings = app
-            .store
-            .list_screenings(&a.actor, patient_id)
-            .await?
-            .iter()
-            .map(|s| screening_view(t, &protocol, s, tz, &names))
-            .collect();
+        let screenings = app.store.list_screenings(&a.actor, patient_id).await?;
+        page_data.screenings = screenings.iter().map(|s| screening_view(t, &protocol, s, tz, &names)).collect();
+        let practitioner = a.role() == Some(Role::Practitioner);
+        if let (Some(latest), Some(view)) = (screenings.first(), page_data.screenings.first_mut()) {
+            view.review_form = practitioner && view.review_required && latest.review_decision.is_none();
+        }
+        page_data.gates = blockers_now(app, a, t, patient_id, chrono::Utc::now(), tz).await?;
         page_data.plans = app
             .store
             .list_plans(&a.actor, patient_id)
@@ -292,6 +311,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                 practitioner: name_of(&names, Some(s.practitioner)),
                 notes: s.notes,
                 override_reason: s.override_reason,
+                overridden: override_words(t, &s.override_blockers),
             })
             .collect();
         page_data.check_ins = app
