@@ -14,6 +14,7 @@ pub use protocol::Protocol;
 
 pub mod can_i;
 mod hours;
+pub mod pathway;
 pub mod plan;
 pub mod reminders;
 pub mod request;
