@@ -17,10 +17,11 @@ use needlepath_core::vocabulary::{Activity, Answer};
 
 use crate::App;
 use crate::api::me::today_for;
-use crate::pages::patient::{date_json, me, next_window, said_json, tz_of};
+use crate::pages::patient::{NextView, date_json, me, next_view, said_json, tz_of};
 use crate::pages::public::Said;
 use crate::pages::view::{self, date, when};
 use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::schedule::series_of;
 
 /// An activity as it stands now.
 #[derive(Debug, Clone)]
@@ -48,7 +49,8 @@ struct TodayPage {
     restrictions: Vec<Now>,
     allowed: Vec<Now>,
     next_check_in: Option<String>,
-    next_session: Option<String>,
+    /// The next session's window and booking, as My plan and the record say it.
+    next_session: Option<NextView>,
     pre_care: Vec<PreCare>,
     has_plan: bool,
 }
@@ -117,11 +119,11 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             .collect();
     }
     let next_check_in = today.next_check_in.as_ref().and_then(|c| c.due_at).map(|d| when(t, d.with_timezone(&tz), now));
+    let appointments = app.store.list_appointments(&a.actor, id).await?;
     let next_session = latest_plan
-        .and_then(|plan| {
-            next_window(plan, today.sessions.len(), last.map(|s| s.performed_at.with_timezone(&tz).date_naive()))
-        })
-        .map(|(a, b)| t.f("today.window", &[("from", &date(a)), ("to", &date(b))]));
+        .and_then(|plan| series_of(plan, &today.sessions, &appointments, tz, today.now))
+        .and_then(|s| s.next)
+        .map(|n| next_view(t, &n, &appointments, tz));
     page(&TodayPage {
         f: ctx.frame(t.s("today.title")),
         name: today.patient.name.clone(),

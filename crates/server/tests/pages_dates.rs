@@ -1,0 +1,91 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Issue 11, defect 8: one truth for dates. Today, My plan, Reminders and the staff record say
+//! the same next window (counted from the day the last session was actually done) and show the
+//! appointment booked for it; a session done shows the day it was done. Booking respects the
+//! clinic's opening hours, one practitioner's other appointments and the plan's window.
+
+mod common;
+
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use common::{Api, TestApp};
+use serde_json::{Value, json};
+
+fn date(d: NaiveDate) -> String {
+    d.format("%a %-d %b %Y").to_string()
+}
+
+/// A patient planned to start in nine days but treated today (earlier than planned).
+async fn treated_early(t: &TestApp) -> (common::PatientLogin, common::Member, String, Tz) {
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let p = t.create_patient(&prac.api, "Dora Dates").await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let tz: Tz = p["time_zone"].as_str().unwrap().parse().unwrap();
+    t.screen_eligible(&prac.api, &id).await;
+    let start = Utc::now().with_timezone(&tz).date_naive() + Days::new(9);
+    prac.api
+        .post(
+            &format!("/api/v1/patients/{id}/plans"),
+            json!({ "concern": "acne_scars", "scar_grade": 2, "start": start.to_string() }),
+        )
+        .await
+        .expect(201);
+    t.record_session(&prac.api, &id).await;
+    (t.patient_login(&prac.api, &p).await, prac, id, tz)
+}
+
+/// 10:00 local on the first weekday on or after `d`, as RFC 3339.
+fn weekday_at_ten(tz: Tz, d: NaiveDate) -> (String, DateTime<Tz>) {
+    let mut d = d;
+    while matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+        d = d + Days::new(1);
+    }
+    let at = tz.from_local_datetime(&d.and_hms_opt(10, 0, 0).unwrap()).single().unwrap();
+    (at.to_rfc3339(), at)
+}
+
+async fn book(api: &Api, patient: &str, body: Value) -> common::Resp {
+    api.post(&format!("/api/v1/patients/{patient}/appointments"), body).await
+}
+
+#[tokio::test]
+async fn today_my_plan_and_the_record_show_the_same_next_window() {
+    let t = TestApp::start().await;
+    let (pat, prac, id, tz) = treated_early(&t).await;
+    let done = Utc::now().with_timezone(&tz).date_naive();
+    let (from, to) = (done + Days::new(28), done + Days::new(42));
+    let window = format!("Between {} and {}", date(from), date(to));
+    let (at, local) = weekday_at_ten(tz, from + Days::new(1));
+    book(&prac.api, &id, json!({ "starts_at": at })).await.expect(201);
+    let booked = local.format("%a %-d %b %Y, %H:%M").to_string();
+
+    for path in ["/me", "/me/plan", "/me/reminders"] {
+        let r = pat.api.get(path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        assert!(r.text.contains(&window), "{path} says the window from the session done: {}", r.text);
+        assert!(r.text.contains(&booked), "{path} shows the booked appointment: {}", r.text);
+    }
+    // The old plan's window (from the planned start) appears nowhere on the patient's pages.
+    let planned = done + Days::new(9 + 28);
+    let r = pat.api.get("/me/plan").await;
+    assert!(!r.text.contains(&format!("Between {}", date(planned))), "{}", r.text);
+
+    let r = prac.api.get(&format!("/staff/patients/{id}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let line = format!("Session 2: between {} and {} (next)", date(from), date(to));
+    assert!(r.text.contains(&line), "the record says the same window: {}", r.text);
+    assert!(r.text.contains(&format!("Booked: {booked}")), "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_done_session_shows_the_day_it_was_done() {
+    let t = TestApp::start().await;
+    let (pat, prac, id, tz) = treated_early(&t).await;
+    let done = Utc::now().with_timezone(&tz).date_naive();
+    let planned = done + Days::new(9);
+    let r = pat.api.get("/me/plan").await;
+    assert!(r.text.contains(&format!("done on {}", date(done))), "{}", r.text);
+    assert!(!r.text.contains(&date(planned)), "the planned day is not shown as the day it was done: {}", r.text);
+    let r = prac.api.get(&format!("/staff/patients/{id}")).await;
+    assert!(r.text.contains(&format!("Session 1: done on {}", date(done))), "{}", r.text);
+}
