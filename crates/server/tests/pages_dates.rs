@@ -89,3 +89,55 @@ async fn a_done_session_shows_the_day_it_was_done() {
     let r = prac.api.get(&format!("/staff/patients/{id}")).await;
     assert!(r.text.contains(&format!("Session 1: done on {}", date(done))), "{}", r.text);
 }
+
+/// A patient whose session was `hours` ago, signed in.
+async fn treated_hours_ago(t: &TestApp, hours: i64) -> common::PatientLogin {
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let p = t.create_patient(&prac.api, "Wanda Wording").await;
+    let id = p["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&prac.api, &id).await;
+    let mut body = common::session_body();
+    body["performed_at"] = json!((Utc::now() - chrono::Duration::hours(hours)).to_rfc3339());
+    prac.api.post(&format!("/api/v1/patients/{id}/sessions"), body).await.expect(201);
+    t.patient_login(&prac.api, &p).await
+}
+
+#[tokio::test]
+async fn scabs_answer_says_never_pick() {
+    let t = TestApp::start().await;
+    let pat = treated_hours_ago(&t, 2).await;
+    let r = pat.api.get("/me").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(!r.text.contains("ask your clinic when"), "no 'ask your clinic' for picking scabs: {}", r.text);
+    assert!(r.text.contains("Pick or peel flakes or scabs: never"), "{}", r.text);
+    assert!(r.text.contains("Do not pick or peel flakes or scabs, ever; let them fall off on their own"), "{}", r.text);
+    let r = t.anon().get("/aftercare").await;
+    assert!(!r.text.contains("Ask your clinic"), "the care sheet never says 'ask your clinic' for when: {}", r.text);
+    assert!(r.text.contains("Pick or peel flakes or scabs") && r.text.contains("<td>Never</td>"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn conditions_are_shown_with_yes_with_conditions() {
+    let t = TestApp::start().await;
+    // 30 hours after the session: makeup and exercise are "yes, with conditions".
+    let pat = treated_hours_ago(&t, 30).await;
+    let r = pat.api.get("/me").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("Yes, with conditions"), "{}", r.text);
+    for condition in ["Use clean brushes or sponges.", "Light activity only, such as walking."] {
+        assert!(r.text.contains(condition), "Today shows the condition {condition:?}: {}", r.text);
+    }
+    // Exercise says what is allowed when, not a bare "yes" to sweaty exercise.
+    assert!(
+        r.text.contains(
+            "From 24 hours: light exercise only, such as walking. From 72 hours: intense or hot exercise too."
+        )
+    );
+    assert!(!r.text.contains("Exercise that makes you sweat"), "{}", r.text);
+    let r = t.anon().get("/aftercare").await;
+    for condition in
+        ["Use clean brushes or sponges.", "Light activity only, such as walking.", "Not a tinted sunscreen"]
+    {
+        assert!(r.text.contains(condition), "the aftercare guide shows {condition:?}: {}", r.text);
+    }
+}

@@ -30,6 +30,8 @@ pub struct Now {
     pub headline: String,
     pub answer: String,
     pub said: Said,
+    /// The conditions of a "yes, with conditions", always shown with it.
+    pub conditions: Vec<String>,
 }
 
 /// A pre-care step before the first session.
@@ -87,23 +89,36 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             let said = Said::new(p, r.message, r.sources);
             match r.answer {
                 Answer::No => {
-                    let headline = match next(&[Kind::Allowed, Kind::Unrestricted]) {
-                        Some(w) => t.f("common.restriction_lifts", &[("what", label), ("when", &w)]),
-                        None => t.f("today.not_until_clinic", &[("what", label)]),
+                    let (headline, answer) = match next(&[Kind::Allowed, Kind::Unrestricted]) {
+                        Some(w) => (t.f("common.restriction_lifts", &[("what", label), ("when", &w)]), "no"),
+                        // Never allowed by the protocol (picking scabs): say never, not "ask".
+                        None if r.allowed_from_hours.is_none() => (t.f("today.never", &[("what", label)]), "never"),
+                        None => (t.f("today.not_until_clinic", &[("what", label)]), "no"),
                     };
-                    restrictions.push(Now { headline, answer: t.label("answer", "no").to_string(), said });
+                    restrictions.push(Now {
+                        headline,
+                        answer: t.label("answer", answer).to_string(),
+                        said,
+                        conditions: Vec::new(),
+                    });
                 }
                 Answer::YesWithConditions => {
                     let headline = match next(&[Kind::Unrestricted]) {
                         Some(w) => t.f("today.conditions_until", &[("what", label), ("when", &w)]),
                         None => label.to_string(),
                     };
-                    allowed.push(Now { headline, answer: t.label("answer", "yes_with_conditions").to_string(), said });
+                    allowed.push(Now {
+                        headline,
+                        answer: t.label("answer", "yes_with_conditions").to_string(),
+                        said,
+                        conditions: r.conditions.to_vec(),
+                    });
                 }
                 Answer::Yes => allowed.push(Now {
                     headline: label.to_string(),
                     answer: t.label("answer", "yes").to_string(),
                     said,
+                    conditions: Vec::new(),
                 }),
             }
         }
