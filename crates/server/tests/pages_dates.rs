@@ -3,6 +3,8 @@
 //! the same next window (counted from the day the last session was actually done) and show the
 //! appointment booked for it; a session done shows the day it was done. Booking respects the
 //! clinic's opening hours, one practitioner's other appointments and the plan's window.
+//! Defect 9: aftercare answers a patient cannot misread. Defect 10: an alert card staff can act
+//! on from a phone.
 
 mod common;
 
@@ -140,4 +142,36 @@ async fn conditions_are_shown_with_yes_with_conditions() {
     {
         assert!(r.text.contains(condition), "the aftercare guide shows {condition:?}: {}", r.text);
     }
+}
+
+#[tokio::test]
+async fn an_alert_card_shows_phone_temperature_day_and_note() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let p = prac
+        .api
+        .post(
+            "/api/v1/patients",
+            json!({ "name": "Alma Alert", "email": "alma.alert.with.a.long.address@patient.example", "phone": "+49 30 1234 5678" }),
+        )
+        .await
+        .expect(201)
+        .clone();
+    let id = p["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&prac.api, &id).await;
+    let mut body = common::session_body();
+    body["performed_at"] = json!((Utc::now() - chrono::Duration::hours(50)).to_rfc3339());
+    prac.api.post(&format!("/api/v1/patients/{id}/sessions"), body).await.expect(201);
+    let pat = t.patient_login(&prac.api, &p).await;
+    let mut check_in = common::contact_clinic_check_in();
+    check_in["temperature_c"] = json!(38.4);
+    check_in["note"] = json!("It feels hot since this morning.");
+    pat.api.post("/api/v1/me/check-ins", check_in).await.expect(201);
+
+    let r = prac.api.get("/staff").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains(r#"<a class="call" href="tel:+493012345678">+49 30 1234 5678</a>"#), "{}", r.text);
+    assert!(r.text.contains("38.4 °C"), "the temperature: {}", r.text);
+    assert!(r.text.contains("Day 2 (50 hours)"), "the day since the session: {}", r.text);
+    assert!(r.text.contains("It feels hot since this morning."), "the patient's note: {}", r.text);
 }
