@@ -175,3 +175,88 @@ async fn an_alert_card_shows_phone_temperature_day_and_note() {
     assert!(r.text.contains("Day 2 (50 hours)"), "the day since the session: {}", r.text);
     assert!(r.text.contains("It feels hot since this morning."), "the patient's note: {}", r.text);
 }
+
+/// The next `weekday` at `h`:00 in the clinic's zone (Europe/Berlin), at least `days` ahead.
+fn next_at(days: u64, weekday: Weekday, h: u32) -> String {
+    let tz: Tz = "Europe/Berlin".parse().unwrap();
+    let mut d = Utc::now().with_timezone(&tz).date_naive() + Days::new(days);
+    while d.weekday() != weekday {
+        d = d + Days::new(1);
+    }
+    tz.from_local_datetime(&d.and_hms_opt(h, 0, 0).unwrap()).single().unwrap().to_rfc3339()
+}
+
+#[tokio::test]
+async fn booking_outside_opening_hours_is_refused() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let id = t.create_patient(&prac.api, "Olga Opening").await["id"].as_str().unwrap().to_string();
+    // Sunday at 03:00: the clinic is open Monday to Friday, 09:00 to 17:00.
+    let r = book(&prac.api, &id, json!({ "starts_at": next_at(3, Weekday::Sun, 3) })).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.json["field"], "starts_at");
+    assert!(r.json["detail"].as_str().unwrap().contains("Sunday"), "{}", r.text);
+    // Ending after closing time is refused too; inside the hours is booked.
+    let r = book(&prac.api, &id, json!({ "starts_at": next_at(3, Weekday::Wed, 16), "minutes": 90 })).await;
+    assert_eq!((r.status, r.json["field"].as_str()), (422, Some("starts_at")), "{}", r.text);
+    book(&prac.api, &id, json!({ "starts_at": next_at(3, Weekday::Wed, 10) })).await.expect(201);
+    // The staff form says so on the form.
+    let r = prac
+        .api
+        .builder(reqwest::Method::POST, &format!("/staff/patients/{id}/appointments"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "_csrf={}&date={}&time=03:00&minutes=60",
+            prac.api.csrf.clone().unwrap(),
+            &next_at(3, Weekday::Sun, 3)[..10]
+        ));
+    let r = common::read(r).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("when the clinic is closed"), "{}", r.text);
+}
+
+#[tokio::test]
+async fn overlapping_appointments_for_one_practitioner_are_refused() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let other = t.add_staff(&t.admin.api, "practitioner").await;
+    let a = t.create_patient(&prac.api, "Anna Overlap").await["id"].as_str().unwrap().to_string();
+    let b = t.create_patient(&prac.api, "Berta Overlap").await["id"].as_str().unwrap().to_string();
+    let ten = next_at(3, Weekday::Thu, 10);
+    let first = book(&prac.api, &a, json!({ "starts_at": ten })).await.expect(201).clone();
+    assert_eq!(first["practitioner"].as_str(), Some(prac.id.as_str()), "booked by a practitioner: theirs by default");
+    // Another patient, same practitioner, half an hour later: refused, naming the field.
+    let half_past = ten.replace("T10:00:00", "T10:30:00");
+    let r = book(&prac.api, &b, json!({ "starts_at": half_past })).await;
+    assert_eq!((r.status, r.json["field"].as_str()), (422, Some("starts_at")), "{}", r.text);
+    assert!(r.json["detail"].as_str().unwrap().contains("overlaps"), "{}", r.text);
+    // The admin books it for the same practitioner: refused; for another practitioner: booked.
+    let r = book(&t.admin.api, &b, json!({ "starts_at": half_past, "practitioner_id": prac.id.as_str() })).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    book(&t.admin.api, &b, json!({ "starts_at": half_past, "practitioner_id": other.id.as_str() })).await.expect(201);
+    // Back to back is fine.
+    let eleven = ten.replace("T10:00:00", "T11:00:00");
+    book(&prac.api, &b, json!({ "starts_at": eleven })).await.expect(201);
+}
+
+#[tokio::test]
+async fn booking_outside_the_window_needs_a_reason() {
+    let t = TestApp::start().await;
+    let (_, prac, id, _) = treated_early(&t).await;
+    // Treated today: the window is 28 to 42 days away; a week from now is outside it.
+    let soon = next_at(7, Weekday::Tue, 10);
+    let r = book(&prac.api, &id, json!({ "starts_at": soon })).await;
+    assert_eq!((r.status, r.json["field"].as_str()), (422, Some("window_reason")), "{}", r.text);
+    let r = book(&prac.api, &id, json!({ "starts_at": soon, "window_reason": "ok" })).await;
+    assert_eq!(r.status, 422, "a word is not a reason: {}", r.text);
+    let reason = "The patient travels for two months; the clinician agreed to an earlier touch-up.";
+    let r = book(&prac.api, &id, json!({ "starts_at": soon, "window_reason": reason })).await;
+    assert_eq!(r.json["window_reason"], reason, "the reason is recorded: {}", r.text);
+    r.expect(201);
+    let r = prac.api.get(&format!("/staff/patients/{id}")).await;
+    assert!(
+        r.text.contains(&format!("Outside the plan&#x27;s window: {reason}")) || r.text.contains(reason),
+        "{}",
+        r.text
+    );
+}

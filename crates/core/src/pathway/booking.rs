@@ -60,6 +60,22 @@ fn open_days(h: &OpeningHours) -> String {
     names.join(", ")
 }
 
+/// The first of `others` that overlaps an appointment at `starts` for `minutes` (touching ends
+/// do not overlap). The store asks this inside the booking's transaction.
+pub fn overlap(others: &[Slot], starts: DateTime<Utc>, minutes: u32) -> Option<Slot> {
+    let new_end = end(starts, minutes);
+    others.iter().copied().find(|o| o.starts < new_end && starts < end(o.starts, o.minutes))
+}
+
+/// What an overlap refusal says.
+pub fn overlap_message(o: Slot) -> String {
+    format!(
+        "overlaps another appointment of the same practitioner ({} UTC, {} minutes); choose another time or practitioner",
+        o.starts.format("%Y-%m-%d %H:%M"),
+        o.minutes
+    )
+}
+
 /// Checks a proposed appointment; `window` is the plan's window for the next session (`None`
 /// without a plan or after the last session).
 pub fn check(
@@ -88,16 +104,8 @@ pub fn check(
             format!("{}–{} is outside opening hours; {opening}", p.local.format("%H:%M"), local_end.format("%H:%M")),
         ));
     }
-    let new_end = end(p.starts, p.minutes);
-    if let Some(o) = others.iter().find(|o| o.starts < new_end && p.starts < end(o.starts, o.minutes)) {
-        return Err(refuse(
-            "starts_at",
-            format!(
-                "overlaps another appointment of the same practitioner ({} UTC, {} minutes); choose another time or practitioner",
-                o.starts.format("%Y-%m-%d %H:%M"),
-                o.minutes
-            ),
-        ));
+    if let Some(o) = overlap(others, p.starts, p.minutes) {
+        return Err(refuse("starts_at", overlap_message(o)));
     }
     if let Some(w) = window
         && !within(w, p.local.date())
