@@ -54,6 +54,9 @@ async fn book_patients(staff: &Api, n: usize) -> Vec<String> {
     let (_, clinic) = staff.get("/api/v1/clinic").await;
     let mut settings = clinic["settings"].clone();
     settings["quiet_hours"] = json!("none");
+    // Open every day around the clock, so a booking three days and two hours ahead is inside
+    // opening hours (issue 11); `chrono_like_now_plus_days` keeps it clear of local midnight.
+    settings["opening_hours"] = json!({ "days": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "23:59" });
     let (status, v) =
         staff.send(Method::PATCH, "/api/v1/clinic", Some(&json!({ "settings": settings }))).await.unwrap();
     assert_eq!(status, StatusCode::OK, "{v}");
@@ -84,6 +87,8 @@ async fn book_patients(staff: &Api, n: usize) -> Vec<String> {
 fn chrono_like_now_plus_days(days: u64) -> String {
     let secs =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + days * 86_400 + 7_200;
+    // Not within an hour of midnight in Berlin (21:30-23:10 UTC): a booking must end the day it starts.
+    let secs = if (77_400..83_400).contains(&(secs % 86_400)) { secs + 7_200 } else { secs };
     let out =
         std::process::Command::new("date").args(["-u", "-d", &format!("@{secs}"), "+%Y-%m-%dT%H:%M:%SZ"]).output();
     String::from_utf8(out.unwrap().stdout).unwrap().trim().to_string()

@@ -401,11 +401,12 @@ fn reminder_schemas(add: &mut impl FnMut(&str, Value)) {
         "AppointmentRequest",
         json!({ "type": "object", "additionalProperties": false, "required": ["starts_at"], "properties": {
             "starts_at": time(), "minutes": { "type": "integer", "minimum": 10, "maximum": 480 },
-            "plan_id": id_or_null(), "note": string_or_null() } }),
+            "plan_id": id_or_null(), "note": string_or_null(),
+            "practitioner_id": id_or_null(), "window_reason": string_or_null() } }),
     );
     add(
         "RescheduleRequest",
-        json!({ "type": "object", "additionalProperties": false, "required": ["starts_at"], "properties": { "starts_at": time() } }),
+        json!({ "type": "object", "additionalProperties": false, "required": ["starts_at"], "properties": { "starts_at": time(), "window_reason": string_or_null() } }),
     );
     add(
         "Appointment",
@@ -413,6 +414,7 @@ fn reminder_schemas(add: &mut impl FnMut(&str, Value)) {
             "id": id(), "clinic": id(), "patient": id(), "plan": id_or_null(), "starts_at": time(),
             "minutes": { "type": "integer" }, "status": { "type": "string", "enum": ["booked", "cancelled", "done"] },
             "revision": { "type": "integer" }, "session": id_or_null(), "note": string_or_null(),
+            "practitioner": id_or_null(), "window_reason": string_or_null(),
             "created_at": time(), "updated_at": time() } }),
     );
     add("AppointmentList", list_of("appointments", "Appointment"));

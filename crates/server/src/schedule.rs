@@ -4,7 +4,8 @@
 use chrono::NaiveDate;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use needlepath_store::{CheckIn, CheckInId, Plan, SessionId};
+use needlepath_core::pathway::next::{self, Booked, PlanDates, Series};
+use needlepath_store::{Appointment, AppointmentId, CheckIn, CheckInId, Plan, Session, SessionId};
 
 /// Day `n` after the session, at the same local clock time as the session (so a 10:00 session
 /// has its day-7 check-in at 10:00 local even across a daylight-saving change).
@@ -28,27 +29,30 @@ pub fn check_in_times(performed_at: DateTime<Utc>, tz: Tz, days: &[u32]) -> Vec<
 
 /// The next session's window: from the last session and the plan's interval when there was a
 /// session, else the plan's first session. `None` when the series is complete or unplanned.
+/// The rule is core's (`pathway::next`), the one every page and the calendar read.
 pub fn next_window(plan: &Plan, sessions_had: usize, last: Option<NaiveDate>) -> Option<(NaiveDate, NaiveDate)> {
-    let r = &plan.result;
-    let planned = r["sessions"].as_array().map(Vec::len).unwrap_or(0);
-    if sessions_had >= planned {
-        return None;
-    }
-    match last {
-        Some(d) => {
-            let min = r["interval_days"]["min"].as_u64()?;
-            let max = r["interval_days"]["max"].as_u64()?;
-            Some((d + chrono::Days::new(min), d + chrono::Days::new(max)))
-        }
-        None => {
-            let s = r["sessions"].get(0)?;
-            Some((date_of(&s["earliest"])?, date_of(&s["latest"])?))
-        }
-    }
+    let dates = PlanDates::from_result(&plan.result)?;
+    next::next_window(&dates, sessions_had, last).map(|(_, w)| (w.earliest, w.latest))
 }
 
-fn date_of(v: &serde_json::Value) -> Option<chrono::NaiveDate> {
-    v.as_str().and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+/// The series of `plan` as it stands: sessions done on their days, the next window and the
+/// appointment booked for it (core's `pathway::next::series`, fed from the records in the
+/// patient's zone). `None` when the stored plan has no dates.
+pub fn series_of(
+    plan: &Plan,
+    sessions: &[Session],
+    appointments: &[Appointment],
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Option<Series<AppointmentId>> {
+    let dates = PlanDates::from_result(&plan.result)?;
+    let done: Vec<NaiveDate> = sessions.iter().map(|s| s.performed_at.with_timezone(&tz).date_naive()).collect();
+    let booked: Vec<Booked<AppointmentId>> = appointments
+        .iter()
+        .filter(|a| a.status == "booked" && a.starts_at > now)
+        .map(|a| Booked { id: a.id, starts: a.starts_at.with_timezone(&tz).naive_local() })
+        .collect();
+    Some(next::series(&dates, &done, &booked, now.with_timezone(&tz).date_naive()))
 }
 
 /// The open scheduled check-in of `session` that a submission at `now` answers: the latest one

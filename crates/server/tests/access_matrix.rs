@@ -136,10 +136,13 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/api/v1/me/sessions" | "/api/v1/me/check-ins") => none(),
         ("POST", "/api/v1/me/check-ins") => json(self_care_check_in()),
         ("GET", "/api/v1/patients/{id}/appointments" | "/api/v1/patients/{id}/messages") => none(),
-        ("POST", "/api/v1/patients/{id}/appointments") => json(json!({ "starts_at": in_days(10), "minutes": 45 })),
-        ("POST", "/api/v1/patients/{id}/appointments/{appointment_id}/reschedule") => {
-            Some((Json(json!({ "starts_at": in_days(12) })), Fresh::Appointment))
-        }
+        ("POST", "/api/v1/patients/{id}/appointments") => json(
+            json!({ "starts_at": in_days(10), "minutes": 45, "window_reason": "Booked outside the window by the test world." }),
+        ),
+        ("POST", "/api/v1/patients/{id}/appointments/{appointment_id}/reschedule") => Some((
+            Json(json!({ "starts_at": in_days(12), "window_reason": "Booked outside the window by the test world." })),
+            Fresh::Appointment,
+        )),
         ("POST", "/api/v1/patients/{id}/appointments/{appointment_id}/cancel") => {
             Some((Body::None, Fresh::Appointment))
         }
@@ -228,15 +231,25 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
     }
 }
 
-/// An instant `days` from now (RFC 3339): a time an appointment can be booked at.
+/// An instant about `days` from now (RFC 3339) that an appointment can be booked at: a weekday
+/// at 10:00 in the clinic's zone (Europe/Berlin), inside opening hours; each call a different
+/// day, so one practitioner's appointments never overlap.
 fn in_days(days: i64) -> String {
-    (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339()
+    use chrono::{Datelike, TimeZone};
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let extra = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tz: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let mut d = chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Days::new(days.unsigned_abs() + extra);
+    while d.weekday().number_from_monday() > 5 {
+        d = d + chrono::Days::new(1);
+    }
+    tz.from_local_datetime(&d.and_hms_opt(10, 0, 0).unwrap()).single().unwrap().to_rfc3339()
 }
 
 /// The book (or move) form for a day `days` from now at 10:00 in the clinic's zone.
 fn book_form(days: u64) -> String {
-    let day = chrono::Utc::now().date_naive() + chrono::Days::new(days);
-    format!("date={day}&time=10%3A00&minutes=45")
+    let day = &in_days(i64::try_from(days).unwrap())[..10];
+    format!("date={day}&time=10%3A00&minutes=45&window_reason=Booked+outside+the+window+by+the+test+world.")
 }
 
 /// What the route's `Access` says this caller must get.
@@ -286,8 +299,13 @@ async fn build_world() -> World {
     let emergency = patient_a.api.post("/api/v1/me/check-ins", emergency_check_in()).await;
     let alert = emergency.expect(201)["alert"]["id"].as_str().unwrap().to_string();
     // Patient A's booked appointment, whose reminders are in the outbox.
-    let appointment =
-        admin1.api.post(&format!("/api/v1/patients/{a_id}/appointments"), json!({ "starts_at": in_days(20) })).await;
+    let appointment = admin1
+        .api
+        .post(
+            &format!("/api/v1/patients/{a_id}/appointments"),
+            json!({ "starts_at": in_days(20), "window_reason": "Booked outside the window by the test world." }),
+        )
+        .await;
     let appointment = appointment.expect(201)["id"].as_str().unwrap().to_string();
     let messages = admin1.api.get(&format!("/api/v1/patients/{a_id}/messages")).await;
     let message_id = messages.expect(200)["messages"][0]["id"].as_str().expect("booking queues reminders").to_string();
@@ -389,7 +407,7 @@ async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh) -> String {
                 .t
                 .admin
                 .api
-                .post(&format!("/api/v1/patients/{}/appointments", w.patient_a.id), json!({ "starts_at": in_days(15) }))
+                .post(&format!("/api/v1/patients/{}/appointments", w.patient_a.id), json!({ "starts_at": in_days(15), "window_reason": "Booked outside the window by the test world." }))
                 .await;
             let id = r.expect(201)["id"].as_str().unwrap().to_string();
             w.clinic1_secrets.push((id.clone(), "a clinic-1 appointment".into()));

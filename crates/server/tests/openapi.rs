@@ -259,16 +259,25 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     c.call(&admin, "DELETE", "/api/v1/tokens/{id}", &revoke, None).await.expect(200);
 
     // Appointments, the messages they queue, and the patient's reminder choices.
-    let in_days = |d: i64| (chrono::Utc::now() + chrono::Duration::days(d)).to_rfc3339();
+    // A weekday at 10:00 in the clinic's zone: inside opening hours (issue 11).
+    let in_days = |d: u64| {
+        use chrono::{Datelike, TimeZone};
+        let tz = chrono_tz::Europe::Berlin;
+        let mut day = chrono::Utc::now().with_timezone(&tz).date_naive() + chrono::Days::new(d);
+        while day.weekday().number_from_monday() > 5 {
+            day = day + chrono::Days::new(1);
+        }
+        tz.from_local_datetime(&day.and_hms_opt(10, 0, 0).unwrap()).single().unwrap().to_rfc3339()
+    };
     let route = "/api/v1/patients/{id}/appointments";
-    let book = json!({ "starts_at": in_days(20), "minutes": 45, "note": "second session" });
+    let book = json!({ "starts_at": in_days(29), "minutes": 45, "note": "second session" });
     let booked = c.call(&admin, "POST", route, &p("/appointments"), Some(book)).await.expect(201).clone();
     let past = Some(json!({ "starts_at": "2020-01-06T10:00:00Z" }));
     assert_eq!(c.call(&admin, "POST", route, &p("/appointments"), past).await.json["field"], "starts_at");
     c.call(&admin, "GET", route, &p("/appointments"), None).await.expect(200);
     let aid = booked["id"].as_str().unwrap().to_string();
     let route = "/api/v1/patients/{id}/appointments/{appointment_id}/reschedule";
-    let moved = Some(json!({ "starts_at": in_days(21) }));
+    let moved = Some(json!({ "starts_at": in_days(30) }));
     c.call(&admin, "POST", route, &p(&format!("/appointments/{aid}/reschedule")), moved).await.expect(200);
     let list = c.call(&admin, "GET", "/api/v1/patients/{id}/messages", &p("/messages"), None).await.expect(200).clone();
     let pending = list["messages"].as_array().unwrap().iter().find(|m| m["status"] == "pending").unwrap();

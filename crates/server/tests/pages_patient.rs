@@ -243,9 +243,19 @@ async fn reminder_choices_are_kept_and_say_where_they_go() {
     assert_eq!((s["email"].as_bool(), s["sms"].as_bool()), (Some(true), Some(false)));
 
     // A booked appointment shows in the patient's own zone.
-    let starts = (chrono::Utc::now() + chrono::Duration::days(9)).date_naive().and_hms_opt(8, 0, 0).unwrap().and_utc();
+    // A weekday at 09:00 UTC, inside opening hours; outside the plan's window, so with a reason
+    // (issue 11).
+    let mut day = (chrono::Utc::now() + chrono::Duration::days(9)).date_naive();
+    while chrono::Datelike::weekday(&day).number_from_monday() > 5 {
+        day = day + chrono::Days::new(1);
+    }
+    let starts = day.and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let reason = "An early check of the first results, agreed with the clinician.";
     prac.api
-        .post(&format!("/api/v1/patients/{}/appointments", pat.id), json!({ "starts_at": starts, "minutes": 45 }))
+        .post(
+            &format!("/api/v1/patients/{}/appointments", pat.id),
+            json!({ "starts_at": starts, "minutes": 45, "window_reason": reason }),
+        )
         .await
         .expect(201);
     let zone: chrono_tz::Tz = pat.api.get("/api/v1/me").await.json["time_zone"].as_str().unwrap().parse().unwrap();

@@ -252,7 +252,8 @@ async fn screening_plan_and_session_forms_record_through_the_api_logic() {
     let page = prac.api.get(&base).await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.text.contains("You can be treated"), "{}", page.text);
-    assert!(page.text.contains("Session 1: between"));
+    // The session was recorded: the latest plan shows the day it was done (issue 11).
+    assert!(page.text.contains("Session 1: done on") && page.text.contains("Session 2: between"), "{}", page.text);
     assert!(
         page.text.contains("Screened on paper this morning, the form is scanned into the notes")
             && page.text.contains("temples")
@@ -406,8 +407,14 @@ async fn clinic_protocol_within_the_floor_is_used_and_one_below_it_is_refused() 
 }
 
 /// A day `days` from today in the clinic's zone (Europe/Berlin), as a date input sends it.
+/// A weekday about `days` from now (the clinic opens Monday to Friday, issue 11).
 fn day_in(days: u64) -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Berlin).date_naive() + chrono::Days::new(days)
+    use chrono::Datelike;
+    let mut d = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Berlin).date_naive() + chrono::Days::new(days);
+    while d.weekday().number_from_monday() > 5 {
+        d = d + chrono::Days::new(1);
+    }
+    d
 }
 
 /// How the page shows a local moment ("Mon 4 Jan 2027, 10:30").
@@ -553,7 +560,8 @@ async fn a_failed_message_says_why_and_is_sent_again() {
     let desk = t.add_staff(&t.admin.api, "front_desk").await;
     let p = t.create_patient(&desk.api, "Fay Failed").await;
     let pid = p["id"].as_str().unwrap();
-    let starts = chrono::Utc::now() + chrono::Duration::days(10);
+    // A weekday at 10:00 in the clinic's zone, inside opening hours (issue 11).
+    let starts = format!("{}T10:00:00+01:00", day_in(10));
     desk.api.post(&format!("/api/v1/patients/{pid}/appointments"), json!({ "starts_at": starts })).await.expect(201);
     let messages = desk.api.get(&format!("/api/v1/patients/{pid}/messages")).await.expect(200)["messages"].clone();
     let message = messages

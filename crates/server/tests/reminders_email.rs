@@ -58,6 +58,8 @@ async fn an_invited_patient_receives_reminders_by_email_and_staff_see_what_arriv
     // No quiet hours, so the test does not depend on the hour it runs at.
     let mut settings = admin.get("/api/v1/clinic").await.expect(200)["settings"].clone();
     settings["quiet_hours"] = json!("none");
+    // Open every day around the clock (issue 11: bookings must be inside opening hours).
+    settings["opening_hours"] = json!({ "days": [1, 2, 3, 4, 5, 6, 7], "opens": "00:00", "closes": "23:59" });
     admin.patch("/api/v1/clinic", json!({ "settings": settings })).await.expect(200);
 
     let patient = admin
@@ -73,7 +75,12 @@ async fn an_invited_patient_receives_reminders_by_email_and_staff_see_what_arriv
     t.screen_eligible(admin, &pid).await;
 
     // A session booked at short notice: the 14- and 7-day pre-care steps are due at once.
-    let starts_at = (Utc::now() + chrono::Duration::days(3) + chrono::Duration::hours(2)).to_rfc3339();
+    // Clear of midnight in Berlin, so the 45 minutes end the day they start.
+    let mut starts = Utc::now() + chrono::Duration::days(3) + chrono::Duration::hours(2);
+    if chrono::Timelike::hour(&starts.with_timezone(&chrono_tz::Europe::Berlin)) >= 23 {
+        starts += chrono::Duration::hours(2);
+    }
+    let starts_at = starts.to_rfc3339();
     let booked = admin
         .post(&format!("/api/v1/patients/{pid}/appointments"), json!({ "starts_at": starts_at, "minutes": 45 }))
         .await

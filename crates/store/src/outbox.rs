@@ -207,6 +207,10 @@ pub struct Appointment {
     pub revision: u32,
     pub session: Option<SessionId>,
     pub note: Option<String>,
+    /// Who treats; one practitioner's booked appointments never overlap.
+    pub practitioner: Option<StaffId>,
+    /// Why it was booked outside the plan's window for the next session, when it was.
+    pub window_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -218,6 +222,9 @@ pub struct NewAppointment {
     pub starts_at: DateTime<Utc>,
     pub minutes: u32,
     pub note: Option<String>,
+    /// The practitioner; the store refuses (`Conflict`) an overlap with their booked appointments.
+    pub practitioner: Option<StaffId>,
+    pub window_reason: Option<String>,
 }
 
 /// A patient's choices about reminders. Without a stored choice, both channels are on (the

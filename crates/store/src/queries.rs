@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::{Reminders, Store, StoreError};
 use crate::records::*;
 use crate::outbox::*;
+use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 
 include!("queries/rows.rs");
 include!("queries/support.rs");

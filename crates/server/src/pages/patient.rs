@@ -53,3 +53,38 @@ pub fn instant_json(v: &Value) -> Option<DateTime<Utc>> {
 }
 
 pub use crate::schedule::next_window;
+
+/// The next session as every patient page says it: the window, and the appointment booked for
+/// it (with a word when it lies outside the window). From `schedule::series_of`, the one truth.
+#[derive(Debug, Clone, Default)]
+pub struct NextView {
+    /// "Between Tue 29 Dec 2026 and Tue 12 Jan 2027".
+    pub window: String,
+    /// "Booked: Tue 5 Jan 2027, 10:00 (60 minutes)"; empty when nothing is booked.
+    pub booked: String,
+}
+
+pub fn next_view(
+    t: &crate::pages::i18n::Locale,
+    next: &needlepath_core::pathway::next::NextSession<needlepath_store::AppointmentId>,
+    appointments: &[needlepath_store::Appointment],
+    tz: Tz,
+) -> NextView {
+    use crate::pages::view::{date, moment};
+    let window = t.f("today.window", &[("from", &date(next.window.earliest)), ("to", &date(next.window.latest))]);
+    let booked = next
+        .booked
+        .and_then(|b| appointments.iter().find(|a| a.id == b.id))
+        .map(|a| {
+            let key = if next.booked_in_window { "today.booked" } else { "today.booked_outside" };
+            t.f(
+                key,
+                &[
+                    ("when", &moment(a.starts_at.with_timezone(&tz).fixed_offset())),
+                    ("minutes", &a.minutes.to_string()),
+                ],
+            )
+        })
+        .unwrap_or_default();
+    NextView { window, booked }
+}

@@ -51,9 +51,47 @@ fn appointment_from(row: &DbRow) -> Result<Appointment> {
         revision: small(row, "revision")?.unwrap_or(1),
         session: uuid_opt(row, "session_id")?.map(SessionId),
         note: get(row, "note")?,
+        practitioner: uuid_opt(row, "practitioner_id")?.map(StaffId),
+        window_reason: get(row, "window_reason")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })
+}
+
+/// Refuses (`Conflict`) an appointment of `practitioner` at `starts_at` for `minutes` that
+/// overlaps another of their booked appointments (core's rule), inside the booking's
+/// transaction so two bookings cannot both pass.
+async fn no_overlap_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    practitioner: Option<StaffId>,
+    except: AppointmentId,
+    starts_at: DateTime<Utc>,
+    minutes: u32,
+) -> Result<()> {
+    let Some(practitioner) = practitioner else { return Ok(()) };
+    // No appointment is longer than 8 hours, so only these can overlap.
+    let from = starts_at - chrono::Duration::hours(8);
+    let to = starts_at + chrono::Duration::minutes(i64::from(minutes));
+    let rows = sqlx::query(
+        "SELECT * FROM appointments WHERE clinic_id = $1 AND practitioner_id = $2 AND status = 'booked' \
+         AND id <> $3 AND starts_at > $4 AND starts_at < $5",
+    )
+    .bind(clinic.0)
+    .bind(practitioner.0)
+    .bind(except.0)
+    .bind(ts(from))
+    .bind(ts(to))
+    .fetch_all(&mut *conn)
+    .await?;
+    let slots = rows
+        .iter()
+        .map(|r| appointment_from(r).map(|a| Slot { starts: a.starts_at, minutes: a.minutes }))
+        .collect::<Result<Vec<_>>>()?;
+    match overlap(&slots, starts_at, minutes) {
+        Some(o) => Err(StoreError::Conflict(overlap_message(o))),
+        None => Ok(()),
+    }
 }
 
 fn settings_from(row: Option<&DbRow>) -> Result<ReminderSettings> {
@@ -230,9 +268,11 @@ impl Reminders for Backend {
                 .ok_or(StoreError::NotFound("plan"))?;
         }
         let id = AppointmentId::new();
+        no_overlap_in(&mut tx, actor.clinic, a.practitioner, id, a.starts_at, a.minutes).await?;
         let row = sqlx::query(
             "INSERT INTO appointments (clinic_id, id, patient_id, plan_id, starts_at, minutes, status, revision, note, \
-             created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'booked', 1, $7, $8, $9, $9) RETURNING *",
+             created_by, created_at, updated_at, practitioner_id, window_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'booked', 1, $7, $8, $9, $9, $10, $11) RETURNING *",
         )
         .bind(actor.clinic.0)
         .bind(id.0)
@@ -243,6 +283,8 @@ impl Reminders for Backend {
         .bind(&a.note)
         .bind(actor.who.id())
         .bind(ts(now))
+        .bind(a.practitioner.map(|p| p.0))
+        .bind(&a.window_reason)
         .fetch_one(&mut *tx)
         .await?;
         let appointment = appointment_from(&row)?;
@@ -267,6 +309,7 @@ impl Reminders for Backend {
         if before.status != "booked" {
             return Err(StoreError::InvalidState(format!("the appointment is {}; only a booked one can move", before.status)));
         }
+        no_overlap_in(&mut tx, actor.clinic, before.practitioner, id, starts_at, before.minutes).await?;
         let revision = before.revision + 1;
         let row = sqlx::query(
             "UPDATE appointments SET starts_at = $3, revision = $4, updated_at = $5 \

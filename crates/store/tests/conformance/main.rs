@@ -72,4 +72,5 @@ conformance! {
     outbox::story_escalation_goes_with_its_alert => sqlite_escalation_goes_with_its_alert, postgres_escalation_goes_with_its_alert;
     outbox::story_reminder_choices_and_calendar_token => sqlite_reminder_choices_and_calendar_token, postgres_reminder_choices_and_calendar_token;
     outbox::story_concurrent_claims_never_overlap => sqlite_concurrent_claims_never_overlap, postgres_concurrent_claims_never_overlap;
+    outbox::story_one_practitioner_s_appointments_never_overlap => sqlite_one_practitioner_s_appointments_never_overlap, postgres_one_practitioner_s_appointments_never_overlap;
 }

@@ -10,7 +10,45 @@ use needlepath_store::*;
 use crate::fixtures::*;
 
 fn appointment(patient: PatientId, starts_at: chrono::DateTime<Utc>) -> NewAppointment {
-    NewAppointment { patient, plan: None, starts_at, minutes: 60, note: Some("first session".into()) }
+    NewAppointment {
+        patient,
+        plan: None,
+        starts_at,
+        minutes: 60,
+        note: Some("first session".into()),
+        practitioner: None,
+        window_reason: None,
+    }
+}
+
+/// Issue 11: one practitioner's booked appointments never overlap (core's rule, checked in the
+/// booking's transaction, on booking and on moving); the practitioner and the reason for booking
+/// outside the plan's window are kept.
+pub async fn story_one_practitioner_s_appointments_never_overlap(store: DynStore) {
+    let (_, staff, admin) = setup_clinic(&store).await;
+    let a = add_patient(&store, &admin, "Ada").await;
+    let b = add_patient(&store, &admin, "Ben").await;
+    let ten = Utc::now() + Duration::days(7);
+    let with = |patient: PatientId, at, reason: Option<&str>| NewAppointment {
+        practitioner: Some(staff.id),
+        window_reason: reason.map(str::to_string),
+        ..appointment(patient, at)
+    };
+    let reason = "The patient travels; agreed with the clinician.";
+    let first = store.book_appointment(&admin, with(a.id, ten, Some(reason)), vec![]).await.unwrap();
+    assert_eq!((first.practitioner, first.window_reason.as_deref()), (Some(staff.id), Some(reason)));
+    let clash = store.book_appointment(&admin, with(b.id, ten + Duration::minutes(30), None), vec![]).await;
+    assert!(matches!(clash, Err(StoreError::Conflict(ref m)) if m.contains("overlaps")), "{clash:?}");
+    // Back to back is fine; moving into the first one is not; without a practitioner nothing clashes.
+    let second = store.book_appointment(&admin, with(b.id, ten + Duration::minutes(60), None), vec![]).await.unwrap();
+    let moved = store.reschedule_appointment(&admin, b.id, second.id, ten - Duration::minutes(30), vec![]).await;
+    assert!(matches!(moved, Err(StoreError::Conflict(_))), "{moved:?}");
+    store.book_appointment(&admin, appointment(b.id, ten), vec![]).await.unwrap();
+    // A cancelled appointment frees its time.
+    store.cancel_appointment(&admin, a.id, first.id).await.unwrap();
+    store.book_appointment(&admin, with(b.id, ten - Duration::minutes(30), None), vec![]).await.unwrap();
+    let listed = store.list_appointments(&admin, a.id).await.unwrap();
+    assert_eq!(listed[0].window_reason.as_deref(), Some(reason), "the reason is kept");
 }
 
 pub async fn story_outbox_lifecycle(store: DynStore) {

@@ -1,5 +1,7 @@
 //! My plan: the latest series plan as the clinic recorded it (sessions with their windows and
 //! pre-care, review, maintenance, estimated cost), with sources, and the sessions had so far.
+//! Session dates come from the one truth (`schedule::series_of`): a session done shows the day
+//! it was done, the next one its window counted from that day and the appointment booked.
 
 use std::sync::Arc;
 
@@ -8,19 +10,25 @@ use axum::extract::State;
 use serde_json::Value;
 
 use crate::App;
-use crate::pages::patient::{date_json, me, said_json, tz_of};
+use crate::pages::patient::{NextView, date_json, me, next_view, said_json, tz_of};
 use crate::pages::public::Said;
 use crate::pages::public::cost::money;
 use crate::pages::view::SourceRef;
 use crate::pages::view::{date, moment, sources_json};
 use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::schedule::series_of;
+use chrono::Utc;
+use needlepath_core::pathway::next::SessionDates;
 
 #[derive(Debug, Clone)]
 pub struct PlannedSession {
     pub number: u64,
+    /// The window still to come, or "done on <the day it was done>".
     pub window: String,
     pub pre_care: Vec<(String, Said)>,
     pub done: bool,
+    /// The next session: its booked appointment (or that none is booked) is shown with it.
+    pub next: Option<NextView>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,24 +68,49 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let tz = tz_of(&patient.time_zone);
     let plans = app.store.list_plans(&a.actor, id).await?;
     let sessions = app.store.list_sessions(&a.actor, id).await?;
+    let appointments = app.store.list_appointments(&a.actor, id).await?;
     let plan = plans.first().map(|p| {
         let r = &p.result;
+        // The dates of every session from the one truth: done on its day, or its window now.
+        let series = series_of(p, &sessions, &appointments, tz, Utc::now());
+        let dates =
+            |n: u64| series.as_ref().and_then(|s| s.sessions.iter().find(|(k, _)| u64::from(*k) == n).map(|(_, d)| *d));
+        let next = series.as_ref().and_then(|s| s.next);
         let sessions_planned = r["sessions"].as_array().cloned().unwrap_or_default();
         PlanView {
             sessions: sessions_planned
                 .iter()
                 .map(|s| {
                     let number = s["number"].as_u64().unwrap_or(0);
+                    let (shown, done, earliest) = match dates(number) {
+                        Some(SessionDates::Done { on }) => (t.f("plan.done_on", &[("date", &date(on))]), true, None),
+                        Some(SessionDates::Due { window: w }) => (
+                            t.f("today.window", &[("from", &date(w.earliest)), ("to", &date(w.latest))]),
+                            false,
+                            Some(w.earliest),
+                        ),
+                        None => (window(t, s), false, None),
+                    };
                     PlannedSession {
                         number,
-                        window: window(t, s),
+                        window: shown,
+                        next: next
+                            .filter(|n| u64::from(n.number) == number)
+                            .map(|n| next_view(t, &n, &appointments, tz)),
+                        // A session done needs no more pre-care (its planned dates are past).
                         pre_care: s["pre_care"]
                             .as_array()
+                            .filter(|_| !done)
                             .map(|steps| {
                                 steps
                                     .iter()
                                     .map(|st| {
-                                        let from = date_json(&st["from"])
+                                        // Counted back from the session's window as it is now.
+                                        let moved = earliest
+                                            .zip(st["days_before"].as_u64())
+                                            .and_then(|(e, n)| e.checked_sub_days(chrono::Days::new(n)));
+                                        let from = moved
+                                            .or_else(|| date_json(&st["from"]))
                                             .map(|d| t.f("today.from_date", &[("date", &date(d))]))
                                             .unwrap_or_default();
                                         (from, said_json(&protocol, st))
@@ -85,7 +118,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                                     .collect()
                             })
                             .unwrap_or_default(),
-                        done: number as usize <= sessions.len(),
+                        done,
                     }
                 })
                 .collect(),

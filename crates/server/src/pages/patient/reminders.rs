@@ -14,9 +14,10 @@ use serde::Deserialize;
 use crate::App;
 use crate::api::reminders::new_calendar_link;
 use crate::pages::form::Posted;
-use crate::pages::patient::{me, tz_of};
+use crate::pages::patient::{NextView, me, next_view, tz_of};
 use crate::pages::view::{date, moment};
 use crate::pages::{Ctx, Frame, PageResult, page, see_other};
+use crate::schedule::series_of;
 
 /// One reminder channel: whether it is on, and where it goes.
 #[derive(Debug, Clone)]
@@ -38,6 +39,8 @@ struct RemindersPage {
     saved: String,
     /// Booked appointments still to come, soonest first, in the patient's zone.
     appointments: Vec<String>,
+    /// The next session's window and booking, as Today and My plan say it.
+    next_session: Option<NextView>,
     /// Since when the current calendar link exists; `None` when the feed is off.
     calendar_since: Option<String>,
 }
@@ -62,13 +65,17 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<Sav
     let settings = app.store.reminder_settings(&a.actor, id).await?;
     let tz = tz_of(&patient.time_zone);
     let now = Utc::now();
-    let mut booked: Vec<_> = app
+    let all = app.store.list_appointments(&a.actor, id).await?;
+    let sessions = app.store.list_sessions(&a.actor, id).await?;
+    let next_session = app
         .store
-        .list_appointments(&a.actor, id)
+        .list_plans(&a.actor, id)
         .await?
-        .into_iter()
-        .filter(|x| x.status == "booked" && x.starts_at > now)
-        .collect();
+        .first()
+        .and_then(|plan| series_of(plan, &sessions, &all, tz, now))
+        .and_then(|s| s.next)
+        .map(|n| next_view(t, &n, &all, tz));
+    let mut booked: Vec<_> = all.iter().filter(|x| x.status == "booked" && x.starts_at > now).cloned().collect();
     booked.sort_by_key(|x| x.starts_at);
     let appointments = booked
         .iter()
@@ -94,6 +101,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<Sav
         consent: patient.consent_messages,
         saved: saved.to_string(),
         appointments,
+        next_session,
         calendar_since: settings
             .calendar_feed
             .then(|| settings.calendar_feed_created_at.map(|at| date(at.with_timezone(&tz).date_naive())))

@@ -17,10 +17,11 @@ use needlepath_core::vocabulary::{Activity, Answer};
 
 use crate::App;
 use crate::api::me::today_for;
-use crate::pages::patient::{date_json, me, next_window, said_json, tz_of};
+use crate::pages::patient::{NextView, date_json, me, next_view, said_json, tz_of};
 use crate::pages::public::Said;
 use crate::pages::view::{self, date, when};
 use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::schedule::series_of;
 
 /// An activity as it stands now.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub struct Now {
     pub headline: String,
     pub answer: String,
     pub said: Said,
+    /// The conditions of a "yes, with conditions", always shown with it.
+    pub conditions: Vec<String>,
 }
 
 /// A pre-care step before the first session.
@@ -48,7 +51,8 @@ struct TodayPage {
     restrictions: Vec<Now>,
     allowed: Vec<Now>,
     next_check_in: Option<String>,
-    next_session: Option<String>,
+    /// The next session's window and booking, as My plan and the record say it.
+    next_session: Option<NextView>,
     pre_care: Vec<PreCare>,
     has_plan: bool,
 }
@@ -85,23 +89,36 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             let said = Said::new(p, r.message, r.sources);
             match r.answer {
                 Answer::No => {
-                    let headline = match next(&[Kind::Allowed, Kind::Unrestricted]) {
-                        Some(w) => t.f("common.restriction_lifts", &[("what", label), ("when", &w)]),
-                        None => t.f("today.not_until_clinic", &[("what", label)]),
+                    let (headline, answer) = match next(&[Kind::Allowed, Kind::Unrestricted]) {
+                        Some(w) => (t.f("common.restriction_lifts", &[("what", label), ("when", &w)]), "no"),
+                        // Never allowed by the protocol (picking scabs): say never, not "ask".
+                        None if r.allowed_from_hours.is_none() => (t.f("today.never", &[("what", label)]), "never"),
+                        None => (t.f("today.not_until_clinic", &[("what", label)]), "no"),
                     };
-                    restrictions.push(Now { headline, answer: t.label("answer", "no").to_string(), said });
+                    restrictions.push(Now {
+                        headline,
+                        answer: t.label("answer", answer).to_string(),
+                        said,
+                        conditions: Vec::new(),
+                    });
                 }
                 Answer::YesWithConditions => {
                     let headline = match next(&[Kind::Unrestricted]) {
                         Some(w) => t.f("today.conditions_until", &[("what", label), ("when", &w)]),
                         None => label.to_string(),
                     };
-                    allowed.push(Now { headline, answer: t.label("answer", "yes_with_conditions").to_string(), said });
+                    allowed.push(Now {
+                        headline,
+                        answer: t.label("answer", "yes_with_conditions").to_string(),
+                        said,
+                        conditions: r.conditions.to_vec(),
+                    });
                 }
                 Answer::Yes => allowed.push(Now {
                     headline: label.to_string(),
                     answer: t.label("answer", "yes").to_string(),
                     said,
+                    conditions: Vec::new(),
                 }),
             }
         }
@@ -117,11 +134,11 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             .collect();
     }
     let next_check_in = today.next_check_in.as_ref().and_then(|c| c.due_at).map(|d| when(t, d.with_timezone(&tz), now));
+    let appointments = app.store.list_appointments(&a.actor, id).await?;
     let next_session = latest_plan
-        .and_then(|plan| {
-            next_window(plan, today.sessions.len(), last.map(|s| s.performed_at.with_timezone(&tz).date_naive()))
-        })
-        .map(|(a, b)| t.f("today.window", &[("from", &date(a)), ("to", &date(b))]));
+        .and_then(|plan| series_of(plan, &today.sessions, &appointments, tz, today.now))
+        .and_then(|s| s.next)
+        .map(|n| next_view(t, &n, &appointments, tz));
     page(&TodayPage {
         f: ctx.frame(t.s("today.title")),
         name: today.patient.name.clone(),

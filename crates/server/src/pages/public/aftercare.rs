@@ -28,6 +28,8 @@ pub struct Step {
     /// The answer in words ("Not yet", "Yes, with conditions"), for activities.
     pub answer: String,
     pub said: Said,
+    /// The conditions of a "yes, with conditions", always shown with it.
+    pub conditions: Vec<String>,
     pub class: &'static str,
 }
 
@@ -65,10 +67,11 @@ pub fn relative(t: &Locale, hours: f64) -> String {
     t.f("aftercare.from_day", &[("n", &format!("{}", (hours / 24.0).round() as i64))])
 }
 
-/// A time to allow something: "straight away", a relative time, or "ask the clinic" (never).
-fn from(t: &Locale, hours: Option<f64>) -> String {
+/// A time to allow something: "straight away", a relative time, or `never` (the protocol never
+/// allows it: "Never" for picking scabs, "Keep to the conditions" for what stays conditional).
+fn from(t: &Locale, hours: Option<f64>, never: &str) -> String {
     match hours {
-        None => t.s("aftercare.ask_clinic").to_string(),
+        None => t.s(never).to_string(),
         Some(h) if h < 0.01 => t.s("aftercare.straight_away").to_string(),
         Some(h) => relative(t, h),
     }
@@ -83,6 +86,7 @@ pub fn step(app: &App, t: &Locale, e: &Entry<'_>, when: String) -> Step {
         what: if activity { t.label("activity", e.code).to_string() } else { String::new() },
         answer: e.answer.map(|a| t.label("answer", a.as_str()).to_string()).unwrap_or_default(),
         said: Said::new(&app.protocol, e.message, e.sources),
+        conditions: e.conditions.to_vec(),
         class: match e.kind {
             Kind::Restriction => "step-no",
             Kind::Allowed => "step-conditions",
@@ -122,8 +126,12 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             let r = can_i(p, &CanIRequest { activity: *a, hours_since_treatment: 0.0 });
             CanRow {
                 activity: t.label("activity", a.as_str()).to_string(),
-                allowed: from(t, r.allowed_from_hours),
-                unrestricted: from(t, r.unrestricted_from_hours),
+                allowed: from(t, r.allowed_from_hours, "aftercare.never"),
+                unrestricted: from(
+                    t,
+                    r.unrestricted_from_hours,
+                    if r.allowed_from_hours.is_some() { "aftercare.keep_conditions" } else { "aftercare.never" },
+                ),
                 sources: crate::pages::view::sources(p, &p.activity(*a).sources),
             }
         })
@@ -145,6 +153,7 @@ mod tests {
         assert_eq!(relative(t, 24.0), "From 24 hours after");
         assert_eq!(relative(t, 120.0), "From day 5");
         assert_eq!(relative(t, -72.0), "3 days before the session");
-        assert_eq!(from(t, None), "Ask your clinic");
+        assert_eq!(from(t, None, "aftercare.never"), "Never");
+        assert_eq!(from(t, None, "aftercare.keep_conditions"), "Keep to the conditions");
     }
 }

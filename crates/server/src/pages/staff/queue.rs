@@ -35,7 +35,37 @@ struct AlertRow {
     acknowledged: Option<String>,
     raised: String,
     deadline: String,
-    symptoms: String,
+    /// What staff need to act from a phone: the patient's phone (for a `tel:` link), the
+    /// temperature reported, the day since the session and the patient's own note.
+    contact: Contact,
+    reported: Reported,
+}
+
+/// The patient's phone, as shown and as dialled.
+#[derive(Debug, Clone, Default)]
+struct Contact {
+    phone: String,
+    tel: String,
+}
+
+/// What the check-in that raised the alert reported besides its symptoms.
+#[derive(Debug, Clone, Default)]
+struct Reported {
+    summary: String,
+    temperature: String,
+    day: String,
+    note: String,
+}
+
+/// A phone number as a `tel:` URI: digits and a leading plus only.
+fn tel(phone: &str) -> String {
+    let mut out = String::from("tel:");
+    for (i, c) in phone.trim().chars().enumerate() {
+        if c.is_ascii_digit() || (c == '+' && i == 0) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[derive(Debug, Clone)]
@@ -73,8 +103,9 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
     let mut alerts = Vec::new();
     if show_alerts {
         let open = app.store.list_alerts(&a.actor, AlertFilter::Open).await?;
-        // The symptoms that raised each alert, read once per patient.
-        let mut symptoms: HashMap<PatientId, HashMap<String, String>> = HashMap::new();
+        // What each alert's check-in reported, and the patient's phone, read once per patient.
+        let mut symptoms: HashMap<PatientId, HashMap<String, Reported>> = HashMap::new();
+        let mut contacts: HashMap<PatientId, Contact> = HashMap::new();
         for al in &open {
             if let Entry::Vacant(slot) = symptoms.entry(al.patient) {
                 let by_check_in = app
@@ -82,9 +113,36 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
                     .list_check_ins(&a.actor, al.patient)
                     .await?
                     .into_iter()
-                    .filter_map(|c| c.request.map(|r| (c.id.to_string(), symptoms_summary(t, &r))))
+                    .filter_map(|c| {
+                        let r = c.request?;
+                        let hours = r["hours_since_treatment"].as_f64();
+                        Some((
+                            c.id.to_string(),
+                            Reported {
+                                summary: symptoms_summary(t, &r),
+                                temperature: c
+                                    .temperature_c
+                                    .map(|x| t.f("queue.temperature_value", &[("c", &format!("{x:.1}"))]))
+                                    .unwrap_or_default(),
+                                day: hours
+                                    .map(|h| {
+                                        t.f(
+                                            "queue.day_value",
+                                            &[
+                                                ("day", &format!("{}", (h / 24.0).floor() as i64)),
+                                                ("hours", &format!("{}", h.round() as i64)),
+                                            ],
+                                        )
+                                    })
+                                    .unwrap_or_default(),
+                                note: c.note.unwrap_or_default(),
+                            },
+                        ))
+                    })
                     .collect();
                 slot.insert(by_check_in);
+                let phone = app.store.patient(&a.actor, al.patient).await?.phone.unwrap_or_default();
+                contacts.insert(al.patient, Contact { tel: tel(&phone), phone });
             }
         }
         alerts = open
@@ -97,11 +155,12 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
                 acknowledged: al.acknowledged_at.map(|at| local(at, tz)),
                 raised: view::when(t, al.opened_at.with_timezone(&tz), now_local),
                 deadline: view::when(t, al.deadline_at.with_timezone(&tz), now_local),
-                symptoms: symptoms
+                reported: symptoms
                     .get(&al.patient)
                     .and_then(|m| m.get(&al.check_in.to_string()))
                     .cloned()
                     .unwrap_or_default(),
+                contact: contacts.get(&al.patient).cloned().unwrap_or_default(),
                 patient_name: al.patient_name,
             })
             .collect();

@@ -10,21 +10,24 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
+use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
-use needlepath_store::{AlertFilter, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId};
+use needlepath_store::{AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId};
 use serde_json::Value;
 
 use crate::App;
 use crate::api::id;
 use crate::auth::Authed;
 use crate::pages::i18n::Locale;
+use crate::pages::patient::next_view;
 use crate::pages::public::cost::money;
 use crate::pages::staff::gates::{BlockerView, blockers_now, override_words};
 use crate::pages::staff::reminders::{self, Refused, Section};
 use crate::pages::staff::{admin, clinic_zone, clinical, local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page_with};
+use crate::schedule::series_of;
 
 #[derive(Debug, Clone)]
 struct Statement {
@@ -192,6 +195,42 @@ fn screening_view(
     }
 }
 
+/// The latest plan's sessions as lines: "Session 1: done on …", "Session 2: between … and …
+/// — next; booked: …".
+fn series_lines(
+    t: &Locale,
+    s: &Series<AppointmentId>,
+    appointments: &[needlepath_store::Appointment],
+    tz: chrono_tz::Tz,
+) -> Vec<String> {
+    s.sessions
+        .iter()
+        .map(|(n, d)| match d {
+            SessionDates::Done { on } => {
+                t.f("record.plan_session_done", &[("n", &n.to_string()), ("date", &view::date(*on))])
+            }
+            SessionDates::Due { window } => {
+                let line = t.f(
+                    "record.plan_session",
+                    &[
+                        ("n", &n.to_string()),
+                        ("earliest", &view::date(window.earliest)),
+                        ("latest", &view::date(window.latest)),
+                    ],
+                );
+                match s.next.filter(|x| x.number == *n) {
+                    Some(next) => {
+                        let v = next_view(t, &next, appointments, tz);
+                        let booked = if v.booked.is_empty() { t.s("today.not_booked").to_string() } else { v.booked };
+                        t.f("record.plan_session_next", &[("line", &line), ("booked", &booked)])
+                    }
+                    None => line,
+                }
+            }
+        })
+        .collect()
+}
+
 pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
     let patient_id: PatientId = id(&raw, "patient")?;
     render(&app, &ctx, patient_id, StatusCode::OK, Refused::default()).await
@@ -241,13 +280,20 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
             view.review_form = practitioner && view.review_required && latest.review_decision.is_none();
         }
         page_data.gates = blockers_now(app, a, t, patient_id, chrono::Utc::now(), tz).await?;
+        // The latest plan's dates from the one truth (as Today and My plan say them): sessions
+        // done on their days, the next window and its booking. Older plans show what they planned.
+        let had = app.store.list_sessions(&a.actor, patient_id).await?;
+        let appointments = app.store.list_appointments(&a.actor, patient_id).await?;
+        let ptz = crate::pages::patient::tz_of(&page_data.p.time_zone);
         page_data.plans = app
             .store
             .list_plans(&a.actor, patient_id)
             .await?
             .into_iter()
-            .map(|pl| {
+            .enumerate()
+            .map(|(i, pl)| {
                 let r = &pl.result;
+                let series = if i == 0 { series_of(&pl, &had, &appointments, ptz, Utc::now()) } else { None };
                 PlanView {
                     created: local(pl.created_at, tz),
                     by: name_of(&names, pl.created_by),
@@ -255,23 +301,26 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                         .as_str()
                         .map(|c| t.label("concern", c).to_string())
                         .unwrap_or_default(),
-                    sessions: r["sessions"]
-                        .as_array()
-                        .map(|list| {
-                            list.iter()
-                                .map(|s| {
-                                    t.f(
-                                        "record.plan_session",
-                                        &[
-                                            ("n", &s["number"].to_string()),
-                                            ("earliest", &date_of(&s["earliest"]).unwrap_or_default()),
-                                            ("latest", &date_of(&s["latest"]).unwrap_or_default()),
-                                        ],
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    sessions: match &series {
+                        Some(sr) => series_lines(t, sr, &appointments, ptz),
+                        None => r["sessions"]
+                            .as_array()
+                            .map(|list| {
+                                list.iter()
+                                    .map(|s| {
+                                        t.f(
+                                            "record.plan_session",
+                                            &[
+                                                ("n", &s["number"].to_string()),
+                                                ("earliest", &date_of(&s["earliest"]).unwrap_or_default()),
+                                                ("latest", &date_of(&s["latest"]).unwrap_or_default()),
+                                            ],
+                                        )
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    },
                     interval: t.f(
                         "record.plan_interval",
                         &[

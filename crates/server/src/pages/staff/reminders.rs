@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use needlepath_store::{AppointmentId, Message, MessageId, MessageStatus, PatientId, Recipient};
+use needlepath_store::{AppointmentId, Message, MessageId, MessageStatus, PatientId, Recipient, Role, StaffId};
 
 use crate::App;
 use crate::api::id;
@@ -80,6 +80,13 @@ pub struct Section {
     pub date: String,
     pub time: String,
     pub minutes: String,
+    /// The clinic's practitioners (id, name) for the book form, and the one chosen.
+    pub practitioners: Vec<(String, String)>,
+    pub practitioner: String,
+    /// Why outside the plan's window, as posted.
+    pub window_reason: String,
+    /// Each appointment's practitioner and window reason, by appointment id.
+    pub details: Vec<(String, String, String)>,
 }
 
 impl Section {
@@ -129,7 +136,22 @@ pub async fn section(
     let kept = |name: &str, default: &str| {
         if book_refused { refused.form.get(name).to_string() } else { default.to_string() }
     };
+    let staff = app.store.list_staff(&a.actor).await?;
+    let practitioners: Vec<(String, String)> =
+        staff.iter().filter(|s| s.role == Role::Practitioner).map(|s| (s.id.to_string(), s.name.clone())).collect();
+    let name = |id: Option<StaffId>| {
+        id.and_then(|i| staff.iter().find(|s| s.id == i)).map(|s| s.name.clone()).unwrap_or_default()
+    };
+    let details = upcoming
+        .iter()
+        .map(|x| (x.id.to_string(), name(x.practitioner), x.window_reason.clone().unwrap_or_default()))
+        .collect();
+    let me = a.staff().filter(|_| a.role() == Some(Role::Practitioner)).map(|s| s.to_string()).unwrap_or_default();
     Ok(Section {
+        practitioners,
+        practitioner: kept("practitioner", &me),
+        window_reason: kept("window_reason", ""),
+        details,
         patient: patient.to_string(),
         zone: tz.name().to_string(),
         appointments,
@@ -210,6 +232,8 @@ fn on_fields(t: &Locale, e: ApiError) -> ApiError {
     let (field, label) = match e.field.as_deref() {
         Some("starts_at") => ("time", t.s("appointments.when")),
         Some("minutes") => ("minutes", t.s("appointments.minutes")),
+        Some("window_reason") => ("window_reason", t.s("appointments.window_reason")),
+        Some("practitioner_id") => ("practitioner", t.s("appointments.practitioner")),
         _ => return e,
     };
     let mut e = e;
@@ -251,7 +275,18 @@ pub async fn book_submit(
     let (_, tz) = clinic_zone(&app, a).await?;
     let r = match starts_at(t, &form, tz).and_then(|at| Ok((at, minutes(t, &form)?))) {
         Ok((starts_at, minutes)) => {
-            let req = AppointmentRequest { starts_at, minutes, plan_id: None, note: None };
+            let practitioner_id = match form.opt("practitioner") {
+                None => None,
+                Some(v) => Some(id(v, "practitioner_id").map_err(|e| on_fields(t, e))?),
+            };
+            let req = AppointmentRequest {
+                starts_at,
+                minutes,
+                plan_id: None,
+                note: None,
+                practitioner_id,
+                window_reason: form.opt("window_reason").map(str::to_string),
+            };
             book(&app, a, patient, req).await.map(|_| ()).map_err(|e| on_fields(t, e))
         }
         Err(e) => Err(e),
@@ -271,7 +306,10 @@ pub async fn move_submit(
     let appointment_id: AppointmentId = id(&appointment, "appointment")?;
     let (_, tz) = clinic_zone(&app, a).await?;
     let r = match starts_at(t, &form, tz) {
-        Ok(at) => reschedule(&app, a, patient, appointment_id, at).await.map(|_| ()).map_err(|e| on_fields(t, e)),
+        Ok(at) => reschedule(&app, a, patient, appointment_id, at, form.opt("window_reason"))
+            .await
+            .map(|_| ())
+            .map_err(|e| on_fields(t, e)),
         Err(e) => Err(e),
     };
     after(&app, &ctx, patient, "appointments", appointment, form, r).await
