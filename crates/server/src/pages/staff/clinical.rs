@@ -48,6 +48,8 @@ struct FindingRow {
     checked: bool,
     timed: bool,
     date_label: String,
+    /// The date input's name, `last_<code>` (the field an error names).
+    date_field: String,
     date: String,
 }
 
@@ -76,6 +78,7 @@ fn screening_page(ctx: &Ctx, p: Patient, form: &FormData, error: Option<Shown>) 
                 checked: form.has("finding", code),
                 timed: f.is_timed(),
                 date_label: t.label("finding_date", code).to_string(),
+                date_field: format!("last_{code}"),
                 date: form.get(&format!("last_{code}")).to_string(),
             }
         })
@@ -115,7 +118,8 @@ pub async fn screening_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Pa
 }
 
 /// The contract's screening request from the form.
-fn screening_body(form: &FormData) -> ApiResult<Value> {
+fn screening_body(form: &FormData, t: &Locale) -> ApiResult<Value> {
+    form.refuse_unticked_finding_dates(t, |code| format!("last_{code}"))?;
     let mut body = json!({ "concern": form.get("concern") });
     if let Some(s) = form.opt("scar_type") {
         body["scar_type"] = json!(s);
@@ -146,7 +150,7 @@ pub async fn screening_submit(
 ) -> PageResult {
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
-    let r = match screening_body(&form) {
+    let r = match screening_body(&form, ctx.t) {
         Ok(body) => screen_patient(&app, a, p.id, body).await.map(|_| ()),
         Err(e) => Err(e),
     };
