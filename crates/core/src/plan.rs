@@ -139,18 +139,7 @@ pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
             earliest = add_days(previous, min);
             latest = add_days(previous, max);
         }
-        let pre_care = rules
-            .pre_care
-            .iter()
-            .filter(|s| s.applies(number, findings))
-            .map(|s| DatedStep {
-                code: &s.code,
-                message: &s.message,
-                sources: &s.sources,
-                from: sub_days(earliest, s.days_before),
-                days_before: s.days_before,
-            })
-            .collect();
+        let pre_care = pre_care(p, number, findings, earliest);
         sessions.push(PlannedSession { number, earliest, latest, pre_care });
     }
     let last = earliest;
@@ -214,6 +203,25 @@ pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
         sources: &rules.sources,
         protocol: p.identity(),
     }
+}
+
+/// The pre-care before session `number` for a patient with `findings`, each step dated back from
+/// the session's `earliest` day. The plan uses it for every planned session, and the patient's
+/// pages use it with the record's *current* findings, so a finding recorded after the plan was
+/// made (a cold-sore history: the antiviral) still reaches the patient.
+pub fn pre_care(p: &Protocol, number: u32, findings: FindingSet, earliest: NaiveDate) -> Vec<DatedStep<'_>> {
+    p.plan
+        .pre_care
+        .iter()
+        .filter(|s| s.applies(number, findings))
+        .map(|s| DatedStep {
+            code: &s.code,
+            message: &s.message,
+            sources: &s.sources,
+            from: sub_days(earliest, s.days_before),
+            days_before: s.days_before,
+        })
+        .collect()
 }
 
 /// The protocol's session count for a grade, falling back to the default entry.

@@ -9,11 +9,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Datelike as _, Duration, FixedOffset, NaiveDate, Utc};
 use needlepath_core::protocol::Protocol;
-use needlepath_core::request::{PlanRequest, ScreeningRequest};
-use needlepath_core::{plan as engine_plan, screening};
+use needlepath_core::request::{FindingEntry, PlanRequest, ScreeningRequest};
+use needlepath_core::vocabulary::Finding;
+use needlepath_core::{findings, plan as engine_plan, screening};
 use needlepath_store::{
-    AppointmentId, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientId, Plan, PlanId, Role, Screening,
-    ScreeningId, Session, StaffId,
+    AppointmentId, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientFinding, PatientId, Plan, PlanId, Role,
+    Screening, ScreeningId, Session, StaffId,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -93,6 +94,7 @@ pub async fn screen_patient(app: &App, a: &Authed, patient_id: PatientId, body: 
     let result = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
     let decision = result["decision"].as_str().unwrap_or("defer").to_string();
     let defer_until = result["defer_until"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let findings_on_record = Some(record_after_screening(&patient.findings, &req.findings));
     Ok(app
         .store
         .add_screening(
@@ -104,9 +106,31 @@ pub async fn screen_patient(app: &App, a: &Authed, patient_id: PatientId, body: 
                 decision,
                 defer_until,
                 protocol_version: protocol_version(&protocol),
+                findings_on_record,
             },
         )
         .await?)
+}
+
+/// The record's findings after a screening reported `screened`, by core's rule
+/// (`needlepath_core::findings::merge`: a screened finding replaces its older entry, findings
+/// not reported stay). An entry whose code this version's vocabulary does not know is kept as
+/// it is, never dropped.
+fn record_after_screening(record: &[PatientFinding], screened: &[FindingEntry]) -> Vec<PatientFinding> {
+    let mut known = Vec::with_capacity(record.len());
+    let mut unknown = Vec::new();
+    for f in record {
+        match Finding::parse(&f.code) {
+            Ok(finding) => known.push(FindingEntry { finding, last: f.last }),
+            Err(_) => unknown.push(f.clone()),
+        }
+    }
+    let mut out: Vec<PatientFinding> = findings::merge(&known, screened)
+        .into_iter()
+        .map(|e| PatientFinding { code: e.finding.as_str().to_string(), last: e.last })
+        .collect();
+    out.extend(unknown);
+    out
 }
 
 pub async fn screen(

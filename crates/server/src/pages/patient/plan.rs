@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
+use needlepath_core::plan as engine_plan;
 use serde_json::Value;
 
 use crate::App;
@@ -14,6 +15,7 @@ use crate::pages::public::cost::money;
 use crate::pages::view::SourceRef;
 use crate::pages::view::{date, moment, sources_json};
 use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::reminders::schedule::findings_of;
 
 #[derive(Debug, Clone)]
 pub struct PlannedSession {
@@ -60,6 +62,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let tz = tz_of(&patient.time_zone);
     let plans = app.store.list_plans(&a.actor, id).await?;
     let sessions = app.store.list_sessions(&a.actor, id).await?;
+    let findings = findings_of(&patient);
     let plan = plans.first().map(|p| {
         let r = &p.result;
         let sessions_planned = r["sessions"].as_array().cloned().unwrap_or_default();
@@ -68,10 +71,21 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                 .iter()
                 .map(|s| {
                     let number = s["number"].as_u64().unwrap_or(0);
-                    PlannedSession {
-                        number,
-                        window: window(t, s),
-                        pre_care: s["pre_care"]
+                    let done = number as usize <= sessions.len();
+                    // A session still ahead: its pre-care from the record's findings as they are
+                    // now, so a finding recorded after the plan was made still counts (issue 11).
+                    let pre_care = match date_json(&s["earliest"]) {
+                        Some(earliest) if !done => {
+                            let n = u32::try_from(number).unwrap_or(u32::MAX);
+                            engine_plan::pre_care(&protocol, n, findings, earliest)
+                                .iter()
+                                .map(|st| {
+                                    let from = t.f("today.from_date", &[("date", &date(st.from))]);
+                                    (from, Said::new(&protocol, st.message, st.sources))
+                                })
+                                .collect()
+                        }
+                        _ => s["pre_care"]
                             .as_array()
                             .map(|steps| {
                                 steps
@@ -85,8 +99,8 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                                     .collect()
                             })
                             .unwrap_or_default(),
-                        done: number as usize <= sessions.len(),
-                    }
+                    };
+                    PlannedSession { number, window: window(t, s), pre_care, done }
                 })
                 .collect(),
             count: said_json(&protocol, &r["session_count"]),

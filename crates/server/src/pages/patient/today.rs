@@ -11,16 +11,18 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use needlepath_core::can_i::can_i;
+use needlepath_core::plan as engine_plan;
 use needlepath_core::request::CanIRequest;
 use needlepath_core::timeline::Kind;
 use needlepath_core::vocabulary::{Activity, Answer};
 
 use crate::App;
 use crate::api::me::today_for;
-use crate::pages::patient::{date_json, me, next_window, said_json, tz_of};
+use crate::pages::patient::{me, next_window, tz_of};
 use crate::pages::public::Said;
 use crate::pages::view::{self, date, when};
 use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::reminders::schedule::findings_of;
 
 /// An activity as it stands now.
 #[derive(Debug, Clone)]
@@ -31,7 +33,7 @@ pub struct Now {
     pub said: Said,
 }
 
-/// A pre-care step before the first session.
+/// A pre-care step before the next session.
 #[derive(Debug, Clone)]
 pub struct PreCare {
     pub from: String,
@@ -105,23 +107,24 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                 }),
             }
         }
-    } else if let Some(plan) = latest_plan
-        && let Some(steps) = plan.result["sessions"][0]["pre_care"].as_array()
-    {
-        pre_care = steps
+    }
+    let next_check_in = today.next_check_in.as_ref().and_then(|c| c.due_at).map(|d| when(t, d.with_timezone(&tz), now));
+    let window = latest_plan.and_then(|plan| {
+        next_window(plan, today.sessions.len(), last.map(|s| s.performed_at.with_timezone(&tz).date_naive()))
+    });
+    // The pre-care before the next session, from the record's findings as they are now (a
+    // finding recorded after the plan was made still counts: issue 11).
+    if let Some((earliest, _)) = window {
+        let number = u32::try_from(today.sessions.len() + 1).unwrap_or(u32::MAX);
+        pre_care = engine_plan::pre_care(p, number, findings_of(&today.patient), earliest)
             .iter()
             .map(|s| PreCare {
-                from: date_json(&s["from"]).map(|d| t.f("today.from_date", &[("date", &date(d))])).unwrap_or_default(),
-                said: said_json(p, s),
+                from: t.f("today.from_date", &[("date", &date(s.from))]),
+                said: Said::new(p, s.message, s.sources),
             })
             .collect();
     }
-    let next_check_in = today.next_check_in.as_ref().and_then(|c| c.due_at).map(|d| when(t, d.with_timezone(&tz), now));
-    let next_session = latest_plan
-        .and_then(|plan| {
-            next_window(plan, today.sessions.len(), last.map(|s| s.performed_at.with_timezone(&tz).date_naive()))
-        })
-        .map(|(a, b)| t.f("today.window", &[("from", &date(a)), ("to", &date(b))]));
+    let next_session = window.map(|(a, b)| t.f("today.window", &[("from", &date(a)), ("to", &date(b))]));
     page(&TodayPage {
         f: ctx.frame(t.s("today.title")),
         name: today.patient.name.clone(),
