@@ -186,3 +186,47 @@ async fn front_desk_cannot_change_findings() {
     let rec = t.admin.api.get(&format!("/api/v1/patients/{id}")).await;
     assert_eq!(rec.expect(200)["findings"], json!([]), "nothing clinical changed");
 }
+
+/// A plan made right after a `defer` screening was stored as eligible with no findings. Now it
+/// carries the screening's deferral, its reasons and a note the record page shows.
+#[tokio::test]
+async fn a_plan_after_a_defer_screening_is_not_eligible() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let p = t.create_patient(&prac.api, "Polly Pregnant").await;
+    let id = pid(&p);
+    let s = prac
+        .api
+        .post(
+            &format!("/api/v1/patients/{id}/screenings"),
+            json!({ "concern": "acne_scars", "findings": ["pregnant"] }),
+        )
+        .await;
+    assert_eq!(s.expect(201)["decision"], "defer");
+    let plan = prac
+        .api
+        .post(&format!("/api/v1/patients/{id}/plans"), json!({ "concern": "acne_scars", "start": in_days(7) }))
+        .await;
+    let body = plan.expect(201);
+    assert_eq!(body["result"]["screening"]["decision"], "defer", "{}", plan.text);
+    assert_eq!(body["request"]["findings"], json!([{ "code": "pregnant" }]), "{}", plan.text);
+    let notes: Vec<&str> =
+        body["result"]["notes"].as_array().unwrap().iter().filter_map(|n| n["code"].as_str()).collect();
+    assert!(notes.contains(&"recorded_screening_holds"), "{notes:?}");
+    let page = prac.api.get(&format!("/staff/patients/{id}")).await;
+    assert!(page.text.contains("The latest screening does not allow treatment"), "{}", page.text);
+}
+
+/// A plan for a patient never screened says so.
+#[tokio::test]
+async fn a_plan_without_a_screening_says_so() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let p = t.create_patient(&prac.api, "Never Screened").await;
+    let id = pid(&p);
+    let plan = prac
+        .api
+        .post(&format!("/api/v1/patients/{id}/plans"), json!({ "concern": "acne_scars", "start": in_days(7) }))
+        .await;
+    assert!(plan.expect(201)["result"]["notes"].to_string().contains("no_screening"), "{}", plan.text);
+}

@@ -358,6 +358,20 @@ fn blocker_words(t: &Locale, b: &Value) -> String {
             "session_form.blocker_screening",
             &[("decision", t.label("decision", b["decision"].as_str().unwrap_or_default()))],
         ),
+        "stale_screening" => t.f(
+            "session_form.blocker_stale_screening",
+            &[
+                (
+                    "date",
+                    &b["screened_on"]
+                        .as_str()
+                        .and_then(|d| d.parse::<NaiveDate>().ok())
+                        .map(crate::pages::view::date)
+                        .unwrap_or_default(),
+                ),
+                ("days", &b["max_age_days"].as_u64().unwrap_or_default().to_string()),
+            ],
+        ),
         "open_alert" => t.f(
             "session_form.blocker_open_alert",
             &[("disposition", t.label("disposition", b["disposition"].as_str().unwrap_or_default()))],
