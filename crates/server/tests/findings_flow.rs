@@ -230,3 +230,67 @@ async fn a_plan_without_a_screening_says_so() {
         .await;
     assert!(plan.expect(201)["result"]["notes"].to_string().contains("no_screening"), "{}", plan.text);
 }
+
+/// The record page's editor: a practitioner changes findings (with a date), allergies and
+/// medication without script; the record shows them and the change is audited. A date
+/// without its box is refused on the form.
+#[tokio::test]
+async fn staff_edit_findings_allergies_and_medication_on_the_record_page() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let p = t.create_patient(&prac.api, "Page Edited").await;
+    let id = pid(&p);
+    let page = prac.api.get(&format!("/staff/patients/{id}/edit")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(page.text.contains(r#"name="allergies""#) && page.text.contains(r#"name="last_sunburn""#));
+    let sunburn = days_ago(4);
+    let r = form(
+        &prac.api,
+        &format!("/staff/patients/{id}/edit"),
+        &format!(
+            "name=Page+Edited&time_zone=Europe%2FBerlin&phone=%2B49+30+555&clinical=yes&finding=sunburn&last_sunburn={sunburn}\
+             &allergies=latex%0D%0A%0D%0Achlorhexidine&medication=levothyroxine"
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let rec = prac.api.get(&format!("/api/v1/patients/{id}")).await.expect(200).clone();
+    assert_eq!(rec["findings"], json!([{ "code": "sunburn", "last": sunburn }]));
+    assert_eq!(rec["allergies"], json!(["latex", "chlorhexidine"]));
+    assert_eq!(rec["medication"], json!(["levothyroxine"]));
+    assert_eq!(rec["phone"], "+49 30 555");
+    let shown = prac.api.get(&format!("/staff/patients/{id}")).await;
+    assert!(shown.text.contains("latex, chlorhexidine") && shown.text.contains("levothyroxine"), "{}", shown.text);
+    let audit = t.admin.api.get(&format!("/api/v1/patients/{id}/audit")).await;
+    assert!(audit.text.contains("patient.update"), "{}", audit.text);
+
+    let bad = form(
+        &prac.api,
+        &format!("/staff/patients/{id}/edit"),
+        &format!("name=Page+Edited&clinical=yes&last_sunburn={sunburn}"),
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("did not tick it"), "{}", bad.text);
+    let still = prac.api.get(&format!("/api/v1/patients/{id}")).await;
+    assert_eq!(still.expect(200)["findings"], json!([{ "code": "sunburn", "last": sunburn }]), "nothing changed");
+}
+
+/// The front desk edits contact details on the page; clinical data posted by the front desk is
+/// refused, not dropped, and the clinical part of the form is not offered to them.
+#[tokio::test]
+async fn front_desk_cannot_change_findings_on_the_record_page() {
+    let t = TestApp::start().await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let p = t.create_patient(&desk.api, "Desk Edited").await;
+    let id = pid(&p);
+    let page = desk.api.get(&format!("/staff/patients/{id}/edit")).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(!page.text.contains(r#"name="allergies""#) && !page.text.contains(r#"name="finding""#));
+    let r = form(&desk.api, &format!("/staff/patients/{id}/edit"), "name=Desk+Edited&finding=pregnant").await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = form(&desk.api, &format!("/staff/patients/{id}/edit"), "name=Desk+Edited&email=desk%40example.org").await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let rec = t.admin.api.get(&format!("/api/v1/patients/{id}")).await.expect(200).clone();
+    assert_eq!((rec["email"].as_str(), &rec["findings"]), (Some("desk@example.org"), &json!([])));
+}
