@@ -294,3 +294,47 @@ async fn front_desk_cannot_change_findings_on_the_record_page() {
     let rec = t.admin.api.get(&format!("/api/v1/patients/{id}")).await.expect(200).clone();
     assert_eq!((rec["email"].as_str(), &rec["findings"]), (Some("desk@example.org"), &json!([])));
 }
+
+/// Moves every screening of the test database `days` into the past (written directly: a
+/// screening cannot be recorded in the past through the API).
+async fn age_screenings(t: &TestApp, days: i64) {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::new().filename(&t.db_path).busy_timeout(std::time::Duration::from_secs(10)))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE screenings SET created_at = created_at - ?1")
+        .bind(days * 86_400_000)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
+/// A session after a screening older than the protocol allows (90 days) is blocked with the
+/// reason in words on the form; a practitioner may record it with a reason. A plan says so.
+#[tokio::test]
+async fn a_session_after_a_stale_screening_says_so() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let p = t.create_patient(&prac.api, "Old Screen").await;
+    let id = pid(&p);
+    t.screen_eligible(&prac.api, &id).await;
+    age_screenings(&t, 120).await;
+    let r = prac.api.post(&format!("/api/v1/patients/{id}/sessions"), common::session_body()).await;
+    assert_eq!((r.status, r.code()), (409, "session_blocked"), "{}", r.text);
+    assert_eq!(r.json["blockers"][0]["code"], "stale_screening", "{}", r.text);
+    let page =
+        form(&prac.api, &format!("/staff/patients/{id}/session"), "device=Pen&needle_depth_mm=1.0&area=cheeks").await;
+    assert_eq!(page.status, 409, "{}", page.text);
+    assert!(page.text.contains("longer than the protocol allows"), "{}", page.text);
+    let plan = prac
+        .api
+        .post(&format!("/api/v1/patients/{id}/plans"), json!({ "concern": "acne_scars", "start": in_days(1) }))
+        .await;
+    assert!(plan.expect(201)["result"]["notes"].to_string().contains("stale_screening"), "{}", plan.text);
+    let mut over = common::session_body();
+    over["override_reason"] = json!("Screened again on paper today; nothing has changed.");
+    prac.api.post(&format!("/api/v1/patients/{id}/sessions"), over).await.expect(201);
+}
