@@ -267,7 +267,7 @@ async fn staff_edit_findings_allergies_and_medication_on_the_record_page() {
     let bad = form(
         &prac.api,
         &format!("/staff/patients/{id}/edit"),
-        &format!("name=Page+Edited&clinical=yes&last_sunburn={sunburn}"),
+        &format!("name=Page+Edited&time_zone=UTC&clinical=yes&last_sunburn={sunburn}"),
     )
     .await;
     assert_eq!(bad.status, 422, "{}", bad.text);
@@ -287,9 +287,15 @@ async fn front_desk_cannot_change_findings_on_the_record_page() {
     let page = desk.api.get(&format!("/staff/patients/{id}/edit")).await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(!page.text.contains(r#"name="allergies""#) && !page.text.contains(r#"name="finding""#));
-    let r = form(&desk.api, &format!("/staff/patients/{id}/edit"), "name=Desk+Edited&finding=pregnant").await;
+    let r =
+        form(&desk.api, &format!("/staff/patients/{id}/edit"), "name=Desk+Edited&time_zone=UTC&finding=pregnant").await;
     assert_eq!(r.status, 403, "{}", r.text);
-    let r = form(&desk.api, &format!("/staff/patients/{id}/edit"), "name=Desk+Edited&email=desk%40example.org").await;
+    let r = form(
+        &desk.api,
+        &format!("/staff/patients/{id}/edit"),
+        "name=Desk+Edited&time_zone=UTC&email=desk%40example.org",
+    )
+    .await;
     assert_eq!(r.status, 303, "{}", r.text);
     let rec = t.admin.api.get(&format!("/api/v1/patients/{id}")).await.expect(200).clone();
     assert_eq!((rec["email"].as_str(), &rec["findings"]), (Some("desk@example.org"), &json!([])));

@@ -22,7 +22,7 @@ use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
 use crate::pages::staff::{Choice, choices, clinical};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
-use crate::problem::ApiResult;
+use crate::problem::{ApiError, ApiResult};
 
 /// One finding's checkbox, with its date for timed findings.
 #[derive(Debug, Clone)]
@@ -133,7 +133,12 @@ fn update_of(form: &FormData, t: &Locale) -> ApiResult<PatientUpdateRequest> {
         name: Some(form.get("name").to_string()),
         email: Some(form.opt("email").map(str::to_string)),
         phone: Some(form.opt("phone").map(str::to_string)),
-        time_zone: form.opt("time_zone").map(str::to_string),
+        // Required: a blank zone is refused by name, never taken as "leave it".
+        time_zone: Some(
+            form.opt("time_zone")
+                .ok_or_else(|| ApiError::invalid("time_zone", "is required: give a zone such as Europe/Berlin"))?
+                .to_string(),
+        ),
         birth_date: Some(form.parsed::<NaiveDate>("birth_date", "a date such as 1990-05-17")?),
         fitzpatrick: Some(form.parsed::<u8>("fitzpatrick", "a skin type from 1 to 6")?),
         findings,
