@@ -139,18 +139,7 @@ pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
             earliest = add_days(previous, min);
             latest = add_days(previous, max);
         }
-        let pre_care = rules
-            .pre_care
-            .iter()
-            .filter(|s| s.applies(number, findings))
-            .map(|s| DatedStep {
-                code: &s.code,
-                message: &s.message,
-                sources: &s.sources,
-                from: sub_days(earliest, s.days_before),
-                days_before: s.days_before,
-            })
-            .collect();
+        let pre_care = pre_care(p, number, findings, earliest);
         sessions.push(PlannedSession { number, earliest, latest, pre_care });
     }
     let last = earliest;
@@ -216,6 +205,95 @@ pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
     }
 }
 
+/// The patient's latest recorded screening, as a plan reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedScreening {
+    /// The day it was recorded (in the clinic's zone).
+    pub on: NaiveDate,
+    pub decision: Decision,
+    pub defer_until: Option<NaiveDate>,
+    pub clinician_review_required: bool,
+    /// Its reasons' codes.
+    pub reasons: Vec<String>,
+}
+
+impl RecordedScreening {
+    /// Whether its decision still stops treatment on `day`: `not_eligible` always, `defer`
+    /// until its `defer_until` (for ever when it has none).
+    pub fn holds_on(&self, day: NaiveDate) -> bool {
+        match self.decision {
+            Decision::NotEligible => true,
+            Decision::Defer => self.defer_until.is_none_or(|d| d > day),
+            _ => false,
+        }
+    }
+
+    /// Whether it is older than the protocol allows on `day`.
+    pub fn too_old_on(&self, p: &Protocol, day: NaiveDate) -> bool {
+        p.plan.stale_screening.as_ref().is_some_and(|(days, _)| add_days(self.on, *days) < day)
+    }
+}
+
+/// A plan for a patient with their latest recorded screening (issue 11: a plan made right after
+/// a `defer` screening was stored as eligible). The plan's own screening on the start day sees
+/// only the plan's findings; the recorded screening also saw age, skin type and the clinician's
+/// answers, so a decision of it that still holds on the start day wins when it is stricter, its
+/// reasons and review join the summary, and the plan says so. Without a screening, or with one
+/// older than the protocol allows on the start day, the plan says that too.
+pub fn plan_for_patient<'p>(p: &'p Protocol, req: &PlanRequest, latest: Option<&RecordedScreening>) -> PlanResult<'p> {
+    let mut out = plan(p, req);
+    let rules = &p.plan;
+    let Some(s) = latest else {
+        if let Some(m) = &rules.no_screening {
+            out.notes.push(Note { code: "no_screening", message: &m.message, sources: &m.sources });
+        }
+        return out;
+    };
+    if s.holds_on(req.start) {
+        if s.decision > out.screening.decision {
+            out.screening.decision = s.decision;
+        }
+        out.screening.defer_until = match (out.screening.defer_until, s.defer_until) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(m) = &rules.screening_holds {
+            out.notes.push(Note { code: "recorded_screening_holds", message: &m.message, sources: &m.sources });
+        }
+    }
+    out.screening.clinician_review_required |= s.clinician_review_required;
+    for r in &s.reasons {
+        if !out.screening.reasons.contains(r) {
+            out.screening.reasons.push(r.clone());
+        }
+    }
+    if s.too_old_on(p, req.start)
+        && let Some((_, m)) = &rules.stale_screening
+    {
+        out.notes.push(Note { code: "stale_screening", message: &m.message, sources: &m.sources });
+    }
+    out
+}
+
+/// The pre-care before session `number` for a patient with `findings`, each step dated back from
+/// the session's `earliest` day. The plan uses it for every planned session, and the patient's
+/// pages use it with the record's *current* findings, so a finding recorded after the plan was
+/// made (a cold-sore history: the antiviral) still reaches the patient.
+pub fn pre_care(p: &Protocol, number: u32, findings: FindingSet, earliest: NaiveDate) -> Vec<DatedStep<'_>> {
+    p.plan
+        .pre_care
+        .iter()
+        .filter(|s| s.applies(number, findings))
+        .map(|s| DatedStep {
+            code: &s.code,
+            message: &s.message,
+            sources: &s.sources,
+            from: sub_days(earliest, s.days_before),
+            days_before: s.days_before,
+        })
+        .collect()
+}
+
 /// The protocol's session count for a grade, falling back to the default entry.
 fn session_count(p: &Protocol, grade: Option<u8>) -> &SessionCount {
     let by_grade = grade.and_then(|g| p.plan.sessions_by_grade.get(usize::from(g).wrapping_sub(1))?.as_ref());
@@ -242,4 +320,95 @@ fn add_days(d: NaiveDate, n: u32) -> NaiveDate {
 
 fn sub_days(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_sub_days(Days::new(u64::from(n))).unwrap_or(NaiveDate::MIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::vocabulary::Concern;
+
+    fn protocol() -> Protocol {
+        Protocol::builtin().unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn request(start: &str) -> PlanRequest {
+        PlanRequest {
+            concern: Concern::AcneScars,
+            scar_grade: Some(2),
+            start: day(start),
+            interval_weeks: None,
+            sessions: None,
+            findings: Vec::new(),
+            price_per_session: None,
+            currency: None,
+        }
+    }
+
+    fn recorded(on: &str, decision: Decision, until: Option<&str>) -> RecordedScreening {
+        RecordedScreening {
+            on: day(on),
+            decision,
+            defer_until: until.map(day),
+            clinician_review_required: false,
+            reasons: vec!["pregnant".into()],
+        }
+    }
+
+    fn codes(r: &PlanResult<'_>) -> Vec<&'static str> {
+        r.notes.iter().map(|n| n.code).collect()
+    }
+
+    #[test]
+    fn a_plan_after_a_defer_screening_is_not_eligible() {
+        let p = protocol();
+        let r = plan_for_patient(&p, &request("2027-01-04"), Some(&recorded("2027-01-02", Decision::Defer, None)));
+        assert_eq!(r.screening.decision, Decision::Defer);
+        assert!(r.screening.reasons.contains(&"pregnant".to_string()));
+        assert!(codes(&r).contains(&"recorded_screening_holds"), "{:?}", codes(&r));
+        // A deferral that ends before the start day no longer holds on it.
+        let lapsed = recorded("2027-01-02", Decision::Defer, Some("2027-01-03"));
+        assert_eq!(plan_for_patient(&p, &request("2027-01-04"), Some(&lapsed)).screening.decision, Decision::Eligible);
+    }
+
+    #[test]
+    fn a_plan_says_when_there_is_no_screening_or_it_is_too_old() {
+        let p = protocol();
+        assert!(codes(&plan_for_patient(&p, &request("2027-01-04"), None)).contains(&"no_screening"));
+        let old = recorded("2026-06-01", Decision::Eligible, None);
+        assert!(codes(&plan_for_patient(&p, &request("2027-01-04"), Some(&old))).contains(&"stale_screening"));
+        let fresh = recorded("2027-01-01", Decision::Eligible, None);
+        assert!(!codes(&plan_for_patient(&p, &request("2027-01-04"), Some(&fresh))).contains(&"stale_screening"));
+    }
+
+    proptest! {
+        /// A recorded screening that holds on the start day is never weakened by the plan.
+        #[test]
+        fn a_plan_is_never_less_strict_than_a_screening_that_holds(
+            d in 0usize..4, until in proptest::option::of(0u64..60), start_in in 0u64..60,
+        ) {
+            let p = protocol();
+            let decision = [Decision::Eligible, Decision::EligibleWithPrecautions, Decision::Defer, Decision::NotEligible][d];
+            let on = day("2027-01-01");
+            let s = RecordedScreening {
+                on,
+                decision,
+                defer_until: until.map(|n| add_days(on, u32::try_from(n).unwrap())),
+                clinician_review_required: true,
+                reasons: vec![],
+            };
+            let mut req = request("2027-01-01");
+            req.start = add_days(on, u32::try_from(start_in).unwrap());
+            let r = plan_for_patient(&p, &req, Some(&s));
+            if s.holds_on(req.start) {
+                prop_assert!(r.screening.decision >= decision);
+            }
+            prop_assert!(r.screening.clinician_review_required);
+        }
+    }
 }

@@ -207,14 +207,19 @@ fn schemas() -> Map<String, Value> {
     );
     let finding = json!({ "type": "object", "additionalProperties": false, "required": ["code"],
         "properties": { "code": { "type": "string" }, "last": { "type": "string", "format": "date" } } });
+    let free_list = |what: &str| {
+        json!({ "type": "array", "maxItems": 30, "items": { "type": "string", "minLength": 1, "maxLength": 200 },
+            "description": format!("{what}, free text. Changed by practitioners and admins only.") })
+    };
     add(
         "Patient",
         json!({
-            "type": "object", "required": ["id", "clinic", "name", "time_zone", "findings", "consent_messages"],
+            "type": "object", "required": ["id", "clinic", "name", "time_zone", "findings", "allergies", "medication", "consent_messages"],
             "properties": { "id": id(), "clinic": id(), "name": { "type": "string" }, "email": string_or_null(), "phone": string_or_null(),
                 "time_zone": { "type": "string" }, "birth_date": { "type": ["string", "null"], "format": "date" },
                 "fitzpatrick": { "type": ["integer", "null"], "minimum": 1, "maximum": 6 },
-                "findings": { "type": "array", "items": finding }, "consent_messages": { "type": "boolean" },
+                "findings": { "type": "array", "items": finding }, "allergies": free_list("Allergies"),
+                "medication": free_list("Current medication"), "consent_messages": { "type": "boolean" },
                 "created_at": time(), "updated_at": time() }
         }),
     );
@@ -230,6 +235,7 @@ fn schemas() -> Map<String, Value> {
             "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "phone": { "type": "string" },
                 "time_zone": { "type": "string", "description": "Default: the clinic's." }, "birth_date": { "type": "string", "format": "date" },
                 "fitzpatrick": { "type": "integer", "minimum": 1, "maximum": 6 }, "findings": { "type": "array", "items": finding },
+                "allergies": free_list("Allergies"), "medication": free_list("Current medication"),
                 "consent_messages": { "type": "boolean" } }
         }),
     );
@@ -239,7 +245,9 @@ fn schemas() -> Map<String, Value> {
             "type": "object", "additionalProperties": false, "description": "Absent fields stay; null clears an optional field.",
             "properties": { "name": { "type": "string" }, "email": string_or_null(), "phone": string_or_null(), "time_zone": { "type": "string" },
                 "birth_date": { "type": ["string", "null"], "format": "date" }, "fitzpatrick": { "type": ["integer", "null"] },
-                "findings": { "type": "array", "items": finding }, "consent_messages": { "type": "boolean" } }
+                "findings": { "type": "array", "items": finding, "description": "The whole list; practitioners and admins only." },
+                "allergies": free_list("Allergies"), "medication": free_list("Current medication"),
+                "consent_messages": { "type": "boolean" } }
         }),
     );
     add(

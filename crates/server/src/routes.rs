@@ -250,6 +250,12 @@ fn entries() -> Vec<Entry> {
             r!(get "GET" "/staff/patients/{id}", Staff(ANY_STAFF), "A patient's page (clinical records for clinical staff)", None, None, 200, staff::records::show),
         ),
         page(
+            r!(get "GET" "/staff/patients/{id}/edit", Staff(ANY_STAFF), "The record's edit form: contact details; findings, allergies and medication for clinical staff", None, None, 200, staff::edit::edit_form),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/edit", Staff(ANY_STAFF), "Change the record (form); clinical data by clinical staff only, audited", None, None, 303, staff::edit::edit_submit),
+        ),
+        page(
             r!(post "POST" "/staff/patients/{id}/invite", Staff(ANY_STAFF), "Invite the patient; the link is shown once", None, None, 200, staff::patients::invite),
         ),
         page(

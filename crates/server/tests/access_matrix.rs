@@ -182,6 +182,10 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/staff/patients/{id}/screening" | "/staff/patients/{id}/plan" | "/staff/patients/{id}/session") => {
             none()
         }
+        ("GET", "/staff/patients/{id}/edit") => none(),
+        ("POST", "/staff/patients/{id}/edit") => {
+            Some((Form("name=Matrix+Edited&time_zone=Europe%2FBerlin".into()), Fresh::No))
+        }
         ("POST", "/staff/alerts/{id}/acknowledge") => Some((Form(String::new()), Fresh::Alert)),
         ("POST", "/staff/alerts/{id}/resolve") => Some((Form("note=handled".into()), Fresh::Alert)),
         ("POST", "/staff/follow-ups/{id}/resolve") => Some((Form("note=called".into()), Fresh::FollowUp)),

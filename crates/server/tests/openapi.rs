@@ -121,7 +121,7 @@ fn the_schema_check_does_reject_wrong_bodies() {
     let mut c = Checker::new();
     let patient = json!({
         "id": "01a1fe35-a44c-766e-9e4e-a94fcbe2815b", "clinic": "01a1fe35-a44c-766e-9e4e-a94fcbe2815c",
-        "name": "N", "time_zone": "UTC", "findings": [], "consent_messages": false
+        "name": "N", "time_zone": "UTC", "findings": [], "allergies": [], "medication": [], "consent_messages": false
     });
     assert!(c.validator("Patient").is_valid(&patient));
     let mut bad_id = patient.clone();

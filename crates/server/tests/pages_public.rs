@@ -118,3 +118,15 @@ async fn the_cost_estimate_gives_sessions_and_a_cost_range() {
     let r = t.admin.api.get("/cost").await;
     assert!(r.text.contains(r#"value="180""#), "{}", r.text);
 }
+
+/// Issue 11, defect 5: a sunburn date typed without ticking "sunburn" was dropped and the
+/// answer became "You can be treated". Now the form is refused with the date field named.
+#[tokio::test]
+async fn a_sunburn_date_without_its_box_is_not_ignored() {
+    let t = TestApp::start().await;
+    let r = post_form(&t.anon(), "/candidate", "concern=acne_scars&age_years=30&last.sunburn=2026-11-30").await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(!r.text.contains("You can be treated"), "{}", r.text);
+    assert!(r.text.contains("did not tick it"), "{}", r.text);
+    assert!(r.text.contains(r#"name="last.sunburn" type="date" value="2026-11-30" aria-invalid="true""#), "{}", r.text);
+}

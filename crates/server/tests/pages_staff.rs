@@ -592,3 +592,20 @@ async fn a_failed_message_says_why_and_is_sent_again() {
     assert_eq!(again.status, 409, "{}", again.text);
     assert!(again.text.contains("only a message that failed can be sent again"), "{}", again.text);
 }
+
+/// Issue 11, defect 5 on the staff screening form: a date typed for a finding whose box is not
+/// ticked is refused on the form, the date field named, and nothing is recorded.
+#[tokio::test]
+async fn a_sunburn_date_without_its_box_is_not_ignored_on_the_staff_screening() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let p = t.create_patient(&prac.api, "Sunny Dated").await;
+    let pid = p["id"].as_str().unwrap();
+    let r = form(&prac.api, &format!("/staff/patients/{pid}/screening"), "concern=acne_scars&last_sunburn=2026-11-30")
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("did not tick it"), "{}", r.text);
+    assert!(r.text.contains(r#"name="last_sunburn" type="date" value="2026-11-30" aria-invalid="true""#), "{}", r.text);
+    let list = prac.api.get(&format!("/api/v1/patients/{pid}/screenings")).await;
+    assert!(list.expect(200)["screenings"].as_array().unwrap().is_empty(), "nothing was recorded");
+}

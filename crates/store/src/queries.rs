@@ -346,8 +346,8 @@ impl Store for Backend {
         let now = ts(Utc::now());
         let row = sqlx::query(
             "INSERT INTO patients (clinic_id, id, name, email, phone, time_zone, birth_date, fitzpatrick, findings, \
-             consent_messages, created_at, updated_at, search_text) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING *",
+             consent_messages, created_at, updated_at, search_text, allergies, medication) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14) RETURNING *",
         )
         .bind(actor.clinic.0)
         .bind(id.0)
@@ -361,6 +361,8 @@ impl Store for Backend {
         .bind(p.consent_messages)
         .bind(now)
         .bind(search_text(&p.name, p.email.as_deref(), p.phone.as_deref()))
+        .bind(to_json(&p.allergies))
+        .bind(to_json(&p.medication))
         .fetch_one(&mut *tx)
         .await?;
         let patient = patient_from(&row)?;
@@ -423,13 +425,19 @@ impl Store for Backend {
         if let Some(v) = u.findings {
             p.findings = v;
         }
+        if let Some(v) = u.allergies {
+            p.allergies = v;
+        }
+        if let Some(v) = u.medication {
+            p.medication = v;
+        }
         if let Some(v) = u.consent_messages {
             p.consent_messages = v;
         }
         let row = sqlx::query(
             "UPDATE patients SET name = $3, email = $4, phone = $5, time_zone = $6, birth_date = $7, \
-             fitzpatrick = $8, findings = $9, consent_messages = $10, updated_at = $11, search_text = $12 \
-             WHERE clinic_id = $1 AND id = $2 RETURNING *",
+             fitzpatrick = $8, findings = $9, consent_messages = $10, updated_at = $11, search_text = $12, \
+             allergies = $13, medication = $14 WHERE clinic_id = $1 AND id = $2 RETURNING *",
         )
         .bind(actor.clinic.0)
         .bind(id.0)
@@ -443,6 +451,8 @@ impl Store for Backend {
         .bind(p.consent_messages)
         .bind(ts(Utc::now()))
         .bind(search_text(&p.name, p.email.as_deref(), p.phone.as_deref()))
+        .bind(to_json(&p.allergies))
+        .bind(to_json(&p.medication))
         .fetch_one(&mut *tx)
         .await?;
         let patient = patient_from(&row)?;
@@ -474,6 +484,16 @@ impl Store for Backend {
         .await?;
         let screening = screening_from(&row)?;
         audit_in(&mut tx, actor, "screening.add", Some(s.patient), Some(id.0)).await?;
+        if let Some(findings) = &s.findings_on_record {
+            sqlx::query("UPDATE patients SET findings = $3, updated_at = $4 WHERE clinic_id = $1 AND id = $2")
+                .bind(actor.clinic.0)
+                .bind(s.patient.0)
+                .bind(to_json(findings))
+                .bind(ts(Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+            audit_in(&mut tx, actor, "patient.findings_from_screening", Some(s.patient), Some(id.0)).await?;
+        }
         tx.commit().await?;
         Ok(screening)
     }

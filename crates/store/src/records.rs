@@ -318,6 +318,11 @@ pub struct Patient {
     pub birth_date: Option<NaiveDate>,
     pub fitzpatrick: Option<u8>,
     pub findings: Vec<PatientFinding>,
+    /// Allergies as the clinic wrote them (free text, clinical staff only).
+    pub allergies: Vec<String>,
+    /// Current medication as the clinic wrote it (free text, clinical staff only); medication
+    /// the protocol decides on (anticoagulant, isotretinoin, …) is a finding.
+    pub medication: Vec<String>,
     pub consent_messages: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -332,6 +337,8 @@ pub struct NewPatient {
     pub birth_date: Option<NaiveDate>,
     pub fitzpatrick: Option<u8>,
     pub findings: Vec<PatientFinding>,
+    pub allergies: Vec<String>,
+    pub medication: Vec<String>,
     pub consent_messages: bool,
 }
 
@@ -345,6 +352,8 @@ pub struct PatientUpdate {
     pub birth_date: Option<Option<NaiveDate>>,
     pub fitzpatrick: Option<Option<u8>>,
     pub findings: Option<Vec<PatientFinding>>,
+    pub allergies: Option<Vec<String>>,
+    pub medication: Option<Vec<String>>,
     pub consent_messages: Option<bool>,
 }
 
@@ -415,6 +424,9 @@ pub struct NewScreening {
     pub decision: String,
     pub defer_until: Option<NaiveDate>,
     pub protocol_version: String,
+    /// The patient's findings after this screening (merged by `needlepath_core::findings`),
+    /// written onto the record in the screening's transaction; `None` leaves the record as is.
+    pub findings_on_record: Option<Vec<PatientFinding>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -404,6 +404,13 @@ pub struct PlanRules {
     pub final_review_min_days: u32,
     pub final_review_max_days: u32,
     pub short_interval: Statement,
+    /// How many days the latest screening stays valid for a session, and what a plan says past
+    /// that; `None` when the protocol sets no limit.
+    pub stale_screening: Option<(u32, Statement)>,
+    /// What a plan says when the patient was never screened; `None`: nothing.
+    pub no_screening: Option<Statement>,
+    /// What a plan says when the latest recorded screening holds on its start day.
+    pub screening_holds: Option<Statement>,
     /// The number of sessions when no grade is given, or the grade has no entry of its own.
     pub sessions_default: SessionCount,
     /// By scar grade (index grade − 1).

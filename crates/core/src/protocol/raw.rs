@@ -427,6 +427,14 @@ pub struct RawRange {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct RawStaleScreening {
+    pub max_age_days: S<i64>,
+    pub message: S<String>,
+    pub sources: Sources,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RawPlan {
     #[serde(default)]
     pub interval_days: Option<S<RawRange>>,
@@ -438,6 +446,16 @@ pub struct RawPlan {
     pub final_review_days: Option<S<RawRange>>,
     #[serde(default)]
     pub short_interval: Option<S<RawMessage>>,
+    /// How old the latest screening may be at a session, and what a plan says past that.
+    #[serde(default)]
+    pub stale_screening: Option<S<RawStaleScreening>>,
+    /// What a plan says when the patient was never screened.
+    #[serde(default)]
+    pub no_screening: Option<S<RawMessage>>,
+    /// What a plan says when the latest recorded screening defers or refuses treatment on the
+    /// plan's start day.
+    #[serde(default)]
+    pub screening_holds: Option<S<RawMessage>>,
     #[serde(default)]
     pub sessions: Vec<S<RawSessions>>,
     #[serde(default)]

@@ -8,11 +8,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Datelike as _, Duration, FixedOffset, NaiveDate, Utc};
+use needlepath_core::plan::RecordedScreening;
 use needlepath_core::protocol::Protocol;
-use needlepath_core::request::{PlanRequest, ScreeningRequest};
-use needlepath_core::{plan as engine_plan, screening};
+use needlepath_core::request::{FindingEntry, PlanRequest, ScreeningRequest};
+use needlepath_core::vocabulary::{Decision, Finding};
+use needlepath_core::{findings, plan as engine_plan, screening};
 use needlepath_store::{
-    AppointmentId, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientId, Plan, PlanId, ReviewDecision, Role,
+    AppointmentId, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientFinding, PatientId, Plan, PlanId, ReviewDecision, Role,
     Screening, ScreeningId, Session, StaffId,
 };
 use serde::Deserialize;
@@ -93,6 +95,7 @@ pub async fn screen_patient(app: &App, a: &Authed, patient_id: PatientId, body: 
     let result = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
     let decision = result["decision"].as_str().unwrap_or("defer").to_string();
     let defer_until = result["defer_until"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let findings_on_record = Some(record_after_screening(&patient.findings, &req.findings));
     Ok(app
         .store
         .add_screening(
@@ -104,9 +107,31 @@ pub async fn screen_patient(app: &App, a: &Authed, patient_id: PatientId, body: 
                 decision,
                 defer_until,
                 protocol_version: protocol_version(&protocol),
+                findings_on_record,
             },
         )
         .await?)
+}
+
+/// The record's findings after a screening reported `screened`, by core's rule
+/// (`needlepath_core::findings::merge`: a screened finding replaces its older entry, findings
+/// not reported stay). An entry whose code this version's vocabulary does not know is kept as
+/// it is, never dropped.
+fn record_after_screening(record: &[PatientFinding], screened: &[FindingEntry]) -> Vec<PatientFinding> {
+    let mut known = Vec::with_capacity(record.len());
+    let mut unknown = Vec::new();
+    for f in record {
+        match Finding::parse(&f.code) {
+            Ok(finding) => known.push(FindingEntry { finding, last: f.last }),
+            Err(_) => unknown.push(f.clone()),
+        }
+    }
+    let mut out: Vec<PatientFinding> = findings::merge(&known, screened)
+        .into_iter()
+        .map(|e| PatientFinding { code: e.finding.as_str().to_string(), last: e.last })
+        .collect();
+    out.extend(unknown);
+    out
 }
 
 pub async fn screen(
@@ -174,7 +199,10 @@ pub async fn plan_patient(app: &App, a: &Authed, patient_id: PatientId, body: Va
     }
     let req = PlanRequest::from_json(&body).map_err(input)?;
     let protocol = app.protocol_for(a.clinic()).await?;
-    let result = engine_plan::plan(&protocol, &req);
+    let tz = zone("time_zone", &clinic.time_zone)?;
+    let screenings = app.store.list_screenings(&a.actor, patient_id).await?;
+    let latest = screenings.first().map(|s| recorded_screening(s, tz));
+    let result = engine_plan::plan_for_patient(&protocol, &req, latest.as_ref());
     let result = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
     Ok(app.store.add_plan(&a.actor, NewPlan { patient: patient_id, request: body, result }).await?)
 }
@@ -187,6 +215,22 @@ pub async fn plan(
 ) -> ApiResult<Response> {
     let patient_id: PatientId = id(&raw, "patient")?;
     Ok(created(plan_patient(&app, &a, patient_id, body).await?))
+}
+
+/// A stored screening as the engine reads it: the day it was recorded in the clinic's zone, its
+/// decision (a decision this version does not know counts as `defer`: never less safe), its
+/// deferral, review and reasons.
+pub(crate) fn recorded_screening(s: &Screening, tz: chrono_tz::Tz) -> RecordedScreening {
+    RecordedScreening {
+        on: s.created_at.with_timezone(&tz).date_naive(),
+        decision: Decision::parse(&s.decision).unwrap_or(Decision::Defer),
+        defer_until: s.defer_until,
+        clinician_review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
+        reasons: s.result["reasons"]
+            .as_array()
+            .map(|rs| rs.iter().filter_map(|r| r["code"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default(),
+    }
 }
 
 pub async fn list_sessions(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
@@ -277,6 +321,30 @@ pub async fn record(
     let tz = zone("time_zone", &patient.time_zone)?;
     // The reminders after the session, with the next session's window from the plan.
     let protocol = app.protocol_for(a.clinic()).await?;
+    // A screening older than the protocol allows blocks the session like a deferral does (a
+    // practitioner may override it with a reason); the store checks the rest.
+    if override_reason.is_none()
+        && let Some(latest) = app.store.list_screenings(&a.actor, patient_id).await?.first()
+    {
+        let clinic_tz = zone("time_zone", &clinic.time_zone)?;
+        let recorded = recorded_screening(latest, clinic_tz);
+        let day = performed_at.with_timezone(&clinic_tz).date_naive();
+        if let Some((days, _)) = &protocol.plan.stale_screening
+            && recorded.too_old_on(&protocol, day)
+        {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "session_blocked",
+                format!(
+                    "the latest screening ({}) is more than {days} days before the session; screen the patient again, or a practitioner may record it anyway by giving override_reason",
+                    recorded.on
+                ),
+            )
+            .with_extra(json!({ "blockers": [{
+                "code": "stale_screening", "screening": latest.id, "screened_on": recorded.on, "max_age_days": days
+            }] })));
+        }
+    }
     let had = app.store.list_sessions(&a.actor, patient_id).await?.len() + 1;
     let plans = app.store.list_plans(&a.actor, patient_id).await?;
     let plan = match r.plan_id {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use needlepath_core::vocabulary::Finding;
@@ -16,6 +17,7 @@ use crate::api::{created, email, id, known_patient, nullable, opt_text, text, zo
 use crate::auth::{Authed, secrets};
 use crate::body::{Body, QueryParams};
 use crate::problem::{ApiError, ApiResult};
+use crate::routes::CLINICAL;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +30,10 @@ pub struct NewPatientRequest {
     pub fitzpatrick: Option<u8>,
     #[serde(default)]
     pub findings: Vec<PatientFinding>,
+    #[serde(default)]
+    pub allergies: Vec<String>,
+    #[serde(default)]
+    pub medication: Vec<String>,
     #[serde(default)]
     pub consent_messages: bool,
 }
@@ -46,7 +52,46 @@ pub struct PatientUpdateRequest {
     #[serde(default, deserialize_with = "nullable")]
     pub fitzpatrick: Option<Option<u8>>,
     pub findings: Option<Vec<PatientFinding>>,
+    pub allergies: Option<Vec<String>>,
+    pub medication: Option<Vec<String>>,
     pub consent_messages: Option<bool>,
+}
+
+/// The most entries an allergy or medication list may hold, and the longest entry.
+pub const FREE_LIST_MAX: usize = 30;
+pub const FREE_ENTRY_MAX: usize = 200;
+
+/// An allergy or medication list: trimmed entries, none blank, at most [`FREE_LIST_MAX`] of at
+/// most [`FREE_ENTRY_MAX`] characters; each refusal names `field[i]`.
+pub fn free_list(field: &str, items: Vec<String>) -> ApiResult<Vec<String>> {
+    if items.len() > FREE_LIST_MAX {
+        return Err(ApiError::invalid(field, format!("give at most {FREE_LIST_MAX} entries")));
+    }
+    items.iter().enumerate().map(|(i, s)| text(&format!("{field}[{i}]"), s, FREE_ENTRY_MAX)).collect()
+}
+
+/// Only clinical staff (practitioners, admins) change clinical data: findings, allergies,
+/// medication. The front desk keeps contact details (and the intake's birth date and skin type,
+/// as the new-patient form asks them) (issue 11).
+fn clinical_only(a: &Authed, fields: &[(&str, bool)]) -> ApiResult<()> {
+    if a.role().is_some_and(|r| CLINICAL.contains(&r)) {
+        return Ok(());
+    }
+    let touched: Vec<&str> = fields.iter().filter(|(_, given)| *given).map(|(f, _)| *f).collect();
+    match touched.first() {
+        None => Ok(()),
+        Some(first) => Err(ApiError {
+            field: Some((*first).to_string()),
+            ..ApiError::new(
+                StatusCode::FORBIDDEN,
+                "clinical_data_not_allowed",
+                format!(
+                    "only a practitioner or an admin may change {}; the front desk may change contact details (name, e-mail, phone, time zone, message consent), birth date and skin type",
+                    touched.join(", ")
+                ),
+            )
+        }),
+    }
 }
 
 fn fitzpatrick(v: Option<u8>) -> ApiResult<Option<u8>> {
@@ -99,6 +144,14 @@ fn phone(v: Option<&str>) -> ApiResult<Option<String>> {
 /// Adds a patient (the API and the new-patient page call this); the time zone defaults to the
 /// clinic's.
 pub async fn create_patient(app: &App, a: &Authed, r: NewPatientRequest) -> ApiResult<Patient> {
+    clinical_only(
+        a,
+        &[
+            ("findings", !r.findings.is_empty()),
+            ("allergies", !r.allergies.is_empty()),
+            ("medication", !r.medication.is_empty()),
+        ],
+    )?;
     let tz = match r.time_zone.as_deref() {
         Some(z) => zone("time_zone", z)?.name().to_string(),
         None => app.store.clinic(a.clinic()).await?.time_zone,
@@ -111,6 +164,8 @@ pub async fn create_patient(app: &App, a: &Authed, r: NewPatientRequest) -> ApiR
         birth_date: birth_date(r.birth_date)?,
         fitzpatrick: fitzpatrick(r.fitzpatrick)?,
         findings: findings(r.findings)?,
+        allergies: free_list("allergies", r.allergies)?,
+        medication: free_list("medication", r.medication)?,
         consent_messages: r.consent_messages,
     };
     Ok(app.store.create_patient(&a.actor, new).await?)
@@ -131,6 +186,21 @@ pub async fn update(
     Body(r): Body<PatientUpdateRequest>,
 ) -> ApiResult<Json<Patient>> {
     let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(update_patient(&app, &a, patient, r).await?))
+}
+
+/// Changes a patient's record (the API and the record page's editors call this): contact
+/// details by any staff, clinical data (findings, allergies, medication) by clinical
+/// staff only. The store audits the change.
+pub async fn update_patient(app: &App, a: &Authed, patient: PatientId, r: PatientUpdateRequest) -> ApiResult<Patient> {
+    clinical_only(
+        a,
+        &[
+            ("findings", r.findings.is_some()),
+            ("allergies", r.allergies.is_some()),
+            ("medication", r.medication.is_some()),
+        ],
+    )?;
     let update = PatientUpdate {
         name: r.name.as_deref().map(|n| text("name", n, 200)).transpose()?,
         email: r.email.map(|e| e.as_deref().map(|e| email("email", e)).transpose()).transpose()?,
@@ -139,9 +209,11 @@ pub async fn update(
         birth_date: r.birth_date.map(birth_date).transpose()?,
         fitzpatrick: r.fitzpatrick.map(fitzpatrick).transpose()?,
         findings: r.findings.map(findings).transpose()?,
+        allergies: r.allergies.map(|l| free_list("allergies", l)).transpose()?,
+        medication: r.medication.map(|l| free_list("medication", l)).transpose()?,
         consent_messages: r.consent_messages,
     };
-    Ok(Json(app.store.update_patient(&a.actor, patient, update).await?))
+    Ok(app.store.update_patient(&a.actor, patient, update).await?)
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,9 +10,12 @@ use std::str::FromStr;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 
+use needlepath_core::vocabulary::Finding;
+
 use crate::auth::{Authed, CSRF_HEADER, secrets};
 use crate::body::MAX_BODY;
 use crate::pages::PageError;
+use crate::pages::i18n::Locale;
 use crate::problem::ApiError;
 
 /// The hidden field that carries the CSRF token.
@@ -73,6 +76,28 @@ impl FormData {
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }
+
+    /// Refuses a date typed for a finding whose box (`finding`) is not ticked, naming the date
+    /// field (`date_field(code)`), so that a date is never dropped silently: a sunburn date
+    /// without its box once became "You can be treated" (issue 11). Every form with dated
+    /// findings calls this before it builds its request.
+    pub fn refuse_unticked_finding_dates(
+        &self,
+        t: &Locale,
+        date_field: impl Fn(&str) -> String,
+    ) -> Result<(), ApiError> {
+        for f in Finding::ALL.iter().filter(|f| f.is_timed()) {
+            let code = f.as_str();
+            let field = date_field(code);
+            if self.opt(&field).is_some() && !self.has("finding", code) {
+                return Err(ApiError::invalid(
+                    field,
+                    t.f("form.date_without_box", &[("finding", t.label("finding", code))]),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A posted form whose CSRF token (when someone is signed in) has been checked.
@@ -126,6 +151,17 @@ mod tests {
         assert_eq!(f.get("note"), "hi");
         assert_eq!(f.opt("t"), None);
         assert!(f.has("symptom", "pain"));
+    }
+
+    #[test]
+    fn a_date_without_its_box_is_refused_naming_the_date_field() {
+        let t = crate::pages::i18n::default_locale();
+        let f = FormData::parse(b"concern=acne_scars&last_sunburn=2026-11-30").unwrap();
+        let e = f.refuse_unticked_finding_dates(t, |c| format!("last_{c}")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("last_sunburn"));
+        assert!(e.detail.contains("did not tick"), "{}", e.detail);
+        let ticked = FormData::parse(b"finding=sunburn&last_sunburn=2026-11-30&last_pregnant=").unwrap();
+        assert!(ticked.refuse_unticked_finding_dates(t, |c| format!("last_{c}")).is_ok());
     }
 
     #[test]

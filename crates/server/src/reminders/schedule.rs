@@ -27,7 +27,9 @@ fn zone_of(patient: &Patient) -> Result<Zone, ApiError> {
     Zone::parse(&patient.time_zone).map_err(|m| ApiError::invalid("time_zone", m))
 }
 
-fn findings_of(patient: &Patient) -> FindingSet {
+/// The findings on the patient's record as the engine's set (codes this vocabulary does not
+/// know are left out of decisions, never of the record).
+pub(crate) fn findings_of(patient: &Patient) -> FindingSet {
     let mut set = FindingSet::default();
     for f in &patient.findings {
         if let Ok(code) = Finding::parse(&f.code) {

@@ -92,6 +92,8 @@ pub async fn clinic_with_patients(store: &Arc<dyn Store>, n: usize) -> (Actor, V
             birth_date: None,
             fitzpatrick: None,
             findings: vec![],
+            allergies: vec![],
+            medication: vec![],
             consent_messages: true,
         };
         patients.push(store.create_patient(&actor, patient).await.unwrap().id);

@@ -148,6 +148,8 @@ fn patient_from(row: &DbRow) -> Result<Patient> {
         birth_date: date_opt(row, "birth_date")?,
         fitzpatrick: small(row, "fitzpatrick")?,
         findings: json(row, "findings")?,
+        allergies: json(row, "allergies")?,
+        medication: json(row, "medication")?,
         consent_messages: get(row, "consent_messages")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,

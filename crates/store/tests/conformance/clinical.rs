@@ -358,3 +358,26 @@ pub async fn story_follow_ups(store: DynStore) {
     assert_eq!(store.raise_missed_check_ins(due[0].due_at.unwrap() + Duration::hours(47)).await.unwrap(), 0);
     assert_eq!(store.raise_missed_check_ins(due[0].due_at.unwrap() + Duration::hours(49)).await.unwrap(), 1);
 }
+
+/// A screening's findings land on the patient's record in the screening's transaction, audited;
+/// a screening without `findings_on_record` leaves the record as it is (issue 11).
+pub async fn story_screening_findings_on_record(store: DynStore) {
+    let (_, _, actor) = setup_clinic(&store).await;
+    let patient = add_patient(&store, &actor, "Cora Sore").await;
+    let findings = vec![
+        PatientFinding { code: "cold_sore_history".into(), last: None },
+        PatientFinding { code: "sunburn".into(), last: Some(date("2026-11-30")) },
+    ];
+    let new = NewScreening { findings_on_record: Some(findings.clone()), ..screening(patient.id, "defer") };
+    let s = store.add_screening(&actor, new).await.unwrap();
+    let after = store.patient(&actor, patient.id).await.unwrap();
+    assert_eq!(after.findings, findings);
+    assert!(after.updated_at >= patient.updated_at);
+    let audit = store.list_audit(&actor, Some(patient.id), 50).await.unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "patient.findings_from_screening" && e.target == Some(s.id.0)),
+        "{audit:?}"
+    );
+    store.add_screening(&actor, screening(patient.id, "eligible")).await.unwrap();
+    assert_eq!(store.patient(&actor, patient.id).await.unwrap().findings, findings, "left as it is");
+}

@@ -76,6 +76,8 @@ pub fn new_patient(name: &str) -> NewPatient {
         birth_date: None,
         fitzpatrick: None,
         findings: vec![],
+        allergies: vec![],
+        medication: vec![],
         consent_messages: true,
     }
 }
@@ -92,6 +94,7 @@ pub fn screening(patient: PatientId, decision: &str) -> NewScreening {
         decision: decision.into(),
         defer_until: (decision == "defer").then(|| date("2030-12-31")),
         protocol_version: "2025.1".into(),
+        findings_on_record: None,
     }
 }
 

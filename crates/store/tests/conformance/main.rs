@@ -59,6 +59,7 @@ conformance! {
     records::story_tenancy => sqlite_tenancy, postgres_tenancy;
     clinical::story_screenings_and_plans => sqlite_screenings_and_plans, postgres_screenings_and_plans;
     clinical::story_session_safety_gates => sqlite_session_safety_gates, postgres_session_safety_gates;
+    clinical::story_screening_findings_on_record => sqlite_screening_findings_on_record, postgres_screening_findings_on_record;
     clinical::story_sessions => sqlite_sessions, postgres_sessions;
     clinical::story_check_ins_and_alerts => sqlite_check_ins_and_alerts, postgres_check_ins_and_alerts;
     clinical::story_follow_ups => sqlite_follow_ups, postgres_follow_ups;

@@ -20,12 +20,15 @@ pub async fn story_patients(store: DynStore) {
             PatientFinding { code: "keloid_history".into(), last: Some(date("2019-04-01")) },
             PatientFinding { code: "acne_active".into(), last: None },
         ],
+        allergies: vec!["latex".into()],
+        medication: vec!["levothyroxine 50 µg daily".into()],
         consent_messages: true,
     };
     let created = store.create_patient(&actor, ada.clone()).await.unwrap();
     assert_eq!((created.clinic, &created.name, &created.email), (clinic.id, &ada.name, &ada.email));
     assert_eq!((&created.phone, &created.time_zone, created.birth_date), (&ada.phone, &ada.time_zone, ada.birth_date));
     assert_eq!((created.fitzpatrick, &created.findings, created.consent_messages), (Some(3), &ada.findings, true));
+    assert_eq!((&created.allergies, &created.medication), (&ada.allergies, &ada.medication));
     assert_eq!(created.created_at, created.updated_at);
     assert_eq!(store.patient(&actor, created.id).await.unwrap(), created);
     assert_err!(store.patient(&actor, PatientId::new()).await, StoreError::NotFound(_));
@@ -37,6 +40,8 @@ pub async fn story_patients(store: DynStore) {
         fitzpatrick: Some(None),
         birth_date: Some(None),
         findings: Some(vec![]),
+        allergies: Some(vec!["latex".into(), "lidocaine".into()]),
+        medication: Some(vec![]),
         consent_messages: Some(false),
         ..Default::default()
     };
@@ -47,6 +52,8 @@ pub async fn story_patients(store: DynStore) {
         fitzpatrick: None,
         birth_date: None,
         findings: vec![],
+        allergies: vec!["latex".into(), "lidocaine".into()],
+        medication: vec![],
         consent_messages: false,
         updated_at: updated.updated_at,
         ..created.clone()

@@ -158,6 +158,31 @@ impl Builder<'_> {
                 Statement { code: String::new(), message: String::new(), sources: Vec::new() }
             }
         };
+        // Optional: a protocol without them sets no screening age and says nothing.
+        let stale_screening = match (&r.stale_screening, base) {
+            (Some(s), _) => {
+                let x = s.get_ref();
+                let days = self.count(&x.max_age_days, "stale_screening.max_age_days", 1, 3660);
+                let statement = Statement {
+                    code: String::new(),
+                    message: self.non_empty(&x.message, "message"),
+                    sources: self.cite(&x.sources, &s.span()),
+                };
+                Some((days, statement))
+            }
+            (None, Some(b)) => b.stale_screening.clone(),
+            (None, None) => None,
+        };
+        let no_screening = match (&r.no_screening, base) {
+            (Some(m), _) => Some(self.message(m)),
+            (None, Some(b)) => b.no_screening.clone(),
+            (None, None) => None,
+        };
+        let screening_holds = match (&r.screening_holds, base) {
+            (Some(m), _) => Some(self.message(m)),
+            (None, Some(b)) => b.screening_holds.clone(),
+            (None, None) => None,
+        };
         let mut sessions: [Option<SessionCount>; 5] = match base {
             Some(b) => {
                 let [g1, g2, g3, g4] = b.sessions_by_grade.clone();
@@ -253,6 +278,9 @@ impl Builder<'_> {
             final_review_min_days,
             final_review_max_days,
             short_interval,
+            stale_screening,
+            no_screening,
+            screening_holds,
             sessions_default: default_sessions?,
             sessions_by_grade: [g1, g2, g3, g4],
             maintenance,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
+use needlepath_core::plan as engine_plan;
 use serde_json::Value;
 
 use crate::App;
@@ -19,6 +20,7 @@ use crate::pages::{Ctx, Frame, PageResult, page};
 use crate::schedule::series_of;
 use chrono::Utc;
 use needlepath_core::pathway::next::SessionDates;
+use crate::reminders::schedule::findings_of;
 
 #[derive(Debug, Clone)]
 pub struct PlannedSession {
@@ -69,6 +71,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let plans = app.store.list_plans(&a.actor, id).await?;
     let sessions = app.store.list_sessions(&a.actor, id).await?;
     let appointments = app.store.list_appointments(&a.actor, id).await?;
+    let findings = findings_of(&patient);
     let plan = plans.first().map(|p| {
         let r = &p.result;
         // The dates of every session from the one truth: done on its day, or its window now.
@@ -89,7 +92,23 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                             false,
                             Some(w.earliest),
                         ),
-                        None => (window(t, s), false, None),
+                        None => (window(t, s), false, date_json(&s["earliest"])),
+                    };
+                    // A session still ahead: its pre-care counted back from its window as it is
+                    // now, from the record's findings as they are now, so a finding recorded after
+                    // the plan was made still counts (issue 11). A session done needs no more.
+                    let pre_care = match earliest {
+                        Some(earliest) if !done => {
+                            let n = u32::try_from(number).unwrap_or(u32::MAX);
+                            engine_plan::pre_care(&protocol, n, findings, earliest)
+                                .iter()
+                                .map(|st| {
+                                    let from = t.f("today.from_date", &[("date", &date(st.from))]);
+                                    (from, Said::new(&protocol, st.message, st.sources))
+                                })
+                                .collect()
+                        }
+                        _ => Vec::new(),
                     };
                     PlannedSession {
                         number,
@@ -97,27 +116,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                         next: next
                             .filter(|n| u64::from(n.number) == number)
                             .map(|n| next_view(t, &n, &appointments, tz)),
-                        // A session done needs no more pre-care (its planned dates are past).
-                        pre_care: s["pre_care"]
-                            .as_array()
-                            .filter(|_| !done)
-                            .map(|steps| {
-                                steps
-                                    .iter()
-                                    .map(|st| {
-                                        // Counted back from the session's window as it is now.
-                                        let moved = earliest
-                                            .zip(st["days_before"].as_u64())
-                                            .and_then(|(e, n)| e.checked_sub_days(chrono::Days::new(n)));
-                                        let from = moved
-                                            .or_else(|| date_json(&st["from"]))
-                                            .map(|d| t.f("today.from_date", &[("date", &date(d))]))
-                                            .unwrap_or_default();
-                                        (from, said_json(&protocol, st))
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
+                        pre_care,
                         done,
                     }
                 })

@@ -11,16 +11,18 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use needlepath_core::can_i::can_i;
+use needlepath_core::plan as engine_plan;
 use needlepath_core::request::CanIRequest;
 use needlepath_core::timeline::Kind;
 use needlepath_core::vocabulary::{Activity, Answer};
 
 use crate::App;
 use crate::api::me::today_for;
-use crate::pages::patient::{NextView, date_json, me, next_view, said_json, tz_of};
+use crate::pages::patient::{NextView, me, next_view, tz_of};
 use crate::pages::public::Said;
 use crate::pages::view::{self, date, when};
 use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::reminders::schedule::findings_of;
 use crate::schedule::series_of;
 
 /// An activity as it stands now.
@@ -34,7 +36,7 @@ pub struct Now {
     pub conditions: Vec<String>,
 }
 
-/// A pre-care step before the first session.
+/// A pre-care step before the next session.
 #[derive(Debug, Clone)]
 pub struct PreCare {
     pub from: String,
@@ -122,23 +124,23 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                 }),
             }
         }
-    } else if let Some(plan) = latest_plan
-        && let Some(steps) = plan.result["sessions"][0]["pre_care"].as_array()
-    {
-        pre_care = steps
-            .iter()
-            .map(|s| PreCare {
-                from: date_json(&s["from"]).map(|d| t.f("today.from_date", &[("date", &date(d))])).unwrap_or_default(),
-                said: said_json(p, s),
-            })
-            .collect();
     }
     let next_check_in = today.next_check_in.as_ref().and_then(|c| c.due_at).map(|d| when(t, d.with_timezone(&tz), now));
     let appointments = app.store.list_appointments(&a.actor, id).await?;
-    let next_session = latest_plan
-        .and_then(|plan| series_of(plan, &today.sessions, &appointments, tz, today.now))
-        .and_then(|s| s.next)
-        .map(|n| next_view(t, &n, &appointments, tz));
+    let next = latest_plan.and_then(|plan| series_of(plan, &today.sessions, &appointments, tz, today.now)).and_then(|s| s.next);
+    // The pre-care before the next session, counted back from its window as it is now, from the
+    // record's findings as they are now (a finding recorded after the plan was made still
+    // counts: issue 11).
+    if let Some(n) = &next {
+        pre_care = engine_plan::pre_care(p, n.number, findings_of(&today.patient), n.window.earliest)
+            .iter()
+            .map(|s| PreCare {
+                from: t.f("today.from_date", &[("date", &date(s.from))]),
+                said: Said::new(p, s.message, s.sources),
+            })
+            .collect();
+    }
+    let next_session = next.map(|n| next_view(t, &n, &appointments, tz));
     page(&TodayPage {
         f: ctx.frame(t.s("today.title")),
         name: today.patient.name.clone(),

@@ -185,7 +185,8 @@ pub async fn page_get(ctx: Ctx) -> PageResult {
 }
 
 /// The form as the contract's screening request, and the finding code at each `findings[i]`.
-fn request(form: &FormData) -> Result<(Value, Vec<String>), ApiError> {
+fn request(form: &FormData, t: &Locale) -> Result<(Value, Vec<String>), ApiError> {
+    form.refuse_unticked_finding_dates(t, |code| format!("last.{code}"))?;
     let mut req = json!({ "concern": form.get("concern") });
     if form.opt("concern").is_none() {
         return Err(ApiError::invalid("concern", "is required: choose what you would like to treat"));
@@ -224,6 +225,9 @@ fn field_of(t: &Locale, path: &str, codes: &[String]) -> (String, String) {
             };
         }
     }
+    if let Some(code) = path.strip_prefix("last.") {
+        return (path.to_string(), format!("{} – {}", t.label("finding", code), t.label("finding_date", code)));
+    }
     let key = match path {
         "concern" => "candidate.concern",
         "scar_type" => "candidate.scar_type",
@@ -238,7 +242,7 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     let t = ctx.t;
     let today = Utc::now().date_naive();
     let mut codes = Vec::new();
-    let parsed = request(&form).and_then(|(json, c)| {
+    let parsed = request(&form, t).and_then(|(json, c)| {
         codes = c;
         ScreeningRequest::from_json(&json, today).map_err(input)
     });
@@ -297,12 +301,15 @@ mod tests {
             b"concern=acne_scars&age_years=34&finding=sunburn&last.sunburn=2026-01-02&finding=pregnant",
         )
         .unwrap();
-        let (req, codes) = request(&form).unwrap();
+        let (req, codes) = request(&form, crate::pages::i18n::default_locale()).unwrap();
         assert_eq!(req["age_years"], 34);
         assert_eq!(req["findings"][0], json!({ "code": "sunburn", "last": "2026-01-02" }));
         assert_eq!(codes, vec!["sunburn", "pregnant"]);
         let bad = FormData::parse(b"concern=acne_scars&age_years=old").unwrap();
-        assert_eq!(request(&bad).unwrap_err().field.as_deref(), Some("age_years"));
+        assert_eq!(
+            request(&bad, crate::pages::i18n::default_locale()).unwrap_err().field.as_deref(),
+            Some("age_years")
+        );
         let t = crate::pages::i18n::default_locale();
         assert_eq!(field_of(t, "findings[0].last", &codes).0, "last.sunburn");
     }

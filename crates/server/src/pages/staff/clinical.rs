@@ -49,6 +49,8 @@ struct FindingRow {
     checked: bool,
     timed: bool,
     date_label: String,
+    /// The date input's name, `last_<code>` (the field an error names).
+    date_field: String,
     date: String,
 }
 
@@ -77,6 +79,7 @@ fn screening_page(ctx: &Ctx, p: Patient, form: &FormData, error: Option<Shown>) 
                 checked: form.has("finding", code),
                 timed: f.is_timed(),
                 date_label: t.label("finding_date", code).to_string(),
+                date_field: format!("last_{code}"),
                 date: form.get(&format!("last_{code}")).to_string(),
             }
         })
@@ -116,7 +119,8 @@ pub async fn screening_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Pa
 }
 
 /// The contract's screening request from the form.
-fn screening_body(form: &FormData) -> ApiResult<Value> {
+fn screening_body(form: &FormData, t: &Locale) -> ApiResult<Value> {
+    form.refuse_unticked_finding_dates(t, |code| format!("last_{code}"))?;
     let mut body = json!({ "concern": form.get("concern") });
     if let Some(s) = form.opt("scar_type") {
         body["scar_type"] = json!(s);
@@ -147,7 +151,7 @@ pub async fn screening_submit(
 ) -> PageResult {
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
-    let r = match screening_body(&form) {
+    let r = match screening_body(&form, ctx.t) {
         Ok(body) => screen_patient(&app, a, p.id, body).await.map(|_| ()),
         Err(e) => Err(e),
     };
@@ -355,6 +359,36 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
     })
 }
 
+/// A blocker of the store, in words.
+fn blocker_words(t: &Locale, b: &Value) -> String {
+    match b["code"].as_str().unwrap_or_default() {
+        "no_screening" => t.s("session_form.blocker_no_screening").to_string(),
+        "screening" => t.f(
+            "session_form.blocker_screening",
+            &[("decision", t.label("decision", b["decision"].as_str().unwrap_or_default()))],
+        ),
+        "stale_screening" => t.f(
+            "session_form.blocker_stale_screening",
+            &[
+                (
+                    "date",
+                    &b["screened_on"]
+                        .as_str()
+                        .and_then(|d| d.parse::<NaiveDate>().ok())
+                        .map(crate::pages::view::date)
+                        .unwrap_or_default(),
+                ),
+                ("days", &b["max_age_days"].as_u64().unwrap_or_default().to_string()),
+            ],
+        ),
+        "open_alert" => t.f(
+            "session_form.blocker_open_alert",
+            &[("disposition", t.label("disposition", b["disposition"].as_str().unwrap_or_default()))],
+        ),
+        other => other.to_string(),
+    }
+}
+
 pub async fn session_submit(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -375,13 +409,31 @@ pub async fn session_submit(
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#sessions", p.id))),
         Err(e) => {
             let blocked = e.code == "session_blocked";
+            // The stale-screening check runs before the store's gates (api::clinical::record);
+            // its blocker comes with the error, in words here like the gates' own.
+            let stale: Vec<BlockerView> = e
+                .extra
+                .as_ref()
+                .and_then(|x| x["blockers"].as_array())
+                .map(|list| {
+                    list.iter()
+                        .filter(|b| b["code"] == "stale_screening")
+                        .map(|b| BlockerView {
+                            key: "stale_screening".to_string(),
+                            words: blocker_words(ctx.t, b),
+                            overridable: true,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             let (status, shown) = Shown::on_form(e)?;
             let shown = if blocked {
                 Shown { field: String::new(), message: ctx.t.s("session_form.blocked").to_string() }
             } else {
                 shown
             };
-            let blockers = blockers_now(&app, a, ctx.t, p.id, at, tz).await?;
+            let mut blockers = blockers_now(&app, a, ctx.t, p.id, at, tz).await?;
+            blockers.extend(stale);
             page_with(status, &session_page(&ctx, p, form, Some(shown), blockers, clinic.time_zone))
         }
     }

@@ -8,11 +8,14 @@
 //! - [`setup`]: the first-run page behind the setup link.
 //! - [`queue`]: open alerts and follow-ups, with acknowledge and resolve forms.
 //! - [`patients`]: the patient list and search, adding a patient, the patient's page, invites.
+//! - [`edit`]: editing the record: contact details (everyone), findings, allergies and
+//!   medication (clinical staff).
 //! - [`clinical`]: the screening, plan and session forms (practitioners and admins).
 //! - [`reminders`]: the appointments and messages of a patient's page (everyone on staff).
 //! - [`settings`]: the clinic's settings, staff accounts and protocol overrides (admins).
 
 pub mod clinical;
+pub mod edit;
 pub mod gates;
 pub mod patients;
 pub mod queue;

@@ -76,6 +76,8 @@ fn read_new(form: &FormData) -> Result<NewPatientRequest, ApiError> {
         birth_date: form.parsed::<NaiveDate>("birth_date", "a date such as 1990-05-17")?,
         fitzpatrick: form.parsed::<u8>("fitzpatrick", "a skin type from 1 to 6")?,
         findings: Vec::new(),
+        allergies: Vec::new(),
+        medication: Vec::new(),
         consent_messages: form.has("consent_messages", ""),
     })
 }
