@@ -15,6 +15,7 @@ pub use protocol::Protocol;
 pub mod can_i;
 mod hours;
 pub mod plan;
+pub mod reach;
 pub mod reminders;
 pub mod request;
 pub mod screening;

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
+pub mod reach;
 pub mod reminders;
 pub mod routes;
 pub mod schedule;
