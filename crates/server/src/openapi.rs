@@ -250,6 +250,21 @@ fn schemas() -> Map<String, Value> {
         "patient_id": id(), "url": { "type": "string" }, "token": { "type": "string" }, "expires_at": time() } }),
     );
     add(
+        "SignInLinkRequest",
+        json!({ "type": "object", "additionalProperties": false, "required": ["email"], "properties": {
+        "email": { "type": "string", "format": "email", "description": "The address the clinic has for the patient." } } }),
+    );
+    add(
+        "SignInLinkAccepted",
+        json!({ "type": "object", "required": ["detail", "expires_in_minutes"], "properties": {
+        "detail": { "type": "string" }, "expires_in_minutes": { "type": "integer" } } }),
+    );
+    add(
+        "InviteEmailed",
+        json!({ "type": "object", "required": ["patient_id", "sent_to", "expires_at"], "properties": {
+        "patient_id": id(), "sent_to": { "type": "string" }, "expires_at": time() } }),
+    );
+    add(
         "AuditEntry",
         json!({
             "type": "object", "required": ["id", "at", "actor_kind", "action"],

@@ -13,7 +13,7 @@ use sqlx::Row as _;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::{Reminders, Store, StoreError};
+use crate::{Access, Reminders, Store, StoreError};
 use crate::records::*;
 use crate::outbox::*;
 
@@ -21,6 +21,7 @@ include!("queries/rows.rs");
 include!("queries/support.rs");
 include!("queries/writes.rs");
 include!("queries/outbox.rs");
+include!("queries/access.rs");
 
 #[async_trait]
 impl Store for Backend {

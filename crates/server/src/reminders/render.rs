@@ -8,12 +8,13 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use needlepath_core::Protocol;
-use needlepath_store::{Addressee, Message, Recipient};
+use needlepath_store::{Addressee, Message, Recipient, SIGN_IN_KIND};
 use serde_json::{Value, json};
 
 use crate::delivery::{Email, MailParagraph, ReminderMail, render_mail};
 use crate::pages::i18n::Locale;
 use crate::pages::patient::instant_json as at_of;
+use crate::reach::Reach;
 
 /// A local date and time in words, in the recipient's zone.
 pub fn local(t: &Locale, at: DateTime<Utc>, zone: &str) -> String {
@@ -38,12 +39,29 @@ pub fn unsubscribe_url(public_url: &str, m: &Message) -> String {
     url(public_url, &format!("/unsubscribe/{}", m.id))
 }
 
-/// The e-mail for a message, or `None` when the message has no e-mail form.
-pub fn email(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addressee, address: &str) -> Email {
-    let mail = match m.recipient {
+/// The e-mail for a message; a patient's e-mail ends with how to reach their clinic (`reach`).
+pub fn email(
+    t: &Locale,
+    p: &Protocol,
+    public_url: &str,
+    m: &Message,
+    to: &Addressee,
+    address: &str,
+    reach: Option<&Reach>,
+) -> Email {
+    let mut mail = match m.recipient {
+        Recipient::Patient(_) if m.kind == SIGN_IN_KIND => sign_in_mail(t, public_url, m, to),
         Recipient::Patient(_) => patient_mail(t, p, public_url, m, to),
         Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, m, to),
     };
+    if let Recipient::Patient(_) = m.recipient
+        && let Some(r) = reach.filter(|r| r.has_contact())
+    {
+        mail.paragraphs.push(MailParagraph {
+            text: t.f("reach.invite_mail.contact", &[("clinic", &r.clinic), ("contact", &r.one_line(t))]),
+            sources: Vec::new(),
+        });
+    }
     let subject = subject(t, m, to);
     let (text, html) = render_mail(&mail);
     Email {
@@ -59,6 +77,9 @@ pub fn email(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addre
 
 fn subject(t: &Locale, m: &Message, to: &Addressee) -> String {
     let clinic = to.clinic_name.as_str();
+    if m.kind == SIGN_IN_KIND {
+        return t.f("reach.invite_mail.subject", &[("clinic", clinic)]);
+    }
     if m.kind == "alert" {
         let level = t.label("disposition", m.payload["disposition"].as_str().unwrap_or("contact_clinic"));
         return t.f("messages.alert.subject", &[("level", level)]);
@@ -109,6 +130,26 @@ fn patient_mail(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Ad
         action: Some((t.s(action_key).to_string(), url(public_url, link))),
         sources,
         unsubscribe_url: Some(unsubscribe_url(public_url, m)),
+    }
+}
+
+/// An invite or sign-in link: the link, until when it works, and no unsubscribe (it is not a
+/// reminder).
+fn sign_in_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
+    let until = at_of(&m.payload["expires_at"]).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+    ReminderMail {
+        clinic: to.clinic_name.clone(),
+        heading: t.f("reach.invite_mail.heading", &[("name", &to.name)]),
+        paragraphs: vec![MailParagraph {
+            text: t.f("reach.invite_mail.lead", &[("when", &until)]),
+            sources: Vec::new(),
+        }],
+        action: Some((
+            t.s("reach.invite_mail.action").to_string(),
+            url(public_url, m.payload["link"].as_str().unwrap_or("/sign-in")),
+        )),
+        sources: Vec::new(),
+        unsubscribe_url: None,
     }
 }
 
