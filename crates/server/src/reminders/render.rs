@@ -51,7 +51,7 @@ pub fn email(
 ) -> Email {
     let mut mail = match m.recipient {
         Recipient::Patient(_) if m.kind == SIGN_IN_KIND => sign_in_mail(t, public_url, m, to),
-        Recipient::Patient(_) => patient_mail(t, p, public_url, m, to),
+        Recipient::Patient(_) => patient_mail(t, p, public_url, m, to, reach),
         Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, m, to),
     };
     if let Recipient::Patient(_) = m.recipient
@@ -90,7 +90,22 @@ fn subject(t: &Locale, m: &Message, to: &Addressee) -> String {
     t.f(&key, &[("clinic", clinic), ("when", &when)])
 }
 
-fn patient_mail(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
+/// "Call 112 now" with the clinic's country's number(s), or the common ones when unknown.
+fn emergency_line(t: &Locale, reach: Option<&Reach>) -> String {
+    match reach.and_then(|r| r.emergency_numbers(t)) {
+        Some(n) => t.f("reach.emergency.mail", &[("numbers", &n)]),
+        None => t.s("reach.emergency.mail_generic").to_string(),
+    }
+}
+
+fn patient_mail(
+    t: &Locale,
+    p: &Protocol,
+    public_url: &str,
+    m: &Message,
+    to: &Addressee,
+    reach: Option<&Reach>,
+) -> ReminderMail {
     let mut sources: Vec<String> = Vec::new();
     let mut paragraphs = Vec::new();
     let when = moment(m).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
@@ -98,7 +113,15 @@ fn patient_mail(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Ad
     if t.has(&lead_key) {
         let minutes = m.payload["minutes"].as_u64().unwrap_or(60).to_string();
         paragraphs.push(MailParagraph {
-            text: t.f(&lead_key, &[("when", &when), ("minutes", &minutes), ("clinic", &to.clinic_name)]),
+            text: t.f(
+                &lead_key,
+                &[
+                    ("when", &when),
+                    ("minutes", &minutes),
+                    ("clinic", &to.clinic_name),
+                    ("emergency", &emergency_line(t, reach)),
+                ],
+            ),
             sources: Vec::new(),
         });
     }
@@ -208,5 +231,62 @@ pub fn webhook_body(t: &Locale, public_url: &str, m: &Message, to: &Addressee, n
             "link": link,
             "sent_at": now,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use needlepath_store::{ClinicId, MessageId, MessageStatus, PatientId};
+
+    use super::*;
+    use crate::pages::i18n::default_locale;
+    use crate::reach::Phone;
+
+    #[test]
+    fn a_check_in_email_gives_the_clinic_countrys_emergency_number() {
+        let t = default_locale();
+        let p = Protocol::builtin().unwrap();
+        let now = Utc::now();
+        let m = Message {
+            id: MessageId::new(),
+            clinic: ClinicId::new(),
+            idempotency_key: "k".into(),
+            recipient: Recipient::Patient(PatientId::new()),
+            kind: "check_in".into(),
+            channel: needlepath_store::Channel::Email,
+            due_at: now,
+            status: MessageStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            payload: json!({ "event_at": now, "link": "/me/check-in" }),
+            last_error: None,
+            detail: None,
+            sent_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let to = Addressee {
+            clinic_name: "Clinic".into(),
+            time_zone: "Europe/Berlin".into(),
+            name: "Pia".into(),
+            email: Some("pia@example.org".into()),
+            phone: None,
+            email_allowed: true,
+            sms_allowed: false,
+        };
+        let reach = Reach {
+            clinic: "Clinic".into(),
+            phone: Some(Phone::new("+49 30 1234567")),
+            out_of_hours: None,
+            email: None,
+            address_lines: Vec::new(),
+            emergency: vec![Phone::new("112")],
+        };
+        let mail = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", Some(&reach));
+        assert!(mail.text.contains("call 112 now"), "{}", mail.text);
+        assert!(!mail.text.contains("911"), "{}", mail.text);
+        assert!(mail.text.contains("+49 30 1234567"), "the clinic's contact: {}", mail.text);
+        let generic = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", None);
+        assert!(generic.text.contains("112 in Europe, 911 in the US"), "{}", generic.text);
     }
 }
