@@ -110,6 +110,9 @@ fn entries() -> Vec<Entry> {
         page(r!(post "POST" "/invite", Public, "The invite form", None, None, 303, account::invite_form)),
         r!(post "POST" "/api/v1/auth/sign-in-link", Public, "A patient asks for a new sign-in link by e-mail: the same 202 whether or not the address is known; limited per address and per client", Some("SignInLinkRequest"), Some("SignInLinkAccepted"), 202, access::sign_in_link),
         page(
+            r!(get "GET" "/signed-out", Public, "A patient who signed out: the way back in and their clinic's contact", None, None, 200, account::signed_out),
+        ),
+        page(
             r!(get "GET" "/sign-in", Public, "The page asking for a new sign-in link", None, None, 200, account::sign_in_get),
         ),
         page(r!(post "POST" "/sign-in", Public, "The sign-in link form", None, None, 200, account::sign_in_post)),

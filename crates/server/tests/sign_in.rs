@@ -162,6 +162,22 @@ async fn the_dead_end_shows_the_clinic_contact() {
     assert!(r.text.contains("Contact your clinic"), "{}", r.text);
     assert!(r.text.contains(r#"action="/sign-in""#));
 
+    // A patient who signs out lands on a page with their clinic's contact and the way back in.
+    let (p, _) = invited_and_used(&t, "out@patient.example").await;
+    let token = t.invite(&t.admin.api, p["id"].as_str().unwrap()).await;
+    let r = post_form(&t.anon(), "/invite", &format!("token={token}")).await;
+    let mut me = t.anon();
+    me.cookie = common::session_cookie(&r);
+    let csrf = me.get("/api/v1/auth/session").await.json["csrf_token"].as_str().unwrap().to_string();
+    let out = post_form(&me, "/logout", &format!("_csrf={csrf}")).await;
+    assert_eq!(out.status, 303, "{}", out.text);
+    let to = out.header("location").unwrap().to_string();
+    assert!(to.starts_with("/signed-out?clinic="), "{to}");
+    let r = t.anon().get(&to).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("You are signed out") && r.text.contains(r#"href="tel:+49301234567""#), "{}", r.text);
+    assert!(r.text.contains(r#"action="/sign-in""#));
+
     // Signed out, a patient page says how to get back in.
     let r = t.anon().get("/me").await;
     assert_eq!(r.status, 401, "{}", r.text);

@@ -96,7 +96,12 @@ pub async fn logout_form(State(app): State<Arc<App>>, ctx: Ctx, Posted(_): Poste
     if let Some(hash) = ctx.authed.as_ref().and_then(|a| a.login_hash.as_ref()) {
         app.store.delete_login(hash).await?;
     }
-    let mut res = see_other("/");
+    // A patient lands on a page that says how to get back in and how to reach their clinic.
+    let to = match ctx.authed.as_ref().filter(|a| a.patient().is_some()) {
+        Some(a) => format!("/signed-out?clinic={}", a.clinic()),
+        None => "/".to_string(),
+    };
+    let mut res = see_other(&to);
     let cookie = HeaderValue::from_str(&clear_cookie(app.config.secure_cookies())).map_err(|_| ApiError::internal())?;
     res.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(res)
@@ -124,6 +129,28 @@ struct SignInPage {
 
 fn sign_in_page(f: Frame, dead_end: Option<(String, String)>) -> SignInPage {
     SignInPage { f, dead_end, email: String::new(), error: None, sent: false, minutes: SIGN_IN_MINUTES.to_string() }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClinicQuery {
+    #[serde(default)]
+    clinic: String,
+}
+
+/// `GET /signed-out`: a patient who signed out; the clinic's contact when the clinic named is
+/// one, and the way back in.
+pub async fn signed_out(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<ClinicQuery>) -> PageResult {
+    let t = ctx.t;
+    let mut f = ctx.frame(t.s("reach.sign_in.signed_out_title"));
+    if let Ok(id) = q.clinic.parse::<needlepath_store::ClinicId>() {
+        match app.store.clinic(id).await {
+            Ok(c) => f.reach = Some(Reach::of(&c)),
+            Err(needlepath_store::StoreError::NotFound(_)) => {}
+            Err(e) => return Err(ApiError::from(e).into()),
+        }
+    }
+    let said = (t.s("reach.sign_in.signed_out_title").to_string(), t.s("reach.sign_in.signed_out").to_string());
+    page(&sign_in_page(f, Some(said)))
 }
 
 /// `GET /sign-in`: the form asking for a new sign-in link.
