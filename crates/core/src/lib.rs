@@ -17,6 +17,7 @@ pub mod findings;
 mod hours;
 pub mod pathway;
 pub mod plan;
+pub mod reach;
 pub mod reminders;
 pub mod request;
 pub mod screening;

@@ -51,6 +51,12 @@ impl Hours {
     fn open_on(&self, d: NaiveDate) -> bool {
         self.days[d.weekday().num_days_from_monday() as usize]
     }
+
+    /// Whether the clinic is open at `at` (its opening hours, in its zone).
+    pub fn open_at(&self, at: DateTime<Utc>, tz: Tz) -> bool {
+        let local = at.with_timezone(&tz);
+        self.open_on(local.date_naive()) && (self.opens..self.closes).contains(&local.time())
+    }
 }
 
 fn at(tz: Tz, d: NaiveDate, t: NaiveTime) -> DateTime<Utc> {

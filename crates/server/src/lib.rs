@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod problem;
+pub mod reach;
 pub mod reminders;
 pub mod routes;
 pub mod schedule;
@@ -95,6 +96,9 @@ pub struct App {
     pub config: ServerConfig,
     pub account_failures: FailureLimiter,
     pub address_failures: FailureLimiter,
+    /// Sign-in links asked for, per e-mail address and per client address (`api::access`).
+    pub sign_in_by_address: FailureLimiter,
+    pub sign_in_by_ip: FailureLimiter,
     pub metrics: metrics::Metrics,
     /// Each clinic's own protocol, parsed, with the hash of the text it was parsed from.
     clinic_protocols: Mutex<HashMap<ClinicId, (String, Arc<Protocol>)>>,
@@ -106,6 +110,8 @@ impl App {
         Arc::new(Self {
             account_failures: FailureLimiter::new(config.login_failures_per_account, window),
             address_failures: FailureLimiter::new(config.login_failures_per_address, window),
+            sign_in_by_address: FailureLimiter::new(api::access::PER_ADDRESS_PER_HOUR, Duration::from_secs(3600)),
+            sign_in_by_ip: FailureLimiter::new(api::access::PER_IP_PER_HOUR, Duration::from_secs(3600)),
             store,
             protocol,
             config,

@@ -145,6 +145,12 @@ fn schemas() -> Map<String, Value> {
                 "missed_check_in_grace_hours": { "type": "integer" },
                 "quiet_hours": { "type": "string", "description": "When no reminder is sent, in each patient's local time: `21:00-08:00` (start-end), or `none`." },
                 "calendar_details": { "type": "boolean", "description": "Whether calendar-feed events carry the care step's words (by default they say only \"Clinic appointment\", \"Care step\" or \"Check-in\")." },
+                "contact": { "type": "object", "additionalProperties": false, "description": "How patients reach the clinic: shown on every patient page, on urgent and emergency answers, in e-mails and on the printed care sheet. Empty or null parts are absent.", "properties": {
+                    "phone": { "type": ["string", "null"], "description": "3 to 20 digits, with spaces and + - ( ) . only." },
+                    "out_of_hours_phone": { "type": ["string", "null"], "description": "Who answers when the clinic is closed; an urgent check-in outside opening hours is told to call it now." },
+                    "address": { "type": ["string", "null"], "maxLength": 300 },
+                    "email": { "type": ["string", "null"], "format": "email" },
+                    "country": { "type": ["string", "null"], "pattern": "^[A-Z]{2}$", "description": "ISO 3166 alpha-2; decides the emergency number patients are given (DE 112, GB 999, US 911, …)." } } },
                 "protocol": { "type": "string", "description": "The clinic's own protocol: TOML extending the service's protocol, refused (422, with `problems`) when anything is below the safety floor. In a PATCH: absent keeps the stored protocol, an empty text removes it." }
             }
         }),
@@ -254,6 +260,21 @@ fn schemas() -> Map<String, Value> {
         "Invite",
         json!({ "type": "object", "required": ["patient_id", "url", "token", "expires_at"], "properties": {
         "patient_id": id(), "url": { "type": "string" }, "token": { "type": "string" }, "expires_at": time() } }),
+    );
+    add(
+        "SignInLinkRequest",
+        json!({ "type": "object", "additionalProperties": false, "required": ["email"], "properties": {
+        "email": { "type": "string", "format": "email", "description": "The address the clinic has for the patient." } } }),
+    );
+    add(
+        "SignInLinkAccepted",
+        json!({ "type": "object", "required": ["detail", "expires_in_minutes"], "properties": {
+        "detail": { "type": "string" }, "expires_in_minutes": { "type": "integer" } } }),
+    );
+    add(
+        "InviteEmailed",
+        json!({ "type": "object", "required": ["patient_id", "sent_to", "expires_at"], "properties": {
+        "patient_id": id(), "sent_to": { "type": "string" }, "expires_at": time() } }),
     );
     add(
         "AuditEntry",

@@ -17,7 +17,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::App;
-use crate::api::{check_ins, clinic, clinical, decisions, me, ops, patients, queue, reminders, session, setup};
+use crate::api::{access, check_ins, clinic, clinical, decisions, me, ops, patients, queue, reminders, session, setup};
 use crate::auth::{self, Authed};
 use crate::calendar;
 use crate::pages::{self, account, assets, patient, public, staff};
@@ -110,6 +110,14 @@ fn entries() -> Vec<Entry> {
             r!(get "GET" "/invite", Public, "The invite page behind a patient's link", None, None, 200, account::invite_page),
         ),
         page(r!(post "POST" "/invite", Public, "The invite form", None, None, 303, account::invite_form)),
+        r!(post "POST" "/api/v1/auth/sign-in-link", Public, "A patient asks for a new sign-in link by e-mail: the same 202 whether or not the address is known; limited per address and per client", Some("SignInLinkRequest"), Some("SignInLinkAccepted"), 202, access::sign_in_link),
+        page(
+            r!(get "GET" "/signed-out", Public, "A patient who signed out: the way back in and their clinic's contact", None, None, 200, account::signed_out),
+        ),
+        page(
+            r!(get "GET" "/sign-in", Public, "The page asking for a new sign-in link", None, None, 200, account::sign_in_get),
+        ),
+        page(r!(post "POST" "/sign-in", Public, "The sign-in link form", None, None, 200, account::sign_in_post)),
         // Clinic, staff, tokens.
         r!(get "GET" "/api/v1/clinic", Staff(ANY_STAFF), "The clinic and its settings", None, Some("Clinic"), 200, clinic::get_clinic),
         r!(patch "PATCH" "/api/v1/clinic", Staff(ADMIN), "Change the clinic's name, zone or settings", Some("ClinicUpdate"), Some("Clinic"), 200, clinic::update_clinic),
@@ -125,6 +133,7 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/patients/{id}", Staff(ANY_STAFF), "A patient", None, Some("Patient"), 200, patients::get_one),
         r!(patch "PATCH" "/api/v1/patients/{id}", Staff(ANY_STAFF), "Change a patient's record", Some("PatientUpdate"), Some("Patient"), 200, patients::update),
         r!(post "POST" "/api/v1/patients/{id}/invites", Staff(ANY_STAFF), "Invite the patient: a single-use, expiring link", None, Some("Invite"), 201, patients::invite),
+        r!(post "POST" "/api/v1/patients/{id}/invites/email", Staff(ANY_STAFF), "E-mail the patient a new invite (queued in the outbox)", None, Some("InviteEmailed"), 202, access::email_invite_api),
         r!(get "GET" "/api/v1/patients/{id}/audit", Staff(ADMIN), "Who read or changed this patient's record", None, Some("AuditList"), 200, patients::audit),
         // Clinical records.
         r!(get "GET" "/api/v1/patients/{id}/screenings", Staff(CLINICAL), "The patient's screenings, newest first", None, Some("ScreeningList"), 200, clinical::list_screenings),
@@ -257,6 +266,9 @@ fn entries() -> Vec<Entry> {
         ),
         page(
             r!(post "POST" "/staff/patients/{id}/invite", Staff(ANY_STAFF), "Invite the patient; the link is shown once", None, None, 200, staff::patients::invite),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/invite-email", Staff(ANY_STAFF), "E-mail the patient a new invite (form)", None, None, 303, staff::patients::email_invite),
         ),
         page(
             r!(get "GET" "/staff/patients/{id}/screening", Staff(CLINICAL), "The screening form", None, None, 200, staff::clinical::screening_form),

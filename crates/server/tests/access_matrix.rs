@@ -84,7 +84,21 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
     let json = |v: Value| Some((Json(v), Fresh::No));
     let plan = json!({ "concern": "acne_scars", "scar_grade": 2, "start": "2027-01-04" });
     match (method, path) {
-        ("GET", "/healthz" | "/readyz" | "/metrics" | "/api/v1/openapi.json" | "/setup" | "/invite") => none(),
+        (
+            "GET",
+            "/healthz"
+            | "/readyz"
+            | "/metrics"
+            | "/api/v1/openapi.json"
+            | "/setup"
+            | "/invite"
+            | "/sign-in"
+            | "/signed-out",
+        ) => none(),
+        ("POST", "/api/v1/auth/sign-in-link") => json(json!({ "email": "nobody@matrix.example" })),
+        ("POST", "/sign-in") => Some((Form("email=nobody%40matrix.example".into()), Fresh::No)),
+        ("POST", "/api/v1/patients/{id}/invites/email") => none(),
+        ("POST", "/staff/patients/{id}/invite-email") => Some((Form(String::new()), Fresh::No)),
         ("POST", "/setup") => Some((
             Form(
                 "token=bogus&clinic_name=Rogue&time_zone=UTC&admin_name=Rogue&admin_email=rogue%40x.example\

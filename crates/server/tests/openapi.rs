@@ -227,6 +227,11 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     me.cookie = common::session_cookie(&r);
     me.csrf = r.json["csrf_token"].as_str().map(str::to_string);
     assert_eq!(c.call(&anon, "POST", "/api/v1/auth/invite", "/api/v1/auth/invite", redeem).await.status, 400);
+    // A way back in: a new sign-in link by e-mail, and an invite e-mailed by staff.
+    let link = "/api/v1/auth/sign-in-link";
+    c.call(&anon, "POST", link, link, Some(json!({ "email": "someone@patient.example" }))).await.expect(202);
+    let emailed = "/api/v1/patients/{id}/invites/email";
+    c.call(&admin, "POST", emailed, &p("/invites/email"), None).await.expect(202);
     c.call(&me, "GET", "/api/v1/auth/session", "/api/v1/auth/session", None).await.expect(200);
     for route in ["/api/v1/me", "/api/v1/me/today", "/api/v1/me/screenings", "/api/v1/me/plans", "/api/v1/me/sessions"]
     {

@@ -9,6 +9,7 @@
 //! (who, what, when, from where) — in the same transaction when it writes. Every query is scoped
 //! by the actor's clinic; a patient actor is further confined to their own record.
 
+pub mod access;
 mod backend;
 mod error;
 mod open;
@@ -18,6 +19,7 @@ pub mod records;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+pub use access::{Access, SIGN_IN_KIND};
 pub use backend::{PostgresStore, SqliteStore};
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
@@ -28,7 +30,7 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Everything the service keeps. Implementations must pass `tests/conformance/`.
 #[async_trait]
-pub trait Store: Reminders + Send + Sync + 'static {
+pub trait Store: Reminders + Access + Send + Sync + 'static {
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     /// Cheap round trip to the database, for `/readyz`.

@@ -162,6 +162,8 @@ pub enum MessageSource {
     Appointment(AppointmentId, u32),
     Session(SessionId),
     Alert(AlertId),
+    /// An invite or sign-in link sent by e-mail (its own id: each link is a new message).
+    Invite(uuid::Uuid),
 }
 
 impl MessageSource {
@@ -170,6 +172,7 @@ impl MessageSource {
             MessageSource::Appointment(..) => "appointment",
             MessageSource::Session(_) => "session",
             MessageSource::Alert(_) => "alert",
+            MessageSource::Invite(_) => "invite",
         }
     }
 
@@ -178,6 +181,7 @@ impl MessageSource {
             MessageSource::Appointment(id, _) => id.0,
             MessageSource::Session(id) => id.0,
             MessageSource::Alert(id) => id.0,
+            MessageSource::Invite(id) => id,
         }
     }
 
@@ -188,6 +192,7 @@ impl MessageSource {
             MessageSource::Appointment(id, rev) => format!("appointment:{id}:r{rev}:{}:{channel}", message.key),
             MessageSource::Session(id) => format!("session:{id}:{}:{channel}", message.key),
             MessageSource::Alert(id) => format!("alert:{id}:{}:{channel}", message.key),
+            MessageSource::Invite(id) => format!("invite:{id}:{}:{channel}", message.key),
         }
     }
 }

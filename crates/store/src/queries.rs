@@ -15,7 +15,7 @@ use needlepath_core::pathway::gates;
 use needlepath_core::vocabulary::Disposition;
 use uuid::Uuid;
 
-use crate::{Reminders, Store, StoreError};
+use crate::{Access, Reminders, Store, StoreError};
 use crate::records::*;
 use crate::outbox::*;
 use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
@@ -24,6 +24,7 @@ include!("queries/rows.rs");
 include!("queries/support.rs");
 include!("queries/writes.rs");
 include!("queries/outbox.rs");
+include!("queries/access.rs");
 
 #[async_trait]
 impl Store for Backend {

@@ -211,6 +211,25 @@ pub struct ClinicSettings {
     /// Whether calendar-feed events carry the care step's text; by default their titles and
     /// descriptions are free of health details ("Clinic appointment", "Care step").
     pub calendar_details: bool,
+    /// How patients reach the clinic: shown on every patient page, on urgent and emergency
+    /// answers, in e-mails and on the printed care sheet.
+    pub contact: ClinicContact,
+}
+
+/// How patients reach the clinic. Each part may be missing; the pages then fall back to
+/// "contact your clinic" and, for emergencies, to the generic emergency numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClinicContact {
+    /// The clinic's phone number, as patients dial it ("+49 30 1234567").
+    pub phone: Option<String>,
+    /// Who answers when the clinic is closed (an on-call clinician or service).
+    pub out_of_hours_phone: Option<String>,
+    /// The postal address, one line or several.
+    pub address: Option<String>,
+    pub email: Option<String>,
+    /// ISO 3166 alpha-2 ("DE"): decides the emergency number patients are given.
+    pub country: Option<String>,
 }
 
 impl Default for ClinicSettings {
@@ -225,6 +244,7 @@ impl Default for ClinicSettings {
             protocol: None,
             quiet_hours: "21:00-08:00".into(),
             calendar_details: false,
+            contact: ClinicContact::default(),
         }
     }
 }

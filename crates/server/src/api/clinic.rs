@@ -7,13 +7,15 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use needlepath_core::protocol::Protocol;
-use needlepath_store::{ApiToken, Clinic, ClinicSettings, NewStaff, Role, Staff, StaffId, StaffUpdate, TokenId};
+use needlepath_store::{
+    ApiToken, Clinic, ClinicContact, ClinicSettings, NewStaff, Role, Staff, StaffId, StaffUpdate, TokenId,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
 use crate::api::setup::currency;
-use crate::api::{created, email, id, text, zone};
+use crate::api::{created, email, id, opt_text, text, zone};
 use crate::auth::{Authed, secrets};
 use crate::body::Body;
 use crate::deadline::Hours;
@@ -67,7 +69,47 @@ pub fn check_settings(s: &ClinicSettings) -> ApiResult<ClinicSettings> {
     let quiet = needlepath_core::reminders::QuietHours::parse(&s.quiet_hours)
         .map_err(|m| ApiError::invalid("settings.quiet_hours", m))?;
     s.quiet_hours = quiet.to_string();
+    s.contact = check_contact(&s.contact)?;
     Ok(s)
+}
+
+/// Checks how patients reach the clinic; empty parts are absent. The error names the field.
+pub fn check_contact(c: &ClinicContact) -> ApiResult<ClinicContact> {
+    let phone = |field: &str, v: Option<&str>| -> ApiResult<Option<String>> {
+        let p = opt_text(field, v, 40)?;
+        if let Some(p) = &p {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            if !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) || !(3..=20).contains(&digits) {
+                return Err(ApiError::invalid(
+                    field,
+                    format!("`{p}` is not a phone number: 3 to 20 digits, with spaces and + - ( ) . only"),
+                ));
+            }
+        }
+        Ok(p)
+    };
+    let country = match c.country.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) if needlepath_core::reach::is_country(&v.to_ascii_uppercase()) => Some(v.to_ascii_uppercase()),
+        Some(v) => {
+            return Err(ApiError::invalid(
+                "settings.contact.country",
+                format!("`{v}` is not a country code; accepted: ISO 3166 alpha-2, such as DE, GB or US"),
+            ));
+        }
+    };
+    Ok(ClinicContact {
+        phone: phone("settings.contact.phone", c.phone.as_deref())?,
+        out_of_hours_phone: phone("settings.contact.out_of_hours_phone", c.out_of_hours_phone.as_deref())?,
+        address: opt_text("settings.contact.address", c.address.as_deref(), 300)?,
+        email: c
+            .email
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+            .map(|e| email("settings.contact.email", e))
+            .transpose()?,
+        country,
+    })
 }
 
 /// Changes the clinic (the API's `PATCH /api/v1/clinic` and the settings page call this).

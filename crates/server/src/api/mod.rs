@@ -1,6 +1,7 @@
 //! The handlers, one module per part of the clinic's work. Each parses its input at the edge,
 //! asks the engine or the store, and answers JSON; who may call them is decided in `routes.rs`.
 
+pub mod access;
 pub mod check_ins;
 pub mod clinic;
 pub mod clinical;

@@ -1,5 +1,6 @@
-//! Signing in and out in the browser: the staff login form, logout, and the page behind a
-//! patient's invite link.
+//! Signing in and out in the browser: the staff login form, logout, the page behind a
+//! patient's invite link, and the patient's way back in (a new sign-in link by e-mail), which
+//! every dead end offers.
 
 use std::sync::Arc;
 
@@ -11,11 +12,13 @@ use needlepath_store::LoginKind;
 use serde::Deserialize;
 
 use crate::App;
+use crate::api::access::{SIGN_IN_MINUTES, request_sign_in_link};
 use crate::api::session::{check_password, start_session};
-use crate::auth::{ClientIp, clear_cookie};
+use crate::auth::{ClientIp, clear_cookie, secrets};
 use crate::pages::form::{FormData, Posted};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
 use crate::problem::ApiError;
+use crate::reach::Reach;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -93,7 +96,12 @@ pub async fn logout_form(State(app): State<Arc<App>>, ctx: Ctx, Posted(_): Poste
     if let Some(hash) = ctx.authed.as_ref().and_then(|a| a.login_hash.as_ref()) {
         app.store.delete_login(hash).await?;
     }
-    let mut res = see_other("/");
+    // A patient lands on a page that says how to get back in and how to reach their clinic.
+    let to = match ctx.authed.as_ref().filter(|a| a.patient().is_some()) {
+        Some(a) => format!("/signed-out?clinic={}", a.clinic()),
+        None => "/".to_string(),
+    };
+    let mut res = see_other(&to);
     let cookie = HeaderValue::from_str(&clear_cookie(app.config.secure_cookies())).map_err(|_| ApiError::internal())?;
     res.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(res)
@@ -105,6 +113,80 @@ struct InvitePage {
     f: Frame,
     token: String,
     failed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    f: Frame,
+    /// A dead end's heading and sentence, above the form.
+    dead_end: Option<(String, String)>,
+    email: String,
+    error: Option<Shown>,
+    sent: bool,
+    minutes: String,
+}
+
+fn sign_in_page(f: Frame, dead_end: Option<(String, String)>) -> SignInPage {
+    SignInPage { f, dead_end, email: String::new(), error: None, sent: false, minutes: SIGN_IN_MINUTES.to_string() }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ClinicQuery {
+    #[serde(default)]
+    clinic: String,
+}
+
+/// `GET /signed-out`: a patient who signed out; the clinic's contact when the clinic named is
+/// one, and the way back in.
+pub async fn signed_out(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<ClinicQuery>) -> PageResult {
+    let t = ctx.t;
+    let mut f = ctx.frame(t.s("reach.sign_in.signed_out_title"));
+    if let Ok(id) = q.clinic.parse::<needlepath_store::ClinicId>() {
+        match app.store.clinic(id).await {
+            Ok(c) => f.reach = Some(Reach::of(&c)),
+            Err(needlepath_store::StoreError::NotFound(_)) => {}
+            Err(e) => return Err(ApiError::from(e).into()),
+        }
+    }
+    let said = (t.s("reach.sign_in.signed_out_title").to_string(), t.s("reach.sign_in.signed_out").to_string());
+    page(&sign_in_page(f, Some(said)))
+}
+
+/// `GET /sign-in`: the form asking for a new sign-in link.
+pub async fn sign_in_get(ctx: Ctx) -> PageResult {
+    page(&sign_in_page(ctx.frame(ctx.t.s("reach.sign_in.title")), None))
+}
+
+/// `POST /sign-in`: the same answer whether or not the address is known; a malformed address
+/// is shown on the form, a limit reached says how long to wait.
+pub async fn sign_in_post(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    ClientIp(ip): ClientIp,
+    Posted(form): Posted,
+) -> PageResult {
+    let t = ctx.t;
+    let mut p = sign_in_page(ctx.frame(t.s("reach.sign_in.title")), None);
+    match request_sign_in_link(&app, form.get("email"), ip).await {
+        Ok(()) => {
+            p.f = ctx.frame(t.s("reach.sign_in.sent_title"));
+            p.sent = true;
+            page(&p)
+        }
+        Err(e) => {
+            let status = e.status;
+            let message = match (e.code, e.retry_after) {
+                ("too_many_requests", Some(s)) => {
+                    t.f("reach.sign_in.too_many", &[("minutes", &s.div_ceil(60).to_string())])
+                }
+                _ => Shown::on_form(e)?.1.message,
+            };
+            p.email = form.get("email").to_string();
+            p.error = Some(Shown { field: "email".into(), message });
+            page_with(status, &p)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,10 +215,15 @@ pub async fn invite_form(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Po
             }
             Ok(redirect)
         }
-        Err(e) if e.status.is_client_error() => page_with(
-            e.status,
-            &InvitePage { f: ctx.frame(ctx.t.s("invite.failed_title")), token: String::new(), failed: true },
-        ),
+        // A dead end: the clinic's contact when the link names a clinic, and a new link.
+        Err(e) if e.status.is_client_error() => {
+            let mut f = ctx.frame(ctx.t.s("invite.failed_title"));
+            if let Some(clinic) = app.store.invite_clinic(&secrets::token_hash(token.trim())).await? {
+                f.reach = Some(Reach::of(&app.store.clinic(clinic).await?));
+            }
+            let said = (ctx.t.s("invite.failed_title").to_string(), ctx.t.s("invite.failed").to_string());
+            page_with(e.status, &sign_in_page(f, Some(said)))
+        }
         Err(e) => Err(e.into()),
     }
 }

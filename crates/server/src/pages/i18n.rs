@@ -29,6 +29,7 @@ const FILES: &[(&str, &str)] = &[
     ("en", include_str!("../../locales/en/patient.toml")),
     ("en", include_str!("../../locales/en/staff.toml")),
     ("en", include_str!("../../locales/en/messages.toml")),
+    ("en", include_str!("../../locales/en/reach.toml")),
 ];
 
 /// The languages the pages speak, the first being the default.

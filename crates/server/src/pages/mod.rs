@@ -53,6 +53,16 @@ pub struct Frame {
     pub asset_v: &'static str,
     /// A class on `<body>`: `emergency` turns the whole page into the emergency answer.
     pub body_class: &'static str,
+    /// How the patient reaches their clinic, shown in the footer of every patient page and on
+    /// dead ends whose clinic is known.
+    pub reach: Option<crate::reach::Reach>,
+}
+
+impl Frame {
+    /// The emergency number(s) of the patient's clinic's country ("999 or 112"), when known.
+    pub fn emergency_numbers(&self) -> Option<String> {
+        self.reach.as_ref().and_then(|r| r.emergency_numbers(self.t))
+    }
 }
 
 /// Who is asking, in which language, for which page.
@@ -61,6 +71,8 @@ pub struct Ctx {
     pub t: &'static Locale,
     pub authed: Option<Authed>,
     pub path: String,
+    /// The signed-in patient's clinic's contact (put in the request by `auth::authenticate`).
+    pub reach: Option<crate::reach::Reach>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -72,6 +84,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
             t: i18n::negotiate(lang),
             authed: parts.extensions.get::<Authed>().cloned(),
             path: parts.uri.path().to_string(),
+            reach: parts.extensions.get::<crate::reach::Reach>().cloned(),
         })
     }
 }
@@ -124,6 +137,7 @@ impl Ctx {
             csrf,
             asset_v: assets::version(),
             body_class: "",
+            reach: self.reach.clone(),
         }
     }
 
@@ -177,7 +191,7 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        error_page(&Ctx { t: i18n::default_locale(), authed: None, path: String::new() }, self.0)
+        error_page(&Ctx { t: i18n::default_locale(), authed: None, path: String::new(), reach: None }, self.0)
     }
 }
 
@@ -188,7 +202,12 @@ pub fn refusal(req: &axum::extract::Request, e: ApiError) -> Response {
         return e.into_response();
     }
     let lang = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    let ctx = Ctx { t: i18n::negotiate(lang), authed: req.extensions().get::<Authed>().cloned(), path };
+    let ctx = Ctx {
+        t: i18n::negotiate(lang),
+        authed: req.extensions().get::<Authed>().cloned(),
+        path,
+        reach: req.extensions().get::<crate::reach::Reach>().cloned(),
+    };
     error_page(&ctx, e)
 }
 

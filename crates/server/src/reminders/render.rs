@@ -8,12 +8,13 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use needlepath_core::Protocol;
-use needlepath_store::{Addressee, Message, Recipient};
+use needlepath_store::{Addressee, Message, Recipient, SIGN_IN_KIND};
 use serde_json::{Value, json};
 
 use crate::delivery::{Email, MailParagraph, ReminderMail, render_mail};
 use crate::pages::i18n::Locale;
 use crate::pages::patient::instant_json as at_of;
+use crate::reach::Reach;
 
 /// A local date and time in words, in the recipient's zone.
 pub fn local(t: &Locale, at: DateTime<Utc>, zone: &str) -> String {
@@ -38,12 +39,29 @@ pub fn unsubscribe_url(public_url: &str, m: &Message) -> String {
     url(public_url, &format!("/unsubscribe/{}", m.id))
 }
 
-/// The e-mail for a message, or `None` when the message has no e-mail form.
-pub fn email(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addressee, address: &str) -> Email {
-    let mail = match m.recipient {
-        Recipient::Patient(_) => patient_mail(t, p, public_url, m, to),
+/// The e-mail for a message; a patient's e-mail ends with how to reach their clinic (`reach`).
+pub fn email(
+    t: &Locale,
+    p: &Protocol,
+    public_url: &str,
+    m: &Message,
+    to: &Addressee,
+    address: &str,
+    reach: Option<&Reach>,
+) -> Email {
+    let mut mail = match m.recipient {
+        Recipient::Patient(_) if m.kind == SIGN_IN_KIND => sign_in_mail(t, public_url, m, to),
+        Recipient::Patient(_) => patient_mail(t, p, public_url, m, to, reach),
         Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, m, to),
     };
+    if let Recipient::Patient(_) = m.recipient
+        && let Some(r) = reach.filter(|r| r.has_contact())
+    {
+        mail.paragraphs.push(MailParagraph {
+            text: t.f("reach.invite_mail.contact", &[("clinic", &r.clinic), ("contact", &r.one_line(t))]),
+            sources: Vec::new(),
+        });
+    }
     let subject = subject(t, m, to);
     let (text, html) = render_mail(&mail);
     Email {
@@ -59,6 +77,9 @@ pub fn email(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addre
 
 fn subject(t: &Locale, m: &Message, to: &Addressee) -> String {
     let clinic = to.clinic_name.as_str();
+    if m.kind == SIGN_IN_KIND {
+        return t.f("reach.invite_mail.subject", &[("clinic", clinic)]);
+    }
     if m.kind == "alert" {
         let level = t.label("disposition", m.payload["disposition"].as_str().unwrap_or("contact_clinic"));
         return t.f("messages.alert.subject", &[("level", level)]);
@@ -69,7 +90,22 @@ fn subject(t: &Locale, m: &Message, to: &Addressee) -> String {
     t.f(&key, &[("clinic", clinic), ("when", &when)])
 }
 
-fn patient_mail(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
+/// "Call 112 now" with the clinic's country's number(s), or the common ones when unknown.
+fn emergency_line(t: &Locale, reach: Option<&Reach>) -> String {
+    match reach.and_then(|r| r.emergency_numbers(t)) {
+        Some(n) => t.f("reach.emergency.mail", &[("numbers", &n)]),
+        None => t.s("reach.emergency.mail_generic").to_string(),
+    }
+}
+
+fn patient_mail(
+    t: &Locale,
+    p: &Protocol,
+    public_url: &str,
+    m: &Message,
+    to: &Addressee,
+    reach: Option<&Reach>,
+) -> ReminderMail {
     let mut sources: Vec<String> = Vec::new();
     let mut paragraphs = Vec::new();
     let when = moment(m).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
@@ -77,7 +113,15 @@ fn patient_mail(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Ad
     if t.has(&lead_key) {
         let minutes = m.payload["minutes"].as_u64().unwrap_or(60).to_string();
         paragraphs.push(MailParagraph {
-            text: t.f(&lead_key, &[("when", &when), ("minutes", &minutes), ("clinic", &to.clinic_name)]),
+            text: t.f(
+                &lead_key,
+                &[
+                    ("when", &when),
+                    ("minutes", &minutes),
+                    ("clinic", &to.clinic_name),
+                    ("emergency", &emergency_line(t, reach)),
+                ],
+            ),
             sources: Vec::new(),
         });
     }
@@ -109,6 +153,26 @@ fn patient_mail(t: &Locale, p: &Protocol, public_url: &str, m: &Message, to: &Ad
         action: Some((t.s(action_key).to_string(), url(public_url, link))),
         sources,
         unsubscribe_url: Some(unsubscribe_url(public_url, m)),
+    }
+}
+
+/// An invite or sign-in link: the link, until when it works, and no unsubscribe (it is not a
+/// reminder).
+fn sign_in_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
+    let until = at_of(&m.payload["expires_at"]).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+    ReminderMail {
+        clinic: to.clinic_name.clone(),
+        heading: t.f("reach.invite_mail.heading", &[("name", &to.name)]),
+        paragraphs: vec![MailParagraph {
+            text: t.f("reach.invite_mail.lead", &[("when", &until)]),
+            sources: Vec::new(),
+        }],
+        action: Some((
+            t.s("reach.invite_mail.action").to_string(),
+            url(public_url, m.payload["link"].as_str().unwrap_or("/sign-in")),
+        )),
+        sources: Vec::new(),
+        unsubscribe_url: None,
     }
 }
 
@@ -167,5 +231,62 @@ pub fn webhook_body(t: &Locale, public_url: &str, m: &Message, to: &Addressee, n
             "link": link,
             "sent_at": now,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use needlepath_store::{ClinicId, MessageId, MessageStatus, PatientId};
+
+    use super::*;
+    use crate::pages::i18n::default_locale;
+    use crate::reach::Phone;
+
+    #[test]
+    fn a_check_in_email_gives_the_clinic_countrys_emergency_number() {
+        let t = default_locale();
+        let p = Protocol::builtin().unwrap();
+        let now = Utc::now();
+        let m = Message {
+            id: MessageId::new(),
+            clinic: ClinicId::new(),
+            idempotency_key: "k".into(),
+            recipient: Recipient::Patient(PatientId::new()),
+            kind: "check_in".into(),
+            channel: needlepath_store::Channel::Email,
+            due_at: now,
+            status: MessageStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            payload: json!({ "event_at": now, "link": "/me/check-in" }),
+            last_error: None,
+            detail: None,
+            sent_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let to = Addressee {
+            clinic_name: "Clinic".into(),
+            time_zone: "Europe/Berlin".into(),
+            name: "Pia".into(),
+            email: Some("pia@example.org".into()),
+            phone: None,
+            email_allowed: true,
+            sms_allowed: false,
+        };
+        let reach = Reach {
+            clinic: "Clinic".into(),
+            phone: Some(Phone::new("+49 30 1234567")),
+            out_of_hours: None,
+            email: None,
+            address_lines: Vec::new(),
+            emergency: vec![Phone::new("112")],
+        };
+        let mail = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", Some(&reach));
+        assert!(mail.text.contains("call 112 now"), "{}", mail.text);
+        assert!(!mail.text.contains("911"), "{}", mail.text);
+        assert!(mail.text.contains("+49 30 1234567"), "the clinic's contact: {}", mail.text);
+        let generic = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", None);
+        assert!(generic.text.contains("112 in Europe, 911 in the US"), "{}", generic.text);
     }
 }

@@ -204,7 +204,9 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
             let Some(address) = to.email.as_deref().filter(|a| !a.trim().is_empty()) else {
                 return Outcome::Skipped { reason: "no e-mail address on record".into() };
             };
-            if !to.email_allowed {
+            // A sign-in link is the patient's way back in, not a reminder: it goes to the
+            // address on record whatever the reminder choices.
+            if !to.email_allowed && m.kind != needlepath_store::SIGN_IN_KIND {
                 return Outcome::Skipped {
                     reason: "e-mail reminders are turned off, or there is no consent to messages".into(),
                 };
@@ -213,7 +215,8 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
                 Ok(p) => p,
                 Err(_) => app.protocol.clone(),
             };
-            let email = render::email(t, &protocol, &app.config.public_url, m, &to, address);
+            let reach = app.store.clinic(m.clinic).await.ok().map(|c| crate::reach::Reach::of(&c));
+            let email = render::email(t, &protocol, &app.config.public_url, m, &to, address, reach.as_ref());
             sender.send(&email).await.map(|d| d.detail)
         }
         Channel::Webhook => {

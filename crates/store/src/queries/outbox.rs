@@ -519,7 +519,10 @@ impl Reminders for Backend {
         .bind(i64::from(limit))
         .fetch_all(self.reader())
         .await?;
-        let list = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+        let mut list = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+        for m in &mut list {
+            crate::access::redact_link(&m.kind, &mut m.payload);
+        }
         self.audit(actor, "message.list", Some(patient), None).await?;
         Ok(list)
     }
@@ -693,7 +696,7 @@ impl Reminders for Backend {
         .collect::<Result<Vec<_>>>()?;
         let messages = sqlx::query(
             "SELECT * FROM messages WHERE clinic_id = $1 AND patient_id = $2 AND channel = 'email' \
-             AND status <> 'withdrawn' AND kind <> 'appointment' ORDER BY due_at, id LIMIT 500",
+             AND status <> 'withdrawn' AND kind NOT IN ('appointment', 'sign_in') ORDER BY due_at, id LIMIT 500",
         )
         .bind(clinic.0)
         .bind(patient.0)

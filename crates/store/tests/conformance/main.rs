@@ -26,6 +26,7 @@ macro_rules! assert_err {
     };
 }
 
+mod access;
 mod accounts;
 mod clinical;
 mod fixtures;
@@ -55,6 +56,7 @@ conformance! {
     accounts::story_logins => sqlite_logins, postgres_logins;
     accounts::story_invites => sqlite_invites, postgres_invites;
     accounts::story_api_tokens => sqlite_api_tokens, postgres_api_tokens;
+    access::story_sign_in_links => sqlite_sign_in_links, postgres_sign_in_links;
     records::story_patients => sqlite_patients, postgres_patients;
     records::story_tenancy => sqlite_tenancy, postgres_tenancy;
     clinical::story_screenings_and_plans => sqlite_screenings_and_plans, postgres_screenings_and_plans;

@@ -9,18 +9,22 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono_tz::Tz;
 use needlepath_core::protocol::{Base, Protocol};
+use needlepath_core::reach::{ClinicDay, FollowUp, follow_up};
 use needlepath_core::vocabulary::{Disposition, Symptom};
 use serde_json::{Value, json};
 
 use crate::App;
 use crate::api::check_ins::submit;
+use crate::deadline::Hours;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
 use crate::pages::patient::{instant_json, me, said_json, tz_of};
 use crate::pages::public::{Choice, Said};
 use crate::pages::view::{self, Badge, when};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with};
+use crate::reach::{Phone, Reach};
 
 /// One symptom's row: its box, and its severity and trend radios.
 #[derive(Debug, Clone)]
@@ -54,6 +58,14 @@ pub struct Outcome {
     /// What could not be read and was left out (the check-in was answered because it names a
     /// warning sign): the field in words and why.
     pub unread: Vec<String>,
+    /// What the answer says about the clinic's response (`needlepath_core::reach::follow_up`):
+    /// an urgent answer never waits for another day.
+    pub follow_up: FollowUp,
+    /// "Urgent: be seen today".
+    pub urgent: bool,
+    /// The emergency numbers of the clinic's country (or the common ones), and their sentence.
+    pub emergency_phones: Vec<Phone>,
+    pub emergency_sentence: String,
 }
 
 #[derive(Template)]
@@ -207,7 +219,11 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
         }
     };
     let patient = app.store.patient(&a.actor, id).await?;
-    let o = outcome(&*app.protocol_for(a.clinic()).await?, t, &answer, &patient.time_zone);
+    let clinic = app.store.clinic(a.clinic()).await?;
+    let reach = Reach::of(&clinic);
+    let zones = (tz_of(&patient.time_zone), tz_of(&clinic.time_zone));
+    let hours = Hours::parse(&clinic.settings.opening_hours).ok();
+    let o = outcome(&*app.protocol_for(a.clinic()).await?, t, &answer, zones, hours.as_ref(), &reach);
     let mut f = ctx.frame(if o.emergency { t.s("check_in.emergency_title") } else { t.s("check_in.answer_title") });
     if o.emergency {
         f.body_class = "emergency";
@@ -215,15 +231,31 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     page(&AnswerPage { f, o })
 }
 
-/// The API's answer to a check-in, in words.
-fn outcome(p: &Protocol, t: &Locale, v: &Value, zone: &str) -> Outcome {
+/// The API's answer to a check-in, in words; `zones` are the patient's (for times in words) and
+/// the clinic's (for "today", which is the clinic's day).
+fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&Hours>, reach: &Reach) -> Outcome {
     let disposition = v["disposition"].as_str().unwrap_or("contact_clinic");
-    let tz = tz_of(zone);
-    let now = chrono::Utc::now().with_timezone(&tz);
+    let (tz, clinic_tz) = zones;
+    let now_utc = chrono::Utc::now();
+    let now = now_utc.with_timezone(&tz);
     let list = |key: &str| v["triage"][key].as_array().cloned().unwrap_or_default();
-    let alerted = v["alert"].is_object().then(|| {
-        instant_json(&v["alert"]["deadline_at"]).map(|d| when(t, d.with_timezone(&tz), now)).unwrap_or_default()
-    });
+    let deadline = instant_json(&v["alert"]["deadline_at"]);
+    let alerted =
+        v["alert"].is_object().then(|| deadline.map(|d| when(t, d.with_timezone(&tz), now)).unwrap_or_default());
+    let follow_up = match Disposition::parse(disposition) {
+        Ok(d) if v["alert"].is_object() => follow_up(
+            d,
+            ClinicDay {
+                date: now_utc.with_timezone(&clinic_tz).date_naive(),
+                open: hours.is_some_and(|h| h.open_at(now_utc, clinic_tz)),
+            },
+            deadline.map(|x| x.with_timezone(&clinic_tz).date_naive()),
+            reach.out_of_hours.is_some(),
+        ),
+        // Triage asked for the clinic but no alert came back: say no more than "alerted".
+        Ok(Disposition::SelfCare) | Err(_) => FollowUp::None,
+        Ok(_) => FollowUp::Alerted,
+    };
     let label = |code: &str| t.label("symptom", code).to_string();
     let assumed_severe = list("assessments")
         .iter()
@@ -248,6 +280,10 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zone: &str) -> Outcome {
     Outcome {
         assumed_severe,
         unread,
+        follow_up,
+        urgent: disposition == "urgent_same_day",
+        emergency_phones: Reach::emergency_phones(Some(reach)),
+        emergency_sentence: Reach::emergency_sentence(Some(reach), t),
         emergency: disposition == "emergency",
         badge: view::disposition(t, disposition),
         advice: list("advice").iter().map(|s| said_json(p, s)).collect(),

@@ -123,3 +123,17 @@ pub async fn invite(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<Strin
         },
     )
 }
+
+/// E-mails the patient a new invite (queued in the outbox), back to their page; a patient
+/// without an e-mail address gets the refusal in words.
+pub async fn email_invite(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Posted(_): Posted,
+) -> PageResult {
+    let a = ctx.authed()?;
+    let patient_id: PatientId = id(&raw, "patient")?;
+    crate::api::access::email_invite(&app, a, patient_id).await?;
+    Ok(crate::pages::see_other(&format!("/staff/patients/{patient_id}?invite_sent=1")))
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use needlepath_store::{Clinic, ClinicSettings, OpeningHours, ResponsePolicy, Role, Staff, StaffId};
+use needlepath_store::{Clinic, ClinicContact, ClinicSettings, OpeningHours, ResponsePolicy, Role, Staff, StaffId};
 use serde::Deserialize;
 
 use crate::App;
@@ -93,6 +93,16 @@ fn clinic_values(c: &Clinic) -> FormData {
     ];
     if s.calendar_details {
         pairs.push(("calendar_details".into(), "yes".into()));
+    }
+    let c = &s.contact;
+    for (name, v) in [
+        ("contact_phone", &c.phone),
+        ("contact_out_of_hours_phone", &c.out_of_hours_phone),
+        ("contact_email", &c.email),
+        ("contact_country", &c.country),
+        ("contact_address", &c.address),
+    ] {
+        pairs.push((name.to_string(), v.clone().unwrap_or_default()));
     }
     pairs.extend(s.opening_hours.days.iter().map(|d| ("day".to_string(), d.to_string())));
     FormData::from_pairs(pairs)
@@ -245,6 +255,13 @@ fn read_settings(form: &FormData) -> ApiResult<ClinicSettings> {
         protocol: None,
         quiet_hours: form.get("quiet_hours").to_string(),
         calendar_details: form.has("calendar_details", "yes"),
+        contact: ClinicContact {
+            phone: form.opt("contact_phone").map(str::to_string),
+            out_of_hours_phone: form.opt("contact_out_of_hours_phone").map(str::to_string),
+            address: form.opt("contact_address").map(str::to_string),
+            email: form.opt("contact_email").map(str::to_string),
+            country: form.opt("contact_country").map(str::to_string),
+        },
     })
 }
 
