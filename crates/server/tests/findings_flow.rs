@@ -342,5 +342,6 @@ async fn a_session_after_a_stale_screening_says_so() {
     assert!(plan.expect(201)["result"]["notes"].to_string().contains("stale_screening"), "{}", plan.text);
     let mut over = common::session_body();
     over["override_reason"] = json!("Screened again on paper today; nothing has changed.");
+    over["override_blockers"] = json!(["stale_screening"]);
     prac.api.post(&format!("/api/v1/patients/{id}/sessions"), over).await.expect(201);
 }

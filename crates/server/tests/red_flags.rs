@@ -156,3 +156,15 @@ async fn a_red_flag_from_a_patient_with_no_session_on_record_is_answered_and_ale
     let r = post_form(&pat.api, "/me/check-in", "symptom=redness&severity.redness=mild").await;
     assert_eq!(r.status, 409, "{}", r.text);
 }
+
+/// Found while merging issue 11: a severity chosen for a symptom whose box was not ticked was
+/// dropped with the symptom. It now counts as ticked, and the answer says so.
+#[tokio::test]
+async fn a_severity_chosen_without_ticking_the_box_is_not_dropped() {
+    let t = TestApp::start().await;
+    let (pat, prac) = treated(&t).await;
+    let r = post_form(&pat.api, "/me/check-in", "severity.spreading_redness=severe").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("counted them as ticked"), "{}", r.text);
+    assert_eq!(alerts_for(&prac.api, &pat.id).await.len(), 1, "spreading redness is alerted");
+}

@@ -504,6 +504,9 @@ pub struct NewSession {
     pub override_blockers: Vec<String>,
     /// The protocol's minimum days between sessions (a gate).
     pub min_interval_days: u32,
+    /// Blockers the caller found that the store cannot see (a screening older than the
+    /// protocol allows); judged, named and overridden with the store's own.
+    pub extra_blockers: Vec<Blocker>,
     /// When the check-ins after this session fall due, with their day numbers.
     pub check_ins: Vec<(u32, DateTime<Utc>)>,
     /// The booked appointment this session fulfils; when `None`, a booked appointment of the

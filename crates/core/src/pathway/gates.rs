@@ -139,6 +139,8 @@ pub enum Blocker {
     OpenAlert { alert: String, disposition: Disposition },
     /// An urgent or emergency alert (a reported reaction) since the last session, now resolved.
     RecentAlert { alert: String, disposition: Disposition, opened_at: DateTime<Utc> },
+    /// The latest screening is older than the protocol allows before a session.
+    StaleScreening { screened_on: chrono::NaiveDate, max_age_days: u32 },
 }
 
 impl Blocker {
@@ -160,6 +162,7 @@ impl Blocker {
             Blocker::TooSoon { .. } => "too_soon",
             Blocker::OpenAlert { .. } => "open_alert",
             Blocker::RecentAlert { .. } => "recent_alert",
+            Blocker::StaleScreening { .. } => "stale_screening",
         }
     }
 
@@ -173,7 +176,8 @@ impl Blocker {
             Blocker::NoScreening
             | Blocker::TooSoon { .. }
             | Blocker::OpenAlert { .. }
-            | Blocker::RecentAlert { .. } => true,
+            | Blocker::RecentAlert { .. }
+            | Blocker::StaleScreening { .. } => true,
         }
     }
 }
@@ -206,6 +210,10 @@ impl std::fmt::Display for Blocker {
             Blocker::RecentAlert { disposition, opened_at, .. } => {
                 write!(f, "an {disposition} alert was opened at {opened_at}, since the last session")
             }
+            Blocker::StaleScreening { screened_on, max_age_days } => write!(
+                f,
+                "the latest screening ({screened_on}) is more than {max_age_days} days before the session; screen the patient again, or a clinician may override it with a reason"
+            ),
         }
     }
 }

@@ -14,8 +14,8 @@ use needlepath_core::request::{FindingEntry, PlanRequest, ScreeningRequest};
 use needlepath_core::vocabulary::{Decision, Finding};
 use needlepath_core::{findings, plan as engine_plan, screening};
 use needlepath_store::{
-    AppointmentId, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientFinding, PatientId, Plan, PlanId, ReviewDecision, Role,
-    Screening, ScreeningId, Session, StaffId,
+    AppointmentId, Blocker, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientFinding, PatientId, Plan,
+    PlanId, ReviewDecision, Role, Screening, ScreeningId, Session, StaffId,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -322,27 +322,16 @@ pub async fn record(
     // The reminders after the session, with the next session's window from the plan.
     let protocol = app.protocol_for(a.clinic()).await?;
     // A screening older than the protocol allows blocks the session like a deferral does (a
-    // practitioner may override it with a reason); the store checks the rest.
-    if override_reason.is_none()
-        && let Some(latest) = app.store.list_screenings(&a.actor, patient_id).await?.first()
-    {
+    // clinician may override it, naming it, with a reason); the store judges it with the rest.
+    let mut extra_blockers = Vec::new();
+    if let Some(latest) = app.store.list_screenings(&a.actor, patient_id).await?.first() {
         let clinic_tz = zone("time_zone", &clinic.time_zone)?;
         let recorded = recorded_screening(latest, clinic_tz);
         let day = performed_at.with_timezone(&clinic_tz).date_naive();
         if let Some((days, _)) = &protocol.plan.stale_screening
             && recorded.too_old_on(&protocol, day)
         {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "session_blocked",
-                format!(
-                    "the latest screening ({}) is more than {days} days before the session; screen the patient again, or a practitioner may record it anyway by giving override_reason",
-                    recorded.on
-                ),
-            )
-            .with_extra(json!({ "blockers": [{
-                "code": "stale_screening", "screening": latest.id, "screened_on": recorded.on, "max_age_days": days
-            }] })));
+            extra_blockers.push(Blocker::StaleScreening { screened_on: recorded.on, max_age_days: *days });
         }
     }
     let had = app.store.list_sessions(&a.actor, patient_id).await?.len() + 1;
@@ -375,6 +364,7 @@ pub async fn record(
         override_reason,
         override_blockers,
         min_interval_days: protocol.plan.interval_min_days,
+        extra_blockers,
         check_ins: check_in_times(performed_at, tz, &clinic.settings.check_in_days),
         appointment: r.appointment_id,
         messages,

@@ -79,7 +79,8 @@ impl Backend {
             .await?
             .ok_or(StoreError::NotFound("practitioner"))?;
         let facts = session_facts(&mut tx, actor.clinic, s.patient, s.performed_at, s.min_interval_days).await?;
-        let blockers = gates::blockers(&facts);
+        let mut blockers = gates::blockers(&facts);
+        blockers.extend(s.extra_blockers.iter().cloned());
         let clinician = matches!(actor.who, Who::Staff(_, Role::Practitioner) | Who::Token(_, Role::Practitioner));
         let over = s
             .override_reason

@@ -138,6 +138,7 @@ pub fn session(
         override_reason: None,
         override_blockers: vec![],
         min_interval_days: 28,
+        extra_blockers: Vec::new(),
         check_ins: check_ins.iter().map(|d| (*d, performed_at + days(i64::from(*d)))).collect(),
         appointment: None,
         messages: vec![],

@@ -53,6 +53,9 @@ pub struct Outcome {
     pub about: Vec<(String, Said)>,
     /// When an alert was opened: the clinic's deadline, in words; empty if it has none.
     pub alerted: Option<String>,
+    /// Symptoms whose severity or trend was chosen without ticking their box, counted as
+    /// ticked: their words.
+    pub implied: Vec<String>,
     /// Symptoms sent without "how bad", assessed as severe: their words.
     pub assumed_severe: Vec<String>,
     /// What could not be read and was left out (the check-in was answered because it names a
@@ -151,10 +154,25 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
 /// goes without one (the engine assesses it as severe), and a value the form cannot read is sent
 /// as typed, so the one reading of check-ins (`api::check_ins::submit`) decides: a warning sign is
 /// answered whatever else is wrong, anything else comes back naming its field.
-fn request(form: &FormData) -> (Value, Vec<String>) {
+///
+/// A severity or trend chosen for a symptom whose box is not ticked is never dropped: the symptom
+/// counts as ticked (the patient said how bad it is), and the answer says so. Returns the body,
+/// the symptom code at each `symptoms[i]`, and the codes counted as ticked that way.
+fn request(form: &FormData) -> (Value, Vec<String>, Vec<String>) {
+    let mut codes: Vec<String> = form.all("symptom").into_iter().map(str::to_string).collect();
+    let mut implied = Vec::new();
+    for (name, value) in form.pairs() {
+        let code = name.strip_prefix("severity.").or_else(|| name.strip_prefix("trend."));
+        if let Some(code) = code
+            && !value.trim().is_empty()
+            && !codes.iter().any(|c| c == code)
+        {
+            codes.push(code.to_string());
+            implied.push(code.to_string());
+        }
+    }
     let mut symptoms = Vec::new();
-    let mut codes = Vec::new();
-    for code in form.all("symptom") {
+    for code in &codes {
         let mut item = json!({ "code": code });
         if let Some(severity) = form.opt(&format!("severity.{code}")) {
             item["severity"] = json!(severity);
@@ -163,7 +181,6 @@ fn request(form: &FormData) -> (Value, Vec<String>) {
             item["trend"] = json!(trend);
         }
         symptoms.push(item);
-        codes.push(code.to_string());
     }
     let mut body = json!({ "symptoms": symptoms });
     let typed = form.get("temperature_c").trim();
@@ -174,7 +191,7 @@ fn request(form: &FormData) -> (Value, Vec<String>) {
     if let Some(note) = form.opt("note") {
         body["note"] = json!(note);
     }
-    (body, codes)
+    (body, codes, implied)
 }
 
 /// The form field behind an API field path (`symptoms[1].severity` → `severity.pain`).
@@ -192,7 +209,7 @@ fn field_of(path: &str, codes: &[String]) -> String {
 pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
-    let (body, codes) = request(&form);
+    let (body, codes, implied) = request(&form);
     let answer = match submit(&app, &a.actor, id, &body).await {
         Ok(v) => v,
         Err(e) if e.code == "no_session" => {
@@ -223,7 +240,8 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     let reach = Reach::of(&clinic);
     let zones = (tz_of(&patient.time_zone), tz_of(&clinic.time_zone));
     let hours = Hours::parse(&clinic.settings.opening_hours).ok();
-    let o = outcome(&*app.protocol_for(a.clinic()).await?, t, &answer, zones, hours.as_ref(), &reach);
+    let mut o = outcome(&*app.protocol_for(a.clinic()).await?, t, &answer, zones, hours.as_ref(), &reach);
+    o.implied = implied.iter().map(|c| t.label("symptom", c).to_string()).collect();
     let mut f = ctx.frame(if o.emergency { t.s("check_in.emergency_title") } else { t.s("check_in.answer_title") });
     if o.emergency {
         f.body_class = "emergency";
@@ -278,6 +296,7 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&
         })
         .unwrap_or_default();
     Outcome {
+        implied: Vec::new(),
         assumed_severe,
         unread,
         follow_up,
@@ -311,16 +330,27 @@ mod tests {
     #[test]
     fn a_ticked_symptom_without_its_severity_is_sent_without_one() {
         let f = FormData::parse(b"symptom=redness&severity.redness=mild&symptom=lip_tongue_swelling").unwrap();
-        let (body, codes) = request(&f);
+        let (body, codes, implied) = request(&f);
         assert_eq!(body["symptoms"][1], json!({ "code": "lip_tongue_swelling" }));
         assert_eq!(codes, ["redness", "lip_tongue_swelling"]);
+        assert!(implied.is_empty());
+    }
+
+    #[test]
+    fn a_severity_chosen_without_its_box_is_not_dropped() {
+        let f = FormData::parse(b"severity.pain=severe&trend.swelling=worse&symptom=redness").unwrap();
+        let (body, codes, implied) = request(&f);
+        assert_eq!(codes, ["redness", "pain", "swelling"]);
+        assert_eq!(implied, ["pain", "swelling"]);
+        assert_eq!(body["symptoms"][1], json!({ "code": "pain", "severity": "severe" }));
+        assert_eq!(body["symptoms"][2], json!({ "code": "swelling", "trend": "worse" }));
     }
 
     #[test]
     fn the_form_becomes_the_api_check_in() {
         let f = FormData::parse(b"symptom=redness&severity.redness=mild&trend.redness=improving&temperature_c=37,5")
             .unwrap();
-        let (r, codes) = request(&f);
+        let (r, codes, _) = request(&f);
         assert_eq!(r["symptoms"], json!([{ "code": "redness", "severity": "mild", "trend": "improving" }]));
         assert_eq!(r["temperature_c"], json!(37.5));
         assert_eq!(field_of("symptoms[0].severity", &codes), "severity.redness");

@@ -17,10 +17,10 @@ use crate::pages::public::cost::money;
 use crate::pages::view::SourceRef;
 use crate::pages::view::{date, moment, sources_json};
 use crate::pages::{Ctx, Frame, PageResult, page};
+use crate::reminders::schedule::findings_of;
 use crate::schedule::series_of;
 use chrono::Utc;
 use needlepath_core::pathway::next::SessionDates;
-use crate::reminders::schedule::findings_of;
 
 #[derive(Debug, Clone)]
 pub struct PlannedSession {

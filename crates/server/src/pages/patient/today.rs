@@ -127,7 +127,9 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     }
     let next_check_in = today.next_check_in.as_ref().and_then(|c| c.due_at).map(|d| when(t, d.with_timezone(&tz), now));
     let appointments = app.store.list_appointments(&a.actor, id).await?;
-    let next = latest_plan.and_then(|plan| series_of(plan, &today.sessions, &appointments, tz, today.now)).and_then(|s| s.next);
+    let next = latest_plan
+        .and_then(|plan| series_of(plan, &today.sessions, &appointments, tz, today.now))
+        .and_then(|s| s.next);
     // The pre-care before the next session, counted back from its window as it is now, from the
     // record's findings as they are now (a finding recorded after the plan was made still
     // counts: issue 11).

@@ -12,13 +12,15 @@ use needlepath_core::vocabulary::{Concern, Finding, ScarType};
 use needlepath_store::{Patient, PatientId, Role};
 use serde_json::{Value, json};
 
+use needlepath_store::Blocker;
+
 use crate::App;
 use crate::api::clinical::{NewSessionRequest, clinic_today, plan_patient, record, screen_patient};
 use crate::api::id;
 use crate::auth::Authed;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
-use crate::pages::staff::gates::{BlockerView, blockers_now};
+use crate::pages::staff::gates::{BlockerView, blocker_view, blockers_now};
 use crate::pages::staff::{Choice, choices, clinic_zone};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
@@ -359,36 +361,6 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
     })
 }
 
-/// A blocker of the store, in words.
-fn blocker_words(t: &Locale, b: &Value) -> String {
-    match b["code"].as_str().unwrap_or_default() {
-        "no_screening" => t.s("session_form.blocker_no_screening").to_string(),
-        "screening" => t.f(
-            "session_form.blocker_screening",
-            &[("decision", t.label("decision", b["decision"].as_str().unwrap_or_default()))],
-        ),
-        "stale_screening" => t.f(
-            "session_form.blocker_stale_screening",
-            &[
-                (
-                    "date",
-                    &b["screened_on"]
-                        .as_str()
-                        .and_then(|d| d.parse::<NaiveDate>().ok())
-                        .map(crate::pages::view::date)
-                        .unwrap_or_default(),
-                ),
-                ("days", &b["max_age_days"].as_u64().unwrap_or_default().to_string()),
-            ],
-        ),
-        "open_alert" => t.f(
-            "session_form.blocker_open_alert",
-            &[("disposition", t.label("disposition", b["disposition"].as_str().unwrap_or_default()))],
-        ),
-        other => other.to_string(),
-    }
-}
-
 pub async fn session_submit(
     State(app): State<Arc<App>>,
     ctx: Ctx,
@@ -418,11 +390,12 @@ pub async fn session_submit(
                 .map(|list| {
                     list.iter()
                         .filter(|b| b["code"] == "stale_screening")
-                        .map(|b| BlockerView {
-                            key: "stale_screening".to_string(),
-                            words: blocker_words(ctx.t, b),
-                            overridable: true,
+                        .filter_map(|b| {
+                            let screened_on = b["screened_on"].as_str()?.parse().ok()?;
+                            let max_age_days = u32::try_from(b["max_age_days"].as_u64()?).ok()?;
+                            Some(Blocker::StaleScreening { screened_on, max_age_days })
                         })
+                        .map(|b| blocker_view(ctx.t, &b, tz))
                         .collect()
                 })
                 .unwrap_or_default();

@@ -59,6 +59,10 @@ pub fn blocker_view(t: &Locale, b: &Blocker, tz: Tz) -> BlockerView {
             "gates.recent_alert",
             &[("disposition", t.label("disposition", disposition.as_str())), ("when", &local(*opened_at, tz))],
         ),
+        Blocker::StaleScreening { screened_on, max_age_days } => t.f(
+            "session_form.blocker_stale_screening",
+            &[("date", &crate::pages::view::date(*screened_on)), ("days", &max_age_days.to_string())],
+        ),
     };
     BlockerView { key: b.key(), words, overridable: b.overridable() }
 }

@@ -13,7 +13,9 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
-use needlepath_store::{AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId};
+use needlepath_store::{
+    AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId,
+};
 use serde_json::Value;
 
 use crate::App;
