@@ -258,7 +258,24 @@ test("no JavaScript: the check-in works as a plain form and still puts the emerg
 });
 
 // Issue 11 ("safe joints"), on a 375-pixel phone without JavaScript, as the patient and the
-// nurse would meet them.
+// nurse would meet them. First the admin says how patients reach the clinic (defect 6).
+test("safe joints: the admin gives the clinic's phones, e-mail, address and country", async () => {
+  const s = staffPage;
+  await s.goto(server.base + "/staff/settings");
+  await s.locator("#contact_phone").fill("+49 30 1234567");
+  await s.locator("#contact_out_of_hours_phone").fill("+49 30 7654321");
+  await s.locator("#contact_email").fill("care@riverside.example");
+  await s.locator("#contact_country").fill("DE");
+  await s.locator("#contact_address").fill("Uferstraße 1, 10999 Berlin");
+  await submit(s, /save clinic settings/i);
+  await assert.doesNotReject(s.getByText(/^saved\.$/i).first().waitFor());
+  // The nurse's phone number for the patient, for the alert card (defect 10).
+  await s.goto(staff.patientUrl + "/edit");
+  await s.locator("#phone").fill("+49 170 5550123");
+  await submit(s, /save the record/i);
+  await s.waitForURL((u) => u.href.startsWith(staff.patientUrl));
+});
+
 test("safe joints, phone without JavaScript: lip swelling and trouble breathing without a severity get the emergency answer and an alert", async () => {
   const link = await invite(staffPage, staff.patientUrl);
   const ctx = await context(browser, { viewport: { width: 375, height: 740 }, javaScriptEnabled: false, isMobile: true, hasTouch: true });
@@ -270,9 +287,15 @@ test("safe joints, phone without JavaScript: lip swelling and trouble breathing 
   // Ticked, without saying how bad: this was refused with "say how bad it is".
   await page.getByLabel(/swelling of the lips/i).check();
   await page.getByLabel(/shortness of breath/i).check();
+  await page.locator("#temperature_c").fill("38.4");
+  await page.locator("#note").fill("My lips feel tight since this morning");
   await submit(page, /send my check-in/i);
   await assert.doesNotReject(page.locator("main > *").first().getByText(/call emergency services/i).first().waitFor());
   assert.ok(await page.locator("body.emergency").count(), "the emergency answer, not the form again");
+  // The clinic's country's number, and only it (defect 6); the clinic's phone in the footer.
+  assert.ok(await page.locator('main a[href="tel:112"]').count(), "a tap-to-call 112");
+  assert.equal(await page.locator('a[href="tel:911"], a[href="tel:999"]').count(), 0, "no other country's number");
+  assert.ok(await page.locator('footer a[href^="tel:+49301234567"]').count(), "the clinic's phone in the footer");
   assert.equal(await page.locator(".error-summary").count(), 0, "no form error");
   await assert.doesNotReject(page.getByText(/treated them as severe to be safe/i).first().waitFor());
   await noSidewaysScroll(page, "nojs-375-check-in-no-severity-emergency");
@@ -285,4 +308,90 @@ test("safe joints, phone without JavaScript: lip swelling and trouble breathing 
   const open = await s.locator("li[id^=alert-]").count();
   assert.ok(open >= 1, "the emergency alert is in the queue");
   await assert.doesNotReject(s.getByText(/emergency/i).first().waitFor());
+});
+
+test("safe joints, staff on a 375 px phone: the alert card shows phone, temperature, day and note (defect 10)", async () => {
+  const ctx = await context(browser, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const page = await ctx.newPage();
+  await page.goto(server.base + "/login");
+  await page.locator("#email").fill(ADMIN.email);
+  await page.locator("#password").fill(ADMIN.password);
+  await Promise.all([page.waitForURL(/\/staff/), page.locator("#password").press("Enter")]);
+  await page.goto(server.base + "/staff");
+  const card = page.locator("li[id^=alert-]").filter({ hasText: "My lips feel tight" }).first();
+  await assert.doesNotReject(card.waitFor());
+  assert.ok(await card.locator('a[href^="tel:+491705550123"]').count(), "tap to call the patient");
+  await assert.doesNotReject(card.getByText(/38\.4\s°C/).first().waitFor());
+  await assert.doesNotReject(card.getByText(/Day \d/).first().waitFor());
+  // Nothing wraps a letter per line: every value is at least a short word wide.
+  const narrowest = await page.$$eval("li[id^=alert-] dd", (dds) => Math.min(...dds.map((d) => d.getBoundingClientRect().width)));
+  assert.ok(narrowest >= 100, `an alert card's value is only ${narrowest}px wide`);
+  await checkPage(page, "phone-375-staff-queue");
+  await page.goto(staff.patientUrl);
+  await checkPage(page, "phone-375-staff-patient");
+  await ctx.close();
+});
+
+test("safe joints, phone without JavaScript: one truth for the next session and its booking (defect 8)", async () => {
+  // Staff book the next session on a weekday inside its window (28–42 days after today's session).
+  const day = new Date(Date.now() + 30 * 86400000);
+  while (day.getUTCDay() === 0 || day.getUTCDay() === 6) day.setUTCDate(day.getUTCDate() + 1);
+  const iso = day.toISOString().slice(0, 10);
+  const s = staffPage;
+  await s.goto(staff.patientUrl);
+  await s.locator("#book-date").fill(iso);
+  await s.locator("#book-time").fill("10:00");
+  await submit(s, /^book$/i);
+  await s.waitForURL((u) => u.href.startsWith(staff.patientUrl));
+  assert.equal(await s.locator(".error-summary").count(), 0, "booked inside opening hours and the window");
+
+  const link = await invite(staffPage, staff.patientUrl);
+  const ctx = await context(browser, { viewport: { width: 375, height: 740 }, javaScriptEnabled: false, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  await page.goto(link);
+  await submit(page, /open my care plan/i);
+  await page.waitForURL(/\/me$/);
+  const windowOf = async () => (await page.locator("main").innerText()).match(/Between [^\n]+? and [^\n]+?\d{4}/)?.[0];
+  const today = await windowOf();
+  assert.ok(today, "Today names the next session's window");
+  assert.match(await page.locator("main").innerText(), /Booked: /, "Today shows the booking");
+  await noSidewaysScroll(page, "nojs-375-today-booked");
+  await screenshot(page, "nojs-375-today-booked");
+  await page.goto(server.base + "/me/plan");
+  assert.equal(await windowOf(), today, "My plan says the same window");
+  assert.match(await page.locator("main").innerText(), /done on /, "session 1 shows the day it was done");
+  assert.match(await page.locator("main").innerText(), /Booked: /, "My plan shows the booking");
+  await page.goto(server.base + "/me/reminders");
+  assert.match(await page.locator("main").innerText(), new RegExp(today.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), "Reminders says the same window");
+  await ctx.close();
+});
+
+test("safe joints, phone without JavaScript: a used link is no dead end; a new sign-in link; signed out with the clinic's contact (defect 12)", async () => {
+  const ctx = await context(browser, { viewport: { width: 375, height: 740 }, javaScriptEnabled: false, isMobile: true, hasTouch: true });
+  const page = await ctx.newPage();
+  await page.goto(invites[0]); // used at the start of the journey
+  await submit(page, /open my care plan/i);
+  await assert.doesNotReject(page.getByText(/this link cannot be used/i).first().waitFor());
+  assert.ok(await page.locator('a[href^="tel:+49301234567"]').count(), "the clinic's phone on the dead end");
+  await noSidewaysScroll(page, "nojs-375-invite-used");
+  await screenshot(page, "nojs-375-invite-used");
+  await page.getByLabel(/your e-mail address/i).fill(PATIENT.email);
+  await submit(page, /send me a sign-in link/i);
+  await assert.doesNotReject(page.getByText(/check your e-mail/i).first().waitFor());
+  // The same answer for an address nobody has.
+  await page.goto(server.base + "/sign-in");
+  await page.getByLabel(/your e-mail address/i).fill("nobody@example.org");
+  await submit(page, /send me a sign-in link/i);
+  await assert.doesNotReject(page.getByText(/check your e-mail/i).first().waitFor());
+  await screenshot(page, "nojs-375-sign-in-sent");
+  // Signed in again (a new invite), then signed out: the clinic's contact and the way back in.
+  const link = await invite(staffPage, staff.patientUrl);
+  await page.goto(link);
+  await submit(page, /open my care plan/i);
+  await page.waitForURL(/\/me$/);
+  await submit(page, /log out/i);
+  await assert.doesNotReject(page.getByText(/you are signed out/i).first().waitFor());
+  assert.ok(await page.locator('a[href^="tel:+49301234567"]').count(), "the clinic's phone when signed out");
+  await screenshot(page, "nojs-375-signed-out");
+  await ctx.close();
 });
