@@ -35,6 +35,9 @@ pub mod sqlite {
     type Backend = SqliteStore;
     /// The single writer connection already serialises claims.
     const CLAIM_LOCK: &str = "";
+    /// Serialises one practitioner's bookings for the rest of the transaction; SQLite's single
+    /// writer (`BEGIN IMMEDIATE`) already does.
+    const PRACTITIONER_LOCK: Option<&str> = None;
 
     fn ts(t: DateTime<Utc>) -> Ts {
         t.timestamp_millis()
@@ -147,6 +150,10 @@ pub mod postgres {
     type Backend = PostgresStore;
     /// Concurrent workers skip rows another worker is claiming instead of waiting or taking them.
     const CLAIM_LOCK: &str = "FOR UPDATE SKIP LOCKED";
+    /// Two bookings for one practitioner at the same moment would both pass the overlap check
+    /// under READ COMMITTED: a transaction-scoped advisory lock on the practitioner makes the
+    /// second wait for the first and then see its appointment.
+    const PRACTITIONER_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 7301))");
 
     fn ts(t: DateTime<Utc>) -> Ts {
         // Keep millisecond precision on both backends, so a record reads back the same anywhere.

@@ -70,6 +70,9 @@ async fn no_overlap_in(
     minutes: u32,
 ) -> Result<()> {
     let Some(practitioner) = practitioner else { return Ok(()) };
+    if let Some(lock) = PRACTITIONER_LOCK {
+        sqlx::query(lock).bind(format!("practitioner:{}", practitioner.0)).execute(&mut *conn).await?;
+    }
     // No appointment is longer than 8 hours, so only these can overlap.
     let from = starts_at - chrono::Duration::hours(8);
     let to = starts_at + chrono::Duration::minutes(i64::from(minutes));

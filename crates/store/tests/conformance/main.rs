@@ -76,4 +76,5 @@ conformance! {
     outbox::story_reminder_choices_and_calendar_token => sqlite_reminder_choices_and_calendar_token, postgres_reminder_choices_and_calendar_token;
     outbox::story_concurrent_claims_never_overlap => sqlite_concurrent_claims_never_overlap, postgres_concurrent_claims_never_overlap;
     outbox::story_one_practitioner_s_appointments_never_overlap => sqlite_one_practitioner_s_appointments_never_overlap, postgres_one_practitioner_s_appointments_never_overlap;
+    outbox::story_concurrent_bookings_for_one_practitioner_never_overlap => sqlite_concurrent_bookings_for_one_practitioner_never_overlap, postgres_concurrent_bookings_for_one_practitioner_never_overlap;
 }

@@ -51,6 +51,33 @@ pub async fn story_one_practitioner_s_appointments_never_overlap(store: DynStore
     assert_eq!(listed[0].window_reason.as_deref(), Some(reason), "the reason is kept");
 }
 
+/// Regression (issue 11 merge): on PostgreSQL two bookings for one practitioner at the same
+/// moment could both pass the overlap check. Eight at once: exactly one is booked.
+pub async fn story_concurrent_bookings_for_one_practitioner_never_overlap(store: DynStore) {
+    let (_, staff, admin) = setup_clinic(&store).await;
+    let at = Utc::now() + Duration::days(9);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        let admin = admin.clone();
+        let patient = add_patient(&store, &admin, &format!("P{i}")).await;
+        let practitioner = Some(staff.id);
+        tasks.push(tokio::spawn(async move {
+            let a = NewAppointment { practitioner, ..appointment(patient.id, at + Duration::minutes(i)) };
+            store.book_appointment(&admin, a, vec![]).await
+        }));
+    }
+    let mut booked = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => booked += 1,
+            Err(StoreError::Conflict(m)) => assert!(m.contains("overlaps"), "{m}"),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(booked, 1, "one practitioner, one appointment at a time");
+}
+
 pub async fn story_outbox_lifecycle(store: DynStore) {
     let (clinic, _, admin) = setup_clinic(&store).await;
     let patient = add_patient(&store, &admin, "Ada").await;
