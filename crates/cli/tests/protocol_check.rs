@@ -124,6 +124,14 @@ fn fixtures() -> Vec<(&'static str, Vec<Expect>)> {
                 ),
             ],
         ),
+        (
+            "precaution_eligible.toml",
+            vec![at(
+                &[9],
+                r#"effect = "eligible""#,
+                &["a rule with precautions decides at least 'eligible_with_precautions'"],
+            )],
+        ),
         ("syntax_error.toml", vec![at(&[5], r#"title = "Unterminated"#, &["string"])]),
         (
             "several_problems.toml",
@@ -244,6 +252,7 @@ fixture_tests! {
     check_reports_a_finding_made_less_strict => "finding_less_strict.toml",
     check_reports_an_absolute_hold_made_relative => "hold_weakened.toml",
     check_reports_a_hold_that_is_unknown_or_misplaced => "hold_misplaced.toml",
+    check_reports_a_rule_with_precautions_that_decides_eligible => "precaution_eligible.toml",
     check_reports_a_toml_syntax_error => "syntax_error.toml",
     check_reports_all_of_several_problems => "several_problems.toml",
     check_reports_floor_problems_alongside_structural_ones => "structural_and_floor.toml",

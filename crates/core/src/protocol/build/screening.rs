@@ -145,6 +145,14 @@ impl Builder<'_> {
     /// the same rule) or, when the base did not defer, the stricter `absolute`.
     pub(super) fn rule(&mut self, r: RawRuleRef<'_>, at: &Range<usize>, inherited: Option<Hold>) -> Option<Rule> {
         let effect = self.code(r.effect, Decision::parse);
+        // The decision vocabulary: `eligible` means nothing to take care of. A rule that brings
+        // precautions decides at least `eligible_with_precautions` (issue 12, item 6).
+        if effect == Some(Decision::Eligible) && !r.precautions.is_empty() {
+            self.p.at(
+                &r.effect.span(),
+                "a rule with precautions decides at least 'eligible_with_precautions': 'eligible' means there is nothing to take care of",
+            );
+        }
         let hold = self.hold(r.hold, effect, at, inherited);
         let message = self.non_empty(r.message, "message");
         let sources = self.cite(r.sources, at);
