@@ -44,16 +44,37 @@ fn grade_choices(t: &Locale, current: &str) -> Vec<Choice> {
 
 // ---- Screening ---------------------------------------------------------------------------
 
+/// One finding's checkbox, with its date for timed findings (the screening form and the
+/// record's editor).
 #[derive(Debug, Clone)]
-struct FindingRow {
-    code: &'static str,
-    label: String,
-    checked: bool,
-    timed: bool,
-    date_label: String,
+pub(super) struct FindingRow {
+    pub code: &'static str,
+    pub label: String,
+    pub checked: bool,
+    pub timed: bool,
+    pub date_label: String,
     /// The date input's name, `last_<code>` (the field an error names).
-    date_field: String,
-    date: String,
+    pub date_field: String,
+    pub date: String,
+}
+
+/// Every finding as a checkbox row, ticked and dated as `form` says.
+pub(super) fn finding_rows(t: &Locale, form: &FormData) -> Vec<FindingRow> {
+    Finding::ALL
+        .iter()
+        .map(|f| {
+            let code = f.as_str();
+            FindingRow {
+                code,
+                label: t.label("finding", code).to_string(),
+                checked: form.has("finding", code),
+                timed: f.is_timed(),
+                date_label: t.label("finding_date", code).to_string(),
+                date_field: format!("last_{code}"),
+                date: form.get(&format!("last_{code}")).to_string(),
+            }
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -71,21 +92,7 @@ struct ScreeningPage {
 
 fn screening_page(ctx: &Ctx, p: Patient, form: &FormData, error: Option<Shown>) -> ScreeningPage {
     let t = ctx.t;
-    let findings = Finding::ALL
-        .iter()
-        .map(|f| {
-            let code = f.as_str();
-            FindingRow {
-                code,
-                label: t.label("finding", code).to_string(),
-                checked: form.has("finding", code),
-                timed: f.is_timed(),
-                date_label: t.label("finding_date", code).to_string(),
-                date_field: format!("last_{code}"),
-                date: form.get(&format!("last_{code}")).to_string(),
-            }
-        })
-        .collect();
+    let findings = finding_rows(t, form);
     let skin = (1..=6).map(|n| (n.to_string(), t.f("patients.skin_type_n", &[("n", &n.to_string())])));
     ScreeningPage {
         f: ctx.frame(t.f("screen_form.title", &[("name", &p.name)])),

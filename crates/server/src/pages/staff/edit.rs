@@ -20,21 +20,10 @@ use crate::api::id;
 use crate::api::patients::{PatientUpdateRequest, update_patient};
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
+use crate::pages::staff::clinical::{FindingRow, finding_rows};
 use crate::pages::staff::{Choice, choices, clinical};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
-
-/// One finding's checkbox, with its date for timed findings.
-#[derive(Debug, Clone)]
-struct FindingRow {
-    code: &'static str,
-    label: String,
-    checked: bool,
-    timed: bool,
-    date_label: String,
-    date_field: String,
-    date: String,
-}
 
 #[derive(Template)]
 #[template(path = "staff/patient_edit.html")]
@@ -52,21 +41,7 @@ struct EditPage {
 fn edit_page(ctx: &Ctx, p: Patient, form: FormData, error: Option<Shown>, clinical: bool) -> EditPage {
     let t = ctx.t;
     let skin = (1..=6).map(|n| (n.to_string(), t.f("patients.skin_type_n", &[("n", &n.to_string())])));
-    let findings = Finding::ALL
-        .iter()
-        .map(|f| {
-            let code = f.as_str();
-            FindingRow {
-                code,
-                label: t.label("finding", code).to_string(),
-                checked: form.has("finding", code),
-                timed: f.is_timed(),
-                date_label: t.label("finding_date", code).to_string(),
-                date_field: format!("last_{code}"),
-                date: form.get(&format!("last_{code}")).to_string(),
-            }
-        })
-        .collect();
+    let findings = finding_rows(t, &form);
     EditPage {
         f: ctx.frame(t.f("edit_record.title", &[("name", &p.name)])),
         skin_types: choices(Some(t.s("patients.not_known")), skin, form.get("fitzpatrick")),
