@@ -136,12 +136,6 @@ pub async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: N
                     return crate::pages::refusal(&req, e);
                 }
             }
-            // A patient's pages show how to reach their clinic.
-            if authed.patient().is_some()
-                && let Ok(clinic) = app.store.clinic(authed.clinic()).await
-            {
-                req.extensions_mut().insert(crate::reach::Reach::of(&clinic));
-            }
             req.extensions_mut().insert(authed);
         }
         Ok(None) => {}

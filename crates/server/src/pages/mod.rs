@@ -75,17 +75,21 @@ pub struct Ctx {
     pub reach: Option<crate::reach::Reach>,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+impl FromRequestParts<std::sync::Arc<crate::App>> for Ctx {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    /// A patient's pages show how to reach their clinic: the clinic is read here, for pages
+    /// only, not for every patient request (the JSON API has no footer).
+    async fn from_request_parts(parts: &mut Parts, app: &std::sync::Arc<crate::App>) -> Result<Self, Self::Rejection> {
         let lang = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-        Ok(Ctx {
-            t: i18n::negotiate(lang),
-            authed: parts.extensions.get::<Authed>().cloned(),
-            path: parts.uri.path().to_string(),
-            reach: parts.extensions.get::<crate::reach::Reach>().cloned(),
-        })
+        let authed = parts.extensions.get::<Authed>().cloned();
+        let reach = match &authed {
+            Some(a) if a.patient().is_some() => {
+                app.store.clinic(a.clinic()).await.ok().map(|c| crate::reach::Reach::of(&c))
+            }
+            _ => None,
+        };
+        Ok(Ctx { t: i18n::negotiate(lang), authed, path: parts.uri.path().to_string(), reach })
     }
 }
 
@@ -206,7 +210,8 @@ pub fn refusal(req: &axum::extract::Request, e: ApiError) -> Response {
         t: i18n::negotiate(lang),
         authed: req.extensions().get::<Authed>().cloned(),
         path,
-        reach: req.extensions().get::<crate::reach::Reach>().cloned(),
+        // A refusal comes before any page reads the clinic: no footer.
+        reach: None,
     };
     error_page(&ctx, e)
 }
