@@ -23,6 +23,7 @@ use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 include!("queries/rows.rs");
 include!("queries/support.rs");
 include!("queries/writes.rs");
+include!("queries/appointments.rs");
 include!("queries/outbox.rs");
 include!("queries/access.rs");
 

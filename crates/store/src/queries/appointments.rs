@@ -1,0 +1,128 @@
+// Appointments: reading them, one practitioner's overlap rule inside the booking's transaction,
+// and the appointment a recorded session fulfils. Part of `queries.rs`, compiled into each
+// backend module; `PRACTITIONER_LOCK` is the backend difference (an advisory lock on PostgreSQL,
+// nothing on SQLite, whose single writer already serialises bookings).
+
+fn appointment_from(row: &DbRow) -> Result<Appointment> {
+    Ok(Appointment {
+        id: AppointmentId(get(row, "id")?),
+        clinic: ClinicId(get(row, "clinic_id")?),
+        patient: PatientId(get(row, "patient_id")?),
+        plan: uuid_opt(row, "plan_id")?.map(PlanId),
+        starts_at: time(row, "starts_at")?,
+        minutes: small(row, "minutes")?.unwrap_or(60),
+        status: get(row, "status")?,
+        revision: small(row, "revision")?.unwrap_or(1),
+        session: uuid_opt(row, "session_id")?.map(SessionId),
+        note: get(row, "note")?,
+        practitioner: uuid_opt(row, "practitioner_id")?.map(StaffId),
+        window_reason: get(row, "window_reason")?,
+        created_at: time(row, "created_at")?,
+        updated_at: time(row, "updated_at")?,
+    })
+}
+
+/// Refuses (`Conflict`) an appointment of `practitioner` at `starts_at` for `minutes` that
+/// overlaps another of their booked appointments (core's rule), inside the booking's
+/// transaction so two bookings cannot both pass.
+async fn no_overlap_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    practitioner: Option<StaffId>,
+    except: AppointmentId,
+    starts_at: DateTime<Utc>,
+    minutes: u32,
+) -> Result<()> {
+    let Some(practitioner) = practitioner else { return Ok(()) };
+    if let Some(lock) = PRACTITIONER_LOCK {
+        sqlx::query(lock).bind(format!("practitioner:{}", practitioner.0)).execute(&mut *conn).await?;
+    }
+    // No appointment is longer than 8 hours, so only these can overlap.
+    let from = starts_at - chrono::Duration::hours(8);
+    let to = starts_at + chrono::Duration::minutes(i64::from(minutes));
+    let rows = sqlx::query(
+        "SELECT * FROM appointments WHERE clinic_id = $1 AND practitioner_id = $2 AND status = 'booked' \
+         AND id <> $3 AND starts_at > $4 AND starts_at < $5",
+    )
+    .bind(clinic.0)
+    .bind(practitioner.0)
+    .bind(except.0)
+    .bind(ts(from))
+    .bind(ts(to))
+    .fetch_all(&mut *conn)
+    .await?;
+    let slots = rows
+        .iter()
+        .map(|r| appointment_from(r).map(|a| Slot { starts: a.starts_at, minutes: a.minutes }))
+        .collect::<Result<Vec<_>>>()?;
+    match overlap(&slots, starts_at, minutes) {
+        Some(o) => Err(StoreError::Conflict(overlap_message(o))),
+        None => Ok(()),
+    }
+}
+
+async fn appointment_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    patient: PatientId,
+    id: AppointmentId,
+) -> Result<Appointment> {
+    let row = sqlx::query("SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
+        .bind(clinic.0)
+        .bind(patient.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("appointment"))?;
+    appointment_from(&row)
+}
+
+/// The booked appointment a recorded session fulfils: the one named, or the patient's booked
+/// appointment closest to the session within 12 hours. Marks it done and withdraws what of it is
+/// still pending.
+async fn fulfil_appointment_in(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    patient: PatientId,
+    named: Option<AppointmentId>,
+    session: SessionId,
+    performed_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let id = match named {
+        Some(id) => {
+            let a = appointment_in(conn, clinic, patient, id).await?;
+            if a.status != "booked" {
+                return Err(StoreError::InvalidState(format!("the appointment is {}, not booked", a.status)));
+            }
+            Some(id)
+        }
+        None => {
+            let rows = sqlx::query(
+                "SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 AND status = 'booked' \
+                 AND starts_at >= $3 AND starts_at <= $4",
+            )
+            .bind(clinic.0)
+            .bind(patient.0)
+            .bind(ts(performed_at - chrono::Duration::hours(12)))
+            .bind(ts(performed_at + chrono::Duration::hours(12)))
+            .fetch_all(&mut *conn)
+            .await?;
+            let list = rows.iter().map(appointment_from).collect::<Result<Vec<_>>>()?;
+            list.iter().min_by_key(|a| (a.starts_at - performed_at).num_seconds().abs()).map(|a| a.id)
+        }
+    };
+    if let Some(id) = id {
+        sqlx::query(
+            "UPDATE appointments SET status = 'done', session_id = $3, updated_at = $4 WHERE clinic_id = $1 AND id = $2",
+        )
+        .bind(clinic.0)
+        .bind(id.0)
+        .bind(session.0)
+        .bind(ts(now))
+        .execute(&mut *conn)
+        .await?;
+        withdraw_in(conn, clinic, id.0, REASON_HAPPENED, now).await?;
+    }
+    Ok(())
+}
