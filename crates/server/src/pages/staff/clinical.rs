@@ -9,10 +9,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use needlepath_core::vocabulary::{Concern, Finding, ScarType};
-use needlepath_store::{Patient, PatientId, Role};
+use needlepath_store::{Blocker, Patient, PatientFinding, PatientId, Role};
 use serde_json::{Value, json};
-
-use needlepath_store::Blocker;
 
 use crate::App;
 use crate::api::clinical::{NewSessionRequest, clinic_today, plan_patient, record, screen_patient};
@@ -56,6 +54,30 @@ pub(super) struct FindingRow {
     /// The date input's name, `last_<code>` (the field an error names).
     pub date_field: String,
     pub date: String,
+}
+
+/// The record's findings as form fields: each ticked, with its date (`last_<code>`).
+pub(super) fn finding_pairs(findings: &[PatientFinding]) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for f in findings {
+        pairs.push(("finding".into(), f.code.clone()));
+        if let Some(d) = f.last {
+            pairs.push((format!("last_{}", f.code), d.to_string()));
+        }
+    }
+    pairs
+}
+
+/// The ticked findings of a form, each with its date when one is given (a bad date names its
+/// field).
+pub(super) fn findings_of_form(form: &FormData) -> ApiResult<Vec<PatientFinding>> {
+    form.all("finding")
+        .into_iter()
+        .map(|code| {
+            let last = form.parsed::<NaiveDate>(&format!("last_{code}"), "a date such as 2026-11-18")?;
+            Ok(PatientFinding { code: code.to_string(), last })
+        })
+        .collect()
 }
 
 /// Every finding as a checkbox row, ticked and dated as `form` says.
@@ -118,12 +140,7 @@ pub async fn screening_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Pa
     if let Some(n) = p.fitzpatrick {
         pairs.push(("fitzpatrick".into(), n.to_string()));
     }
-    for f in &p.findings {
-        pairs.push(("finding".into(), f.code.clone()));
-        if let Some(d) = f.last {
-            pairs.push((format!("last_{}", f.code), d.to_string()));
-        }
-    }
+    pairs.extend(finding_pairs(&p.findings));
     page(&screening_page(&ctx, p, &FormData::from_pairs(pairs), None))
 }
 
@@ -140,14 +157,13 @@ fn screening_body(form: &FormData, t: &Locale) -> ApiResult<Value> {
     if let Some(f) = form.parsed::<u8>("fitzpatrick", "a skin type from 1 to 6")? {
         body["fitzpatrick"] = json!(f);
     }
-    let mut findings = Vec::new();
-    for code in form.all("finding") {
-        let field = format!("last_{code}");
-        match form.parsed::<NaiveDate>(&field, "a date such as 2026-11-18")? {
-            Some(d) => findings.push(json!({ "code": code, "last": d })),
-            None => findings.push(json!(code)),
-        }
-    }
+    let findings = findings_of_form(form)?
+        .into_iter()
+        .map(|f| match f.last {
+            Some(d) => json!({ "code": f.code, "last": d }),
+            None => json!(f.code),
+        })
+        .collect();
     body["findings"] = Value::Array(findings);
     Ok(body)
 }

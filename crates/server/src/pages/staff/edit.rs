@@ -13,14 +13,14 @@ use askama::Template;
 use axum::extract::{Path, State};
 use chrono::NaiveDate;
 use needlepath_core::vocabulary::Finding;
-use needlepath_store::{Patient, PatientFinding, PatientId};
+use needlepath_store::{Patient, PatientId};
 
 use crate::App;
 use crate::api::id;
 use crate::api::patients::{PatientUpdateRequest, update_patient};
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
-use crate::pages::staff::clinical::{FindingRow, finding_rows};
+use crate::pages::staff::clinical::{FindingRow, finding_pairs, finding_rows, findings_of_form};
 use crate::pages::staff::{Choice, choices, clinical};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
@@ -67,12 +67,7 @@ fn form_of(p: &Patient, clinical: bool) -> FormData {
         pairs.push(("consent_messages".into(), "yes".into()));
     }
     if clinical {
-        for f in &p.findings {
-            pairs.push(("finding".into(), f.code.clone()));
-            if let Some(d) = f.last {
-                pairs.push((format!("last_{}", f.code), d.to_string()));
-            }
-        }
+        pairs.extend(finding_pairs(&p.findings));
         pairs.push(("allergies".into(), p.allergies.join("\n")));
         pairs.push(("medication".into(), p.medication.join("\n")));
     }
@@ -95,12 +90,7 @@ fn update_of(form: &FormData, t: &Locale) -> ApiResult<PatientUpdateRequest> {
         || form.has("medication", "")
         || Finding::ALL.iter().any(|f| form.opt(&format!("last_{}", f.as_str())).is_some());
     let (findings, allergies, medication) = if clinical_part {
-        let mut list = Vec::new();
-        for code in form.all("finding") {
-            let last = form.parsed::<NaiveDate>(&format!("last_{code}"), "a date such as 2026-11-18")?;
-            list.push(PatientFinding { code: code.to_string(), last });
-        }
-        (Some(list), Some(lines(form.get("allergies"))), Some(lines(form.get("medication"))))
+        (Some(findings_of_form(form)?), Some(lines(form.get("allergies"))), Some(lines(form.get("medication"))))
     } else {
         (None, None, None)
     };
