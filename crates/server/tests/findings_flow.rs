@@ -6,17 +6,9 @@
 mod common;
 
 use chrono::{Days, Utc};
-use common::{Api, Resp, TestApp};
-use reqwest::Method;
+use common::TestApp;
+use common::post_form as form;
 use serde_json::{Value, json};
-
-async fn form(api: &Api, path: &str, body: &str) -> Resp {
-    let rb = api
-        .builder(Method::POST, path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    common::read(rb).await
-}
 
 fn pid(p: &Value) -> String {
     p["id"].as_str().unwrap().to_string()

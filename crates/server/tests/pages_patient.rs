@@ -5,17 +5,10 @@
 
 mod common;
 
-use common::{Api, PatientLogin, Resp, TestApp};
+use common::post_form;
+use common::{PatientLogin, TestApp};
 use reqwest::Method;
 use serde_json::json;
-
-async fn post_form(api: &Api, path: &str, body: &str) -> Resp {
-    let rb = api
-        .builder(Method::POST, path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    common::read(rb).await
-}
 
 /// A patient screened, planned and treated, signed in through their invite.
 async fn treated(t: &TestApp) -> (PatientLogin, common::Member) {

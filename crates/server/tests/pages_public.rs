@@ -5,16 +5,9 @@
 
 mod common;
 
-use common::{Api, Resp, TestApp};
+use common::TestApp;
+use common::post_form;
 use reqwest::Method;
-
-async fn post_form(api: &Api, path: &str, body: &str) -> Resp {
-    let rb = api
-        .builder(Method::POST, path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    common::read(rb).await
-}
 
 #[tokio::test]
 async fn the_candidate_questions_are_in_plain_words() {

@@ -6,18 +6,9 @@
 
 mod common;
 
-use common::{Api, PASSWORD, Resp, TestApp, emergency_check_in, session_cookie};
-use reqwest::Method;
+use common::post_form as form;
+use common::{PASSWORD, Resp, TestApp, emergency_check_in, session_cookie};
 use serde_json::json;
-
-/// Posts a urlencoded form as `api` (the CSRF header goes along for signed-in callers).
-async fn form(api: &Api, path: &str, body: &str) -> Resp {
-    let rb = api
-        .builder(Method::POST, path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    common::read(rb).await
-}
 
 fn enc(s: &str) -> String {
     serde_urlencoded::to_string([("v", s)]).unwrap()[2..].to_string()

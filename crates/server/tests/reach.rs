@@ -10,17 +10,9 @@
 mod common;
 
 use chrono::Timelike;
-use common::{Api, PatientLogin, Resp, TestApp};
-use reqwest::Method;
+use common::post_form;
+use common::{PatientLogin, TestApp};
 use serde_json::{Value, json};
-
-async fn post_form(api: &Api, path: &str, body: &str) -> Resp {
-    let rb = api
-        .builder(Method::POST, path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    common::read(rb).await
-}
 
 /// A fixed-offset zone in which the local hour is now `hour`.
 fn zone_at_local_hour(hour: i64) -> String {

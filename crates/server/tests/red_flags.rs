@@ -9,17 +9,9 @@
 
 mod common;
 
-use common::{Api, PatientLogin, Resp, TestApp};
-use reqwest::Method;
+use common::post_form;
+use common::{Api, PatientLogin, TestApp};
 use serde_json::{Value, json};
-
-async fn post_form(api: &Api, path: &str, body: &str) -> Resp {
-    let rb = api
-        .builder(Method::POST, path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    common::read(rb).await
-}
 
 /// A patient screened and treated, signed in through their invite; and their practitioner.
 async fn treated(t: &TestApp) -> (PatientLogin, common::Member) {

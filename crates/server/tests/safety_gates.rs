@@ -6,8 +6,8 @@
 mod common;
 
 use chrono::{Duration, Utc};
+use common::post_form as form;
 use common::{Api, Member, Resp, TestApp, emergency_check_in, session_body};
-use reqwest::Method;
 use serde_json::{Value, json};
 
 /// A screening the built-in protocol defers: pregnant, with an active cold sore.
@@ -46,14 +46,6 @@ fn over(keys: &[&str], reason: &str) -> Value {
 
 async fn session(api: &Api, pid: &str, body: Value) -> Resp {
     api.post(&format!("/api/v1/patients/{pid}/sessions"), body).await
-}
-
-async fn form(api: &Api, path: &str, body: &str) -> Resp {
-    let rb = api
-        .builder(Method::POST, path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    common::read(rb).await
 }
 
 const SENTENCE: &str = "Discussed with the patient today; the risk is understood and documented.";

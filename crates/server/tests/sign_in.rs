@@ -13,19 +13,11 @@ mod smtp;
 
 use std::time::{Duration, Instant};
 
-use common::{Api, Resp, TestApp};
+use common::TestApp;
+use common::post_form;
 use needlepath_server::delivery::SmtpSecurity;
 use needlepath_server::reminders::ReminderConfig;
-use reqwest::Method;
 use serde_json::{Value, json};
-
-async fn post_form(api: &Api, path: &str, body: &str) -> Resp {
-    let rb = api
-        .builder(Method::POST, path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_string());
-    common::read(rb).await
-}
 
 /// A patient with an e-mail address who has used their invite.
 async fn invited_and_used(t: &TestApp, email: &str) -> (Value, String) {

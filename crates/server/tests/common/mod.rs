@@ -138,6 +138,15 @@ pub async fn read(rb: reqwest::RequestBuilder) -> Resp {
     Resp { status, headers, text, json }
 }
 
+/// Posts a page's form (`application/x-www-form-urlencoded`), as a browser without JavaScript.
+pub async fn post_form(api: &Api, path: &str, body: &str) -> Resp {
+    let rb = api
+        .builder(reqwest::Method::POST, path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_string());
+    read(rb).await
+}
+
 /// The `np_session=…` pair from a response's Set-Cookie.
 pub fn session_cookie(r: &Resp) -> Option<String> {
     r.headers
