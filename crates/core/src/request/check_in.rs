@@ -27,6 +27,37 @@ pub struct CheckIn {
     pub temperature_c: Option<f64>,
     pub findings: FindingSet,
     pub fitzpatrick: Option<u8>,
+    /// What the service knows about the session the check-in follows; `None` when nothing is
+    /// recorded (then no session-specific rule fires).
+    pub session: Option<SessionFacts>,
+}
+
+/// Facts of the session a check-in follows, supplied by the service from the session record
+/// (never by the patient's hand): they switch on rules that only apply after some treatments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionFacts {
+    /// A topical anaesthetic (numbing cream) was applied before the session.
+    pub numbing: bool,
+    /// The deepest needle depth used, in millimetres, when recorded.
+    pub depth_mm: Option<f64>,
+}
+
+const SESSION_FIELDS: &[&str] = &["numbing", "depth_mm"];
+/// The range a recorded needle depth must fall in, in millimetres.
+pub const DEPTH_MM: (f64, f64) = (0.0, 3.0);
+
+impl SessionFacts {
+    fn from_json(v: &Value, at: At<'_>) -> Result<Self, InputError> {
+        let o = Object::new(v, at, SESSION_FIELDS)?;
+        let numbing = match o.get("numbing") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                return Err(o.field("numbing").error(format!("expected true or false, found {}", reader::kind(other))));
+            }
+        };
+        Ok(Self { numbing, depth_mm: o.number("depth_mm", DEPTH_MM.0, DEPTH_MM.1)? })
+    }
 }
 
 /// One symptom as reported.
@@ -53,7 +84,8 @@ pub struct Salvaged {
     pub unread: Vec<InputError>,
 }
 
-const CHECKIN_FIELDS: &[&str] = &["hours_since_treatment", "symptoms", "temperature_c", "findings", "fitzpatrick"];
+const CHECKIN_FIELDS: &[&str] =
+    &["hours_since_treatment", "symptoms", "temperature_c", "findings", "fitzpatrick", "session"];
 const SYMPTOM_FIELDS: &[&str] = &["code", "severity", "trend"];
 /// The range a measured body temperature must fall in.
 const TEMPERATURE: (f64, f64) = (30.0, 45.0);
@@ -90,6 +122,10 @@ impl CheckIn {
             temperature_c: o.number("temperature_c", TEMPERATURE.0, TEMPERATURE.1)?,
             findings: set,
             fitzpatrick: small(o.integer("fitzpatrick", 1, 6)?),
+            session: match o.get("session") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(SessionFacts::from_json(v, o.field("session"))?),
+            },
         })
     }
 
@@ -147,6 +183,9 @@ impl CheckIn {
         let fitzpatrick = map.get("fitzpatrick").filter(|f| !f.is_null()).and_then(|f| {
             reader::integer(f, At::Field(&ROOT, "fitzpatrick"), 1, 6).map_err(|e| unread.push(left_out(e))).ok()
         });
+        let session = map.get("session").filter(|s| !s.is_null()).and_then(|s| {
+            SessionFacts::from_json(s, At::Field(&ROOT, "session")).map_err(|e| unread.push(left_out(e))).ok()
+        });
         if unread.is_empty() {
             // The strict reading failed for a reason this reading accepts (e.g. an unknown field
             // inside a symptom was already listed); keep the invariant that something is listed.
@@ -159,6 +198,7 @@ impl CheckIn {
                 temperature_c,
                 findings: set,
                 fitzpatrick: small(fitzpatrick),
+                session,
             },
             unread,
         })
@@ -280,5 +320,16 @@ mod tests {
     fn without_a_warning_sign_nothing_is_salvaged() {
         let v = json!({"hours_since_treatment": 3, "symptoms": [{"code": "redness", "severity": "terrible"}]});
         assert!(CheckIn::salvage(&v, airway).is_none());
+    }
+
+    #[test]
+    fn the_session_facts_are_read_and_checked() {
+        let v = json!({"hours_since_treatment": 3, "symptoms": [], "session": {"numbing": true, "depth_mm": 1.5}});
+        let c = CheckIn::from_json(&v).unwrap();
+        assert_eq!(c.session, Some(SessionFacts { numbing: true, depth_mm: Some(1.5) }));
+        let bad = json!({"hours_since_treatment": 3, "symptoms": [], "session": {"numbing": "yes"}});
+        assert_eq!(CheckIn::from_json(&bad).unwrap_err().field, "session.numbing");
+        let deep = json!({"hours_since_treatment": 3, "symptoms": [], "session": {"depth_mm": 9}});
+        assert_eq!(CheckIn::from_json(&deep).unwrap_err().field, "session.depth_mm");
     }
 }

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::vocabulary::{Activity, Concern, Finding, ScarType};
-pub use check_in::{CheckIn, Report, Salvaged};
+pub use check_in::{CheckIn, Report, Salvaged, SessionFacts};
 use reader::{At, Object, ROOT, code};
 pub use reader::{InputError, parse_date};
 

@@ -30,6 +30,9 @@ const FILES: &[(&str, &str)] = &[
     ("en", include_str!("../../locales/en/staff.toml")),
     ("en", include_str!("../../locales/en/messages.toml")),
     ("en", include_str!("../../locales/en/reach.toml")),
+    ("en", include_str!("../../locales/en/checkins.toml")),
+    ("en", include_str!("../../locales/en/screening.toml")),
+    ("en", include_str!("../../locales/en/sessions.toml")),
 ];
 
 /// The languages the pages speak, the first being the default.
