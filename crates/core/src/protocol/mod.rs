@@ -236,6 +236,31 @@ pub struct ScreeningRules {
     pub scar_grades: [Option<Rule>; 4],
     /// Indexed by Fitzpatrick type − 1.
     pub fitzpatrick: [Option<Rule>; 6],
+    /// The rule for minors; a protocol that stands alone must have it (the loader checks it).
+    pub age: Option<AgeRule>,
+}
+
+/// The rule for people younger than an age (`[screening.age]`, issue 12 item 5). There is no
+/// source on microneedling minors in the research notes: the rule is the clinic's, and it always
+/// asks for clinician review and a parent's or guardian's consent (the precaution
+/// [`AgeRule::GUARDIAN_CONSENT`], which the consent records read).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgeRule {
+    /// The rule applies to anyone younger than this many whole years.
+    pub minor_under_years: u8,
+    pub rule: Rule,
+}
+
+impl AgeRule {
+    /// The precaution code every minor rule carries.
+    pub const GUARDIAN_CONSENT: &'static str = "guardian_consent";
+    /// The youngest and oldest ages a protocol may set as the limit.
+    pub const LIMITS: (u8, u8) = (16, 21);
+
+    /// Whether a person of `age` whole years is a minor by this rule.
+    pub fn applies(&self, age: u8) -> bool {
+        age < self.minor_under_years
+    }
 }
 
 #[derive(Debug, Clone)]
