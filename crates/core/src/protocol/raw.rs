@@ -526,6 +526,9 @@ pub struct RawPreCare {
     pub sources: Sources,
     #[serde(default)]
     pub if_findings: Vec<S<String>>,
+    /// Only for these Fitzpatrick skin types (empty = every type).
+    #[serde(default)]
+    pub if_fitzpatrick: Vec<S<i64>>,
     #[serde(default)]
     pub first_session_only: bool,
     #[serde(default)]
@@ -561,6 +564,9 @@ pub struct RawMilestone {
     pub hours: S<f64>,
     pub message: S<String>,
     pub sources: Sources,
+    /// Only for people with one of these findings (empty = everyone).
+    #[serde(default)]
+    pub if_findings: Vec<S<String>>,
     #[serde(default)]
     pub evidence: Option<S<String>>,
     /// A note for staff: accepted in the file; the engine does not use it.

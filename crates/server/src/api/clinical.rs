@@ -187,7 +187,6 @@ pub async fn plan_patient(app: &App, a: &Authed, patient_id: PatientId, body: Va
     let clinic = app.store.clinic(a.clinic()).await?;
     let mut body = with_patient_defaults(body, &patient, Utc::now().date_naive(), false)?;
     if let Some(obj) = body.as_object_mut() {
-        obj.remove("fitzpatrick");
         if !obj.contains_key("price_per_session")
             && let Some(p) = clinic.settings.price_per_session
         {
@@ -259,6 +258,10 @@ pub struct NewSessionRequest {
     /// The keys of the blockers overridden (`session_blocked` lists them).
     #[serde(default)]
     pub override_blockers: Vec<String>,
+    /// The check before every session: is there an active cold sore now? `true` blocks the
+    /// session absolutely (`active_cold_sore`); the staff session page always asks.
+    #[serde(default)]
+    pub cold_sore_now: Option<bool>,
 }
 
 fn list(field: &str, items: &[String], min: usize) -> ApiResult<Vec<String>> {
@@ -323,7 +326,8 @@ pub async fn record(
     let protocol = app.protocol_for(a.clinic()).await?;
     // A screening older than the protocol allows blocks the session like a deferral does (a
     // clinician may override it, naming it, with a reason); the store judges it with the rest.
-    let mut extra_blockers = Vec::new();
+    let mut extra_blockers: Vec<Blocker> =
+        needlepath_core::pathway::gates::pre_session_check(r.cold_sore_now).into_iter().collect();
     if let Some(latest) = app.store.list_screenings(&a.actor, patient_id).await?.first() {
         let clinic_tz = zone("time_zone", &clinic.time_zone)?;
         let recorded = recorded_screening(latest, clinic_tz);
