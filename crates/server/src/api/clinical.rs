@@ -354,6 +354,15 @@ pub async fn record(
         window,
         now,
     )?;
+    // The clinic's check-in days, with week 3 for darker skin and "ready for the next session?"
+    // the day before the next window opens (issue 12 item 10).
+    let opens_after = window
+        .and_then(|(earliest, _)| {
+            u32::try_from((earliest - performed_at.with_timezone(&tz).date_naive()).num_days()).ok()
+        })
+        .unwrap_or(protocol.plan.interval_min_days);
+    let check_in_days =
+        needlepath_core::pathway::next::check_in_days(&clinic.settings.check_in_days, patient.fitzpatrick, opens_after);
     let session = NewSession {
         patient: patient_id,
         plan: r.plan_id,
@@ -369,7 +378,7 @@ pub async fn record(
         override_blockers,
         min_interval_days: protocol.plan.interval_min_days,
         extra_blockers,
-        check_ins: check_in_times(performed_at, tz, &clinic.settings.check_in_days),
+        check_ins: check_in_times(performed_at, tz, &check_in_days),
         appointment: r.appointment_id,
         messages,
     };
