@@ -244,6 +244,15 @@ pub fn protocol(p: &Protocol) -> String {
             let _ = writeln!(o, "    after the window: {}. {}", a.effect, a.message);
         }
     }
+    if let Some(a) = &p.screening.age {
+        let review = if a.rule.clinician_review { ", clinician review" } else { "" };
+        let _ = writeln!(
+            o,
+            "minors (under {} years): {}{review}, guardian consent. {}",
+            a.minor_under_years, a.rule.effect, a.rule.message
+        );
+        let _ = writeln!(o, "    {}", sources(&a.rule.sources));
+    }
     let _ = writeln!(o, "\n== Triage: symptoms ==");
     for s in &p.triage.symptoms {
         let base = match &s.base {

@@ -99,6 +99,13 @@ fn fixtures() -> Vec<(&'static str, Vec<Expect>)> {
             vec![at(&[8, 17], r#"code = "makeup""#, &["'makeup'", "12 h", "24 h", "earlier than the floor"])],
         ),
         (
+            "minor_age_lowered.toml",
+            vec![
+                at(&[8], "minor_under_years = 16", &["minor_under_years 16", "floor of 18"]),
+                at(&[7, 8, 9, 10, 11, 12], "[screening.age]", &["'guardian_consent'"]),
+            ],
+        ),
+        (
             "interval_short.toml",
             vec![at(&[8], "interval_days = { min = 14, max = 42 }", &["interval_days.min 14", "28"])],
         ),
@@ -249,6 +256,7 @@ fixture_tests! {
     check_reports_a_raised_fever_threshold_at_its_line => "fever_threshold.toml",
     check_reports_makeup_allowed_earlier => "makeup_early.toml",
     check_reports_a_shorter_interval_at_its_line => "interval_short.toml",
+    check_reports_minors_screened_as_adults => "minor_age_lowered.toml",
     check_reports_a_finding_made_less_strict => "finding_less_strict.toml",
     check_reports_an_absolute_hold_made_relative => "hold_weakened.toml",
     check_reports_a_hold_that_is_unknown_or_misplaced => "hold_misplaced.toml",

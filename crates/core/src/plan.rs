@@ -139,7 +139,7 @@ pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
             earliest = add_days(previous, min);
             latest = add_days(previous, max);
         }
-        let pre_care = pre_care(p, number, findings, earliest);
+        let pre_care = pre_care_for_skin(p, number, findings, req.fitzpatrick, earliest);
         sessions.push(PlannedSession { number, earliest, latest, pre_care });
     }
     let last = earliest;
@@ -158,7 +158,7 @@ pub fn plan<'p>(p: &'p Protocol, req: &PlanRequest) -> PlanResult<'p> {
             concern: req.concern,
             scar_type: None,
             scar_grade: req.scar_grade,
-            fitzpatrick: None,
+            fitzpatrick: req.fitzpatrick,
             age_years: None,
             as_of: req.start,
             findings: req.findings.clone(),
@@ -280,10 +280,21 @@ pub fn plan_for_patient<'p>(p: &'p Protocol, req: &PlanRequest, latest: Option<&
 /// pages use it with the record's *current* findings, so a finding recorded after the plan was
 /// made (a cold-sore history: the antiviral) still reaches the patient.
 pub fn pre_care(p: &Protocol, number: u32, findings: FindingSet, earliest: NaiveDate) -> Vec<DatedStep<'_>> {
+    pre_care_for_skin(p, number, findings, None, earliest)
+}
+
+/// [`pre_care`] for a person whose skin type may be known (steps for other skin types left out).
+pub fn pre_care_for_skin(
+    p: &Protocol,
+    number: u32,
+    findings: FindingSet,
+    fitzpatrick: Option<u8>,
+    earliest: NaiveDate,
+) -> Vec<DatedStep<'_>> {
     p.plan
         .pre_care
         .iter()
-        .filter(|s| s.applies(number, findings))
+        .filter(|s| s.applies_to_skin(number, findings, fitzpatrick))
         .map(|s| DatedStep {
             code: &s.code,
             message: &s.message,
@@ -341,6 +352,7 @@ mod tests {
         PlanRequest {
             concern: Concern::AcneScars,
             scar_grade: Some(2),
+            fitzpatrick: None,
             start: day(start),
             interval_weeks: None,
             sessions: None,
@@ -384,6 +396,32 @@ mod tests {
         assert!(codes(&plan_for_patient(&p, &request("2027-01-04"), Some(&old))).contains(&"stale_screening"));
         let fresh = recorded("2027-01-01", Decision::Eligible, None);
         assert!(!codes(&plan_for_patient(&p, &request("2027-01-04"), Some(&fresh))).contains(&"stale_screening"));
+    }
+
+    /// Issue 12 item 10: the plan receives the skin type (it screened with `fitzpatrick: None`),
+    /// and darker skin (IV-VI) gets sun protection before every session (research notes section
+    /// 1b row 'Fitzpatrick IV-VI', section 2 'Darker skin').
+    #[test]
+    fn a_plan_for_darker_skin_screens_with_the_skin_type_and_adds_sun_protection() {
+        let p = protocol();
+        fn steps<'p>(r: &PlanResult<'p>, n: usize) -> Vec<&'p str> {
+            r.sessions[n].pre_care.iter().map(|s| s.code).collect()
+        }
+        let mut dark = request("2027-01-04");
+        dark.fitzpatrick = Some(5);
+        let r = plan(&p, &dark);
+        assert_eq!(r.screening.decision, Decision::EligibleWithPrecautions);
+        assert!(r.screening.reasons.contains(&"fitzpatrick:5".to_string()), "{:?}", r.screening.reasons);
+        for n in 0..r.sessions.len() {
+            assert!(steps(&r, n).contains(&"daily_spf_darker_skin"), "session {}: {:?}", n + 1, steps(&r, n));
+        }
+        let mut light = request("2027-01-04");
+        light.fitzpatrick = Some(2);
+        let r = plan(&p, &light);
+        assert_eq!(r.screening.decision, Decision::Eligible);
+        assert!(!steps(&r, 0).contains(&"daily_spf_darker_skin"));
+        // Not known: the step is shown, the safe side.
+        assert!(steps(&plan(&p, &request("2027-01-04")), 0).contains(&"daily_spf_darker_skin"));
     }
 
     proptest! {

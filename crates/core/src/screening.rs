@@ -4,7 +4,8 @@
 //! decision is the strictest reason (`not_eligible` > `defer` > `eligible_with_precautions` >
 //! `eligible`). A timed finding is judged by its window from `last` to `as_of`. `defer_until` is
 //! the day every time-limited deferral has lapsed, and is absent when a deferral lasts until a
-//! condition resolves.
+//! condition resolves. A person younger than the protocol's `[screening.age]` limit gets the
+//! rule for minors, and the result says a guardian's consent is required.
 
 use std::borrow::Cow;
 
@@ -19,6 +20,10 @@ use crate::vocabulary::Decision;
 pub struct ScreeningResult<'p> {
     pub decision: Decision,
     pub clinician_review_required: bool,
+    /// The person is a minor by the protocol's `[screening.age]` rule: a parent's or guardian's
+    /// consent is needed before treatment (needlepath addition, protocol 2; the consent records
+    /// read it).
+    pub guardian_consent_required: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub defer_until: Option<NaiveDate>,
     pub reasons: Vec<Reason<'p>>,
@@ -30,7 +35,8 @@ pub struct ScreeningResult<'p> {
 /// Why the decision is what it is: one applied rule.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Reason<'p> {
-    /// A finding code, or `concern:CODE`, `scar_type:CODE`, `scar_grade:N`, `fitzpatrick:N`.
+    /// A finding code, or `concern:CODE`, `scar_type:CODE`, `scar_grade:N`, `fitzpatrick:N`,
+    /// `age:minor`.
     pub code: Cow<'p, str>,
     pub message: &'p str,
     pub sources: &'p [String],
@@ -48,6 +54,8 @@ pub struct Reason<'p> {
     pub until: Option<NaiveDate>,
 }
 
+/// The reason code of the rule for minors.
+pub const AGE_MINOR: &str = "age:minor";
 const GRADES: [&str; 4] = ["scar_grade:1", "scar_grade:2", "scar_grade:3", "scar_grade:4"];
 const SKIN_TYPES: [&str; 6] =
     ["fitzpatrick:1", "fitzpatrick:2", "fitzpatrick:3", "fitzpatrick:4", "fitzpatrick:5", "fitzpatrick:6"];
@@ -84,6 +92,13 @@ pub fn screen<'p>(p: &'p Protocol, req: &ScreeningRequest) -> ScreeningResult<'p
             add(reason(Cow::Borrowed(SKIN_TYPES[i]), rule), rule);
         }
     }
+    let mut guardian_consent_required = false;
+    if let (Some(age), Some(minor)) = (req.age_years, &p.screening.age)
+        && minor.applies(age)
+    {
+        guardian_consent_required = true;
+        add(reason(Cow::Borrowed(AGE_MINOR), &minor.rule), &minor.rule);
+    }
     for entry in merged(&req.findings) {
         if let Some((r, rule)) = judge(p, entry, req.as_of) {
             add(r, rule);
@@ -107,6 +122,7 @@ pub fn screen<'p>(p: &'p Protocol, req: &ScreeningRequest) -> ScreeningResult<'p
     ScreeningResult {
         decision,
         clinician_review_required,
+        guardian_consent_required,
         defer_until,
         reasons,
         precautions,

@@ -163,7 +163,7 @@ pub fn timeline<'p>(p: &'p Protocol, req: &AftercareRequest) -> Timeline<'p> {
             entries.push(entry(t, kind, a.as_str(), Some(ph.answer), &ph.message, &ph.conditions, sources));
         }
     }
-    for m in &p.aftercare.milestones {
+    for m in p.aftercare.milestones.iter().filter(|m| m.applies(req.findings)) {
         let t = t0 + TimeDelta::seconds((m.hours * 3600.0).round() as i64);
         entries.push(entry(t, Kind::Milestone, &m.code, None, &m.message, &[], &m.sources));
     }
@@ -185,4 +185,34 @@ pub fn timeline<'p>(p: &'p Protocol, req: &AftercareRequest) -> Timeline<'p> {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vocabulary::Finding;
+
+    fn codes(findings: FindingSet) -> Vec<String> {
+        let p = Protocol::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let req = AftercareRequest {
+            treated_at: Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).single().unwrap_or_default(),
+            zone: Zone::Fixed(FixedOffset::east_opt(0).unwrap_or_else(|| panic!("offset"))),
+            findings,
+            session_number: 2,
+        };
+        timeline(&p, &req).entries.iter().map(|e| e.code.to_owned()).collect()
+    }
+
+    /// Issue 12 item 9 (research notes section 1b, 5): with a cold-sore history the antiviral is
+    /// kept up after the session as prescribed; nobody else is told about it.
+    #[test]
+    fn a_cold_sore_history_keeps_the_antiviral_going_after_the_session() {
+        let mut history = FindingSet::default();
+        history.insert(Finding::ColdSoreHistory);
+        let with = codes(history);
+        assert!(with.iter().any(|c| c == "keep_taking_antiviral"), "{with:?}");
+        assert!(with.iter().any(|c| c == "antiviral_prophylaxis"), "the pre-care step stays: {with:?}");
+        let without = codes(FindingSet::default());
+        assert!(!without.iter().any(|c| c == "keep_taking_antiviral"), "{without:?}");
+    }
 }

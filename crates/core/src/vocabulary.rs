@@ -157,6 +157,7 @@ impl Finding {
                 | Finding::Isotretinoin
                 | Finding::RecentProcedureInArea
                 | Finding::PreviousMicroneedling
+                | Finding::HomeMicroneedling
         )
     }
 }

@@ -341,7 +341,8 @@ fn schemas() -> Map<String, Value> {
                 "areas": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "products": { "type": "array", "items": { "type": "string" } },
                 "numbing": { "type": "string" }, "notes": { "type": "string" }, "plan_id": id(), "practitioner_id": id(),
                 "override_reason": { "type": "string", "description": "A practitioner's reason to record over blockers: why the session is safe now, at least a sentence (30 characters, 5 words); logged and listed under /api/v1/overrides." },
-                "override_blockers": { "type": "array", "items": { "type": "string" }, "description": "The keys of the blockers overridden, as `session_blocked` lists them; every blocker must be named and overridable." } }
+                "override_blockers": { "type": "array", "items": { "type": "string" }, "description": "The keys of the blockers overridden, as `session_blocked` lists them; every blocker must be named and overridable." },
+                "cold_sore_now": { "type": "boolean", "description": "The check before every session: is there an active cold sore now? `true` blocks the session absolutely (blocker `active_cold_sore`); the staff session page always asks." } }
         }),
     );
     add(

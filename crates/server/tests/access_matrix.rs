@@ -212,7 +212,7 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
             Some((Form("concern=acne_scars&scar_grade=2&start=2027-01-04".into()), Fresh::No))
         }
         ("POST", "/staff/patients/{id}/session") => {
-            Some((Form("device=Dermapen&needle_depth_mm=1.0&area=cheeks".into()), Fresh::No))
+            Some((Form("cold_sore_now=no&device=Dermapen&needle_depth_mm=1.0&area=cheeks".into()), Fresh::No))
         }
         ("POST", "/staff/patients/{id}/screenings/{screening_id}/review") => {
             Some((Form("decision=cleared&note=reviewed".into()), Fresh::No))

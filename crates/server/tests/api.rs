@@ -212,7 +212,9 @@ async fn sessions_are_blocked_until_screened_and_only_practitioners_override() {
     let body = ok.expect(201);
     assert_eq!(body["session"]["override_reason"], "screened on paper; record transcribed");
     assert_eq!(body["session"]["practitioner"], prac.id.as_str());
-    assert_eq!(body["check_ins"].as_array().unwrap().len(), 4, "days 1, 3, 7 and 14");
+    // Days 1, 3, 7 and 14, and "ready for the next session?" before the window opens (issue 12
+    // item 10).
+    assert_eq!(body["check_ins"].as_array().unwrap().len(), 5, "days 1, 3, 7, 14 and 27");
 
     let audit = t.admin.api.get(&format!("/api/v1/patients/{pid}/audit")).await;
     let actions: Vec<&str> =

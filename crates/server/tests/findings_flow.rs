@@ -323,8 +323,12 @@ async fn a_session_after_a_stale_screening_says_so() {
     let r = prac.api.post(&format!("/api/v1/patients/{id}/sessions"), common::session_body()).await;
     assert_eq!((r.status, r.code()), (409, "session_blocked"), "{}", r.text);
     assert_eq!(r.json["blockers"][0]["code"], "stale_screening", "{}", r.text);
-    let page =
-        form(&prac.api, &format!("/staff/patients/{id}/session"), "device=Pen&needle_depth_mm=1.0&area=cheeks").await;
+    let page = form(
+        &prac.api,
+        &format!("/staff/patients/{id}/session"),
+        "cold_sore_now=no&device=Pen&needle_depth_mm=1.0&area=cheeks",
+    )
+    .await;
     assert_eq!(page.status, 409, "{}", page.text);
     assert!(page.text.contains("longer than the protocol allows"), "{}", page.text);
     let plan = prac

@@ -123,3 +123,17 @@ async fn a_sunburn_date_without_its_box_is_not_ignored() {
     assert!(r.text.contains("did not tick it"), "{}", r.text);
     assert!(r.text.contains(r#"name="last.sunburn" type="date" value="2026-11-30" aria-invalid="true""#), "{}", r.text);
 }
+
+/// Issue 12 item 5: a 15-year-old was `eligible` without review. The candidate page now says a
+/// clinician looks first and a parent or guardian consents, as the clinic's own rule.
+#[tokio::test]
+async fn a_minor_candidate_is_told_about_review_and_guardian_consent() {
+    let t = TestApp::start().await;
+    let r =
+        post_form(&t.anon(), "/candidate", "concern=acne_scars&scar_type=atrophic&age_years=15&fitzpatrick=2").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("You are under 18"), "{}", r.text);
+    assert!(r.text.contains("parent or guardian"), "{}", r.text);
+    assert!(r.text.contains("own rule rather than a research finding"), "{}", r.text);
+    assert!(r.text.contains("with precautions"), "not plain eligible: {}", r.text);
+}

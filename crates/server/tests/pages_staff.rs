@@ -202,24 +202,36 @@ async fn screening_plan_and_session_forms_record_through_the_api_logic() {
     assert!(f.text.contains("<legend>Findings</legend>"));
 
     // A blocked session: never screened.
-    let s = form(&prac.api, &format!("{base}/session"), "device=Dermapen+4&needle_depth_mm=1.0&area=cheeks").await;
+    let s = form(
+        &prac.api,
+        &format!("{base}/session"),
+        "cold_sore_now=no&device=Dermapen+4&needle_depth_mm=1.0&area=cheeks",
+    )
+    .await;
     assert_eq!(s.status, 409, "{}", s.text);
     assert!(s.text.contains("The patient has not been screened."), "{}", s.text);
     assert!(s.text.contains(r#"name="override_reason""#), "a practitioner is offered the override");
-    let adm = form(&t.admin.api, &format!("{base}/session"), "device=Dermapen+4&needle_depth_mm=1.0&area=cheeks").await;
+    let adm = form(
+        &t.admin.api,
+        &format!("{base}/session"),
+        "cold_sore_now=no&device=Dermapen+4&needle_depth_mm=1.0&area=cheeks",
+    )
+    .await;
     assert_eq!(adm.status, 409);
     assert!(!adm.text.contains(r#"name="override_reason""#), "an admin is not offered the override");
     let over = form(
         &prac.api,
         &format!("{base}/session"),
-        "device=Dermapen+4&needle_depth_mm=1.0&area=cheeks&area_other=temples&override_blocker=no_screening\
+        "cold_sore_now=no&device=Dermapen+4&needle_depth_mm=1.0&area=cheeks&area_other=temples&override_blocker=no_screening\
          &override_reason=Screened+on+paper+this+morning%2C+the+form+is+scanned+into+the+notes",
     )
     .await;
     assert!(see_other(&over).starts_with(&base));
 
     // Bad input stays on the form.
-    let bad = form(&prac.api, &format!("{base}/session"), "device=Pen&needle_depth_mm=deep&area=cheeks").await;
+    let bad =
+        form(&prac.api, &format!("{base}/session"), "cold_sore_now=no&device=Pen&needle_depth_mm=deep&area=cheeks")
+            .await;
     assert_eq!(bad.status, 422);
     assert!(bad.text.contains("needle_depth_mm") && bad.text.contains(r#"value="Pen""#));
 

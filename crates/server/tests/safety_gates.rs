@@ -257,7 +257,7 @@ async fn front_desk_and_admin_cannot_override() {
     let posted = form(
         &t.admin.api,
         &path,
-        "device=Pen&needle_depth_mm=1.0&area=cheeks&override_blocker=too_soon&override_reason=Discussed+with+the+patient+today+at+length",
+        "cold_sore_now=no&device=Pen&needle_depth_mm=1.0&area=cheeks&override_blocker=too_soon&override_reason=Discussed+with+the+patient+today+at+length",
     )
     .await;
     assert_eq!(posted.status, 403, "{}", posted.text);
@@ -269,4 +269,68 @@ async fn front_desk_and_admin_cannot_override() {
         1
     );
     session(&prac.api, &pid, body).await.expect(201);
+}
+
+/// Issue 12 item 9: cold sores are asked about at every session, not only at the first
+/// screening; an active cold sore found before the session holds it like the screening's
+/// `cold_sore_active`, absolutely.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_active_cold_sore_found_before_the_session_blocks_it_absolutely() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let (pid, _) = patient_screened(&t, &prac, common::eligible_screening()).await;
+    let mut body = session_body();
+    body["cold_sore_now"] = json!(true);
+    let blocked = session(&prac.api, &pid, body.clone()).await;
+    assert_eq!((blocked.status, blocked.code()), (409, "session_blocked"), "{}", blocked.text);
+    let b = blocked.json["blockers"].as_array().unwrap().iter().find(|b| b["key"] == "active_cold_sore").cloned();
+    let b = b.unwrap_or_else(|| panic!("{}", blocked.text));
+    assert_eq!(b["overridable"].as_bool(), Some(false), "{b}");
+    body["override_blockers"] = json!(["active_cold_sore"]);
+    body["override_reason"] = json!(SENTENCE);
+    let r = session(&prac.api, &pid, body).await;
+    assert_eq!((r.status, r.code()), (409, "session_blocked"), "no reason overrides it: {}", r.text);
+
+    // The page asks every time: no answer, no session; "yes" shows the blocker in words.
+    let path = format!("/staff/patients/{pid}/session");
+    assert!(prac.api.get(&path).await.text.contains(r#"name="cold_sore_now""#));
+    let unanswered = form(&prac.api, &path, "device=Pen&needle_depth_mm=1.0&area=cheeks").await;
+    assert_eq!(unanswered.status, 422, "{}", unanswered.text);
+    assert!(unanswered.text.contains("active cold sore"), "{}", unanswered.text);
+    let yes = form(&prac.api, &path, "cold_sore_now=yes&device=Pen&needle_depth_mm=1.0&area=cheeks").await;
+    assert_eq!(yes.status, 409, "{}", yes.text);
+    assert!(yes.text.contains("An active cold sore was found before the session"), "{}", yes.text);
+    assert_eq!(prac.api.get(&format!("/api/v1/patients/{pid}/sessions")).await.expect(200)["sessions"], json!([]));
+
+    let no = form(&prac.api, &path, "cold_sore_now=no&device=Pen&needle_depth_mm=1.0&area=cheeks").await;
+    assert_eq!(no.status, 303, "{}", no.text);
+}
+
+/// Issue 12 item 5: the age also comes from the patient's date of birth on record. A minor is
+/// screened with clinician review and a guardian's consent, so the session waits for the review.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_minor_on_record_is_screened_with_review_and_guardian_consent() {
+    use chrono::Datelike as _;
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let born = format!("{}-01-01", Utc::now().year() - 15);
+    let patient = t
+        .admin
+        .api
+        .post("/api/v1/patients", json!({ "name": t.unique("Young Patient"), "birth_date": born }))
+        .await
+        .expect(201)
+        .clone();
+    let pid = patient["id"].as_str().unwrap().to_string();
+    let s = prac.api.post(&format!("/api/v1/patients/{pid}/screenings"), common::eligible_screening()).await;
+    let s = s.expect(201).clone();
+    assert_eq!(s["result"]["guardian_consent_required"], json!(true), "{s}");
+    assert_eq!(s["result"]["clinician_review_required"], json!(true), "{s}");
+    assert_eq!(s["decision"], "eligible_with_precautions", "{s}");
+    let codes: Vec<&str> =
+        s["result"]["precautions"].as_array().unwrap().iter().filter_map(|p| p["code"].as_str()).collect();
+    assert!(codes.contains(&"guardian_consent"), "{s}");
+    let blocked = session(&prac.api, &pid, session_body()).await;
+    assert_eq!(blocked.code(), "session_blocked", "{}", blocked.text);
+    assert!(keys(&blocked).contains(&"review_pending".to_string()), "{}", blocked.text);
 }

@@ -141,6 +141,9 @@ pub enum Blocker {
     RecentAlert { alert: String, disposition: Disposition, opened_at: DateTime<Utc> },
     /// The latest screening is older than the protocol allows before a session.
     StaleScreening { screened_on: chrono::NaiveDate, max_age_days: u32 },
+    /// The check before the session found an active cold sore (issue 12 item 9): held like
+    /// the screening's `cold_sore_active`, absolutely.
+    ActiveColdSore,
 }
 
 impl Blocker {
@@ -163,6 +166,7 @@ impl Blocker {
             Blocker::OpenAlert { .. } => "open_alert",
             Blocker::RecentAlert { .. } => "recent_alert",
             Blocker::StaleScreening { .. } => "stale_screening",
+            Blocker::ActiveColdSore => "active_cold_sore",
         }
     }
 
@@ -172,7 +176,7 @@ impl Blocker {
     pub const fn overridable(&self) -> bool {
         match self {
             Blocker::Contraindication { hold, .. } => matches!(hold, Hold::Relative),
-            Blocker::ReviewPending | Blocker::ReviewNotCleared => false,
+            Blocker::ReviewPending | Blocker::ReviewNotCleared | Blocker::ActiveColdSore => false,
             Blocker::NoScreening
             | Blocker::TooSoon { .. }
             | Blocker::OpenAlert { .. }
@@ -214,6 +218,9 @@ impl std::fmt::Display for Blocker {
                 f,
                 "the latest screening ({screened_on}) is more than {max_age_days} days before the session; screen the patient again, or a clinician may override it with a reason"
             ),
+            Blocker::ActiveColdSore => f.write_str(
+                "an active cold sore was found before the session: no session until it has fully healed and a new screening clears it",
+            ),
         }
     }
 }
@@ -250,6 +257,15 @@ pub fn blockers(facts: &SessionFacts) -> Vec<Blocker> {
         }
     }
     out
+}
+
+/// The question asked before every session, not only at the first screening (issue 12 item 9;
+/// research notes section 1a: an active cold sore defers until healed, and section 1b:
+/// reactivation follows facial procedures): "is there an active cold sore now?". Yes blocks
+/// absolutely, like the screening's `cold_sore_active`; `None` (not asked) adds nothing here: the
+/// staff session page always asks, and the API documents the field.
+pub fn pre_session_check(cold_sore_now: Option<bool>) -> Option<Blocker> {
+    (cold_sore_now == Some(true)).then_some(Blocker::ActiveColdSore)
 }
 
 /// A clinician's override: which blockers (by [`Blocker::key`]) and why it is safe now.

@@ -145,6 +145,30 @@ fn after(d: NaiveDate, i: Interval) -> DateWindow {
     }
 }
 
+/// The check-in in weeks 2-4 for darker skin (Fitzpatrick IV-VI), asking about dark patches.
+pub const DARK_PATCH_CHECK_IN_DAY: u32 = 21;
+
+/// The days after a session on which a check-in falls due (issue 12 item 10): the clinic's own
+/// days; for darker skin (Fitzpatrick IV-VI) day [`DARK_PATCH_CHECK_IN_DAY`], since dark patches
+/// show 1 to 4 weeks after a session (research notes section 2 'Darker skin': monitor weeks 1-4;
+/// section 8 row 'Brown/grey patches': contact the clinic, postpone the next session); and for
+/// everyone the day before the next session's window opens (`next_opens_after_days` after the
+/// session), "ready for the next session?", so that a reaction is reported, and alerts the
+/// clinic, before the next session is booked or done (section 4b: never schedule the next
+/// session while a complication from the previous one persists). Sorted, each day once.
+pub fn check_in_days(clinic_days: &[u32], fitzpatrick: Option<u8>, next_opens_after_days: u32) -> Vec<u32> {
+    let mut days = clinic_days.to_vec();
+    if fitzpatrick.is_some_and(|t| (4..=6).contains(&t)) {
+        days.push(DARK_PATCH_CHECK_IN_DAY);
+    }
+    if next_opens_after_days >= 2 {
+        days.push(next_opens_after_days - 1);
+    }
+    days.sort_unstable();
+    days.dedup();
+    days
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,5 +244,16 @@ mod tests {
         assert_eq!(p.windows, vec![w("2026-12-10", "2026-12-10")]);
         assert_eq!(p.interval, Interval { min: 28, max: 42 });
         assert!(PlanDates::from_result(&serde_json::json!({})).is_none());
+    }
+
+    /// Issue 12 item 10: week 3 for darker skin, and a "ready for the next session?" check-in
+    /// before every next session for everyone.
+    #[test]
+    fn check_ins_ask_about_dark_patches_and_readiness_before_the_next_session() {
+        assert_eq!(check_in_days(&[1, 3, 7, 14], Some(2), 28), vec![1, 3, 7, 14, 27]);
+        assert_eq!(check_in_days(&[1, 3, 7, 14], Some(5), 28), vec![1, 3, 7, 14, 21, 27]);
+        assert_eq!(check_in_days(&[1, 3, 7, 14], None, 35), vec![1, 3, 7, 14, 34]);
+        assert_eq!(check_in_days(&[1, 21], Some(6), 22), vec![1, 21]);
+        assert_eq!(check_in_days(&[1], None, 1), vec![1]);
     }
 }

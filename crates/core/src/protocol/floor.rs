@@ -227,7 +227,7 @@ fn covers(new: &When, old: &When) -> bool {
     }
 }
 
-fn rule_less_safe(new: &Rule, old: &Rule) -> Option<String> {
+pub(super) fn rule_less_safe(new: &Rule, old: &Rule) -> Option<String> {
     if new.effect < old.effect {
         return Some(format!("'{}' instead of '{}'", new.effect, old.effect));
     }

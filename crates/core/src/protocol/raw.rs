@@ -154,6 +154,9 @@ pub struct RawScreening {
     pub scar_grades: Vec<S<RawGradeRule>>,
     #[serde(default)]
     pub fitzpatrick: Vec<S<RawFitzpatrickRule>>,
+    /// `[screening.age]`: the rule for minors (issue 12, item 5).
+    #[serde(default)]
+    pub age: Option<S<RawAgeRule>>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -274,6 +277,7 @@ macro_rules! keyed_rule {
 keyed_rule!(RawKeyedRule, code: String);
 keyed_rule!(RawGradeRule, grade: i64);
 keyed_rule!(RawFitzpatrickRule, types: Vec<i64>);
+keyed_rule!(RawAgeRule, minor_under_years: i64);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -522,6 +526,9 @@ pub struct RawPreCare {
     pub sources: Sources,
     #[serde(default)]
     pub if_findings: Vec<S<String>>,
+    /// Only for these Fitzpatrick skin types (empty = every type).
+    #[serde(default)]
+    pub if_fitzpatrick: Vec<S<i64>>,
     #[serde(default)]
     pub first_session_only: bool,
     #[serde(default)]
@@ -557,6 +564,9 @@ pub struct RawMilestone {
     pub hours: S<f64>,
     pub message: S<String>,
     pub sources: Sources,
+    /// Only for people with one of these findings (empty = everyone).
+    #[serde(default)]
+    pub if_findings: Vec<S<String>>,
     #[serde(default)]
     pub evidence: Option<S<String>>,
     /// A note for staff: accepted in the file; the engine does not use it.

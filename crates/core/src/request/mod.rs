@@ -39,6 +39,9 @@ pub struct ScreeningRequest {
 pub struct PlanRequest {
     pub concern: Concern,
     pub scar_grade: Option<u8>,
+    /// The skin type (Fitzpatrick 1-6), from the record when the service plans (issue 12 item
+    /// 10): the plan's screening and its pre-care for darker skin read it.
+    pub fitzpatrick: Option<u8>,
     pub start: NaiveDate,
     pub interval_weeks: Option<u32>,
     pub sessions: Option<u32>,
@@ -57,8 +60,17 @@ pub struct CanIRequest {
 const SCREENING_FIELDS: &[&str] =
     &["concern", "scar_type", "scar_grade", "fitzpatrick", "age_years", "as_of", "findings"];
 const FINDING_FIELDS: &[&str] = &["code", "last"];
-const PLAN_FIELDS: &[&str] =
-    &["concern", "scar_grade", "start", "interval_weeks", "sessions", "findings", "price_per_session", "currency"];
+const PLAN_FIELDS: &[&str] = &[
+    "concern",
+    "scar_grade",
+    "fitzpatrick",
+    "start",
+    "interval_weeks",
+    "sessions",
+    "findings",
+    "price_per_session",
+    "currency",
+];
 
 /// The largest number of hours accepted: ten years. Beyond that a number is a mistake.
 pub const MAX_HOURS: f64 = 87_600.0;
@@ -103,6 +115,7 @@ impl PlanRequest {
         Ok(Self {
             concern,
             scar_grade: small(o.integer("scar_grade", 1, 4)?),
+            fitzpatrick: small(o.integer("fitzpatrick", 1, 6)?),
             start,
             interval_weeks: o.integer("interval_weeks", 1, 26)?.and_then(|w| u32::try_from(w).ok()),
             sessions: o.integer("sessions", 1, 20)?.and_then(|w| u32::try_from(w).ok()),

@@ -187,7 +187,6 @@ pub async fn plan_patient(app: &App, a: &Authed, patient_id: PatientId, body: Va
     let clinic = app.store.clinic(a.clinic()).await?;
     let mut body = with_patient_defaults(body, &patient, Utc::now().date_naive(), false)?;
     if let Some(obj) = body.as_object_mut() {
-        obj.remove("fitzpatrick");
         if !obj.contains_key("price_per_session")
             && let Some(p) = clinic.settings.price_per_session
         {
@@ -259,6 +258,10 @@ pub struct NewSessionRequest {
     /// The keys of the blockers overridden (`session_blocked` lists them).
     #[serde(default)]
     pub override_blockers: Vec<String>,
+    /// The check before every session: is there an active cold sore now? `true` blocks the
+    /// session absolutely (`active_cold_sore`); the staff session page always asks.
+    #[serde(default)]
+    pub cold_sore_now: Option<bool>,
 }
 
 fn list(field: &str, items: &[String], min: usize) -> ApiResult<Vec<String>> {
@@ -323,7 +326,8 @@ pub async fn record(
     let protocol = app.protocol_for(a.clinic()).await?;
     // A screening older than the protocol allows blocks the session like a deferral does (a
     // clinician may override it, naming it, with a reason); the store judges it with the rest.
-    let mut extra_blockers = Vec::new();
+    let mut extra_blockers: Vec<Blocker> =
+        needlepath_core::pathway::gates::pre_session_check(r.cold_sore_now).into_iter().collect();
     if let Some(latest) = app.store.list_screenings(&a.actor, patient_id).await?.first() {
         let clinic_tz = zone("time_zone", &clinic.time_zone)?;
         let recorded = recorded_screening(latest, clinic_tz);
@@ -350,6 +354,15 @@ pub async fn record(
         window,
         now,
     )?;
+    // The clinic's check-in days, with week 3 for darker skin and "ready for the next session?"
+    // the day before the next window opens (issue 12 item 10).
+    let opens_after = window
+        .and_then(|(earliest, _)| {
+            u32::try_from((earliest - performed_at.with_timezone(&tz).date_naive()).num_days()).ok()
+        })
+        .unwrap_or(protocol.plan.interval_min_days);
+    let check_in_days =
+        needlepath_core::pathway::next::check_in_days(&clinic.settings.check_in_days, patient.fitzpatrick, opens_after);
     let session = NewSession {
         patient: patient_id,
         plan: r.plan_id,
@@ -365,7 +378,7 @@ pub async fn record(
         override_blockers,
         min_interval_days: protocol.plan.interval_min_days,
         extra_blockers,
-        check_ins: check_in_times(performed_at, tz, &clinic.settings.check_in_days),
+        check_ins: check_in_times(performed_at, tz, &check_in_days),
         appointment: r.appointment_id,
         messages,
     };

@@ -198,3 +198,17 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_active_cold_sore_at_the_pre_session_check_blocks_absolutely() {
+    // Issue 12 item 9: asked at every session, not only at the first screening.
+    assert_eq!(pre_session_check(Some(false)), None);
+    assert_eq!(pre_session_check(None), None);
+    let b = pre_session_check(Some(true)).into_iter().collect::<Vec<_>>();
+    assert_eq!(b, vec![Blocker::ActiveColdSore]);
+    assert!(!b[0].overridable());
+    let keys = vec![b[0].key()];
+    assert_eq!(keys, vec!["active_cold_sore".to_owned()]);
+    let over = Override { blockers: &keys, reason: REASON };
+    assert_eq!(decide(&b, Some(&over), true), Err(Refusal::Blocked(b.clone())));
+}

@@ -75,6 +75,9 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
         }),
         _ => None,
     };
+    if let Some(p) = &built {
+        b.home_needling_window(p, &raw);
+    }
     if let (Some(p), Some(base)) = (&built, base) {
         floor::check_against_base(p, base, &raw, &mut b.p);
     }

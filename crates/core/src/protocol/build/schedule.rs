@@ -257,7 +257,16 @@ impl Builder<'_> {
                 }
             }
             self.evidence(x.evidence.as_ref());
+            let mut if_fitzpatrick = 0u8;
+            for t in &x.if_fitzpatrick {
+                let v = *t.get_ref();
+                match u8::try_from(v) {
+                    Ok(v) if (1..=6).contains(&v) => if_fitzpatrick |= 1 << (v - 1),
+                    _ => self.p.at(&t.span(), format!("Fitzpatrick type {v} does not exist; accepted: 1-6")),
+                }
+            }
             let step = PreCare {
+                if_fitzpatrick,
                 days_before: self.count(&x.days_before, "days_before", 0, 90),
                 message: self.non_empty(&x.message, "message"),
                 sources: self.cite(&x.sources, &entry.span()),
@@ -336,7 +345,14 @@ impl Builder<'_> {
                 continue;
             }
             self.evidence(x.evidence.as_ref());
+            let mut if_findings = FindingSet::default();
+            for f in &x.if_findings {
+                if let Some(f) = self.code(f, Finding::parse) {
+                    if_findings.insert(f);
+                }
+            }
             let m = Milestone {
+                if_findings,
                 hours: self.hours(&x.hours, "hours"),
                 message: self.non_empty(&x.message, "message"),
                 sources: self.cite(&x.sources, &entry.span()),

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::Builder;
+use crate::protocol::floor;
 use crate::protocol::raw::*;
 use crate::protocol::*;
 use crate::vocabulary::{Concern, ScarType};
@@ -116,7 +117,95 @@ impl Builder<'_> {
                 fitzpatrick[i].clone_from(&rule);
             }
         }
-        Some(ScreeningRules { findings, concerns, scar_types, scar_grades, fitzpatrick })
+        let age = self.age(raw.age.as_ref(), inherit);
+        Some(ScreeningRules { findings, concerns, scar_types, scar_grades, fitzpatrick, age })
+    }
+
+    /// `[screening.age]`, the rule for minors: required in a protocol that stands alone; its age
+    /// limit within [`AgeRule::LIMITS`]; never `eligible`, always with clinician review and the
+    /// `guardian_consent` precaution; a clinic may raise the limit or tighten the rule, never the
+    /// reverse.
+    fn age(&mut self, raw: Option<&S<RawAgeRule>>, inherit: Option<&Protocol>) -> Option<AgeRule> {
+        let base = inherit.and_then(|b| b.screening.age.as_ref());
+        let Some(entry) = raw else {
+            if base.is_none() && !self.clinic {
+                self.p.at(
+                    &(0..0),
+                    "[screening.age] is missing: every protocol says how minors are screened (e.g. \
+                     minor_under_years = 18, eligible_with_precautions with clinician review and a \
+                     'guardian_consent' precaution)",
+                );
+            }
+            return base.cloned();
+        };
+        let r = entry.get_ref();
+        let (lo, hi) = AgeRule::LIMITS;
+        let years = *r.minor_under_years.get_ref();
+        let minor_under_years = match u8::try_from(years) {
+            Ok(y) if (lo..=hi).contains(&y) => y,
+            _ => {
+                self.p.at(
+                    &r.minor_under_years.span(),
+                    format!("minor_under_years is {years}; accepted: {lo} to {hi} (whole years)"),
+                );
+                return None;
+            }
+        };
+        let rule = self.rule(r.rule(), &entry.span(), None)?;
+        if rule.effect == Decision::Eligible {
+            self.p.at(&r.effect.span(), "the rule for minors cannot be 'eligible': it needs precautions at least");
+        }
+        if !rule.clinician_review {
+            self.p.at(&entry.span(), "the rule for minors must set clinician_review = true");
+        }
+        if !rule.precautions.iter().any(|pc| pc.code == AgeRule::GUARDIAN_CONSENT) {
+            self.p.at(
+                &entry.span(),
+                format!(
+                    "the rule for minors must carry the precaution '{}' (the consent of a parent or guardian)",
+                    AgeRule::GUARDIAN_CONSENT
+                ),
+            );
+        }
+        if let Some(b) = base {
+            if minor_under_years < b.minor_under_years {
+                self.p.at(
+                    &r.minor_under_years.span(),
+                    format!(
+                        "minor_under_years {minor_under_years} is below the floor of {}: younger people would \
+                         be screened as adults",
+                        b.minor_under_years
+                    ),
+                );
+            }
+            if let Some(why) = floor::rule_less_safe(&rule, &b.rule) {
+                self.p.at(&entry.span(), format!("the rule for minors is less safe than the base's: {why}"));
+            }
+        }
+        Some(AgeRule { minor_under_years, rule })
+    }
+
+    /// Home needling is needling: its window is at least the series' minimum interval (issue 12,
+    /// item 6), so a clinic that lengthens its interval cannot leave home needling shorter.
+    pub(super) fn home_needling_window(&mut self, p: &Protocol, raw: &RawProtocol) {
+        let fr = p.finding(Finding::HomeMicroneedling);
+        let min = p.plan.interval_min_days;
+        if fr.window_days.is_none_or(|w| w < min) {
+            let at = raw
+                .screening
+                .findings
+                .iter()
+                .find(|e| e.get_ref().code.get_ref() == Finding::HomeMicroneedling.as_str())
+                .map_or(0..0, |e| e.get_ref().window_days.as_ref().map_or_else(|| e.span(), S::span));
+            let got = fr.window_days.map_or_else(|| "no window".to_owned(), |w| format!("window_days {w}"));
+            self.p.at(
+                &at,
+                format!(
+                    "finding 'home_microneedling' has {got}: home needling keeps at least the series' \
+                     minimum interval (plan.interval_days.min = {min} days)"
+                ),
+            );
+        }
     }
 
     pub(super) fn keyed(
@@ -245,5 +334,64 @@ mod tests {
         assert_ne!(unmarked, BUILTIN);
         let err = Protocol::parse(&unmarked, None).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains("must say how it holds"), "{err}");
+    }
+
+    fn clinic(body: &str) -> String {
+        let base = Protocol::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let text = format!("[protocol]\nid = \"c\"\nversion = \"1\"\nextends = \"needlepath-microneedling\"\n\n{body}");
+        let problems = Protocol::parse(&text, Some(&base)).err().map(|e| e.problems).unwrap_or_default();
+        problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn a_standalone_protocol_without_a_rule_for_minors_is_refused() {
+        let start = BUILTIN.find("[screening.age]").unwrap_or(0);
+        let end = BUILTIN[start..].find("# ----").map_or(BUILTIN.len(), |e| start + e);
+        let without = format!("{}{}", &BUILTIN[..start], &BUILTIN[end..]);
+        let err = Protocol::parse(&without, None).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("[screening.age] is missing"), "{err}");
+    }
+
+    #[test]
+    fn the_rule_for_minors_needs_review_and_guardian_consent() {
+        let err = clinic(
+            "[screening.age]\nminor_under_years = 18\neffect = \"eligible_with_precautions\"\n\
+             message = \"m\"\nsources = [\"Chu2021\"]\n",
+        );
+        assert!(err.contains("clinician_review = true"), "{err}");
+        assert!(err.contains("'guardian_consent'"), "{err}");
+    }
+
+    #[test]
+    fn a_clinic_may_not_lower_the_age_of_minors() {
+        let err = clinic(
+            "[screening.age]\nminor_under_years = 16\neffect = \"eligible_with_precautions\"\n\
+             clinician_review = true\nmessage = \"m\"\nsources = [\"Chu2021\"]\n\
+             [[screening.age.precautions]]\ncode = \"guardian_consent\"\nmessage = \"m\"\nsources = [\"Chu2021\"]\n",
+        );
+        assert!(err.contains("below the floor of 18"), "{err}");
+        let err = clinic(
+            "[screening.age]\nminor_under_years = 12\neffect = \"eligible\"\nmessage = \"m\"\nsources = [\"Chu2021\"]\n",
+        );
+        assert!(err.contains("accepted: 16 to 21"), "{err}");
+    }
+
+    #[test]
+    fn a_clinic_may_raise_the_age_of_minors() {
+        let base = Protocol::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let text = "[protocol]\nid = \"c\"\nversion = \"1\"\nextends = \"needlepath-microneedling\"\n\n\
+            [screening.age]\nminor_under_years = 21\neffect = \"eligible_with_precautions\"\n\
+            clinician_review = true\nmessage = \"m\"\nsources = [\"Chu2021\"]\n\
+            [[screening.age.precautions]]\ncode = \"guardian_consent\"\nmessage = \"m\"\nsources = [\"Chu2021\"]\n";
+        let p = Protocol::parse(text, Some(&base)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.screening.age.map(|a| a.minor_under_years), Some(21));
+        // A clinic file that says nothing keeps the base's rule.
+        assert!(base.screening.age.is_some_and(|a| a.applies(17) && !a.applies(18)));
+    }
+
+    #[test]
+    fn home_needling_keeps_at_least_the_series_interval() {
+        let err = clinic("[plan]\ninterval_days = { min = 35, max = 42 }\nsources = [\"Harris2015\"]\n");
+        assert!(err.contains("'home_microneedling' has window_days 28"), "{err}");
     }
 }

@@ -100,7 +100,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                     let pre_care = match earliest {
                         Some(earliest) if !done => {
                             let n = u32::try_from(number).unwrap_or(u32::MAX);
-                            engine_plan::pre_care(&protocol, n, findings, earliest)
+                            engine_plan::pre_care_for_skin(&protocol, n, findings, patient.fitzpatrick, earliest)
                                 .iter()
                                 .map(|st| {
                                     let from = t.f("today.from_date", &[("date", &date(st.from))]);

@@ -134,13 +134,19 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     // record's findings as they are now (a finding recorded after the plan was made still
     // counts: issue 11).
     if let Some(n) = &next {
-        pre_care = engine_plan::pre_care(p, n.number, findings_of(&today.patient), n.window.earliest)
-            .iter()
-            .map(|s| PreCare {
-                from: t.f("today.from_date", &[("date", &date(s.from))]),
-                said: Said::new(p, s.message, s.sources),
-            })
-            .collect();
+        pre_care = engine_plan::pre_care_for_skin(
+            p,
+            n.number,
+            findings_of(&today.patient),
+            today.patient.fitzpatrick,
+            n.window.earliest,
+        )
+        .iter()
+        .map(|s| PreCare {
+            from: t.f("today.from_date", &[("date", &date(s.from))]),
+            said: Said::new(p, s.message, s.sources),
+        })
+        .collect();
     }
     let next_session = next.map(|n| next_view(t, &n, &appointments, tz));
     page(&TodayPage {

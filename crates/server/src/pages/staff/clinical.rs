@@ -354,6 +354,17 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
     if areas.is_empty() {
         return Err(ApiError::invalid("areas", "tick at least one treated area, or name it under “Other areas”"));
     }
+    // Asked before every session (issue 12 item 9): no answer, no session.
+    let cold_sore_now = match form.get("cold_sore_now") {
+        "yes" => true,
+        "no" => false,
+        _ => {
+            return Err(ApiError::invalid(
+                "cold_sore_now",
+                "answer the check before the session: is there an active cold sore now? (yes or no)",
+            ));
+        }
+    };
     let depth = form.get("needle_depth_mm").replace(',', ".");
     let needle_depth_mm = if depth.is_empty() {
         return Err(ApiError::invalid("needle_depth_mm", "is required: give the depth in millimetres, such as 1.0"));
@@ -381,6 +392,7 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
         practitioner_id: None,
         override_reason: form.opt("override_reason").map(str::to_string),
         override_blockers: form.all("override_blocker").into_iter().map(str::to_string).collect(),
+        cold_sore_now: Some(cold_sore_now),
     })
 }
 
@@ -412,8 +424,11 @@ pub async fn session_submit(
                 .and_then(|x| x["blockers"].as_array())
                 .map(|list| {
                     list.iter()
-                        .filter(|b| b["code"] == "stale_screening")
+                        .filter(|b| b["code"] == "stale_screening" || b["code"] == "active_cold_sore")
                         .filter_map(|b| {
+                            if b["code"] == "active_cold_sore" {
+                                return Some(Blocker::ActiveColdSore);
+                            }
                             let screened_on = b["screened_on"].as_str()?.parse().ok()?;
                             let max_age_days = u32::try_from(b["max_age_days"].as_u64()?).ok()?;
                             Some(Blocker::StaleScreening { screened_on, max_age_days })

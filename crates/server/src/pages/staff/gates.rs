@@ -63,6 +63,7 @@ pub fn blocker_view(t: &Locale, b: &Blocker, tz: Tz) -> BlockerView {
             "session_form.blocker_stale_screening",
             &[("date", &crate::pages::view::date(*screened_on)), ("days", &max_age_days.to_string())],
         ),
+        Blocker::ActiveColdSore => t.s("before_session.blocker_active_cold_sore").to_string(),
     };
     BlockerView { key: b.key(), words, overridable: b.overridable() }
 }
