@@ -125,3 +125,63 @@ fn facts_say_numbing_and_the_deepest_depth() {
     assert!(facts(None, true, None).numbing);
     assert!(!facts(None, false, Some(1.0)).numbing);
 }
+
+#[test]
+fn a_clinic_may_change_the_practice_values_and_add_agents_and_areas() {
+    let base = protocol();
+    let clinic = r#"
+[protocol]
+id = "clinic"
+version = "1"
+extends = "needlepath-microneedling"
+
+[anaesthesia.max_time]
+minutes = 45
+message = "We leave numbing cream on for 45 minutes at most."
+sources = ["AlsterAAD2015", "Sobanko2012", "Jalian-DT"]
+evidence = "practice"
+
+[[anaesthesia.agents]]
+code = "lidocaine_gel_7"
+name = "Lidocaine gel 7 %"
+max_area_cm2 = 200
+sources = ["Sobanko2012"]
+evidence = "practice"
+
+[[depth.areas]]
+code = "forehead"
+name = "Forehead"
+max_mm = 0.75
+bony = true
+sources = ["DrPen-vendor"]
+evidence = "practice"
+
+[[depth.areas]]
+code = "decolletage"
+name = "Decolletage"
+max_mm = 0.5
+sources = ["DrPen-vendor"]
+evidence = "practice"
+"#;
+    let p = Protocol::parse(clinic, Some(&base)).expect("practice values may change");
+    assert_eq!(p.anaesthesia.max_minutes.value, 45.0);
+    assert_eq!(p.anaesthesia.agents.len(), base.anaesthesia.agents.len() + 1);
+    assert_eq!(p.depth.area("forehead").map(|a| a.max_mm), Some(0.75));
+    assert!(p.depth.area("decolletage").is_some());
+    // Inherited parts stay: the no-occlusion rule and its sources.
+    assert_eq!(p.anaesthesia.no_occlusion, base.anaesthesia.no_occlusion);
+    let w = warnings(&p, Some(&numbing("lidocaine_gel_7", 250.0, 50.0)), &[depth("forehead", 0.75)], None);
+    assert_eq!(codes(&w), [WarningCode::NumbingAreaOverMax, WarningCode::NumbingTimeOverMax]);
+    assert_eq!(w[0].limit, Some(200.0), "the agent's own maximum");
+}
+
+#[test]
+fn a_protocol_without_the_session_limits_is_refused() {
+    let text = crate::protocol::BUILTIN_TOML;
+    let cut = text.find("[anaesthesia]\n").expect("the built-in protocol has [anaesthesia]");
+    let e = Protocol::parse(&text[..cut], None).unwrap_err();
+    let all: Vec<String> = e.problems.iter().map(|p| p.message.clone()).collect();
+    assert!(all.iter().any(|m| m.contains("[anaesthesia] needs max_area")), "{all:?}");
+    assert!(all.iter().any(|m| m.contains("[anaesthesia] needs no_occlusion")), "{all:?}");
+    assert!(all.iter().any(|m| m.contains("[depth] needs")), "{all:?}");
+}
