@@ -44,9 +44,5 @@ pub fn session_limits(o: &mut String, p: &Protocol) {
     }
     line(o, "over an area's maximum", &d.area_max);
     let types: Vec<String> = d.darker_skin.types.iter().map(u8::to_string).collect();
-    line(
-        o,
-        &format!("Fitzpatrick {}: up to {} mm", types.join(", "), d.darker_skin.max_mm),
-        &d.darker_skin.guidance,
-    );
+    line(o, &format!("Fitzpatrick {}: up to {} mm", types.join(", "), d.darker_skin.max_mm), &d.darker_skin.guidance);
 }

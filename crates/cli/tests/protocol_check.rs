@@ -96,11 +96,19 @@ fn fixtures() -> Vec<(&'static str, Vec<Expect>)> {
         ("fever_threshold.toml", vec![at(&[8], "fever_threshold_c = 39.0", &["fever_threshold_c", "39", "38"])]),
         (
             "anaesthesia_sources_dropped.toml",
-            vec![at(&[7, 8, 9], "[anaesthesia.no_occlusion]", &["anaesthesia.no_occlusion", "Jalian-DT", "Sobanko2012", "not remove them"])],
+            vec![at(
+                &[7, 8, 9],
+                "[anaesthesia.no_occlusion]",
+                &["anaesthesia.no_occlusion", "Jalian-DT", "Sobanko2012", "not remove them"],
+            )],
         ),
         (
             "methaemoglobinaemia_unflagged.toml",
-            vec![at(&[8], r#"code = "lidocaine_prilocaine""#, &["'lidocaine_prilocaine'", "methaemoglobinaemia", "no protocol may drop"])],
+            vec![at(
+                &[8],
+                r#"code = "lidocaine_prilocaine""#,
+                &["'lidocaine_prilocaine'", "methaemoglobinaemia", "no protocol may drop"],
+            )],
         ),
         (
             "makeup_early.toml",
