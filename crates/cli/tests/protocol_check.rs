@@ -263,6 +263,8 @@ fixture_tests! {
     check_reports_downgraded_red_flags => "red_flag_downgraded.toml",
     check_reports_dropped_and_lowered_escalations => "escalation_lowered.toml",
     check_reports_a_raised_fever_threshold_at_its_line => "fever_threshold.toml",
+    check_refuses_dropping_the_sources_of_the_no_occlusion_rule => "anaesthesia_sources_dropped.toml",
+    check_refuses_unflagging_methaemoglobinaemia => "methaemoglobinaemia_unflagged.toml",
     check_reports_makeup_allowed_earlier => "makeup_early.toml",
     check_reports_a_shorter_interval_at_its_line => "interval_short.toml",
     check_reports_a_finding_made_less_strict => "finding_less_strict.toml",
