@@ -8,6 +8,7 @@
 mod commands;
 mod config;
 mod render;
+mod render_limits;
 mod service;
 
 use std::io::Write;

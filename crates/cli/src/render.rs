@@ -290,6 +290,7 @@ pub fn protocol(p: &Protocol) -> String {
         let _ = writeln!(o, "{}: {}", a.activity, phases.join(", "));
         let _ = writeln!(o, "    {}", sources(&a.sources));
     }
+    crate::render_limits::session_limits(&mut o, p);
     let _ = writeln!(o, "\n== Conflicts between sources ({}) ==", p.conflicts.len());
     for c in &p.conflicts {
         let _ = writeln!(o, "{}: {}", c.id, c.topic);

@@ -95,6 +95,22 @@ fn fixtures() -> Vec<(&'static str, Vec<Expect>)> {
         ),
         ("fever_threshold.toml", vec![at(&[8], "fever_threshold_c = 39.0", &["fever_threshold_c", "39", "38"])]),
         (
+            "anaesthesia_sources_dropped.toml",
+            vec![at(
+                &[7, 8, 9],
+                "[anaesthesia.no_occlusion]",
+                &["anaesthesia.no_occlusion", "Jalian-DT", "Sobanko2012", "not remove them"],
+            )],
+        ),
+        (
+            "methaemoglobinaemia_unflagged.toml",
+            vec![at(
+                &[8],
+                r#"code = "lidocaine_prilocaine""#,
+                &["'lidocaine_prilocaine'", "methaemoglobinaemia", "no protocol may drop"],
+            )],
+        ),
+        (
             "makeup_early.toml",
             vec![at(&[8, 17], r#"code = "makeup""#, &["'makeup'", "12 h", "24 h", "earlier than the floor"])],
         ),
@@ -254,6 +270,8 @@ fixture_tests! {
     check_reports_downgraded_red_flags => "red_flag_downgraded.toml",
     check_reports_dropped_and_lowered_escalations => "escalation_lowered.toml",
     check_reports_a_raised_fever_threshold_at_its_line => "fever_threshold.toml",
+    check_refuses_dropping_the_sources_of_the_no_occlusion_rule => "anaesthesia_sources_dropped.toml",
+    check_refuses_unflagging_methaemoglobinaemia => "methaemoglobinaemia_unflagged.toml",
     check_reports_makeup_allowed_earlier => "makeup_early.toml",
     check_reports_a_shorter_interval_at_its_line => "interval_short.toml",
     check_reports_minors_screened_as_adults => "minor_age_lowered.toml",

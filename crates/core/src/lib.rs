@@ -21,5 +21,6 @@ pub mod reach;
 pub mod reminders;
 pub mod request;
 pub mod screening;
+pub mod session;
 pub mod timeline;
 pub mod triage;

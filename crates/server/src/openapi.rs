@@ -317,12 +317,45 @@ fn schemas() -> Map<String, Value> {
             "type": "object", "required": ["id", "patient", "performed_at", "device", "needle_depth_mm", "areas", "products", "practitioner"],
             "properties": { "id": id(), "patient": id(), "plan": id_or_null(), "performed_at": time(), "device": { "type": "string" },
                 "needle_depth_mm": { "type": "number" }, "areas": { "type": "array", "items": { "type": "string" } },
-                "products": { "type": "array", "items": { "type": "string" } }, "numbing": string_or_null(), "practitioner": id(),
+                "products": { "type": "array", "items": { "type": "string" } },
+                "numbing": { "oneOf": [r("Numbing"), { "type": "null" }], "description": "The numbing cream applied; null: none, or a session recorded before it was structured." },
+                "numbing_note": { "type": ["string", "null"], "description": "Free text about the numbing cream (what older sessions recorded instead of `numbing`)." },
+                "depths": { "type": "array", "items": r("AreaDepth"), "description": "The needle depth per area; empty for older sessions, whose only depth is `needle_depth_mm`." },
+                "warnings": { "type": "array", "items": r("SessionWarning"), "description": "What the protocol's numbing and depth limits said when the session was recorded; never blocking." },
+                "practitioner": id(),
                 "notes": { "type": "string" }, "override_reason": string_or_null(),
                 "override_blockers": { "type": "array", "items": { "type": "string" } }, "created_at": time() }
         }),
     );
     add("SessionList", list_of("sessions", "Session"));
+    add(
+        "Numbing",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["agent", "area_cm2", "minutes", "occluded", "removed"],
+            "properties": { "agent": { "type": "string", "description": "An agent code of the protocol's [anaesthesia] section (`needlepath protocol show`)." },
+                "area_cm2": { "type": "number", "exclusiveMinimum": 0, "maximum": 2000 }, "minutes": { "type": "number", "exclusiveMinimum": 0, "maximum": 480 },
+                "occluded": { "type": "boolean", "description": "Covered with film or an occlusive dressing." },
+                "removed": { "type": "boolean", "description": "Removed completely before needling." } }
+        }),
+    );
+    add(
+        "AreaDepth",
+        json!({
+            "type": "object", "additionalProperties": false, "required": ["area", "depth_mm"],
+            "properties": { "area": { "type": "string", "description": "An area code of the protocol's [depth] section." },
+                "depth_mm": { "type": "number", "minimum": 0.1, "maximum": 3.0 } }
+        }),
+    );
+    add(
+        "SessionWarning",
+        json!({
+            "type": "object", "required": ["code", "message", "sources"],
+            "properties": { "code": { "type": "string", "enum": ["numbing_occluded", "numbing_not_removed", "numbing_area_over_max", "numbing_time_over_max", "numbing_methaemoglobinaemia_risk", "depth_over_area_max", "depth_darker_skin"] },
+                "area": { "type": "string" }, "value": { "type": "number" }, "limit": { "type": "number" },
+                "message": { "type": "string" }, "sources": { "type": "array", "items": { "type": "string" } },
+                "evidence": { "type": "string", "description": "What the limit rests on: practice, proposed, general, literature..." } }
+        }),
+    );
     add(
         "SessionOverride",
         json!({
@@ -336,10 +369,15 @@ fn schemas() -> Map<String, Value> {
     add(
         "NewSession",
         json!({
-            "type": "object", "additionalProperties": false, "required": ["device", "needle_depth_mm", "areas"],
-            "properties": { "performed_at": time(), "device": { "type": "string" }, "needle_depth_mm": { "type": "number", "minimum": 0.1, "maximum": 3.0 },
-                "areas": { "type": "array", "minItems": 1, "items": { "type": "string" } }, "products": { "type": "array", "items": { "type": "string" } },
-                "numbing": { "type": "string" }, "notes": { "type": "string" }, "plan_id": id(), "practitioner_id": id(),
+            "type": "object", "additionalProperties": false, "required": ["device"],
+            "description": "Give the depth per area (`depths`) or the deepest depth (`needle_depth_mm`), or both when they agree; and the areas (`areas`), which default to the areas of `depths`.",
+            "properties": { "performed_at": time(), "device": { "type": "string" },
+                "needle_depth_mm": { "type": "number", "minimum": 0.1, "maximum": 3.0, "description": "The deepest needle depth; derived from `depths` when left out; when both are given it must equal their deepest." },
+                "depths": { "type": "array", "maxItems": 20, "items": r("AreaDepth") },
+                "areas": { "type": "array", "items": { "type": "string" } }, "products": { "type": "array", "items": { "type": "string" } },
+                "numbing": { "oneOf": [r("Numbing"), { "type": "null" }], "description": "The numbing cream applied, or null for none. Free text is refused here: it goes in `numbing_note`." },
+                "numbing_note": { "type": "string", "maxLength": 200 },
+                "notes": { "type": "string" }, "plan_id": id(), "appointment_id": id(), "practitioner_id": id(),
                 "override_reason": { "type": "string", "description": "A practitioner's reason to record over blockers: why the session is safe now, at least a sentence (30 characters, 5 words); logged and listed under /api/v1/overrides." },
                 "override_blockers": { "type": "array", "items": { "type": "string" }, "description": "The keys of the blockers overridden, as `session_blocked` lists them; every blocker must be named and overridable." },
                 "cold_sore_now": { "type": "boolean", "description": "The check before every session: is there an active cold sore now? `true` blocks the session absolutely (blocker `active_cold_sore`); the staff session page always asks." } }

@@ -6,6 +6,7 @@
 //! never recomputed.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use needlepath_core::session::{AreaDepth, Numbing, SessionWarning};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
@@ -477,7 +478,16 @@ pub struct Session {
     pub needle_depth_mm: f64,
     pub areas: Vec<String>,
     pub products: Vec<String>,
-    pub numbing: Option<String>,
+    /// The numbing cream applied; `None`: none, or a session recorded before it was structured
+    /// (then `numbing_note` may say what was used).
+    pub numbing: Option<Numbing>,
+    /// Free text about the numbing cream: what older sessions recorded instead of `numbing`.
+    pub numbing_note: Option<String>,
+    /// The needle depth per treatment area; empty for older sessions (`needle_depth_mm` is then
+    /// the only depth). When given, `needle_depth_mm` is the deepest of them.
+    pub depths: Vec<AreaDepth>,
+    /// What the protocol's limits said when the session was recorded (never blocking).
+    pub warnings: Vec<SessionWarning>,
     pub practitioner: StaffId,
     pub notes: String,
     /// Why a clinician recorded it over blockers, and which blockers (their keys).
@@ -495,7 +505,11 @@ pub struct NewSession {
     pub needle_depth_mm: f64,
     pub areas: Vec<String>,
     pub products: Vec<String>,
-    pub numbing: Option<String>,
+    pub numbing: Option<Numbing>,
+    pub numbing_note: Option<String>,
+    pub depths: Vec<AreaDepth>,
+    /// Computed by the caller with `needlepath_core::session::warnings`.
+    pub warnings: Vec<SessionWarning>,
     pub practitioner: StaffId,
     pub notes: String,
     /// A clinician's override of the session safety gates: why it is safe now (at least a

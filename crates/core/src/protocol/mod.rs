@@ -7,8 +7,11 @@
 
 mod build;
 mod floor;
+mod floor_session;
 mod location;
 mod raw;
+mod raw_session;
+pub mod session_limits;
 
 use serde::Serialize;
 
@@ -35,6 +38,10 @@ pub struct Protocol {
     pub activities: Vec<ActivityRule>,
     pub plan: PlanRules,
     pub aftercare: AftercareRules,
+    /// Topical anaesthetic limits, checked when a session is recorded.
+    pub anaesthesia: session_limits::AnaesthesiaRules,
+    /// Needle depth limits per treatment area, checked when a session is recorded.
+    pub depth: session_limits::DepthRules,
 }
 
 impl Protocol {

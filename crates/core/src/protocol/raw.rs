@@ -24,6 +24,12 @@ pub struct RawProtocol {
     pub activities: Vec<S<RawActivity>>,
     pub plan: Option<S<RawPlan>>,
     pub aftercare: Option<S<RawAftercare>>,
+    /// Topical anaesthetic limits (`raw_session`).
+    #[serde(default)]
+    pub anaesthesia: Option<S<super::raw_session::RawAnaesthesia>>,
+    /// Needle depth limits (`raw_session`).
+    #[serde(default)]
+    pub depth: Option<S<super::raw_session::RawDepth>>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]

@@ -10,6 +10,7 @@ use axum::response::Response;
 use chrono::Utc;
 use needlepath_core::Protocol;
 use needlepath_core::request::{CheckIn as EngineCheckIn, InputError};
+use needlepath_core::session::facts as session_facts;
 use needlepath_core::triage::triage;
 use needlepath_core::vocabulary::{Disposition, Finding};
 use needlepath_store::{Actor, CheckInId, CheckInSubmission, NewAlert, PatientId, Who};
@@ -139,6 +140,9 @@ fn canonical(c: &EngineCheckIn) -> Value {
     if let Some(f) = c.fitzpatrick {
         r["fitzpatrick"] = json!(f);
     }
+    if let Some(s) = c.session {
+        r["session"] = json!({ "numbing": s.numbing, "depth_mm": s.depth_mm });
+    }
     r
 }
 
@@ -161,6 +165,12 @@ pub async fn submit(app: &App, actor: &Actor, patient: PatientId, body: &Value) 
     });
     if let Some(f) = record.fitzpatrick {
         known["fitzpatrick"] = json!(f);
+    }
+    // The session's facts switch on the rules that only apply after some treatments (numbing
+    // cream in the first hours, the expected course by depth); from the record, never the patient.
+    if let Some(s) = session {
+        let facts = session_facts(s.numbing.as_ref(), s.numbing_note.is_some(), Some(s.needle_depth_mm));
+        known["session"] = json!({ "numbing": facts.numbing, "depth_mm": facts.depth_mm });
     }
     let Read { check_in: parsed, request, note, check_in_id, unread } = read(body, &known, &protocol)?;
     let warning = parsed.symptoms.iter().any(|r| protocol.symptom(r.symptom).is_warning_sign());

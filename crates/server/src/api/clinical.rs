@@ -11,6 +11,7 @@ use chrono::{DateTime, Datelike as _, Duration, FixedOffset, NaiveDate, Utc};
 use needlepath_core::plan::RecordedScreening;
 use needlepath_core::protocol::Protocol;
 use needlepath_core::request::{FindingEntry, PlanRequest, ScreeningRequest};
+use needlepath_core::session::{self as session_limits, AreaDepth, Numbing};
 use needlepath_core::vocabulary::{Decision, Finding};
 use needlepath_core::{findings, plan as engine_plan, screening};
 use needlepath_store::{
@@ -243,11 +244,20 @@ pub struct NewSessionRequest {
     /// RFC 3339 with offset; default now.
     pub performed_at: Option<DateTime<FixedOffset>>,
     pub device: String,
-    pub needle_depth_mm: f64,
+    /// The deepest needle depth; derived from `depths` when left out (both given: they agree).
+    pub needle_depth_mm: Option<f64>,
+    /// The needle depth per treatment area (an area code of the protocol's `[depth]`).
+    #[serde(default)]
+    pub depths: Vec<AreaDepth>,
+    /// Free-text areas; default: the areas of `depths`.
+    #[serde(default)]
     pub areas: Vec<String>,
     #[serde(default)]
     pub products: Vec<String>,
-    pub numbing: Option<String>,
+    /// `{agent, area_cm2, minutes, occluded, removed}`, or null: no numbing cream.
+    pub numbing: Option<Value>,
+    /// Free text about the numbing cream, beside the structured `numbing`.
+    pub numbing_note: Option<String>,
     pub notes: Option<String>,
     pub plan_id: Option<PlanId>,
     /// The booked appointment this session fulfils; default: one booked within 12 hours.
@@ -271,6 +281,49 @@ fn list(field: &str, items: &[String], min: usize) -> ApiResult<Vec<String>> {
     items.iter().enumerate().map(|(i, s)| text(&format!("{field}[{i}]"), s, 100)).collect()
 }
 
+/// The structured numbing cream: an object, or null for none. Free text is refused here (it
+/// belongs in `numbing_note`), so that a cream is never recorded where no rule can read it.
+fn numbing(v: Option<Value>) -> ApiResult<Option<Numbing>> {
+    match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(v @ Value::Object(_)) => crate::body::parse::<Numbing>(v).map(Some).map_err(|mut e| {
+            e.field = Some(match e.field.as_deref() {
+                None | Some("body") => "numbing".to_owned(),
+                Some(f) => format!("numbing.{f}"),
+            });
+            e
+        }),
+        Some(_) => Err(ApiError::invalid(
+            "numbing",
+            "must be an object {agent, area_cm2, minutes, occluded, removed} or null for none; free text goes in numbing_note",
+        )),
+    }
+}
+
+/// The deepest needle depth: `needle_depth_mm`, or the deepest of `depths`; both given, they
+/// must agree.
+fn needle_depth(given: Option<f64>, depths: &[AreaDepth]) -> ApiResult<f64> {
+    let (lo, hi) = session_limits::DEPTH_MM;
+    if let Some(d) = given
+        && !(d.is_finite() && (lo..=hi).contains(&d))
+    {
+        return Err(ApiError::invalid("needle_depth_mm", format!("must be a depth in millimetres from {lo} to {hi}")));
+    }
+    match (given, session_limits::deepest(depths)) {
+        (None, None) => Err(ApiError::invalid(
+            "depths",
+            "give the needle depth per area (depths: [{area, depth_mm}]) or needle_depth_mm",
+        )),
+        (Some(d), None) => Ok(d),
+        (None, Some(deepest)) => Ok(deepest),
+        (Some(d), Some(deepest)) if (d - deepest).abs() < 1e-9 => Ok(d),
+        (Some(d), Some(deepest)) => Err(ApiError::invalid(
+            "needle_depth_mm",
+            format!("is {d} mm but the deepest of depths is {deepest} mm: give the deepest, or leave it out"),
+        )),
+    }
+}
+
 /// Records a session and schedules its check-ins (the API and the session page call this).
 /// The session safety gates (`needlepath_core::pathway::gates`) may block it (409
 /// `session_blocked`, with the blockers); a practitioner overrides the overridable ones by
@@ -292,9 +345,8 @@ pub async fn record(
     if performed_at < now - Duration::days(365 * 5) {
         return Err(ApiError::invalid("performed_at", "is more than five years ago"));
     }
-    if !(r.needle_depth_mm.is_finite() && (0.1..=3.0).contains(&r.needle_depth_mm)) {
-        return Err(ApiError::invalid("needle_depth_mm", "must be a depth in millimetres from 0.1 to 3.0"));
-    }
+    let numbing = numbing(r.numbing)?;
+    let needle_depth_mm = needle_depth(r.needle_depth_mm, &r.depths)?;
     let override_reason = opt_text("override_reason", r.override_reason.as_deref(), 2000)?;
     if (override_reason.is_some() || !r.override_blockers.is_empty()) && a.role() != Some(Role::Practitioner) {
         return Err(ApiError::new(
@@ -338,6 +390,14 @@ pub async fn record(
             extra_blockers.push(Blocker::StaleScreening { screened_on: recorded.on, max_age_days: *days });
         }
     }
+    // The protocol knows the agents and areas; its limits give the warnings (never blocking).
+    session_limits::check(&protocol, numbing.as_ref(), &r.depths).map_err(|e| ApiError::invalid(e.field, e.message))?;
+    let warnings = session_limits::warnings(&protocol, numbing.as_ref(), &r.depths, patient.fitzpatrick);
+    let areas = if r.areas.is_empty() && !r.depths.is_empty() {
+        r.depths.iter().map(|d| d.area.clone()).collect()
+    } else {
+        list("areas", &r.areas, 1)?
+    };
     let had = app.store.list_sessions(&a.actor, patient_id).await?.len() + 1;
     let plans = app.store.list_plans(&a.actor, patient_id).await?;
     let plan = match r.plan_id {
@@ -368,10 +428,13 @@ pub async fn record(
         plan: r.plan_id,
         performed_at,
         device: text("device", &r.device, 200)?,
-        needle_depth_mm: r.needle_depth_mm,
-        areas: list("areas", &r.areas, 1)?,
+        needle_depth_mm,
+        areas,
         products: list("products", &r.products, 0)?,
-        numbing: opt_text("numbing", r.numbing.as_deref(), 200)?,
+        numbing,
+        numbing_note: opt_text("numbing_note", r.numbing_note.as_deref(), 200)?,
+        depths: r.depths,
+        warnings,
         practitioner,
         notes: opt_text("notes", r.notes.as_deref(), 8000)?.unwrap_or_default(),
         override_reason,

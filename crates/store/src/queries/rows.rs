@@ -21,6 +21,14 @@ fn json<T: DeserializeOwned>(row: &DbRow, col: &str) -> Result<T> {
     serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
 }
 
+/// A JSON list column that older rows leave NULL: an empty list then.
+fn json_or_empty<T: DeserializeOwned>(row: &DbRow, col: &str) -> Result<Vec<T>> {
+    match json_opt(row, col)? {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(v) => serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("column {col}: {e}"))),
+    }
+}
+
 fn json_opt(row: &DbRow, col: &str) -> Result<Option<Value>> {
     Ok(get::<Option<Json<Value>>>(row, col)?.map(|j| j.0))
 }
@@ -225,7 +233,14 @@ fn session_from(row: &DbRow) -> Result<Session> {
         needle_depth_mm: get(row, "needle_depth_mm")?,
         areas: json(row, "areas")?,
         products: json(row, "products")?,
-        numbing: get(row, "numbing")?,
+        numbing: json_opt(row, "numbing_detail")?
+            .filter(|v| !v.is_null())
+            .map(|v| serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("column numbing_detail: {e}"))))
+            .transpose()?,
+        numbing_note: get(row, "numbing")?,
+        // Sessions recorded before migration 0007 have no per-area depths and no warnings.
+        depths: json_or_empty(row, "depths")?,
+        warnings: json_or_empty(row, "warnings")?,
         practitioner: StaffId(get(row, "practitioner_id")?),
         notes: get(row, "notes")?,
         override_reason: get(row, "override_reason")?,

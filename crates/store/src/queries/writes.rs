@@ -103,8 +103,9 @@ impl Backend {
         let now = Utc::now();
         let row = sqlx::query(
             "INSERT INTO sessions (clinic_id, id, patient_id, plan_id, performed_at, device, needle_depth_mm, areas, \
-             products, numbing, practitioner_id, notes, override_reason, override_blockers, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *",
+             products, numbing, practitioner_id, notes, override_reason, override_blockers, created_at, \
+             numbing_detail, depths, warnings) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *",
         )
         .bind(actor.clinic.0)
         .bind(id.0)
@@ -115,12 +116,15 @@ impl Backend {
         .bind(s.needle_depth_mm)
         .bind(to_json(&s.areas))
         .bind(to_json(&s.products))
-        .bind(&s.numbing)
+        .bind(&s.numbing_note)
         .bind(s.practitioner.0)
         .bind(&s.notes)
         .bind(s.override_reason.as_deref().filter(|_| overridden).map(str::trim))
         .bind(overridden.then(|| to_json(&s.override_blockers)))
         .bind(ts(now))
+        .bind(s.numbing.as_ref().map(to_json))
+        .bind(to_json(&s.depths))
+        .bind(to_json(&s.warnings))
         .fetch_one(&mut *tx)
         .await?;
         let session = session_from(&row)?;

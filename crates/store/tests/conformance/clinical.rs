@@ -109,6 +109,7 @@ pub async fn story_sessions(store: DynStore) {
     assert_eq!((first.patient, first.plan, first.performed_at), (patient.id, None, performed));
     assert_eq!((&first.device, first.needle_depth_mm, &first.areas), (&n.device, n.needle_depth_mm, &n.areas));
     assert_eq!((&first.products, &first.numbing, &first.notes), (&n.products, &n.numbing, &n.notes));
+    assert_eq!((&first.numbing_note, &first.depths, &first.warnings), (&None, &n.depths, &n.warnings));
     assert_eq!((first.practitioner, first.override_reason.clone()), (practitioner.id, None));
     let scheduled: Vec<_> = check_ins.iter().map(|c| (c.day, c.due_at, c.session, c.submitted_at)).collect();
     let wanted: Vec<_> = n.check_ins.iter().map(|(d, due)| (Some(*d), Some(*due), Some(first.id), None)).collect();
@@ -380,4 +381,32 @@ pub async fn story_screening_findings_on_record(store: DynStore) {
     );
     store.add_screening(&actor, screening(patient.id, "eligible")).await.unwrap();
     assert_eq!(store.patient(&actor, patient.id).await.unwrap().findings, findings, "left as it is");
+}
+
+/// Sessions recorded before the numbing cream and the depths were structured (migration 0007):
+/// the free-text numbing reads as a legacy note, the depth per area as none, `needle_depth_mm`
+/// stays the only depth; a session without numbing stores and reads `null`.
+pub async fn story_sessions_before_structured_numbing(store: DynStore) {
+    let (_, _, actor) = setup_clinic(&store).await;
+    let (practitioner, as_practitioner) = add_practitioner(&store, &actor, "pr@clinic.test").await;
+    let patient = add_patient(&store, &actor, "Olga Older").await;
+    store.add_screening(&actor, screening(patient.id, "eligible")).await.unwrap();
+    let performed = t("2030-03-01T10:00:00Z");
+    let plain = NewSession {
+        numbing: None,
+        depths: vec![],
+        warnings: vec![],
+        ..session(patient.id, practitioner.id, performed, &[])
+    };
+    let (none, _) = store.record_session(&as_practitioner, plain).await.unwrap();
+    assert_eq!((&none.numbing, &none.numbing_note, none.depths.len(), none.warnings.len()), (&None, &None, 0, 0));
+
+    crate::harness::execute(
+        "UPDATE sessions SET numbing = 'lidocaine 5% for 40 min', numbing_detail = NULL, depths = NULL, warnings = NULL",
+    )
+    .await;
+    let old = store.list_sessions(&actor, patient.id).await.unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!((&old[0].numbing, old[0].numbing_note.as_deref()), (&None, Some("lidocaine 5% for 40 min")));
+    assert_eq!((old[0].depths.len(), old[0].warnings.len(), old[0].needle_depth_mm), (0, 0, 0.75));
 }

@@ -4,6 +4,7 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use needlepath_core::session::{AreaDepth, Numbing, SessionWarning, WarningCode};
 use needlepath_store::*;
 use serde_json::json;
 
@@ -132,7 +133,27 @@ pub fn session(
         needle_depth_mm: 0.75,
         areas: vec!["forehead".into(), "cheeks".into()],
         products: vec!["hyaluronic serum".into()],
-        numbing: Some("lidocaine 5%".into()),
+        numbing: Some(Numbing {
+            agent: "lidocaine".into(),
+            area_cm2: 250.0,
+            minutes: 75.0,
+            occluded: false,
+            removed: true,
+        }),
+        numbing_note: None,
+        depths: vec![
+            AreaDepth { area: "forehead".into(), depth_mm: 0.5 },
+            AreaDepth { area: "cheeks".into(), depth_mm: 0.75 },
+        ],
+        warnings: vec![SessionWarning {
+            code: WarningCode::NumbingTimeOverMax,
+            area: None,
+            value: Some(75.0),
+            limit: Some(60.0),
+            message: "The numbing cream stayed on longer than the usual maximum.".into(),
+            sources: vec!["AlsterAAD2015".into()],
+            evidence: Some("practice".into()),
+        }],
         practitioner,
         notes: "tolerated well".into(),
         override_reason: None,

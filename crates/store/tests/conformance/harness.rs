@@ -162,6 +162,28 @@ pub async fn insert_clinic(name: &str) -> ClinicId {
     id
 }
 
+/// Runs one statement without parameters straight against the running story's database: to make
+/// a row look as an older version of needlepath left it.
+pub async fn execute(sql: &'static str) {
+    match DB.with(Clone::clone) {
+        TestDb::Sqlite(path) => {
+            let mut conn = SqliteConnectOptions::new()
+                .filename(path)
+                .busy_timeout(Duration::from_secs(10))
+                .connect()
+                .await
+                .expect("a second connection to the SQLite file");
+            sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = SqliteConnection::close(conn).await;
+        }
+        TestDb::Postgres(url) => {
+            let mut conn = PgConnection::connect(&url).await.expect("a second connection to PostgreSQL");
+            sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            let _ = conn.close().await;
+        }
+    }
+}
+
 #[test]
 fn database_names_are_replaced() {
     assert_eq!(with_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");

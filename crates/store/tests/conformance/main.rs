@@ -63,6 +63,7 @@ conformance! {
     clinical::story_session_safety_gates => sqlite_session_safety_gates, postgres_session_safety_gates;
     clinical::story_screening_findings_on_record => sqlite_screening_findings_on_record, postgres_screening_findings_on_record;
     clinical::story_sessions => sqlite_sessions, postgres_sessions;
+    clinical::story_sessions_before_structured_numbing => sqlite_sessions_before_structured_numbing, postgres_sessions_before_structured_numbing;
     clinical::story_check_ins_and_alerts => sqlite_check_ins_and_alerts, postgres_check_ins_and_alerts;
     clinical::story_follow_ups => sqlite_follow_ups, postgres_follow_ups;
     records::story_audit => sqlite_audit, postgres_audit;

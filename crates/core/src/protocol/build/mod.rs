@@ -10,6 +10,7 @@ use std::ops::Range;
 
 mod schedule;
 mod screening;
+mod session_limits;
 mod triage;
 
 use super::floor;
@@ -55,12 +56,22 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
     let activities = b.activities(&raw.activities, inherit);
     let plan = b.plan(raw.plan.as_ref(), inherit);
     let aftercare = b.aftercare(raw.aftercare.as_ref(), inherit);
+    let anaesthesia = b.anaesthesia(raw.anaesthesia.as_ref(), inherit);
+    let depth = b.depth(raw.depth.as_ref(), inherit);
     b.unused_sources(&raw.sources);
 
-    let built = match (screening, triage, activities, plan, aftercare) {
+    let built = match (screening, triage, activities, plan, aftercare, anaesthesia, depth) {
         // Built even when problems were found, so that the safety floor is checked in the same
         // pass and a clinic sees every problem at once; `finish` refuses it afterwards.
-        (Some(screening), Some(triage), Some(activities), Some(plan), Some(aftercare)) => Some(Protocol {
+        (
+            Some(screening),
+            Some(triage),
+            Some(activities),
+            Some(plan),
+            Some(aftercare),
+            Some(anaesthesia),
+            Some(depth),
+        ) => Some(Protocol {
             id,
             version,
             title: header.title.clone().unwrap_or_default(),
@@ -72,6 +83,8 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
             activities,
             plan,
             aftercare,
+            anaesthesia,
+            depth,
         }),
         _ => None,
     };
@@ -80,6 +93,7 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
     }
     if let (Some(p), Some(base)) = (&built, base) {
         floor::check_against_base(p, base, &raw, &mut b.p);
+        super::floor_session::check_against_base(p, base, &raw, &mut b.p);
     }
     if let Some(p) = &built {
         floor::check_hard_floor(p, &raw, &mut b.p);
@@ -313,7 +327,18 @@ impl<'t> Builder<'t> {
             Some(("activity", c)) => Activity::parse(c).map(|_| ()),
             Some(("concern", c)) => Concern::parse(c).map(|_| ()),
             Some(("scar_type", c)) => ScarType::parse(c).map(|_| ()),
-            None if ["screening", "triage", "plan", "aftercare", "fitzpatrick", "scar_grade"].contains(&s.as_str()) => {
+            None if [
+                "screening",
+                "triage",
+                "plan",
+                "aftercare",
+                "fitzpatrick",
+                "scar_grade",
+                "anaesthesia",
+                "depth",
+            ]
+            .contains(&s.as_str()) =>
+            {
                 Ok(())
             }
             _ => {

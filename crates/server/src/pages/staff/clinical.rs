@@ -8,6 +8,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
+use needlepath_core::protocol::Protocol;
 use needlepath_core::vocabulary::{Concern, Finding, ScarType};
 use needlepath_store::{Blocker, Patient, PatientFinding, PatientId, Role};
 use serde_json::{Value, json};
@@ -19,12 +20,10 @@ use crate::auth::Authed;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
 use crate::pages::staff::gates::{BlockerView, blocker_view, blockers_now};
+use crate::pages::staff::session_fields::{self, DepthBox};
 use crate::pages::staff::{Choice, choices, clinic_zone};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
-
-/// Common treatment areas offered as checkboxes (stored as these codes; `area.*` labels).
-const AREAS: &[&str] = &["forehead", "cheeks", "nose", "chin", "jawline", "neck", "decolletage", "scalp", "back"];
 
 async fn patient_of(app: &App, a: &Authed, raw: &str) -> Result<Patient, PageError> {
     let patient_id: PatientId = id(raw, "patient")?;
@@ -260,13 +259,6 @@ pub async fn plan_submit(
 
 // ---- Session -----------------------------------------------------------------------------
 
-#[derive(Debug, Clone)]
-struct AreaBox {
-    code: &'static str,
-    label: String,
-    checked: bool,
-}
-
 #[derive(Template)]
 #[template(path = "staff/session.html")]
 struct SessionPage {
@@ -274,7 +266,11 @@ struct SessionPage {
     p: Patient,
     form: FormData,
     error: Option<Shown>,
-    areas: Vec<AreaBox>,
+    /// One depth input per treatment area of the protocol.
+    depths: Vec<DepthBox>,
+    /// The numbing creams of the protocol, "None" first.
+    agents: Vec<Choice>,
+    numbing_hint: String,
     zone: String,
     /// What blocks a session now, in words, each with whether it may be overridden.
     blockers: Vec<BlockerView>,
@@ -286,6 +282,7 @@ struct SessionPage {
 
 fn session_page(
     ctx: &Ctx,
+    protocol: &Protocol,
     p: Patient,
     form: FormData,
     error: Option<Shown>,
@@ -297,10 +294,9 @@ fn session_page(
     let any_absolute = blockers.iter().any(|b| !b.overridable);
     SessionPage {
         f: ctx.frame(t.f("session_form.title", &[("name", &p.name)])),
-        areas: AREAS
-            .iter()
-            .map(|code| AreaBox { code, label: t.label("area", code).to_string(), checked: form.has("area", code) })
-            .collect(),
+        depths: session_fields::depth_boxes(t, protocol, &form),
+        agents: session_fields::agent_choices(t, protocol, &form),
+        numbing_hint: session_fields::numbing_hint(t, protocol),
         can_override: practitioner && !blockers.is_empty() && !any_absolute,
         any_absolute,
         form,
@@ -317,14 +313,24 @@ pub async fn session_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path
     let (clinic, tz) = clinic_zone(&app, a).await?;
     let now = Utc::now();
     let local_now = now.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
-    let form =
-        FormData::from_pairs(vec![("performed_at".into(), local_now), ("needle_depth_mm".into(), String::new())]);
+    // Numbing cream is removed before needling unless staff say otherwise.
+    let form = FormData::from_pairs(vec![
+        ("performed_at".into(), local_now),
+        ("needle_depth_mm".into(), String::new()),
+        ("numbing_removed".into(), "yes".into()),
+    ]);
     let blockers = blockers_now(&app, a, ctx.t, p.id, now, tz).await?;
-    page(&session_page(&ctx, p, form, None, blockers, clinic.time_zone))
+    let protocol = app.protocol_for(a.clinic()).await?;
+    page(&session_page(&ctx, &protocol, p, form, None, blockers, clinic.time_zone))
 }
 
 /// The API's session request from the form; the time is read in the clinic's zone.
-fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRequest> {
+fn session_request(
+    t: &Locale,
+    protocol: &Protocol,
+    form: &FormData,
+    tz: chrono_tz::Tz,
+) -> ApiResult<NewSessionRequest> {
     let performed_at = match form.opt("performed_at") {
         None => None,
         Some(v) => {
@@ -342,7 +348,10 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
             Some(at.fixed_offset())
         }
     };
-    let mut areas: Vec<String> = form.all("area").into_iter().map(str::to_string).collect();
+    let depths = session_fields::depths(protocol, form)?;
+    // The areas: those given a depth, any ticked by name (older forms), and the others typed in.
+    let mut areas: Vec<String> = depths.iter().map(|d| d.area.clone()).collect();
+    areas.extend(form.all("area").into_iter().map(str::to_string));
     areas.extend(
         form.opt("area_other")
             .into_iter()
@@ -352,7 +361,7 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
             .map(str::to_string),
     );
     if areas.is_empty() {
-        return Err(ApiError::invalid("areas", "tick at least one treated area, or name it under “Other areas”"));
+        return Err(ApiError::invalid("areas", t.s("session_depth.areas_required")));
     }
     // Asked before every session (issue 12 item 9): no answer, no session.
     let cold_sore_now = match form.get("cold_sore_now") {
@@ -365,18 +374,22 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
             ));
         }
     };
-    let depth = form.get("needle_depth_mm").replace(',', ".");
+    let depth = form.get("needle_depth_mm").trim().replace(',', ".");
     let needle_depth_mm = if depth.is_empty() {
-        return Err(ApiError::invalid("needle_depth_mm", "is required: give the depth in millimetres, such as 1.0"));
+        if depths.is_empty() {
+            return Err(ApiError::invalid("needle_depth_mm", t.s("session_depth.deepest_required")));
+        }
+        None
     } else {
-        depth.parse::<f64>().map_err(|_| {
+        Some(depth.parse::<f64>().map_err(|_| {
             ApiError::invalid("needle_depth_mm", format!("`{depth}` is not a depth in millimetres, such as 1.0"))
-        })?
+        })?)
     };
     Ok(NewSessionRequest {
         performed_at,
         device: form.get("device").to_string(),
         needle_depth_mm,
+        depths,
         areas,
         products: form
             .get("products")
@@ -385,7 +398,8 @@ fn session_request(form: &FormData, tz: chrono_tz::Tz) -> ApiResult<NewSessionRe
             .filter(|s| !s.is_empty())
             .map(str::to_string)
             .collect(),
-        numbing: form.opt("numbing").map(str::to_string),
+        numbing: Some(session_fields::numbing(t, form)?),
+        numbing_note: form.opt("numbing_note").map(str::to_string),
         notes: form.opt("notes").map(str::to_string),
         plan_id: None,
         appointment_id: None,
@@ -405,7 +419,10 @@ pub async fn session_submit(
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
     let (clinic, tz) = clinic_zone(&app, a).await?;
-    let (r, at) = match session_request(&form, tz) {
+    let protocol = app.protocol_for(a.clinic()).await?;
+    // Which area each per-area depth came from, to put an error about it next to its input.
+    let given = session_fields::depths(&protocol, &form).unwrap_or_default();
+    let (r, at) = match session_request(ctx.t, &protocol, &form, tz) {
         Ok(req) => {
             let at = req.performed_at.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
             (record(&app, a, p.id, req).await.map(|_| ()), at)
@@ -437,7 +454,10 @@ pub async fn session_submit(
                         .collect()
                 })
                 .unwrap_or_default();
-            let (status, shown) = Shown::on_form(e)?;
+            let (status, mut shown) = Shown::on_form(e)?;
+            if let Some(field) = session_fields::form_field(&shown.field, &given) {
+                shown.field = field;
+            }
             let shown = if blocked {
                 Shown { field: String::new(), message: ctx.t.s("session_form.blocked").to_string() }
             } else {
@@ -445,7 +465,7 @@ pub async fn session_submit(
             };
             let mut blockers = blockers_now(&app, a, ctx.t, p.id, at, tz).await?;
             blockers.extend(stale);
-            page_with(status, &session_page(&ctx, p, form, Some(shown), blockers, clinic.time_zone))
+            page_with(status, &session_page(&ctx, &protocol, p, form, Some(shown), blockers, clinic.time_zone))
         }
     }
 }

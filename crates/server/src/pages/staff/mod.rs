@@ -21,6 +21,7 @@ pub mod patients;
 pub mod queue;
 pub mod records;
 pub mod reminders;
+pub mod session_fields;
 pub mod settings;
 pub mod setup;
 

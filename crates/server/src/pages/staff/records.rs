@@ -26,6 +26,7 @@ use crate::pages::patient::next_view;
 use crate::pages::public::cost::money;
 use crate::pages::staff::gates::{BlockerView, blockers_now, override_words};
 use crate::pages::staff::reminders::{self, Refused, Section};
+use crate::pages::staff::session_fields;
 use crate::pages::staff::{admin, clinic_zone, clinical, local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page_with};
@@ -73,8 +74,12 @@ struct SessionView {
     device: String,
     depth: String,
     areas: String,
+    /// The depth per area, in words; empty for sessions recorded without it.
+    depths: String,
     products: String,
     numbing: String,
+    /// What the protocol's limits said when the session was recorded, with their sources.
+    warnings: Vec<String>,
     practitioner: String,
     notes: String,
     override_reason: Option<String>,
@@ -357,8 +362,10 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                 device: s.device,
                 depth: format!("{:.2} mm", s.needle_depth_mm),
                 areas: s.areas.join(", "),
+                depths: session_fields::depth_words(&protocol, &s.depths),
                 products: s.products.join(", "),
-                numbing: s.numbing.unwrap_or_default(),
+                numbing: session_fields::numbing_words(t, &protocol, s.numbing.as_ref(), s.numbing_note.as_deref()),
+                warnings: s.warnings.iter().map(|w| session_fields::warning_words(t, &protocol, w)).collect(),
                 practitioner: name_of(&names, Some(s.practitioner)),
                 notes: s.notes,
                 override_reason: s.override_reason,
