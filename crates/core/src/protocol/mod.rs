@@ -7,6 +7,7 @@
 
 mod build;
 mod floor;
+mod floor_kept;
 mod location;
 mod raw;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::vocabulary::{Activity, Answer, Decision, Disposition, Finding, Symptom};
 
+pub use floor_kept::{EMERGENCY_PHRASES, FIRST_CHECK_IN_BY_DAY};
 pub use location::{Problem, ProtocolError};
 
 /// The built-in protocol's text, embedded in every binary.

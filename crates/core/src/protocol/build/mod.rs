@@ -13,6 +13,7 @@ mod screening;
 mod triage;
 
 use super::floor;
+use super::floor_kept;
 use super::location::{Problems, ProtocolError, line_column};
 use super::raw::*;
 use super::*;
@@ -80,6 +81,7 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
     }
     if let Some(p) = &built {
         floor::check_hard_floor(p, &raw, &mut b.p);
+        floor_kept::check(p, &raw, &mut b.p);
     }
     b.p.finish()?;
     built.ok_or_else(|| ProtocolError { problems: Vec::new() })
