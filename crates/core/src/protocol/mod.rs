@@ -29,6 +29,9 @@ pub struct Protocol {
     pub title: String,
     /// The protocol this one extends, for clinic protocols.
     pub extends: Option<String>,
+    /// What changed in each version and why, newest first; a clinic protocol's own entries come
+    /// before the ones it inherits.
+    pub changelog: Vec<ChangelogEntry>,
     pub sources: Vec<Source>,
     pub conflicts: Vec<Conflict>,
     pub screening: ScreeningRules,
@@ -130,6 +133,26 @@ pub struct Source {
     pub read: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+
+/// One version of a protocol: what changed and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChangelogEntry {
+    /// The protocol whose version this is (a clinic protocol also lists its base's entries).
+    pub protocol: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub changes: Vec<Change>,
+}
+
+/// One change: the issue item it answers, what changed, why, and the sources behind it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Change {
+    pub item: String,
+    pub what: String,
+    pub why: String,
+    pub sources: Vec<String>,
 }
 
 /// A disagreement between sources, the choice made and why.

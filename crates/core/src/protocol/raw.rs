@@ -13,6 +13,9 @@ pub type S<T> = Spanned<T>;
 #[serde(deny_unknown_fields)]
 pub struct RawProtocol {
     pub protocol: S<RawHeader>,
+    /// What changed in each version and why, newest first (protocol 2).
+    #[serde(default)]
+    pub changelog: Vec<S<RawChangelog>>,
     #[serde(default)]
     pub sources: Vec<S<RawSource>>,
     #[serde(default)]
@@ -559,6 +562,35 @@ pub struct RawMilestone {
     pub sources: Sources,
     #[serde(default)]
     pub evidence: Option<S<String>>,
+    /// A note for staff: accepted in the file; the engine does not use it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub note: Option<String>,
+}
+
+/// One version's entry in `[[changelog]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChangelog {
+    pub version: S<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub changes: Vec<S<RawChange>>,
+    /// A note for staff: accepted in the file; the engine does not use it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub note: Option<String>,
+}
+
+/// One change of a version: which item it answers, what changed, why, and its sources.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChange {
+    pub item: S<String>,
+    pub what: S<String>,
+    pub why: S<String>,
+    pub sources: Sources,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]

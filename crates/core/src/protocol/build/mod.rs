@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+mod changelog;
 mod schedule;
 mod screening;
 mod triage;
@@ -51,6 +52,7 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
 
     let sources = b.sources(&raw.sources, inherit);
     let conflicts = b.conflicts(&raw.conflicts, inherit);
+    let changelog = b.changelog(&raw.changelog, &id, &version, inherit);
     let screening = b.screening(&raw.screening, inherit);
     let triage = b.triage(raw.triage.as_ref(), inherit);
     let activities = b.activities(&raw.activities, inherit);
@@ -66,6 +68,7 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
             version,
             title: header.title.clone().unwrap_or_default(),
             extends,
+            changelog,
             sources,
             conflicts,
             screening,
