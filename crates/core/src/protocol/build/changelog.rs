@@ -69,9 +69,8 @@ mod tests {
 
     fn clinic(changelog: &str) -> Result<Protocol, crate::protocol::ProtocolError> {
         let base = Protocol::builtin().unwrap();
-        let text = format!(
-            "[protocol]\nid = \"c\"\nversion = \"3\"\nextends = \"needlepath-microneedling\"\n{changelog}"
-        );
+        let text =
+            format!("[protocol]\nid = \"c\"\nversion = \"3\"\nextends = \"needlepath-microneedling\"\n{changelog}");
         Protocol::parse(&text, Some(&base))
     }
 
@@ -98,7 +97,10 @@ mod tests {
         let e = clinic("[[changelog]]\nversion = \"2\"\n[[changelog.changes]]\nitem = \"x\"\nwhat = \"w\"\nwhy = \"y\"\nsources = [\"Nope1999\"]\n[[changelog]]\nversion = \"1\"\n")
             .unwrap_err();
         let all: Vec<String> = e.problems.iter().map(|p| format!("{}: {}", p.line, p.message)).collect();
-        assert!(all.iter().any(|m| m.starts_with("6: ") && m.contains("newest changelog entry is version '2'")), "{all:?}");
+        assert!(
+            all.iter().any(|m| m.starts_with("6: ") && m.contains("newest changelog entry is version '2'")),
+            "{all:?}"
+        );
         assert!(all.iter().any(|m| m.starts_with("11: ") && m.contains("unknown source 'Nope1999'")), "{all:?}");
         assert!(all.iter().any(|m| m.starts_with("12: ") && m.contains("lists no changes")), "{all:?}");
     }
