@@ -179,6 +179,40 @@ pub struct Statement {
     pub code: String,
     pub message: String,
     pub sources: Vec<String>,
+    /// Short points shown as a list under the message (e.g. the signs of an emergency).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<String>,
+}
+
+/// How soon a `contact_clinic` answer asks the patient to get in touch: the headline of the
+/// answer follows the most urgent tier reported, so it never says "in a few days" above a sign
+/// that should be seen soon. A rule without a tier is `soon` (the conservative side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Within the next few days (late, slow signs: pigment change, scarring).
+    Days,
+    /// Today or the clinic's next working day.
+    Soon,
+}
+
+impl Tier {
+    pub const CODES: &'static [&'static str] = &["soon", "days"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "soon" => Some(Tier::Soon),
+            "days" => Some(Tier::Days),
+            _ => None,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Tier::Soon => "soon",
+            Tier::Days => "days",
+        }
+    }
 }
 
 /// A screening rule: what a finding (or concern, scar type, grade, skin type) means for
@@ -269,7 +303,14 @@ pub struct TriageRules {
     pub fever_threshold_c: f64,
     pub fever_sources: Vec<String>,
     /// The advice that opens an answer of each disposition, indexed by [`Disposition::index`].
+    /// For `contact_clinic` this is the `soon` tier's.
     pub disposition_advice: Vec<Statement>,
+    /// The `contact_clinic` advice when every sign reported is of tier `days`; `None`: the
+    /// `soon` advice opens every `contact_clinic` answer.
+    pub contact_days_advice: Option<Statement>,
+    /// "Call emergency services if …", with the signs as points: shown above every answer
+    /// below an emergency.
+    pub emergency_if: Option<Statement>,
     /// One per [`Symptom`], indexed by [`Symptom::index`].
     pub symptoms: Vec<SymptomRule>,
 }
@@ -283,6 +324,8 @@ pub struct SymptomRule {
     pub advice: Vec<Statement>,
     pub evidence: Option<Evidence>,
     pub note: Option<String>,
+    /// The base's tier when it is `contact_clinic` (`None` = `soon`).
+    pub base_tier: Option<Tier>,
 }
 
 impl SymptomRule {
@@ -319,6 +362,8 @@ pub struct Escalation {
     pub disposition: Disposition,
     pub message: String,
     pub sources: Vec<String>,
+    /// For `contact_clinic`: how soon (`None` = `soon`).
+    pub tier: Option<Tier>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -112,6 +112,9 @@ pub struct RawStatement {
     pub code: S<String>,
     pub message: S<String>,
     pub sources: Sources,
+    /// Short points shown as a list under the message (protocol 2).
+    #[serde(default)]
+    pub points: Vec<String>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -289,6 +292,9 @@ pub struct RawTriage {
     pub fever_evidence: Option<S<String>>,
     #[serde(default)]
     pub dispositions: Vec<S<RawDispositionAdvice>>,
+    /// "Call emergency services if …": shown above every answer below an emergency (protocol 2).
+    #[serde(default)]
+    pub emergency_if: Option<S<RawStatement>>,
     #[serde(default)]
     pub symptoms: Vec<S<RawSymptomRule>>,
     /// A note for staff: accepted in the file; the engine does not use it.
@@ -302,6 +308,10 @@ pub struct RawTriage {
 pub struct RawDispositionAdvice {
     pub code: S<String>,
     pub advice: S<RawStatement>,
+    /// For `contact_clinic`: the advice when every sign reported may wait a few days (tier
+    /// `days`); `advice` is then the `soon` tier's (protocol 2).
+    #[serde(default)]
+    pub days: Option<S<RawStatement>>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -353,6 +363,9 @@ pub struct RawFixed {
     pub disposition: S<String>,
     pub message: S<String>,
     pub sources: Sources,
+    /// For `contact_clinic`: `soon` (the default) or `days` (protocol 2).
+    #[serde(default)]
+    pub tier: Option<S<String>>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -369,6 +382,9 @@ pub struct RawEscalation {
     pub disposition: S<String>,
     pub message: S<String>,
     pub sources: Sources,
+    /// For `contact_clinic`: `soon` (the default) or `days` (protocol 2).
+    #[serde(default)]
+    pub tier: Option<S<String>>,
     #[serde(default)]
     pub after_hours: Option<S<f64>>,
     #[serde(default)]

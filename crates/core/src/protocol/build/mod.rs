@@ -11,6 +11,7 @@ use std::ops::Range;
 mod changelog;
 mod schedule;
 mod screening;
+mod tiers;
 mod triage;
 
 use super::floor;
@@ -169,6 +170,7 @@ impl<'t> Builder<'t> {
             code: self.non_empty(&r.code, "code"),
             message: self.non_empty(&r.message, "message"),
             sources: self.cite(&r.sources, &s.span()),
+            points: r.points.clone(),
         }
     }
 
@@ -178,6 +180,7 @@ impl<'t> Builder<'t> {
             code: String::new(),
             message: self.non_empty(&r.message, "message"),
             sources: self.cite(&r.sources, &m.span()),
+            points: Vec::new(),
         }
     }
 
