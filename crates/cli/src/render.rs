@@ -73,6 +73,13 @@ pub fn triage(r: &TriageResult<'_>) -> String {
     if r.disposition == Disposition::Emergency {
         let _ = writeln!(o, "CALL EMERGENCY SERVICES NOW.");
     }
+    if let Some(c) = r.emergency_if {
+        let _ = writeln!(o, "{}", c.message);
+        for pt in &c.points {
+            let _ = writeln!(o, "  * {pt}");
+        }
+        let _ = writeln!(o);
+    }
     let _ = writeln!(
         o,
         "Disposition: {} ({} after the session)",
@@ -81,6 +88,9 @@ pub fn triage(r: &TriageResult<'_>) -> String {
     );
     if let Some(first) = r.advice.first() {
         let _ = writeln!(o, "{}", first.message);
+        for pt in &first.points {
+            let _ = writeln!(o, "  * {pt}");
+        }
     }
     if r.assessments.is_empty() {
         let _ = writeln!(o, "\nNo symptoms reported.");
