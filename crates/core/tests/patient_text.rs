@@ -222,3 +222,24 @@ sources = ["000_0cdd9f63a5fbde05.txt"]
     let e = Protocol::parse(text, Some(&base)).unwrap_err();
     assert!(e.problems.iter().any(|p| p.line == 11 && p.message.contains("tier is only for 'contact_clinic'")), "{e}");
 }
+
+#[test]
+fn a_clinic_may_not_ask_for_a_soon_sign_to_wait_days() {
+    let base = Protocol::builtin().unwrap();
+    let text = r#"[protocol]
+id = "c"
+version = "1"
+extends = "needlepath-microneedling"
+
+[[triage.symptoms]]
+code = "rash"
+
+[triage.symptoms.outside]
+disposition = "contact_clinic"
+tier = "days"
+message = "A rash needs a look."
+sources = ["Arnica2017"]
+"#;
+    let e = Protocol::parse(text, Some(&base)).unwrap_err();
+    assert!(e.problems.iter().any(|p| p.line == 7 && p.message.contains("'rash' lowers its tier")), "{e}");
+}

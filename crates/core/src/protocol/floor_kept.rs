@@ -17,8 +17,8 @@ use std::ops::Range;
 
 use super::location::Problems;
 use super::raw::{RawProtocol, S};
-use super::{FindingRule, Protocol, Statement};
-use crate::vocabulary::{Disposition, Finding};
+use super::{FindingRule, Protocol, Statement, Tier};
+use crate::vocabulary::{Disposition, Finding, Symptom};
 
 /// Phrases that tell a patient to get emergency help (any one).
 pub const EMERGENCY_PHRASES: &[&str] = &["emergency services", "emergency department", "911", "999", "112"];
@@ -96,6 +96,23 @@ pub(super) fn check(p: &Protocol, raw: &RawProtocol, problems: &mut Problems<'_>
     check_disposition_advice(p, raw, problems);
     check_pre_care(p, raw, problems);
     check_check_in_days(p, raw, problems);
+}
+
+/// Against the base: a symptom's `contact_clinic` base may not go from `soon` to `days` (its
+/// answer would ask the patient to wait longer).
+pub(super) fn check_tiers_against_base(p: &Protocol, base: &Protocol, raw: &RawProtocol, problems: &mut Problems<'_>) {
+    for s in Symptom::ALL {
+        let (n, o) = (p.symptom(*s), base.symptom(*s));
+        let contact = |r: &super::SymptomRule| r.base_disposition() == Disposition::ContactClinic;
+        if contact(n) && contact(o) && n.base_tier.unwrap_or(Tier::Soon) < o.base_tier.unwrap_or(Tier::Soon) {
+            let at = raw
+                .triage
+                .as_ref()
+                .and_then(|t| t.get_ref().symptoms.iter().find(|e| e.get_ref().code.get_ref() == s.as_str()))
+                .map_or(0..0, |e| e.get_ref().code.span());
+            problems.at(&at, format!("symptom '{s}' lowers its tier from 'soon' to 'days' of '{}'", base.id));
+        }
+    }
 }
 
 /// Whether `message` keeps every phrase group of `k`; the first group it lost otherwise.

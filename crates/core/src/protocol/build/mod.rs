@@ -82,6 +82,7 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
     };
     if let (Some(p), Some(base)) = (&built, base) {
         floor::check_against_base(p, base, &raw, &mut b.p);
+        floor_kept::check_tiers_against_base(p, base, &raw, &mut b.p);
     }
     if let Some(p) = &built {
         floor::check_hard_floor(p, &raw, &mut b.p);
