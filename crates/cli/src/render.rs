@@ -73,19 +73,19 @@ pub fn triage(r: &TriageResult<'_>) -> String {
     if r.disposition == Disposition::Emergency {
         let _ = writeln!(o, "CALL EMERGENCY SERVICES NOW.");
     }
-    if let Some(c) = r.emergency_if {
-        let _ = writeln!(o, "{}", c.message);
-        for pt in &c.points {
-            let _ = writeln!(o, "  * {pt}");
-        }
-        let _ = writeln!(o);
-    }
     let _ = writeln!(
         o,
         "Disposition: {} ({} after the session)",
         upper(r.disposition.as_str()),
         hours(r.hours_since_treatment)
     );
+    // The decision first, then "call emergency services if …", then the headline.
+    if let Some(c) = r.emergency_if {
+        let _ = writeln!(o, "{}", c.message);
+        for pt in &c.points {
+            let _ = writeln!(o, "  * {pt}");
+        }
+    }
     if let Some(first) = r.advice.first() {
         let _ = writeln!(o, "{}", first.message);
         for pt in &first.points {

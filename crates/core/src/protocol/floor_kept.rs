@@ -31,7 +31,8 @@ pub struct Kept {
     pub why: &'static str,
 }
 
-/// Precautions a finding's rule must keep (checked on the rule and on its `ongoing` rule).
+/// Precautions a finding's rule must keep (checked on the rule and on its `ongoing` rule, when
+/// they let the patient be treated: a deferring rule has no session to take care of).
 pub const KEPT_PRECAUTIONS: &[(Finding, Kept)] = &[
     (
         Finding::ColdSoreHistory,
@@ -139,7 +140,10 @@ fn kept_problem(k: &Kept, found: Option<&Statement>, owner: &str) -> Option<Stri
 fn check_precautions(p: &Protocol, raw: &RawProtocol, problems: &mut Problems<'_>) {
     for (finding, k) in KEPT_PRECAUTIONS {
         let fr: &FindingRule = p.finding(*finding);
-        for rule in std::iter::once(&fr.rule).chain(fr.ongoing.as_ref()) {
+        // A rule that defers (or refuses) treatment has no session to take care of; the pre-care
+        // step (checked below) still reminds before the rescheduled one.
+        let treats = |r: &&super::Rule| r.effect < crate::vocabulary::Decision::Defer;
+        for rule in std::iter::once(&fr.rule).chain(fr.ongoing.as_ref()).filter(treats) {
             let found = rule.precautions.iter().find(|s| s.code == k.code);
             if let Some(why) = kept_problem(k, found, &format!("finding '{finding}'")) {
                 problems.at(&finding_span(raw, *finding, k.code), why);
