@@ -109,6 +109,12 @@ pub fn protocol_check(g: &Global, file: &Path) -> Out {
 
 pub fn protocol_show(g: &Global) -> Out {
     let p = load_protocol(g)?;
+    if g.json {
+        // The identity and what changed; the full rules are the protocol file itself.
+        return Ok(json(&serde_json::json!({
+            "id": p.id, "version": p.version, "title": p.title, "extends": p.extends, "changelog": p.changelog,
+        })));
+    }
     Ok(render::protocol(&p))
 }
 

@@ -79,8 +79,18 @@ pub fn triage(r: &TriageResult<'_>) -> String {
         upper(r.disposition.as_str()),
         hours(r.hours_since_treatment)
     );
+    // The decision first, then "call emergency services if …", then the headline.
+    if let Some(c) = r.emergency_if {
+        let _ = writeln!(o, "{}", c.message);
+        for pt in &c.points {
+            let _ = writeln!(o, "  * {pt}");
+        }
+    }
     if let Some(first) = r.advice.first() {
         let _ = writeln!(o, "{}", first.message);
+        for pt in &first.points {
+            let _ = writeln!(o, "  * {pt}");
+        }
     }
     if r.assessments.is_empty() {
         let _ = writeln!(o, "\nNo symptoms reported.");
@@ -225,12 +235,27 @@ pub fn timeline(t: &Timeline<'_>) -> String {
     o
 }
 
+/// What changed in each version and why, newest first.
+fn changelog(o: &mut String, p: &Protocol) {
+    let _ = writeln!(o, "\n== What changed ==");
+    for e in &p.changelog {
+        let summary = e.summary.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
+        let _ = writeln!(o, "{} {}{summary}", e.protocol, e.version);
+        for c in &e.changes {
+            let _ = writeln!(o, "  [{}] {}", c.item, c.what);
+            let _ = writeln!(o, "      why: {}", c.why);
+            let _ = writeln!(o, "      {}", sources(&c.sources));
+        }
+    }
+}
+
 pub fn protocol(p: &Protocol) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "Protocol {} version {}: {}", p.id, p.version, p.title);
     if let Some(e) = &p.extends {
         let _ = writeln!(o, "Extends: {e}");
     }
+    changelog(&mut o, p);
     let _ = writeln!(o, "\n== Screening: findings ==");
     for f in &p.screening.findings {
         let window = f.window_days.map(|d| format!(", for {d} days after `last`")).unwrap_or_default();

@@ -155,6 +155,35 @@ fn fixtures() -> Vec<(&'static str, Vec<Expect>)> {
                 &["a rule with precautions decides at least 'eligible_with_precautions'"],
             )],
         ),
+        // The floor keeps content, not only dispositions (issue 12, item 11).
+        (
+            "antiviral_dropped.toml",
+            vec![at(
+                &[8],
+                r#"code = "cold_sore_history""#,
+                &["'cold_sore_history'", "must keep 'antiviral_prophylaxis'"],
+            )],
+        ),
+        (
+            "pre_care_misdirected.toml",
+            vec![at(&[8], r#"code = "antiviral_prophylaxis""#, &["'antiviral_prophylaxis'", "cold_sore_history"])],
+        ),
+        (
+            "anticoagulant_reworded.toml",
+            vec![at(&[16], "pause your blood thinner", &["'never_stop_prescribed_anticoagulant'", "instruction"])],
+        ),
+        (
+            "eczema_herpeticum_reworded.toml",
+            vec![at(&[16], "let the clinic know", &["'clustered_blisters_emergency'", "'emergency services'"])],
+        ),
+        ("check_in_late.toml", vec![at(&[8], "check_in_days = [14]", &["first check-in by day 3", "day 14"])]),
+        (
+            "emergency_advice_reworded.toml",
+            vec![
+                at(&[12], "see a doctor", &["'emergency' advice", "'emergency services'"]),
+                at(&[19], r#"code = "call_the_clinic""#, &["'urgent_same_day' advice", "'call_clinic_today'"]),
+            ],
+        ),
         ("syntax_error.toml", vec![at(&[5], r#"title = "Unterminated"#, &["string"])]),
         (
             "several_problems.toml",
@@ -279,6 +308,12 @@ fixture_tests! {
     check_reports_an_absolute_hold_made_relative => "hold_weakened.toml",
     check_reports_a_hold_that_is_unknown_or_misplaced => "hold_misplaced.toml",
     check_reports_a_rule_with_precautions_that_decides_eligible => "precaution_eligible.toml",
+    check_reports_a_dropped_antiviral_precaution => "antiviral_dropped.toml",
+    check_reports_antiviral_pre_care_aimed_at_another_finding => "pre_care_misdirected.toml",
+    check_reports_a_reworded_never_stop_anticoagulants_precaution => "anticoagulant_reworded.toml",
+    check_reports_a_reworded_eczema_herpeticum_instruction => "eczema_herpeticum_reworded.toml",
+    check_reports_a_first_check_in_after_day_3 => "check_in_late.toml",
+    check_reports_emergency_and_urgent_advice_without_their_instruction => "emergency_advice_reworded.toml",
     check_reports_a_toml_syntax_error => "syntax_error.toml",
     check_reports_all_of_several_problems => "several_problems.toml",
     check_reports_floor_problems_alongside_structural_ones => "structural_and_floor.toml",

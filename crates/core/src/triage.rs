@@ -5,10 +5,15 @@
 //! measured temperature at or above the protocol's threshold counts as `fever`. The disposition
 //! is the most urgent over all assessments: one red flag decides, whatever else is reported, and
 //! nothing reported can lower what another symptom raised.
+//!
+//! A `contact_clinic` answer also says how soon (`contact_tier`): each rule that gives
+//! `contact_clinic` carries a tier (`soon` unless the protocol says `days`), and the answer's
+//! headline follows the most urgent tier reported. Every answer below an emergency opens with the
+//! protocol's conditional emergency clause (`emergency_if`: "Call emergency services if …").
 
 use serde::{Serialize, Serializer};
 
-use crate::protocol::{Base, Escalation, Protocol, ProtocolIdentity, Statement, SymptomRule, SymptomSet, When};
+use crate::protocol::{Base, Escalation, Protocol, ProtocolIdentity, Statement, SymptomRule, SymptomSet, Tier, When};
 use crate::request::{CheckIn, Report};
 use crate::vocabulary::{Disposition, Severity, Status, Symptom, Trend};
 
@@ -20,6 +25,12 @@ pub struct TriageResult<'p> {
     /// The disposition's own advice first (for an emergency: call emergency services), then the
     /// advice for the symptoms reported.
     pub advice: Vec<&'p Statement>,
+    /// For a `contact_clinic` answer: how soon, the most urgent tier over its assessments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_tier: Option<Tier>,
+    /// Below an emergency: "Call emergency services if …", with the signs as points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emergency_if: Option<&'p Statement>,
     #[serde(serialize_with = "crate::hours::serialize")]
     pub hours_since_treatment: f64,
     pub protocol: ProtocolIdentity<'p>,
@@ -30,6 +41,9 @@ pub struct Assessment<'p> {
     pub symptom: Symptom,
     pub status: Status,
     pub disposition: Disposition,
+    /// For `contact_clinic`: how soon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<Tier>,
     pub message: &'p str,
     pub sources: &'p [String],
     /// As reported, or severe when the patient did not say (see `severity_assumed`).
@@ -76,8 +90,13 @@ pub fn triage<'p>(p: &'p Protocol, c: &CheckIn) -> TriageResult<'p> {
     assessments.sort_by_key(|a| std::cmp::Reverse(a.disposition));
 
     let disposition = assessments.iter().map(|a| a.disposition).max().unwrap_or(Disposition::SelfCare);
+    let contact_tier = (disposition == Disposition::ContactClinic)
+        .then(|| assessments.iter().filter_map(|a| a.tier).max().unwrap_or(Tier::Soon));
     let mut advice: Vec<&'p Statement> = Vec::with_capacity(4);
-    advice.push(&p.triage.disposition_advice[disposition.index()]);
+    advice.push(match (contact_tier, &p.triage.contact_days_advice) {
+        (Some(Tier::Days), Some(days)) => days,
+        _ => &p.triage.disposition_advice[disposition.index()],
+    });
     for a in &assessments {
         for s in &p.symptom(a.symptom).advice {
             if !advice.iter().any(|x| x.code == s.code) {
@@ -89,6 +108,8 @@ pub fn triage<'p>(p: &'p Protocol, c: &CheckIn) -> TriageResult<'p> {
         disposition,
         assessments,
         advice,
+        contact_tier,
+        emergency_if: if disposition < Disposition::Emergency { p.triage.emergency_if.as_ref() } else { None },
         hours_since_treatment: c.hours_since_treatment,
         protocol: p.identity(),
     }
@@ -104,11 +125,22 @@ fn assess<'p>(rule: &'p SymptomRule, r: &Report, c: &CheckIn, present: SymptomSe
             (*disposition, message.as_str(), sources.as_slice())
         }
     };
+    let mut tier = rule.base_tier;
     for e in &rule.escalations {
-        if e.disposition > disposition && fires(e, rule, r, c, present) {
-            disposition = e.disposition;
-            message = &e.message;
-            sources = &e.sources;
+        if fires(e, rule, r, c, present) {
+            if e.disposition > disposition {
+                disposition = e.disposition;
+                message = &e.message;
+                sources = &e.sources;
+                tier = e.tier;
+            } else if e.disposition == Disposition::ContactClinic && disposition == Disposition::ContactClinic {
+                // Two contact-clinic rules: the more urgent tier holds (the message stays);
+                // no tier is `soon`.
+                tier = match (tier, e.tier) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
         }
     }
     // Past its maximum-normal duration a symptom is never reported as expected, even if a
@@ -123,6 +155,8 @@ fn assess<'p>(rule: &'p SymptomRule, r: &Report, c: &CheckIn, present: SymptomSe
         symptom: r.symptom,
         status: Status::of(disposition),
         disposition,
+        // A rule without a tier is `soon`: the conservative side.
+        tier: (disposition == Disposition::ContactClinic).then(|| tier.unwrap_or(Tier::Soon)),
         message,
         sources,
         severity: r.assessed_severity(),

@@ -102,6 +102,9 @@ async fn an_emergency_check_in_without_javascript_puts_the_banner_first_and_aler
     assert!(main.contains("Call emergency services now") && main.contains("112") && main.contains("911"));
     assert!(main.contains(r#"href="/sources#"#));
     assert!(main.contains("The clinic has been alerted"));
+    // The emergency instruction as short points; no conditional clause on an emergency.
+    assert!(main.contains("<li>Tell them you had microneedling, and when.</li>"), "{main}");
+    assert!(!main.contains("emergency-if"));
     let alerts = prac.api.get("/api/v1/alerts").await;
     let list = alerts.expect(200)["alerts"].as_array().unwrap().clone();
     assert!(list.iter().any(|a| a["disposition"] == "emergency" && a["patient"] == pat.id.as_str()), "{}", alerts.text);
@@ -140,6 +143,24 @@ async fn a_contact_clinic_check_in_says_when_the_clinic_will_answer() {
     let r = post_form(&pat.api, "/me/check-in", "symptom=pus&severity.pus=moderate").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.text.contains("The clinic has been alerted"), "{}", r.text);
+    assert!(!r.text.contains(r#"<body class="emergency">"#));
+}
+
+/// Issue 12, item 15: below an emergency, "Call emergency services if …" stands above the
+/// headline, and a clinic-contact headline never says "not urgent".
+#[tokio::test]
+async fn a_check_in_answer_below_an_emergency_shows_when_to_call_emergency_services_above_the_headline() {
+    let t = TestApp::start().await;
+    let (pat, _) = treated(&t).await;
+    let r = post_form(&pat.api, "/me/check-in", "symptom=rash&severity.rash=mild").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let clause = r.text.find("Call emergency services straight away if").unwrap_or_else(|| panic!("{}", r.text));
+    let headline =
+        r.text.find("Contact your clinic today, or on its next working day").unwrap_or_else(|| panic!("{}", r.text));
+    assert!(clause < headline, "{}", r.text);
+    assert!(r.text.contains(r#"<div class="notice emergency-if" role="note""#));
+    assert!(r.text.contains("<li>trouble breathing, or a tight throat</li>"));
+    assert!(!r.text.contains("not urgent"));
     assert!(!r.text.contains(r#"<body class="emergency">"#));
 }
 

@@ -8,6 +8,7 @@
 mod build;
 mod floor;
 mod floor_session;
+mod floor_kept;
 mod location;
 mod raw;
 mod raw_session;
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use crate::vocabulary::{Activity, Answer, Decision, Disposition, Finding, Symptom};
 
+pub use floor_kept::{EMERGENCY_PHRASES, FIRST_CHECK_IN_BY_DAY};
 pub use location::{Problem, ProtocolError};
 
 /// The built-in protocol's text, embedded in every binary.
@@ -30,6 +32,9 @@ pub struct Protocol {
     pub title: String,
     /// The protocol this one extends, for clinic protocols.
     pub extends: Option<String>,
+    /// What changed in each version and why, newest first; a clinic protocol's own entries come
+    /// before the ones it inherits.
+    pub changelog: Vec<ChangelogEntry>,
     pub sources: Vec<Source>,
     pub conflicts: Vec<Conflict>,
     pub screening: ScreeningRules,
@@ -137,6 +142,26 @@ pub struct Source {
     pub url: Option<String>,
 }
 
+/// One version of a protocol: what changed and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChangelogEntry {
+    /// The protocol whose version this is (a clinic protocol also lists its base's entries).
+    pub protocol: String,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub changes: Vec<Change>,
+}
+
+/// One change: the issue item it answers, what changed, why, and the sources behind it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Change {
+    pub item: String,
+    pub what: String,
+    pub why: String,
+    pub sources: Vec<String>,
+}
+
 /// A disagreement between sources, the choice made and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct Conflict {
@@ -161,6 +186,40 @@ pub struct Statement {
     pub code: String,
     pub message: String,
     pub sources: Vec<String>,
+    /// Short points shown as a list under the message (e.g. the signs of an emergency).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub points: Vec<String>,
+}
+
+/// How soon a `contact_clinic` answer asks the patient to get in touch: the headline of the
+/// answer follows the most urgent tier reported, so it never says "in a few days" above a sign
+/// that should be seen soon. A rule without a tier is `soon` (the conservative side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Within the next few days (late, slow signs: pigment change, scarring).
+    Days,
+    /// Today or the clinic's next working day.
+    Soon,
+}
+
+impl Tier {
+    pub const CODES: &'static [&'static str] = &["soon", "days"];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "soon" => Some(Tier::Soon),
+            "days" => Some(Tier::Days),
+            _ => None,
+        }
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Tier::Soon => "soon",
+            Tier::Days => "days",
+        }
+    }
 }
 
 /// A screening rule: what a finding (or concern, scar type, grade, skin type) means for
@@ -276,7 +335,14 @@ pub struct TriageRules {
     pub fever_threshold_c: f64,
     pub fever_sources: Vec<String>,
     /// The advice that opens an answer of each disposition, indexed by [`Disposition::index`].
+    /// For `contact_clinic` this is the `soon` tier's.
     pub disposition_advice: Vec<Statement>,
+    /// The `contact_clinic` advice when every sign reported is of tier `days`; `None`: the
+    /// `soon` advice opens every `contact_clinic` answer.
+    pub contact_days_advice: Option<Statement>,
+    /// "Call emergency services if …", with the signs as points: shown above every answer
+    /// below an emergency.
+    pub emergency_if: Option<Statement>,
     /// One per [`Symptom`], indexed by [`Symptom::index`].
     pub symptoms: Vec<SymptomRule>,
 }
@@ -290,6 +356,8 @@ pub struct SymptomRule {
     pub advice: Vec<Statement>,
     pub evidence: Option<Evidence>,
     pub note: Option<String>,
+    /// The base's tier when it is `contact_clinic` (`None` = `soon`).
+    pub base_tier: Option<Tier>,
 }
 
 impl SymptomRule {
@@ -326,6 +394,8 @@ pub struct Escalation {
     pub disposition: Disposition,
     pub message: String,
     pub sources: Vec<String>,
+    /// For `contact_clinic`: how soon (`None` = `soon`).
+    pub tier: Option<Tier>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -13,6 +13,9 @@ pub type S<T> = Spanned<T>;
 #[serde(deny_unknown_fields)]
 pub struct RawProtocol {
     pub protocol: S<RawHeader>,
+    /// What changed in each version and why, newest first (protocol 2).
+    #[serde(default)]
+    pub changelog: Vec<S<RawChangelog>>,
     #[serde(default)]
     pub sources: Vec<S<RawSource>>,
     #[serde(default)]
@@ -115,6 +118,9 @@ pub struct RawStatement {
     pub code: S<String>,
     pub message: S<String>,
     pub sources: Sources,
+    /// Short points shown as a list under the message (protocol 2).
+    #[serde(default)]
+    pub points: Vec<String>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -296,6 +302,9 @@ pub struct RawTriage {
     pub fever_evidence: Option<S<String>>,
     #[serde(default)]
     pub dispositions: Vec<S<RawDispositionAdvice>>,
+    /// "Call emergency services if …": shown above every answer below an emergency (protocol 2).
+    #[serde(default)]
+    pub emergency_if: Option<S<RawStatement>>,
     #[serde(default)]
     pub symptoms: Vec<S<RawSymptomRule>>,
     /// A note for staff: accepted in the file; the engine does not use it.
@@ -309,6 +318,10 @@ pub struct RawTriage {
 pub struct RawDispositionAdvice {
     pub code: S<String>,
     pub advice: S<RawStatement>,
+    /// For `contact_clinic`: the advice when every sign reported may wait a few days (tier
+    /// `days`); `advice` is then the `soon` tier's (protocol 2).
+    #[serde(default)]
+    pub days: Option<S<RawStatement>>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -360,6 +373,9 @@ pub struct RawFixed {
     pub disposition: S<String>,
     pub message: S<String>,
     pub sources: Sources,
+    /// For `contact_clinic`: `soon` (the default) or `days` (protocol 2).
+    #[serde(default)]
+    pub tier: Option<S<String>>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -376,6 +392,9 @@ pub struct RawEscalation {
     pub disposition: S<String>,
     pub message: S<String>,
     pub sources: Sources,
+    /// For `contact_clinic`: `soon` (the default) or `days` (protocol 2).
+    #[serde(default)]
+    pub tier: Option<S<String>>,
     #[serde(default)]
     pub after_hours: Option<S<f64>>,
     #[serde(default)]
@@ -575,6 +594,35 @@ pub struct RawMilestone {
     pub if_findings: Vec<S<String>>,
     #[serde(default)]
     pub evidence: Option<S<String>>,
+    /// A note for staff: accepted in the file; the engine does not use it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub note: Option<String>,
+}
+
+/// One version's entry in `[[changelog]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChangelog {
+    pub version: S<String>,
+    #[serde(default)]
+    pub summary: Option<String>,
+    #[serde(default)]
+    pub changes: Vec<S<RawChange>>,
+    /// A note for staff: accepted in the file; the engine does not use it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub note: Option<String>,
+}
+
+/// One change of a version: which item it answers, what changed, why, and its sources.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChange {
+    pub item: S<String>,
+    pub what: S<String>,
+    pub why: S<String>,
+    pub sources: Sources,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]

@@ -34,10 +34,14 @@ pub fn tz_of(name: &str) -> Tz {
     crate::api::zone("time_zone", name).unwrap_or(chrono_tz::UTC)
 }
 
-/// A stored protocol statement (`{ message, sources }` in a result) as a page says it.
+/// A stored protocol statement (`{ message, points?, sources }` in a result) as a page says it.
 pub fn said_json(p: &Protocol, v: &Value) -> Said {
     Said {
         message: v["message"].as_str().unwrap_or_default().to_string(),
+        points: v["points"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default(),
         sources: crate::pages::view::sources_json(p, &v["sources"]),
     }
 }

@@ -24,12 +24,14 @@ use crate::problem::ApiError;
 #[derive(Debug, Clone)]
 pub struct Said {
     pub message: String,
+    /// Short points under the message (e.g. the signs of an emergency); often empty.
+    pub points: Vec<String>,
     pub sources: Vec<SourceRef>,
 }
 
 impl Said {
     pub fn new(p: &Protocol, message: &str, sources: &[String]) -> Self {
-        Self { message: message.to_string(), sources: view::sources(p, sources) }
+        Self { message: message.to_string(), points: Vec::new(), sources: view::sources(p, sources) }
     }
 }
 

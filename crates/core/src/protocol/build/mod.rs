@@ -8,12 +8,15 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+mod changelog;
 mod schedule;
 mod screening;
 mod session_limits;
+mod tiers;
 mod triage;
 
 use super::floor;
+use super::floor_kept;
 use super::location::{Problems, ProtocolError, line_column};
 use super::raw::*;
 use super::*;
@@ -51,6 +54,7 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
 
     let sources = b.sources(&raw.sources, inherit);
     let conflicts = b.conflicts(&raw.conflicts, inherit);
+    let changelog = b.changelog(&raw.changelog, &id, &version, inherit);
     let screening = b.screening(&raw.screening, inherit);
     let triage = b.triage(raw.triage.as_ref(), inherit);
     let activities = b.activities(&raw.activities, inherit);
@@ -76,6 +80,7 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
             version,
             title: header.title.clone().unwrap_or_default(),
             extends,
+            changelog,
             sources,
             conflicts,
             screening,
@@ -94,9 +99,11 @@ pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, Pro
     if let (Some(p), Some(base)) = (&built, base) {
         floor::check_against_base(p, base, &raw, &mut b.p);
         super::floor_session::check_against_base(p, base, &raw, &mut b.p);
+        floor_kept::check_tiers_against_base(p, base, &raw, &mut b.p);
     }
     if let Some(p) = &built {
         floor::check_hard_floor(p, &raw, &mut b.p);
+        floor_kept::check(p, &raw, &mut b.p);
     }
     b.p.finish()?;
     built.ok_or_else(|| ProtocolError { problems: Vec::new() })
@@ -181,6 +188,7 @@ impl<'t> Builder<'t> {
             code: self.non_empty(&r.code, "code"),
             message: self.non_empty(&r.message, "message"),
             sources: self.cite(&r.sources, &s.span()),
+            points: r.points.clone(),
         }
     }
 
@@ -190,6 +198,7 @@ impl<'t> Builder<'t> {
             code: String::new(),
             message: self.non_empty(&r.message, "message"),
             sources: self.cite(&r.sources, &m.span()),
+            points: Vec::new(),
         }
     }
 

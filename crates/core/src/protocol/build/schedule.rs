@@ -155,7 +155,7 @@ impl Builder<'_> {
             (None, Some(b)) => b.short_interval.clone(),
             (None, None) => {
                 need(self, "short_interval");
-                Statement { code: String::new(), message: String::new(), sources: Vec::new() }
+                Statement { code: String::new(), message: String::new(), sources: Vec::new(), points: Vec::new() }
             }
         };
         // Optional: a protocol without them sets no screening age and says nothing.
@@ -167,6 +167,7 @@ impl Builder<'_> {
                     code: String::new(),
                     message: self.non_empty(&x.message, "message"),
                     sources: self.cite(&x.sources, &s.span()),
+                    points: Vec::new(),
                 };
                 Some((days, statement))
             }

@@ -43,6 +43,11 @@ impl Builder<'_> {
             Some(b) => b.disposition_advice.iter().cloned().map(Some).collect(),
             None => vec![None; Disposition::ALL.len()],
         };
+        let mut contact_days_advice = base.and_then(|b| b.contact_days_advice.clone());
+        let emergency_if = match &r.emergency_if {
+            Some(s) => Some(self.statement(s)),
+            None => base.and_then(|b| b.emergency_if.clone()),
+        };
         let mut seen: HashMap<Disposition, Range<usize>> = HashMap::new();
         for entry in &r.dispositions {
             let e = entry.get_ref();
@@ -53,6 +58,7 @@ impl Builder<'_> {
                 continue;
             }
             advice[d.index()] = Some(self.statement(&e.advice));
+            self.contact_days(d, e.days.as_ref(), &mut contact_days_advice);
         }
         let disposition_advice = self.complete(advice, Disposition::ALL, "triage disposition");
 
@@ -78,6 +84,8 @@ impl Builder<'_> {
             fever_threshold_c,
             fever_sources,
             disposition_advice: disposition_advice?,
+            contact_days_advice,
+            emergency_if,
             symptoms: symptoms?,
         })
     }
@@ -89,6 +97,7 @@ impl Builder<'_> {
             self.p.at(&e.code.span(), format!("symptom '{code}' needs exactly one of expected, outside or red_flag"));
             return None;
         }
+        let mut base_tier = None;
         let base = if let Some(x) = &e.expected {
             let x_ = x.get_ref();
             self.evidence(x_.evidence.as_ref());
@@ -135,6 +144,7 @@ impl Builder<'_> {
             }
             let message = self.non_empty(&f.message, "message");
             let sources = self.cite(&f.sources, &fixed.span());
+            base_tier = self.tier(f.tier.as_ref(), disposition);
             if red {
                 Base::RedFlag { disposition, message, sources }
             } else {
@@ -167,6 +177,7 @@ impl Builder<'_> {
             advice,
             evidence: self.evidence(e.evidence.as_ref()),
             note: e.note.clone(),
+            base_tier,
         })
     }
 
@@ -233,7 +244,8 @@ impl Builder<'_> {
                 format!("escalation to '{disposition}' is below the symptom's own '{floor}': an escalation may only raise it"),
             );
         }
-        Some(Escalation { when, disposition, message, sources })
+        let tier = self.tier(r.tier.as_ref(), disposition);
+        Some(Escalation { when, disposition, message, sources, tier })
     }
 
     pub(super) fn disposition(&mut self, s: &S<String>) -> Option<Disposition> {

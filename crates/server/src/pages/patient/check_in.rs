@@ -48,6 +48,9 @@ pub struct Group {
 pub struct Outcome {
     pub emergency: bool,
     pub badge: Badge,
+    /// Below an emergency: "Call emergency services if …" with the signs, shown above the
+    /// headline (issue 12, item 15).
+    pub emergency_if: Option<Said>,
     pub advice: Vec<Said>,
     /// Per symptom: its words and what the protocol says about it.
     pub about: Vec<(String, Said)>,
@@ -305,6 +308,7 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&
         emergency_sentence: Reach::emergency_sentence(Some(reach), t),
         emergency: disposition == "emergency",
         badge: view::disposition(t, disposition),
+        emergency_if: v["triage"]["emergency_if"].is_object().then(|| said_json(p, &v["triage"]["emergency_if"])),
         advice: list("advice").iter().map(|s| said_json(p, s)).collect(),
         about: list("assessments")
             .iter()
