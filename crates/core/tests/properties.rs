@@ -54,6 +54,10 @@ const EMERGENCY_SIGNS: &[Symptom] = &[
     Symptom::RingingEars,
     Symptom::Faintness,
     Symptom::FeelingVeryUnwell,
+    Symptom::VisionChange,
+    Symptom::Palpitations,
+    Symptom::ChestPain,
+    Symptom::BlueGreyLips,
 ];
 
 // ---------------------------------------------------------------------------------------------
