@@ -280,7 +280,8 @@ pub fn protocol(p: &Protocol) -> String {
                 When::AfterNumbing => "after numbing cream".to_owned(),
                 When::Reported => "whenever reported".to_owned(),
                 When::WithFitzpatrick(mask) => {
-                    let types: Vec<String> = (1..=6u8).filter(|t| mask & (1 << (t - 1)) != 0).map(|t| t.to_string()).collect();
+                    let types: Vec<String> =
+                        (1..=6u8).filter(|t| mask & (1 << (t - 1)) != 0).map(|t| t.to_string()).collect();
                     format!("in Fitzpatrick type {}", types.join(", "))
                 }
             };

@@ -167,6 +167,8 @@ fn fires(
         When::WithFinding(set) => c.findings.intersects(*set),
         When::AfterNumbing => c.session.as_ref().is_some_and(|s| s.numbing),
         When::Reported => true,
-        When::WithFitzpatrick(types) => c.fitzpatrick.is_some_and(|t| (1..=6).contains(&t) && types & (1 << (t - 1)) != 0),
+        When::WithFitzpatrick(types) => {
+            c.fitzpatrick.is_some_and(|t| (1..=6).contains(&t) && types & (1 << (t - 1)) != 0)
+        }
     }
 }

@@ -147,8 +147,7 @@ pub(super) fn check_against_base(p: &Protocol, base: &Protocol, raw: &RawProtoco
             if kept {
                 continue;
             }
-            let narrowed =
-                n.escalations.iter().find(|x| x.disposition >= e.disposition && covers(&x.when, &e.when));
+            let narrowed = n.escalations.iter().find(|x| x.disposition >= e.disposition && covers(&x.when, &e.when));
             match narrowed {
                 Some(x) => problems.at(
                     &at(),

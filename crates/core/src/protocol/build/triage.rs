@@ -205,7 +205,8 @@ impl Builder<'_> {
         }
         let when_name = r.when.get_ref().as_str();
         if !r.types.is_empty() && when_name != "with_fitzpatrick" {
-            self.p.at(&r.when.span(), format!("types = [...] is only read by 'with_fitzpatrick', not by '{when_name}'"));
+            self.p
+                .at(&r.when.span(), format!("types = [...] is only read by 'with_fitzpatrick', not by '{when_name}'"));
         }
         if !r.symptoms.is_empty() && when_name != "with_symptom" {
             self.p.at(&r.when.span(), format!("symptoms = [...] is only read by 'with_symptom', not by '{when_name}'"));
@@ -309,7 +310,10 @@ impl Builder<'_> {
             {
                 self.p.at(
                     &d.max_depth_mm.span(),
-                    format!("by_depth entries must have increasing max_depth_mm ({max_depth_mm} after {})", prev.max_depth_mm),
+                    format!(
+                        "by_depth entries must have increasing max_depth_mm ({max_depth_mm} after {})",
+                        prev.max_depth_mm
+                    ),
                 );
             }
             let until_hours = self.hours(&d.until_hours, "until_hours");
