@@ -172,3 +172,83 @@ fn fires(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn run(j: serde_json::Value) -> TriageResult<'static> {
+        static P: std::sync::OnceLock<Protocol> = std::sync::OnceLock::new();
+        let p = P.get_or_init(|| Protocol::builtin().unwrap_or_else(|e| panic!("{e:?}")));
+        triage(p, &CheckIn::from_json(&j).unwrap_or_else(|e| panic!("{e:?}")))
+    }
+
+    /// The pain assessment's (disposition, trend, trend_assumed).
+    fn pain(r: &TriageResult<'_>) -> (Disposition, Option<Trend>, bool) {
+        let a = r.assessments.iter().find(|a| a.symptom == Symptom::Pain);
+        a.map(|a| (a.disposition, a.trend, a.trend_assumed)).unwrap_or_else(|| panic!("no pain assessment"))
+    }
+
+    #[test]
+    fn a_missing_trend_is_assumed_worse_from_48_hours_and_says_so() {
+        let r = run(json!({"hours_since_treatment": 48, "symptoms": [{"code": "pain", "severity": "mild"}]}));
+        assert_eq!(pain(&r), (Disposition::UrgentSameDay, Some(Trend::Worse), true));
+        let v = serde_json::to_value(&r.assessments[0]).unwrap_or_default();
+        assert_eq!(v["trend_assumed"], true, "{v}");
+    }
+
+    #[test]
+    fn before_48_hours_nothing_is_assumed() {
+        let r = run(json!({"hours_since_treatment": 47.9, "symptoms": [{"code": "pain", "severity": "mild"}]}));
+        assert_eq!(pain(&r), (Disposition::SelfCare, None, false));
+        let v = serde_json::to_value(&r.assessments[0]).unwrap_or_default();
+        assert!(v.get("trend_assumed").is_none(), "{v}");
+    }
+
+    #[test]
+    fn a_given_trend_is_never_assumed() {
+        let r = run(
+            json!({"hours_since_treatment": 60, "symptoms": [{"code": "pain", "severity": "mild", "trend": "improving"}]}),
+        );
+        assert_eq!(pain(&r), (Disposition::SelfCare, Some(Trend::Improving), false));
+    }
+
+    #[test]
+    fn a_symptom_without_getting_worse_rules_assumes_nothing() {
+        // Scabs have no getting-worse rule: nothing to assume, nothing said.
+        let r = run(json!({"hours_since_treatment": 60, "symptoms": [{"code": "scabs", "severity": "mild"}]}));
+        assert!(!r.assessments[0].trend_assumed);
+        assert_eq!(r.assessments[0].trend, None);
+    }
+
+    #[test]
+    fn the_numbing_window_closes_at_12_hours() {
+        let at = |h: f64, numbing: bool| {
+            run(json!({"hours_since_treatment": h, "symptoms": [{"code": "tingling", "severity": "mild"}],
+                       "session": {"numbing": numbing}}))
+            .disposition
+        };
+        assert_eq!(at(0.0, true), Disposition::Emergency);
+        assert_eq!(at(11.99, true), Disposition::Emergency);
+        assert_eq!(at(12.0, true), Disposition::ContactClinic);
+        assert_eq!(at(2.0, false), Disposition::UrgentSameDay);
+    }
+
+    #[test]
+    fn with_symptoms_needs_the_other_symptom() {
+        let alone = run(
+            json!({"hours_since_treatment": 60, "symptoms": [{"code": "tightness", "severity": "mild", "trend": "worse"}]}),
+        );
+        assert_eq!(alone.disposition, Disposition::SelfCare);
+        let fever = run(json!({"hours_since_treatment": 60, "temperature_c": 38.5,
+                               "symptoms": [{"code": "tightness", "severity": "mild", "trend": "worse"}]}));
+        assert!(fever.disposition >= Disposition::UrgentSameDay);
+        let warm = run(json!({"hours_since_treatment": 60,
+                              "symptoms": [{"code": "tightness", "severity": "mild", "trend": "worse"},
+                                           {"code": "warmth", "severity": "mild", "trend": "same"}]}));
+        let t = warm.assessments.iter().find(|a| a.symptom == Symptom::Tightness).map(|a| a.disposition);
+        assert_eq!(t, Some(Disposition::UrgentSameDay));
+    }
+}

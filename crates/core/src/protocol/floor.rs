@@ -136,6 +136,14 @@ pub(super) fn check_against_base(p: &Protocol, base: &Protocol, raw: &RawProtoco
         {
             problems.at(&at(), format!("symptom '{s}' is expected for {nu} h, longer than the floor of {ou} h"));
         }
+        if let Some((d, nu, ou)) = longer_by_depth(&n.base, &o.base) {
+            problems.at(
+                &at(),
+                format!(
+                    "symptom '{s}' is expected for {nu} h after a treatment of {d} mm, longer than the floor of {ou} h (keep the built-in by_depth courses or shorter ones)"
+                ),
+            );
+        }
         for e in &o.escalations {
             let kept = n.escalations.iter().any(|x| {
                 x.disposition >= e.disposition
@@ -152,7 +160,7 @@ pub(super) fn check_against_base(p: &Protocol, base: &Protocol, raw: &RawProtoco
                 Some(x) => problems.at(
                     &at(),
                     format!(
-                        "symptom '{s}' narrows the window of the escalation '{}' → '{}' of '{}' from {} to {}",
+                        "symptom '{s}' narrows the window of the escalation '{}' → '{}' of '{}' (built-in: {}; here: {})",
                         e.when.as_str(),
                         e.disposition,
                         base.id,
@@ -223,6 +231,24 @@ fn earlier(new: Option<f64>, old: Option<f64>) -> bool {
         (Some(_), None) => true,
         (None, _) => false,
     }
+}
+
+/// The first depth at which `new` counts a symptom as normal for longer than `old` does, with
+/// both durations. The courses are step functions of the depth, constant between the entries'
+/// `max_depth_mm`, so checking at each breakpoint and just above it covers every depth.
+fn longer_by_depth(new: &Base, old: &Base) -> Option<(f64, f64, f64)> {
+    let (Base::Expected { by_depth: nd, .. }, Base::Expected { by_depth: od, .. }) = (new, old) else {
+        return None;
+    };
+    let mut depths = vec![0.0];
+    for c in nd.iter().chain(od) {
+        depths.push(c.max_depth_mm);
+        depths.push(c.max_depth_mm + 1e-6);
+    }
+    depths.into_iter().find_map(|d| {
+        let (nu, ou) = (new.until_hours(Some(d))?, old.until_hours(Some(d))?);
+        (nu > ou).then_some((d, nu, ou))
+    })
 }
 
 /// Whether escalation `new` is in force at every hour `old` is: it starts no later and ends no
