@@ -281,7 +281,18 @@ pub fn protocol(p: &Protocol) -> String {
     let _ = writeln!(o, "\n== Triage: symptoms ==");
     for s in &p.triage.symptoms {
         let base = match &s.base {
-            Base::Expected { until_hours, .. } => format!("expected up to {}", hours(*until_hours)),
+            Base::Expected { until_hours, by_depth, .. } => {
+                let mut t = format!("expected up to {}", hours(*until_hours));
+                for d in by_depth {
+                    t.push_str(&format!(
+                        "; up to {} after a treatment of at most {} mm [{}]",
+                        hours(d.until_hours),
+                        d.max_depth_mm,
+                        d.sources.join("; ")
+                    ));
+                }
+                t
+            }
             Base::Outside { disposition, .. } => {
                 format!("outside the expected course → {disposition}")
             }
@@ -289,22 +300,35 @@ pub fn protocol(p: &Protocol) -> String {
         };
         let _ = writeln!(o, "{}: {base}", s.symptom);
         for e in &s.escalations {
-            let when = match &e.when {
+            let mut when = match &e.when {
                 When::BeyondExpected => "beyond the expected course".to_owned(),
-                When::Worse { after_hours } => {
-                    format!("getting worse after {}", hours(*after_hours))
-                }
-                When::NotImproving { after_hours } => {
-                    format!("not improving after {}", hours(*after_hours))
-                }
-                When::Severe { after_hours } => format!("severe after {}", hours(*after_hours)),
+                When::Worse => "getting worse".to_owned(),
+                When::NotImproving => "not improving".to_owned(),
+                When::Severe => "severe".to_owned(),
                 When::WithSymptom(set) => {
                     format!("with {}", set.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or "))
                 }
                 When::WithFinding(set) => {
                     format!("in a patient with {}", set.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or "))
                 }
+                When::AfterNumbing => "after numbing cream".to_owned(),
+                When::Reported => "whenever reported".to_owned(),
+                When::WithFitzpatrick(mask) => {
+                    let types: Vec<String> =
+                        (1..=6u8).filter(|t| mask & (1 << (t - 1)) != 0).map(|t| t.to_string()).collect();
+                    format!("in Fitzpatrick type {}", types.join(", "))
+                }
             };
+            if e.with_symptoms.0 != 0 {
+                let with: Vec<&str> = e.with_symptoms.iter().map(|s| s.as_str()).collect();
+                when.push_str(&format!(", together with {}", with.join(" or ")));
+            }
+            match (e.after_hours, e.within_hours) {
+                (a, Some(w)) if a > 0.0 => when.push_str(&format!(", from {} to before {}", hours(a), hours(w))),
+                (_, Some(w)) => when.push_str(&format!(", within the first {}", hours(w))),
+                (a, None) if a > 0.0 => when.push_str(&format!(", from {}", hours(a))),
+                _ => {}
+            }
             let _ = writeln!(o, "    {when} → {}: {} [{}]", e.disposition, e.message, e.sources.join("; "));
         }
     }

@@ -93,6 +93,25 @@ fn fixtures() -> Vec<(&'static str, Vec<Expect>)> {
                 at(&[39, 47, 49], r#"code = "hives""#, &["'hives'", "'with_symptom'", "'emergency'"]),
             ],
         ),
+        (
+            "window_narrowed.toml",
+            vec![
+                at(
+                    &[10],
+                    r#"code = "tingling""#,
+                    &["'tingling'", "narrows the window", "'after_numbing'", "0 h to 12 h", "0 h to 6 h"],
+                ),
+                at(&[54], r#"code = "breakout""#, &["'breakout'", "narrows the window", "'severe'", "24 h to 168 h"]),
+            ],
+        ),
+        (
+            "window_backwards.toml",
+            vec![
+                at(&[18], "within_hours = 24", &["within_hours (24)", "after_hours (48)", "ends before it starts"]),
+                at(&[26], "within_hours = -5", &["within_hours is -5", "0 or more"]),
+                at(&[32], r#"when = "reported""#, &["'reported' needs after_hours or within_hours"]),
+            ],
+        ),
         ("fever_threshold.toml", vec![at(&[8], "fever_threshold_c = 39.0", &["fever_threshold_c", "39", "38"])]),
         (
             "anaesthesia_sources_dropped.toml",
@@ -298,6 +317,8 @@ fixture_tests! {
     check_reports_a_zero_day_window => "window_zero.toml",
     check_reports_downgraded_red_flags => "red_flag_downgraded.toml",
     check_reports_dropped_and_lowered_escalations => "escalation_lowered.toml",
+    check_reports_a_narrowed_escalation_window => "window_narrowed.toml",
+    check_reports_escalation_windows_that_end_before_they_start => "window_backwards.toml",
     check_reports_a_raised_fever_threshold_at_its_line => "fever_threshold.toml",
     check_refuses_dropping_the_sources_of_the_no_occlusion_rule => "anaesthesia_sources_dropped.toml",
     check_refuses_unflagging_methaemoglobinaemia => "methaemoglobinaemia_unflagged.toml",

@@ -51,8 +51,13 @@ pub struct Assessment<'p> {
     /// True when the patient did not say how bad it is and it was assessed as severe.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub severity_assumed: bool,
+    /// As reported, or `worse` when the patient did not say from 48 h on (see `trend_assumed`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trend: Option<Trend>,
+    /// True when the patient did not say whether it is getting better or worse, the symptom has
+    /// a "getting worse" rule, and it was assessed as getting worse (from 48 h after the session).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub trend_assumed: bool,
     /// Set when the assessment comes from a measured temperature rather than a reported symptom.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "opt_temperature")]
     pub temperature_c: Option<f64>,
@@ -119,6 +124,9 @@ pub fn triage<'p>(p: &'p Protocol, c: &CheckIn) -> TriageResult<'p> {
 /// and on a tie the first written (the base before any escalation).
 fn assess<'p>(rule: &'p SymptomRule, r: &Report, c: &CheckIn, present: SymptomSet) -> Assessment<'p> {
     let h = c.hours_since_treatment;
+    let reads_trend = rule.escalations.iter().any(|e| e.when.reads_trend());
+    let trend_assumed = reads_trend && r.trend_assumed(h);
+    let trend = if trend_assumed { r.assessed_trend(h) } else { r.trend };
     let (mut disposition, mut message, mut sources) = match &rule.base {
         Base::Expected { message, sources, .. } => (Disposition::SelfCare, message.as_str(), sources.as_slice()),
         Base::Outside { disposition, message, sources } | Base::RedFlag { disposition, message, sources } => {
@@ -127,7 +135,7 @@ fn assess<'p>(rule: &'p SymptomRule, r: &Report, c: &CheckIn, present: SymptomSe
     };
     let mut tier = rule.base_tier;
     for e in &rule.escalations {
-        if fires(e, rule, r, c, present) {
+        if fires(e, rule, r, trend, c, present) {
             if e.disposition > disposition {
                 disposition = e.disposition;
                 message = &e.message;
@@ -146,8 +154,8 @@ fn assess<'p>(rule: &'p SymptomRule, r: &Report, c: &CheckIn, present: SymptomSe
     // Past its maximum-normal duration a symptom is never reported as expected, even if a
     // protocol's escalations said nothing about it (the loader requires them to; this is the
     // engine's own guard).
-    if let Base::Expected { until_hours, .. } = &rule.base
-        && h > *until_hours
+    if let Some(until_hours) = rule.base.until_hours(depth(c))
+        && h > until_hours
     {
         disposition = disposition.max(Disposition::ContactClinic);
     }
@@ -161,21 +169,120 @@ fn assess<'p>(rule: &'p SymptomRule, r: &Report, c: &CheckIn, present: SymptomSe
         sources,
         severity: r.assessed_severity(),
         severity_assumed: r.severity.is_none(),
-        trend: r.trend,
+        trend,
+        trend_assumed,
         temperature_c: None,
     }
 }
 
-fn fires(e: &Escalation, rule: &SymptomRule, r: &Report, c: &CheckIn, present: SymptomSet) -> bool {
+fn depth(c: &CheckIn) -> Option<f64> {
+    c.session.as_ref().and_then(|s| s.depth_mm)
+}
+
+/// Whether escalation `e` fires for report `r`, assessed at `trend` (as reported or assumed).
+fn fires(
+    e: &Escalation,
+    rule: &SymptomRule,
+    r: &Report,
+    trend: Option<Trend>,
+    c: &CheckIn,
+    present: SymptomSet,
+) -> bool {
     let h = c.hours_since_treatment;
+    if !e.in_window(h) || (e.with_symptoms.0 != 0 && !present.intersects(e.with_symptoms)) {
+        return false;
+    }
     match &e.when {
-        When::BeyondExpected => {
-            matches!(rule.base, Base::Expected { until_hours, .. } if h > until_hours)
-        }
-        When::Worse { after_hours } => r.trend == Some(Trend::Worse) && h >= *after_hours,
-        When::NotImproving { after_hours } => matches!(r.trend, Some(Trend::Same | Trend::Worse)) && h >= *after_hours,
-        When::Severe { after_hours } => r.assessed_severity() == Severity::Severe && h >= *after_hours,
+        When::BeyondExpected => rule.base.until_hours(depth(c)).is_some_and(|until| h > until),
+        When::Worse => trend == Some(Trend::Worse),
+        When::NotImproving => matches!(trend, Some(Trend::Same | Trend::Worse)),
+        When::Severe => r.assessed_severity() == Severity::Severe,
         When::WithSymptom(set) => present.intersects(*set),
         When::WithFinding(set) => c.findings.intersects(*set),
+        When::AfterNumbing => c.session.as_ref().is_some_and(|s| s.numbing),
+        When::Reported => true,
+        When::WithFitzpatrick(types) => {
+            c.fitzpatrick.is_some_and(|t| (1..=6).contains(&t) && types & (1 << (t - 1)) != 0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn run(j: serde_json::Value) -> TriageResult<'static> {
+        static P: std::sync::OnceLock<Protocol> = std::sync::OnceLock::new();
+        let p = P.get_or_init(|| Protocol::builtin().unwrap_or_else(|e| panic!("{e:?}")));
+        triage(p, &CheckIn::from_json(&j).unwrap_or_else(|e| panic!("{e:?}")))
+    }
+
+    /// The pain assessment's (disposition, trend, trend_assumed).
+    fn pain(r: &TriageResult<'_>) -> (Disposition, Option<Trend>, bool) {
+        let a = r.assessments.iter().find(|a| a.symptom == Symptom::Pain);
+        a.map(|a| (a.disposition, a.trend, a.trend_assumed)).unwrap_or_else(|| panic!("no pain assessment"))
+    }
+
+    #[test]
+    fn a_missing_trend_is_assumed_worse_from_48_hours_and_says_so() {
+        let r = run(json!({"hours_since_treatment": 48, "symptoms": [{"code": "pain", "severity": "mild"}]}));
+        assert_eq!(pain(&r), (Disposition::UrgentSameDay, Some(Trend::Worse), true));
+        let v = serde_json::to_value(&r.assessments[0]).unwrap_or_default();
+        assert_eq!(v["trend_assumed"], true, "{v}");
+    }
+
+    #[test]
+    fn before_48_hours_nothing_is_assumed() {
+        let r = run(json!({"hours_since_treatment": 47.9, "symptoms": [{"code": "pain", "severity": "mild"}]}));
+        assert_eq!(pain(&r), (Disposition::SelfCare, None, false));
+        let v = serde_json::to_value(&r.assessments[0]).unwrap_or_default();
+        assert!(v.get("trend_assumed").is_none(), "{v}");
+    }
+
+    #[test]
+    fn a_given_trend_is_never_assumed() {
+        let r = run(
+            json!({"hours_since_treatment": 60, "symptoms": [{"code": "pain", "severity": "mild", "trend": "improving"}]}),
+        );
+        assert_eq!(pain(&r), (Disposition::SelfCare, Some(Trend::Improving), false));
+    }
+
+    #[test]
+    fn a_symptom_without_getting_worse_rules_assumes_nothing() {
+        // Scabs have no getting-worse rule: nothing to assume, nothing said.
+        let r = run(json!({"hours_since_treatment": 60, "symptoms": [{"code": "scabs", "severity": "mild"}]}));
+        assert!(!r.assessments[0].trend_assumed);
+        assert_eq!(r.assessments[0].trend, None);
+    }
+
+    #[test]
+    fn the_numbing_window_closes_at_12_hours() {
+        let at = |h: f64, numbing: bool| {
+            run(json!({"hours_since_treatment": h, "symptoms": [{"code": "tingling", "severity": "mild"}],
+                       "session": {"numbing": numbing}}))
+            .disposition
+        };
+        assert_eq!(at(0.0, true), Disposition::Emergency);
+        assert_eq!(at(11.99, true), Disposition::Emergency);
+        assert_eq!(at(12.0, true), Disposition::ContactClinic);
+        assert_eq!(at(2.0, false), Disposition::UrgentSameDay);
+    }
+
+    #[test]
+    fn with_symptoms_needs_the_other_symptom() {
+        let alone = run(
+            json!({"hours_since_treatment": 60, "symptoms": [{"code": "tightness", "severity": "mild", "trend": "worse"}]}),
+        );
+        assert_eq!(alone.disposition, Disposition::SelfCare);
+        let fever = run(json!({"hours_since_treatment": 60, "temperature_c": 38.5,
+                               "symptoms": [{"code": "tightness", "severity": "mild", "trend": "worse"}]}));
+        assert!(fever.disposition >= Disposition::UrgentSameDay);
+        let warm = run(json!({"hours_since_treatment": 60,
+                              "symptoms": [{"code": "tightness", "severity": "mild", "trend": "worse"},
+                                           {"code": "warmth", "severity": "mild", "trend": "same"}]}));
+        let t = warm.assessments.iter().find(|a| a.symptom == Symptom::Tightness).map(|a| a.disposition);
+        assert_eq!(t, Some(Disposition::UrgentSameDay));
     }
 }

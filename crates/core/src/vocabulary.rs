@@ -204,6 +204,10 @@ codes!(
         MouthNumbness = "mouth_numbness",
         RingingEars = "ringing_ears",
         Seizure = "seizure",
+        VisionChange = "vision_change",
+        Palpitations = "palpitations",
+        ChestPain = "chest_pain",
+        BlueGreyLips = "blue_grey_lips",
     }
 );
 

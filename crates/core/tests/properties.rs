@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 use chrono::{Days, NaiveDate};
 use needlepath_core::Protocol;
 use needlepath_core::can_i::can_i;
-use needlepath_core::request::{CanIRequest, CheckIn, ScreeningRequest};
+use needlepath_core::protocol::When;
+use needlepath_core::request::{CanIRequest, CheckIn, ScreeningRequest, TREND_ASSUMED_FROM_HOURS};
 use needlepath_core::screening::{ScreeningResult, screen};
 use needlepath_core::triage::{TriageResult, triage};
 use needlepath_core::vocabulary::{
@@ -54,6 +55,10 @@ const EMERGENCY_SIGNS: &[Symptom] = &[
     Symptom::RingingEars,
     Symptom::Faintness,
     Symptom::FeelingVeryUnwell,
+    Symptom::VisionChange,
+    Symptom::Palpitations,
+    Symptom::ChestPain,
+    Symptom::BlueGreyLips,
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -74,8 +79,11 @@ fn severity_rank(s: Option<Severity>) -> usize {
     }
 }
 
-fn trend_rank(t: Option<Trend>) -> usize {
+/// A trend's rank at `hours` after the session: a trend that is not given says nothing before
+/// 48 h (like improving) and is assessed as getting worse from 48 h (the conservative side).
+fn trend_rank(t: Option<Trend>, hours: f64) -> usize {
     match t {
+        None if hours >= TREND_ASSUMED_FROM_HOURS => 2,
         None | Some(Trend::Improving) => 0,
         Some(Trend::Same) => 1,
         Some(Trend::Worse) => 2,
@@ -95,6 +103,9 @@ struct Visit {
     symptoms: Vec<Sym>,
     temperature: Option<f64>,
     findings: Vec<Finding>,
+    fitzpatrick: Option<u8>,
+    /// The session record: numbing cream applied, deepest depth.
+    session: Option<(bool, Option<f64>)>,
 }
 
 fn any_symptom() -> impl Strategy<Value = Symptom> {
@@ -121,8 +132,17 @@ fn any_visit() -> impl Strategy<Value = Visit> {
         prop::collection::vec(any_sym(), 0..=12),
         prop::option::of(35.0f64..42.0),
         prop::collection::vec(prop::sample::select(Finding::ALL), 0..4),
+        prop::option::of(1u8..=6),
+        prop::option::of((any::<bool>(), prop::option::of(prop::sample::select(&[0.25, 0.5, 1.0, 1.5, 2.0, 2.5][..])))),
     )
-        .prop_map(|(hours, symptoms, temperature, findings)| Visit { hours, symptoms, temperature, findings })
+        .prop_map(|(hours, symptoms, temperature, findings, fitzpatrick, session)| Visit {
+            hours,
+            symptoms,
+            temperature,
+            findings,
+            fitzpatrick,
+            session,
+        })
 }
 
 fn visit_json(v: &Visit) -> Value {
@@ -146,6 +166,15 @@ fn visit_json(v: &Visit) -> Value {
     }
     if !v.findings.is_empty() {
         o["findings"] = json!(v.findings.iter().map(|f| f.as_str()).collect::<Vec<_>>());
+    }
+    if let Some(t) = v.fitzpatrick {
+        o["fitzpatrick"] = json!(t);
+    }
+    if let Some((numbing, depth)) = v.session {
+        o["session"] = json!({"numbing": numbing});
+        if let Some(d) = depth {
+            o["session"]["depth_mm"] = json!(d);
+        }
     }
     o
 }
@@ -200,7 +229,7 @@ proptest! {
                 old.symptom, old.severity, severity, v.hours, before.disposition, after.disposition
             );
         }
-        if trend_rank(trend) >= trend_rank(old.trend) {
+        if trend_rank(trend, v.hours) >= trend_rank(old.trend, v.hours) {
             let mut w = v.clone();
             w.symptoms[i].trend = trend;
             let after = run_triage(&w);
@@ -279,6 +308,56 @@ proptest! {
         let r = run_triage(&w);
         prop_assert!(r.disposition >= Disposition::UrgentSameDay, "{t} C gave {} ({})", r.disposition, describe(&r));
     }
+
+    /// A sign within its window is never less urgent than outside it: for every escalation with
+    /// `within_hours`, the same report at the window's last moment is triaged at least as
+    /// urgently as just after the window closes (the symptom's own assessment and the check-in).
+    #[test]
+    fn a_sign_within_its_window_is_never_less_urgent_than_outside_it(
+        v in any_visit(),
+        which in any::<Index>(),
+        sym in any_sym(),
+        before in prop::sample::select(&[0.001, 0.1, 0.5][..]),
+    ) {
+        let windows = windowed();
+        let (symptom, after, within) = windows[which.index(windows.len())];
+        let inside_h = (within - before).max(after);
+        let mut inside = v.clone();
+        inside.symptoms.push(Sym { symptom, ..sym });
+        inside.hours = inside_h;
+        let mut outside = inside.clone();
+        outside.hours = within;
+        let (a, b) = (run_triage(&inside), run_triage(&outside));
+        let own = |r: &TriageResult<'_>| r.assessments.iter().filter(|x| x.symptom == symptom).map(|x| x.disposition).max();
+        prop_assert!(
+            own(&a) >= own(&b),
+            "{symptom} at {inside_h} h (inside a window ending at {within} h) gave {:?}, at {within} h {:?}\ninside: {}\noutside: {}",
+            own(&a), own(&b), describe(&a), describe(&b)
+        );
+    }
+}
+
+/// Every escalation of the built-in protocol with an end to its window: (symptom, from, until).
+fn windowed() -> Vec<(Symptom, f64, f64)> {
+    let mut out = Vec::new();
+    for rule in &protocol().triage.symptoms {
+        for e in &rule.escalations {
+            if let Some(w) = e.within_hours {
+                out.push((rule.symptom, e.after_hours, w));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "the built-in protocol has windowed escalations (issue 12)");
+    // Every kind of condition the format offers is combined with a window somewhere.
+    assert!(
+        protocol()
+            .triage
+            .symptoms
+            .iter()
+            .flat_map(|r| &r.escalations)
+            .any(|e| e.within_hours.is_some() && e.when == When::AfterNumbing)
+    );
+    out
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ use std::ops::Range;
 
 use super::location::Problems;
 use super::raw::{RawProtocol, S};
-use super::{Base, FindingRule, Hold, Protocol, Rule, When};
+use super::{Base, Escalation, FindingRule, Hold, Protocol, Rule, When};
 use crate::vocabulary::{Activity, Decision, Disposition, Finding, Symptom};
 
 /// The least urgent disposition each of these symptoms may ever have, whatever a protocol says.
@@ -22,6 +22,10 @@ pub const HARD_FLOOR: &[(Symptom, Disposition)] = &[
     (Symptom::RingingEars, Disposition::Emergency),
     (Symptom::Faintness, Disposition::Emergency),
     (Symptom::FeelingVeryUnwell, Disposition::Emergency),
+    (Symptom::VisionChange, Disposition::Emergency),
+    (Symptom::Palpitations, Disposition::Emergency),
+    (Symptom::ChestPain, Disposition::Emergency),
+    (Symptom::BlueGreyLips, Disposition::Emergency),
     (Symptom::EyeSymptoms, Disposition::UrgentSameDay),
     (Symptom::Blisters, Disposition::UrgentSameDay),
     (Symptom::Pus, Disposition::UrgentSameDay),
@@ -132,18 +136,47 @@ pub(super) fn check_against_base(p: &Protocol, base: &Protocol, raw: &RawProtoco
         {
             problems.at(&at(), format!("symptom '{s}' is expected for {nu} h, longer than the floor of {ou} h"));
         }
+        if let Some((d, nu, ou)) = longer_by_depth(&n.base, &o.base) {
+            problems.at(
+                &at(),
+                format!(
+                    "symptom '{s}' is expected for {nu} h after a treatment of {d} mm, longer than the floor of {ou} h (keep the built-in by_depth courses or shorter ones)"
+                ),
+            );
+        }
         for e in &o.escalations {
-            let kept = n.escalations.iter().any(|x| x.disposition >= e.disposition && covers(&x.when, &e.when));
-            if !kept {
-                problems.at(
+            let kept = n.escalations.iter().any(|x| {
+                x.disposition >= e.disposition
+                    && covers(&x.when, &e.when)
+                    && window_covers(x, e)
+                    && (x.with_symptoms.0 == 0
+                        || (e.with_symptoms.0 != 0 && x.with_symptoms.0 & e.with_symptoms.0 == e.with_symptoms.0))
+            });
+            if kept {
+                continue;
+            }
+            let narrowed = n.escalations.iter().find(|x| x.disposition >= e.disposition && covers(&x.when, &e.when));
+            match narrowed {
+                Some(x) => problems.at(
+                    &at(),
+                    format!(
+                        "symptom '{s}' narrows the window of the escalation '{}' → '{}' of '{}' (built-in: {}; here: {})",
+                        e.when.as_str(),
+                        e.disposition,
+                        base.id,
+                        window(e),
+                        window(x)
+                    ),
+                ),
+                None => problems.at(
                     &at(),
                     format!(
                         "symptom '{s}' drops or lowers the escalation '{}' → '{}' of '{}'",
-                        when_name(&e.when),
+                        e.when.as_str(),
                         e.disposition,
                         base.id
                     ),
-                );
+                ),
             }
         }
     }
@@ -200,30 +233,53 @@ fn earlier(new: Option<f64>, old: Option<f64>) -> bool {
     }
 }
 
-fn when_name(w: &When) -> &'static str {
-    match w {
-        When::BeyondExpected => "beyond_expected",
-        When::Worse { .. } => "worse",
-        When::NotImproving { .. } => "not_improving",
-        When::Severe { .. } => "severe",
-        When::WithSymptom(_) => "with_symptom",
-        When::WithFinding(_) => "with_finding",
+/// The first depth at which `new` counts a symptom as normal for longer than `old` does, with
+/// both durations. The courses are step functions of the depth, constant between the entries'
+/// `max_depth_mm`, so checking at each breakpoint and just above it covers every depth.
+fn longer_by_depth(new: &Base, old: &Base) -> Option<(f64, f64, f64)> {
+    let (Base::Expected { by_depth: nd, .. }, Base::Expected { by_depth: od, .. }) = (new, old) else {
+        return None;
+    };
+    let mut depths = vec![0.0];
+    for c in nd.iter().chain(od) {
+        depths.push(c.max_depth_mm);
+        depths.push(c.max_depth_mm + 1e-6);
+    }
+    depths.into_iter().find_map(|d| {
+        let (nu, ou) = (new.until_hours(Some(d))?, old.until_hours(Some(d))?);
+        (nu > ou).then_some((d, nu, ou))
+    })
+}
+
+/// Whether escalation `new` is in force at every hour `old` is: it starts no later and ends no
+/// sooner (no end is the latest end).
+fn window_covers(new: &Escalation, old: &Escalation) -> bool {
+    new.after_hours <= old.after_hours
+        && match (new.within_hours, old.within_hours) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(n), Some(o)) => n >= o,
+        }
+}
+
+fn window(e: &Escalation) -> String {
+    match e.within_hours {
+        Some(w) => format!("{} h to {w} h", e.after_hours),
+        None => format!("{} h on", e.after_hours),
     }
 }
 
-/// Whether condition `new` fires in at least every case `old` fires.
+/// Whether condition `new` fires in at least every case `old` fires (the time windows are
+/// compared by [`window_covers`]).
 fn covers(new: &When, old: &When) -> bool {
     match (new, old) {
-        (When::BeyondExpected, When::BeyondExpected) => true,
-        (When::Worse { after_hours: n }, When::Worse { after_hours: o })
-        | (When::Severe { after_hours: n }, When::Severe { after_hours: o }) => n <= o,
-        (
-            When::NotImproving { after_hours: n },
-            When::NotImproving { after_hours: o } | When::Worse { after_hours: o },
-        ) => n <= o,
+        (When::NotImproving, When::NotImproving | When::Worse) => true,
         (When::WithSymptom(n), When::WithSymptom(o)) => n.0 & o.0 == o.0,
         (When::WithFinding(n), When::WithFinding(o)) => n.0 & o.0 == o.0,
-        _ => false,
+        (When::WithFitzpatrick(n), When::WithFitzpatrick(o)) => n & o == *o,
+        // Fires whenever reported: covers every condition.
+        (When::Reported, _) => true,
+        (n, o) => n == o,
     }
 }
 

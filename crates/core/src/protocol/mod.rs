@@ -7,8 +7,8 @@
 
 mod build;
 mod floor;
-mod floor_session;
 mod floor_kept;
+mod floor_session;
 mod location;
 mod raw;
 mod raw_session;
@@ -379,18 +379,58 @@ impl SymptomRule {
 /// A symptom's place in the course of healing.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Base {
-    /// Part of normal healing up to `until_hours` (the maximum-normal duration).
-    Expected { until_hours: f64, typical_hours: Option<f64>, message: String, sources: Vec<String> },
+    /// Part of normal healing up to `until_hours` (the maximum-normal duration). `by_depth`
+    /// shortens the course after a shallower treatment: the first entry (ascending
+    /// `max_depth_mm`) whose `max_depth_mm` is at least the session's depth applies; without a
+    /// depth, or deeper than every entry, `until_hours` stands.
+    Expected {
+        until_hours: f64,
+        typical_hours: Option<f64>,
+        message: String,
+        sources: Vec<String>,
+        by_depth: Vec<DepthCourse>,
+    },
     /// Never part of the expected course.
     Outside { disposition: Disposition, message: String, sources: Vec<String> },
     /// A warning sign.
     RedFlag { disposition: Disposition, message: String, sources: Vec<String> },
 }
 
-/// A condition that raises a symptom's disposition.
+/// The expected course after a treatment no deeper than `max_depth_mm`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DepthCourse {
+    pub max_depth_mm: f64,
+    pub until_hours: f64,
+    pub typical_hours: Option<f64>,
+    pub sources: Vec<String>,
+}
+
+impl Base {
+    /// The maximum-normal duration for a session of `depth_mm` (none known: the full course).
+    pub fn until_hours(&self, depth_mm: Option<f64>) -> Option<f64> {
+        match self {
+            Base::Expected { until_hours, by_depth, .. } => Some(
+                depth_mm
+                    .and_then(|d| by_depth.iter().find(|c| d <= c.max_depth_mm))
+                    .map_or(*until_hours, |c| c.until_hours),
+            ),
+            _ => None,
+        }
+    }
+}
+
+/// A condition that raises a symptom's disposition. Every condition holds only in its time
+/// window: from `after_hours` (inclusive) and, when `within_hours` is set, before it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Escalation {
     pub when: When,
+    /// The escalation fires only from this many hours after the session (0 = from the start).
+    pub after_hours: f64,
+    /// The escalation fires only while fewer than this many hours have passed; `None` = no end.
+    pub within_hours: Option<f64>,
+    /// An extra condition on any `when`: one of these symptoms is also reported (a measured
+    /// fever counts as `fever`); empty = no extra condition.
+    pub with_symptoms: SymptomSet,
     pub disposition: Disposition,
     pub message: String,
     pub sources: Vec<String>,
@@ -398,17 +438,52 @@ pub struct Escalation {
     pub tier: Option<Tier>,
 }
 
+impl Escalation {
+    /// Whether `hours` since the session is inside this escalation's time window.
+    pub fn in_window(&self, hours: f64) -> bool {
+        hours >= self.after_hours && self.within_hours.is_none_or(|w| hours < w)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum When {
     BeyondExpected,
-    Worse { after_hours: f64 },
-    NotImproving { after_hours: f64 },
-    Severe { after_hours: f64 },
+    Worse,
+    NotImproving,
+    Severe,
     WithSymptom(SymptomSet),
     WithFinding(FindingSet),
+    /// The check-in's session record says numbing cream was used.
+    AfterNumbing,
+    /// Whenever the symptom is reported (within the time window).
+    Reported,
+    /// The check-in's Fitzpatrick skin type is one of these (bit `t - 1` for type `t`).
+    WithFitzpatrick(u8),
 }
 
-/// A set of symptoms as a bit mask (39 symptoms fit in a `u64`), so that combination rules are
+impl When {
+    /// The spelling in a protocol file.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            When::BeyondExpected => "beyond_expected",
+            When::Worse => "worse",
+            When::NotImproving => "not_improving",
+            When::Severe => "severe",
+            When::WithSymptom(_) => "with_symptom",
+            When::WithFinding(_) => "with_finding",
+            When::AfterNumbing => "after_numbing",
+            When::Reported => "reported",
+            When::WithFitzpatrick(_) => "with_fitzpatrick",
+        }
+    }
+
+    /// Whether the condition depends on the trend (a missing trend may then be assumed worse).
+    pub const fn reads_trend(&self) -> bool {
+        matches!(self, When::Worse | When::NotImproving)
+    }
+}
+
+/// A set of symptoms as a bit mask (43 symptoms fit in a `u64`), so that combination rules are
 /// checked without allocating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SymptomSet(pub u64);

@@ -358,11 +358,31 @@ pub struct RawExpected {
     pub typical_hours: Option<S<f64>>,
     pub message: S<String>,
     pub sources: Sources,
+    /// A shorter course after a shallower treatment, by the session's depth.
+    #[serde(default)]
+    pub by_depth: Vec<S<RawDepthCourse>>,
     /// A note for staff: accepted in the file; the engine does not use it.
     #[serde(default)]
     #[allow(dead_code)]
     pub note: Option<String>,
     /// What this rests on; checked, and shown by `protocol show` on the entry that owns it.
+    #[serde(default)]
+    pub evidence: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDepthCourse {
+    pub max_depth_mm: S<f64>,
+    pub until_hours: S<f64>,
+    #[serde(default)]
+    pub typical_hours: Option<S<f64>>,
+    pub sources: Sources,
+    /// A note for staff: accepted in the file; the engine does not use it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    pub note: Option<String>,
+    /// What this rests on; checked.
     #[serde(default)]
     pub evidence: Option<S<String>>,
 }
@@ -397,6 +417,14 @@ pub struct RawEscalation {
     pub tier: Option<S<String>>,
     #[serde(default)]
     pub after_hours: Option<S<f64>>,
+    #[serde(default)]
+    pub within_hours: Option<S<f64>>,
+    /// An extra condition on any `when`: one of these symptoms is also reported.
+    #[serde(default)]
+    pub with_symptoms: Vec<S<String>>,
+    /// Fitzpatrick types for `when = "with_fitzpatrick"`.
+    #[serde(default)]
+    pub types: Vec<S<i64>>,
     #[serde(default)]
     pub symptoms: Vec<S<String>>,
     #[serde(default)]

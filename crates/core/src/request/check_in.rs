@@ -74,6 +74,28 @@ impl Report {
     pub fn assessed_severity(&self) -> Severity {
         self.severity.unwrap_or(Severity::Severe)
     }
+
+    /// The trend the symptom is assessed at `hours` after the session: as reported or, when not
+    /// given, `worse` from [`TREND_ASSUMED_FROM_HOURS`] (a missing answer to "getting better or
+    /// worse?" must not switch off the "getting worse" rules); before that, nothing is assumed.
+    pub fn assessed_trend(&self, hours: f64) -> Option<Trend> {
+        match self.trend {
+            Some(t) => Some(t),
+            None if hours >= TREND_ASSUMED_FROM_HOURS => Some(Trend::Worse),
+            None => None,
+        }
+    }
+}
+
+/// From this many hours after a session a missing trend is assessed as `worse` (docs/spec/README.md,
+/// "needlepath additions (protocol 2)"; protocol conflict `missing_trend`).
+pub const TREND_ASSUMED_FROM_HOURS: f64 = 48.0;
+
+impl Report {
+    /// Whether [`Report::assessed_trend`] assumed the trend at `hours`.
+    pub fn trend_assumed(&self, hours: f64) -> bool {
+        self.trend.is_none() && hours >= TREND_ASSUMED_FROM_HOURS
+    }
 }
 
 /// A check-in read despite errors because it names a warning sign, and what could not be read.

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use crate::vocabulary::{Activity, Concern, Finding, ScarType};
-pub use check_in::{CheckIn, Report, Salvaged, SessionFacts};
+pub use check_in::{CheckIn, DEPTH_MM, Report, Salvaged, SessionFacts, TREND_ASSUMED_FROM_HOURS};
 use reader::{At, Object, ROOT, code};
 pub use reader::{InputError, parse_date};
 
@@ -74,7 +74,7 @@ const PLAN_FIELDS: &[&str] = &[
 
 /// The largest number of hours accepted: ten years. Beyond that a number is a mistake.
 pub const MAX_HOURS: f64 = 87_600.0;
-/// The most symptoms or findings one request may list (there are 39 symptoms and 34 findings).
+/// The most symptoms or findings one request may list (there are 43 symptoms and 34 findings).
 pub(crate) const MAX_ITEMS: usize = 200;
 
 impl ScreeningRequest {

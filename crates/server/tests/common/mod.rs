@@ -449,9 +449,10 @@ pub fn emergency_check_in() -> Value {
     json!({ "symptoms": [{ "code": "throat_tightness", "severity": "severe" }] })
 }
 
-/// A check-in the built-in protocol answers with `contact_clinic`.
+/// A check-in the built-in protocol answers with `contact_clinic` at any hour (severe redness
+/// no longer does in the first 24 h: protocol 2, issue 12 item 14).
 pub fn contact_clinic_check_in() -> Value {
-    json!({ "symptoms": [{ "code": "redness", "severity": "severe" }] })
+    json!({ "symptoms": [{ "code": "light_patches", "severity": "mild", "trend": "same" }] })
 }
 
 /// A check-in within the expected course: `self_care`, no alert.

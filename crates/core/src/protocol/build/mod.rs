@@ -25,8 +25,17 @@ use crate::vocabulary::{Concern, ScarType, UnknownCode};
 
 const SOURCE_KINDS: &[&str] = &["seed", "paper", "guideline", "regulator", "practice", "vendor"];
 const READ_KINDS: &[&str] = &["full", "abstract", "excerpt"];
-pub(super) const WHENS: &[&str] =
-    &["beyond_expected", "worse", "not_improving", "severe", "with_symptom", "with_finding"];
+pub(super) const WHENS: &[&str] = &[
+    "beyond_expected",
+    "worse",
+    "not_improving",
+    "severe",
+    "with_symptom",
+    "with_finding",
+    "after_numbing",
+    "reported",
+    "with_fitzpatrick",
+];
 
 pub(super) fn build(text: &str, base: Option<&Protocol>) -> Result<Protocol, ProtocolError> {
     let raw: RawProtocol = toml::from_str(text).map_err(|e| syntax_error(text, &e))?;

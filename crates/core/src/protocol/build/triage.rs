@@ -117,11 +117,13 @@ impl Builder<'_> {
                     ),
                 );
             }
+            let by_depth = self.by_depth(&x_.by_depth, until_hours);
             Base::Expected {
                 until_hours,
                 typical_hours,
                 message: self.non_empty(&x_.message, "message"),
                 sources: self.cite(&x_.sources, &x.span()),
+                by_depth,
             }
         } else {
             let (fixed, red) = match (&e.outside, &e.red_flag) {
@@ -194,7 +196,36 @@ impl Builder<'_> {
         let message = self.non_empty(&r.message, "message");
         let sources = self.cite(&r.sources, &x.span());
         let after_hours = r.after_hours.as_ref().map_or(0.0, |h| self.hours(h, "after_hours"));
-        let when = match r.when.get_ref().as_str() {
+        let within_hours = r.within_hours.as_ref().map(|h| {
+            let v = self.hours(h, "within_hours");
+            if v.is_finite() && v <= after_hours {
+                self.p.at(
+                    &h.span(),
+                    format!(
+                        "within_hours ({v}) must be more than after_hours ({after_hours}): a window that ends before it starts"
+                    ),
+                );
+            }
+            v
+        });
+        let mut with_symptoms = SymptomSet::default();
+        for s in &r.with_symptoms {
+            if let Some(s) = self.code(s, Symptom::parse) {
+                with_symptoms.insert(s);
+            }
+        }
+        let when_name = r.when.get_ref().as_str();
+        if !r.types.is_empty() && when_name != "with_fitzpatrick" {
+            self.p
+                .at(&r.when.span(), format!("types = [...] is only read by 'with_fitzpatrick', not by '{when_name}'"));
+        }
+        if !r.symptoms.is_empty() && when_name != "with_symptom" {
+            self.p.at(&r.when.span(), format!("symptoms = [...] is only read by 'with_symptom', not by '{when_name}'"));
+        }
+        if !r.findings.is_empty() && when_name != "with_finding" {
+            self.p.at(&r.when.span(), format!("findings = [...] is only read by 'with_finding', not by '{when_name}'"));
+        }
+        let when = match when_name {
             "beyond_expected" => {
                 if !matches!(base, Base::Expected { .. }) {
                     self.p.at(
@@ -204,9 +235,32 @@ impl Builder<'_> {
                 }
                 When::BeyondExpected
             }
-            "worse" => When::Worse { after_hours },
-            "not_improving" => When::NotImproving { after_hours },
-            "severe" => When::Severe { after_hours },
+            "worse" => When::Worse,
+            "not_improving" => When::NotImproving,
+            "severe" => When::Severe,
+            "after_numbing" => When::AfterNumbing,
+            "reported" => {
+                if r.after_hours.is_none() && r.within_hours.is_none() {
+                    self.p.at(
+                        &r.when.span(),
+                        "'reported' needs after_hours or within_hours: without a window, say it in the symptom's own disposition",
+                    );
+                }
+                When::Reported
+            }
+            "with_fitzpatrick" => {
+                let mut mask = 0u8;
+                if r.types.is_empty() {
+                    self.p.at(&r.when.span(), "'with_fitzpatrick' needs types = [...] (1 to 6)");
+                }
+                for t in &r.types {
+                    match u8::try_from(*t.get_ref()) {
+                        Ok(v @ 1..=6) => mask |= 1 << (v - 1),
+                        _ => self.p.at(&t.span(), format!("Fitzpatrick type {}; accepted: 1 to 6", t.get_ref())),
+                    }
+                }
+                When::WithFitzpatrick(mask)
+            }
             "with_symptom" => {
                 let mut set = SymptomSet::default();
                 if r.symptoms.is_empty() {
@@ -245,7 +299,52 @@ impl Builder<'_> {
             );
         }
         let tier = self.tier(r.tier.as_ref(), disposition);
-        Some(Escalation { when, disposition, message, sources, tier })
+        Some(Escalation { when, after_hours, within_hours, with_symptoms, disposition, message, sources, tier })
+    }
+
+    /// The shorter courses after shallower treatments: depths in 0–3 mm, strictly increasing,
+    /// each course no longer than the full one (a depth may only shorten what counts as normal).
+    fn by_depth(&mut self, raw: &[S<RawDepthCourse>], until_full: f64) -> Vec<DepthCourse> {
+        let mut out: Vec<DepthCourse> = Vec::with_capacity(raw.len());
+        for entry in raw {
+            let d = entry.get_ref();
+            self.evidence(d.evidence.as_ref());
+            let max_depth_mm = *d.max_depth_mm.get_ref();
+            let (lo, hi) = crate::request::DEPTH_MM;
+            if !max_depth_mm.is_finite() || max_depth_mm <= lo || max_depth_mm > hi {
+                self.p.at(
+                    &d.max_depth_mm.span(),
+                    format!("max_depth_mm is {max_depth_mm}; accepted: more than {lo} and up to {hi} mm"),
+                );
+            }
+            if let Some(prev) = out.last()
+                && max_depth_mm <= prev.max_depth_mm
+            {
+                self.p.at(
+                    &d.max_depth_mm.span(),
+                    format!(
+                        "by_depth entries must have increasing max_depth_mm ({max_depth_mm} after {})",
+                        prev.max_depth_mm
+                    ),
+                );
+            }
+            let until_hours = self.hours(&d.until_hours, "until_hours");
+            if until_hours <= 0.0 || until_hours > until_full {
+                self.p.at(
+                    &d.until_hours.span(),
+                    format!("by_depth until_hours is {until_hours}; accepted: more than 0 and up to the full course's {until_full} h"),
+                );
+            }
+            let typical_hours = d.typical_hours.as_ref().map(|t| self.hours(t, "typical_hours"));
+            if let (Some(t), Some(ts)) = (typical_hours, &d.typical_hours)
+                && t > until_hours
+            {
+                self.p.at(&ts.span(), format!("typical_hours ({t}) is after until_hours ({until_hours})"));
+            }
+            let sources = self.cite(&d.sources, &entry.span());
+            out.push(DepthCourse { max_depth_mm, until_hours, typical_hours, sources });
+        }
+        out
     }
 
     pub(super) fn disposition(&mut self, s: &S<String>) -> Option<Disposition> {

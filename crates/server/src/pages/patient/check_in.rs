@@ -35,6 +35,8 @@ pub struct Row {
     pub severities: Vec<Choice>,
     pub trends: Vec<Choice>,
     pub invalid: bool,
+    /// The trend is the field at fault (asked from 24 h after the session).
+    pub trend_invalid: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +63,8 @@ pub struct Outcome {
     pub implied: Vec<String>,
     /// Symptoms sent without "how bad", assessed as severe: their words.
     pub assumed_severe: Vec<String>,
+    /// Symptoms sent without "better or worse" from 48 h, assessed as getting worse: their words.
+    pub assumed_worse: Vec<String>,
     /// What could not be read and was left out (the check-in was answered because it names a
     /// warning sign): the field in words and why.
     pub unread: Vec<String>,
@@ -128,6 +132,7 @@ fn groups(p: &Protocol, t: &Locale, form: &FormData, invalid: &str) -> Vec<Group
             severities: pick(format!("severity.{code}"), &SEVERITIES, "severity"),
             trends: pick(format!("trend.{code}"), &TRENDS, "trend"),
             invalid: invalid == format!("severity.{code}"),
+            trend_invalid: invalid == format!("trend.{code}"),
         });
     }
     out
@@ -197,6 +202,31 @@ fn request(form: &FormData) -> (Value, Vec<String>, Vec<String>) {
     (body, codes, implied)
 }
 
+/// From this many hours after the session the form asks whether each ticked symptom is getting
+/// better or worse (the engine assumes "worse" from 48 h when it is not said).
+const TREND_ASKED_FROM_HOURS: f64 = 24.0;
+
+/// The first ticked symptom sent without its trend, when the session was `TREND_ASKED_FROM_HOURS`
+/// or more ago; `None` when nothing is missing, before then, or when the check-in names a warning
+/// sign (a warning sign is never held back by a missing answer: it is sent, and the engine
+/// assumes the trend conservatively).
+fn trend_missing(p: &Protocol, body: &Value, hours: Option<f64>) -> Option<String> {
+    if hours.is_none_or(|h| h < TREND_ASKED_FROM_HOURS) {
+        return None;
+    }
+    let symptoms = body["symptoms"].as_array()?;
+    let warning = symptoms.iter().any(|s| {
+        s["code"].as_str().and_then(|c| Symptom::parse(c).ok()).is_some_and(|s| p.symptom(s).is_warning_sign())
+    }) || body["temperature_c"].as_f64().is_some_and(|t| t >= p.triage.fever_threshold_c);
+    if warning {
+        return None;
+    }
+    symptoms
+        .iter()
+        .find(|s| s.get("trend").is_none() && s["code"].as_str().is_some_and(|c| Symptom::parse(c).is_ok()))
+        .and_then(|s| s["code"].as_str().map(str::to_string))
+}
+
 /// The form field behind an API field path (`symptoms[1].severity` → `severity.pain`).
 fn field_of(path: &str, codes: &[String]) -> String {
     if let Some(rest) = path.strip_prefix("symptoms[") {
@@ -213,6 +243,19 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
     let (body, codes, implied) = request(&form);
+    {
+        let protocol = app.protocol_for(a.clinic()).await?;
+        let sessions = app.store.list_sessions(&a.actor, id).await?;
+        let hours =
+            sessions.first().map(|s| ((chrono::Utc::now() - s.performed_at).num_seconds().max(0)) as f64 / 3600.0);
+        if let Some(code) = trend_missing(&protocol, &body, hours) {
+            let s = Shown {
+                field: format!("trend.{code}"),
+                message: t.f("checkins.trend_missing", &[("symptom", t.label("symptom", &code))]),
+            };
+            return page_with(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&protocol, &ctx, &form, Some(s), false));
+        }
+    }
     let answer = match submit(&app, &a.actor, id, &body).await {
         Ok(v) => v,
         Err(e) if e.code == "no_session" => {
@@ -283,6 +326,11 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&
         .filter(|a| a["severity_assumed"].as_bool() == Some(true))
         .map(|a| label(a["symptom"].as_str().unwrap_or_default()))
         .collect();
+    let assumed_worse = list("assessments")
+        .iter()
+        .filter(|a| a["trend_assumed"].as_bool() == Some(true))
+        .map(|a| label(a["symptom"].as_str().unwrap_or_default()))
+        .collect();
     let unread = v["unread"]
         .as_array()
         .map(|list| {
@@ -301,6 +349,7 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&
     Outcome {
         implied: Vec::new(),
         assumed_severe,
+        assumed_worse,
         unread,
         follow_up,
         urgent: disposition == "urgent_same_day",
@@ -348,6 +397,23 @@ mod tests {
         assert_eq!(implied, ["pain", "swelling"]);
         assert_eq!(body["symptoms"][1], json!({ "code": "pain", "severity": "severe" }));
         assert_eq!(body["symptoms"][2], json!({ "code": "swelling", "trend": "worse" }));
+    }
+
+    #[test]
+    fn the_trend_is_asked_from_24_hours_but_never_holds_back_a_warning_sign() {
+        let p = Protocol::builtin().unwrap();
+        let body = |f: &[u8]| request(&FormData::parse(f).unwrap()).0;
+        let no_trend =
+            body(b"symptom=redness&severity.redness=mild&trend.redness=same&symptom=pain&severity.pain=mild");
+        assert_eq!(trend_missing(&p, &no_trend, Some(30.0)).as_deref(), Some("pain"));
+        assert_eq!(trend_missing(&p, &no_trend, Some(23.9)), None, "not asked on the first day");
+        assert_eq!(trend_missing(&p, &no_trend, None), None, "no session on record");
+        let with_flag = body(b"symptom=pain&severity.pain=mild&symptom=pus");
+        assert_eq!(trend_missing(&p, &with_flag, Some(60.0)), None, "a warning sign goes through");
+        let fever = body(b"symptom=pain&severity.pain=mild&temperature_c=38.4");
+        assert_eq!(trend_missing(&p, &fever, Some(60.0)), None, "a measured fever goes through");
+        let all = body(b"symptom=pain&severity.pain=mild&trend.pain=worse");
+        assert_eq!(trend_missing(&p, &all, Some(60.0)), None);
     }
 
     #[test]
