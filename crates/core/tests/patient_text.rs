@@ -173,7 +173,7 @@ fn the_clinic_contact_headline_follows_the_most_urgent_tier_reported() {
     let both = triage(
         &p,
         &check_in(
-            json!({"hours_since_treatment": 504, "symptoms": [{"code": "dark_patches"}, {"code": "lumps", "severity": "mild"}, {"code": "rash", "severity": "mild"}]}),
+            json!({"hours_since_treatment": 504, "symptoms": [{"code": "dark_patches"}, {"code": "lumps", "severity": "mild", "trend": "same"}, {"code": "rash", "severity": "mild", "trend": "same"}]}),
         ),
     );
     assert_eq!(both.disposition, Disposition::ContactClinic, "{both:?}");
