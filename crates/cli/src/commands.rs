@@ -71,7 +71,13 @@ pub fn aftercare(g: &Global, treated_at: &str, tz: Option<&str>, findings: &[Str
         let code = Finding::parse(f).map_err(|e| InputError::new(format!("--finding[{i}]"), e.to_string()))?;
         set.insert(code);
     }
-    let req = AftercareRequest { treated_at: at.with_timezone(&Utc), zone, findings: set, session_number };
+    let req = AftercareRequest {
+        treated_at: at.with_timezone(&Utc),
+        zone,
+        findings: set,
+        session_number,
+        check_in_days: None,
+    };
     let result = timeline::timeline(&p, &req);
     output(g, &result, || render::timeline(&result))
 }

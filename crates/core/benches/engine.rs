@@ -114,6 +114,7 @@ fn plan_and_timeline(b: Bencher) {
         zone: Zone::parse("Europe/Berlin").unwrap(),
         findings,
         session_number: 1,
+        check_in_days: None,
     };
     b.bench(|| {
         let plan = plan::plan(black_box(&p), black_box(&r));

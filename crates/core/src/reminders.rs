@@ -269,7 +269,13 @@ mod tests {
         let zone = Zone::parse(zone).unwrap();
         let (y, m, d, h, min) = local;
         let naive = NaiveDate::from_ymd_opt(y, m, d).unwrap().and_hms_opt(h, min, 0).unwrap();
-        AftercareRequest { treated_at: zone.instant(naive), zone, findings: FindingSet::default(), session_number: 1 }
+        AftercareRequest {
+            treated_at: zone.instant(naive),
+            zone,
+            findings: FindingSet::default(),
+            session_number: 1,
+            check_in_days: None,
+        }
     }
 
     fn local(r: &AftercareRequest, t: DateTime<Utc>) -> String {

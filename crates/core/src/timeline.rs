@@ -59,7 +59,7 @@ impl Zone {
 }
 
 /// One session to build a timeline for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AftercareRequest {
     pub treated_at: DateTime<Utc>,
     pub zone: Zone,
@@ -67,6 +67,11 @@ pub struct AftercareRequest {
     pub findings: FindingSet,
     /// Which session of the series this is (1-based): some pre-care comes only before the first.
     pub session_number: u32,
+    /// The days after the session on which this patient is asked to check in, as the service
+    /// scheduled them (`pathway::next::check_in_days`: the clinic's days, week 3 for darker skin,
+    /// the day before the next window); `None` = the protocol's `aftercare.check_in_days`. The
+    /// reminders and the scheduled check-ins must follow one list.
+    pub check_in_days: Option<Vec<u32>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -167,7 +172,7 @@ pub fn timeline<'p>(p: &'p Protocol, req: &AftercareRequest) -> Timeline<'p> {
         let t = t0 + TimeDelta::seconds((m.hours * 3600.0).round() as i64);
         entries.push(entry(t, Kind::Milestone, &m.code, None, &m.message, &[], &m.sources));
     }
-    for (i, day) in p.aftercare.check_in_days.iter().enumerate() {
+    for (i, day) in req.check_in_days.as_deref().unwrap_or(&p.aftercare.check_in_days).iter().enumerate() {
         let code = CHECK_IN_CODES.get(i).copied().unwrap_or("check_in");
         entries.push(entry(
             on_day(i64::from(*day)),
@@ -199,6 +204,7 @@ mod tests {
             zone: Zone::Fixed(FixedOffset::east_opt(0).unwrap_or_else(|| panic!("offset"))),
             findings,
             session_number: 2,
+            check_in_days: None,
         };
         timeline(&p, &req).entries.iter().map(|e| e.code.to_owned()).collect()
     }

@@ -287,7 +287,7 @@ async fn templates(store: &Arc<dyn Store>, actor: &Actor, patient: PatientId) ->
     let window =
         Some(((now + chrono::Duration::days(28)).date_naive(), (now + chrono::Duration::days(42)).date_naive()));
     let mut all = for_appointment(&protocol, &settings, &record, next, 60, 2, now).unwrap();
-    all.extend(for_session(&protocol, &settings, &record, now, 1, window, now).unwrap());
+    all.extend(for_session(&protocol, &settings, &record, now, 1, window, &settings.check_in_days, now).unwrap());
     assert!(!all.is_empty(), "the scheduler made no reminders to copy");
     all.into_iter().map(|m| (m.kind, m.channel, m.payload)).collect()
 }

@@ -439,3 +439,58 @@ async fn patient_reads_are_audited_with_the_client_address() {
     let unknown = t.admin.api.get(&format!("/api/v1/patients/{}/audit", uuid::Uuid::now_v7())).await;
     assert_eq!(unknown.status, 404);
 }
+
+/// Issue 12 item 10 / issue 13 item 3: the reminders a session schedules follow the same check-in
+/// days as the scheduled check-ins (the clinic's days plus "ready for the next session?"), not
+/// the protocol's own list.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_in_reminders_follow_the_scheduled_check_ins_not_the_protocol_days() {
+    let t = TestApp::start().await;
+    let clinic = t.admin.api.get("/api/v1/clinic").await.expect(200).clone();
+    let mut settings = clinic["settings"].clone();
+    settings["check_in_days"] = json!([2, 5, 10]);
+    t.admin.api.patch("/api/v1/clinic", json!({ "settings": settings })).await.expect(200);
+    let patient = t
+        .admin
+        .api
+        .post(
+            "/api/v1/patients",
+            json!({ "name": "Rita Reminder", "email": "rita@patient.example", "consent_messages": true }),
+        )
+        .await
+        .expect(201)
+        .clone();
+    let pid = patient["id"].as_str().unwrap();
+    t.screen_eligible(&t.admin.api, pid).await;
+    let body = t.record_session(&t.admin.api, pid).await;
+    let performed: chrono::DateTime<Utc> = body["session"]["performed_at"].as_str().unwrap().parse().unwrap();
+    let mut scheduled: Vec<i64> = body["check_ins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let due: chrono::DateTime<Utc> = c["due_at"].as_str().unwrap().parse().unwrap();
+            ((due - performed).num_minutes() as f64 / 1440.0).round() as i64
+        })
+        .collect();
+    scheduled.sort_unstable();
+    let messages = t.admin.api.get(&format!("/api/v1/patients/{pid}/messages")).await.expect(200).clone();
+    let mut reminded: Vec<i64> = messages["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "check_in")
+        // The idempotency key is `session:<id>:check_in:<day>d:<channel>`.
+        .filter_map(|m| m["idempotency_key"].as_str()?.split(':').nth(3)?.strip_suffix('d')?.parse().ok())
+        .collect();
+    reminded.sort_unstable();
+    reminded.dedup();
+    assert_eq!(scheduled.len(), 4, "days 2, 5, 10 and the day before the next window: {scheduled:?}");
+    assert_eq!(reminded, scheduled, "every scheduled check-in has its reminder, and no other day has one");
+
+    // Settings without a check-in by day 3 are refused (the floor's first check-in).
+    let mut late = clinic["settings"].clone();
+    late["check_in_days"] = json!([14]);
+    let r = t.admin.api.patch("/api/v1/clinic", json!({ "settings": late })).await;
+    assert_eq!((r.status, r.json["field"].as_str()), (422, Some("settings.check_in_days")), "{}", r.text);
+}

@@ -165,14 +165,14 @@ async fn the_session_form_records_numbing_and_depth_per_area() {
     let bad = form(
         &prac.api,
         &format!("{base}/session"),
-        "device=Pen&depth_cheeks=1.5&numbing_agent=lidocaine&numbing_minutes=30",
+        "cold_sore_now=no&device=Pen&depth_cheeks=1.5&numbing_agent=lidocaine&numbing_minutes=30",
     )
     .await;
     assert_eq!(bad.status, 422, "{}", bad.text);
     assert!(bad.text.contains(r#"id="numbing_area_cm2" name="numbing_area_cm2" type="number" min="1" max="2000" step="1" inputmode="decimal" value="" aria-invalid="true""#), "{}", bad.text);
     assert!(bad.text.contains(r#"value="1.5""#));
     // A depth past the protocol's range: the error sits at that area's input.
-    let deep = form(&prac.api, &format!("{base}/session"), "device=Pen&depth_cheeks=3.5").await;
+    let deep = form(&prac.api, &format!("{base}/session"), "cold_sore_now=no&device=Pen&depth_cheeks=3.5").await;
     assert_eq!(deep.status, 422, "{}", deep.text);
     assert!(
         deep.text.contains(r#"value="3.5" aria-describedby="depth_cheeks-hint" aria-invalid="true""#),
@@ -183,7 +183,7 @@ async fn the_session_form_records_numbing_and_depth_per_area() {
     let ok = form(
         &prac.api,
         &format!("{base}/session"),
-        "device=Pen&depth_forehead=1.0&depth_cheeks=1.5&numbing_agent=lidocaine&numbing_area_cm2=200&numbing_minutes=90&numbing_removed=yes",
+        "cold_sore_now=no&device=Pen&depth_forehead=1.0&depth_cheeks=1.5&numbing_agent=lidocaine&numbing_area_cm2=200&numbing_minutes=90&numbing_removed=yes",
     )
     .await;
     assert_eq!(ok.status, 303, "{}", ok.text);

@@ -63,6 +63,15 @@ pub fn check_settings(s: &ClinicSettings) -> ApiResult<ClinicSettings> {
     }
     s.check_in_days.sort_unstable();
     s.check_in_days.dedup();
+    let first_by = needlepath_core::protocol::FIRST_CHECK_IN_BY_DAY;
+    if s.check_in_days.first().is_some_and(|d| *d > first_by) {
+        return Err(ApiError::invalid(
+            "settings.check_in_days",
+            format!(
+                "the first check-in must be by day {first_by}: cold-sore and infection signs start 24 to 48 hours after a session"
+            ),
+        ));
+    }
     if !(1..=168).contains(&s.missed_check_in_grace_hours) {
         return Err(ApiError::invalid("settings.missed_check_in_grace_hours", "must be from 1 to 168 hours"));
     }

@@ -405,15 +405,6 @@ pub async fn record(
         None => plans.first(),
     };
     let window = plan.and_then(|p| next_window(p, had, Some(performed_at.with_timezone(&tz).date_naive())));
-    let messages = reminders::schedule::for_session(
-        &protocol,
-        &clinic.settings,
-        &patient,
-        performed_at,
-        u32::try_from(had).unwrap_or(u32::MAX),
-        window,
-        now,
-    )?;
     // The clinic's check-in days, with week 3 for darker skin and "ready for the next session?"
     // the day before the next window opens (issue 12 item 10).
     let opens_after = window
@@ -423,6 +414,16 @@ pub async fn record(
         .unwrap_or(protocol.plan.interval_min_days);
     let check_in_days =
         needlepath_core::pathway::next::check_in_days(&clinic.settings.check_in_days, patient.fitzpatrick, opens_after);
+    let messages = reminders::schedule::for_session(
+        &protocol,
+        &clinic.settings,
+        &patient,
+        performed_at,
+        u32::try_from(had).unwrap_or(u32::MAX),
+        window,
+        &check_in_days,
+        now,
+    )?;
     let session = NewSession {
         patient: patient_id,
         plan: r.plan_id,

@@ -75,6 +75,7 @@ pub async fn today_for<'p>(app: &App, protocol: &'p Protocol, actor: &Actor, id:
         zone: Zone::Named(tz),
         findings,
         session_number: u32::try_from(sessions.len()).unwrap_or(u32::MAX),
+        check_in_days: None,
     };
     let tl = timeline(protocol, &req);
     let check_ins = app.store.list_check_ins(actor, id).await?;

@@ -96,7 +96,13 @@ pub fn for_appointment(
     now: DateTime<Utc>,
 ) -> Result<Vec<NewMessage>, ApiError> {
     let zone = zone_of(patient)?;
-    let req = AftercareRequest { treated_at: starts_at, zone, findings: findings_of(patient), session_number };
+    let req = AftercareRequest {
+        treated_at: starts_at,
+        zone,
+        findings: findings_of(patient),
+        session_number,
+        check_in_days: None,
+    };
     let quiet = quiet_hours(settings);
     let mut reminders = before_session(protocol, &req, quiet);
     if starts_at <= now {
@@ -120,10 +126,17 @@ pub fn for_session(
     performed_at: DateTime<Utc>,
     session_number: u32,
     next_window: Option<(NaiveDate, NaiveDate)>,
+    check_in_days: &[u32],
     now: DateTime<Utc>,
 ) -> Result<Vec<NewMessage>, ApiError> {
     let zone = zone_of(patient)?;
-    let req = AftercareRequest { treated_at: performed_at, zone, findings: findings_of(patient), session_number };
+    let req = AftercareRequest {
+        treated_at: performed_at,
+        zone,
+        findings: findings_of(patient),
+        session_number,
+        check_in_days: Some(check_in_days.to_vec()),
+    };
     let mut reminders = after_session(protocol, &req, quiet_hours(settings), next_window);
     reminders.retain(|r| r.send_at + Duration::minutes(30) >= now);
     Ok(to_messages(patient, &reminders, None))

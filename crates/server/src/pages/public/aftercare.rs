@@ -107,6 +107,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
         zone: Zone::Named(chrono_tz::UTC),
         findings: FindingSet::default(),
         session_number: 1,
+        check_in_days: None,
     };
     let tl = timeline(p, &req);
     let steps: Vec<Step> = tl
