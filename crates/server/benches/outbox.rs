@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use needlepath_core::Protocol;
-use needlepath_server::reminders::schedule::{for_appointment, for_session};
+use needlepath_server::reminders::schedule::{AfterSession, for_appointment, for_session};
 use needlepath_server::reminders::{Couriers, ReminderConfig, Worker};
 use needlepath_server::{App, ServerConfig};
 use needlepath_store::{
@@ -287,7 +287,17 @@ async fn templates(store: &Arc<dyn Store>, actor: &Actor, patient: PatientId) ->
     let window =
         Some(((now + chrono::Duration::days(28)).date_naive(), (now + chrono::Duration::days(42)).date_naive()));
     let mut all = for_appointment(&protocol, &settings, &record, next, 60, 2, now).unwrap();
-    all.extend(for_session(&protocol, &settings, &record, now, 1, window, &settings.check_in_days, now).unwrap());
+    all.extend(
+        for_session(
+            &protocol,
+            &settings,
+            &record,
+            now,
+            AfterSession { number: 1, next_window: window, check_in_days: &settings.check_in_days },
+            now,
+        )
+        .unwrap(),
+    );
     assert!(!all.is_empty(), "the scheduler made no reminders to copy");
     all.into_iter().map(|m| (m.kind, m.channel, m.payload)).collect()
 }

@@ -18,7 +18,7 @@ use chrono::{NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use common::TestApp;
 use needlepath_core::Protocol;
-use needlepath_server::reminders::schedule::{for_appointment, for_session};
+use needlepath_server::reminders::schedule::{AfterSession, for_appointment, for_session};
 use needlepath_server::reminders::{Couriers, ReminderConfig, Worker};
 use needlepath_server::{App, ServerConfig};
 use needlepath_store::{
@@ -152,7 +152,15 @@ async fn dst_case(zone: &str, session_day: (i32, u32, u32)) {
     let record = t.app.store.patient(&system, pid).await.unwrap();
     let settings = t.app.store.clinic(clinic).await.unwrap().settings;
     let protocol = Protocol::builtin().unwrap();
-    let after = for_session(&protocol, &settings, &record, session, 1, None, &settings.check_in_days, session).unwrap();
+    let after = for_session(
+        &protocol,
+        &settings,
+        &record,
+        session,
+        AfterSession { number: 1, next_window: None, check_in_days: &settings.check_in_days },
+        session,
+    )
+    .unwrap();
     // The next appointment five weeks on, at 10:00 local again (the other side of the change).
     let next = tz.from_local_datetime(&(local + chrono::Duration::days(35))).single().unwrap().with_timezone(&Utc);
     let before = for_appointment(&protocol, &settings, &record, next, 60, 2, session).unwrap();

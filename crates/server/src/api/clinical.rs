@@ -419,9 +419,11 @@ pub async fn record(
         &clinic.settings,
         &patient,
         performed_at,
-        u32::try_from(had).unwrap_or(u32::MAX),
-        window,
-        &check_in_days,
+        reminders::schedule::AfterSession {
+            number: u32::try_from(had).unwrap_or(u32::MAX),
+            next_window: window,
+            check_in_days: &check_in_days,
+        },
         now,
     )?;
     let session = NewSession {

@@ -117,6 +117,18 @@ pub fn for_appointment(
     Ok(to_messages(patient, &reminders, Some((starts_at, minutes))))
 }
 
+/// Where a recorded session stands in its series, for the reminders after it.
+#[derive(Debug, Clone, Copy)]
+pub struct AfterSession<'a> {
+    /// Which session of the series it is (1-based).
+    pub number: u32,
+    /// The next session's window, when the plan gives one.
+    pub next_window: Option<(NaiveDate, NaiveDate)>,
+    /// The days its check-ins are scheduled on (`pathway::next::check_in_days`); the reminders
+    /// follow the same list.
+    pub check_in_days: &'a [u32],
+}
+
 /// Reminders after a recorded session. A session recorded late loses the reminders whose time
 /// has already passed (a "check in today" three days on would mislead).
 pub fn for_session(
@@ -124,18 +136,17 @@ pub fn for_session(
     settings: &ClinicSettings,
     patient: &Patient,
     performed_at: DateTime<Utc>,
-    session_number: u32,
-    next_window: Option<(NaiveDate, NaiveDate)>,
-    check_in_days: &[u32],
+    after: AfterSession<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<NewMessage>, ApiError> {
     let zone = zone_of(patient)?;
+    let next_window = after.next_window;
     let req = AftercareRequest {
         treated_at: performed_at,
         zone,
         findings: findings_of(patient),
-        session_number,
-        check_in_days: Some(check_in_days.to_vec()),
+        session_number: after.number,
+        check_in_days: Some(after.check_in_days.to_vec()),
     };
     let mut reminders = after_session(protocol, &req, quiet_hours(settings), next_window);
     reminders.retain(|r| r.send_at + Duration::minutes(30) >= now);
