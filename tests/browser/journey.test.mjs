@@ -143,9 +143,15 @@ test("journey: set up, log in by keyboard, create, screen, plan, treat and invit
   // Session.
   await page.goto(patientUrl + "/session");
   await checkPage(page, "staff-session-form");
+  // Asked before every session (issue 12 item 9), then the depth per area and the numbing cream
+  // as data (items 12 and 13).
+  await page.getByLabel(/no active cold sore/i).check();
   await page.getByLabel(/device/i).fill("Dermapen 4");
-  await page.getByLabel(/needle depth \(mm\)/i).fill("1.0");
-  await page.getByLabel(/cheeks/i).first().check();
+  await page.locator("#depth_cheeks").fill("1.0");
+  await page.locator("#numbing_agent").selectOption("lidocaine");
+  await page.locator("#numbing_area_cm2").fill("200");
+  await page.locator("#numbing_minutes").fill("30");
+  await screenshot(page, "staff-session-form-filled");
   await submit(page, /record session/i);
   await page.waitForURL((u) => u.href.startsWith(patientUrl + "#"));
   await checkPage(page, "staff-patient");
