@@ -368,10 +368,7 @@ fn session_request(
         "yes" => true,
         "no" => false,
         _ => {
-            return Err(ApiError::invalid(
-                "cold_sore_now",
-                "answer the check before the session: is there an active cold sore now? (yes or no)",
-            ));
+            return Err(ApiError::invalid("cold_sore_now", t.s("before_session.cold_sore_now_required")));
         }
     };
     let depth = form.get("needle_depth_mm").trim().replace(',', ".");
