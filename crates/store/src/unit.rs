@@ -116,6 +116,8 @@ pub trait Reading: Send {
     /// The clinic's staff, to tell them of an alert this unit opens, whoever the actor is (a
     /// patient's check-in opens alerts too; the list is never shown to the patient).
     async fn staff_to_tell(&mut self) -> Result<Vec<Staff>>;
+    // --- patient side: reads added for the patient's own pages (My plan, History, Reminders) ---
+    // --- staff side: reads added for the queue and the patient list ---------------------------
     /// Commits the unit with its one audit record.
     async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
 }
@@ -125,4 +127,6 @@ pub trait Reading: Send {
 pub trait Writing: Reading {
     /// Stores a submitted check-in, the alert it opens and the escalation messages.
     async fn submit_check_in(&mut self, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)>;
+    // --- patient side: writes ----------------------------------------------------------------
+    // --- staff side: writes (alerts, follow-ups, patients) -------------------------------------
 }

@@ -106,6 +106,9 @@ impl crate::unit::Reading for Unit {
         staff_list_on(&mut self.tx, &system).await
     }
 
+    // --- patient side: reads ---------------------------------------------------------------
+    // --- staff side: reads -------------------------------------------------------------------
+
     async fn finish(self: Box<Self>, audit: crate::unit::Audit) -> Result<()> {
         let Unit { mut tx, actor, audit_writer } = *self;
         match audit_writer {
@@ -129,4 +132,7 @@ impl crate::unit::Writing for Unit {
     async fn submit_check_in(&mut self, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)> {
         submit_check_in_on(&mut self.tx, &self.actor, &submission).await
     }
+
+    // --- patient side: writes ----------------------------------------------------------------
+    // --- staff side: writes ------------------------------------------------------------------
 }
