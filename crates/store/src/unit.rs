@@ -96,6 +96,9 @@ pub trait Reading: Send {
     async fn sessions(&mut self, patient: PatientId) -> Result<Vec<Session>>;
     /// In the order they were (or fall) due.
     async fn check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
+    /// The check-ins scheduled by day (answered or not), in the order they fall due; not the
+    /// check-ins a patient sent on their own (a patient may send hundreds).
+    async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
     /// Newest first.
     async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>>;
     /// The latest `limit` messages to or about the patient, links redacted.

@@ -278,7 +278,7 @@ pub async fn submit(
         (Some(id), _) => Some(id),
         (None, Some(session)) => {
             seen.push(Seen::CheckIns);
-            pick_scheduled(&unit.check_ins(patient).await?, session.id, now)
+            pick_scheduled(&unit.scheduled_check_ins(patient).await?, session.id, now)
         }
         (None, None) => None,
     };

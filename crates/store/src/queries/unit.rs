@@ -52,6 +52,18 @@ impl crate::unit::Reading for Unit {
         check_ins_on(&mut self.tx, &self.actor, patient).await
     }
 
+    async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>> {
+        own(&self.actor, patient)?;
+        let rows = sqlx::query(
+            "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 AND due_at IS NOT NULL ORDER BY due_at, id",
+        )
+        .bind(self.actor.clinic.0)
+        .bind(patient.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(check_in_from).collect()
+    }
+
     async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>> {
         appointments_on(&mut self.tx, &self.actor, patient).await
     }
