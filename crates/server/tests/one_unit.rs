@@ -95,6 +95,42 @@ async fn the_today_page_and_answer_write_one_audit_record_each() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn screening_plan_and_session_each_write_one_transaction_without_read_rows() {
+    let t = TestApp::start().await;
+    let patient = t.create_patient(&t.admin.api, "Sam Steps").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    let actions =
+        |entries: &[Value]| entries.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+
+    let before = audit_of(&t, &pid).await.len();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    let after = audit_of(&t, &pid).await;
+    let mut new = actions(&after[..after.len() - before]);
+    new.sort();
+    // The screening, and the findings it put on the record: two changes, one transaction.
+    assert_eq!(new, ["patient.findings_from_screening", "screening.add"]);
+
+    let before = after.len();
+    let r = t
+        .admin
+        .api
+        .post(
+            &format!("/api/v1/patients/{pid}/plans"),
+            json!({ "concern": "acne_scars", "scar_grade": 3, "start": Utc::now().date_naive().to_string() }),
+        )
+        .await;
+    r.expect(201);
+    let after = audit_of(&t, &pid).await;
+    assert_eq!(actions(&after[..after.len() - before]), ["plan.add"]);
+    assert_eq!(after[0]["seen"], json!(["patient", "screenings"]));
+
+    let before = after.len();
+    t.record_session(&t.admin.api, &pid).await;
+    let after = audit_of(&t, &pid).await;
+    assert_eq!(actions(&after[..after.len() - before]), ["session.record"]);
+}
+
 /// The days of the check-in entries on a Today timeline.
 fn timeline_check_in_days(today: &Value) -> Vec<i64> {
     let mut days: Vec<i64> = today["timeline"]["entries"]

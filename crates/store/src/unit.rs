@@ -130,6 +130,12 @@ pub trait Reading: Send {
 pub trait Writing: Reading {
     /// Stores a submitted check-in, the alert it opens and the escalation messages.
     async fn submit_check_in(&mut self, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)>;
+    /// Stores a screening and the findings it puts on the record (audited as such).
+    async fn add_screening(&mut self, screening: NewScreening) -> Result<Screening>;
+    async fn add_plan(&mut self, plan: NewPlan) -> Result<Plan>;
+    /// Records a session and its scheduled check-ins, judged by the session safety gates here,
+    /// inside the transaction (an override is audited as such).
+    async fn record_session(&mut self, session: NewSession) -> Result<(Session, Vec<CheckIn>)>;
     // --- patient side: writes ----------------------------------------------------------------
     // --- staff side: writes (alerts, follow-ups, patients) -------------------------------------
 }

@@ -12,6 +12,9 @@
 pub mod chart;
 pub mod check_ins;
 pub mod error;
+pub mod plans;
+pub mod screening;
+pub mod sessions;
 pub mod today;
 
 use std::sync::Arc;

@@ -145,6 +145,18 @@ impl crate::unit::Writing for Unit {
         submit_check_in_on(&mut self.tx, &self.actor, &submission).await
     }
 
+    async fn add_screening(&mut self, screening: NewScreening) -> Result<Screening> {
+        add_screening_on(&mut self.tx, &self.actor, &screening).await
+    }
+
+    async fn add_plan(&mut self, plan: NewPlan) -> Result<Plan> {
+        add_plan_on(&mut self.tx, &self.actor, &plan).await
+    }
+
+    async fn record_session(&mut self, session: NewSession) -> Result<(Session, Vec<CheckIn>)> {
+        record_session_on(&mut self.tx, &self.actor, &session).await
+    }
+
     // --- patient side: writes ----------------------------------------------------------------
     // --- staff side: writes ------------------------------------------------------------------
 }

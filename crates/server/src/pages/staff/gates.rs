@@ -13,9 +13,9 @@ use needlepath_core::protocol::Hold;
 use needlepath_store::{Blocker, PatientId, ScreeningId, SessionOverride};
 
 use crate::App;
-use crate::api::clinical::review_decision;
 use crate::api::{id, opt_text};
 use crate::auth::Authed;
+use crate::clinic::screening::review_decision;
 use crate::pages::form::Posted;
 use crate::pages::i18n::Locale;
 use crate::pages::staff::{clinic_zone, local};
