@@ -12,12 +12,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{created, id, known_patient, opt_text};
+use crate::api::{created, id, opt_text};
 use crate::auth::Authed;
 use crate::body::{Body, RawBody};
-use crate::clinic::plans::plan_patient;
-use crate::clinic::screening::{review_decision, screen_patient};
-use crate::clinic::sessions::{NewSessionRequest, record};
+use crate::clinic::plans::{self, plan_patient};
+use crate::clinic::screening::{self, review_decision, screen_patient};
+use crate::clinic::sessions::{self, NewSessionRequest, record};
 use crate::problem::ApiResult;
 
 pub async fn list_screenings(
@@ -25,8 +25,8 @@ pub async fn list_screenings(
     a: Authed,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let patient = known_patient(&app, &a, &raw).await?;
-    Ok(Json(json!({ "screenings": app.store.list_screenings(&a.actor, patient).await? })))
+    let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(json!({ "screenings": screening::list(&app, &a.actor, patient).await? })))
 }
 
 pub async fn screen(
@@ -57,12 +57,12 @@ pub async fn review(
     let screening: ScreeningId = id(&raw_screening, "screening")?;
     let decision = review_decision("decision", &r.decision)?;
     let note = opt_text("note", r.note.as_deref(), 4000)?;
-    Ok(Json(app.store.review_screening(&a.actor, patient, screening, decision, note).await?))
+    Ok(Json(screening::review(&app, &a.actor, patient, screening, decision, note).await?))
 }
 
 pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
-    let patient = known_patient(&app, &a, &raw).await?;
-    Ok(Json(json!({ "plans": app.store.list_plans(&a.actor, patient).await? })))
+    let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(json!({ "plans": plans::list(&app, &a.actor, patient).await? })))
 }
 
 pub async fn plan(
@@ -76,13 +76,13 @@ pub async fn plan(
 }
 
 pub async fn list_sessions(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
-    let patient = known_patient(&app, &a, &raw).await?;
-    Ok(Json(json!({ "sessions": app.store.list_sessions(&a.actor, patient).await? })))
+    let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(json!({ "sessions": sessions::list(&app, &a.actor, patient).await? })))
 }
 
 /// Sessions recorded over blockers, newest first, for staff to review.
 pub async fn list_overrides(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "overrides": app.store.list_overrides(&a.actor, 200).await? })))
+    Ok(Json(json!({ "overrides": sessions::overrides(&app, &a.actor, 200).await? })))
 }
 
 pub async fn record_session(

@@ -40,3 +40,12 @@ pub async fn plan_patient(app: &App, actor: &Actor, patient_id: PatientId, body:
     unit.finish(Audit::view("plan.add", patient_id, &[Seen::Patient, Seen::Screenings]).with_target(plan.id.0)).await?;
     Ok(plan)
 }
+
+/// The patient's series plans, newest first (an unknown patient is a 404).
+pub async fn list(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<Vec<Plan>> {
+    let mut unit = app.records.store().reading(actor).await?;
+    unit.patient(patient).await?;
+    let list = unit.plans(patient).await?;
+    unit.finish(Audit::view("plan.list", patient, &[Seen::Patient, Seen::Plans])).await?;
+    Ok(list)
+}

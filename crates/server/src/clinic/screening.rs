@@ -142,3 +142,33 @@ pub fn recorded_screening(s: &Screening, tz: chrono_tz::Tz) -> RecordedScreening
             .unwrap_or_default(),
     }
 }
+
+/// The patient's screenings, newest first (an unknown patient is a 404, never an empty list).
+pub async fn list(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<Vec<Screening>> {
+    let mut unit = app.records.store().reading(actor).await?;
+    unit.patient(patient).await?;
+    let list = unit.screenings(patient).await?;
+    unit.finish(Audit::view("screening.list", patient, &[Seen::Patient, Seen::Screenings])).await?;
+    Ok(list)
+}
+
+/// A clinician's review of a screening: cleared or not cleared, with a note (one write, audited
+/// as `screening.review`).
+pub async fn review(
+    app: &App,
+    actor: &Actor,
+    patient: PatientId,
+    screening: needlepath_store::ScreeningId,
+    decision: ReviewDecision,
+    note: Option<String>,
+) -> ClinicResult<Screening> {
+    Ok(app.records.store().review_screening(actor, patient, screening, decision, note).await?)
+}
+
+/// One patient's record as the clinical forms show it (audited as a read of the record).
+pub async fn patient(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<Patient> {
+    let mut unit = app.records.store().reading(actor).await?;
+    let record = unit.patient(patient).await?;
+    unit.finish(Audit::view("patient.read", patient, &[Seen::Patient])).await?;
+    Ok(record)
+}

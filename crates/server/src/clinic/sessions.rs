@@ -56,7 +56,7 @@ pub struct NewSessionRequest {
     pub cold_sore_now: Option<bool>,
 }
 
-fn list(field: &str, items: &[String], min: usize) -> ClinicResult<Vec<String>> {
+fn text_list(field: &str, items: &[String], min: usize) -> ClinicResult<Vec<String>> {
     if items.len() < min || items.len() > 20 {
         return Err(ClinicError::invalid(field, format!("give {min} to 20 entries")));
     }
@@ -180,7 +180,7 @@ pub async fn record(
     let areas = if r.areas.is_empty() && !r.depths.is_empty() {
         r.depths.iter().map(|d| d.area.clone()).collect()
     } else {
-        list("areas", &r.areas, 1)?
+        text_list("areas", &r.areas, 1)?
     };
     let had = unit.sessions(patient_id).await?.len() + 1;
     let plans = unit.plans(patient_id).await?;
@@ -217,7 +217,7 @@ pub async fn record(
         device: text("device", &r.device, 200)?,
         needle_depth_mm,
         areas,
-        products: list("products", &r.products, 0)?,
+        products: text_list("products", &r.products, 0)?,
         numbing,
         numbing_note: opt_text("numbing_note", r.numbing_note.as_deref(), 200)?,
         depths: r.depths,
@@ -236,4 +236,29 @@ pub async fn record(
     let seen = [Seen::Patient, Seen::Screenings, Seen::Sessions, Seen::Plans];
     unit.finish(Audit::view("session.record", patient_id, &seen).with_target(session.id.0)).await?;
     Ok((session, check_ins))
+}
+
+/// The patient's sessions, newest first (an unknown patient is a 404).
+pub async fn list(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<Vec<Session>> {
+    let mut unit = app.records.store().reading(actor).await?;
+    unit.patient(patient).await?;
+    let list = unit.sessions(patient).await?;
+    unit.finish(Audit::view("session.list", patient, &[Seen::Patient, Seen::Sessions])).await?;
+    Ok(list)
+}
+
+/// Sessions recorded over blockers, newest first, for staff to review (one read, audited as the
+/// list it is).
+pub async fn overrides(app: &App, actor: &Actor, limit: u32) -> ClinicResult<Vec<needlepath_store::SessionOverride>> {
+    Ok(app.records.store().list_overrides(actor, limit).await?)
+}
+
+/// What would block a session for the patient at `at` now, by the same facts and rule the
+/// recording judges again in its own transaction (audited as `session.gates`).
+pub async fn blockers(app: &App, actor: &Actor, patient: PatientId, at: DateTime<Utc>) -> ClinicResult<Vec<Blocker>> {
+    let protocol = app.protocol_for(actor.clinic).await?;
+    let mut unit = app.records.store().reading(actor).await?;
+    let list = unit.blockers(patient, at, protocol.plan.interval_min_days).await?;
+    unit.finish(Audit::view("session.gates", patient, &[Seen::Gates])).await?;
+    Ok(list)
 }

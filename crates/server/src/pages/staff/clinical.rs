@@ -29,7 +29,7 @@ use crate::problem::{ApiError, ApiResult};
 
 async fn patient_of(app: &App, a: &Authed, raw: &str) -> Result<Patient, PageError> {
     let patient_id: PatientId = id(raw, "patient")?;
-    Ok(app.store.patient(&a.actor, patient_id).await?)
+    Ok(crate::clinic::screening::patient(app, &a.actor, patient_id).await?)
 }
 
 fn concern_choices(t: &Locale, current: &str, blank: Option<&str>) -> Vec<Choice> {
