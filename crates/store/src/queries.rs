@@ -27,6 +27,7 @@ include!("queries/appointments.rs");
 include!("queries/outbox.rs");
 include!("queries/access.rs");
 include!("queries/reads.rs");
+include!("queries/patient_side.rs");
 include!("queries/unit.rs");
 
 #[async_trait]
@@ -50,6 +51,10 @@ impl Store for Backend {
 
     async fn writing(&self, actor: &Actor) -> Result<Box<dyn crate::unit::Writing>> {
         Ok(Box::new(self.open_writing(actor).await?))
+    }
+
+    async fn calendar_reading(&self, token_hash: &str) -> Result<Option<(PatientId, Box<dyn crate::unit::Reading>)>> {
+        Ok(self.open_calendar_reading(token_hash).await?.map(|(p, u)| (p, Box::new(u) as Box<dyn crate::unit::Reading>)))
     }
 
     async fn has_clinic(&self) -> Result<bool> {
