@@ -22,6 +22,7 @@ use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 
 include!("queries/rows.rs");
 include!("queries/support.rs");
+include!("queries/policy.rs");
 include!("queries/writes.rs");
 include!("queries/appointments.rs");
 include!("queries/outbox.rs");
@@ -465,6 +466,7 @@ impl Store for Backend {
 
     async fn add_screening(&self, actor: &Actor, s: NewScreening) -> Result<Screening> {
         own(actor, s.patient)?;
+        clinical_side(actor, "screenings")?;
         let mut tx = self.begin().await?;
         patient_in(&mut tx, actor.clinic, s.patient).await?;
         let id = ScreeningId::new();
@@ -502,6 +504,7 @@ impl Store for Backend {
 
     async fn list_screenings(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Screening>> {
         own(actor, patient)?;
+        clinical_side(actor, "screenings")?;
         let rows = sqlx::query(
             "SELECT * FROM screenings WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC",
         )
@@ -523,6 +526,7 @@ impl Store for Backend {
         note: Option<String>,
     ) -> Result<Screening> {
         staff_side(actor)?;
+        clinical_side(actor, "screenings")?;
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE screenings SET reviewed_by = $4, reviewed_at = $5, review_note = $6, review_decision = $7 \
@@ -546,6 +550,7 @@ impl Store for Backend {
 
     async fn add_plan(&self, actor: &Actor, plan: NewPlan) -> Result<Plan> {
         own(actor, plan.patient)?;
+        clinical_side(actor, "plans")?;
         let mut tx = self.begin().await?;
         patient_in(&mut tx, actor.clinic, plan.patient).await?;
         let id = PlanId::new();
@@ -593,6 +598,7 @@ impl Store for Backend {
         min_interval_days: u32,
     ) -> Result<Vec<Blocker>> {
         staff_side(actor)?;
+        clinical_side(actor, "sessions")?;
         let mut conn = self.reader().acquire().await?;
         patient_in(&mut conn, actor.clinic, patient).await?;
         let facts = session_facts(&mut conn, actor.clinic, patient, performed_at, min_interval_days).await?;
@@ -603,6 +609,7 @@ impl Store for Backend {
 
     async fn list_overrides(&self, actor: &Actor, limit: u32) -> Result<Vec<SessionOverride>> {
         staff_side(actor)?;
+        clinical_side(actor, "sessions")?;
         let rows = sqlx::query(
             "SELECT s.id, s.patient_id, s.performed_at, s.practitioner_id, s.override_reason, s.override_blockers, \
              s.created_at, p.name AS patient_name, st.name AS practitioner_name FROM sessions s \
@@ -636,6 +643,7 @@ impl Store for Backend {
 
     async fn list_check_ins(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CheckIn>> {
         own(actor, patient)?;
+        clinical_side(actor, "check-ins")?;
         let rows = sqlx::query(
             "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 \
              ORDER BY COALESCE(submitted_at, due_at), id",
@@ -655,6 +663,7 @@ impl Store for Backend {
 
     async fn list_alerts(&self, actor: &Actor, filter: AlertFilter) -> Result<Vec<Alert>> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let only_open = match filter {
             AlertFilter::Open => "AND a.resolved_at IS NULL",
             AlertFilter::All => "",
@@ -674,6 +683,7 @@ impl Store for Backend {
 
     async fn acknowledge_alert(&self, actor: &Actor, id: AlertId, now: DateTime<Utc>) -> Result<Alert> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let mut tx = self.begin().await?;
         let alert = alert_in(&mut tx, actor.clinic, id).await?;
         if alert.resolved_at.is_some() {
@@ -697,6 +707,7 @@ impl Store for Backend {
 
     async fn resolve_alert(&self, actor: &Actor, id: AlertId, note: &str, now: DateTime<Utc>) -> Result<Alert> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let mut tx = self.begin().await?;
         let alert = alert_in(&mut tx, actor.clinic, id).await?;
         if alert.resolved_at.is_some() {

@@ -61,6 +61,7 @@ impl Backend {
 
     async fn record_session_in_transaction(&self, actor: &Actor, s: NewSession) -> Result<(Session, Vec<CheckIn>)> {
         staff_side(actor)?;
+        clinical_side(actor, "sessions")?;
         let mut tx = self.begin().await?;
         patient_in(&mut tx, actor.clinic, s.patient).await?;
         if let Some(plan) = s.plan {
