@@ -16,7 +16,7 @@ use needlepath_core::vocabulary::{Decision, Finding};
 use needlepath_core::{findings, plan as engine_plan, screening};
 use needlepath_store::{
     AppointmentId, Blocker, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientFinding, PatientId, Plan,
-    PlanId, ReviewDecision, Role, Screening, ScreeningId, Session, StaffId,
+    PlanId, ReviewDecision, Screening, ScreeningId, Session, StaffId,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -348,7 +348,7 @@ pub async fn record(
     let numbing = numbing(r.numbing)?;
     let needle_depth_mm = needle_depth(r.needle_depth_mm, &r.depths)?;
     let override_reason = opt_text("override_reason", r.override_reason.as_deref(), 2000)?;
-    if (override_reason.is_some() || !r.override_blockers.is_empty()) && a.role() != Some(Role::Practitioner) {
+    if (override_reason.is_some() || !r.override_blockers.is_empty()) && !a.may_override_session_gates() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "override_not_allowed",

@@ -10,8 +10,8 @@ use axum::extract::State;
 use needlepath_store::CheckIn;
 
 use crate::App;
+use crate::i18n::Locale;
 use crate::pages::chart::{self, MAX_SERIES, Series, Words};
-use crate::pages::i18n::Locale;
 use crate::pages::patient::{me, tz_of};
 use crate::pages::view::{self, Badge, moment, when};
 use crate::pages::{Ctx, Frame, PageResult, page};

@@ -14,20 +14,20 @@ use chrono::{NaiveDate, Utc};
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
 use needlepath_store::{
-    AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId,
+    AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Screening, StaffId,
 };
 use serde_json::Value;
 
 use crate::App;
 use crate::api::id;
 use crate::auth::Authed;
-use crate::pages::i18n::Locale;
+use crate::i18n::Locale;
 use crate::pages::patient::next_view;
 use crate::pages::public::cost::money;
 use crate::pages::staff::gates::{BlockerView, blockers_now, override_words};
 use crate::pages::staff::reminders::{self, Refused, Section};
 use crate::pages::staff::session_fields;
-use crate::pages::staff::{admin, clinic_zone, clinical, local, symptoms_summary};
+use crate::pages::staff::{clinic_zone, local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page_with};
 use crate::schedule::series_of;
@@ -250,7 +250,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
     let t = ctx.t;
     let p = app.store.patient(&a.actor, patient_id).await?;
     let (_, tz) = clinic_zone(app, a).await?;
-    let (clinical, admin) = (clinical(a), admin(a));
+    let (clinical, admin) = (a.is_clinical(), a.may_see_audit());
     let rem = reminders::section(app, a, t, patient_id, tz, refused).await?;
     let mut page_data = PatientPage {
         f: ctx.frame(p.name.clone()),
@@ -282,7 +282,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
             app.store.list_staff(&a.actor).await?.into_iter().map(|s| (s.id, s.name)).collect();
         let screenings = app.store.list_screenings(&a.actor, patient_id).await?;
         page_data.screenings = screenings.iter().map(|s| screening_view(t, &protocol, s, tz, &names)).collect();
-        let practitioner = a.role() == Some(Role::Practitioner);
+        let practitioner = a.may_review_screening();
         if let (Some(latest), Some(view)) = (screenings.first(), page_data.screenings.first_mut()) {
             view.review_form = practitioner && view.review_required && latest.review_decision.is_none();
         }
