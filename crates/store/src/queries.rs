@@ -27,6 +27,8 @@ include!("queries/writes.rs");
 include!("queries/appointments.rs");
 include!("queries/outbox.rs");
 include!("queries/access.rs");
+include!("queries/reads.rs");
+include!("queries/unit.rs");
 
 #[async_trait]
 impl Store for Backend {
@@ -41,6 +43,14 @@ impl Store for Backend {
 
     async fn integrity_check(&self) -> Result<String> {
         self.check_integrity().await
+    }
+
+    async fn reading(&self, actor: &Actor) -> Result<Box<dyn crate::unit::Reading>> {
+        Ok(Box::new(self.open_reading(actor).await?))
+    }
+
+    async fn writing(&self, actor: &Actor) -> Result<Box<dyn crate::unit::Writing>> {
+        Ok(Box::new(self.open_writing(actor).await?))
     }
 
     async fn has_clinic(&self) -> Result<bool> {
@@ -72,12 +82,8 @@ impl Store for Backend {
     }
 
     async fn clinic(&self, id: ClinicId) -> Result<Clinic> {
-        let row = sqlx::query("SELECT * FROM clinics WHERE clinic_id = $1")
-            .bind(id.0)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or(StoreError::NotFound("clinic"))?;
-        clinic_from(&row)
+        let mut conn = self.reader().acquire().await?;
+        clinic_on(&mut conn, id).await
     }
 
     async fn update_clinic(
@@ -127,12 +133,8 @@ impl Store for Backend {
     }
 
     async fn list_staff(&self, actor: &Actor) -> Result<Vec<Staff>> {
-        staff_side(actor)?;
-        let rows = sqlx::query("SELECT * FROM staff WHERE clinic_id = $1 ORDER BY created_at, id")
-            .bind(actor.clinic.0)
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter().map(staff_from).collect()
+        let mut conn = self.reader().acquire().await?;
+        staff_list_on(&mut conn, actor).await
     }
 
     async fn add_staff(&self, actor: &Actor, staff: NewStaff) -> Result<Staff> {
@@ -503,16 +505,9 @@ impl Store for Backend {
     }
 
     async fn list_screenings(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Screening>> {
-        own(actor, patient)?;
-        clinical_side(actor, "screenings")?;
-        let rows = sqlx::query(
-            "SELECT * FROM screenings WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?;
-        let list = rows.iter().map(screening_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = screenings_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "screening.list", Some(patient), None).await?;
         Ok(list)
     }
@@ -574,14 +569,9 @@ impl Store for Backend {
     }
 
     async fn list_plans(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Plan>> {
-        own(actor, patient)?;
-        let rows =
-            sqlx::query("SELECT * FROM plans WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC")
-                .bind(actor.clinic.0)
-                .bind(patient.0)
-                .fetch_all(self.reader())
-                .await?;
-        let list = rows.iter().map(plan_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = plans_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "plan.list", Some(patient), None).await?;
         Ok(list)
     }
@@ -628,31 +618,17 @@ impl Store for Backend {
     }
 
     async fn list_sessions(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Session>> {
-        own(actor, patient)?;
-        let rows = sqlx::query(
-            "SELECT * FROM sessions WHERE clinic_id = $1 AND patient_id = $2 ORDER BY performed_at DESC, id DESC",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?;
-        let list = rows.iter().map(session_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = sessions_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "session.list", Some(patient), None).await?;
         Ok(list)
     }
 
     async fn list_check_ins(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CheckIn>> {
-        own(actor, patient)?;
-        clinical_side(actor, "check-ins")?;
-        let rows = sqlx::query(
-            "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 \
-             ORDER BY COALESCE(submitted_at, due_at), id",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?;
-        let list = rows.iter().map(check_in_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = check_ins_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "check_in.list", Some(patient), None).await?;
         Ok(list)
     }

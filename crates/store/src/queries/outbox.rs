@@ -233,15 +233,9 @@ impl Reminders for Backend {
     }
 
     async fn list_appointments(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>> {
-        own(actor, patient)?;
-        let rows = sqlx::query(
-            "SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 ORDER BY starts_at DESC, id DESC",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?;
-        let list = rows.iter().map(appointment_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = appointments_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "appointment.list", Some(patient), None).await?;
         Ok(list)
     }
@@ -389,19 +383,9 @@ impl Reminders for Backend {
     }
 
     async fn list_messages(&self, actor: &Actor, patient: PatientId, limit: u32) -> Result<Vec<Message>> {
-        own(actor, patient)?;
-        let rows = sqlx::query(
-            "SELECT * FROM messages WHERE clinic_id = $1 AND patient_id = $2 ORDER BY due_at DESC, id DESC LIMIT $3",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .bind(i64::from(limit))
-        .fetch_all(self.reader())
-        .await?;
-        let mut list = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
-        for m in &mut list {
-            crate::access::redact_link(&m.kind, &mut m.payload);
-        }
+        let mut conn = self.reader().acquire().await?;
+        let list = messages_on(&mut conn, actor, patient, limit).await?;
+        drop(conn);
         self.audit(actor, "message.list", Some(patient), None).await?;
         Ok(list)
     }

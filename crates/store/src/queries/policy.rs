@@ -6,12 +6,14 @@
 /// rule. Patients (confined to their own record by `own`) and the system are not staff roles and
 /// pass.
 ///
-/// Guarded: screenings (list, add, review), plans (add), sessions (record, blockers, overrides),
-/// check-ins (list) and alerts (list, acknowledge, resolve). Deliberately not guarded:
+/// Guarded, in the store's methods and in the units of work alike: screenings (list, add,
+/// review), plans (add), sessions (record, blockers, overrides), check-ins (list) and alerts
+/// (list, acknowledge, resolve). Deliberately not guarded:
 /// - listing sessions and plans: booking an appointment is the front desk's work, and it reads
 ///   them for the session number and the plan's window for the next session;
-/// - submitting a check-in: a report that may carry a red flag is never refused for the role
-///   of whoever types it in (no route lets the front desk do it today).
+/// - submitting a check-in, and the scheduled check-ins its submission reads to find the one it
+///   answers: a report that may carry a red flag is never refused for the role of whoever types
+///   it in (no route lets the front desk do it today).
 fn clinical_side(actor: &Actor, what: &'static str) -> Result<()> {
     match actor.who {
         Who::Staff(_, role) | Who::Token(_, role) if !role.is_clinical() => Err(StoreError::Forbidden(what)),

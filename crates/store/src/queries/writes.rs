@@ -159,7 +159,69 @@ impl Backend {
     async fn submit_check_in_in_transaction(&self, actor: &Actor, c: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)> {
         own(actor, c.patient)?;
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, c.patient).await?;
+        let (check_in, alert) = submit_check_in_on(&mut tx, actor, &c).await?;
+        audit_in(&mut tx, actor, "check_in.submit", Some(c.patient), Some(check_in.id.0)).await?;
+        if let Some(a) = &alert {
+            audit_in(&mut tx, actor, "alert.open", Some(c.patient), Some(a.id.0)).await?;
+        }
+        tx.commit().await?;
+        Ok((check_in, alert))
+    }
+
+    async fn raise_missed_check_ins_in_transaction(&self, now: DateTime<Utc>) -> Result<u64> {
+        let mut raised = 0;
+        for clinic in self.list_clinics().await? {
+            let grace = chrono::Duration::hours(i64::from(clinic.settings.missed_check_in_grace_hours));
+            let mut tx = self.begin().await?;
+            let rows = sqlx::query(
+                "SELECT c.id, c.patient_id, c.day FROM check_ins c WHERE c.clinic_id = $1 AND c.submitted_at IS NULL \
+                 AND c.due_at IS NOT NULL AND c.due_at < $2 AND NOT EXISTS \
+                 (SELECT 1 FROM follow_ups f WHERE f.clinic_id = c.clinic_id AND f.check_in_id = c.id)",
+            )
+            .bind(clinic.id.0)
+            .bind(ts(now - grace))
+            .fetch_all(&mut *tx)
+            .await?;
+            let actor = Actor { clinic: clinic.id, who: Who::System, ip: None };
+            for row in rows {
+                let check_in: Uuid = get(&row, "id")?;
+                let patient = PatientId(get(&row, "patient_id")?);
+                let day: Option<u32> = small(&row, "day")?;
+                let id = FollowUpId::new();
+                let reason = match day {
+                    Some(d) => format!("no check-in on day {d} after the session"),
+                    None => "no check-in when one was due".to_string(),
+                };
+                raised += sqlx::query(
+                    "INSERT INTO follow_ups (clinic_id, id, patient_id, check_in_id, reason, raised_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic_id, check_in_id) DO NOTHING",
+                )
+                .bind(clinic.id.0)
+                .bind(id.0)
+                .bind(patient.0)
+                .bind(check_in)
+                .bind(reason)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                audit_in(&mut tx, &actor, "follow_up.raise", Some(patient), Some(id.0)).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(raised)
+    }
+}
+
+/// A submitted check-in, the alert it opens and its escalation messages, inside the caller's
+/// transaction (which writes the audit record).
+async fn submit_check_in_on(
+    tx: &mut <Db as sqlx::Database>::Connection,
+    actor: &Actor,
+    c: &CheckInSubmission,
+) -> Result<(CheckIn, Option<Alert>)> {
+        own(actor, c.patient)?;
+        patient_in(&mut *tx, actor.clinic, c.patient).await?;
         if let Some(session) = c.session {
             sqlx::query("SELECT id FROM sessions WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
                 .bind(actor.clinic.0)
@@ -226,7 +288,6 @@ impl Backend {
         .bind(ts(c.submitted_at))
         .execute(&mut *tx)
         .await?;
-        audit_in(&mut tx, actor, "check_in.submit", Some(c.patient), Some(check_in.id.0)).await?;
         let alert = match &c.alert {
             Some(a) => {
                 let id = AlertId::new();
@@ -244,57 +305,10 @@ impl Backend {
                 .bind(ts(a.deadline_at))
                 .execute(&mut *tx)
                 .await?;
-                audit_in(&mut tx, actor, "alert.open", Some(c.patient), Some(id.0)).await?;
-                insert_messages_in(&mut tx, actor.clinic, MessageSource::Alert(id), &c.escalation, c.submitted_at).await?;
-                Some(alert_in(&mut tx, actor.clinic, id).await?)
+                insert_messages_in(&mut *tx, actor.clinic, MessageSource::Alert(id), &c.escalation, c.submitted_at).await?;
+                Some(alert_in(&mut *tx, actor.clinic, id).await?)
             }
             None => None,
         };
-        tx.commit().await?;
         Ok((check_in, alert))
     }
-
-    async fn raise_missed_check_ins_in_transaction(&self, now: DateTime<Utc>) -> Result<u64> {
-        let mut raised = 0;
-        for clinic in self.list_clinics().await? {
-            let grace = chrono::Duration::hours(i64::from(clinic.settings.missed_check_in_grace_hours));
-            let mut tx = self.begin().await?;
-            let rows = sqlx::query(
-                "SELECT c.id, c.patient_id, c.day FROM check_ins c WHERE c.clinic_id = $1 AND c.submitted_at IS NULL \
-                 AND c.due_at IS NOT NULL AND c.due_at < $2 AND NOT EXISTS \
-                 (SELECT 1 FROM follow_ups f WHERE f.clinic_id = c.clinic_id AND f.check_in_id = c.id)",
-            )
-            .bind(clinic.id.0)
-            .bind(ts(now - grace))
-            .fetch_all(&mut *tx)
-            .await?;
-            let actor = Actor { clinic: clinic.id, who: Who::System, ip: None };
-            for row in rows {
-                let check_in: Uuid = get(&row, "id")?;
-                let patient = PatientId(get(&row, "patient_id")?);
-                let day: Option<u32> = small(&row, "day")?;
-                let id = FollowUpId::new();
-                let reason = match day {
-                    Some(d) => format!("no check-in on day {d} after the session"),
-                    None => "no check-in when one was due".to_string(),
-                };
-                raised += sqlx::query(
-                    "INSERT INTO follow_ups (clinic_id, id, patient_id, check_in_id, reason, raised_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic_id, check_in_id) DO NOTHING",
-                )
-                .bind(clinic.id.0)
-                .bind(id.0)
-                .bind(patient.0)
-                .bind(check_in)
-                .bind(reason)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                audit_in(&mut tx, &actor, "follow_up.raise", Some(patient), Some(id.0)).await?;
-            }
-            tx.commit().await?;
-        }
-        Ok(raised)
-    }
-}

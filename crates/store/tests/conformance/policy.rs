@@ -42,6 +42,14 @@ pub async fn story_front_desk_cannot_list_screenings_even_if_a_route_forgets(sto
         assert_err!(store.acknowledge_alert(actor, alert.id, now).await, StoreError::Forbidden(_));
         assert_err!(store.resolve_alert(actor, alert.id, "handled", now).await, StoreError::Forbidden(_));
     }
+    // The same through a use case's unit of work (the application layer's way in).
+    let mut unit = store.reading(&as_desk).await.unwrap();
+    assert_err!(unit.screenings(patient.id).await, StoreError::Forbidden("screenings"));
+    assert_err!(unit.check_ins(patient.id).await, StoreError::Forbidden("check-ins"));
+    assert_err!(unit.alerts(patient.id).await, StoreError::Forbidden(_));
+    assert_err!(unit.blockers(patient.id, now, 28).await, StoreError::Forbidden(_));
+    assert_eq!(unit.sessions(patient.id).await.unwrap().len(), 1, "a booking's reads stay open");
+    drop(unit);
     // A refused read reads nothing, so it leaves no audit row of a read.
     let audit = store.list_audit(&admin, Some(patient.id), 1000).await.unwrap();
     let by_desk: Vec<&str> =

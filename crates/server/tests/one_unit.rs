@@ -1,0 +1,141 @@
+//! Issue 13: one use case, one transaction, one audit record; check-in days have one owner.
+//!
+//! The audit trail is the witness: before the application layer, every store call wrote its own
+//! audit row in its own durable transaction (a patient's check-in five, one staff view of a
+//! patient's page eight or more).
+
+mod common;
+
+use chrono::Utc;
+use common::{TestApp, contact_clinic_check_in, emergency_check_in};
+use serde_json::{Value, json};
+
+/// The patient's audit trail, newest first, without the witness's own reads (reading the trail
+/// through the API records a `patient.read` by the admin).
+async fn audit_of(t: &TestApp, pid: &str) -> Vec<Value> {
+    let r = t.admin.api.get(&format!("/api/v1/patients/{pid}/audit?limit=500")).await;
+    let admin = t.admin.id.as_str();
+    let all = r.expect(200)["entries"].as_array().unwrap().clone();
+    all.into_iter().filter(|e| !(e["action"] == "patient.read" && e["actor_id"] == admin)).collect()
+}
+
+async fn patient_with_session(t: &TestApp, name: &str) -> (Value, String) {
+    let patient = t.create_patient(&t.admin.api, name).await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    t.record_session_at(&t.admin.api, &pid, Utc::now() - chrono::Duration::hours(30)).await;
+    (patient, pid)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_in_with_its_alert_writes_one_audit_record() {
+    let t = TestApp::start().await;
+    let (patient, pid) = patient_with_session(&t, "Una Unit").await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    for (body, disposition) in [(contact_clinic_check_in(), "contact_clinic"), (emergency_check_in(), "emergency")] {
+        let before = audit_of(&t, &pid).await.len();
+        let r = me.api.post("/api/v1/me/check-ins", body).await;
+        assert_eq!(r.expect(201)["disposition"], disposition, "{}", r.text);
+        assert!(r.json["alert"].is_object(), "{}", r.text);
+        let after = audit_of(&t, &pid).await;
+        assert_eq!(after.len(), before + 1, "one record per check-in: {:?}", &after[..after.len() - before]);
+        assert_eq!(after[0]["action"], "check_in.submit");
+        assert_eq!(after[0]["target"], r.json["check_in"]["id"]);
+        assert_eq!(after[0]["seen"], json!(["patient", "sessions", "check_ins"]));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_staff_view_of_a_patient_page_writes_one_audit_record() {
+    let t = TestApp::start().await;
+    let (patient, pid) = patient_with_session(&t, "Vera View").await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201);
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    for (who, seen) in [
+        (
+            &t.admin.api,
+            json!([
+                "patient",
+                "appointments",
+                "messages",
+                "screenings",
+                "plans",
+                "sessions",
+                "check_ins",
+                "alerts",
+                "gates",
+                "audit"
+            ]),
+        ),
+        (&desk.api, json!(["patient", "appointments", "messages"])),
+    ] {
+        let before = audit_of(&t, &pid).await.len();
+        let page = who.get(&format!("/staff/patients/{pid}")).await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        let after = audit_of(&t, &pid).await;
+        assert_eq!(after.len(), before + 1, "one record per view: {:?}", &after[..after.len() - before]);
+        assert_eq!(after[0]["action"], "patient.chart_viewed");
+        assert_eq!(after[0]["seen"], seen);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_today_page_and_answer_write_one_audit_record_each() {
+    let t = TestApp::start().await;
+    let (patient, pid) = patient_with_session(&t, "Tess Today").await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    for path in ["/api/v1/me/today", "/me"] {
+        let before = audit_of(&t, &pid).await.len();
+        assert_eq!(me.api.get(path).await.status, 200);
+        let after = audit_of(&t, &pid).await;
+        assert_eq!(after.len(), before + 1, "{path}: {:?}", &after[..after.len() - before]);
+        assert_eq!(after[0]["action"], "patient.today_viewed");
+        assert_eq!(after[0]["actor_kind"], "patient");
+    }
+}
+
+/// The days of the check-in entries on a Today timeline.
+fn timeline_check_in_days(today: &Value) -> Vec<i64> {
+    let mut days: Vec<i64> = today["timeline"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "check_in")
+        .map(|e| (e["hours"].as_f64().unwrap() / 24.0).round() as i64)
+        .collect();
+    days.sort_unstable();
+    days
+}
+
+/// Issue 13 item 3: Today followed the protocol's check-in days while the scheduled check-ins,
+/// their reminders and the missed-check-in follow-ups followed the clinic's settings, so an admin
+/// who changed the settings split them. The scheduled check-ins own the days now.
+#[tokio::test(flavor = "multi_thread")]
+async fn todays_check_in_days_are_the_scheduled_ones_whatever_the_settings_say_later() {
+    let t = TestApp::start().await;
+    let clinic = t.admin.api.get("/api/v1/clinic").await.expect(200).clone();
+    let mut settings = clinic["settings"].clone();
+    settings["check_in_days"] = json!([2, 5, 10]);
+    t.admin.api.patch("/api/v1/clinic", json!({ "settings": settings.clone() })).await.expect(200);
+    let patient = t.create_patient(&t.admin.api, "Dana Days").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    let body = t.record_session(&t.admin.api, &pid).await;
+    let mut scheduled: Vec<i64> =
+        body["check_ins"].as_array().unwrap().iter().map(|c| c["day"].as_i64().unwrap()).collect();
+    scheduled.sort_unstable();
+    assert_eq!(scheduled.len(), 4, "days 2, 5, 10 and the day before the next window: {scheduled:?}");
+
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    let today = me.api.get("/api/v1/me/today").await.expect(200).clone();
+    assert_eq!(timeline_check_in_days(&today), scheduled, "Today shows the days the check-ins are due");
+
+    // The admin changes the settings after the session: they apply to the next session.
+    settings["check_in_days"] = json!([1, 3, 7, 14]);
+    t.admin.api.patch("/api/v1/clinic", json!({ "settings": settings })).await.expect(200);
+    let today = me.api.get("/api/v1/me/today").await.expect(200).clone();
+    assert_eq!(timeline_check_in_days(&today), scheduled, "a later change does not split Today from its check-ins");
+    let due = today["next_check_in"]["day"].as_i64().unwrap();
+    assert!(scheduled.contains(&due), "{due} in {scheduled:?}");
+}

@@ -1,0 +1,119 @@
+// Reads of a patient's record on a connection the caller holds (the store's own methods, which
+// audit each read, and the units of `unit.rs`, which audit once). Part of `queries.rs`.
+
+type Conn = <Db as sqlx::Database>::Connection;
+
+async fn clinic_on(conn: &mut Conn, id: ClinicId) -> Result<Clinic> {
+    let row = sqlx::query("SELECT * FROM clinics WHERE clinic_id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("clinic"))?;
+    clinic_from(&row)
+}
+
+async fn staff_list_on(conn: &mut Conn, actor: &Actor) -> Result<Vec<Staff>> {
+    staff_side(actor)?;
+    let rows = sqlx::query("SELECT * FROM staff WHERE clinic_id = $1 ORDER BY created_at, id")
+        .bind(actor.clinic.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(staff_from).collect()
+}
+
+async fn screenings_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Screening>> {
+    own(actor, patient)?;
+    clinical_side(actor, "screenings")?;
+    let rows =
+        sqlx::query("SELECT * FROM screenings WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC")
+            .bind(actor.clinic.0)
+            .bind(patient.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter().map(screening_from).collect()
+}
+
+async fn plans_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Plan>> {
+    own(actor, patient)?;
+    let rows = sqlx::query("SELECT * FROM plans WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC")
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(plan_from).collect()
+}
+
+async fn sessions_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Session>> {
+    own(actor, patient)?;
+    let rows =
+        sqlx::query("SELECT * FROM sessions WHERE clinic_id = $1 AND patient_id = $2 ORDER BY performed_at DESC, id DESC")
+            .bind(actor.clinic.0)
+            .bind(patient.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter().map(session_from).collect()
+}
+
+async fn check_ins_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<CheckIn>> {
+    own(actor, patient)?;
+    clinical_side(actor, "check-ins")?;
+    let rows = sqlx::query(
+        "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 ORDER BY COALESCE(submitted_at, due_at), id",
+    )
+    .bind(actor.clinic.0)
+    .bind(patient.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(check_in_from).collect()
+}
+
+async fn appointments_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>> {
+    own(actor, patient)?;
+    let rows =
+        sqlx::query("SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 ORDER BY starts_at DESC, id DESC")
+            .bind(actor.clinic.0)
+            .bind(patient.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter().map(appointment_from).collect()
+}
+
+async fn messages_on(conn: &mut Conn, actor: &Actor, patient: PatientId, limit: u32) -> Result<Vec<Message>> {
+    own(actor, patient)?;
+    let rows = sqlx::query(
+        "SELECT * FROM messages WHERE clinic_id = $1 AND patient_id = $2 ORDER BY due_at DESC, id DESC LIMIT $3",
+    )
+    .bind(actor.clinic.0)
+    .bind(patient.0)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut list = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+    for m in &mut list {
+        crate::access::redact_link(&m.kind, &mut m.payload);
+    }
+    Ok(list)
+}
+
+/// A use case's one audit record, naming what it saw.
+async fn audit_record_on(conn: &mut Conn, actor: &Actor, audit: &crate::unit::Audit) -> Result<()> {
+    let seen = (!audit.seen.is_empty())
+        .then(|| audit.seen.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
+    sqlx::query(
+        "INSERT INTO audit (clinic_id, id, at, actor_kind, actor_id, action, patient_id, target_id, ip, seen) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(actor.clinic.0)
+    .bind(AuditId::new().0)
+    .bind(ts(Utc::now()))
+    .bind(actor.who.kind())
+    .bind(actor.who.id())
+    .bind(audit.action)
+    .bind(audit.patient.map(|p| p.0))
+    .bind(audit.target)
+    .bind(actor.ip.as_deref())
+    .bind(seen)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
