@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod pages;
 pub mod problem;
 pub mod reach;
+pub mod reasons;
 pub mod reminders;
 pub mod routes;
 pub mod schedule;

@@ -11,6 +11,7 @@
 
 pub mod access;
 mod backend;
+pub mod codes;
 mod error;
 mod open;
 pub mod outbox;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use access::{Access, SIGN_IN_KIND};
+pub use codes::{AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, UnknownZone};
 pub use backend::{PostgresStore, SqliteStore};
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
@@ -57,7 +59,7 @@ pub trait Store: Reminders + Access + Send + Sync + 'static {
         &self,
         actor: &Actor,
         name: Option<String>,
-        time_zone: Option<String>,
+        time_zone: Option<IanaZone>,
         settings: Option<ClinicSettings>,
     ) -> Result<Clinic>;
     /// The account behind a login e-mail, in whatever clinic it is (login happens before the

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::codes::{AppointmentStatus, IanaZone, MessageKind};
 use crate::records::*;
 use crate::{AppointmentId, MessageId, Result};
 
@@ -103,9 +104,8 @@ pub enum Recipient {
 pub struct NewMessage {
     pub key: String,
     pub recipient: Recipient,
-    /// What it is about: `pre_care`, `appointment`, `aftercare`, `check_in`, `next_window`,
-    /// `alert`.
-    pub kind: String,
+    /// What it is about.
+    pub kind: MessageKind,
     pub channel: Channel,
     pub due_at: DateTime<Utc>,
     /// What the message says, rendered by the worker at delivery.
@@ -119,7 +119,7 @@ pub struct Message {
     pub clinic: ClinicId,
     pub idempotency_key: String,
     pub recipient: Recipient,
-    pub kind: String,
+    pub kind: MessageKind,
     pub channel: Channel,
     pub due_at: DateTime<Utc>,
     pub status: MessageStatus,
@@ -206,8 +206,7 @@ pub struct Appointment {
     pub plan: Option<PlanId>,
     pub starts_at: DateTime<Utc>,
     pub minutes: u32,
-    /// `booked`, `cancelled` or `done`.
-    pub status: String,
+    pub status: AppointmentStatus,
     /// Counts the moves: reminders of each revision have their own keys.
     pub revision: u32,
     pub session: Option<SessionId>,
@@ -247,7 +246,7 @@ pub struct ReminderSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Addressee {
     pub clinic_name: String,
-    pub time_zone: String,
+    pub time_zone: IanaZone,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,

@@ -12,10 +12,11 @@ use serde_json::Value;
 use sqlx::Row as _;
 use sqlx::types::Json;
 use needlepath_core::pathway::gates;
-use needlepath_core::vocabulary::Disposition;
+use needlepath_core::vocabulary::{Decision, Disposition};
 use uuid::Uuid;
 
 use crate::{Access, Reminders, Store, StoreError};
+use crate::codes::*;
 use crate::records::*;
 use crate::outbox::*;
 use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
@@ -83,7 +84,7 @@ impl Store for Backend {
         &self,
         actor: &Actor,
         name: Option<String>,
-        time_zone: Option<String>,
+        time_zone: Option<IanaZone>,
         settings: Option<ClinicSettings>,
     ) -> Result<Clinic> {
         staff_side(actor)?;
@@ -94,7 +95,7 @@ impl Store for Backend {
         )
         .bind(actor.clinic.0)
         .bind(name)
-        .bind(time_zone)
+        .bind(time_zone.map(IanaZone::name))
         .bind(settings.as_ref().map(to_json))
         .bind(ts(Utc::now()))
         .fetch_optional(&mut *tx)
@@ -356,7 +357,7 @@ impl Store for Backend {
         .bind(&p.name)
         .bind(&p.email)
         .bind(&p.phone)
-        .bind(&p.time_zone)
+        .bind(p.time_zone.name())
         .bind(p.birth_date.map(|d| d.to_string()))
         .bind(p.fitzpatrick.map(i64::from))
         .bind(to_json(&p.findings))
@@ -446,7 +447,7 @@ impl Store for Backend {
         .bind(&p.name)
         .bind(&p.email)
         .bind(&p.phone)
-        .bind(&p.time_zone)
+        .bind(p.time_zone.name())
         .bind(p.birth_date.map(|d| d.to_string()))
         .bind(p.fitzpatrick.map(i64::from))
         .bind(to_json(&p.findings))
@@ -477,7 +478,7 @@ impl Store for Backend {
         .bind(s.patient.0)
         .bind(Json(&s.request))
         .bind(Json(&s.result))
-        .bind(&s.decision)
+        .bind(s.decision.as_str())
         .bind(s.defer_until.map(|d| d.to_string()))
         .bind(&s.protocol_version)
         .bind(actor.who.staff().map(|s| s.0))

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{created, id, input, known_patient, opt_text, zone};
+use crate::api::{created, id, input, known_patient, opt_text};
 use crate::auth::Authed;
 use crate::body::RawBody;
 use crate::deadline::{Hours, deadline};
@@ -188,16 +188,16 @@ pub async fn submit(app: &App, actor: &Actor, patient: PatientId, body: &Value) 
     let mut escalation = Vec::new();
     let alert = if disposition >= Disposition::ContactClinic {
         let clinic = app.store.clinic(actor.clinic).await?;
-        let tz = zone("time_zone", &clinic.time_zone)?;
+        let tz = clinic.time_zone.tz();
         let hours = Hours::parse(&clinic.settings.opening_hours).map_err(|_| ApiError::internal())?;
         let alert = deadline(disposition, now, tz, &hours, &clinic.settings.response)
-            .map(|deadline_at| NewAlert { disposition: disposition.as_str().to_string(), deadline_at });
+            .map(|deadline_at| NewAlert { disposition, deadline_at });
         if let Some(a) = &alert {
             // Staff are told at once, in the alert's own transaction; the system reads the
             // staff list because a patient may not.
             let system = Actor { clinic: actor.clinic, who: Who::System, ip: None };
             let staff = app.store.list_staff(&system).await?;
-            let what = EscalatedAlert { disposition: a.disposition.clone(), deadline_at: a.deadline_at };
+            let what = EscalatedAlert { disposition: a.disposition, deadline_at: a.deadline_at };
             escalation = reminders::schedule::escalation(&staff, &record, &what, now);
         }
         alert
@@ -220,7 +220,7 @@ pub async fn submit(app: &App, actor: &Actor, patient: PatientId, body: &Value) 
                 submitted_at: now,
                 request,
                 result: result_json.clone(),
-                disposition: disposition.as_str().to_string(),
+                disposition,
                 temperature_c: parsed.temperature_c,
                 note,
                 alert,

@@ -12,7 +12,7 @@ use needlepath_core::plan::RecordedScreening;
 use needlepath_core::protocol::Protocol;
 use needlepath_core::request::{FindingEntry, PlanRequest, ScreeningRequest};
 use needlepath_core::session::{self as session_limits, AreaDepth, Numbing};
-use needlepath_core::vocabulary::{Decision, Finding};
+use needlepath_core::vocabulary::Finding;
 use needlepath_core::{findings, plan as engine_plan, screening};
 use needlepath_store::{
     AppointmentId, Blocker, CheckIn, NewPlan, NewScreening, NewSession, Patient, PatientFinding, PatientId, Plan,
@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{created, id, input, known_patient, opt_text, text, zone};
+use crate::api::{created, id, input, known_patient, opt_text, text};
 use crate::auth::Authed;
 use crate::body::{Body, RawBody};
 use crate::problem::{ApiError, ApiResult};
@@ -38,7 +38,7 @@ pub(crate) fn protocol_version(p: &Protocol) -> String {
 /// Today in the clinic's zone: screenings count their windows from the clinic's day.
 pub(crate) async fn clinic_today(app: &App, a: &Authed) -> ApiResult<NaiveDate> {
     let clinic = app.store.clinic(a.clinic()).await?;
-    let tz = zone("time_zone", &clinic.time_zone)?;
+    let tz = clinic.time_zone.tz();
     Ok(Utc::now().with_timezone(&tz).date_naive())
 }
 
@@ -92,10 +92,11 @@ pub async fn screen_patient(app: &App, a: &Authed, patient_id: PatientId, body: 
     let body = with_patient_defaults(body, &patient, today, true)?;
     let req = ScreeningRequest::from_json(&body, today).map_err(input)?;
     let protocol = app.protocol_for(a.clinic()).await?;
-    let result = screening::screen(&protocol, &req);
-    let result = serde_json::to_value(&result).map_err(|_| ApiError::internal())?;
-    let decision = result["decision"].as_str().unwrap_or("defer").to_string();
-    let defer_until = result["defer_until"].as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let screened = screening::screen(&protocol, &req);
+    // The decision and deferral are kept typed beside the result: read from the engine's own
+    // answer, never re-read (or defaulted) from its JSON.
+    let (decision, defer_until) = (screened.decision, screened.defer_until);
+    let result = serde_json::to_value(&screened).map_err(|_| ApiError::internal())?;
     let findings_on_record = Some(record_after_screening(&patient.findings, &req.findings));
     Ok(app
         .store
@@ -199,7 +200,7 @@ pub async fn plan_patient(app: &App, a: &Authed, patient_id: PatientId, body: Va
     }
     let req = PlanRequest::from_json(&body).map_err(input)?;
     let protocol = app.protocol_for(a.clinic()).await?;
-    let tz = zone("time_zone", &clinic.time_zone)?;
+    let tz = clinic.time_zone.tz();
     let screenings = app.store.list_screenings(&a.actor, patient_id).await?;
     let latest = screenings.first().map(|s| recorded_screening(s, tz));
     let result = engine_plan::plan_for_patient(&protocol, &req, latest.as_ref());
@@ -218,12 +219,11 @@ pub async fn plan(
 }
 
 /// A stored screening as the engine reads it: the day it was recorded in the clinic's zone, its
-/// decision (a decision this version does not know counts as `defer`: never less safe), its
-/// deferral, review and reasons.
+/// decision, its deferral, review and reasons.
 pub(crate) fn recorded_screening(s: &Screening, tz: chrono_tz::Tz) -> RecordedScreening {
     RecordedScreening {
         on: s.created_at.with_timezone(&tz).date_naive(),
-        decision: Decision::parse(&s.decision).unwrap_or(Decision::Defer),
+        decision: s.decision,
         defer_until: s.defer_until,
         clinician_review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
         reasons: s.result["reasons"]
@@ -373,7 +373,7 @@ pub async fn record(
     };
     let patient = app.store.patient(&a.actor, patient_id).await?;
     let clinic = app.store.clinic(a.clinic()).await?;
-    let tz = zone("time_zone", &patient.time_zone)?;
+    let tz = patient.time_zone.tz();
     // The reminders after the session, with the next session's window from the plan.
     let protocol = app.protocol_for(a.clinic()).await?;
     // A screening older than the protocol allows blocks the session like a deferral does (a
@@ -381,7 +381,7 @@ pub async fn record(
     let mut extra_blockers: Vec<Blocker> =
         needlepath_core::pathway::gates::pre_session_check(r.cold_sore_now).into_iter().collect();
     if let Some(latest) = app.store.list_screenings(&a.actor, patient_id).await?.first() {
-        let clinic_tz = zone("time_zone", &clinic.time_zone)?;
+        let clinic_tz = clinic.time_zone.tz();
         let recorded = recorded_screening(latest, clinic_tz);
         let day = performed_at.with_timezone(&clinic_tz).date_naive();
         if let Some((days, _)) = &protocol.plan.stale_screening

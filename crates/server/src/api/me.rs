@@ -13,7 +13,6 @@ use needlepath_store::{Actor, CheckIn, Patient, PatientId, Session};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::zone;
 use crate::auth::Authed;
 use crate::problem::{ApiError, ApiResult};
 
@@ -63,7 +62,7 @@ pub async fn today_for<'p>(app: &App, protocol: &'p Protocol, actor: &Actor, id:
     let Some(last) = sessions.first() else {
         return Ok(Today { patient, now, sessions, timeline: None, next_check_in: None });
     };
-    let tz = zone("time_zone", &patient.time_zone)?;
+    let tz = patient.time_zone.tz();
     let mut findings = FindingSet::default();
     for f in &patient.findings {
         if let Ok(code) = Finding::parse(&f.code) {

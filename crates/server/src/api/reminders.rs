@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::App;
 use crate::api::me::me_id;
-use crate::api::{created, id, known_patient, opt_text, zone};
+use crate::api::{created, id, known_patient, opt_text};
 use crate::auth::Authed;
 use crate::auth::secrets::{new_token, token_hash};
 use crate::body::Body;
@@ -98,7 +98,7 @@ async fn check_booking(
     window_reason: Option<&str>,
 ) -> ApiResult<()> {
     let clinic = app.store.clinic(a.clinic()).await?;
-    let tz = zone("time_zone", &clinic.time_zone)?;
+    let tz = clinic.time_zone.tz();
     let oh = &clinic.settings.opening_hours;
     let time = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").ok();
     let hours = match (time(&oh.opens), time(&oh.closes)) {
@@ -109,7 +109,7 @@ async fn check_booking(
     let sessions = app.store.list_sessions(&a.actor, patient).await?;
     let appointments = app.store.list_appointments(&a.actor, patient).await?;
     let window = app.store.list_plans(&a.actor, patient).await?.first().and_then(|plan| {
-        series_of(plan, &sessions, &appointments, zone("time_zone", &record.time_zone).unwrap_or(tz), Utc::now())
+        series_of(plan, &sessions, &appointments, record.time_zone.tz(), Utc::now())
             .and_then(|s| s.next)
             .map(|n| n.window)
     });

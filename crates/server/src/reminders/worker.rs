@@ -216,7 +216,10 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
                 Err(_) => app.protocol.clone(),
             };
             let reach = app.store.clinic(m.clinic).await.ok().map(|c| crate::reach::Reach::of(&c));
-            let email = render::email(t, &protocol, &app.config.public_url, m, &to, address, reach.as_ref());
+            let email = match render::email(t, &protocol, &app.config.public_url, m, &to, address, reach.as_ref()) {
+                Ok(e) => e,
+                Err(e) => return Outcome::Failed { error: e.to_string() },
+            };
             sender.send(&email).await.map(|d| d.detail)
         }
         Channel::Webhook => {
@@ -235,7 +238,10 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
                     };
                 }
             }
-            let body = render::webhook_body(t, &app.config.public_url, m, &to, now);
+            let body = match render::webhook_body(t, &app.config.public_url, m, &to, now) {
+                Ok(b) => b,
+                Err(e) => return Outcome::Failed { error: e.to_string() },
+            };
             sender.post(&m.idempotency_key, &body, now).await.map(|d| d.detail)
         }
     };

@@ -15,19 +15,18 @@ fn message_from(row: &DbRow) -> Result<Message> {
         "staff" => Recipient::Staff(StaffId(
             uuid_opt(row, "staff_id")?.ok_or_else(|| StoreError::Corrupt("message without staff".into()))?,
         )),
-        _ => Recipient::Clinic,
+        "clinic" => Recipient::Clinic,
+        other => return Err(corrupt("messages", "recipient_kind", other, "not a known recipient kind")),
     };
-    let channel: String = get(row, "channel")?;
-    let status: String = get(row, "status")?;
     Ok(Message {
         id: MessageId(get(row, "id")?),
         clinic,
         idempotency_key: get(row, "idempotency_key")?,
         recipient,
-        kind: get(row, "kind")?,
-        channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt(format!("channel {channel}")))?,
+        kind: code(row, "messages", "kind", known("message kind", MessageKind::parse))?,
+        channel: code(row, "messages", "channel", known("channel", Channel::parse))?,
         due_at: time(row, "due_at")?,
-        status: MessageStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        status: code(row, "messages", "status", known("message status", MessageStatus::parse))?,
         attempts: small(row, "attempts")?.unwrap_or(0),
         next_attempt_at: time(row, "next_attempt_at")?,
         payload: json(row, "payload")?,
@@ -81,7 +80,7 @@ async fn insert_messages_in(
                 .push_bind(staff)
                 .push_bind(source.kind())
                 .push_bind(source.id())
-                .push_bind(m.kind.clone())
+                .push_bind(m.kind.as_str())
                 .push_bind(m.channel.as_str())
                 .push_bind(ts(m.due_at))
                 .push_bind("pending")
@@ -185,7 +184,7 @@ impl Reminders for Backend {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         let before = appointment_in(&mut tx, actor.clinic, patient, id).await?;
-        if before.status != "booked" {
+        if before.status != AppointmentStatus::Booked {
             return Err(StoreError::InvalidState(format!("the appointment is {}; only a booked one can move", before.status)));
         }
         no_overlap_in(&mut tx, actor.clinic, before.practitioner, id, starts_at, before.minutes).await?;
@@ -214,7 +213,7 @@ impl Reminders for Backend {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         let before = appointment_in(&mut tx, actor.clinic, patient, id).await?;
-        if before.status != "booked" {
+        if before.status != AppointmentStatus::Booked {
             return Err(StoreError::InvalidState(format!("the appointment is already {}", before.status)));
         }
         let row = sqlx::query(
@@ -361,7 +360,7 @@ impl Reminders for Backend {
             let consent: bool = get(&row, "consent_messages")?;
             return Ok(Addressee {
                 clinic_name: get(&row, "clinic_name")?,
-                time_zone: get(&row, "time_zone")?,
+                time_zone: zone(&row, "patients", "time_zone")?,
                 name: get(&row, "name")?,
                 email: get(&row, "email")?,
                 phone: get(&row, "phone")?,
@@ -372,7 +371,7 @@ impl Reminders for Backend {
         let c = self.clinic(clinic).await?;
         let mut a = Addressee {
             clinic_name: c.name.clone(),
-            time_zone: c.time_zone.clone(),
+            time_zone: c.time_zone,
             name: c.name,
             email: None,
             phone: None,
@@ -400,7 +399,7 @@ impl Reminders for Backend {
         .await?;
         let mut list = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
         for m in &mut list {
-            crate::access::redact_link(&m.kind, &mut m.payload);
+            crate::access::redact_link(m.kind, &mut m.payload);
         }
         self.audit(actor, "message.list", Some(patient), None).await?;
         Ok(list)

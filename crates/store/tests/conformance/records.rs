@@ -13,7 +13,7 @@ pub async fn story_patients(store: DynStore) {
         name: "Ada Lovelace".into(),
         email: Some("Ada@Example.org".into()),
         phone: Some("+44 20 7946 0000".into()),
-        time_zone: "Europe/London".into(),
+        time_zone: needlepath_store::IanaZone::parse("Europe/London").unwrap(),
         birth_date: Some(date("1990-12-10")),
         fitzpatrick: Some(3),
         findings: vec![

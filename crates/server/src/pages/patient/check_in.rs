@@ -20,10 +20,11 @@ use crate::api::check_ins::submit;
 use crate::deadline::Hours;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
-use crate::pages::patient::{instant_json, me, said_json, tz_of};
+use crate::pages::patient::{instant_json, me, said_json};
 use crate::pages::public::{Choice, Said};
 use crate::pages::view::{self, Badge, when};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with};
+use crate::problem::ApiError;
 use crate::reach::{Phone, Reach};
 
 /// One symptom's row: its box, and its severity and trend radios.
@@ -284,9 +285,9 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     let patient = app.store.patient(&a.actor, id).await?;
     let clinic = app.store.clinic(a.clinic()).await?;
     let reach = Reach::of(&clinic);
-    let zones = (tz_of(&patient.time_zone), tz_of(&clinic.time_zone));
+    let zones = (patient.time_zone.tz(), clinic.time_zone.tz());
     let hours = Hours::parse(&clinic.settings.opening_hours).ok();
-    let mut o = outcome(&*app.protocol_for(a.clinic()).await?, t, &answer, zones, hours.as_ref(), &reach);
+    let mut o = outcome(&*app.protocol_for(a.clinic()).await?, t, &answer, zones, hours.as_ref(), &reach)?;
     o.implied = implied.iter().map(|c| t.label("symptom", c).to_string()).collect();
     let mut f = ctx.frame(if o.emergency { t.s("check_in.emergency_title") } else { t.s("check_in.answer_title") });
     if o.emergency {
@@ -297,8 +298,25 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
 
 /// The API's answer to a check-in, in words; `zones` are the patient's (for times in words) and
 /// the clinic's (for "today", which is the clinic's day).
-fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&Hours>, reach: &Reach) -> Outcome {
-    let disposition = v["disposition"].as_str().unwrap_or("contact_clinic");
+fn outcome(
+    p: &Protocol,
+    t: &Locale,
+    v: &Value,
+    zones: (Tz, Tz),
+    hours: Option<&Hours>,
+    reach: &Reach,
+) -> Result<Outcome, ApiError> {
+    // The disposition was the engine's a moment ago; one that does not read is a fault to show,
+    // never a triage to guess (a guess could tell an emergency it is less).
+    let disposition = v["disposition"].as_str().and_then(|d| Disposition::parse(d).ok()).ok_or_else(|| {
+        tracing::error!(answer = %v["disposition"], "a check-in answer without a readable disposition");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "your check-in was recorded, but its answer cannot be shown; if you feel unwell, call your clinic, \
+             or emergency services in an emergency",
+        )
+    })?;
     let (tz, clinic_tz) = zones;
     let now_utc = chrono::Utc::now();
     let now = now_utc.with_timezone(&tz);
@@ -306,8 +324,8 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&
     let deadline = instant_json(&v["alert"]["deadline_at"]);
     let alerted =
         v["alert"].is_object().then(|| deadline.map(|d| when(t, d.with_timezone(&tz), now)).unwrap_or_default());
-    let follow_up = match Disposition::parse(disposition) {
-        Ok(d) if v["alert"].is_object() => follow_up(
+    let follow_up = match disposition {
+        d if v["alert"].is_object() => follow_up(
             d,
             ClinicDay {
                 date: now_utc.with_timezone(&clinic_tz).date_naive(),
@@ -317,8 +335,8 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&
             reach.out_of_hours.is_some(),
         ),
         // Triage asked for the clinic but no alert came back: say no more than "alerted".
-        Ok(Disposition::SelfCare) | Err(_) => FollowUp::None,
-        Ok(_) => FollowUp::Alerted,
+        Disposition::SelfCare => FollowUp::None,
+        _ => FollowUp::Alerted,
     };
     let label = |code: &str| t.label("symptom", code).to_string();
     let assumed_severe = list("assessments")
@@ -346,16 +364,16 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&
                 .collect()
         })
         .unwrap_or_default();
-    Outcome {
+    Ok(Outcome {
         implied: Vec::new(),
         assumed_severe,
         assumed_worse,
         unread,
         follow_up,
-        urgent: disposition == "urgent_same_day",
+        urgent: disposition == Disposition::UrgentSameDay,
         emergency_phones: Reach::emergency_phones(Some(reach)),
         emergency_sentence: Reach::emergency_sentence(Some(reach), t),
-        emergency: disposition == "emergency",
+        emergency: disposition == Disposition::Emergency,
         badge: view::disposition(t, disposition),
         emergency_if: v["triage"]["emergency_if"].is_object().then(|| said_json(p, &v["triage"]["emergency_if"])),
         advice: list("advice").iter().map(|s| said_json(p, s)).collect(),
@@ -364,7 +382,7 @@ fn outcome(p: &Protocol, t: &Locale, v: &Value, zones: (Tz, Tz), hours: Option<&
             .map(|s| (t.label("symptom", s["symptom"].as_str().unwrap_or_default()).to_string(), said_json(p, s)))
             .collect(),
         alerted,
-    }
+    })
 }
 
 /// A field left out of a check-in, in words: `temperature_c` → "Your temperature …".

@@ -12,7 +12,7 @@ use needlepath_store::CheckIn;
 use crate::App;
 use crate::pages::chart::{self, MAX_SERIES, Series, Words};
 use crate::pages::i18n::Locale;
-use crate::pages::patient::{me, tz_of};
+use crate::pages::patient::me;
 use crate::pages::view::{self, Badge, moment, when};
 use crate::pages::{Ctx, Frame, PageResult, page};
 
@@ -123,7 +123,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
     let patient = app.store.patient(&a.actor, id).await?;
-    let tz = tz_of(&patient.time_zone);
+    let tz = patient.time_zone.tz();
     let now = chrono::Utc::now();
     let check_ins = app.store.list_check_ins(&a.actor, id).await?;
     let sessions = app.store.list_sessions(&a.actor, id).await?;
@@ -146,7 +146,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                 .unwrap_or_default();
             Some(Submitted {
                 when: moment(at.with_timezone(&tz).fixed_offset()),
-                badge: c.disposition.as_deref().map(|d| view::disposition(t, d)),
+                badge: c.disposition.map(|d| view::disposition(t, d)),
                 symptoms,
                 temperature: c.temperature_c.map(|x| format!("{x:.1} °C")),
             })

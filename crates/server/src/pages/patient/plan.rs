@@ -11,7 +11,7 @@ use needlepath_core::plan as engine_plan;
 use serde_json::Value;
 
 use crate::App;
-use crate::pages::patient::{NextView, date_json, me, next_view, said_json, tz_of};
+use crate::pages::patient::{NextView, date_json, me, next_view, said_json};
 use crate::pages::public::Said;
 use crate::pages::public::cost::money;
 use crate::pages::view::SourceRef;
@@ -67,7 +67,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let protocol = app.protocol_for(a.clinic()).await?;
     let t = ctx.t;
     let patient = app.store.patient(&a.actor, id).await?;
-    let tz = tz_of(&patient.time_zone);
+    let tz = patient.time_zone.tz();
     let plans = app.store.list_plans(&a.actor, id).await?;
     let sessions = app.store.list_sessions(&a.actor, id).await?;
     let appointments = app.store.list_appointments(&a.actor, id).await?;

@@ -9,12 +9,13 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Query, State};
 use chrono::Utc;
+use needlepath_store::AppointmentStatus;
 use serde::Deserialize;
 
 use crate::App;
 use crate::api::reminders::new_calendar_link;
 use crate::pages::form::Posted;
-use crate::pages::patient::{NextView, me, next_view, tz_of};
+use crate::pages::patient::{NextView, me, next_view};
 use crate::pages::view::{date, moment};
 use crate::pages::{Ctx, Frame, PageResult, page, see_other};
 use crate::schedule::series_of;
@@ -63,7 +64,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<Sav
     let t = ctx.t;
     let patient = app.store.patient(&a.actor, id).await?;
     let settings = app.store.reminder_settings(&a.actor, id).await?;
-    let tz = tz_of(&patient.time_zone);
+    let tz = patient.time_zone.tz();
     let now = Utc::now();
     let all = app.store.list_appointments(&a.actor, id).await?;
     let sessions = app.store.list_sessions(&a.actor, id).await?;
@@ -75,7 +76,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<Sav
         .and_then(|plan| series_of(plan, &sessions, &all, tz, now))
         .and_then(|s| s.next)
         .map(|n| next_view(t, &n, &all, tz));
-    let mut booked: Vec<_> = all.iter().filter(|x| x.status == "booked" && x.starts_at > now).cloned().collect();
+    let mut booked: Vec<_> = all.iter().filter(|x| x.status == AppointmentStatus::Booked && x.starts_at > now).cloned().collect();
     booked.sort_by_key(|x| x.starts_at);
     let appointments = booked
         .iter()

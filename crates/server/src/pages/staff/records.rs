@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
+use needlepath_core::vocabulary::Decision;
 use needlepath_store::{
     AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId,
 };
@@ -153,7 +154,13 @@ fn statements(t: &Locale, p: &Protocol, list: &Value, badges: bool) -> Vec<State
                 .map(|r| Statement {
                     label: r["code"].as_str().map(|c| reason_label(t, c)).unwrap_or_default(),
                     message: r["message"].as_str().unwrap_or_default().to_string(),
-                    badge: if badges { r["effect"].as_str().map(|e| view::decision(t, e)) } else { None },
+                    // A reason's effect is a decision code of the stored result; one this version does not
+                    // know gets no badge (never the "eligible" one).
+                    badge: if badges {
+                        r["effect"].as_str().and_then(|e| Decision::parse(e).ok()).map(|d| view::decision(t, d))
+                    } else {
+                        None
+                    },
                     sources: view::sources_json(p, &r["sources"]),
                 })
                 .collect()
@@ -180,7 +187,7 @@ fn screening_view(
         id: s.id.0.to_string(),
         review_form: false,
         date: local(s.created_at, tz),
-        badge: view::decision(t, &s.decision),
+        badge: view::decision(t, s.decision),
         review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
         defer_until: s.defer_until.map(view::date),
         reasons: statements(t, p, &s.result["reasons"], true),
@@ -291,7 +298,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
         // done on their days, the next window and its booking. Older plans show what they planned.
         let had = app.store.list_sessions(&a.actor, patient_id).await?;
         let appointments = app.store.list_appointments(&a.actor, patient_id).await?;
-        let ptz = crate::pages::patient::tz_of(&page_data.p.time_zone);
+        let ptz = page_data.p.time_zone.tz();
         page_data.plans = app
             .store
             .list_plans(&a.actor, patient_id)
@@ -385,7 +392,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                     _ => t.s("record.check_in_unprompted").to_string(),
                 },
                 submitted: c.submitted_at.map(|at| local(at, tz)),
-                badge: c.disposition.as_deref().map(|d| view::disposition(t, d)),
+                badge: c.disposition.map(|d| view::disposition(t, d)),
                 symptoms: c.request.as_ref().map(|r| symptoms_summary(t, r)).unwrap_or_default(),
                 temperature: c.temperature_c.map(|x| format!("{x:.1} °C")),
                 note: c.note.unwrap_or_default(),
@@ -398,7 +405,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
             .into_iter()
             .filter(|al| al.patient == patient_id)
             .map(|al| AlertView {
-                badge: view::disposition(t, &al.disposition),
+                badge: view::disposition(t, al.disposition),
                 opened: local(al.opened_at, tz),
                 state: match (al.resolved_at, al.acknowledged_at) {
                     (Some(at), _) => t.f("record.alert_resolved", &[("when", &local(at, tz))]),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use needlepath_store::{AppointmentId, Message, MessageId, MessageStatus, PatientId, Recipient, Role, StaffId};
+use needlepath_store::{AppointmentId, AppointmentStatus, Message, MessageId, MessageStatus, PatientId, Recipient, Role, StaffId};
 
 use crate::App;
 use crate::api::id;
@@ -122,8 +122,8 @@ pub async fn section(
             AppointmentRow {
                 when: local(x.starts_at, tz),
                 minutes: x.minutes,
-                status: t.label("appointment_status", &x.status).to_string(),
-                booked: x.status == "booked",
+                status: t.label("appointment_status", x.status.as_str()).to_string(),
+                booked: x.status == AppointmentStatus::Booked,
                 date,
                 time,
                 id,
@@ -173,7 +173,7 @@ fn row(t: &Locale, m: &Message, tz: Tz) -> MessageRow {
     };
     MessageRow {
         id: m.id.to_string(),
-        what: t.label("message_kind", &m.kind).to_string(),
+        what: t.label("message_kind", m.kind.as_str()).to_string(),
         channel: t.label("message_channel", m.channel.as_str()).to_string(),
         due: local(m.due_at, tz),
         status: Badge { label: t.label("message_status", m.status.as_str()).to_string(), icon, class },
