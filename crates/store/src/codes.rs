@@ -1,6 +1,6 @@
 //! The closed vocabularies of the records that core does not own — a validated time zone, an
-//! appointment's status, a message's kind — and the reason codes the store writes where it used to
-//! write English.
+//! appointment's status, a message's kind — and the reason codes the store (and the delivery
+//! worker) write where they used to write English.
 //!
 //! Each is kept as the same text it always was (no schema change), so the JSON of a record is
 //! unchanged; but once read, a value is one of a known set, and a stored value outside it is
@@ -216,6 +216,80 @@ impl FollowUpNote {
     }
 }
 
+/// Why needlepath itself withdrew or skipped a message, kept as a code in the message's
+/// `last_error`. What a receiving server answered (an SMTP or HTTP error) is kept as it came, and
+/// so is a reason written before codes: both read as `Text`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageNote {
+    /// Withdrawn: its appointment was moved (its reminders were queued again).
+    AppointmentMoved,
+    /// Withdrawn: its appointment was cancelled.
+    AppointmentCancelled,
+    /// Withdrawn: the session took place.
+    SessionTookPlace,
+    /// Skipped: more than `hours` late, no longer useful.
+    Stale { hours: u32 },
+    /// Skipped: the recipient (`patient`, `staff`, …) no longer exists.
+    RecipientGone { what: String },
+    /// Skipped: e-mail is not set up on this service.
+    EmailNotSetUp,
+    /// Skipped: no e-mail address on record.
+    NoEmailAddress,
+    /// Skipped: e-mail reminders are off, or there is no consent to messages.
+    EmailOff,
+    /// Skipped: the webhook is not set up on this service.
+    WebhookNotSetUp,
+    /// Skipped: no phone number on record.
+    NoPhone,
+    /// Skipped: text-message reminders are off, or there is no consent to messages.
+    SmsOff,
+    /// A receiving server's error, or a reason stored before codes, as written.
+    Text(String),
+}
+
+impl MessageNote {
+    /// The code as it is stored.
+    pub fn code(&self) -> String {
+        match self {
+            MessageNote::AppointmentMoved => "withdrawn:appointment_moved".into(),
+            MessageNote::AppointmentCancelled => "withdrawn:appointment_cancelled".into(),
+            MessageNote::SessionTookPlace => "withdrawn:session_took_place".into(),
+            MessageNote::Stale { hours } => format!("skipped:stale:{hours}"),
+            MessageNote::RecipientGone { what } => format!("skipped:gone:{what}"),
+            MessageNote::EmailNotSetUp => "skipped:email_not_set_up".into(),
+            MessageNote::NoEmailAddress => "skipped:no_email_address".into(),
+            MessageNote::EmailOff => "skipped:email_off".into(),
+            MessageNote::WebhookNotSetUp => "skipped:webhook_not_set_up".into(),
+            MessageNote::NoPhone => "skipped:no_phone".into(),
+            MessageNote::SmsOff => "skipped:sms_off".into(),
+            MessageNote::Text(s) => s.clone(),
+        }
+    }
+
+    /// Reads a stored `last_error`: a code, or any other text as it is.
+    pub fn from_stored(s: &str) -> Self {
+        match s {
+            "withdrawn:appointment_moved" => return MessageNote::AppointmentMoved,
+            "withdrawn:appointment_cancelled" => return MessageNote::AppointmentCancelled,
+            "withdrawn:session_took_place" => return MessageNote::SessionTookPlace,
+            "skipped:email_not_set_up" => return MessageNote::EmailNotSetUp,
+            "skipped:no_email_address" => return MessageNote::NoEmailAddress,
+            "skipped:email_off" => return MessageNote::EmailOff,
+            "skipped:webhook_not_set_up" => return MessageNote::WebhookNotSetUp,
+            "skipped:no_phone" => return MessageNote::NoPhone,
+            "skipped:sms_off" => return MessageNote::SmsOff,
+            _ => {}
+        }
+        if let Some(hours) = s.strip_prefix("skipped:stale:").and_then(|h| h.parse().ok()) {
+            return MessageNote::Stale { hours };
+        }
+        if let Some(what) = s.strip_prefix("skipped:gone:").filter(|w| !w.is_empty() && !w.contains(' ')) {
+            return MessageNote::RecipientGone { what: what.to_owned() };
+        }
+        MessageNote::Text(s.to_owned())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,6 +318,23 @@ mod tests {
         for n in [FollowUpNote::PatientCheckedIn, FollowUpNote::Staff("called, all well".into())] {
             assert_eq!(FollowUpNote::from_stored(n.code()), n);
         }
+        let notes = [
+            MessageNote::AppointmentMoved,
+            MessageNote::AppointmentCancelled,
+            MessageNote::SessionTookPlace,
+            MessageNote::Stale { hours: 48 },
+            MessageNote::RecipientGone { what: "patient".into() },
+            MessageNote::EmailNotSetUp,
+            MessageNote::NoEmailAddress,
+            MessageNote::EmailOff,
+            MessageNote::WebhookNotSetUp,
+            MessageNote::NoPhone,
+            MessageNote::SmsOff,
+            MessageNote::Text("550 no such mailbox".into()),
+        ];
+        for n in notes {
+            assert_eq!(MessageNote::from_stored(&n.code()), n);
+        }
     }
 
     #[test]
@@ -251,5 +342,7 @@ mod tests {
         let old = "no check-in on day 3 after the session";
         assert_eq!(FollowUpReason::from_stored(old), FollowUpReason::Text(old.into()));
         assert_eq!(FollowUpNote::from_stored("the patient checked in"), FollowUpNote::PatientCheckedIn);
+        let old = "the appointment was cancelled";
+        assert_eq!(MessageNote::from_stored(old), MessageNote::Text(old.into()));
     }
 }

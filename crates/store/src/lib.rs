@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use access::{Access, SIGN_IN_KIND};
-pub use codes::{AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, UnknownZone};
+pub use codes::{AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, MessageNote, UnknownZone};
 pub use backend::{PostgresStore, SqliteStore};
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};

@@ -127,7 +127,8 @@ pub struct Message {
     /// When it may next be claimed (the next attempt, or when a claim's lease runs out).
     pub next_attempt_at: DateTime<Utc>,
     pub payload: Value,
-    /// Why the last attempt failed, or why it was skipped or withdrawn.
+    /// Why the last attempt failed (the receiving server's words), or why it was skipped or
+    /// withdrawn (a code: read it with [`crate::MessageNote::from_stored`]).
     pub last_error: Option<String>,
     /// The receiving server's answer ("250 2.0.0 queued", "HTTP 202").
     pub detail: Option<String>,
@@ -150,6 +151,7 @@ pub enum Outcome {
     Failed {
         error: String,
     },
+    /// Not sent by design; `reason` is a [`crate::MessageNote`] code.
     Skipped {
         reason: String,
     },

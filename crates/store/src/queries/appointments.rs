@@ -122,7 +122,7 @@ async fn fulfil_appointment_in(
         .bind(ts(now))
         .execute(&mut *conn)
         .await?;
-        withdraw_in(conn, clinic, id.0, REASON_HAPPENED, now).await?;
+        withdraw_in(conn, clinic, id.0, MessageNote::SessionTookPlace, now).await?;
     }
     Ok(())
 }

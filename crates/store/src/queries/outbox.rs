@@ -2,9 +2,6 @@
 // `Reminders` half of the store. Part of `queries.rs`, compiled into each backend module; `CLAIM_LOCK` is the one backend difference
 // (PostgreSQL's `FOR UPDATE SKIP LOCKED`; SQLite's single writer already serialises claims).
 
-const REASON_MOVED: &str = "the appointment was moved; its reminders were scheduled again";
-const REASON_CANCELLED: &str = "the appointment was cancelled";
-const REASON_HAPPENED: &str = "the session took place";
 
 fn message_from(row: &DbRow) -> Result<Message> {
     let clinic = ClinicId(get(row, "clinic_id")?);
@@ -97,12 +94,12 @@ async fn insert_messages_in(
     Ok(n)
 }
 
-/// Withdraws what is still pending from a source, saying why.
+/// Withdraws what is still pending from a source, saying why (a code, rendered by the reader).
 async fn withdraw_in(
     conn: &mut <Db as sqlx::Database>::Connection,
     clinic: ClinicId,
     source: Uuid,
-    reason: &str,
+    reason: MessageNote,
     now: DateTime<Utc>,
 ) -> Result<u64> {
     Ok(sqlx::query(
@@ -111,7 +108,7 @@ async fn withdraw_in(
     )
     .bind(clinic.0)
     .bind(source)
-    .bind(reason)
+    .bind(reason.code())
     .bind(ts(now))
     .execute(&mut *conn)
     .await?
@@ -200,7 +197,7 @@ impl Reminders for Backend {
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
-        withdraw_in(&mut tx, actor.clinic, id.0, REASON_MOVED, now).await?;
+        withdraw_in(&mut tx, actor.clinic, id.0, MessageNote::AppointmentMoved, now).await?;
         insert_messages_in(&mut tx, actor.clinic, MessageSource::Appointment(id, revision), &messages, now).await?;
         audit_in(&mut tx, actor, "appointment.reschedule", Some(patient), Some(id.0)).await?;
         let appointment = appointment_from(&row)?;
@@ -224,7 +221,7 @@ impl Reminders for Backend {
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
-        withdraw_in(&mut tx, actor.clinic, id.0, REASON_CANCELLED, now).await?;
+        withdraw_in(&mut tx, actor.clinic, id.0, MessageNote::AppointmentCancelled, now).await?;
         audit_in(&mut tx, actor, "appointment.cancel", Some(patient), Some(id.0)).await?;
         let appointment = appointment_from(&row)?;
         tx.commit().await?;

@@ -180,7 +180,7 @@ fn row(t: &Locale, m: &Message, tz: Tz) -> MessageRow {
         failed: m.status == MessageStatus::Failed,
         attempts: m.attempts,
         sent: m.sent_at.map(|at| local(at, tz)).unwrap_or_default(),
-        answer: m.detail.clone().or_else(|| m.last_error.clone()).unwrap_or_default(),
+        answer: m.detail.clone().or_else(|| m.last_error.as_deref().map(|e| crate::reasons::message_note(t, e))).unwrap_or_default(),
     }
 }
 
