@@ -34,7 +34,8 @@ use needlepath_server::reminders::schedule::{AfterSession, for_appointment, for_
 use needlepath_server::reminders::{Couriers, ReminderConfig, Worker};
 use needlepath_server::{App, ServerConfig};
 use needlepath_store::{
-    Actor, Channel, DatabaseUrl, MessageKind, MessageSource, NewMessage, OpenOptions, PatientId, Recipient, SessionId, Store,
+    Actor, Channel, DatabaseUrl, MessageKind, MessageSource, NewMessage, OpenOptions, PatientId, Recipient, SessionId,
+    Store,
 };
 use serde_json::Value;
 

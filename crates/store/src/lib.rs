@@ -21,8 +21,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 pub use access::{Access, SIGN_IN_KIND};
-pub use codes::{AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, MessageNote, UnknownZone};
 pub use backend::{PostgresStore, SqliteStore};
+pub use codes::{AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, MessageNote, UnknownZone};
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
 pub use outbox::*;

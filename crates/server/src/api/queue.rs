@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::Utc;
 use chrono::DateTime;
+use chrono::Utc;
 use needlepath_store::{Alert, AlertFilter, AlertId, CheckInId, FollowUp, FollowUpId, PatientId, StaffId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};

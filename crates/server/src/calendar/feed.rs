@@ -109,7 +109,8 @@ pub fn build(
             }
         }
         description.push_str(&details_line(link));
-        let start = if m.kind == MessageKind::CheckIn { at_of(&m.payload["event_at"]).unwrap_or(m.due_at) } else { m.due_at };
+        let start =
+            if m.kind == MessageKind::CheckIn { at_of(&m.payload["event_at"]).unwrap_or(m.due_at) } else { m.due_at };
         let uid = m.idempotency_key.strip_suffix(":email").unwrap_or(&m.idempotency_key);
         events.push(FeedEvent {
             uid: format!("{uid}@needlepath"),

@@ -309,4 +309,57 @@ mod tests {
         let generic = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", None).unwrap();
         assert!(generic.text.contains("112 in Europe, 911 in the US"), "{}", generic.text);
     }
+
+    fn alert(disposition: Value) -> (Message, Addressee) {
+        let now = Utc::now();
+        let m = Message {
+            id: MessageId::new(),
+            clinic: ClinicId::new(),
+            idempotency_key: "alert:k".into(),
+            recipient: Recipient::Staff(needlepath_store::StaffId::new()),
+            kind: MessageKind::Alert,
+            channel: needlepath_store::Channel::Email,
+            due_at: now,
+            status: MessageStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            payload: json!({ "kind": "alert", "disposition": disposition, "deadline_at": now, "link": "/staff" }),
+            last_error: None,
+            detail: None,
+            sent_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let to = Addressee {
+            clinic_name: "Clinic".into(),
+            time_zone: IanaZone::parse("Europe/Berlin").unwrap(),
+            name: "Dr Ada".into(),
+            email: Some("ada@example.org".into()),
+            phone: None,
+            email_allowed: true,
+            sms_allowed: false,
+        };
+        (m, to)
+    }
+
+    /// Regression (issue 13 item 4): an alert e-mail read its level with
+    /// `payload["disposition"].as_str().unwrap_or("contact_clinic")`, so an emergency whose payload
+    /// could not be read told staff "contact clinic". It now fails the message (a dead letter staff
+    /// see), and a readable one is said as it is.
+    #[test]
+    fn an_alert_without_a_readable_disposition_is_not_sent_as_contact_clinic() {
+        let t = default_locale();
+        let p = Protocol::builtin().unwrap();
+        for bad in [json!(null), json!("catastrophic"), json!(3)] {
+            let (m, to) = alert(bad.clone());
+            let e = email(t, &p, "https://clinic.example", &m, &to, "ada@example.org", None).unwrap_err();
+            assert!(e.to_string().contains("disposition"), "{e}");
+            assert!(webhook_body(t, "https://clinic.example", &m, &to, Utc::now()).is_err(), "{bad}");
+        }
+        let (m, to) = alert(json!("emergency"));
+        let mail = email(t, &p, "https://clinic.example", &m, &to, "ada@example.org", None).unwrap();
+        assert!(mail.subject.contains(t.label("disposition", "emergency")), "{}", mail.subject);
+        let body = webhook_body(t, "https://clinic.example", &m, &to, Utc::now()).unwrap();
+        assert_eq!(body["disposition"], "emergency");
+    }
 }

@@ -58,7 +58,8 @@ pub async fn story_setup(store: DynStore) {
     assert_eq!((updated.name.as_str(), updated.time_zone.name()), ("Hautklinik Süd", "Europe/Berlin"));
     assert_eq!((updated.settings, updated.created_at), (settings, clinic.created_at));
     assert!(updated.updated_at >= clinic.updated_at);
-    let renamed = store.update_clinic(&actor, None, Some(IanaZone::parse("Europe/Zurich").unwrap()), None).await.unwrap();
+    let renamed =
+        store.update_clinic(&actor, None, Some(IanaZone::parse("Europe/Zurich").unwrap()), None).await.unwrap();
     assert_eq!((renamed.name.as_str(), renamed.time_zone.name()), ("Hautklinik Süd", "Europe/Zurich"));
     assert_eq!(store.clinic(clinic.id).await.unwrap(), renamed);
     let audit = store.list_audit(&actor, None, 100).await.unwrap();

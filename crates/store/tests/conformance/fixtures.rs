@@ -37,8 +37,11 @@ pub fn new_staff(email: &str, role: Role) -> NewStaff {
 /// Completes first-run setup at `now`: the clinic, its admin and the admin as an actor.
 pub async fn setup_clinic_at(store: &DynStore, now: DateTime<Utc>) -> (Clinic, Staff, Actor) {
     store.replace_setup_token("setup-token", now, now + Duration::hours(1)).await.unwrap();
-    let clinic =
-        NewClinic { name: "Clinic One".into(), time_zone: needlepath_store::IanaZone::parse("Europe/Berlin").unwrap(), settings: ClinicSettings::default() };
+    let clinic = NewClinic {
+        name: "Clinic One".into(),
+        time_zone: needlepath_store::IanaZone::parse("Europe/Berlin").unwrap(),
+        settings: ClinicSettings::default(),
+    };
     let (clinic, admin) =
         store.complete_setup("setup-token", now, clinic, new_staff("admin@clinic.test", Role::Admin)).await.unwrap();
     let actor = staff_actor(&admin);

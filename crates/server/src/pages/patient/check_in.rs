@@ -398,6 +398,34 @@ fn unread_field(t: &Locale, field: &str) -> String {
 mod tests {
     use super::*;
 
+    fn reach() -> Reach {
+        Reach {
+            clinic: "Clinic".into(),
+            phone: None,
+            out_of_hours: None,
+            email: None,
+            address_lines: Vec::new(),
+            emergency: Vec::new(),
+        }
+    }
+
+    /// Regression (issue 13 item 4): the answer page read the disposition with
+    /// `unwrap_or("contact_clinic")`, so an answer it could not read was shown as "contact the
+    /// clinic" — possibly an emergency told less. It is now a fault that tells the patient to call.
+    #[test]
+    fn an_answer_without_a_readable_disposition_is_never_shown_as_contact_clinic() {
+        let p = Protocol::builtin().unwrap();
+        let t = crate::pages::i18n::default_locale();
+        let zones = (chrono_tz::UTC, chrono_tz::UTC);
+        for bad in [json!({}), json!({ "disposition": "catastrophic" })] {
+            let e = outcome(&p, t, &bad, zones, None, &reach()).err().expect("refused");
+            assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
+            assert!(e.detail.contains("emergency services"), "{}", e.detail);
+        }
+        let o = outcome(&p, t, &json!({ "disposition": "emergency" }), zones, None, &reach()).unwrap();
+        assert!(o.emergency && !o.urgent);
+    }
+
     #[test]
     fn a_ticked_symptom_without_its_severity_is_sent_without_one() {
         let f = FormData::parse(b"symptom=redness&severity.redness=mild&symptom=lip_tongue_swelling").unwrap();

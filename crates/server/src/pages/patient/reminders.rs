@@ -76,7 +76,8 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<Sav
         .and_then(|plan| series_of(plan, &sessions, &all, tz, now))
         .and_then(|s| s.next)
         .map(|n| next_view(t, &n, &all, tz));
-    let mut booked: Vec<_> = all.iter().filter(|x| x.status == AppointmentStatus::Booked && x.starts_at > now).cloned().collect();
+    let mut booked: Vec<_> =
+        all.iter().filter(|x| x.status == AppointmentStatus::Booked && x.starts_at > now).cloned().collect();
     booked.sort_by_key(|x| x.starts_at);
     let appointments = booked
         .iter()

@@ -462,7 +462,10 @@ pub async fn session_submit(
             };
             let mut blockers = blockers_now(&app, a, ctx.t, p.id, at, tz).await?;
             blockers.extend(stale);
-            page_with(status, &session_page(&ctx, &protocol, p, form, Some(shown), blockers, clinic.time_zone.to_string()))
+            page_with(
+                status,
+                &session_page(&ctx, &protocol, p, form, Some(shown), blockers, clinic.time_zone.to_string()),
+            )
         }
     }
 }

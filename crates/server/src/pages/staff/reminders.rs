@@ -12,7 +12,9 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use needlepath_store::{AppointmentId, AppointmentStatus, Message, MessageId, MessageStatus, PatientId, Recipient, Role, StaffId};
+use needlepath_store::{
+    AppointmentId, AppointmentStatus, Message, MessageId, MessageStatus, PatientId, Recipient, Role, StaffId,
+};
 
 use crate::App;
 use crate::api::id;
@@ -180,7 +182,11 @@ fn row(t: &Locale, m: &Message, tz: Tz) -> MessageRow {
         failed: m.status == MessageStatus::Failed,
         attempts: m.attempts,
         sent: m.sent_at.map(|at| local(at, tz)).unwrap_or_default(),
-        answer: m.detail.clone().or_else(|| m.last_error.as_deref().map(|e| crate::reasons::message_note(t, e))).unwrap_or_default(),
+        answer: m
+            .detail
+            .clone()
+            .or_else(|| m.last_error.as_deref().map(|e| crate::reasons::message_note(t, e)))
+            .unwrap_or_default(),
     }
 }
 
