@@ -120,6 +120,17 @@ stored_codes!(
 );
 
 stored_codes!(
+    /// Who acted, by kind: the subject of an audit record and who submitted a check-in.
+    ActorKind {
+        Staff = "staff",
+        Patient = "patient",
+        ApiToken = "api_token",
+        /// The service itself (scheduled sweeps, the command line).
+        System = "system",
+    }
+);
+
+stored_codes!(
     /// What a message is about: a patient reminder of core's kinds, an alert to staff or the
     /// clinic, or a sign-in link.
     MessageKind {
@@ -307,6 +318,9 @@ mod tests {
     fn codes_round_trip() {
         for s in AppointmentStatus::ALL {
             assert_eq!(AppointmentStatus::parse(s.as_str()), Some(*s));
+        }
+        for k in ActorKind::ALL {
+            assert_eq!(ActorKind::parse(k.as_str()), Some(*k));
         }
         for k in MessageKind::ALL {
             assert_eq!(MessageKind::parse(k.as_str()), Some(*k));

@@ -22,7 +22,9 @@ use chrono::{DateTime, Utc};
 
 pub use access::{Access, SIGN_IN_KIND};
 pub use backend::{PostgresStore, SqliteStore};
-pub use codes::{AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, MessageNote, UnknownZone};
+pub use codes::{
+    ActorKind, AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, MessageNote, UnknownZone,
+};
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
 pub use outbox::*;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::codes::{FollowUpNote, FollowUpReason, IanaZone};
+use crate::codes::{ActorKind, FollowUpNote, FollowUpReason, IanaZone};
 
 macro_rules! ids {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
@@ -116,12 +116,12 @@ pub enum Who {
 }
 
 impl Who {
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> ActorKind {
         match self {
-            Who::Staff(..) => "staff",
-            Who::Patient(_) => "patient",
-            Who::Token(..) => "api_token",
-            Who::System => "system",
+            Who::Staff(..) => ActorKind::Staff,
+            Who::Patient(_) => ActorKind::Patient,
+            Who::Token(..) => ActorKind::ApiToken,
+            Who::System => ActorKind::System,
         }
     }
 
@@ -563,7 +563,7 @@ pub struct CheckIn {
     pub day: Option<u32>,
     pub due_at: Option<DateTime<Utc>>,
     pub submitted_at: Option<DateTime<Utc>>,
-    pub submitted_by: Option<String>,
+    pub submitted_by: Option<ActorKind>,
     pub request: Option<Value>,
     pub result: Option<Value>,
     pub disposition: Option<Disposition>,
@@ -641,7 +641,7 @@ pub struct FollowUp {
 pub struct AuditEntry {
     pub id: AuditId,
     pub at: DateTime<Utc>,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
     pub action: String,
     pub patient: Option<PatientId>,

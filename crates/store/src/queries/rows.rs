@@ -295,7 +295,7 @@ fn check_in_from(row: &DbRow) -> Result<CheckIn> {
         day: small(row, "day")?,
         due_at: time_opt(row, "due_at")?,
         submitted_at: time_opt(row, "submitted_at")?,
-        submitted_by: get(row, "submitted_by")?,
+        submitted_by: code_opt(row, "check_ins", "submitted_by", known("actor kind", ActorKind::parse))?,
         request: json_opt(row, "request")?,
         result: json_opt(row, "result")?,
         disposition: code_opt(row, "check_ins", "disposition", Disposition::parse)?,
@@ -341,7 +341,7 @@ fn audit_from(row: &DbRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: AuditId(get(row, "id")?),
         at: time(row, "at")?,
-        actor_kind: get(row, "actor_kind")?,
+        actor_kind: code(row, "audit", "actor_kind", known("actor kind", ActorKind::parse))?,
         actor_id: uuid_opt(row, "actor_id")?,
         action: get(row, "action")?,
         patient: uuid_opt(row, "patient_id")?.map(PatientId),

@@ -18,7 +18,7 @@ async fn audit_in(
     .bind(actor.clinic.0)
     .bind(AuditId::new().0)
     .bind(ts(Utc::now()))
-    .bind(actor.who.kind())
+    .bind(actor.who.kind().as_str())
     .bind(actor.who.id())
     .bind(action)
     .bind(patient.map(|p| p.0))

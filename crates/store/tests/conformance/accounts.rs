@@ -194,7 +194,7 @@ pub async fn story_invites(store: DynStore) {
     let invited = audit.iter().filter(|e| e.action == "patient.invite").count();
     let redeemed: Vec<&AuditEntry> = audit.iter().filter(|e| e.action == "patient.invite_redeemed").collect();
     assert_eq!((invited, redeemed.len()), (2, 2));
-    assert!(redeemed.iter().all(|e| e.actor_kind == "patient" && e.actor_id == Some(patient.id.0)));
+    assert!(redeemed.iter().all(|e| e.actor_kind == ActorKind::Patient && e.actor_id == Some(patient.id.0)));
 }
 
 pub async fn story_api_tokens(store: DynStore) {

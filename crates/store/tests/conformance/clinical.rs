@@ -229,7 +229,7 @@ pub async fn story_check_ins_and_alerts(store: DynStore) {
     assert_eq!(alert, None);
     let expected = CheckIn {
         submitted_at: Some(answer.submitted_at),
-        submitted_by: Some("patient".into()),
+        submitted_by: Some(ActorKind::Patient),
         request: Some(answer.request.clone()),
         result: Some(answer.result.clone()),
         disposition: Some(Disposition::SelfCare),
@@ -243,7 +243,7 @@ pub async fn story_check_ins_and_alerts(store: DynStore) {
     let (extra, _) = store.submit_check_in(&me, again).await.unwrap();
     assert_ne!(extra.id, filled.id);
     assert_eq!((extra.day, extra.due_at, extra.session), (None, None, Some(sess.id)));
-    assert_eq!((extra.note.as_deref(), extra.submitted_by.as_deref()), (Some("second thoughts"), Some("patient")));
+    assert_eq!((extra.note.as_deref(), extra.submitted_by), (Some("second thoughts"), Some(ActorKind::Patient)));
     let listed = store.list_check_ins(&actor, patient.id).await.unwrap();
     assert_eq!(listed.len(), 3);
     assert!(listed.contains(&filled) && listed.contains(&extra) && listed.contains(&scheduled[1]));

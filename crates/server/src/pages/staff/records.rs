@@ -15,7 +15,7 @@ use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
 use needlepath_core::vocabulary::Decision;
 use needlepath_store::{
-    AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId,
+    ActorKind, AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId,
 };
 use serde_json::Value;
 
@@ -429,11 +429,14 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
 }
 
 fn audit_row(t: &Locale, e: &AuditEntry, names: &HashMap<StaffId, String>, tz: chrono_tz::Tz) -> AuditRow {
-    let who = match (e.actor_kind.as_str(), e.actor_id) {
-        ("staff", Some(id)) => names.get(&StaffId(id)).cloned().unwrap_or_else(|| t.s("record.who_staff").to_string()),
-        ("patient", _) => t.s("record.who_patient").to_string(),
-        ("api_token", _) => t.s("record.who_token").to_string(),
-        _ => t.s("record.who_system").to_string(),
+    let who = match (e.actor_kind, e.actor_id) {
+        (ActorKind::Staff, Some(id)) => {
+            names.get(&StaffId(id)).cloned().unwrap_or_else(|| t.s("record.who_staff").to_string())
+        }
+        (ActorKind::Staff, None) => t.s("record.who_staff").to_string(),
+        (ActorKind::Patient, _) => t.s("record.who_patient").to_string(),
+        (ActorKind::ApiToken, _) => t.s("record.who_token").to_string(),
+        (ActorKind::System, _) => t.s("record.who_system").to_string(),
     };
     AuditRow { at: local(e.at, tz), who, action: e.action.clone(), ip: e.ip.clone().unwrap_or_default() }
 }
