@@ -418,7 +418,7 @@ mod tests {
         let t = crate::pages::i18n::default_locale();
         let zones = (chrono_tz::UTC, chrono_tz::UTC);
         for bad in [json!({}), json!({ "disposition": "catastrophic" })] {
-            let e = outcome(&p, t, &bad, zones, None, &reach()).err().expect("refused");
+            let Err(e) = outcome(&p, t, &bad, zones, None, &reach()) else { panic!("{bad} was shown") };
             assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
             assert!(e.detail.contains("emergency services"), "{}", e.detail);
         }
