@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod calendar;
+pub mod clinic;
 pub mod deadline;
 pub mod delivery;
 pub mod metrics;
@@ -93,6 +94,10 @@ impl ServerConfig {
 /// The shared state of a running service.
 pub struct App {
     pub store: Arc<dyn Store>,
+    /// The store as the application layer reaches it (`clinic::Records`).
+    pub records: clinic::Records,
+    /// Where "now" comes from for the application layer.
+    pub clock: Arc<dyn clinic::Clock>,
     pub protocol: Arc<Protocol>,
     pub config: ServerConfig,
     pub account_failures: FailureLimiter,
@@ -113,12 +118,19 @@ impl App {
             address_failures: FailureLimiter::new(config.login_failures_per_address, window),
             sign_in_by_address: FailureLimiter::new(api::access::PER_ADDRESS_PER_HOUR, Duration::from_secs(3600)),
             sign_in_by_ip: FailureLimiter::new(api::access::PER_IP_PER_HOUR, Duration::from_secs(3600)),
+            records: clinic::Records::new(store.clone()),
+            clock: Arc::new(clinic::SystemClock),
             store,
             protocol,
             config,
             metrics: metrics::Metrics::default(),
             clinic_protocols: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Now, by the service's clock.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The protocol a clinic's own decisions (screenings, plans, check-ins) are made by: the

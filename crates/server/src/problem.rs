@@ -107,6 +107,25 @@ pub fn blocker_json(b: &Blocker) -> Value {
     v
 }
 
+/// The application layer's errors as problems: the one mapping for the JSON API.
+impl From<crate::clinic::ClinicError> for ApiError {
+    fn from(e: crate::clinic::ClinicError) -> Self {
+        use crate::clinic::ClinicError as E;
+        match e {
+            E::Invalid { field, message } => ApiError::invalid(field, message),
+            E::Forbidden(m) => ApiError::forbidden(m),
+            e @ E::NoSession => ApiError::new(StatusCode::CONFLICT, "no_session", e.to_string()),
+            e @ E::TrendMissing(_) => ApiError::invalid("symptoms", e.to_string()),
+            E::Store(e) => e.into(),
+            E::Refused(e) => *e,
+            E::Unexpected(m) => {
+                tracing::error!(error = %m, "unexpected state");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

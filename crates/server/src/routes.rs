@@ -161,7 +161,7 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/audit", Staff(ADMIN), "The clinic's audit log, newest first", None, Some("AuditList"), 200, queue::audit),
         // The patient's own record.
         r!(get "GET" "/api/v1/me", Patient, "My record", None, Some("Patient"), 200, me::me),
-        r!(get "GET" "/api/v1/me/today", Patient, "What to do and avoid now, after my last session", None, Some("Today"), 200, me::today),
+        r!(get "GET" "/api/v1/me/today", Patient, "What to do and avoid now, after my last session", None, Some("Today"), 200, me::today_get),
         r!(get "GET" "/api/v1/me/screenings", Patient, "My screenings", None, Some("ScreeningList"), 200, me::screenings),
         r!(get "GET" "/api/v1/me/plans", Patient, "My series plans", None, Some("PlanList"), 200, me::plans),
         r!(get "GET" "/api/v1/me/sessions", Patient, "My sessions", None, Some("SessionList"), 200, me::sessions),

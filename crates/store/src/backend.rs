@@ -38,6 +38,8 @@ pub mod sqlite {
     /// Serialises one practitioner's bookings for the rest of the transaction; SQLite's single
     /// writer (`BEGIN IMMEDIATE`) already does.
     const PRACTITIONER_LOCK: Option<&str> = None;
+    /// Takes the single writer at once, so a write transaction never fails half-way.
+    const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
     fn ts(t: DateTime<Utc>) -> Ts {
         t.timestamp_millis()
@@ -113,7 +115,12 @@ pub mod sqlite {
         }
 
         async fn begin(&self) -> Result<Transaction<'static, Db>> {
-            Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+            Ok(self.write.begin_with(BEGIN_WRITE).await?)
+        }
+
+        /// A snapshot on a read-only connection; its audit record goes through the writer.
+        async fn begin_read(&self) -> Result<(Transaction<'static, Db>, Option<Pool<Db>>)> {
+            Ok((self.read.begin().await?, Some(self.write.clone())))
         }
 
         fn reader(&self) -> &Pool<Db> {
@@ -154,6 +161,7 @@ pub mod postgres {
     /// under READ COMMITTED: a transaction-scoped advisory lock on the practitioner makes the
     /// second wait for the first and then see its appointment.
     const PRACTITIONER_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 7301))");
+    const BEGIN_WRITE: &str = "BEGIN";
 
     fn ts(t: DateTime<Utc>) -> Ts {
         // Keep millisecond precision on both backends, so a record reads back the same anywhere.
@@ -187,6 +195,11 @@ pub mod postgres {
 
         async fn begin(&self) -> Result<Transaction<'static, Db>> {
             Ok(self.pool.begin().await?)
+        }
+
+        /// A reading unit's transaction may write its own audit record.
+        async fn begin_read(&self) -> Result<(Transaction<'static, Db>, Option<Pool<Db>>)> {
+            Ok((self.pool.begin().await?, None))
         }
 
         fn reader(&self) -> &Pool<Db> {

@@ -16,6 +16,7 @@ mod error;
 mod open;
 pub mod outbox;
 pub mod records;
+pub mod unit;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -29,6 +30,7 @@ pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
 pub use outbox::*;
 pub use records::*;
+pub use unit::{Audit, Reading, Seen, Writing};
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -41,6 +43,15 @@ pub trait Store: Reminders + Access + Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
     /// The database's own consistency check; `Ok` holds its report ("ok" when sound).
     async fn integrity_check(&self) -> Result<String>;
+
+    // --- units of work (`unit.rs`): one transaction and one audit record per use case ------
+    /// Opens a read-only unit (a consistent snapshot); [`Reading::finish`] writes its audit.
+    async fn reading(&self, actor: &Actor) -> Result<Box<dyn Reading>>;
+    /// Opens a write unit; [`Reading::finish`] writes its audit record and commits.
+    async fn writing(&self, actor: &Actor) -> Result<Box<dyn Writing>>;
+    /// Opens a read-only unit on the record of the patient whose calendar-feed token hashes to
+    /// `token_hash`, as the system actor of their clinic; `None` for an unknown token.
+    async fn calendar_reading(&self, token_hash: &str) -> Result<Option<(PatientId, Box<dyn Reading>)>>;
 
     // --- first run -------------------------------------------------------------------------
     async fn has_clinic(&self) -> Result<bool>;

@@ -27,6 +27,9 @@ include!("queries/writes.rs");
 include!("queries/appointments.rs");
 include!("queries/outbox.rs");
 include!("queries/access.rs");
+include!("queries/reads.rs");
+include!("queries/patient_side.rs");
+include!("queries/unit.rs");
 
 #[async_trait]
 impl Store for Backend {
@@ -41,6 +44,18 @@ impl Store for Backend {
 
     async fn integrity_check(&self) -> Result<String> {
         self.check_integrity().await
+    }
+
+    async fn reading(&self, actor: &Actor) -> Result<Box<dyn crate::unit::Reading>> {
+        Ok(Box::new(self.open_reading(actor).await?))
+    }
+
+    async fn writing(&self, actor: &Actor) -> Result<Box<dyn crate::unit::Writing>> {
+        Ok(Box::new(self.open_writing(actor).await?))
+    }
+
+    async fn calendar_reading(&self, token_hash: &str) -> Result<Option<(PatientId, Box<dyn crate::unit::Reading>)>> {
+        Ok(self.open_calendar_reading(token_hash).await?.map(|(p, u)| (p, Box::new(u) as Box<dyn crate::unit::Reading>)))
     }
 
     async fn has_clinic(&self) -> Result<bool> {
@@ -72,12 +87,8 @@ impl Store for Backend {
     }
 
     async fn clinic(&self, id: ClinicId) -> Result<Clinic> {
-        let row = sqlx::query("SELECT * FROM clinics WHERE clinic_id = $1")
-            .bind(id.0)
-            .fetch_optional(self.reader())
-            .await?
-            .ok_or(StoreError::NotFound("clinic"))?;
-        clinic_from(&row)
+        let mut conn = self.reader().acquire().await?;
+        clinic_on(&mut conn, id).await
     }
 
     async fn update_clinic(
@@ -127,12 +138,8 @@ impl Store for Backend {
     }
 
     async fn list_staff(&self, actor: &Actor) -> Result<Vec<Staff>> {
-        staff_side(actor)?;
-        let rows = sqlx::query("SELECT * FROM staff WHERE clinic_id = $1 ORDER BY created_at, id")
-            .bind(actor.clinic.0)
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter().map(staff_from).collect()
+        let mut conn = self.reader().acquire().await?;
+        staff_list_on(&mut conn, actor).await
     }
 
     async fn add_staff(&self, actor: &Actor, staff: NewStaff) -> Result<Staff> {
@@ -465,52 +472,17 @@ impl Store for Backend {
     }
 
     async fn add_screening(&self, actor: &Actor, s: NewScreening) -> Result<Screening> {
-        own(actor, s.patient)?;
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, s.patient).await?;
-        let id = ScreeningId::new();
-        let row = sqlx::query(
-            "INSERT INTO screenings (clinic_id, id, patient_id, request, result, decision, defer_until, \
-             protocol_version, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(s.patient.0)
-        .bind(Json(&s.request))
-        .bind(Json(&s.result))
-        .bind(s.decision.as_str())
-        .bind(s.defer_until.map(|d| d.to_string()))
-        .bind(&s.protocol_version)
-        .bind(actor.who.staff().map(|s| s.0))
-        .bind(ts(Utc::now()))
-        .fetch_one(&mut *tx)
-        .await?;
-        let screening = screening_from(&row)?;
-        audit_in(&mut tx, actor, "screening.add", Some(s.patient), Some(id.0)).await?;
-        if let Some(findings) = &s.findings_on_record {
-            sqlx::query("UPDATE patients SET findings = $3, updated_at = $4 WHERE clinic_id = $1 AND id = $2")
-                .bind(actor.clinic.0)
-                .bind(s.patient.0)
-                .bind(to_json(findings))
-                .bind(ts(Utc::now()))
-                .execute(&mut *tx)
-                .await?;
-            audit_in(&mut tx, actor, "patient.findings_from_screening", Some(s.patient), Some(id.0)).await?;
-        }
+        let screening = add_screening_on(&mut tx, actor, &s).await?;
+        audit_in(&mut tx, actor, "screening.add", Some(s.patient), Some(screening.id.0)).await?;
         tx.commit().await?;
         Ok(screening)
     }
 
     async fn list_screenings(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Screening>> {
-        own(actor, patient)?;
-        let rows = sqlx::query(
-            "SELECT * FROM screenings WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?;
-        let list = rows.iter().map(screening_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = screenings_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "screening.list", Some(patient), None).await?;
         Ok(list)
     }
@@ -546,38 +518,17 @@ impl Store for Backend {
     }
 
     async fn add_plan(&self, actor: &Actor, plan: NewPlan) -> Result<Plan> {
-        own(actor, plan.patient)?;
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, plan.patient).await?;
-        let id = PlanId::new();
-        let row = sqlx::query(
-            "INSERT INTO plans (clinic_id, id, patient_id, request, result, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(plan.patient.0)
-        .bind(Json(&plan.request))
-        .bind(Json(&plan.result))
-        .bind(actor.who.staff().map(|s| s.0))
-        .bind(ts(Utc::now()))
-        .fetch_one(&mut *tx)
-        .await?;
-        let stored = plan_from(&row)?;
-        audit_in(&mut tx, actor, "plan.add", Some(plan.patient), Some(id.0)).await?;
+        let stored = add_plan_on(&mut tx, actor, &plan).await?;
+        audit_in(&mut tx, actor, "plan.add", Some(plan.patient), Some(stored.id.0)).await?;
         tx.commit().await?;
         Ok(stored)
     }
 
     async fn list_plans(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Plan>> {
-        own(actor, patient)?;
-        let rows =
-            sqlx::query("SELECT * FROM plans WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC")
-                .bind(actor.clinic.0)
-                .bind(patient.0)
-                .fetch_all(self.reader())
-                .await?;
-        let list = rows.iter().map(plan_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = plans_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "plan.list", Some(patient), None).await?;
         Ok(list)
     }
@@ -622,30 +573,17 @@ impl Store for Backend {
     }
 
     async fn list_sessions(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Session>> {
-        own(actor, patient)?;
-        let rows = sqlx::query(
-            "SELECT * FROM sessions WHERE clinic_id = $1 AND patient_id = $2 ORDER BY performed_at DESC, id DESC",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?;
-        let list = rows.iter().map(session_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = sessions_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "session.list", Some(patient), None).await?;
         Ok(list)
     }
 
     async fn list_check_ins(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CheckIn>> {
-        own(actor, patient)?;
-        let rows = sqlx::query(
-            "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 \
-             ORDER BY COALESCE(submitted_at, due_at), id",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?;
-        let list = rows.iter().map(check_in_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = check_ins_on(&mut conn, actor, patient).await?;
+        drop(conn);
         self.audit(actor, "check_in.list", Some(patient), None).await?;
         Ok(list)
     }

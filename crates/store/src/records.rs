@@ -647,4 +647,7 @@ pub struct AuditEntry {
     pub patient: Option<PatientId>,
     pub target: Option<Uuid>,
     pub ip: Option<String>,
+    /// What the use case read to answer (`patient`, `sessions`, …); empty for a record that
+    /// names only its action.
+    pub seen: Vec<String>,
 }

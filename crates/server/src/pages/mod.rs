@@ -172,6 +172,14 @@ impl From<needlepath_store::StoreError> for PageError {
     }
 }
 
+/// The application layer's errors on a page: the same problem the API gives, drawn as the HTML
+/// error page (or, where a handler catches it first, as an error on its form).
+impl From<crate::clinic::ClinicError> for PageError {
+    fn from(e: crate::clinic::ClinicError) -> Self {
+        Self(e.into())
+    }
+}
+
 impl From<askama::Error> for PageError {
     fn from(e: askama::Error) -> Self {
         tracing::error!(error = %e, "a template failed to render");

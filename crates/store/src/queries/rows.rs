@@ -347,5 +347,8 @@ fn audit_from(row: &DbRow) -> Result<AuditEntry> {
         patient: uuid_opt(row, "patient_id")?.map(PatientId),
         target: uuid_opt(row, "target_id")?,
         ip: get(row, "ip")?,
+        seen: get::<Option<String>>(row, "seen")?
+            .map(|s| s.split(',').filter(|p| !p.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default(),
     })
 }

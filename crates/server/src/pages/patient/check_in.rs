@@ -1,6 +1,6 @@
 //! The check-in: every symptom as a checkbox in plain words, grouped (expected after a session,
 //! concerning, emergency signs), each with its severity and trend; temperature and a note. The
-//! post calls `api::check_ins::submit` (triage, record and alert in one transaction, exactly as
+//! post calls `clinic::check_ins::submit` (triage, record and alert in one transaction, exactly as
 //! `POST /api/v1/me/check-ins`) and answers on the same response. An emergency answer turns
 //! the page into the emergency banner before anything else. Works with JavaScript off.
 
@@ -10,21 +10,21 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono_tz::Tz;
-use needlepath_core::protocol::{Base, Protocol};
+use needlepath_core::protocol::{Base, Protocol, Statement};
 use needlepath_core::reach::{ClinicDay, FollowUp, follow_up};
 use needlepath_core::vocabulary::{Disposition, Symptom};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::check_ins::submit;
+use crate::clinic::ClinicError;
+use crate::clinic::check_ins::{self, CheckInInput, CheckInOutcome};
 use crate::deadline::Hours;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
-use crate::pages::patient::{instant_json, me, said_json};
+use crate::pages::patient::me;
 use crate::pages::public::{Choice, Said};
 use crate::pages::view::{self, Badge, when};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with};
-use crate::problem::ApiError;
 use crate::reach::{Phone, Reach};
 
 /// One symptom's row: its box, and its severity and trend radios.
@@ -153,7 +153,7 @@ fn form_page(p: &Protocol, ctx: &Ctx, form: &FormData, error: Option<Shown>, no_
 
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
-    let no_session = app.store.list_sessions(&a.actor, id).await?.is_empty();
+    let no_session = !crate::clinic::check_ins::has_session(&app, &a.actor, id).await?;
     page(&form_page(&*app.protocol_for(a.clinic()).await?, &ctx, &FormData::default(), None, no_session))
 }
 
@@ -203,31 +203,6 @@ fn request(form: &FormData) -> (Value, Vec<String>, Vec<String>) {
     (body, codes, implied)
 }
 
-/// From this many hours after the session the form asks whether each ticked symptom is getting
-/// better or worse (the engine assumes "worse" from 48 h when it is not said).
-const TREND_ASKED_FROM_HOURS: f64 = 24.0;
-
-/// The first ticked symptom sent without its trend, when the session was `TREND_ASKED_FROM_HOURS`
-/// or more ago; `None` when nothing is missing, before then, or when the check-in names a warning
-/// sign (a warning sign is never held back by a missing answer: it is sent, and the engine
-/// assumes the trend conservatively).
-fn trend_missing(p: &Protocol, body: &Value, hours: Option<f64>) -> Option<String> {
-    if hours.is_none_or(|h| h < TREND_ASKED_FROM_HOURS) {
-        return None;
-    }
-    let symptoms = body["symptoms"].as_array()?;
-    let warning = symptoms.iter().any(|s| {
-        s["code"].as_str().and_then(|c| Symptom::parse(c).ok()).is_some_and(|s| p.symptom(s).is_warning_sign())
-    }) || body["temperature_c"].as_f64().is_some_and(|t| t >= p.triage.fever_threshold_c);
-    if warning {
-        return None;
-    }
-    symptoms
-        .iter()
-        .find(|s| s.get("trend").is_none() && s["code"].as_str().is_some_and(|c| Symptom::parse(c).is_ok()))
-        .and_then(|s| s["code"].as_str().map(str::to_string))
-}
-
 /// The form field behind an API field path (`symptoms[1].severity` → `severity.pain`).
 fn field_of(path: &str, codes: &[String]) -> String {
     if let Some(rest) = path.strip_prefix("symptoms[") {
@@ -244,29 +219,27 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
     let (body, codes, implied) = request(&form);
-    {
-        let protocol = app.protocol_for(a.clinic()).await?;
-        let sessions = app.store.list_sessions(&a.actor, id).await?;
-        let hours =
-            sessions.first().map(|s| ((chrono::Utc::now() - s.performed_at).num_seconds().max(0)) as f64 / 3600.0);
-        if let Some(code) = trend_missing(&protocol, &body, hours) {
+    let input = CheckInInput { body, trend_required: true };
+    let o = match check_ins::submit(&app, &a.actor, id, &input).await {
+        Ok(o) => o,
+        Err(ClinicError::TrendMissing(code)) => {
             let s = Shown {
                 field: format!("trend.{code}"),
                 message: t.f("checkins.trend_missing", &[("symptom", t.label("symptom", &code))]),
             };
-            return page_with(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&protocol, &ctx, &form, Some(s), false));
+            return page_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form_page(&*app.protocol_for(a.clinic()).await?, &ctx, &form, Some(s), false),
+            );
         }
-    }
-    let answer = match submit(&app, &a.actor, id, &body).await {
-        Ok(v) => v,
-        Err(e) if e.code == "no_session" => {
+        Err(ClinicError::NoSession) => {
             return page_with(
                 StatusCode::CONFLICT,
                 &form_page(&*app.protocol_for(a.clinic()).await?, &ctx, &form, None, true),
             );
         }
         Err(e) => {
-            let (_, mut s) = Shown::on_form(e)?;
+            let (_, mut s) = Shown::on_form(e.into())?;
             s.field = field_of(&s.field, &codes);
             if s.field == "temperature_c" {
                 s.message = t.s("check_in.temperature_bad").to_string();
@@ -282,50 +255,37 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
             );
         }
     };
-    let patient = app.store.patient(&a.actor, id).await?;
-    let clinic = app.store.clinic(a.clinic()).await?;
-    let reach = Reach::of(&clinic);
-    let zones = (patient.time_zone.tz(), clinic.time_zone.tz());
-    let hours = Hours::parse(&clinic.settings.opening_hours).ok();
-    let mut o = outcome(&*app.protocol_for(a.clinic()).await?, t, &answer, zones, hours.as_ref(), &reach)?;
-    o.implied = implied.iter().map(|c| t.label("symptom", c).to_string()).collect();
-    let mut f = ctx.frame(if o.emergency { t.s("check_in.emergency_title") } else { t.s("check_in.answer_title") });
-    if o.emergency {
+    let reach = Reach::of(&o.clinic);
+    let zones = (o.patient.time_zone.tz(), o.clinic.time_zone.tz());
+    let hours = Hours::parse(&o.clinic.settings.opening_hours).ok();
+    let mut answer = outcome(t, &o, zones, hours.as_ref(), &reach);
+    answer.implied = implied.iter().map(|c| t.label("symptom", c).to_string()).collect();
+    let mut f =
+        ctx.frame(if answer.emergency { t.s("check_in.emergency_title") } else { t.s("check_in.answer_title") });
+    if answer.emergency {
         f.body_class = "emergency";
     }
-    page(&AnswerPage { f, o })
+    page(&AnswerPage { f, o: answer })
 }
 
-/// The API's answer to a check-in, in words; `zones` are the patient's (for times in words) and
-/// the clinic's (for "today", which is the clinic's day).
-fn outcome(
-    p: &Protocol,
-    t: &Locale,
-    v: &Value,
-    zones: (Tz, Tz),
-    hours: Option<&Hours>,
-    reach: &Reach,
-) -> Result<Outcome, ApiError> {
-    // The disposition was the engine's a moment ago; one that does not read is a fault to show,
-    // never a triage to guess (a guess could tell an emergency it is less).
-    let disposition = v["disposition"].as_str().and_then(|d| Disposition::parse(d).ok()).ok_or_else(|| {
-        tracing::error!(answer = %v["disposition"], "a check-in answer without a readable disposition");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "your check-in was recorded, but its answer cannot be shown; if you feel unwell, call your clinic, \
-             or emergency services in an emergency",
-        )
-    })?;
+/// A statement of the protocol as the page says it, with its points and numbered sources.
+fn said(p: &Protocol, s: &Statement) -> Said {
+    Said { message: s.message.clone(), points: s.points.clone(), sources: view::sources(p, &s.sources) }
+}
+
+/// A check-in's outcome in words; `zones` are the patient's (for times in words) and the clinic's
+/// (for "today", which is the clinic's day).
+fn outcome(t: &Locale, o: &CheckInOutcome, zones: (Tz, Tz), hours: Option<&Hours>, reach: &Reach) -> Outcome {
+    let p = &*o.protocol;
+    let triage = o.triage();
+    let disposition = o.disposition;
     let (tz, clinic_tz) = zones;
-    let now_utc = chrono::Utc::now();
+    let now_utc = o.now;
     let now = now_utc.with_timezone(&tz);
-    let list = |key: &str| v["triage"][key].as_array().cloned().unwrap_or_default();
-    let deadline = instant_json(&v["alert"]["deadline_at"]);
-    let alerted =
-        v["alert"].is_object().then(|| deadline.map(|d| when(t, d.with_timezone(&tz), now)).unwrap_or_default());
+    let deadline = o.alert.as_ref().map(|a| a.deadline_at);
+    let alerted = o.alert.as_ref().map(|a| when(t, a.deadline_at.with_timezone(&tz), now));
     let follow_up = match disposition {
-        d if v["alert"].is_object() => follow_up(
+        d if o.alert.is_some() => follow_up(
             d,
             ClinicDay {
                 date: now_utc.with_timezone(&clinic_tz).date_naive(),
@@ -338,33 +298,15 @@ fn outcome(
         Disposition::SelfCare => FollowUp::None,
         _ => FollowUp::Alerted,
     };
-    let label = |code: &str| t.label("symptom", code).to_string();
-    let assumed_severe = list("assessments")
+    let label = |code: Symptom| t.label("symptom", code.as_str()).to_string();
+    let assumed_severe = triage.assessments.iter().filter(|a| a.severity_assumed).map(|a| label(a.symptom)).collect();
+    let assumed_worse = triage.assessments.iter().filter(|a| a.trend_assumed).map(|a| label(a.symptom)).collect();
+    let unread = o
+        .unread
         .iter()
-        .filter(|a| a["severity_assumed"].as_bool() == Some(true))
-        .map(|a| label(a["symptom"].as_str().unwrap_or_default()))
+        .map(|u| t.f("check_in.unread_item", &[("field", &unread_field(t, &u.field)), ("detail", &u.message)]))
         .collect();
-    let assumed_worse = list("assessments")
-        .iter()
-        .filter(|a| a["trend_assumed"].as_bool() == Some(true))
-        .map(|a| label(a["symptom"].as_str().unwrap_or_default()))
-        .collect();
-    let unread = v["unread"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .map(|u| {
-                    let field = u["field"].as_str().unwrap_or_default();
-                    let what = unread_field(t, field);
-                    t.f(
-                        "check_in.unread_item",
-                        &[("field", &what), ("detail", u["detail"].as_str().unwrap_or_default())],
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Outcome {
+    Outcome {
         implied: Vec::new(),
         assumed_severe,
         assumed_worse,
@@ -375,14 +317,20 @@ fn outcome(
         emergency_sentence: Reach::emergency_sentence(Some(reach), t),
         emergency: disposition == Disposition::Emergency,
         badge: view::disposition(t, disposition),
-        emergency_if: v["triage"]["emergency_if"].is_object().then(|| said_json(p, &v["triage"]["emergency_if"])),
-        advice: list("advice").iter().map(|s| said_json(p, s)).collect(),
-        about: list("assessments")
+        emergency_if: triage.emergency_if.map(|s| said(p, s)),
+        advice: triage.advice.iter().map(|s| said(p, s)).collect(),
+        about: triage
+            .assessments
             .iter()
-            .map(|s| (t.label("symptom", s["symptom"].as_str().unwrap_or_default()).to_string(), said_json(p, s)))
+            .map(|a| {
+                (
+                    label(a.symptom),
+                    Said { message: a.message.to_string(), points: Vec::new(), sources: view::sources(p, a.sources) },
+                )
+            })
             .collect(),
         alerted,
-    })
+    }
 }
 
 /// A field left out of a check-in, in words: `temperature_c` → "Your temperature …".
@@ -397,34 +345,7 @@ fn unread_field(t: &Locale, field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reach() -> Reach {
-        Reach {
-            clinic: "Clinic".into(),
-            phone: None,
-            out_of_hours: None,
-            email: None,
-            address_lines: Vec::new(),
-            emergency: Vec::new(),
-        }
-    }
-
-    /// Regression (issue 13 item 4): the answer page read the disposition with
-    /// `unwrap_or("contact_clinic")`, so an answer it could not read was shown as "contact the
-    /// clinic" — possibly an emergency told less. It is now a fault that tells the patient to call.
-    #[test]
-    fn an_answer_without_a_readable_disposition_is_never_shown_as_contact_clinic() {
-        let p = Protocol::builtin().unwrap();
-        let t = crate::pages::i18n::default_locale();
-        let zones = (chrono_tz::UTC, chrono_tz::UTC);
-        for bad in [json!({}), json!({ "disposition": "catastrophic" })] {
-            let Err(e) = outcome(&p, t, &bad, zones, None, &reach()) else { panic!("{bad} was shown") };
-            assert_eq!(e.status, StatusCode::INTERNAL_SERVER_ERROR);
-            assert!(e.detail.contains("emergency services"), "{}", e.detail);
-        }
-        let o = outcome(&p, t, &json!({ "disposition": "emergency" }), zones, None, &reach()).unwrap();
-        assert!(o.emergency && !o.urgent);
-    }
+    use crate::clinic::check_ins::trend_missing;
 
     #[test]
     fn a_ticked_symptom_without_its_severity_is_sent_without_one() {

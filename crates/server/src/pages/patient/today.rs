@@ -3,7 +3,7 @@
 //! session's window, with sources. Before any session: the pre-care of the plan, if there is one.
 //!
 //! The current answer per activity comes from the engine's `can_i` at the hours since the
-//! session; the moments come from the session's timeline (`api::me::today_for`, which the
+//! session; the moments come from the session's timeline (`clinic::today`, which the
 //! JSON `GET /api/v1/me/today` also answers from).
 
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use needlepath_core::timeline::Kind;
 use needlepath_core::vocabulary::{Activity, Answer};
 
 use crate::App;
-use crate::api::me::today_for;
+use crate::clinic::today::{TodayParts, today};
 use crate::pages::patient::{NextView, me, next_view};
 use crate::pages::public::Said;
 use crate::pages::view::{self, date, when};
@@ -63,11 +63,10 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
     let protocol = app.protocol_for(a.clinic()).await?;
-    let today = today_for(&app, &protocol, &a.actor, id).await?;
+    let today = today(&app, &protocol, &a.actor, id, TodayParts::WithSeries).await?;
     let tz = today.patient.time_zone.tz();
     let now = today.now.with_timezone(&tz);
-    let plans = app.store.list_plans(&a.actor, id).await?;
-    let latest_plan = plans.first();
+    let latest_plan = today.plans.first();
     let p = &*protocol;
 
     let mut restrictions = Vec::new();
@@ -126,10 +125,9 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
         }
     }
     let next_check_in = today.next_check_in.as_ref().and_then(|c| c.due_at).map(|d| when(t, d.with_timezone(&tz), now));
-    let appointments = app.store.list_appointments(&a.actor, id).await?;
-    let next = latest_plan
-        .and_then(|plan| series_of(plan, &today.sessions, &appointments, tz, today.now))
-        .and_then(|s| s.next);
+    let appointments = &today.appointments;
+    let next =
+        latest_plan.and_then(|plan| series_of(plan, &today.sessions, appointments, tz, today.now)).and_then(|s| s.next);
     // The pre-care before the next session, counted back from its window as it is now, from the
     // record's findings as they are now (a finding recorded after the plan was made still
     // counts: issue 11).
@@ -148,7 +146,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
         })
         .collect();
     }
-    let next_session = next.map(|n| next_view(t, &n, &appointments, tz));
+    let next_session = next.map(|n| next_view(t, &n, appointments, tz));
     page(&TodayPage {
         f: ctx.frame(t.s("today.title")),
         name: today.patient.name.clone(),

@@ -10,25 +10,26 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
 use needlepath_core::vocabulary::Decision;
 use needlepath_store::{
-    ActorKind, AlertFilter, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId,
+    ActorKind, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId,
 };
 use serde_json::Value;
 
 use crate::App;
 use crate::api::id;
 use crate::auth::Authed;
+use crate::clinic::chart::{ChartScope, chart};
 use crate::pages::i18n::Locale;
 use crate::pages::patient::next_view;
 use crate::pages::public::cost::money;
-use crate::pages::staff::gates::{BlockerView, blockers_now, override_words};
+use crate::pages::staff::gates::{BlockerView, blocker_view, override_words};
 use crate::pages::staff::reminders::{self, Refused, Section};
 use crate::pages::staff::session_fields;
-use crate::pages::staff::{admin, clinic_zone, clinical, local, symptoms_summary};
+use crate::pages::staff::{admin, clinical, local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page_with};
 use crate::schedule::series_of;
@@ -255,10 +256,11 @@ pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>
 pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusCode, refused: Refused) -> PageResult {
     let a: &Authed = ctx.authed()?;
     let t = ctx.t;
-    let p = app.store.patient(&a.actor, patient_id).await?;
-    let (_, tz) = clinic_zone(app, a).await?;
     let (clinical, admin) = (clinical(a), admin(a));
-    let rem = reminders::section(app, a, t, patient_id, tz, refused).await?;
+    let chart = chart(app, &a.actor, patient_id, ChartScope { clinical, audit: clinical && admin }).await?;
+    let tz = chart.clinic.time_zone.tz();
+    let rem = reminders::section(a, t, &chart, tz, refused);
+    let p = chart.patient.clone();
     let mut page_data = PatientPage {
         f: ctx.frame(p.name.clone()),
         birth_date: p.birth_date.map(view::date).unwrap_or_default(),
@@ -284,30 +286,27 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
         p,
     };
     if clinical {
-        let protocol = app.protocol_for(a.clinic()).await?;
-        let names: HashMap<StaffId, String> =
-            app.store.list_staff(&a.actor).await?.into_iter().map(|s| (s.id, s.name)).collect();
-        let screenings = app.store.list_screenings(&a.actor, patient_id).await?;
-        page_data.screenings = screenings.iter().map(|s| screening_view(t, &protocol, s, tz, &names)).collect();
+        let protocol = &*chart.protocol;
+        let names: HashMap<StaffId, String> = chart.staff.iter().map(|s| (s.id, s.name.clone())).collect();
+        let screenings = &chart.screenings;
+        page_data.screenings = screenings.iter().map(|s| screening_view(t, protocol, s, tz, &names)).collect();
         let practitioner = a.role() == Some(Role::Practitioner);
         if let (Some(latest), Some(view)) = (screenings.first(), page_data.screenings.first_mut()) {
             view.review_form = practitioner && view.review_required && latest.review_decision.is_none();
         }
-        page_data.gates = blockers_now(app, a, t, patient_id, chrono::Utc::now(), tz).await?;
+        page_data.gates = chart.blockers.iter().map(|b| blocker_view(t, b, tz)).collect();
         // The latest plan's dates from the one truth (as Today and My plan say them): sessions
         // done on their days, the next window and its booking. Older plans show what they planned.
-        let had = app.store.list_sessions(&a.actor, patient_id).await?;
-        let appointments = app.store.list_appointments(&a.actor, patient_id).await?;
+        let had = &chart.sessions;
+        let appointments = &chart.appointments;
         let ptz = page_data.p.time_zone.tz();
-        page_data.plans = app
-            .store
-            .list_plans(&a.actor, patient_id)
-            .await?
-            .into_iter()
+        page_data.plans = chart
+            .plans
+            .iter()
             .enumerate()
             .map(|(i, pl)| {
                 let r = &pl.result;
-                let series = if i == 0 { series_of(&pl, &had, &appointments, ptz, Utc::now()) } else { None };
+                let series = if i == 0 { series_of(pl, had, appointments, ptz, chart.now) } else { None };
                 PlanView {
                     created: local(pl.created_at, tz),
                     by: name_of(&names, pl.created_by),
@@ -316,7 +315,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                         .map(|c| t.label("concern", c).to_string())
                         .unwrap_or_default(),
                     sessions: match &series {
-                        Some(sr) => series_lines(t, sr, &appointments, ptz),
+                        Some(sr) => series_lines(t, sr, appointments, ptz),
                         None => r["sessions"]
                             .as_array()
                             .map(|list| {
@@ -355,35 +354,33 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                             ],
                         )
                     }),
-                    notes: statements(t, &protocol, &r["notes"], false),
+                    notes: statements(t, protocol, &r["notes"], false),
                 }
             })
             .collect();
-        page_data.sessions = app
-            .store
-            .list_sessions(&a.actor, patient_id)
-            .await?
-            .into_iter()
+        page_data.sessions = chart
+            .sessions
+            .iter()
+            .cloned()
             .map(|s| SessionView {
                 when: local(s.performed_at, tz),
                 device: s.device,
                 depth: format!("{:.2} mm", s.needle_depth_mm),
                 areas: s.areas.join(", "),
-                depths: session_fields::depth_words(&protocol, &s.depths),
+                depths: session_fields::depth_words(protocol, &s.depths),
                 products: s.products.join(", "),
-                numbing: session_fields::numbing_words(t, &protocol, s.numbing.as_ref(), s.numbing_note.as_deref()),
-                warnings: s.warnings.iter().map(|w| session_fields::warning_words(t, &protocol, w)).collect(),
+                numbing: session_fields::numbing_words(t, protocol, s.numbing.as_ref(), s.numbing_note.as_deref()),
+                warnings: s.warnings.iter().map(|w| session_fields::warning_words(t, protocol, w)).collect(),
                 practitioner: name_of(&names, Some(s.practitioner)),
                 notes: s.notes,
                 override_reason: s.override_reason,
                 overridden: override_words(t, &s.override_blockers),
             })
             .collect();
-        page_data.check_ins = app
-            .store
-            .list_check_ins(&a.actor, patient_id)
-            .await?
-            .into_iter()
+        page_data.check_ins = chart
+            .check_ins
+            .iter()
+            .cloned()
             .map(|c| CheckInView {
                 due: match (c.day, c.due_at) {
                     (Some(d), Some(at)) => {
@@ -398,12 +395,10 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                 note: c.note.unwrap_or_default(),
             })
             .collect();
-        page_data.alerts = app
-            .store
-            .list_alerts(&a.actor, AlertFilter::All)
-            .await?
-            .into_iter()
-            .filter(|al| al.patient == patient_id)
+        page_data.alerts = chart
+            .alerts
+            .iter()
+            .cloned()
             .map(|al| AlertView {
                 badge: view::disposition(t, al.disposition),
                 opened: local(al.opened_at, tz),
@@ -416,13 +411,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
             })
             .collect();
         if admin {
-            page_data.audit = app
-                .store
-                .list_audit(&a.actor, Some(patient_id), 200)
-                .await?
-                .iter()
-                .map(|e| audit_row(t, e, &names, tz))
-                .collect();
+            page_data.audit = chart.audit.iter().map(|e| audit_row(t, e, &names, tz)).collect();
         }
     }
     page_with(status, &page_data)

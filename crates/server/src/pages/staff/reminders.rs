@@ -20,15 +20,13 @@ use crate::App;
 use crate::api::id;
 use crate::api::reminders::{AppointmentRequest, book, reschedule};
 use crate::auth::Authed;
+use crate::clinic::chart::Chart;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
 use crate::pages::staff::{clinic_zone, local, records};
 use crate::pages::view::{Badge, icons};
 use crate::pages::{Ctx, PageError, PageResult, Shown, see_other};
 use crate::problem::ApiError;
-
-/// How many messages the page lists, newest due first.
-pub const MESSAGES_SHOWN: u32 = 50;
 
 /// An upcoming appointment, with its move form's values.
 #[derive(Debug, Clone)]
@@ -98,18 +96,12 @@ impl Section {
     }
 }
 
-/// The sections for `patient`, with the refused form's error and values, if any.
-pub async fn section(
-    app: &App,
-    a: &Authed,
-    t: &Locale,
-    patient: PatientId,
-    tz: Tz,
-    refused: Refused,
-) -> Result<Section, PageError> {
-    let now = Utc::now();
-    let mut upcoming: Vec<_> =
-        app.store.list_appointments(&a.actor, patient).await?.into_iter().filter(|x| x.starts_at > now).collect();
+/// The sections for the chart's patient, with the refused form's error and values, if any. Drawn
+/// from the chart the patient page read (`clinic::chart`), never by reading again.
+pub fn section(a: &Authed, t: &Locale, chart: &Chart, tz: Tz, refused: Refused) -> Section {
+    let now = chart.now;
+    let patient = chart.patient.id;
+    let mut upcoming: Vec<_> = chart.appointments.iter().filter(|x| x.starts_at > now).collect();
     upcoming.sort_by_key(|x| x.starts_at);
     let appointments = upcoming
         .iter()
@@ -132,13 +124,12 @@ pub async fn section(
             }
         })
         .collect();
-    let messages =
-        app.store.list_messages(&a.actor, patient, MESSAGES_SHOWN).await?.iter().map(|m| row(t, m, tz)).collect();
+    let messages = chart.messages.iter().map(|m| row(t, m, tz)).collect();
     let book_refused = refused.target == "book";
     let kept = |name: &str, default: &str| {
         if book_refused { refused.form.get(name).to_string() } else { default.to_string() }
     };
-    let staff = app.store.list_staff(&a.actor).await?;
+    let staff = &chart.staff;
     let practitioners: Vec<(String, String)> =
         staff.iter().filter(|s| s.role == Role::Practitioner).map(|s| (s.id.to_string(), s.name.clone())).collect();
     let name = |id: Option<StaffId>| {
@@ -149,7 +140,7 @@ pub async fn section(
         .map(|x| (x.id.to_string(), name(x.practitioner), x.window_reason.clone().unwrap_or_default()))
         .collect();
     let me = a.staff().filter(|_| a.role() == Some(Role::Practitioner)).map(|s| s.to_string()).unwrap_or_default();
-    Ok(Section {
+    Section {
         practitioners,
         practitioner: kept("practitioner", &me),
         window_reason: kept("window_reason", ""),
@@ -163,7 +154,7 @@ pub async fn section(
         minutes: kept("minutes", "60"),
         error: refused.error,
         target: refused.target,
-    })
+    }
 }
 
 fn row(t: &Locale, m: &Message, tz: Tz) -> MessageRow {

@@ -1,0 +1,97 @@
+//! The staff view of one patient's record (the patient page): everything it shows, read in one
+//! consistent snapshot and audited once as "patient chart viewed", naming the parts seen.
+//!
+//! Before, each part was its own store call with its own audit row in its own durable
+//! transaction (eight or more per view).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use needlepath_core::Protocol;
+use needlepath_store::{
+    Actor, Alert, Appointment, Audit, AuditEntry, Blocker, CheckIn, Clinic, Message, Patient, PatientId, Plan,
+    Screening, Seen, Session, Staff,
+};
+
+use crate::App;
+use crate::clinic::ClinicResult;
+
+/// How many messages the page lists.
+pub const MESSAGES_SHOWN: u32 = 50;
+/// How many audit records an admin sees on the page.
+pub const AUDIT_SHOWN: u32 = 200;
+
+/// What the caller's role lets the chart show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartScope {
+    /// Clinical parts: screenings, plans, sessions, check-ins, alerts, session gates.
+    pub clinical: bool,
+    /// The patient's audit trail.
+    pub audit: bool,
+}
+
+/// One patient's chart as staff see it.
+pub struct Chart {
+    pub clinic: Clinic,
+    pub patient: Patient,
+    pub staff: Vec<Staff>,
+    /// Newest first.
+    pub appointments: Vec<Appointment>,
+    pub messages: Vec<Message>,
+    /// The clinical parts (empty when the scope is not clinical).
+    pub protocol: Arc<Protocol>,
+    pub screenings: Vec<Screening>,
+    pub plans: Vec<Plan>,
+    pub sessions: Vec<Session>,
+    pub check_ins: Vec<CheckIn>,
+    pub alerts: Vec<Alert>,
+    /// What would block a session now.
+    pub blockers: Vec<Blocker>,
+    pub audit: Vec<AuditEntry>,
+    pub now: DateTime<Utc>,
+}
+
+/// The chart of `patient`, as `actor` may see it, in one read and one audit record.
+pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartScope) -> ClinicResult<Chart> {
+    let protocol = app.protocol_for(actor.clinic).await?;
+    let now = app.now();
+    let mut unit = app.records.store().reading(actor).await?;
+    let record = unit.patient(patient).await?;
+    let clinic = unit.clinic().await?;
+    let staff = unit.staff().await?;
+    let appointments = unit.appointments(patient).await?;
+    let messages = unit.messages(patient, MESSAGES_SHOWN).await?;
+    let mut seen = vec![Seen::Patient, Seen::Appointments, Seen::Messages];
+    let mut chart = Chart {
+        clinic,
+        patient: record,
+        staff,
+        appointments,
+        messages,
+        protocol: protocol.clone(),
+        screenings: Vec::new(),
+        plans: Vec::new(),
+        sessions: Vec::new(),
+        check_ins: Vec::new(),
+        alerts: Vec::new(),
+        blockers: Vec::new(),
+        audit: Vec::new(),
+        now,
+    };
+    if scope.clinical {
+        chart.screenings = unit.screenings(patient).await?;
+        chart.plans = unit.plans(patient).await?;
+        chart.sessions = unit.sessions(patient).await?;
+        chart.check_ins = unit.check_ins(patient).await?;
+        chart.alerts = unit.alerts(patient).await?;
+        chart.blockers = unit.blockers(patient, now, protocol.plan.interval_min_days).await?;
+        seen.extend([Seen::Screenings, Seen::Plans, Seen::Sessions, Seen::CheckIns, Seen::Alerts, Seen::Gates]);
+    }
+    if scope.audit {
+        // Read before this view's own record is written: the trail shows what came before.
+        chart.audit = unit.audit_trail(patient, AUDIT_SHOWN).await?;
+        seen.push(Seen::Audit);
+    }
+    unit.finish(Audit::view("patient.chart_viewed", patient, &seen)).await?;
+    Ok(chart)
+}

@@ -1,0 +1,58 @@
+//! The application layer: the clinic's work as use cases.
+//!
+//! Each use case takes the caller (`&Actor`) and typed input, opens one unit of work on the store
+//! (`needlepath_store::unit`: one transaction, one audit record naming what was seen or changed)
+//! and returns a typed outcome or a [`ClinicError`]. The JSON API (`api/`) and the pages
+//! (`pages/`) are adapters around them: they parse, call one use case and render. The rules the
+//! use cases apply are core's (`needlepath_core::pathway`, `triage`, `screening`, …); what lives
+//! here is the order of steps, the transaction and the audit.
+//!
+//! Only this module reaches the store: [`Records::store`] is private to it.
+
+pub mod chart;
+pub mod check_ins;
+pub mod error;
+pub mod my_record;
+pub mod my_reminders;
+pub mod plans;
+pub mod screening;
+pub mod sessions;
+pub mod today;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use needlepath_store::Store;
+
+pub use error::{ClinicError, ClinicResult};
+
+/// The store handle, reachable only from the application layer.
+pub struct Records {
+    store: Arc<dyn Store>,
+}
+
+impl Records {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub(in crate::clinic) fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+}
+
+/// Where "now" comes from: the system clock in service, a fixed or moving one in tests, so a test
+/// can travel in time end to end.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}

@@ -1,0 +1,207 @@
+// The units of work of `unit.rs` on this backend. Part of `queries.rs`.
+
+/// One use case's transaction. A reading unit on SQLite holds a read-only connection and writes
+/// its audit record through the writer when it finishes; everything else runs in `tx`.
+struct Unit {
+    tx: Transaction<'static, Db>,
+    actor: Actor,
+    /// The pool the audit record is written through after a read-only transaction ends; `None`
+    /// when `tx` itself may write.
+    audit_writer: Option<Pool<Db>>,
+}
+
+impl Backend {
+    async fn open_reading(&self, actor: &Actor) -> Result<Unit> {
+        let (tx, audit_writer) = self.begin_read().await?;
+        Ok(Unit { tx, actor: actor.clone(), audit_writer })
+    }
+
+    /// A reading unit on the record of the patient whose calendar link hashes to `token_hash`,
+    /// as the system actor of their clinic (a calendar app cannot log in: the link is the key).
+    /// The token is looked up in the unit's own snapshot.
+    async fn open_calendar_reading(&self, token_hash: &str) -> Result<Option<(PatientId, Unit)>> {
+        let (mut tx, audit_writer) = self.begin_read().await?;
+        let Some((clinic, patient)) = calendar_owner_on(&mut tx, token_hash).await? else {
+            return Ok(None);
+        };
+        let actor = Actor { clinic, who: Who::System, ip: None };
+        Ok(Some((patient, Unit { tx, actor, audit_writer })))
+    }
+
+    async fn open_writing(&self, actor: &Actor) -> Result<Unit> {
+        Ok(Unit { tx: self.begin().await?, actor: actor.clone(), audit_writer: None })
+    }
+}
+
+#[async_trait]
+impl crate::unit::Reading for Unit {
+    fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    async fn clinic(&mut self) -> Result<Clinic> {
+        clinic_on(&mut self.tx, self.actor.clinic).await
+    }
+
+    async fn patient(&mut self, id: PatientId) -> Result<Patient> {
+        own(&self.actor, id)?;
+        patient_in(&mut self.tx, self.actor.clinic, id).await
+    }
+
+    async fn screenings(&mut self, patient: PatientId) -> Result<Vec<Screening>> {
+        screenings_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn plans(&mut self, patient: PatientId) -> Result<Vec<Plan>> {
+        plans_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn sessions(&mut self, patient: PatientId) -> Result<Vec<Session>> {
+        sessions_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>> {
+        check_ins_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>> {
+        own(&self.actor, patient)?;
+        let rows = sqlx::query(
+            "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 AND due_at IS NOT NULL ORDER BY due_at, id",
+        )
+        .bind(self.actor.clinic.0)
+        .bind(patient.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(check_in_from).collect()
+    }
+
+    async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>> {
+        appointments_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn messages(&mut self, patient: PatientId, limit: u32) -> Result<Vec<Message>> {
+        messages_on(&mut self.tx, &self.actor, patient, limit).await
+    }
+
+    async fn staff(&mut self) -> Result<Vec<Staff>> {
+        staff_list_on(&mut self.tx, &self.actor).await
+    }
+
+    async fn alerts(&mut self, patient: PatientId) -> Result<Vec<Alert>> {
+        staff_side(&self.actor)?;
+        // In the queue's order: open first, most urgent first, then the earliest deadline.
+        let sql = format!(
+            "{ALERT_SELECT} WHERE a.clinic_id = $1 AND a.patient_id = $2 ORDER BY \
+             CASE WHEN a.resolved_at IS NULL THEN 0 ELSE 1 END, \
+             CASE a.disposition WHEN 'emergency' THEN 0 WHEN 'urgent_same_day' THEN 1 ELSE 2 END, \
+             a.deadline_at, a.id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(self.actor.clinic.0)
+            .bind(patient.0)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter().map(alert_from).collect()
+    }
+
+    async fn blockers(&mut self, patient: PatientId, at: DateTime<Utc>, min_interval_days: u32) -> Result<Vec<Blocker>> {
+        staff_side(&self.actor)?;
+        patient_in(&mut self.tx, self.actor.clinic, patient).await?;
+        let facts = session_facts(&mut self.tx, self.actor.clinic, patient, at, min_interval_days).await?;
+        Ok(gates::blockers(&facts))
+    }
+
+    async fn audit_trail(&mut self, patient: PatientId, limit: u32) -> Result<Vec<AuditEntry>> {
+        staff_side(&self.actor)?;
+        let rows = sqlx::query(
+            "SELECT * FROM audit WHERE clinic_id = $1 AND patient_id = $2 ORDER BY at DESC, id DESC LIMIT $3",
+        )
+        .bind(self.actor.clinic.0)
+        .bind(patient.0)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(audit_from).collect()
+    }
+
+    async fn staff_to_tell(&mut self) -> Result<Vec<Staff>> {
+        let system = Actor { clinic: self.actor.clinic, who: Who::System, ip: None };
+        staff_list_on(&mut self.tx, &system).await
+    }
+
+    // --- patient side: reads ---------------------------------------------------------------
+
+    async fn reminder_settings(&mut self, patient: PatientId) -> Result<ReminderSettings> {
+        reminder_settings_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn calendar_appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>> {
+        feed_appointments_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn calendar_messages(&mut self, patient: PatientId) -> Result<Vec<Message>> {
+        feed_messages_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    // --- staff side: reads -------------------------------------------------------------------
+
+    async fn finish(self: Box<Self>, audit: crate::unit::Audit) -> Result<()> {
+        let Unit { mut tx, actor, audit_writer } = *self;
+        match audit_writer {
+            None => {
+                audit_record_on(&mut tx, &actor, &audit).await?;
+                tx.commit().await?;
+            }
+            Some(writer) => {
+                tx.commit().await?;
+                let mut w = writer.begin_with(BEGIN_WRITE).await?;
+                audit_record_on(&mut w, &actor, &audit).await?;
+                w.commit().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::unit::Writing for Unit {
+    async fn submit_check_in(&mut self, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)> {
+        submit_check_in_on(&mut self.tx, &self.actor, &submission).await
+    }
+
+    async fn add_screening(&mut self, screening: NewScreening) -> Result<Screening> {
+        add_screening_on(&mut self.tx, &self.actor, &screening).await
+    }
+
+    async fn add_plan(&mut self, plan: NewPlan) -> Result<Plan> {
+        add_plan_on(&mut self.tx, &self.actor, &plan).await
+    }
+
+    async fn record_session(&mut self, session: NewSession) -> Result<(Session, Vec<CheckIn>)> {
+        record_session_on(&mut self.tx, &self.actor, &session).await
+    }
+
+    // --- patient side: writes ----------------------------------------------------------------
+
+    async fn set_reminder_channels(
+        &mut self,
+        patient: PatientId,
+        email: bool,
+        sms: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ReminderSettings> {
+        set_reminder_channels_on(&mut self.tx, &self.actor, patient, email, sms, now).await
+    }
+
+    async fn set_calendar_token(
+        &mut self,
+        patient: PatientId,
+        token_hash: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ReminderSettings> {
+        set_calendar_token_on(&mut self.tx, &self.actor, patient, token_hash, now).await
+    }
+
+    // --- staff side: writes ------------------------------------------------------------------
+}

@@ -1,0 +1,167 @@
+//! A use case's view of the store: one transaction, one audit record.
+//!
+//! The application layer (`needlepath_server::clinic`) opens a [`Reading`] for a page or answer
+//! that only reads, or a [`Writing`] for one that changes something, asks it for what it needs,
+//! and ends it with [`Reading::finish`] and one [`Audit`] that names everything the caller saw or
+//! changed. The reads inside a unit write no audit rows of their own: before units, one staff
+//! view of a patient's page wrote eight audit rows in eight durable transactions, and a
+//! patient's check-in five.
+//!
+//! A unit dropped without `finish` is rolled back and leaves no audit row, so the application
+//! layer finishes every unit whose data it returns (the access matrix test proves every route
+//! that shows patient data leaves a row).
+//!
+//! On SQLite a [`Reading`] runs on a read-only connection (a snapshot of the database) and its
+//! audit row is written by the single writer when it finishes; a [`Writing`] holds the writer
+//! from `BEGIN IMMEDIATE` to its commit, so it must not call back into [`crate::Store`] while
+//! open (the writer is one connection).
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::Result;
+use crate::outbox::{Appointment, Message, ReminderSettings};
+use crate::records::*;
+
+/// What a caller saw or changed in one use case, for its audit record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Seen {
+    Patient,
+    Screenings,
+    Plans,
+    Sessions,
+    CheckIns,
+    Appointments,
+    Messages,
+    Staff,
+    Alerts,
+    Gates,
+    Audit,
+    /// The patient's reminder choices and whether their calendar feed is on.
+    Reminders,
+}
+
+impl Seen {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Seen::Patient => "patient",
+            Seen::Screenings => "screenings",
+            Seen::Plans => "plans",
+            Seen::Sessions => "sessions",
+            Seen::CheckIns => "check_ins",
+            Seen::Appointments => "appointments",
+            Seen::Messages => "messages",
+            Seen::Staff => "staff",
+            Seen::Alerts => "alerts",
+            Seen::Gates => "gates",
+            Seen::Audit => "audit",
+            Seen::Reminders => "reminders",
+        }
+    }
+}
+
+/// The one audit record of a use case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audit {
+    /// What was done, as a stable code (`patient.today_viewed`, `check_in.submit`, …).
+    pub action: &'static str,
+    pub patient: Option<PatientId>,
+    pub target: Option<Uuid>,
+    /// The parts of the record read to answer, in the order given.
+    pub seen: Vec<Seen>,
+}
+
+impl Audit {
+    /// A view of one patient's record that showed `seen`.
+    pub fn view(action: &'static str, patient: PatientId, seen: &[Seen]) -> Self {
+        Self { action, patient: Some(patient), target: None, seen: seen.to_vec() }
+    }
+
+    pub fn with_target(mut self, target: Uuid) -> Self {
+        self.target = Some(target);
+        self
+    }
+}
+
+/// Reads inside one transaction, audited once when finished. Every read is scoped by the actor's
+/// clinic and a patient actor is confined to their own record, as in [`crate::Store`].
+#[async_trait]
+pub trait Reading: Send {
+    fn actor(&self) -> &Actor;
+    /// The actor's clinic.
+    async fn clinic(&mut self) -> Result<Clinic>;
+    async fn patient(&mut self, id: PatientId) -> Result<Patient>;
+    /// Newest first.
+    async fn screenings(&mut self, patient: PatientId) -> Result<Vec<Screening>>;
+    /// Newest first.
+    async fn plans(&mut self, patient: PatientId) -> Result<Vec<Plan>>;
+    /// Newest first.
+    async fn sessions(&mut self, patient: PatientId) -> Result<Vec<Session>>;
+    /// In the order they were (or fall) due.
+    async fn check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
+    /// The check-ins scheduled by day (answered or not), in the order they fall due; not the
+    /// check-ins a patient sent on their own (a patient may send hundreds).
+    async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
+    /// Newest first.
+    async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>>;
+    /// The latest `limit` messages to or about the patient, links redacted.
+    async fn messages(&mut self, patient: PatientId, limit: u32) -> Result<Vec<Message>>;
+    /// The clinic's staff (not for a patient actor).
+    async fn staff(&mut self) -> Result<Vec<Staff>>;
+    /// The patient's alerts in the queue's order (open and most urgent first) (not for a patient actor).
+    async fn alerts(&mut self, patient: PatientId) -> Result<Vec<Alert>>;
+    /// What would block a session for the patient at `at` now (not for a patient actor).
+    async fn blockers(
+        &mut self,
+        patient: PatientId,
+        at: chrono::DateTime<chrono::Utc>,
+        min_interval_days: u32,
+    ) -> Result<Vec<Blocker>>;
+    /// The latest `limit` audit records about the patient (not for a patient actor).
+    async fn audit_trail(&mut self, patient: PatientId, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// The clinic's staff, to tell them of an alert this unit opens, whoever the actor is (a
+    /// patient's check-in opens alerts too; the list is never shown to the patient).
+    async fn staff_to_tell(&mut self) -> Result<Vec<Staff>>;
+    // --- patient side: reads added for the patient's own pages (My plan, History, Reminders) ---
+    /// The patient's reminder choices (the defaults when they never chose).
+    async fn reminder_settings(&mut self, patient: PatientId) -> Result<ReminderSettings>;
+    /// What the patient's calendar feed shows: their booked appointments, soonest first.
+    async fn calendar_appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>>;
+    /// What the patient's calendar feed shows: their reminders (the e-mail copy of each, which
+    /// every reminder has), not withdrawn, in the order they fall due, links kept.
+    async fn calendar_messages(&mut self, patient: PatientId) -> Result<Vec<Message>>;
+    // --- staff side: reads added for the queue and the patient list ---------------------------
+    /// Commits the unit with its one audit record.
+    async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
+}
+
+/// A [`Reading`] that also writes, all in one transaction with its audit record.
+#[async_trait]
+pub trait Writing: Reading {
+    /// Stores a submitted check-in, the alert it opens and the escalation messages.
+    async fn submit_check_in(&mut self, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)>;
+    /// Stores a screening and the findings it puts on the record (audited as such).
+    async fn add_screening(&mut self, screening: NewScreening) -> Result<Screening>;
+    async fn add_plan(&mut self, plan: NewPlan) -> Result<Plan>;
+    /// Records a session and its scheduled check-ins, judged by the session safety gates here,
+    /// inside the transaction (an override is audited as such).
+    async fn record_session(&mut self, session: NewSession) -> Result<(Session, Vec<CheckIn>)>;
+    // --- patient side: writes ----------------------------------------------------------------
+    /// The patient's choice of reminder channels.
+    async fn set_reminder_channels(
+        &mut self,
+        patient: PatientId,
+        email: bool,
+        sms: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReminderSettings>;
+    /// Replaces the patient's calendar-feed token (the old link stops working at once); `None`
+    /// turns the feed off.
+    async fn set_calendar_token(
+        &mut self,
+        patient: PatientId,
+        token_hash: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReminderSettings>;
+    // --- staff side: writes (alerts, follow-ups, patients) -------------------------------------
+}
