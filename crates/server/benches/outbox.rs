@@ -34,7 +34,8 @@ use needlepath_server::reminders::schedule::{AfterSession, for_appointment, for_
 use needlepath_server::reminders::{Couriers, ReminderConfig, Worker};
 use needlepath_server::{App, ServerConfig};
 use needlepath_store::{
-    Actor, Channel, DatabaseUrl, MessageSource, NewMessage, OpenOptions, PatientId, Recipient, SessionId, Store,
+    Actor, Channel, DatabaseUrl, MessageKind, MessageSource, NewMessage, OpenOptions, PatientId, Recipient, SessionId,
+    Store,
 };
 use serde_json::Value;
 
@@ -278,7 +279,7 @@ impl Db {
 
 /// Realistic payloads: what the scheduler queues for one patient's booked session (pre-care)
 /// and recorded session (aftercare, check-ins, the next window), one per channel.
-async fn templates(store: &Arc<dyn Store>, actor: &Actor, patient: PatientId) -> Vec<(String, Channel, Value)> {
+async fn templates(store: &Arc<dyn Store>, actor: &Actor, patient: PatientId) -> Vec<(MessageKind, Channel, Value)> {
     let protocol = Protocol::builtin().unwrap();
     let record = store.patient(actor, patient).await.unwrap();
     let settings = store.clinic(actor.clinic).await.unwrap().settings;
@@ -358,7 +359,7 @@ async fn main() {
     let t = Instant::now();
     let (actor, patients) = outbox::clinic_with_patients(&store, o.patients).await;
     let templates = templates(&store, &actor, patients[0]).await;
-    let texts: Vec<(String, Channel, Value)> =
+    let texts: Vec<(MessageKind, Channel, Value)> =
         templates.iter().filter(|(_, c, _)| *c == Channel::Webhook).cloned().collect();
     let payload_bytes: Vec<usize> = templates.iter().map(|(_, _, p)| p.to_string().len()).collect();
     println!(
@@ -387,7 +388,7 @@ async fn main() {
                 NewMessage {
                     key: format!("f{j}"),
                     recipient: Recipient::Patient(patients[j % patients.len()]),
-                    kind: kind.clone(),
+                    kind: *kind,
                     channel: *channel,
                     due_at: future_from
                         + chrono::Duration::milliseconds((rand::random::<u64>() % span_ms as u64) as i64),
@@ -443,7 +444,7 @@ async fn main() {
             NewMessage {
                 key: format!("d{j}"),
                 recipient: Recipient::Patient(patients[j % patients.len()]),
-                kind: kind.clone(),
+                kind: *kind,
                 channel: Channel::Webhook,
                 due_at: first_due + chrono::Duration::milliseconds(offset),
                 payload: payload.clone(),

@@ -22,6 +22,7 @@ pub mod pages;
 pub mod policy;
 pub mod problem;
 pub mod reach;
+pub mod reasons;
 pub mod reminders;
 pub mod routes;
 pub mod schedule;

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use needlepath_core::pathway::next::{self, Booked, PlanDates, Series};
-use needlepath_store::{Appointment, AppointmentId, CheckIn, CheckInId, Plan, Session, SessionId};
+use needlepath_store::{Appointment, AppointmentId, AppointmentStatus, CheckIn, CheckInId, Plan, Session, SessionId};
 
 /// Day `n` after the session, at the same local clock time as the session (so a 10:00 session
 /// has its day-7 check-in at 10:00 local even across a daylight-saving change).
@@ -46,7 +46,7 @@ pub fn series_of(
     let done: Vec<NaiveDate> = sessions.iter().map(|s| s.performed_at.with_timezone(&tz).date_naive()).collect();
     let booked: Vec<Booked<AppointmentId>> = appointments
         .iter()
-        .filter(|a| a.status == "booked" && a.starts_at > now)
+        .filter(|a| a.status == AppointmentStatus::Booked && a.starts_at > now)
         .map(|a| Booked { id: a.id, starts: a.starts_at.with_timezone(&tz).naive_local() })
         .collect();
     Some(next::series(&dates, &done, &booked, now.with_timezone(&tz).date_naive()))

@@ -49,7 +49,7 @@ async fn two_workers_deliver_exactly_once(stores: [Arc<dyn Store>; 2], n: usize)
         .map(|i| NewMessage {
             key: format!("m{i}"),
             recipient: Recipient::Patient(patient),
-            kind: "check_in".into(),
+            kind: needlepath_store::MessageKind::CheckIn,
             channel: Channel::Webhook,
             due_at: now - chrono::Duration::milliseconds(i as i64),
             payload: json!({ "kind": "check_in", "link": "/me/check-in", "items": [] }),

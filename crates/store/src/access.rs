@@ -10,11 +10,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::Result;
+use crate::codes::MessageKind;
 use crate::outbox::NewMessage;
 use crate::records::*;
 
 /// The message kind of an e-mailed invite or sign-in link.
-pub const SIGN_IN_KIND: &str = "sign_in";
+pub const SIGN_IN_KIND: MessageKind = MessageKind::SignIn;
 
 #[async_trait]
 pub trait Access: Send + Sync {
@@ -40,7 +41,7 @@ pub trait Access: Send + Sync {
 }
 
 /// A sign-in message as staff may see it: without its link.
-pub fn redact_link(kind: &str, payload: &mut serde_json::Value) {
+pub fn redact_link(kind: MessageKind, payload: &mut serde_json::Value) {
     if kind == SIGN_IN_KIND
         && let Some(o) = payload.as_object_mut()
     {

@@ -12,6 +12,7 @@
 
 pub mod access;
 mod backend;
+pub mod codes;
 mod error;
 mod open;
 pub mod outbox;
@@ -24,6 +25,9 @@ use chrono::{DateTime, Utc};
 
 pub use access::{Access, SIGN_IN_KIND};
 pub use backend::{PostgresStore, SqliteStore};
+pub use codes::{
+    ActorKind, AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, MessageNote, UnknownZone,
+};
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
 pub use outbox::*;
@@ -70,7 +74,7 @@ pub trait Store: Reminders + Access + Send + Sync + 'static {
         &self,
         actor: &Actor,
         name: Option<String>,
-        time_zone: Option<String>,
+        time_zone: Option<IanaZone>,
         settings: Option<ClinicSettings>,
     ) -> Result<Clinic>;
     /// The account behind a login e-mail, in whatever clinic it is (login happens before the

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::codes::{AppointmentStatus, IanaZone, MessageKind};
 use crate::records::*;
 use crate::{AppointmentId, MessageId, Result};
 
@@ -103,9 +104,8 @@ pub enum Recipient {
 pub struct NewMessage {
     pub key: String,
     pub recipient: Recipient,
-    /// What it is about: `pre_care`, `appointment`, `aftercare`, `check_in`, `next_window`,
-    /// `alert`.
-    pub kind: String,
+    /// What it is about.
+    pub kind: MessageKind,
     pub channel: Channel,
     pub due_at: DateTime<Utc>,
     /// What the message says, rendered by the worker at delivery.
@@ -119,7 +119,7 @@ pub struct Message {
     pub clinic: ClinicId,
     pub idempotency_key: String,
     pub recipient: Recipient,
-    pub kind: String,
+    pub kind: MessageKind,
     pub channel: Channel,
     pub due_at: DateTime<Utc>,
     pub status: MessageStatus,
@@ -127,7 +127,8 @@ pub struct Message {
     /// When it may next be claimed (the next attempt, or when a claim's lease runs out).
     pub next_attempt_at: DateTime<Utc>,
     pub payload: Value,
-    /// Why the last attempt failed, or why it was skipped or withdrawn.
+    /// Why the last attempt failed (the receiving server's words), or why it was skipped or
+    /// withdrawn (a code: read it with [`crate::MessageNote::from_stored`]).
     pub last_error: Option<String>,
     /// The receiving server's answer ("250 2.0.0 queued", "HTTP 202").
     pub detail: Option<String>,
@@ -150,6 +151,7 @@ pub enum Outcome {
     Failed {
         error: String,
     },
+    /// Not sent by design; `reason` is a [`crate::MessageNote`] code.
     Skipped {
         reason: String,
     },
@@ -206,8 +208,7 @@ pub struct Appointment {
     pub plan: Option<PlanId>,
     pub starts_at: DateTime<Utc>,
     pub minutes: u32,
-    /// `booked`, `cancelled` or `done`.
-    pub status: String,
+    pub status: AppointmentStatus,
     /// Counts the moves: reminders of each revision have their own keys.
     pub revision: u32,
     pub session: Option<SessionId>,
@@ -247,7 +248,7 @@ pub struct ReminderSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Addressee {
     pub clinic_name: String,
-    pub time_zone: String,
+    pub time_zone: IanaZone,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,

@@ -12,10 +12,11 @@ use serde_json::Value;
 use sqlx::Row as _;
 use sqlx::types::Json;
 use needlepath_core::pathway::gates;
-use needlepath_core::vocabulary::Disposition;
+use needlepath_core::vocabulary::{Decision, Disposition};
 use uuid::Uuid;
 
 use crate::{Access, Reminders, Store, StoreError};
+use crate::codes::*;
 use crate::records::*;
 use crate::outbox::*;
 use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
@@ -95,7 +96,7 @@ impl Store for Backend {
         &self,
         actor: &Actor,
         name: Option<String>,
-        time_zone: Option<String>,
+        time_zone: Option<IanaZone>,
         settings: Option<ClinicSettings>,
     ) -> Result<Clinic> {
         staff_side(actor)?;
@@ -106,7 +107,7 @@ impl Store for Backend {
         )
         .bind(actor.clinic.0)
         .bind(name)
-        .bind(time_zone)
+        .bind(time_zone.map(IanaZone::name))
         .bind(settings.as_ref().map(to_json))
         .bind(ts(Utc::now()))
         .fetch_optional(&mut *tx)
@@ -364,7 +365,7 @@ impl Store for Backend {
         .bind(&p.name)
         .bind(&p.email)
         .bind(&p.phone)
-        .bind(&p.time_zone)
+        .bind(p.time_zone.name())
         .bind(p.birth_date.map(|d| d.to_string()))
         .bind(p.fitzpatrick.map(i64::from))
         .bind(to_json(&p.findings))
@@ -454,7 +455,7 @@ impl Store for Backend {
         .bind(&p.name)
         .bind(&p.email)
         .bind(&p.phone)
-        .bind(&p.time_zone)
+        .bind(p.time_zone.name())
         .bind(p.birth_date.map(|d| d.to_string()))
         .bind(p.fitzpatrick.map(i64::from))
         .bind(to_json(&p.findings))

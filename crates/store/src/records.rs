@@ -1,15 +1,20 @@
 //! The records a clinic keeps, as the store hands them out and takes them in.
 //!
 //! Ids are newtypes over UUIDv7 so a patient id can never be passed where a clinic id belongs.
+//! Closed vocabularies are typed: core's codes (decision, disposition) and the store's own
+//! ([`crate::codes`]), so a record read back holds a known value or is reported as corrupt.
 //! Engine requests and results are kept as the contract's JSON (`serde_json::Value`): they are
 //! what was decided at the time, with the protocol version beside them, and they are re-read,
 //! never recomputed.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use needlepath_core::session::{AreaDepth, Numbing, SessionWarning};
+pub use needlepath_core::vocabulary::{Decision, Disposition};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
+
+use crate::codes::{ActorKind, FollowUpNote, FollowUpReason, IanaZone};
 
 macro_rules! ids {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
@@ -111,12 +116,12 @@ pub enum Who {
 }
 
 impl Who {
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> ActorKind {
         match self {
-            Who::Staff(..) => "staff",
-            Who::Patient(_) => "patient",
-            Who::Token(..) => "api_token",
-            Who::System => "system",
+            Who::Staff(..) => ActorKind::Staff,
+            Who::Patient(_) => ActorKind::Patient,
+            Who::Token(..) => ActorKind::ApiToken,
+            Who::System => ActorKind::System,
         }
     }
 
@@ -254,7 +259,7 @@ impl Default for ClinicSettings {
 pub struct Clinic {
     pub id: ClinicId,
     pub name: String,
-    pub time_zone: String,
+    pub time_zone: IanaZone,
     pub settings: ClinicSettings,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -263,7 +268,7 @@ pub struct Clinic {
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewClinic {
     pub name: String,
-    pub time_zone: String,
+    pub time_zone: IanaZone,
     pub settings: ClinicSettings,
 }
 
@@ -335,7 +340,7 @@ pub struct Patient {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub time_zone: String,
+    pub time_zone: IanaZone,
     pub birth_date: Option<NaiveDate>,
     pub fitzpatrick: Option<u8>,
     pub findings: Vec<PatientFinding>,
@@ -354,7 +359,7 @@ pub struct NewPatient {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
-    pub time_zone: String,
+    pub time_zone: IanaZone,
     pub birth_date: Option<NaiveDate>,
     pub fitzpatrick: Option<u8>,
     pub findings: Vec<PatientFinding>,
@@ -369,7 +374,7 @@ pub struct PatientUpdate {
     pub name: Option<String>,
     pub email: Option<Option<String>>,
     pub phone: Option<Option<String>>,
-    pub time_zone: Option<String>,
+    pub time_zone: Option<IanaZone>,
     pub birth_date: Option<Option<NaiveDate>>,
     pub fitzpatrick: Option<Option<u8>>,
     pub findings: Option<Vec<PatientFinding>>,
@@ -425,7 +430,7 @@ pub struct Screening {
     pub patient: PatientId,
     pub request: Value,
     pub result: Value,
-    pub decision: String,
+    pub decision: Decision,
     pub defer_until: Option<NaiveDate>,
     pub protocol_version: String,
     pub recorded_by: Option<StaffId>,
@@ -442,7 +447,7 @@ pub struct NewScreening {
     pub patient: PatientId,
     pub request: Value,
     pub result: Value,
-    pub decision: String,
+    pub decision: Decision,
     pub defer_until: Option<NaiveDate>,
     pub protocol_version: String,
     /// The patient's findings after this screening (merged by `needlepath_core::findings`),
@@ -558,10 +563,10 @@ pub struct CheckIn {
     pub day: Option<u32>,
     pub due_at: Option<DateTime<Utc>>,
     pub submitted_at: Option<DateTime<Utc>>,
-    pub submitted_by: Option<String>,
+    pub submitted_by: Option<ActorKind>,
     pub request: Option<Value>,
     pub result: Option<Value>,
-    pub disposition: Option<String>,
+    pub disposition: Option<Disposition>,
     pub temperature_c: Option<f64>,
     pub note: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -578,7 +583,7 @@ pub struct CheckInSubmission {
     pub submitted_at: DateTime<Utc>,
     pub request: Value,
     pub result: Value,
-    pub disposition: String,
+    pub disposition: Disposition,
     pub temperature_c: Option<f64>,
     pub note: Option<String>,
     pub alert: Option<NewAlert>,
@@ -588,7 +593,7 @@ pub struct CheckInSubmission {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAlert {
-    pub disposition: String,
+    pub disposition: Disposition,
     pub deadline_at: DateTime<Utc>,
 }
 
@@ -599,7 +604,7 @@ pub struct Alert {
     pub patient_name: String,
     pub session: Option<SessionId>,
     pub check_in: CheckInId,
-    pub disposition: String,
+    pub disposition: Disposition,
     pub opened_at: DateTime<Utc>,
     pub deadline_at: DateTime<Utc>,
     pub acknowledged_by: Option<StaffId>,
@@ -616,24 +621,27 @@ pub enum AlertFilter {
     All,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A follow-up item. Its reason and the note its closing left are codes the server renders in the
+/// reader's language (see [`FollowUpReason`]); the API renders them too, so this record is not
+/// serialised as it is.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FollowUp {
     pub id: FollowUpId,
     pub patient: PatientId,
     pub patient_name: String,
     pub check_in: CheckInId,
-    pub reason: String,
+    pub reason: FollowUpReason,
     pub raised_at: DateTime<Utc>,
     pub resolved_by: Option<StaffId>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub note: Option<String>,
+    pub note: Option<FollowUpNote>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub id: AuditId,
     pub at: DateTime<Utc>,
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
     pub action: String,
     pub patient: Option<PatientId>,

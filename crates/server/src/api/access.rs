@@ -44,9 +44,9 @@ pub struct SignInLinkRequest {
 /// The e-mail of an invite or sign-in link, queued with it.
 fn message(patient: PatientId, token: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> NewMessage {
     NewMessage {
-        key: SIGN_IN_KIND.into(),
+        key: SIGN_IN_KIND.as_str().into(),
         recipient: Recipient::Patient(patient),
-        kind: SIGN_IN_KIND.into(),
+        kind: SIGN_IN_KIND,
         channel: Channel::Email,
         due_at: now,
         payload: json!({ "link": format!("/invite?token={token}"), "expires_at": expires_at }),

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use needlepath_core::protocol::Protocol;
 use needlepath_store::{
-    ApiToken, Clinic, ClinicContact, ClinicSettings, NewStaff, Role, Staff, StaffId, StaffUpdate, TokenId,
+    ApiToken, Clinic, ClinicContact, ClinicSettings, IanaZone, NewStaff, Role, Staff, StaffId, StaffUpdate, TokenId,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -128,7 +128,7 @@ pub fn check_contact(c: &ClinicContact) -> ApiResult<ClinicContact> {
 /// protocol within the safety floor.
 pub async fn change_clinic(app: &App, a: &Authed, u: ClinicUpdate) -> ApiResult<Clinic> {
     let name = u.name.as_deref().map(|n| text("name", n, 200)).transpose()?;
-    let tz = u.time_zone.as_deref().map(|z| zone("time_zone", z).map(|t| t.name().to_string())).transpose()?;
+    let tz = u.time_zone.as_deref().map(|z| zone("time_zone", z).map(IanaZone::from)).transpose()?;
     let settings = match u.settings.as_ref().map(check_settings).transpose()? {
         Some(mut s) => {
             match s.protocol.take() {

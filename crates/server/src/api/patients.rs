@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use needlepath_core::vocabulary::Finding;
-use needlepath_store::{NewPatient, Patient, PatientFinding, PatientId, PatientUpdate};
+use needlepath_store::{IanaZone, NewPatient, Patient, PatientFinding, PatientId, PatientUpdate};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -152,7 +152,7 @@ pub async fn create_patient(app: &App, a: &Authed, r: NewPatientRequest) -> ApiR
         ],
     )?;
     let tz = match r.time_zone.as_deref() {
-        Some(z) => zone("time_zone", z)?.name().to_string(),
+        Some(z) => zone("time_zone", z)?.into(),
         None => app.store.clinic(a.clinic()).await?.time_zone,
     };
     let new = NewPatient {
@@ -204,7 +204,7 @@ pub async fn update_patient(app: &App, a: &Authed, patient: PatientId, r: Patien
         name: r.name.as_deref().map(|n| text("name", n, 200)).transpose()?,
         email: r.email.map(|e| e.as_deref().map(|e| email("email", e)).transpose()).transpose()?,
         phone: r.phone.map(|p| phone(p.as_deref())).transpose()?,
-        time_zone: r.time_zone.as_deref().map(|z| zone("time_zone", z).map(|t| t.name().to_string())).transpose()?,
+        time_zone: r.time_zone.as_deref().map(|z| zone("time_zone", z).map(IanaZone::from)).transpose()?,
         birth_date: r.birth_date.map(birth_date).transpose()?,
         fitzpatrick: r.fitzpatrick.map(fitzpatrick).transpose()?,
         findings: r.findings.map(findings).transpose()?,

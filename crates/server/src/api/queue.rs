@@ -4,16 +4,51 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use chrono::DateTime;
 use chrono::Utc;
-use needlepath_store::{Alert, AlertFilter, AlertId, FollowUp, FollowUpId};
-use serde::Deserialize;
+use needlepath_store::{Alert, AlertFilter, AlertId, CheckInId, FollowUp, FollowUpId, PatientId, StaffId};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::App;
 use crate::api::{id, text};
 use crate::auth::Authed;
 use crate::body::{Body, QueryParams};
+use crate::i18n::default_locale;
 use crate::problem::{ApiError, ApiResult};
+use crate::reasons;
+
+/// A follow-up as the API shows it: the store's reason and note codes in words (the API's
+/// language is the default locale's, as the sentences it showed before codes were).
+#[derive(Debug, Serialize)]
+pub struct FollowUpView {
+    pub id: FollowUpId,
+    pub patient: PatientId,
+    pub patient_name: String,
+    pub check_in: CheckInId,
+    pub reason: String,
+    pub raised_at: DateTime<Utc>,
+    pub resolved_by: Option<StaffId>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+}
+
+impl From<FollowUp> for FollowUpView {
+    fn from(f: FollowUp) -> Self {
+        let t = default_locale();
+        Self {
+            id: f.id,
+            patient: f.patient,
+            patient_name: f.patient_name,
+            check_in: f.check_in,
+            reason: reasons::follow_up_reason(t, &f.reason),
+            raised_at: f.raised_at,
+            resolved_by: f.resolved_by,
+            resolved_at: f.resolved_at,
+            note: f.note.as_ref().map(|n| reasons::follow_up_note(t, n)),
+        }
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct StateQuery {
@@ -88,7 +123,9 @@ pub async fn list_follow_ups(
     a: Authed,
     QueryParams(q): QueryParams<StateQuery>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "follow_ups": app.store.list_follow_ups(&a.actor, open_only(&q)?).await? })))
+    let follow_ups: Vec<FollowUpView> =
+        app.store.list_follow_ups(&a.actor, open_only(&q)?).await?.into_iter().map(FollowUpView::from).collect();
+    Ok(Json(json!({ "follow_ups": follow_ups })))
 }
 
 /// Closes a follow-up with a note (the API and the queue page call this).
@@ -102,9 +139,9 @@ pub async fn resolve_follow_up(
     a: Authed,
     Path(raw): Path<String>,
     Body(r): Body<NoteRequest>,
-) -> ApiResult<Json<FollowUp>> {
+) -> ApiResult<Json<FollowUpView>> {
     let follow_up: FollowUpId = id(&raw, "follow-up")?;
-    Ok(Json(close_follow_up(&app, &a, follow_up, r).await?))
+    Ok(Json(close_follow_up(&app, &a, follow_up, r).await?.into()))
 }
 
 #[derive(Debug, Deserialize)]

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::App;
 use crate::api::me::me_id;
-use crate::api::{created, id, known_patient, opt_text, zone};
+use crate::api::{created, id, known_patient, opt_text};
 use crate::auth::Authed;
 use crate::body::Body;
 use crate::clinic::my_reminders;
@@ -99,7 +99,7 @@ async fn check_booking(
     window_reason: Option<&str>,
 ) -> ApiResult<()> {
     let clinic = app.store.clinic(a.clinic()).await?;
-    let tz = zone("time_zone", &clinic.time_zone)?;
+    let tz = clinic.time_zone.tz();
     let oh = &clinic.settings.opening_hours;
     let time = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").ok();
     let hours = match (time(&oh.opens), time(&oh.closes)) {
@@ -110,7 +110,7 @@ async fn check_booking(
     let sessions = app.store.list_sessions(&a.actor, patient).await?;
     let appointments = app.store.list_appointments(&a.actor, patient).await?;
     let window = app.store.list_plans(&a.actor, patient).await?.first().and_then(|plan| {
-        series_of(plan, &sessions, &appointments, zone("time_zone", &record.time_zone).unwrap_or(tz), Utc::now())
+        series_of(plan, &sessions, &appointments, record.time_zone.tz(), Utc::now())
             .and_then(|s| s.next)
             .map(|n| n.window)
     });
@@ -219,7 +219,14 @@ pub async fn cancel(
 
 pub async fn messages(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let patient = known_patient(&app, &a, &raw).await?;
-    Ok(Json(json!({ "messages": app.store.list_messages(&a.actor, patient, 500).await? })))
+    // Why a message was withdrawn or skipped is kept as a code; the API says it in words, as it
+    // did before codes (in the default locale's language).
+    let t = crate::i18n::default_locale();
+    let mut messages = app.store.list_messages(&a.actor, patient, 500).await?;
+    for m in &mut messages {
+        m.last_error = m.last_error.take().map(|e| crate::reasons::message_note(t, &e));
+    }
+    Ok(Json(json!({ "messages": messages })))
 }
 
 pub async fn retry(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {

@@ -57,7 +57,7 @@ pub async fn complete(app: &App, req: SetupRequest) -> ApiResult<(Clinic, Staff)
         .complete_setup(
             &secrets::token_hash(req.token.trim()),
             Utc::now(),
-            NewClinic { name, time_zone: tz.name().to_string(), settings },
+            NewClinic { name, time_zone: tz.into(), settings },
             NewStaff { email: admin_email, name: admin_name, role: Role::Admin, password_hash: hash },
         )
         .await?;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use needlepath_store::{Appointment, Message};
+use needlepath_store::{Appointment, Message, MessageKind};
 
 use crate::App;
 use crate::calendar::ics::{Alarm, EventTime, Feed, FeedEvent, etag, if_none_match_hits, render};
@@ -97,7 +97,7 @@ pub fn build(
         .collect();
     for m in messages {
         let link = m.payload["link"].as_str().unwrap_or("/me");
-        let summary = if m.kind == "check_in" { t.s("calendar.check_in") } else { t.s("calendar.care_step") };
+        let summary = if m.kind == MessageKind::CheckIn { t.s("calendar.check_in") } else { t.s("calendar.care_step") };
         let mut description = String::new();
         if details {
             for item in m.payload["items"].as_array().into_iter().flatten() {
@@ -108,7 +108,8 @@ pub fn build(
             }
         }
         description.push_str(&details_line(link));
-        let start = if m.kind == "check_in" { at_of(&m.payload["event_at"]).unwrap_or(m.due_at) } else { m.due_at };
+        let start =
+            if m.kind == MessageKind::CheckIn { at_of(&m.payload["event_at"]).unwrap_or(m.due_at) } else { m.due_at };
         let uid = m.idempotency_key.strip_suffix(":email").unwrap_or(&m.idempotency_key);
         events.push(FeedEvent {
             uid: format!("{uid}@needlepath"),

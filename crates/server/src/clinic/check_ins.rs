@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{input, opt_text, zone};
+use crate::api::{input, opt_text};
 use crate::clinic::{ClinicError, ClinicResult};
 use crate::deadline::{Hours, deadline};
 use crate::metrics::Metrics;
@@ -259,15 +259,15 @@ pub async fn submit(
     let mut escalation = Vec::new();
     let mut seen = vec![Seen::Patient, Seen::Sessions];
     let alert = if disposition >= Disposition::ContactClinic {
-        let tz = zone("time_zone", &clinic.time_zone)?;
+        let tz = clinic.time_zone.tz();
         let hours = Hours::parse(&clinic.settings.opening_hours)
             .map_err(|e| ClinicError::Unexpected(format!("stored opening hours: {e:?}")))?;
         let alert = deadline(disposition, now, tz, &hours, &clinic.settings.response)
-            .map(|deadline_at| NewAlert { disposition: disposition.as_str().to_string(), deadline_at });
+            .map(|deadline_at| NewAlert { disposition, deadline_at });
         if let Some(a) = &alert {
             // Staff are told at once, in the alert's own transaction.
             let staff = unit.staff_to_tell().await?;
-            let what = EscalatedAlert { disposition: a.disposition.clone(), deadline_at: a.deadline_at };
+            let what = EscalatedAlert { disposition: a.disposition, deadline_at: a.deadline_at };
             escalation = reminders::schedule::escalation(&staff, &record, &what, now);
         }
         alert
@@ -290,7 +290,7 @@ pub async fn submit(
             submitted_at: now,
             request,
             result: result_json,
-            disposition: disposition.as_str().to_string(),
+            disposition,
             temperature_c: parsed.temperature_c,
             note,
             alert,

@@ -23,10 +23,9 @@ use crate::App;
 use crate::clinic::ClinicResult;
 use crate::schedule::series_of;
 
-/// The patient's zone (their record's; UTC if it were ever unreadable, as the pages have always
-/// said it: a page still shows the record rather than failing on a zone).
+/// The patient's zone (the store reads it validated: an unreadable one is reported as corrupt).
 pub fn zone_of(patient: &Patient) -> Tz {
-    crate::api::zone("time_zone", &patient.time_zone).unwrap_or(chrono_tz::UTC)
+    patient.time_zone.tz()
 }
 
 /// A read of a unit, as the unit's methods return it.

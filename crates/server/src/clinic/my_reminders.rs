@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use needlepath_core::pathway::next::NextSession;
 use needlepath_store::{
-    Actor, Appointment, AppointmentId, Audit, Clinic, Message, Patient, PatientId, ReminderSettings, Seen,
+    Actor, Appointment, AppointmentId, AppointmentStatus, Audit, Clinic, Message, Patient, PatientId, ReminderSettings,
+    Seen,
 };
 
 use crate::App;
@@ -49,7 +50,7 @@ pub async fn my_reminders(app: &App, actor: &Actor, id: PatientId) -> ClinicResu
     let tz = zone_of(&patient);
     let next = plans.first().and_then(|plan| series_of(plan, &sessions, &appointments, tz, now)).and_then(|s| s.next);
     let mut upcoming: Vec<Appointment> =
-        appointments.iter().filter(|x| x.status == "booked" && x.starts_at > now).cloned().collect();
+        appointments.iter().filter(|x| x.status == AppointmentStatus::Booked && x.starts_at > now).cloned().collect();
     upcoming.sort_by_key(|x| x.starts_at);
     Ok(MyReminders { patient, tz, settings, appointments, upcoming, next, now })
 }

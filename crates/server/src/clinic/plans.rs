@@ -8,7 +8,7 @@ use needlepath_store::{Actor, Audit, NewPlan, PatientId, Plan, Seen};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{input, zone};
+use crate::api::input;
 use crate::clinic::screening::{recorded_screening, with_patient_defaults};
 use crate::clinic::{ClinicError, ClinicResult};
 
@@ -31,7 +31,7 @@ pub async fn plan_patient(app: &App, actor: &Actor, patient_id: PatientId, body:
         }
     }
     let req = PlanRequest::from_json(&body).map_err(input)?;
-    let tz = zone("time_zone", &clinic.time_zone)?;
+    let tz = clinic.time_zone.tz();
     let screenings = unit.screenings(patient_id).await?;
     let latest = screenings.first().map(|s| recorded_screening(s, tz));
     let result = engine_plan::plan_for_patient(&protocol, &req, latest.as_ref());

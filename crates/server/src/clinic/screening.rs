@@ -6,7 +6,7 @@ use chrono::{Datelike as _, NaiveDate};
 use needlepath_core::plan::RecordedScreening;
 use needlepath_core::protocol::Protocol;
 use needlepath_core::request::{FindingEntry, ScreeningRequest};
-use needlepath_core::vocabulary::{Decision, Finding};
+use needlepath_core::vocabulary::Finding;
 use needlepath_core::{findings, screening};
 use needlepath_store::{
     Actor, Audit, NewScreening, Patient, PatientFinding, PatientId, ReviewDecision, Screening, Seen,
@@ -14,7 +14,7 @@ use needlepath_store::{
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{input, zone};
+use crate::api::input;
 use crate::clinic::{ClinicError, ClinicResult};
 
 /// The protocol's id and version, as a stored decision names it.
@@ -28,7 +28,7 @@ pub async fn clinic_today(app: &App, actor: &Actor) -> ClinicResult<NaiveDate> {
     let mut unit = app.records.store().reading(actor).await?;
     let clinic = unit.clinic().await?;
     drop(unit);
-    let tz = zone("time_zone", &clinic.time_zone)?;
+    let tz = clinic.time_zone.tz();
     Ok(app.now().with_timezone(&tz).date_naive())
 }
 
@@ -73,11 +73,11 @@ pub async fn screen_patient(app: &App, actor: &Actor, patient_id: PatientId, bod
     let mut unit = app.records.store().writing(actor).await?;
     let patient = unit.patient(patient_id).await?;
     let clinic = unit.clinic().await?;
-    let today = app.now().with_timezone(&zone("time_zone", &clinic.time_zone)?).date_naive();
+    let today = app.now().with_timezone(&clinic.time_zone.tz()).date_naive();
     let body = with_patient_defaults(body, &patient, today, true)?;
     let req = ScreeningRequest::from_json(&body, today).map_err(input)?;
     let result = screening::screen(&protocol, &req);
-    let decision = result.decision.as_str().to_string();
+    let decision = result.decision;
     let defer_until = result.defer_until;
     let result = serde_json::to_value(&result).map_err(|e| ClinicError::Unexpected(e.to_string()))?;
     let findings_on_record = Some(record_after_screening(&patient.findings, &req.findings));
@@ -128,12 +128,11 @@ pub fn review_decision(field: &str, raw: &str) -> ClinicResult<ReviewDecision> {
 }
 
 /// A stored screening as the engine reads it: the day it was recorded in the clinic's zone, its
-/// decision (a decision this version does not know counts as `defer`: never less safe), its
-/// deferral, review and reasons.
+/// decision, its deferral, review and reasons.
 pub fn recorded_screening(s: &Screening, tz: chrono_tz::Tz) -> RecordedScreening {
     RecordedScreening {
         on: s.created_at.with_timezone(&tz).date_naive(),
-        decision: Decision::parse(&s.decision).unwrap_or(Decision::Defer),
+        decision: s.decision,
         defer_until: s.defer_until,
         clinician_review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
         reasons: s.result["reasons"]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::App;
-use crate::api::{opt_text, text, zone};
+use crate::api::{opt_text, text};
 use crate::clinic::screening::recorded_screening;
 use crate::clinic::{ClinicError, ClinicResult};
 use crate::reminders;
@@ -158,13 +158,13 @@ pub async fn record(
     let mut unit = app.records.store().writing(actor).await?;
     let patient = unit.patient(patient_id).await?;
     let clinic = unit.clinic().await?;
-    let tz = zone("time_zone", &patient.time_zone)?;
+    let tz = patient.time_zone.tz();
     // A screening older than the protocol allows blocks the session like a deferral does (a
     // clinician may override it, naming it, with a reason); the store judges it with the rest.
     let mut extra_blockers: Vec<Blocker> =
         needlepath_core::pathway::gates::pre_session_check(r.cold_sore_now).into_iter().collect();
     if let Some(latest) = unit.screenings(patient_id).await?.first() {
-        let clinic_tz = zone("time_zone", &clinic.time_zone)?;
+        let clinic_tz = clinic.time_zone.tz();
         let recorded = recorded_screening(latest, clinic_tz);
         let day = performed_at.with_timezone(&clinic_tz).date_naive();
         if let Some((days, _)) = &protocol.plan.stale_screening

@@ -15,7 +15,6 @@ use needlepath_core::vocabulary::Finding;
 use needlepath_store::{Actor, Appointment, Audit, CheckIn, Patient, PatientId, Plan, Seen, Session};
 
 use crate::App;
-use crate::api::zone;
 use crate::clinic::ClinicResult;
 
 /// What Today shows.
@@ -78,7 +77,7 @@ pub async fn today<'p>(
     let Some(last) = sessions.first() else {
         return Ok(Today { patient, now, sessions, timeline: None, next_check_in: None, plans, appointments });
     };
-    let tz = zone("time_zone", &patient.time_zone)?;
+    let tz = patient.time_zone.tz();
     let mut findings = FindingSet::default();
     for f in &patient.findings {
         if let Ok(code) = Finding::parse(&f.code) {

@@ -28,11 +28,6 @@ pub fn me(ctx: &Ctx) -> Result<(&Authed, PatientId), PageError> {
     Ok((a, id))
 }
 
-/// The patient's time zone (their record's; UTC if it were ever unreadable).
-pub fn tz_of(name: &str) -> Tz {
-    crate::api::zone("time_zone", name).unwrap_or(chrono_tz::UTC)
-}
-
 /// A stored protocol statement (`{ message, points?, sources }` in a result) as a page says it.
 pub fn said_json(p: &Protocol, v: &Value) -> Said {
     Said {

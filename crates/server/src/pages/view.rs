@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use needlepath_core::protocol::Protocol;
+use needlepath_core::vocabulary::{Decision, Disposition};
 
 use crate::i18n::Locale;
 
@@ -78,25 +79,25 @@ pub struct Badge {
 }
 
 /// The badge of a triage disposition.
-pub fn disposition(t: &Locale, code: &str) -> Badge {
-    let (icon, class) = match code {
-        "emergency" => (icons::STOP, "u-emergency"),
-        "urgent_same_day" => (icons::WARNING, "u-urgent"),
-        "contact_clinic" => (icons::PHONE, "u-contact"),
-        _ => (icons::CHECK, "u-ok"),
+pub fn disposition(t: &Locale, d: Disposition) -> Badge {
+    let (icon, class) = match d {
+        Disposition::Emergency => (icons::STOP, "u-emergency"),
+        Disposition::UrgentSameDay => (icons::WARNING, "u-urgent"),
+        Disposition::ContactClinic => (icons::PHONE, "u-contact"),
+        Disposition::SelfCare => (icons::CHECK, "u-ok"),
     };
-    Badge { label: t.label("disposition", code).to_string(), icon, class }
+    Badge { label: t.label("disposition", d.as_str()).to_string(), icon, class }
 }
 
 /// The badge of a screening decision.
-pub fn decision(t: &Locale, code: &str) -> Badge {
-    let (icon, class) = match code {
-        "not_eligible" => (icons::CROSS, "u-urgent"),
-        "defer" => (icons::PAUSE, "u-contact"),
-        "eligible_with_precautions" => (icons::WARNING, "u-contact"),
-        _ => (icons::CHECK, "u-ok"),
+pub fn decision(t: &Locale, d: Decision) -> Badge {
+    let (icon, class) = match d {
+        Decision::NotEligible => (icons::CROSS, "u-urgent"),
+        Decision::Defer => (icons::PAUSE, "u-contact"),
+        Decision::EligibleWithPrecautions => (icons::WARNING, "u-contact"),
+        Decision::Eligible => (icons::CHECK, "u-ok"),
     };
-    Badge { label: t.label("decision", code).to_string(), icon, class }
+    Badge { label: t.label("decision", d.as_str()).to_string(), icon, class }
 }
 
 /// The badge symbols: one shape per level, drawn in the badge's text colour.
@@ -127,9 +128,9 @@ mod tests {
     #[test]
     fn urgency_is_never_colour_alone() {
         let t = default_locale();
-        for code in ["self_care", "contact_clinic", "urgent_same_day", "emergency"] {
+        for &code in Disposition::ALL {
             let b = disposition(t, code);
-            assert!(!b.icon.is_empty() && !b.label.is_empty() && b.label != code, "{code}");
+            assert!(!b.icon.is_empty() && !b.label.is_empty() && b.label != code.as_str(), "{code}");
         }
     }
 }

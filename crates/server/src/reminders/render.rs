@@ -6,9 +6,9 @@
 //! are in the e-mail body and behind the patient's login.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use needlepath_core::Protocol;
-use needlepath_store::{Addressee, Message, Recipient, SIGN_IN_KIND};
+use needlepath_core::vocabulary::Disposition;
+use needlepath_store::{Addressee, IanaZone, Message, MessageKind, Recipient, SIGN_IN_KIND};
 use serde_json::{Value, json};
 
 use crate::delivery::{Email, MailParagraph, ReminderMail, render_mail};
@@ -17,9 +17,8 @@ use crate::reach::Reach;
 use crate::stored::instant_json as at_of;
 
 /// A local date and time in words, in the recipient's zone.
-pub fn local(t: &Locale, at: DateTime<Utc>, zone: &str) -> String {
-    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
-    let l = at.with_timezone(&tz);
+pub fn local(t: &Locale, at: DateTime<Utc>, zone: IanaZone) -> String {
+    let l = at.with_timezone(&zone.tz());
     t.f("messages.at", &[("date", &l.format("%A %-d %B %Y").to_string()), ("time", &l.format("%H:%M").to_string())])
 }
 
@@ -48,11 +47,11 @@ pub fn email(
     to: &Addressee,
     address: &str,
     reach: Option<&Reach>,
-) -> Email {
+) -> Result<Email, Unrenderable> {
     let mut mail = match m.recipient {
         Recipient::Patient(_) if m.kind == SIGN_IN_KIND => sign_in_mail(t, public_url, m, to),
         Recipient::Patient(_) => patient_mail(t, p, public_url, m, to, reach),
-        Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, m, to),
+        Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, m, to)?,
     };
     if let Recipient::Patient(_) = m.recipient
         && let Some(r) = reach.filter(|r| r.has_contact())
@@ -62,9 +61,9 @@ pub fn email(
             sources: Vec::new(),
         });
     }
-    let subject = subject(t, m, to);
+    let subject = subject(t, m, to)?;
     let (text, html) = render_mail(&mail);
-    Email {
+    Ok(Email {
         idempotency_key: m.idempotency_key.clone(),
         to: address.to_string(),
         to_name: Some(to.name.clone()),
@@ -72,22 +71,37 @@ pub fn email(
         text,
         html,
         unsubscribe_url: mail.unsubscribe_url,
-    }
+    })
 }
 
-fn subject(t: &Locale, m: &Message, to: &Addressee) -> String {
+/// A message whose payload lacks what it must say: delivery records it as failed (a dead letter
+/// staff see and may retry), never sends a guess.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the message cannot be rendered: {0}")]
+pub struct Unrenderable(pub String);
+
+/// An alert message's level, written into its payload from the alert's typed disposition. One
+/// that does not read fails the message loudly: a default could tell staff an emergency is less.
+fn alert_level(m: &Message) -> Result<Disposition, Unrenderable> {
+    let raw = &m.payload["disposition"];
+    raw.as_str()
+        .and_then(|d| Disposition::parse(d).ok())
+        .ok_or_else(|| Unrenderable(format!("the alert's disposition {raw} is not a disposition")))
+}
+
+fn subject(t: &Locale, m: &Message, to: &Addressee) -> Result<String, Unrenderable> {
     let clinic = to.clinic_name.as_str();
     if m.kind == SIGN_IN_KIND {
-        return t.f("reach.invite_mail.subject", &[("clinic", clinic)]);
+        return Ok(t.f("reach.invite_mail.subject", &[("clinic", clinic)]));
     }
-    if m.kind == "alert" {
-        let level = t.label("disposition", m.payload["disposition"].as_str().unwrap_or("contact_clinic"));
-        return t.f("messages.alert.subject", &[("level", level)]);
+    if m.kind == MessageKind::Alert {
+        let level = t.label("disposition", alert_level(m)?.as_str());
+        return Ok(t.f("messages.alert.subject", &[("level", level)]));
     }
     let key = format!("messages.{}.subject", m.kind);
     let key = if t.has(&key) { key } else { "messages.care_step.subject".to_string() };
-    let when = moment(m).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
-    t.f(&key, &[("clinic", clinic), ("when", &when)])
+    let when = moment(m).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
+    Ok(t.f(&key, &[("clinic", clinic), ("when", &when)]))
 }
 
 /// "Call 112 now" with the clinic's country's number(s), or the common ones when unknown.
@@ -108,7 +122,7 @@ fn patient_mail(
 ) -> ReminderMail {
     let mut sources: Vec<String> = Vec::new();
     let mut paragraphs = Vec::new();
-    let when = moment(m).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+    let when = moment(m).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
     let lead_key = format!("messages.{}.lead", m.kind);
     if t.has(&lead_key) {
         let minutes = m.payload["minutes"].as_u64().unwrap_or(60).to_string();
@@ -126,7 +140,7 @@ fn patient_mail(
         });
     }
     for item in m.payload["items"].as_array().into_iter().flatten() {
-        if m.kind == "appointment" && item["code"] == "session" {
+        if m.kind == MessageKind::Appointment && item["code"] == "session" {
             continue;
         }
         let mut numbers = Vec::new();
@@ -145,10 +159,10 @@ fn patient_mail(
             .push(MailParagraph { text: item["message"].as_str().unwrap_or_default().to_string(), sources: numbers });
     }
     let link = m.payload["link"].as_str().unwrap_or("/me");
-    let action_key = if m.kind == "check_in" { "messages.action.check_in" } else { "messages.action.open" };
+    let action_key = if m.kind == MessageKind::CheckIn { "messages.action.check_in" } else { "messages.action.open" };
     ReminderMail {
         clinic: to.clinic_name.clone(),
-        heading: t.f(&format!("messages.{}.heading", heading_kind(t, &m.kind)), &[("name", &to.name)]),
+        heading: t.f(&format!("messages.{}.heading", heading_kind(t, m.kind.as_str())), &[("name", &to.name)]),
         paragraphs,
         action: Some((t.s(action_key).to_string(), url(public_url, link))),
         sources,
@@ -159,7 +173,7 @@ fn patient_mail(
 /// An invite or sign-in link: the link, until when it works, and no unsubscribe (it is not a
 /// reminder).
 fn sign_in_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
-    let until = at_of(&m.payload["expires_at"]).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+    let until = at_of(&m.payload["expires_at"]).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
     ReminderMail {
         clinic: to.clinic_name.clone(),
         heading: t.f("reach.invite_mail.heading", &[("name", &to.name)]),
@@ -180,10 +194,10 @@ fn heading_kind<'a>(t: &Locale, kind: &'a str) -> &'a str {
     if t.has(&format!("messages.{kind}.heading")) { kind } else { "care_step" }
 }
 
-fn staff_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
-    let level = t.label("disposition", m.payload["disposition"].as_str().unwrap_or("contact_clinic"));
-    let deadline = at_of(&m.payload["deadline_at"]).map(|d| local(t, d, &to.time_zone)).unwrap_or_default();
-    ReminderMail {
+fn staff_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> Result<ReminderMail, Unrenderable> {
+    let level = t.label("disposition", alert_level(m)?.as_str());
+    let deadline = at_of(&m.payload["deadline_at"]).map(|d| local(t, d, to.time_zone)).unwrap_or_default();
+    Ok(ReminderMail {
         clinic: to.clinic_name.clone(),
         heading: t.f("messages.alert.heading", &[("level", level)]),
         paragraphs: vec![MailParagraph {
@@ -196,16 +210,22 @@ fn staff_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> Remi
         )),
         sources: Vec::new(),
         unsubscribe_url: None,
-    }
+    })
 }
 
 /// The webhook body: for a patient reminder, what an SMS gateway needs (the number and a short
 /// text free of health details); for an alert, the event for the clinic's systems.
-pub fn webhook_body(t: &Locale, public_url: &str, m: &Message, to: &Addressee, now: DateTime<Utc>) -> Value {
+pub fn webhook_body(
+    t: &Locale,
+    public_url: &str,
+    m: &Message,
+    to: &Addressee,
+    now: DateTime<Utc>,
+) -> Result<Value, Unrenderable> {
     let link = url(public_url, m.payload["link"].as_str().unwrap_or("/me"));
-    match m.recipient {
+    Ok(match m.recipient {
         Recipient::Patient(patient) => {
-            let when = moment(m).map(|a| local(t, a, &to.time_zone)).unwrap_or_default();
+            let when = moment(m).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
             let key = format!("messages.{}.sms", m.kind);
             let key = if t.has(&key) { key } else { "messages.care_step.sms".to_string() };
             json!({
@@ -225,13 +245,13 @@ pub fn webhook_body(t: &Locale, public_url: &str, m: &Message, to: &Addressee, n
             "event": "alert.opened",
             "message_id": m.id,
             "idempotency_key": m.idempotency_key,
-            "disposition": m.payload["disposition"],
+            "disposition": alert_level(m)?,
             "deadline_at": m.payload["deadline_at"],
             "patient_id": m.payload["patient_id"],
             "link": link,
             "sent_at": now,
         }),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -252,7 +272,7 @@ mod tests {
             clinic: ClinicId::new(),
             idempotency_key: "k".into(),
             recipient: Recipient::Patient(PatientId::new()),
-            kind: "check_in".into(),
+            kind: MessageKind::CheckIn,
             channel: needlepath_store::Channel::Email,
             due_at: now,
             status: MessageStatus::Pending,
@@ -267,7 +287,7 @@ mod tests {
         };
         let to = Addressee {
             clinic_name: "Clinic".into(),
-            time_zone: "Europe/Berlin".into(),
+            time_zone: IanaZone::parse("Europe/Berlin").unwrap(),
             name: "Pia".into(),
             email: Some("pia@example.org".into()),
             phone: None,
@@ -282,11 +302,64 @@ mod tests {
             address_lines: Vec::new(),
             emergency: vec![Phone::new("112")],
         };
-        let mail = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", Some(&reach));
+        let mail = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", Some(&reach)).unwrap();
         assert!(mail.text.contains("call 112 now"), "{}", mail.text);
         assert!(!mail.text.contains("911"), "{}", mail.text);
         assert!(mail.text.contains("+49 30 1234567"), "the clinic's contact: {}", mail.text);
-        let generic = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", None);
+        let generic = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", None).unwrap();
         assert!(generic.text.contains("112 in Europe, 911 in the US"), "{}", generic.text);
+    }
+
+    fn alert(disposition: Value) -> (Message, Addressee) {
+        let now = Utc::now();
+        let m = Message {
+            id: MessageId::new(),
+            clinic: ClinicId::new(),
+            idempotency_key: "alert:k".into(),
+            recipient: Recipient::Staff(needlepath_store::StaffId::new()),
+            kind: MessageKind::Alert,
+            channel: needlepath_store::Channel::Email,
+            due_at: now,
+            status: MessageStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            payload: json!({ "kind": "alert", "disposition": disposition, "deadline_at": now, "link": "/staff" }),
+            last_error: None,
+            detail: None,
+            sent_at: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let to = Addressee {
+            clinic_name: "Clinic".into(),
+            time_zone: IanaZone::parse("Europe/Berlin").unwrap(),
+            name: "Dr Ada".into(),
+            email: Some("ada@example.org".into()),
+            phone: None,
+            email_allowed: true,
+            sms_allowed: false,
+        };
+        (m, to)
+    }
+
+    /// Regression (issue 13 item 4): an alert e-mail read its level with
+    /// `payload["disposition"].as_str().unwrap_or("contact_clinic")`, so an emergency whose payload
+    /// could not be read told staff "contact clinic". It now fails the message (a dead letter staff
+    /// see), and a readable one is said as it is.
+    #[test]
+    fn an_alert_without_a_readable_disposition_is_not_sent_as_contact_clinic() {
+        let t = default_locale();
+        let p = Protocol::builtin().unwrap();
+        for bad in [json!(null), json!("catastrophic"), json!(3)] {
+            let (m, to) = alert(bad.clone());
+            let e = email(t, &p, "https://clinic.example", &m, &to, "ada@example.org", None).unwrap_err();
+            assert!(e.to_string().contains("disposition"), "{e}");
+            assert!(webhook_body(t, "https://clinic.example", &m, &to, Utc::now()).is_err(), "{bad}");
+        }
+        let (m, to) = alert(json!("emergency"));
+        let mail = email(t, &p, "https://clinic.example", &m, &to, "ada@example.org", None).unwrap();
+        assert!(mail.subject.contains(t.label("disposition", "emergency")), "{}", mail.subject);
+        let body = webhook_body(t, "https://clinic.example", &m, &to, Utc::now()).unwrap();
+        assert_eq!(body["disposition"], "emergency");
     }
 }

@@ -11,8 +11,8 @@ use needlepath_core::Protocol;
 use needlepath_core::protocol::FindingSet;
 use needlepath_core::reminders::{QuietHours, Reminder, ReminderKind, after_session, before_session};
 use needlepath_core::timeline::{AftercareRequest, Zone};
-use needlepath_core::vocabulary::Finding;
-use needlepath_store::{Alert, Channel, ClinicSettings, NewMessage, Patient, Recipient, Staff};
+use needlepath_core::vocabulary::{Disposition, Finding};
+use needlepath_store::{Alert, Channel, ClinicSettings, MessageKind, NewMessage, Patient, Recipient, Staff};
 use serde_json::{Value, json};
 
 use crate::problem::ApiError;
@@ -23,8 +23,8 @@ pub fn quiet_hours(settings: &ClinicSettings) -> QuietHours {
     QuietHours::parse(&settings.quiet_hours).unwrap_or_default()
 }
 
-fn zone_of(patient: &Patient) -> Result<Zone, ApiError> {
-    Zone::parse(&patient.time_zone).map_err(|m| ApiError::invalid("time_zone", m))
+fn zone_of(patient: &Patient) -> Zone {
+    Zone::Named(patient.time_zone.tz())
 }
 
 /// The findings on the patient's record as the engine's set (codes this vocabulary does not
@@ -74,7 +74,7 @@ fn to_messages(
             Channel::ALL.into_iter().map(move |channel| NewMessage {
                 key: r.key.clone(),
                 recipient: Recipient::Patient(patient.id),
-                kind: r.kind.as_str().to_string(),
+                kind: r.kind.into(),
                 channel,
                 due_at: r.send_at,
                 payload: body.clone(),
@@ -95,7 +95,7 @@ pub fn for_appointment(
     session_number: u32,
     now: DateTime<Utc>,
 ) -> Result<Vec<NewMessage>, ApiError> {
-    let zone = zone_of(patient)?;
+    let zone = zone_of(patient);
     let req = AftercareRequest {
         treated_at: starts_at,
         zone,
@@ -139,7 +139,7 @@ pub fn for_session(
     after: AfterSession<'_>,
     now: DateTime<Utc>,
 ) -> Result<Vec<NewMessage>, ApiError> {
-    let zone = zone_of(patient)?;
+    let zone = zone_of(patient);
     let next_window = after.next_window;
     let req = AftercareRequest {
         treated_at: performed_at,
@@ -171,7 +171,7 @@ pub fn escalation(staff: &[Staff], patient: &Patient, alert: &EscalatedAlert, no
         .map(|s| NewMessage {
             key: format!("staff:{}", s.id),
             recipient: Recipient::Staff(s.id),
-            kind: "alert".into(),
+            kind: MessageKind::Alert,
             channel: Channel::Email,
             due_at: now,
             payload: body.clone(),
@@ -180,7 +180,7 @@ pub fn escalation(staff: &[Staff], patient: &Patient, alert: &EscalatedAlert, no
     out.push(NewMessage {
         key: "clinic".into(),
         recipient: Recipient::Clinic,
-        kind: "alert".into(),
+        kind: MessageKind::Alert,
         channel: Channel::Webhook,
         due_at: now,
         payload: body,
@@ -191,12 +191,12 @@ pub fn escalation(staff: &[Staff], patient: &Patient, alert: &EscalatedAlert, no
 /// What an escalation says about its alert (the alert's id is only known once it is stored).
 #[derive(Debug, Clone)]
 pub struct EscalatedAlert {
-    pub disposition: String,
+    pub disposition: Disposition,
     pub deadline_at: DateTime<Utc>,
 }
 
 impl From<&Alert> for EscalatedAlert {
     fn from(a: &Alert) -> Self {
-        Self { disposition: a.disposition.clone(), deadline_at: a.deadline_at }
+        Self { disposition: a.disposition, deadline_at: a.deadline_at }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use needlepath_store::{Channel, ClinicId, Message, MessageId, Outcome, Recipient};
+use needlepath_store::{Channel, ClinicId, Message, MessageId, MessageNote, Outcome, Recipient};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
@@ -182,16 +182,22 @@ pub fn backoff(cfg: &ReminderConfig, attempts: u32, now: DateTime<Utc>) -> DateT
     now + chrono::Duration::seconds(secs.max(1))
 }
 
+/// A message not sent by design, with why as a code (rendered in the reader's words where it is
+/// shown), never an English sentence in the row.
+fn skipped(note: MessageNote) -> Outcome {
+    Outcome::Skipped { reason: note.code() }
+}
+
 async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
     let cfg = &app.config.reminders;
     let now = Utc::now();
     if m.recipient != Recipient::Clinic && now - m.due_at > chrono::Duration::hours(i64::from(cfg.stale_hours)) {
-        return Outcome::Skipped { reason: format!("more than {} hours late; no longer useful", cfg.stale_hours) };
+        return skipped(MessageNote::Stale { hours: cfg.stale_hours });
     }
     let to = match app.store.addressee(m.clinic, m.recipient).await {
         Ok(a) => a,
         Err(needlepath_store::StoreError::NotFound(what)) => {
-            return Outcome::Skipped { reason: format!("the {what} no longer exists") };
+            return skipped(MessageNote::RecipientGone { what: what.to_string() });
         }
         Err(e) => return retry_or_fail(cfg, m, format!("could not read the recipient: {e}"), now),
     };
@@ -199,43 +205,43 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
     let result: Result<String, DeliveryError> = match m.channel {
         Channel::Email => {
             let Some(sender) = &couriers.email else {
-                return Outcome::Skipped { reason: "e-mail is not set up on this service ([reminders.smtp])".into() };
+                return skipped(MessageNote::EmailNotSetUp);
             };
             let Some(address) = to.email.as_deref().filter(|a| !a.trim().is_empty()) else {
-                return Outcome::Skipped { reason: "no e-mail address on record".into() };
+                return skipped(MessageNote::NoEmailAddress);
             };
             // A sign-in link is the patient's way back in, not a reminder: it goes to the
             // address on record whatever the reminder choices.
             if !to.email_allowed && m.kind != needlepath_store::SIGN_IN_KIND {
-                return Outcome::Skipped {
-                    reason: "e-mail reminders are turned off, or there is no consent to messages".into(),
-                };
+                return skipped(MessageNote::EmailOff);
             }
             let protocol = match app.protocol_for(m.clinic).await {
                 Ok(p) => p,
                 Err(_) => app.protocol.clone(),
             };
             let reach = app.store.clinic(m.clinic).await.ok().map(|c| crate::reach::Reach::of(&c));
-            let email = render::email(t, &protocol, &app.config.public_url, m, &to, address, reach.as_ref());
+            let email = match render::email(t, &protocol, &app.config.public_url, m, &to, address, reach.as_ref()) {
+                Ok(e) => e,
+                Err(e) => return Outcome::Failed { error: e.to_string() },
+            };
             sender.send(&email).await.map(|d| d.detail)
         }
         Channel::Webhook => {
             let Some(sender) = &couriers.webhook else {
-                return Outcome::Skipped {
-                    reason: "the webhook is not set up on this service ([reminders.webhook])".into(),
-                };
+                return skipped(MessageNote::WebhookNotSetUp);
             };
             if let Recipient::Patient(_) = m.recipient {
                 if to.phone.as_deref().is_none_or(|p| p.trim().is_empty()) {
-                    return Outcome::Skipped { reason: "no phone number on record".into() };
+                    return skipped(MessageNote::NoPhone);
                 }
                 if !to.sms_allowed {
-                    return Outcome::Skipped {
-                        reason: "text-message reminders are turned off, or there is no consent to messages".into(),
-                    };
+                    return skipped(MessageNote::SmsOff);
                 }
             }
-            let body = render::webhook_body(t, &app.config.public_url, m, &to, now);
+            let body = match render::webhook_body(t, &app.config.public_url, m, &to, now) {
+                Ok(b) => b,
+                Err(e) => return Outcome::Failed { error: e.to_string() },
+            };
             sender.post(&m.idempotency_key, &body, now).await.map(|d| d.detail)
         }
     };

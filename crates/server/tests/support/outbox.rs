@@ -76,8 +76,11 @@ pub fn webhook(url: &str) -> WebhookConfig {
 pub async fn clinic_with_patients(store: &Arc<dyn Store>, n: usize) -> (Actor, Vec<PatientId>) {
     let now = Utc::now();
     store.replace_setup_token("t", now, now + chrono::Duration::hours(1)).await.unwrap();
-    let clinic =
-        NewClinic { name: "Clinic".into(), time_zone: "Europe/Berlin".into(), settings: ClinicSettings::default() };
+    let clinic = NewClinic {
+        name: "Clinic".into(),
+        time_zone: needlepath_store::IanaZone::parse("Europe/Berlin").unwrap(),
+        settings: ClinicSettings::default(),
+    };
     let admin =
         NewStaff { email: "a@clinic.test".into(), name: "A".into(), role: Role::Admin, password_hash: "x".into() };
     let (clinic, admin) = store.complete_setup("t", now, clinic, admin).await.unwrap();
@@ -88,7 +91,7 @@ pub async fn clinic_with_patients(store: &Arc<dyn Store>, n: usize) -> (Actor, V
             name: format!("Patient {i}"),
             email: Some(format!("p{i}@example.org")),
             phone: Some(format!("+49 30 {:07}", 1_000_000 + i)),
-            time_zone: "Europe/Berlin".into(),
+            time_zone: needlepath_store::IanaZone::parse("Europe/Berlin").unwrap(),
             birth_date: None,
             fitzpatrick: None,
             findings: vec![],

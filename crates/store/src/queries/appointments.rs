@@ -11,7 +11,7 @@ fn appointment_from(row: &DbRow) -> Result<Appointment> {
         plan: uuid_opt(row, "plan_id")?.map(PlanId),
         starts_at: time(row, "starts_at")?,
         minutes: small(row, "minutes")?.unwrap_or(60),
-        status: get(row, "status")?,
+        status: code(row, "appointments", "status", known("appointment status", AppointmentStatus::parse))?,
         revision: small(row, "revision")?.unwrap_or(1),
         session: uuid_opt(row, "session_id")?.map(SessionId),
         note: get(row, "note")?,
@@ -92,7 +92,7 @@ async fn fulfil_appointment_in(
     let id = match named {
         Some(id) => {
             let a = appointment_in(conn, clinic, patient, id).await?;
-            if a.status != "booked" {
+            if a.status != AppointmentStatus::Booked {
                 return Err(StoreError::InvalidState(format!("the appointment is {}, not booked", a.status)));
             }
             Some(id)
@@ -122,7 +122,7 @@ async fn fulfil_appointment_in(
         .bind(ts(now))
         .execute(&mut *conn)
         .await?;
-        withdraw_in(conn, clinic, id.0, REASON_HAPPENED, now).await?;
+        withdraw_in(conn, clinic, id.0, MessageNote::SessionTookPlace, now).await?;
     }
     Ok(())
 }

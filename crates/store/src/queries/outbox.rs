@@ -2,9 +2,6 @@
 // `Reminders` half of the store. Part of `queries.rs`, compiled into each backend module; `CLAIM_LOCK` is the one backend difference
 // (PostgreSQL's `FOR UPDATE SKIP LOCKED`; SQLite's single writer already serialises claims).
 
-const REASON_MOVED: &str = "the appointment was moved; its reminders were scheduled again";
-const REASON_CANCELLED: &str = "the appointment was cancelled";
-const REASON_HAPPENED: &str = "the session took place";
 
 fn message_from(row: &DbRow) -> Result<Message> {
     let clinic = ClinicId(get(row, "clinic_id")?);
@@ -15,19 +12,18 @@ fn message_from(row: &DbRow) -> Result<Message> {
         "staff" => Recipient::Staff(StaffId(
             uuid_opt(row, "staff_id")?.ok_or_else(|| StoreError::Corrupt("message without staff".into()))?,
         )),
-        _ => Recipient::Clinic,
+        "clinic" => Recipient::Clinic,
+        other => return Err(corrupt("messages", "recipient_kind", other, "not a known recipient kind")),
     };
-    let channel: String = get(row, "channel")?;
-    let status: String = get(row, "status")?;
     Ok(Message {
         id: MessageId(get(row, "id")?),
         clinic,
         idempotency_key: get(row, "idempotency_key")?,
         recipient,
-        kind: get(row, "kind")?,
-        channel: Channel::parse(&channel).ok_or_else(|| StoreError::Corrupt(format!("channel {channel}")))?,
+        kind: code(row, "messages", "kind", known("message kind", MessageKind::parse))?,
+        channel: code(row, "messages", "channel", known("channel", Channel::parse))?,
         due_at: time(row, "due_at")?,
-        status: MessageStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(format!("status {status}")))?,
+        status: code(row, "messages", "status", known("message status", MessageStatus::parse))?,
         attempts: small(row, "attempts")?.unwrap_or(0),
         next_attempt_at: time(row, "next_attempt_at")?,
         payload: json(row, "payload")?,
@@ -81,7 +77,7 @@ async fn insert_messages_in(
                 .push_bind(staff)
                 .push_bind(source.kind())
                 .push_bind(source.id())
-                .push_bind(m.kind.clone())
+                .push_bind(m.kind.as_str())
                 .push_bind(m.channel.as_str())
                 .push_bind(ts(m.due_at))
                 .push_bind("pending")
@@ -98,12 +94,12 @@ async fn insert_messages_in(
     Ok(n)
 }
 
-/// Withdraws what is still pending from a source, saying why.
+/// Withdraws what is still pending from a source, saying why (a code, rendered by the reader).
 async fn withdraw_in(
     conn: &mut <Db as sqlx::Database>::Connection,
     clinic: ClinicId,
     source: Uuid,
-    reason: &str,
+    reason: MessageNote,
     now: DateTime<Utc>,
 ) -> Result<u64> {
     Ok(sqlx::query(
@@ -112,7 +108,7 @@ async fn withdraw_in(
     )
     .bind(clinic.0)
     .bind(source)
-    .bind(reason)
+    .bind(reason.code())
     .bind(ts(now))
     .execute(&mut *conn)
     .await?
@@ -185,7 +181,7 @@ impl Reminders for Backend {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         let before = appointment_in(&mut tx, actor.clinic, patient, id).await?;
-        if before.status != "booked" {
+        if before.status != AppointmentStatus::Booked {
             return Err(StoreError::InvalidState(format!("the appointment is {}; only a booked one can move", before.status)));
         }
         no_overlap_in(&mut tx, actor.clinic, before.practitioner, id, starts_at, before.minutes).await?;
@@ -201,7 +197,7 @@ impl Reminders for Backend {
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
-        withdraw_in(&mut tx, actor.clinic, id.0, REASON_MOVED, now).await?;
+        withdraw_in(&mut tx, actor.clinic, id.0, MessageNote::AppointmentMoved, now).await?;
         insert_messages_in(&mut tx, actor.clinic, MessageSource::Appointment(id, revision), &messages, now).await?;
         audit_in(&mut tx, actor, "appointment.reschedule", Some(patient), Some(id.0)).await?;
         let appointment = appointment_from(&row)?;
@@ -214,7 +210,7 @@ impl Reminders for Backend {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         let before = appointment_in(&mut tx, actor.clinic, patient, id).await?;
-        if before.status != "booked" {
+        if before.status != AppointmentStatus::Booked {
             return Err(StoreError::InvalidState(format!("the appointment is already {}", before.status)));
         }
         let row = sqlx::query(
@@ -225,7 +221,7 @@ impl Reminders for Backend {
         .bind(ts(now))
         .fetch_one(&mut *tx)
         .await?;
-        withdraw_in(&mut tx, actor.clinic, id.0, REASON_CANCELLED, now).await?;
+        withdraw_in(&mut tx, actor.clinic, id.0, MessageNote::AppointmentCancelled, now).await?;
         audit_in(&mut tx, actor, "appointment.cancel", Some(patient), Some(id.0)).await?;
         let appointment = appointment_from(&row)?;
         tx.commit().await?;
@@ -355,7 +351,7 @@ impl Reminders for Backend {
             let consent: bool = get(&row, "consent_messages")?;
             return Ok(Addressee {
                 clinic_name: get(&row, "clinic_name")?,
-                time_zone: get(&row, "time_zone")?,
+                time_zone: zone(&row, "patients", "time_zone")?,
                 name: get(&row, "name")?,
                 email: get(&row, "email")?,
                 phone: get(&row, "phone")?,
@@ -366,7 +362,7 @@ impl Reminders for Backend {
         let c = self.clinic(clinic).await?;
         let mut a = Addressee {
             clinic_name: c.name.clone(),
-            time_zone: c.time_zone.clone(),
+            time_zone: c.time_zone,
             name: c.name,
             email: None,
             phone: None,

@@ -90,7 +90,7 @@ async fn messages_on(conn: &mut Conn, actor: &Actor, patient: PatientId, limit: 
     .await?;
     let mut list = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
     for m in &mut list {
-        crate::access::redact_link(&m.kind, &mut m.payload);
+        crate::access::redact_link(m.kind, &mut m.payload);
     }
     Ok(list)
 }
@@ -106,7 +106,7 @@ async fn audit_record_on(conn: &mut Conn, actor: &Actor, audit: &crate::unit::Au
     .bind(actor.clinic.0)
     .bind(AuditId::new().0)
     .bind(ts(Utc::now()))
-    .bind(actor.who.kind())
+    .bind(actor.who.kind().as_str())
     .bind(actor.who.id())
     .bind(audit.action)
     .bind(audit.patient.map(|p| p.0))
@@ -134,7 +134,7 @@ async fn add_screening_on(tx: &mut <Db as sqlx::Database>::Connection, actor: &A
         .bind(s.patient.0)
         .bind(Json(&s.request))
         .bind(Json(&s.result))
-        .bind(&s.decision)
+        .bind(s.decision.as_str())
         .bind(s.defer_until.map(|d| d.to_string()))
         .bind(&s.protocol_version)
         .bind(actor.who.staff().map(|s| s.0))

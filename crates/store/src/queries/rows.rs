@@ -51,9 +51,47 @@ fn date_opt(row: &DbRow, col: &str) -> Result<Option<NaiveDate>> {
         .transpose()
 }
 
-fn role(row: &DbRow, col: &str) -> Result<Role> {
+/// A stored value the store cannot read: named by table, column and value, never defaulted.
+fn corrupt(table: &str, col: &str, value: &str, why: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{table}.{col} holds '{value}': {why}"))
+}
+
+/// A column holding a code of a closed vocabulary.
+fn code<T, E: std::fmt::Display>(
+    row: &DbRow,
+    table: &str,
+    col: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> Result<T> {
     let s: String = get(row, col)?;
-    Role::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("column {col}: unknown role {s}")))
+    parse(&s).map_err(|e| corrupt(table, col, &s, e))
+}
+
+/// A nullable column holding a code of a closed vocabulary.
+fn code_opt<T, E: std::fmt::Display>(
+    row: &DbRow,
+    table: &str,
+    col: &str,
+    parse: impl FnOnce(&str) -> std::result::Result<T, E>,
+) -> Result<Option<T>> {
+    get::<Option<String>>(row, col)?.map(|s| parse(&s).map_err(|e| corrupt(table, col, &s, e))).transpose()
+}
+
+/// Turns an `Option` parser into a `Result` one that says what kind of code was expected.
+fn known<T>(kind: &'static str, parse: impl FnOnce(&str) -> Option<T>) -> impl FnOnce(&str) -> std::result::Result<T, String> {
+    move |s| parse(s).ok_or_else(|| format!("not a known {kind}"))
+}
+
+fn disposition(row: &DbRow, table: &str, col: &str) -> Result<Disposition> {
+    code(row, table, col, Disposition::parse)
+}
+
+fn zone(row: &DbRow, table: &str, col: &str) -> Result<IanaZone> {
+    code(row, table, col, IanaZone::parse)
+}
+
+fn role(row: &DbRow, table: &str, col: &str) -> Result<Role> {
+    code(row, table, col, known("role", Role::parse))
 }
 
 fn uuid_opt(row: &DbRow, col: &str) -> Result<Option<Uuid>> {
@@ -99,7 +137,7 @@ fn clinic_from(row: &DbRow) -> Result<Clinic> {
     Ok(Clinic {
         id: ClinicId(get(row, "clinic_id")?),
         name: get(row, "name")?,
-        time_zone: get(row, "time_zone")?,
+        time_zone: zone(row, "clinics", "time_zone")?,
         settings: json(row, "settings")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
@@ -112,7 +150,7 @@ fn staff_from(row: &DbRow) -> Result<Staff> {
         clinic: ClinicId(get(row, "clinic_id")?),
         email: get(row, "email")?,
         name: get(row, "name")?,
-        role: role(row, "role")?,
+        role: role(row, "staff", "role")?,
         active: get(row, "active")?,
         password_hash: get(row, "password_hash")?,
         created_at: time(row, "created_at")?,
@@ -120,11 +158,16 @@ fn staff_from(row: &DbRow) -> Result<Staff> {
 }
 
 fn login_from(row: &DbRow) -> Result<Login> {
-    let kind: String = get(row, "kind")?;
+    let kind = code(
+        row,
+        "logins",
+        "kind",
+        known("login kind", |k| [LoginKind::Staff, LoginKind::Patient].into_iter().find(|l| l.as_str() == k)),
+    )?;
     Ok(Login {
         token_hash: get(row, "token_hash")?,
         clinic: ClinicId(get(row, "clinic_id")?),
-        kind: if kind == "patient" { LoginKind::Patient } else { LoginKind::Staff },
+        kind,
         principal: get(row, "principal_id")?,
         csrf_token: get(row, "csrf_token")?,
         created_at: time(row, "created_at")?,
@@ -137,7 +180,7 @@ fn token_from(row: &DbRow) -> Result<ApiToken> {
         id: TokenId(get(row, "id")?),
         clinic: ClinicId(get(row, "clinic_id")?),
         name: get(row, "name")?,
-        role: role(row, "role")?,
+        role: role(row, "api_tokens", "role")?,
         token_hash: get(row, "token_hash")?,
         created_by: uuid_opt(row, "created_by")?.map(StaffId),
         created_at: time(row, "created_at")?,
@@ -152,7 +195,7 @@ fn patient_from(row: &DbRow) -> Result<Patient> {
         name: get(row, "name")?,
         email: get(row, "email")?,
         phone: get(row, "phone")?,
-        time_zone: get(row, "time_zone")?,
+        time_zone: zone(row, "patients", "time_zone")?,
         birth_date: date_opt(row, "birth_date")?,
         fitzpatrick: small(row, "fitzpatrick")?,
         findings: json(row, "findings")?,
@@ -170,7 +213,7 @@ fn screening_from(row: &DbRow) -> Result<Screening> {
         patient: PatientId(get(row, "patient_id")?),
         request: json(row, "request")?,
         result: json(row, "result")?,
-        decision: get(row, "decision")?,
+        decision: code(row, "screenings", "decision", Decision::parse)?,
         defer_until: date_opt(row, "defer_until")?,
         protocol_version: get(row, "protocol_version")?,
         recorded_by: uuid_opt(row, "recorded_by")?.map(StaffId),
@@ -183,12 +226,7 @@ fn screening_from(row: &DbRow) -> Result<Screening> {
 }
 
 fn review_decision(row: &DbRow) -> Result<Option<ReviewDecision>> {
-    get::<Option<String>>(row, "review_decision")?
-        .map(|d| {
-            ReviewDecision::parse(&d)
-                .ok_or_else(|| StoreError::Corrupt(format!("column review_decision: unknown decision {d}")))
-        })
-        .transpose()
+    code_opt(row, "screenings", "review_decision", known("review decision", ReviewDecision::parse))
 }
 
 fn override_blockers(row: &DbRow) -> Result<Vec<String>> {
@@ -257,10 +295,10 @@ fn check_in_from(row: &DbRow) -> Result<CheckIn> {
         day: small(row, "day")?,
         due_at: time_opt(row, "due_at")?,
         submitted_at: time_opt(row, "submitted_at")?,
-        submitted_by: get(row, "submitted_by")?,
+        submitted_by: code_opt(row, "check_ins", "submitted_by", known("actor kind", ActorKind::parse))?,
         request: json_opt(row, "request")?,
         result: json_opt(row, "result")?,
-        disposition: get(row, "disposition")?,
+        disposition: code_opt(row, "check_ins", "disposition", Disposition::parse)?,
         temperature_c: get(row, "temperature_c")?,
         note: get(row, "note")?,
         created_at: time(row, "created_at")?,
@@ -274,7 +312,7 @@ fn alert_from(row: &DbRow) -> Result<Alert> {
         patient_name: get(row, "patient_name")?,
         session: uuid_opt(row, "session_id")?.map(SessionId),
         check_in: CheckInId(get(row, "check_in_id")?),
-        disposition: get(row, "disposition")?,
+        disposition: disposition(row, "alerts", "disposition")?,
         opened_at: time(row, "opened_at")?,
         deadline_at: time(row, "deadline_at")?,
         acknowledged_by: uuid_opt(row, "acknowledged_by")?.map(StaffId),
@@ -291,11 +329,11 @@ fn follow_up_from(row: &DbRow) -> Result<FollowUp> {
         patient: PatientId(get(row, "patient_id")?),
         patient_name: get(row, "patient_name")?,
         check_in: CheckInId(get(row, "check_in_id")?),
-        reason: get(row, "reason")?,
+        reason: FollowUpReason::from_stored(&get::<String>(row, "reason")?),
         raised_at: time(row, "raised_at")?,
         resolved_by: uuid_opt(row, "resolved_by")?.map(StaffId),
         resolved_at: time_opt(row, "resolved_at")?,
-        note: get(row, "note")?,
+        note: get::<Option<String>>(row, "note")?.map(|n| FollowUpNote::from_stored(&n)),
     })
 }
 
@@ -303,7 +341,7 @@ fn audit_from(row: &DbRow) -> Result<AuditEntry> {
     Ok(AuditEntry {
         id: AuditId(get(row, "id")?),
         at: time(row, "at")?,
-        actor_kind: get(row, "actor_kind")?,
+        actor_kind: code(row, "audit", "actor_kind", known("actor kind", ActorKind::parse))?,
         actor_id: uuid_opt(row, "actor_id")?,
         action: get(row, "action")?,
         patient: uuid_opt(row, "patient_id")?.map(PatientId),

@@ -18,7 +18,7 @@ async fn audit_in(
     .bind(actor.clinic.0)
     .bind(AuditId::new().0)
     .bind(ts(Utc::now()))
-    .bind(actor.who.kind())
+    .bind(actor.who.kind().as_str())
     .bind(actor.who.id())
     .bind(action)
     .bind(patient.map(|p| p.0))
@@ -117,9 +117,8 @@ async fn session_facts(
     .await?;
     let mut alerts = Vec::with_capacity(rows.len());
     for row in rows {
-        let disposition: String = get(&row, "disposition")?;
-        // An alert whose disposition cannot be read is taken as an emergency.
-        let disposition = Disposition::parse(&disposition).unwrap_or(Disposition::Emergency);
+        // An alert whose disposition cannot be read stops the gates (corrupt), never defaults.
+        let disposition = disposition(&row, "alerts", "disposition")?;
         alerts.push(gates::AlertFact {
             id: get::<Uuid>(&row, "id")?.to_string(),
             disposition,

@@ -30,7 +30,7 @@ impl Backend {
         )
         .bind(id.0)
         .bind(&clinic.name)
-        .bind(&clinic.time_zone)
+        .bind(clinic.time_zone.name())
         .bind(to_json(&clinic.settings))
         .bind(ts(now))
         .fetch_one(&mut *tx)
@@ -99,10 +99,8 @@ impl Backend {
                 let patient = PatientId(get(&row, "patient_id")?);
                 let day: Option<u32> = small(&row, "day")?;
                 let id = FollowUpId::new();
-                let reason = match day {
-                    Some(d) => format!("no check-in on day {d} after the session"),
-                    None => "no check-in when one was due".to_string(),
-                };
+                // A code, rendered in the reader's language; never an English sentence.
+                let reason = FollowUpReason::MissedCheckIn { day }.code();
                 raised += sqlx::query(
                     "INSERT INTO follow_ups (clinic_id, id, patient_id, check_in_id, reason, raised_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic_id, check_in_id) DO NOTHING",
@@ -152,10 +150,10 @@ async fn submit_check_in_on(
             .bind(c.patient.0)
             .bind(id.0)
             .bind(ts(c.submitted_at))
-            .bind(actor.who.kind())
+            .bind(actor.who.kind().as_str())
             .bind(Json(&c.request))
             .bind(Json(&c.result))
-            .bind(&c.disposition)
+            .bind(c.disposition.as_str())
             .bind(c.temperature_c)
             .bind(&c.note)
             .fetch_optional(&mut *tx)
@@ -179,10 +177,10 @@ async fn submit_check_in_on(
                 .bind(c.patient.0)
                 .bind(c.session.map(|s| s.0))
                 .bind(ts(c.submitted_at))
-                .bind(actor.who.kind())
+                .bind(actor.who.kind().as_str())
                 .bind(Json(&c.request))
                 .bind(Json(&c.result))
-                .bind(&c.disposition)
+                .bind(c.disposition.as_str())
                 .bind(c.temperature_c)
                 .bind(&c.note)
                 .fetch_one(&mut *tx)
@@ -191,12 +189,13 @@ async fn submit_check_in_on(
             }
         };
         sqlx::query(
-            "UPDATE follow_ups SET resolved_at = $3, note = 'the patient checked in' \
+            "UPDATE follow_ups SET resolved_at = $3, note = $4 \
              WHERE clinic_id = $1 AND check_in_id = $2 AND resolved_at IS NULL",
         )
         .bind(actor.clinic.0)
         .bind(check_in.id.0)
         .bind(ts(c.submitted_at))
+        .bind(FollowUpNote::PatientCheckedIn.code())
         .execute(&mut *tx)
         .await?;
         let alert = match &c.alert {
@@ -211,7 +210,7 @@ async fn submit_check_in_on(
                 .bind(c.patient.0)
                 .bind(check_in.session.map(|s| s.0))
                 .bind(check_in.id.0)
-                .bind(&a.disposition)
+                .bind(a.disposition.as_str())
                 .bind(ts(c.submitted_at))
                 .bind(ts(a.deadline_at))
                 .execute(&mut *tx)

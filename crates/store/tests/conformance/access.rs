@@ -11,9 +11,9 @@ use crate::harness::insert_clinic;
 
 fn sign_in_message(patient: PatientId, link: &str) -> NewMessage {
     NewMessage {
-        key: SIGN_IN_KIND.into(),
+        key: SIGN_IN_KIND.as_str().into(),
         recipient: Recipient::Patient(patient),
-        kind: SIGN_IN_KIND.into(),
+        kind: SIGN_IN_KIND,
         channel: Channel::Email,
         due_at: Utc::now(),
         payload: json!({ "link": link }),
@@ -54,7 +54,7 @@ pub async fn story_sign_in_links(store: DynStore) {
         .unwrap();
     let listed = store.list_messages(&actor, patient.id, 50).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!((listed[0].kind.as_str(), listed[0].channel), (SIGN_IN_KIND, Channel::Email));
+    assert_eq!((listed[0].kind, listed[0].channel), (SIGN_IN_KIND, Channel::Email));
     assert!(listed[0].payload.get("link").is_none(), "staff never see the link: {:?}", listed[0].payload);
     assert_eq!(store.redeem_invite("link-1", now).await.unwrap(), (clinic.id, patient.id));
     assert_err!(store.redeem_invite("link-1", now).await, StoreError::InvalidToken);

@@ -13,7 +13,7 @@ pub async fn story_setup(store: DynStore) {
     let hour = Duration::hours(1);
     let new_clinic = || NewClinic {
         name: "Hautklinik Nord".into(),
-        time_zone: "Europe/Berlin".into(),
+        time_zone: needlepath_store::IanaZone::parse("Europe/Berlin").unwrap(),
         settings: ClinicSettings { currency: "CHF".into(), price_per_session: Some(180.5), ..Default::default() },
     };
     // Padded as typed: add_staff and staff_by_email trim e-mail, so setup must too.
@@ -31,7 +31,7 @@ pub async fn story_setup(store: DynStore) {
     assert!(!store.has_clinic().await.unwrap());
 
     let (clinic, staff) = store.complete_setup("second", now, new_clinic(), admin()).await.unwrap();
-    assert_eq!((clinic.name.as_str(), clinic.time_zone.as_str()), ("Hautklinik Nord", "Europe/Berlin"));
+    assert_eq!((clinic.name.as_str(), clinic.time_zone.name()), ("Hautklinik Nord", "Europe/Berlin"));
     assert_eq!(clinic.settings, new_clinic().settings);
     assert_eq!((clinic.created_at, clinic.updated_at), (ms(now), ms(now)));
     assert_eq!(staff.clinic, clinic.id);
@@ -55,11 +55,12 @@ pub async fn story_setup(store: DynStore) {
     let settings = ClinicSettings { missed_check_in_grace_hours: 48, check_in_days: vec![2, 5], ..clinic.settings };
     let updated =
         store.update_clinic(&actor, Some("Hautklinik Süd".into()), None, Some(settings.clone())).await.unwrap();
-    assert_eq!((updated.name.as_str(), updated.time_zone.as_str()), ("Hautklinik Süd", "Europe/Berlin"));
+    assert_eq!((updated.name.as_str(), updated.time_zone.name()), ("Hautklinik Süd", "Europe/Berlin"));
     assert_eq!((updated.settings, updated.created_at), (settings, clinic.created_at));
     assert!(updated.updated_at >= clinic.updated_at);
-    let renamed = store.update_clinic(&actor, None, Some("Europe/Zurich".into()), None).await.unwrap();
-    assert_eq!((renamed.name.as_str(), renamed.time_zone.as_str()), ("Hautklinik Süd", "Europe/Zurich"));
+    let renamed =
+        store.update_clinic(&actor, None, Some(IanaZone::parse("Europe/Zurich").unwrap()), None).await.unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.time_zone.name()), ("Hautklinik Süd", "Europe/Zurich"));
     assert_eq!(store.clinic(clinic.id).await.unwrap(), renamed);
     let audit = store.list_audit(&actor, None, 100).await.unwrap();
     for action in ["clinic.setup", "clinic.update"] {
@@ -193,7 +194,7 @@ pub async fn story_invites(store: DynStore) {
     let invited = audit.iter().filter(|e| e.action == "patient.invite").count();
     let redeemed: Vec<&AuditEntry> = audit.iter().filter(|e| e.action == "patient.invite_redeemed").collect();
     assert_eq!((invited, redeemed.len()), (2, 2));
-    assert!(redeemed.iter().all(|e| e.actor_kind == "patient" && e.actor_id == Some(patient.id.0)));
+    assert!(redeemed.iter().all(|e| e.actor_kind == ActorKind::Patient && e.actor_id == Some(patient.id.0)));
 }
 
 pub async fn story_api_tokens(store: DynStore) {

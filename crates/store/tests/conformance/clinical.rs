@@ -229,10 +229,10 @@ pub async fn story_check_ins_and_alerts(store: DynStore) {
     assert_eq!(alert, None);
     let expected = CheckIn {
         submitted_at: Some(answer.submitted_at),
-        submitted_by: Some("patient".into()),
+        submitted_by: Some(ActorKind::Patient),
         request: Some(answer.request.clone()),
         result: Some(answer.result.clone()),
-        disposition: Some("self_care".into()),
+        disposition: Some(Disposition::SelfCare),
         temperature_c: Some(36.8),
         note: Some("a little red".into()),
         ..scheduled[0].clone()
@@ -243,7 +243,7 @@ pub async fn story_check_ins_and_alerts(store: DynStore) {
     let (extra, _) = store.submit_check_in(&me, again).await.unwrap();
     assert_ne!(extra.id, filled.id);
     assert_eq!((extra.day, extra.due_at, extra.session), (None, None, Some(sess.id)));
-    assert_eq!((extra.note.as_deref(), extra.submitted_by.as_deref()), (Some("second thoughts"), Some("patient")));
+    assert_eq!((extra.note.as_deref(), extra.submitted_by), (Some("second thoughts"), Some(ActorKind::Patient)));
     let listed = store.list_check_ins(&actor, patient.id).await.unwrap();
     assert_eq!(listed.len(), 3);
     assert!(listed.contains(&filled) && listed.contains(&extra) && listed.contains(&scheduled[1]));
@@ -324,7 +324,8 @@ pub async fn story_follow_ups(store: DynStore) {
     let f1 = &open[0];
     assert_eq!((f1.patient, f1.patient_name.as_str(), f1.check_in), (patient.id, "Mia Missed", due[0].id));
     assert_eq!((f1.raised_at, f1.resolved_at, f1.resolved_by), (sweep, None, None));
-    assert!(f1.reason.contains("day 1"), "{}", f1.reason);
+    // A reason code (rendered in the reader's words by the server), not an English sentence.
+    assert_eq!(f1.reason, FollowUpReason::MissedCheckIn { day: Some(1) });
 
     // The patient answering late closes it.
     let late = base + days(2) + Duration::hours(3);
@@ -341,7 +342,7 @@ pub async fn story_follow_ups(store: DynStore) {
     let now = sweep3 + Duration::hours(2);
     let resolved = store.resolve_follow_up(&actor, f3.id, "phoned, healing well", now).await.unwrap();
     assert_eq!((resolved.resolved_by, resolved.resolved_at), (Some(admin.id), Some(now)));
-    assert_eq!(resolved.note.as_deref(), Some("phoned, healing well"));
+    assert_eq!(resolved.note, Some(FollowUpNote::Staff("phoned, healing well".into())));
     assert_err!(store.resolve_follow_up(&actor, f3.id, "again", now).await, StoreError::InvalidState(_));
     assert_err!(store.resolve_follow_up(&actor, FollowUpId::new(), "x", now).await, StoreError::NotFound(_));
     assert_eq!(

@@ -37,8 +37,11 @@ pub fn new_staff(email: &str, role: Role) -> NewStaff {
 /// Completes first-run setup at `now`: the clinic, its admin and the admin as an actor.
 pub async fn setup_clinic_at(store: &DynStore, now: DateTime<Utc>) -> (Clinic, Staff, Actor) {
     store.replace_setup_token("setup-token", now, now + Duration::hours(1)).await.unwrap();
-    let clinic =
-        NewClinic { name: "Clinic One".into(), time_zone: "Europe/Berlin".into(), settings: ClinicSettings::default() };
+    let clinic = NewClinic {
+        name: "Clinic One".into(),
+        time_zone: needlepath_store::IanaZone::parse("Europe/Berlin").unwrap(),
+        settings: ClinicSettings::default(),
+    };
     let (clinic, admin) =
         store.complete_setup("setup-token", now, clinic, new_staff("admin@clinic.test", Role::Admin)).await.unwrap();
     let actor = staff_actor(&admin);
@@ -73,7 +76,7 @@ pub fn new_patient(name: &str) -> NewPatient {
         name: name.into(),
         email: None,
         phone: None,
-        time_zone: "Europe/Berlin".into(),
+        time_zone: needlepath_store::IanaZone::parse("Europe/Berlin").unwrap(),
         birth_date: None,
         fitzpatrick: None,
         findings: vec![],
@@ -92,7 +95,7 @@ pub fn screening(patient: PatientId, decision: &str) -> NewScreening {
         patient,
         request: json!({ "answers": { "pregnant": false }, "decision_wanted": decision }),
         result: screening_result(decision),
-        decision: decision.into(),
+        decision: Decision::parse(decision).unwrap(),
         defer_until: (decision == "defer").then(|| date("2030-12-31")),
         protocol_version: "2025.1".into(),
         findings_on_record: None,
@@ -174,7 +177,7 @@ pub fn submission(patient: PatientId, scheduled: Option<CheckInId>, submitted_at
         submitted_at,
         request: json!({ "redness": 2, "pain": 1, "photos": [] }),
         result: json!({ "disposition": "self_care", "advice": ["keep cool"] }),
-        disposition: "self_care".into(),
+        disposition: Disposition::SelfCare,
         temperature_c: Some(36.8),
         note: Some("a little red".into()),
         alert: None,
@@ -190,9 +193,9 @@ pub fn alarming(
     deadline_at: DateTime<Utc>,
 ) -> CheckInSubmission {
     CheckInSubmission {
-        disposition: disposition.into(),
+        disposition: Disposition::parse(disposition).unwrap(),
         result: json!({ "disposition": disposition }),
-        alert: Some(NewAlert { disposition: disposition.into(), deadline_at }),
+        alert: Some(NewAlert { disposition: Disposition::parse(disposition).unwrap(), deadline_at }),
         ..submission(patient, None, submitted_at)
     }
 }
@@ -215,7 +218,7 @@ pub fn reminder(patient: PatientId, key: &str, channel: Channel, due_at: DateTim
     NewMessage {
         key: key.into(),
         recipient: Recipient::Patient(patient),
-        kind: "pre_care".into(),
+        kind: MessageKind::PreCare,
         channel,
         due_at,
         payload: json!({ "kind": "pre_care", "items": [] }),

@@ -29,6 +29,7 @@ macro_rules! assert_err {
 mod access;
 mod accounts;
 mod clinical;
+mod codes;
 mod fixtures;
 mod harness;
 mod outbox;
@@ -69,6 +70,9 @@ conformance! {
     clinical::story_follow_ups => sqlite_follow_ups, postgres_follow_ups;
     records::story_audit => sqlite_audit, postgres_audit;
     policy::story_front_desk_cannot_list_screenings_even_if_a_route_forgets => sqlite_front_desk_cannot_list_screenings_even_if_a_route_forgets, postgres_front_desk_cannot_list_screenings_even_if_a_route_forgets;
+    codes::story_an_unknown_disposition_is_corrupt_not_defaulted => sqlite_an_unknown_disposition_is_corrupt_not_defaulted, postgres_an_unknown_disposition_is_corrupt_not_defaulted;
+    codes::story_unknown_codes_of_other_vocabularies_are_corrupt => sqlite_unknown_codes_of_other_vocabularies_are_corrupt, postgres_unknown_codes_of_other_vocabularies_are_corrupt;
+    codes::story_follow_up_reasons_are_codes_and_old_sentences_still_read => sqlite_follow_up_reasons_are_codes_and_old_sentences_still_read, postgres_follow_up_reasons_are_codes_and_old_sentences_still_read;
     system::story_timestamps => sqlite_timestamps, postgres_timestamps;
     system::story_concurrency => sqlite_concurrency, postgres_concurrency;
     system::story_integrity => sqlite_integrity, postgres_integrity;

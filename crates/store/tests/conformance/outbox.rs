@@ -217,7 +217,7 @@ pub async fn story_appointments_move_their_reminders(store: DynStore) {
     assert!(withdrawn[0].last_error.as_deref().unwrap_or("").contains("moved"));
 
     let cancelled = store.cancel_appointment(&admin, patient.id, booked.id).await.unwrap();
-    assert_eq!(cancelled.status, "cancelled");
+    assert_eq!(cancelled.status, AppointmentStatus::Cancelled);
     let list = store.list_messages(&admin, patient.id, 50).await.unwrap();
     assert!(list.iter().all(|m| m.status == MessageStatus::Withdrawn));
     assert_err!(store.cancel_appointment(&admin, patient.id, booked.id).await, StoreError::InvalidState(_));
@@ -266,7 +266,7 @@ pub async fn story_escalation_goes_with_its_alert(store: DynStore) {
     let escalation = vec![NewMessage {
         key: format!("staff:{}", admin_staff.id),
         recipient: Recipient::Staff(admin_staff.id),
-        kind: "alert".into(),
+        kind: MessageKind::Alert,
         channel: Channel::Email,
         due_at: now,
         payload: serde_json::json!({ "kind": "alert", "disposition": "urgent_same_day" }),
@@ -294,7 +294,7 @@ pub async fn story_reminder_choices_and_calendar_token(store: DynStore) {
             NewPatient {
                 email: Some("ada@example.org".into()),
                 phone: Some("+49 30 1234".into()),
-                time_zone: "America/New_York".into(),
+                time_zone: needlepath_store::IanaZone::parse("America/New_York").unwrap(),
                 ..new_patient("Ada")
             },
         )
@@ -306,7 +306,7 @@ pub async fn story_reminder_choices_and_calendar_token(store: DynStore) {
     let to = store.addressee(clinic.id, Recipient::Patient(patient.id)).await.unwrap();
     assert_eq!((to.email_allowed, to.sms_allowed, to.phone.as_deref()), (true, true, Some("+49 30 1234")));
     assert_eq!(
-        (to.clinic_name.as_str(), to.name.as_str(), to.email.as_deref(), to.time_zone.as_str()),
+        (to.clinic_name.as_str(), to.name.as_str(), to.email.as_deref(), to.time_zone.name()),
         (clinic.name.as_str(), "Ada", Some("ada@example.org"), "America/New_York")
     );
     assert_err!(store.addressee(clinic.id, Recipient::Patient(PatientId::new())).await, StoreError::NotFound(_));

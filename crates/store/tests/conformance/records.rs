@@ -13,7 +13,7 @@ pub async fn story_patients(store: DynStore) {
         name: "Ada Lovelace".into(),
         email: Some("Ada@Example.org".into()),
         phone: Some("+44 20 7946 0000".into()),
-        time_zone: "Europe/London".into(),
+        time_zone: needlepath_store::IanaZone::parse("Europe/London").unwrap(),
         birth_date: Some(date("1990-12-10")),
         fitzpatrick: Some(3),
         findings: vec![
@@ -263,7 +263,7 @@ pub async fn story_audit(store: DynStore) {
     let by_admin = |action: &str| {
         entries
             .iter()
-            .find(|e| e.action == action && e.actor_kind == "staff")
+            .find(|e| e.action == action && e.actor_kind == ActorKind::Staff)
             .unwrap_or_else(|| panic!("no staff entry {action} in {:?}", actions(&entries)))
     };
     for action in [
@@ -281,10 +281,10 @@ pub async fn story_audit(store: DynStore) {
         assert_eq!((e.actor_id, e.ip.as_deref()), (Some(admin.id.0), Some(IP)), "{action}");
     }
     assert_eq!(by_admin("patient.export").target, Some(target));
-    let read_by_token = entries.iter().find(|e| e.actor_kind == "api_token").expect("the token's read");
+    let read_by_token = entries.iter().find(|e| e.actor_kind == ActorKind::ApiToken).expect("the token's read");
     assert_eq!((read_by_token.action.as_str(), read_by_token.actor_id), ("patient.read", token.who.id()));
     assert_eq!(read_by_token.ip.as_deref(), Some("192.0.2.1"));
-    let read_by_patient = entries.iter().find(|e| e.actor_kind == "patient").expect("the patient's read");
+    let read_by_patient = entries.iter().find(|e| e.actor_kind == ActorKind::Patient).expect("the patient's read");
     assert_eq!((read_by_patient.action.as_str(), read_by_patient.actor_id), ("check_in.list", Some(patient.id.0)));
 
     let everything = store.list_audit(&actor, None, 1000).await.unwrap();

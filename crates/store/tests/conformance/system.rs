@@ -40,7 +40,7 @@ pub async fn story_timestamps(store: DynStore) {
         assert_eq!(stored.iter().find(|s| s.id == sess.id), Some(&sess));
 
         let answer = CheckInSubmission {
-            alert: Some(NewAlert { disposition: "contact_clinic".into(), deadline_at: at }),
+            alert: Some(NewAlert { disposition: Disposition::ContactClinic, deadline_at: at }),
             ..submission(patient.id, Some(scheduled[0].id), at)
         };
         let (check_in, alert) = store.submit_check_in(&me, answer).await.unwrap();
@@ -82,7 +82,7 @@ pub async fn story_concurrency(store: DynStore) {
             let mut report = submission(me.who.id().map(PatientId).unwrap(), None, base + Duration::minutes(i));
             report.note = Some(format!("report {i}"));
             if i % 10 == 0 {
-                report.alert = Some(NewAlert { disposition: "urgent_same_day".into(), deadline_at: base + days(1) });
+                report.alert = Some(NewAlert { disposition: Disposition::UrgentSameDay, deadline_at: base + days(1) });
             }
             store.submit_check_in(&me, report).await.map(|_| ())
         });

@@ -21,7 +21,7 @@ use crate::clinic::check_ins::{self, CheckInInput, CheckInOutcome};
 use crate::deadline::Hours;
 use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::patient::{me, tz_of};
+use crate::pages::patient::me;
 use crate::pages::public::{Choice, Said};
 use crate::pages::view::{self, Badge, when};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with};
@@ -256,7 +256,7 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
         }
     };
     let reach = Reach::of(&o.clinic);
-    let zones = (tz_of(&o.patient.time_zone), tz_of(&o.clinic.time_zone));
+    let zones = (o.patient.time_zone.tz(), o.clinic.time_zone.tz());
     let hours = Hours::parse(&o.clinic.settings.opening_hours).ok();
     let mut answer = outcome(t, &o, zones, hours.as_ref(), &reach);
     answer.implied = implied.iter().map(|c| t.label("symptom", c).to_string()).collect();
@@ -316,7 +316,7 @@ fn outcome(t: &Locale, o: &CheckInOutcome, zones: (Tz, Tz), hours: Option<&Hours
         emergency_phones: Reach::emergency_phones(Some(reach)),
         emergency_sentence: Reach::emergency_sentence(Some(reach), t),
         emergency: disposition == Disposition::Emergency,
-        badge: view::disposition(t, disposition.as_str()),
+        badge: view::disposition(t, disposition),
         emergency_if: triage.emergency_if.map(|s| said(p, s)),
         advice: triage.advice.iter().map(|s| said(p, s)).collect(),
         about: triage

@@ -143,7 +143,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                 .unwrap_or_default();
             Some(Submitted {
                 when: moment(at.with_timezone(&tz).fixed_offset()),
-                badge: c.disposition.as_deref().map(|d| view::disposition(t, d)),
+                badge: c.disposition.map(|d| view::disposition(t, d)),
                 symptoms,
                 temperature: c.temperature_c.map(|x| format!("{x:.1} °C")),
             })

@@ -18,7 +18,7 @@ use needlepath_core::vocabulary::{Activity, Answer};
 
 use crate::App;
 use crate::clinic::today::{TodayParts, today};
-use crate::pages::patient::{NextView, me, next_view, tz_of};
+use crate::pages::patient::{NextView, me, next_view};
 use crate::pages::public::Said;
 use crate::pages::view::{self, date, when};
 use crate::pages::{Ctx, Frame, PageResult, page};
@@ -64,7 +64,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let t = ctx.t;
     let protocol = app.protocol_for(a.clinic()).await?;
     let today = today(&app, &protocol, &a.actor, id, TodayParts::WithSeries).await?;
-    let tz = tz_of(&today.patient.time_zone);
+    let tz = today.patient.time_zone.tz();
     let now = today.now.with_timezone(&tz);
     let latest_plan = today.plans.first();
     let p = &*protocol;

@@ -256,7 +256,7 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     let p = &app.protocol;
     let result = screen(p, &req);
     let answer = Answer {
-        badge: view::decision(t, result.decision.as_str()),
+        badge: view::decision(t, result.decision),
         decision: result.decision.as_str(),
         reasons: result.reasons.iter().map(|r| Said::new(p, r.message, r.sources)).collect(),
         precautions: result.precautions.iter().map(|s| Said::new(p, &s.message, &s.sources)).collect(),

@@ -323,7 +323,7 @@ pub async fn session_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path
     ]);
     let blockers = blockers_now(&app, a, ctx.t, p.id, now, tz).await?;
     let protocol = app.protocol_for(a.clinic()).await?;
-    page(&session_page(&ctx, &protocol, p, form, None, blockers, clinic.time_zone))
+    page(&session_page(&ctx, &protocol, p, form, None, blockers, clinic.time_zone.to_string()))
 }
 
 /// The API's session request from the form; the time is read in the clinic's zone.
@@ -464,7 +464,10 @@ pub async fn session_submit(
             };
             let mut blockers = blockers_now(&app, a, ctx.t, p.id, at, tz).await?;
             blockers.extend(stale);
-            page_with(status, &session_page(&ctx, &protocol, p, form, Some(shown), blockers, clinic.time_zone))
+            page_with(
+                status,
+                &session_page(&ctx, &protocol, p, form, Some(shown), blockers, clinic.time_zone.to_string()),
+            )
         }
     }
 }

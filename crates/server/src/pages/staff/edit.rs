@@ -59,7 +59,7 @@ fn form_of(p: &Patient, clinical: bool) -> FormData {
         ("name".to_string(), p.name.clone()),
         ("email".into(), p.email.clone().unwrap_or_default()),
         ("phone".into(), p.phone.clone().unwrap_or_default()),
-        ("time_zone".into(), p.time_zone.clone()),
+        ("time_zone".into(), p.time_zone.to_string()),
         ("birth_date".into(), p.birth_date.map(|d| d.to_string()).unwrap_or_default()),
         ("fitzpatrick".into(), p.fitzpatrick.map(|n| n.to_string()).unwrap_or_default()),
     ];

@@ -31,7 +31,6 @@ use needlepath_store::Clinic;
 use serde_json::Value;
 
 use crate::App;
-use crate::api::zone;
 use crate::auth::Authed;
 use crate::i18n::Locale;
 use crate::pages::{PageError, view};
@@ -63,7 +62,7 @@ pub fn choices(blank: Option<&str>, items: impl IntoIterator<Item = (String, Str
 /// The caller's clinic and its time zone, in which staff pages show times.
 pub async fn clinic_zone(app: &App, a: &Authed) -> Result<(Clinic, Tz), PageError> {
     let clinic = app.store.clinic(a.clinic()).await?;
-    let tz = zone("time_zone", &clinic.time_zone)?;
+    let tz = clinic.time_zone.tz();
     Ok((clinic, tz))
 }
 

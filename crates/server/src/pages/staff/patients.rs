@@ -63,7 +63,7 @@ fn new_page(ctx: &Ctx, form: FormData, error: Option<Shown>) -> NewPage {
 pub async fn new_form(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let a = ctx.authed()?;
     let (clinic, _) = clinic_zone(&app, a).await?;
-    let form = FormData::from_pairs(vec![("time_zone".into(), clinic.time_zone)]);
+    let form = FormData::from_pairs(vec![("time_zone".into(), clinic.time_zone.to_string())]);
     page(&new_page(&ctx, form, None))
 }
 

@@ -150,7 +150,7 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
             .map(|al| AlertRow {
                 id: al.id.to_string(),
                 patient_id: al.patient.to_string(),
-                badge: view::disposition(t, &al.disposition),
+                badge: view::disposition(t, al.disposition),
                 overdue: al.acknowledged_at.is_none() && al.deadline_at < now,
                 acknowledged: al.acknowledged_at.map(|at| local(at, tz)),
                 raised: view::when(t, al.opened_at.with_timezone(&tz), now_local),
@@ -174,7 +174,7 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
             id: fu.id.to_string(),
             patient_id: fu.patient.to_string(),
             patient_name: fu.patient_name,
-            reason: fu.reason,
+            reason: crate::reasons::follow_up_reason(t, &fu.reason),
             raised: local(fu.raised_at, tz),
         })
         .collect();

@@ -13,12 +13,14 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
-use needlepath_store::{AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Screening, StaffId};
+use needlepath_core::vocabulary::Decision;
+use needlepath_store::{
+    ActorKind, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Screening, StaffId,
+};
 use serde_json::Value;
 
 use crate::App;
 use crate::api::id;
-use crate::api::zone;
 use crate::auth::Authed;
 use crate::clinic::chart::{ChartScope, chart};
 use crate::i18n::Locale;
@@ -153,7 +155,13 @@ fn statements(t: &Locale, p: &Protocol, list: &Value, badges: bool) -> Vec<State
                 .map(|r| Statement {
                     label: r["code"].as_str().map(|c| reason_label(t, c)).unwrap_or_default(),
                     message: r["message"].as_str().unwrap_or_default().to_string(),
-                    badge: if badges { r["effect"].as_str().map(|e| view::decision(t, e)) } else { None },
+                    // A reason's effect is a decision code of the stored result; one this version does not
+                    // know gets no badge (never the "eligible" one).
+                    badge: if badges {
+                        r["effect"].as_str().and_then(|e| Decision::parse(e).ok()).map(|d| view::decision(t, d))
+                    } else {
+                        None
+                    },
                     sources: view::sources_json(p, &r["sources"]),
                 })
                 .collect()
@@ -180,7 +188,7 @@ fn screening_view(
         id: s.id.0.to_string(),
         review_form: false,
         date: local(s.created_at, tz),
-        badge: view::decision(t, &s.decision),
+        badge: view::decision(t, s.decision),
         review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
         defer_until: s.defer_until.map(view::date),
         reasons: statements(t, p, &s.result["reasons"], true),
@@ -250,7 +258,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
     let t = ctx.t;
     let (clinical, admin) = (a.is_clinical(), a.may_see_audit());
     let chart = chart(app, &a.actor, patient_id, ChartScope { clinical, audit: clinical && admin }).await?;
-    let tz = zone("time_zone", &chart.clinic.time_zone)?;
+    let tz = chart.clinic.time_zone.tz();
     let rem = reminders::section(a, t, &chart, tz, refused);
     let p = chart.patient.clone();
     let mut page_data = PatientPage {
@@ -291,7 +299,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
         // done on their days, the next window and its booking. Older plans show what they planned.
         let had = &chart.sessions;
         let appointments = &chart.appointments;
-        let ptz = crate::pages::patient::tz_of(&page_data.p.time_zone);
+        let ptz = page_data.p.time_zone.tz();
         page_data.plans = chart
             .plans
             .iter()
@@ -381,7 +389,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                     _ => t.s("record.check_in_unprompted").to_string(),
                 },
                 submitted: c.submitted_at.map(|at| local(at, tz)),
-                badge: c.disposition.as_deref().map(|d| view::disposition(t, d)),
+                badge: c.disposition.map(|d| view::disposition(t, d)),
                 symptoms: c.request.as_ref().map(|r| symptoms_summary(t, r)).unwrap_or_default(),
                 temperature: c.temperature_c.map(|x| format!("{x:.1} °C")),
                 note: c.note.unwrap_or_default(),
@@ -392,7 +400,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
             .iter()
             .cloned()
             .map(|al| AlertView {
-                badge: view::disposition(t, &al.disposition),
+                badge: view::disposition(t, al.disposition),
                 opened: local(al.opened_at, tz),
                 state: match (al.resolved_at, al.acknowledged_at) {
                     (Some(at), _) => t.f("record.alert_resolved", &[("when", &local(at, tz))]),
@@ -410,11 +418,14 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
 }
 
 fn audit_row(t: &Locale, e: &AuditEntry, names: &HashMap<StaffId, String>, tz: chrono_tz::Tz) -> AuditRow {
-    let who = match (e.actor_kind.as_str(), e.actor_id) {
-        ("staff", Some(id)) => names.get(&StaffId(id)).cloned().unwrap_or_else(|| t.s("record.who_staff").to_string()),
-        ("patient", _) => t.s("record.who_patient").to_string(),
-        ("api_token", _) => t.s("record.who_token").to_string(),
-        _ => t.s("record.who_system").to_string(),
+    let who = match (e.actor_kind, e.actor_id) {
+        (ActorKind::Staff, Some(id)) => {
+            names.get(&StaffId(id)).cloned().unwrap_or_else(|| t.s("record.who_staff").to_string())
+        }
+        (ActorKind::Staff, None) => t.s("record.who_staff").to_string(),
+        (ActorKind::Patient, _) => t.s("record.who_patient").to_string(),
+        (ActorKind::ApiToken, _) => t.s("record.who_token").to_string(),
+        (ActorKind::System, _) => t.s("record.who_system").to_string(),
     };
     AuditRow { at: local(e.at, tz), who, action: e.action.clone(), ip: e.ip.clone().unwrap_or_default() }
 }

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use needlepath_store::{AppointmentId, Message, MessageId, MessageStatus, PatientId, Recipient, StaffId};
+use needlepath_store::{
+    AppointmentId, AppointmentStatus, Message, MessageId, MessageStatus, PatientId, Recipient, StaffId,
+};
 
 use crate::App;
 use crate::api::id;
@@ -115,8 +117,8 @@ pub fn section(a: &Authed, t: &Locale, chart: &Chart, tz: Tz, refused: Refused) 
             AppointmentRow {
                 when: local(x.starts_at, tz),
                 minutes: x.minutes,
-                status: t.label("appointment_status", &x.status).to_string(),
-                booked: x.status == "booked",
+                status: t.label("appointment_status", x.status.as_str()).to_string(),
+                booked: x.status == AppointmentStatus::Booked,
                 date,
                 time,
                 id,
@@ -168,14 +170,18 @@ fn row(t: &Locale, m: &Message, tz: Tz) -> MessageRow {
     };
     MessageRow {
         id: m.id.to_string(),
-        what: t.label("message_kind", &m.kind).to_string(),
+        what: t.label("message_kind", m.kind.as_str()).to_string(),
         channel: t.label("message_channel", m.channel.as_str()).to_string(),
         due: local(m.due_at, tz),
         status: Badge { label: t.label("message_status", m.status.as_str()).to_string(), icon, class },
         failed: m.status == MessageStatus::Failed,
         attempts: m.attempts,
         sent: m.sent_at.map(|at| local(at, tz)).unwrap_or_default(),
-        answer: m.detail.clone().or_else(|| m.last_error.clone()).unwrap_or_default(),
+        answer: m
+            .detail
+            .clone()
+            .or_else(|| m.last_error.as_deref().map(|e| crate::reasons::message_note(t, e)))
+            .unwrap_or_default(),
     }
 }
 

@@ -79,7 +79,7 @@ fn clinic_values(c: &Clinic) -> FormData {
     let s = &c.settings;
     let mut pairs = vec![
         ("name".to_string(), c.name.clone()),
-        ("time_zone".into(), c.time_zone.clone()),
+        ("time_zone".into(), c.time_zone.to_string()),
         ("currency".into(), s.currency.clone()),
         ("price_per_session".into(), s.price_per_session.map(|p| p.to_string()).unwrap_or_default()),
         ("opens".into(), s.opening_hours.opens.clone()),
