@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::outbox::{Appointment, Message};
+use crate::outbox::{Appointment, Message, ReminderSettings};
 use crate::records::*;
 
 /// What a caller saw or changed in one use case, for its audit record.
@@ -37,6 +37,8 @@ pub enum Seen {
     Alerts,
     Gates,
     Audit,
+    /// The patient's reminder choices and whether their calendar feed is on.
+    Reminders,
 }
 
 impl Seen {
@@ -53,6 +55,7 @@ impl Seen {
             Seen::Alerts => "alerts",
             Seen::Gates => "gates",
             Seen::Audit => "audit",
+            Seen::Reminders => "reminders",
         }
     }
 }
@@ -120,6 +123,13 @@ pub trait Reading: Send {
     /// patient's check-in opens alerts too; the list is never shown to the patient).
     async fn staff_to_tell(&mut self) -> Result<Vec<Staff>>;
     // --- patient side: reads added for the patient's own pages (My plan, History, Reminders) ---
+    /// The patient's reminder choices (the defaults when they never chose).
+    async fn reminder_settings(&mut self, patient: PatientId) -> Result<ReminderSettings>;
+    /// What the patient's calendar feed shows: their booked appointments, soonest first.
+    async fn calendar_appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>>;
+    /// What the patient's calendar feed shows: their reminders (the e-mail copy of each, which
+    /// every reminder has), not withdrawn, in the order they fall due, links kept.
+    async fn calendar_messages(&mut self, patient: PatientId) -> Result<Vec<Message>>;
     // --- staff side: reads added for the queue and the patient list ---------------------------
     /// Commits the unit with its one audit record.
     async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
@@ -130,6 +140,28 @@ pub trait Reading: Send {
 pub trait Writing: Reading {
     /// Stores a submitted check-in, the alert it opens and the escalation messages.
     async fn submit_check_in(&mut self, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)>;
+    /// Stores a screening and the findings it puts on the record (audited as such).
+    async fn add_screening(&mut self, screening: NewScreening) -> Result<Screening>;
+    async fn add_plan(&mut self, plan: NewPlan) -> Result<Plan>;
+    /// Records a session and its scheduled check-ins, judged by the session safety gates here,
+    /// inside the transaction (an override is audited as such).
+    async fn record_session(&mut self, session: NewSession) -> Result<(Session, Vec<CheckIn>)>;
     // --- patient side: writes ----------------------------------------------------------------
+    /// The patient's choice of reminder channels.
+    async fn set_reminder_channels(
+        &mut self,
+        patient: PatientId,
+        email: bool,
+        sms: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReminderSettings>;
+    /// Replaces the patient's calendar-feed token (the old link stops working at once); `None`
+    /// turns the feed off.
+    async fn set_calendar_token(
+        &mut self,
+        patient: PatientId,
+        token_hash: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReminderSettings>;
     // --- staff side: writes (alerts, follow-ups, patients) -------------------------------------
 }

@@ -12,6 +12,11 @@
 pub mod chart;
 pub mod check_ins;
 pub mod error;
+pub mod my_record;
+pub mod my_reminders;
+pub mod plans;
+pub mod screening;
+pub mod sessions;
 pub mod today;
 
 use std::sync::Arc;

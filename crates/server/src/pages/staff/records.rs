@@ -30,6 +30,7 @@ use crate::pages::staff::session_fields;
 use crate::pages::staff::{local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page_with};
+use crate::policy::Caller;
 use crate::schedule::series_of;
 
 #[derive(Debug, Clone)]
