@@ -314,7 +314,7 @@ pub async fn session_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
     let (clinic, tz) = clinic_zone(&app, a).await?;
-    let now = Utc::now();
+    let now = app.now();
     let local_now = now.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
     // Numbing cream is removed before needling unless staff say otherwise.
     let form = FormData::from_pairs(vec![
@@ -424,10 +424,10 @@ pub async fn session_submit(
     let given = session_fields::depths(&protocol, &form).unwrap_or_default();
     let (r, at) = match session_request(ctx.t, &protocol, &form, tz) {
         Ok(req) => {
-            let at = req.performed_at.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+            let at = req.performed_at.map_or_else(|| app.now(), |t| t.with_timezone(&Utc));
             (record(&app, &a.actor, p.id, req).await.map(|_| ()).map_err(ApiError::from), at)
         }
-        Err(e) => (Err(e), Utc::now()),
+        Err(e) => (Err(e), app.now()),
     };
     match r {
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#sessions", p.id))),
