@@ -1,6 +1,6 @@
 //! Who may do what, in one place: the roles behind each route's access rule ([`Access`], which
 //! the table in `routes.rs` names for every route) and the capabilities handlers and pages ask
-//! of the caller (`a.is_clinical()`, `a.may_override_session_gates()`, …).
+//! of the caller through [`Caller`] (`a.is_clinical()`, `a.may_override_session_gates()`, …).
 //!
 //! Why one module: the same rule decides whether a route answers and whether a page shows a
 //! section, a form or a link to it; written once, a page cannot offer what its route refuses.
@@ -10,7 +10,7 @@
 //! The store keeps its own copy of the clinical-role rule ([`Role::is_clinical`], defence in
 //! depth behind the route table); [`CLINICAL`] is tied to it by a test below.
 
-use needlepath_store::{Role, StaffId, Who};
+use needlepath_store::{Actor, Role, StaffId, Who};
 
 use crate::auth::Authed;
 use crate::problem::ApiError;
@@ -95,61 +95,82 @@ pub fn receives_alerts(role: Role) -> bool {
     role.is_clinical()
 }
 
-/// The capabilities of the caller. A patient or the system has none of these (a patient's own
-/// record is reached through `Access::Patient` routes, never through a capability).
-impl Authed {
-    fn has(&self, roles: &[Role]) -> bool {
-        self.role().is_some_and(|r| roles.contains(&r))
+/// The capabilities of a caller: the request's [`Authed`] in handlers and pages, the store's
+/// [`Actor`] in the application layer's use cases. A patient or the system has none of these (a
+/// patient's own record is reached through `Access::Patient` routes, never a capability); a
+/// person and an API token of the same role have the same.
+pub trait Caller {
+    /// Who is asking.
+    fn who(&self) -> Who;
+
+    /// The staff role of a person or an API token; `None` for a patient or the system.
+    fn staff_role(&self) -> Option<Role> {
+        match self.who() {
+            Who::Staff(_, r) | Who::Token(_, r) => Some(r),
+            Who::Patient(_) | Who::System => None,
+        }
     }
 
     /// Clinical staff: sees and records screenings, plans, sessions, check-ins and alerts.
-    pub fn is_clinical(&self) -> bool {
-        self.has(CLINICAL)
+    fn is_clinical(&self) -> bool {
+        self.staff_role().is_some_and(|r| CLINICAL.contains(&r))
     }
 
     /// Changes a patient's findings, allergies and medication (the front desk keeps contact
     /// details, birth date and skin type).
-    pub fn may_edit_clinical_fields(&self) -> bool {
+    fn may_edit_clinical_fields(&self) -> bool {
         self.is_clinical()
     }
 
     /// Records a clinician's review of a screening.
-    pub fn may_review_screening(&self) -> bool {
-        self.has(PRACTITIONER)
+    fn may_review_screening(&self) -> bool {
+        self.staff_role().is_some_and(|r| PRACTITIONER.contains(&r))
     }
 
     /// Records a session over the safety gates' overridable blockers.
-    pub fn may_override_session_gates(&self) -> bool {
-        self.has(PRACTITIONER)
+    fn may_override_session_gates(&self) -> bool {
+        self.staff_role().is_some_and(|r| PRACTITIONER.contains(&r))
     }
 
     /// Performs sessions: an appointment they book is theirs unless they name another.
-    pub fn performs_sessions(&self) -> bool {
-        self.role().is_some_and(performs_sessions)
+    fn performs_sessions(&self) -> bool {
+        self.staff_role().is_some_and(performs_sessions)
     }
 
     /// Changes the clinic's settings, staff accounts, API tokens and protocol.
-    pub fn may_manage_clinic(&self) -> bool {
-        self.has(ADMIN)
+    fn may_manage_clinic(&self) -> bool {
+        self.staff_role().is_some_and(|r| ADMIN.contains(&r))
     }
 
     /// Reads the audit log (the clinic's, and a patient's on their page).
-    pub fn may_see_audit(&self) -> bool {
-        self.has(ADMIN)
+    fn may_see_audit(&self) -> bool {
+        self.staff_role().is_some_and(|r| ADMIN.contains(&r))
     }
 
     /// Whether changing staff account `target` to `active` / `role` would take the caller's own
     /// admin access away: an admin cannot deactivate or demote themselves (another admin can),
     /// so a clinic is never left without one by accident.
-    pub fn would_lock_self_out(&self, target: StaffId, active: Option<bool>, role: Option<Role>) -> bool {
-        self.staff() == Some(target) && (active == Some(false) || role.is_some_and(|r| !ADMIN.contains(&r)))
+    fn would_lock_self_out(&self, target: StaffId, active: Option<bool>, role: Option<Role>) -> bool {
+        self.who().staff() == Some(target) && (active == Some(false) || role.is_some_and(|r| !ADMIN.contains(&r)))
+    }
+}
+
+impl Caller for Authed {
+    fn who(&self) -> Who {
+        self.actor.who
+    }
+}
+
+impl Caller for Actor {
+    fn who(&self) -> Who {
+        self.who
     }
 }
 
 #[cfg(test)]
 mod tests {
     use axum::http::StatusCode;
-    use needlepath_store::{Actor, ClinicId, PatientId, TokenId};
+    use needlepath_store::{ClinicId, PatientId, TokenId};
 
     use super::*;
 
@@ -161,17 +182,24 @@ mod tests {
         caller(Who::Staff(StaffId::new(), role))
     }
 
-    type Capability = (&'static str, fn(&Authed) -> bool);
+    /// A capability as asked of a request's caller and of a use case's actor.
+    type Capability = (&'static str, fn(&Authed) -> bool, fn(&Actor) -> bool);
 
-    const CAPABILITIES: &[Capability] = &[
-        ("is_clinical", Authed::is_clinical),
-        ("may_edit_clinical_fields", Authed::may_edit_clinical_fields),
-        ("may_review_screening", Authed::may_review_screening),
-        ("may_override_session_gates", Authed::may_override_session_gates),
-        ("performs_sessions", Authed::performs_sessions),
-        ("may_manage_clinic", Authed::may_manage_clinic),
-        ("may_see_audit", Authed::may_see_audit),
-    ];
+    macro_rules! capabilities {
+        ($($name:ident),*) => {
+            &[$((stringify!($name), <Authed as Caller>::$name, <Actor as Caller>::$name)),*]
+        };
+    }
+
+    const CAPABILITIES: &[Capability] = capabilities!(
+        is_clinical,
+        may_edit_clinical_fields,
+        may_review_screening,
+        may_override_session_gates,
+        performs_sessions,
+        may_manage_clinic,
+        may_see_audit
+    );
 
     /// Every role × every capability, as a table: (role, capabilities it has).
     const TABLE: &[(Role, &[&str])] = &[
@@ -193,16 +221,19 @@ mod tests {
     fn every_role_has_exactly_the_capabilities_of_the_table() {
         assert_eq!(TABLE.len(), Role::ALL.len(), "every role has a row");
         for (role, granted) in TABLE {
-            for (name, has) in CAPABILITIES {
+            for (name, has, has_actor) in CAPABILITIES {
                 let want = granted.contains(name);
                 // A person and an API token of the same role may do the same.
                 assert_eq!(has(&staff(*role)), want, "{} staff: {name}", role.as_str());
+                // The use cases ask the store's actor the same question, with the same answer.
+                assert_eq!(has_actor(&staff(*role).actor), want, "{} actor: {name}", role.as_str());
                 assert_eq!(has(&caller(Who::Token(TokenId::new(), *role))), want, "{} token: {name}", role.as_str());
             }
         }
-        for (name, has) in CAPABILITIES {
+        for (name, has, has_actor) in CAPABILITIES {
             assert!(!has(&caller(Who::Patient(PatientId::new()))), "a patient: {name}");
             assert!(!has(&caller(Who::System)), "the system: {name}");
+            assert!(!has_actor(&caller(Who::System).actor), "the system's actor: {name}");
         }
     }
 

@@ -19,6 +19,7 @@ use crate::api::{created, email, id, opt_text, text, zone};
 use crate::auth::{Authed, secrets};
 use crate::body::Body;
 use crate::deadline::Hours;
+use crate::policy::Caller;
 use crate::problem::{ApiError, ApiResult};
 
 pub async fn get_clinic(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Clinic>> {

@@ -16,6 +16,7 @@ use crate::App;
 use crate::api::{created, email, id, known_patient, nullable, opt_text, text, zone};
 use crate::auth::{Authed, secrets};
 use crate::body::{Body, QueryParams};
+use crate::policy::Caller;
 use crate::problem::{ApiError, ApiResult};
 
 #[derive(Debug, Deserialize)]

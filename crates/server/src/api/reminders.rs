@@ -23,7 +23,7 @@ use crate::api::{created, id, known_patient, opt_text};
 use crate::auth::Authed;
 use crate::body::Body;
 use crate::clinic::my_reminders;
-use crate::policy;
+use crate::policy::{self, Caller};
 use crate::problem::{ApiError, ApiResult};
 use crate::reminders::schedule::for_appointment;
 use crate::schedule::series_of;

@@ -7,8 +7,7 @@
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use needlepath_core::session::{self as session_limits, AreaDepth, Numbing};
 use needlepath_store::{
-    Actor, AppointmentId, Audit, Blocker, CheckIn, NewSession, PatientId, PlanId, Role, Seen, Session, StaffId,
-    StoreError, Who,
+    Actor, AppointmentId, Audit, Blocker, CheckIn, NewSession, PatientId, PlanId, Seen, Session, StaffId, StoreError,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -17,6 +16,7 @@ use crate::App;
 use crate::api::{opt_text, text};
 use crate::clinic::screening::recorded_screening;
 use crate::clinic::{ClinicError, ClinicResult};
+use crate::policy::Caller;
 use crate::reminders;
 use crate::schedule::{check_in_times, next_window};
 
@@ -133,8 +133,7 @@ pub async fn record(
     let numbing = numbing(r.numbing)?;
     let needle_depth_mm = needle_depth(r.needle_depth_mm, &r.depths)?;
     let override_reason = opt_text("override_reason", r.override_reason.as_deref(), 2000)?;
-    let practitioner_acts = matches!(actor.who, Who::Staff(_, Role::Practitioner) | Who::Token(_, Role::Practitioner));
-    if (override_reason.is_some() || !r.override_blockers.is_empty()) && !practitioner_acts {
+    if (override_reason.is_some() || !r.override_blockers.is_empty()) && !actor.may_override_session_gates() {
         return Err(ClinicError::Store(StoreError::OverrideNotAllowed));
     }
     if r.override_blockers.len() > 50 {

@@ -30,6 +30,7 @@ use needlepath_store::{Role, Who};
 
 use crate::auth::Authed;
 use crate::i18n::{self, Locale};
+use crate::policy::Caller;
 use crate::problem::ApiError;
 
 /// A link of the main navigation.

@@ -25,6 +25,7 @@ use crate::pages::staff::gates::{BlockerView, blocker_view, blockers_now};
 use crate::pages::staff::session_fields::{self, DepthBox};
 use crate::pages::staff::{Choice, choices, clinic_zone};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
+use crate::policy::Caller;
 use crate::problem::{ApiError, ApiResult};
 
 async fn patient_of(app: &App, a: &Authed, raw: &str) -> Result<Patient, PageError> {

@@ -23,6 +23,7 @@ use crate::pages::form::{FormData, Posted};
 use crate::pages::staff::clinical::{FindingRow, finding_pairs, finding_rows, findings_of_form};
 use crate::pages::staff::{Choice, choices};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
+use crate::policy::Caller;
 use crate::problem::{ApiError, ApiResult};
 
 #[derive(Template)]

@@ -21,6 +21,7 @@ use crate::pages::form::Posted;
 use crate::pages::staff::{clinic_zone, local, symptoms_summary};
 use crate::pages::view::{self, Badge};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page_with, see_other};
+use crate::policy::Caller;
 use crate::problem::ApiError;
 use crate::warnings::delivery_warnings;
 

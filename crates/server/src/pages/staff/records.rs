@@ -14,9 +14,7 @@ use chrono::NaiveDate;
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
 use needlepath_core::vocabulary::Decision;
-use needlepath_store::{
-    ActorKind, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Screening, StaffId,
-};
+use needlepath_store::{ActorKind, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Screening, StaffId};
 use serde_json::Value;
 
 use crate::App;
@@ -32,6 +30,7 @@ use crate::pages::staff::session_fields;
 use crate::pages::staff::{local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page_with};
+use crate::policy::Caller;
 use crate::schedule::series_of;
 
 #[derive(Debug, Clone)]

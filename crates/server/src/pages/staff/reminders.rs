@@ -26,7 +26,7 @@ use crate::pages::form::{FormData, Posted};
 use crate::pages::staff::{clinic_zone, local, records};
 use crate::pages::view::{Badge, icons};
 use crate::pages::{Ctx, PageError, PageResult, Shown, see_other};
-use crate::policy;
+use crate::policy::{self, Caller};
 use crate::problem::ApiError;
 
 /// An upcoming appointment, with its move form's values.
