@@ -37,6 +37,9 @@ pub enum Seen {
     Alerts,
     Gates,
     Audit,
+    /// The clinic's list of patients (several records, as listed).
+    Patients,
+    FollowUps,
 }
 
 impl Seen {
@@ -53,6 +56,8 @@ impl Seen {
             Seen::Alerts => "alerts",
             Seen::Gates => "gates",
             Seen::Audit => "audit",
+            Seen::Patients => "patients",
+            Seen::FollowUps => "follow_ups",
         }
     }
 }
@@ -118,6 +123,16 @@ pub trait Reading: Send {
     async fn staff_to_tell(&mut self) -> Result<Vec<Staff>>;
     // --- patient side: reads added for the patient's own pages (My plan, History, Reminders) ---
     // --- staff side: reads added for the queue and the patient list ---------------------------
+    /// The clinic's alerts in the queue's order: open first, most urgent first, then the
+    /// earliest deadline (not for a patient actor).
+    async fn alert_queue(&mut self, filter: AlertFilter) -> Result<Vec<Alert>>;
+    /// Follow-ups for silent patients, oldest first (not for a patient actor).
+    async fn follow_ups(&mut self, open_only: bool) -> Result<Vec<FollowUp>>;
+    /// The clinic's patients, newest first, matching `search` on name, e-mail and phone (a
+    /// patient actor gets their own record only).
+    async fn patients(&mut self, search: Option<&str>, limit: u32, offset: u32) -> Result<Vec<Patient>>;
+    /// The latest `limit` audit records of the whole clinic (not for a patient actor).
+    async fn clinic_audit(&mut self, limit: u32) -> Result<Vec<AuditEntry>>;
     /// Commits the unit with its one audit record.
     async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
 }
@@ -129,4 +144,25 @@ pub trait Writing: Reading {
     async fn submit_check_in(&mut self, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)>;
     // --- patient side: writes ----------------------------------------------------------------
     // --- staff side: writes (alerts, follow-ups, patients) -------------------------------------
+    /// Marks an open, unacknowledged alert acknowledged by the actor (refused when it is not).
+    async fn acknowledge_alert(&mut self, id: AlertId, now: chrono::DateTime<chrono::Utc>) -> Result<Alert>;
+    /// Resolves an open alert with a note, acknowledging it too if nobody had.
+    async fn resolve_alert(&mut self, id: AlertId, note: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Alert>;
+    /// Closes an open follow-up with a note.
+    async fn resolve_follow_up(
+        &mut self,
+        id: FollowUpId,
+        note: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<FollowUp>;
+    async fn create_patient(&mut self, patient: NewPatient) -> Result<Patient>;
+    /// Applies the changes to the record as read in this unit.
+    async fn update_patient(&mut self, id: PatientId, update: PatientUpdate) -> Result<Patient>;
+    /// Stores an invite for the patient by the hash of its token.
+    async fn create_invite(
+        &mut self,
+        patient: PatientId,
+        token_hash: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()>;
 }

@@ -12,6 +12,8 @@
 pub mod chart;
 pub mod check_ins;
 pub mod error;
+pub mod patients;
+pub mod queue;
 pub mod today;
 
 use std::sync::Arc;
