@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! Issue 13: one use case, one transaction, one audit record; check-in days have one owner.
 //!
 //! The audit trail is the witness: before the application layer, every store call wrote its own

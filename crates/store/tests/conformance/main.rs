@@ -33,6 +33,7 @@ mod fixtures;
 mod harness;
 mod outbox;
 mod records;
+mod staff_units;
 mod system;
 
 /// Two tests per story: `$sqlite` and `$postgres`.
@@ -67,6 +68,7 @@ conformance! {
     clinical::story_check_ins_and_alerts => sqlite_check_ins_and_alerts, postgres_check_ins_and_alerts;
     clinical::story_follow_ups => sqlite_follow_ups, postgres_follow_ups;
     records::story_audit => sqlite_audit, postgres_audit;
+    staff_units::story_staff_side_units => sqlite_staff_side_units, postgres_staff_side_units;
     system::story_timestamps => sqlite_timestamps, postgres_timestamps;
     system::story_concurrency => sqlite_concurrency, postgres_concurrency;
     system::story_integrity => sqlite_integrity, postgres_integrity;

@@ -26,8 +26,6 @@ use crate::pages::view::{Badge, icons};
 use crate::pages::{Ctx, PageError, PageResult, Shown, see_other};
 use crate::problem::ApiError;
 
-/// How many messages the page lists, newest due first.
-
 /// An upcoming appointment, with its move form's values.
 #[derive(Debug, Clone)]
 pub struct AppointmentRow {
