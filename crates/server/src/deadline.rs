@@ -6,7 +6,7 @@
 //! Urgent same day: within `urgent_minutes` of opening hours. Contact the clinic: by closing time
 //! on the `contact_business_days`-th business day after the alert. All in the clinic's zone.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use needlepath_core::vocabulary::Disposition;
 use needlepath_store::{OpeningHours, ResponsePolicy};
@@ -59,18 +59,10 @@ impl Hours {
     }
 }
 
+/// A local date and time in the clinic's zone as an instant, by core's one daylight-saving policy
+/// (`Zone::instant`: a time in a spring-forward gap moves on by the gap; in an overlap the first).
 fn at(tz: Tz, d: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
-    let local = NaiveDateTime::new(d, t);
-    match tz.from_local_datetime(&local) {
-        chrono::LocalResult::Single(x) => x.with_timezone(&Utc),
-        chrono::LocalResult::Ambiguous(a, _) => a.with_timezone(&Utc),
-        // In a spring-forward gap the wall-clock time does not exist: take the moment an hour on.
-        chrono::LocalResult::None => tz
-            .from_local_datetime(&(local + Duration::hours(1)))
-            .earliest()
-            .map(|x| x.with_timezone(&Utc))
-            .unwrap_or_else(|| local.and_utc()),
-    }
+    needlepath_core::timeline::Zone::Named(tz).instant(NaiveDateTime::new(d, t))
 }
 
 /// The response deadline for an alert opened at `opened`; `None` for self-care (no alert).
@@ -129,6 +121,7 @@ fn within_opening(opened: DateTime<Utc>, tz: Tz, hours: &Hours, minutes: i64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn hours() -> Hours {
         Hours::parse(&OpeningHours::default()).unwrap()

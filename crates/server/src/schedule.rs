@@ -2,7 +2,7 @@
 //! session may be.
 
 use chrono::NaiveDate;
-use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use needlepath_core::pathway::next::{self, Booked, PlanDates, Series};
 use needlepath_store::{Appointment, AppointmentId, CheckIn, CheckInId, Plan, Session, SessionId};
@@ -15,11 +15,8 @@ pub fn check_in_times(performed_at: DateTime<Utc>, tz: Tz, days: &[u32]) -> Vec<
         .iter()
         .filter_map(|&d| {
             let target: NaiveDateTime = local.checked_add_signed(Duration::days(i64::from(d)))?;
-            let due = tz
-                .from_local_datetime(&target)
-                .earliest()
-                .or_else(|| tz.from_local_datetime(&(target + Duration::hours(1))).earliest())?;
-            Some((d, due.with_timezone(&Utc)))
+            // Core's one daylight-saving policy for a local time (`Zone::instant`).
+            Some((d, needlepath_core::timeline::Zone::Named(tz).instant(target)))
         })
         .collect();
     out.sort_by_key(|(d, _)| *d);
@@ -70,6 +67,7 @@ pub fn pick_scheduled(check_ins: &[CheckIn], session: SessionId, now: DateTime<U
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn days_keep_local_clock_time_across_dst() {

@@ -96,6 +96,62 @@ async fn the_today_page_and_answer_write_one_audit_record_each() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn screening_plan_and_session_each_write_one_transaction_without_read_rows() {
+    let t = TestApp::start().await;
+    let patient = t.create_patient(&t.admin.api, "Sam Steps").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    let actions =
+        |entries: &[Value]| entries.iter().map(|e| e["action"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+
+    let before = audit_of(&t, &pid).await.len();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    let after = audit_of(&t, &pid).await;
+    let mut new = actions(&after[..after.len() - before]);
+    new.sort();
+    // The screening, and the findings it put on the record: two changes, one transaction.
+    assert_eq!(new, ["patient.findings_from_screening", "screening.add"]);
+
+    let before = after.len();
+    let r = t
+        .admin
+        .api
+        .post(
+            &format!("/api/v1/patients/{pid}/plans"),
+            json!({ "concern": "acne_scars", "scar_grade": 3, "start": Utc::now().date_naive().to_string() }),
+        )
+        .await;
+    r.expect(201);
+    let after = audit_of(&t, &pid).await;
+    assert_eq!(actions(&after[..after.len() - before]), ["plan.add"]);
+    assert_eq!(after[0]["seen"], json!(["patient", "screenings"]));
+
+    let before = after.len();
+    t.record_session(&t.admin.api, &pid).await;
+    let after = audit_of(&t, &pid).await;
+    assert_eq!(actions(&after[..after.len() - before]), ["session.record"]);
+}
+
+/// Issue 13 item 5: time is a parameter of the application layer, so a test travels in time end to
+/// end: three days after the session, Today and a check-in are answered as of day 3.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_test_travels_three_days_and_the_check_in_is_triaged_as_of_day_three() {
+    let t = TestApp::start().await;
+    let patient = t.create_patient(&t.admin.api, "Tim Travel").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    t.record_session(&t.admin.api, &pid).await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    let hours = |v: &Value| v["hours_since_session"].as_f64().unwrap();
+    assert!(hours(me.api.get("/api/v1/me/today").await.expect(200)) < 1.0);
+
+    t.clock.travel(chrono::Duration::days(3));
+    assert!((hours(me.api.get("/api/v1/me/today").await.expect(200)) - 72.0).abs() < 1.0);
+    let r = me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await;
+    let answered = r.expect(201)["triage"]["hours_since_treatment"].as_f64().unwrap();
+    assert!((answered - 72.0).abs() < 1.0, "{answered}");
+}
+
 /// The days of the check-in entries on a Today timeline.
 fn timeline_check_in_days(today: &Value) -> Vec<i64> {
     let mut days: Vec<i64> = today["timeline"]["entries"]
@@ -139,6 +195,124 @@ async fn todays_check_in_days_are_the_scheduled_ones_whatever_the_settings_say_l
     assert_eq!(timeline_check_in_days(&today), scheduled, "a later change does not split Today from its check-ins");
     let due = today["next_check_in"]["day"].as_i64().unwrap();
     assert!(scheduled.contains(&due), "{due} in {scheduled:?}");
+}
+
+/// A patient with a session, a plan and a check-in, signed in, for the patient-side views.
+async fn patient_with_record(t: &TestApp, name: &str) -> (common::PatientLogin, String) {
+    let (patient, pid) = patient_with_session(t, name).await;
+    t.admin
+        .api
+        .post(
+            &format!("/api/v1/patients/{pid}/plans"),
+            json!({ "concern": "acne_scars", "scar_grade": 2, "start": "2027-01-04" }),
+        )
+        .await
+        .expect(201);
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201);
+    (me, pid)
+}
+
+/// Issue 13 items 1-2, the patient's side: each of the patient's own answers and pages (their
+/// details, the lists of `/api/v1/me/...`, My plan, History, Reminders) is one unit with one
+/// audit record naming what it saw. My plan wrote four records before, Reminders five.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_patients_own_pages_and_answers_write_one_audit_record_each() {
+    let t = TestApp::start().await;
+    let (me, pid) = patient_with_record(&t, "Pia Pages").await;
+    let views = [
+        ("/api/v1/me", "patient.read", json!(["patient"])),
+        ("/api/v1/me/screenings", "screening.list", json!(["screenings"])),
+        ("/api/v1/me/plans", "plan.list", json!(["plans"])),
+        ("/api/v1/me/sessions", "session.list", json!(["sessions"])),
+        ("/api/v1/me/check-ins", "check_in.list", json!(["check_ins"])),
+        ("/api/v1/me/appointments", "appointment.list", json!(["appointments"])),
+        ("/api/v1/me/reminders", "reminders.read", json!(["reminders"])),
+        ("/me/plan", "patient.plan_viewed", json!(["patient", "plans", "sessions", "appointments"])),
+        ("/me/history", "patient.history_viewed", json!(["patient", "check_ins", "sessions"])),
+        (
+            "/me/reminders",
+            "patient.reminders_viewed",
+            json!(["patient", "reminders", "appointments", "sessions", "plans"]),
+        ),
+    ];
+    for (path, action, seen) in views {
+        let before = audit_of(&t, &pid).await.len();
+        let r = me.api.get(path).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text);
+        let after = audit_of(&t, &pid).await;
+        assert_eq!(after.len(), before + 1, "{path}: {:?}", &after[..after.len() - before]);
+        assert_eq!(after[0]["action"], action, "{path}");
+        assert_eq!(after[0]["actor_kind"], "patient", "{path}");
+        assert_eq!(after[0]["seen"], seen, "{path}");
+    }
+}
+
+/// The patient's reminder choices and calendar link, from the API and from the page, are one
+/// write unit each with its one audit record; the calendar feed read by its link is one read
+/// audited once (before, it wrote a `patient.read` and a `calendar.read`).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_patients_reminder_choices_calendar_link_and_feed_write_one_audit_record_each() {
+    let t = TestApp::start().await;
+    let (me, pid) = patient_with_record(&t, "Rhea Reminders").await;
+    // Each step: what it does, and the record it must leave.
+    let mut feed_path = String::new();
+    let steps: [(&str, &str, &str, Value); 7] = [
+        ("PUT /api/v1/me/reminders", "reminders.channels", "patient", json!(["reminders"])),
+        ("POST /me/reminders", "reminders.channels", "patient", json!(["reminders"])),
+        ("POST /api/v1/me/calendar", "calendar.reset", "patient", json!(["reminders"])),
+        ("GET feed", "calendar.read", "system", json!(["patient", "appointments", "messages"])),
+        ("POST /me/reminders/calendar", "calendar.reset", "patient", json!(["reminders"])),
+        ("POST /me/reminders/calendar/off", "calendar.off", "patient", json!(["reminders"])),
+        ("POST /api/v1/me/calendar/off", "calendar.off", "patient", json!(["reminders"])),
+    ];
+    for (step, action, actor_kind, seen) in steps {
+        let before = audit_of(&t, &pid).await.len();
+        match step {
+            "PUT /api/v1/me/reminders" => {
+                let r =
+                    me.api.request("PUT", "/api/v1/me/reminders", Some(&json!({ "email": false, "sms": true }))).await;
+                assert_eq!((r.expect(200)["email"].clone(), r.json["sms"].clone()), (json!(false), json!(true)));
+            }
+            "POST /me/reminders" => {
+                let r = common::post_form(&me.api, "/me/reminders", "email=yes").await;
+                assert_eq!(r.status, 303, "{}", r.text);
+            }
+            "POST /api/v1/me/calendar" => {
+                let r = me.api.post_empty("/api/v1/me/calendar").await;
+                let url = r.expect(201)["calendar_url"].as_str().unwrap().to_string();
+                assert_eq!(r.json["settings"]["calendar_feed"], true, "{}", r.text);
+                feed_path = url.strip_prefix(&t.base).unwrap().to_string();
+            }
+            "GET feed" => {
+                let r = t.anon().get(&feed_path).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                assert!(r.text.starts_with("BEGIN:VCALENDAR"));
+            }
+            "POST /me/reminders/calendar" => {
+                let r = common::post_form(&me.api, "/me/reminders/calendar", "").await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                assert_eq!(t.anon().get(&feed_path).await.status, 404, "the old link stops working");
+            }
+            "POST /me/reminders/calendar/off" => {
+                let r = common::post_form(&me.api, "/me/reminders/calendar/off", "").await;
+                assert_eq!(r.status, 303, "{}", r.text);
+            }
+            _ => {
+                let r = me.api.post_empty("/api/v1/me/calendar/off").await;
+                assert_eq!(r.expect(200)["calendar_feed"], false, "{}", r.text);
+            }
+        }
+        let after = audit_of(&t, &pid).await;
+        assert_eq!(after.len(), before + 1, "{step}: {:?}", &after[..after.len() - before]);
+        assert_eq!(after[0]["action"], action, "{step}");
+        assert_eq!(after[0]["actor_kind"], actor_kind, "{step}");
+        assert_eq!(after[0]["seen"], seen, "{step}");
+    }
+    // An unknown link is a plain 404 and leaves no record.
+    let before = audit_of(&t, &pid).await.len();
+    assert_eq!(t.anon().get("/calendar/not-a-token.ics").await.status, 404);
+    assert_eq!(audit_of(&t, &pid).await.len(), before);
 }
 
 // ---- The staff side: the queue, the patient list and the record's edits ----

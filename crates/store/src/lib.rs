@@ -45,6 +45,9 @@ pub trait Store: Reminders + Access + Send + Sync + 'static {
     async fn reading(&self, actor: &Actor) -> Result<Box<dyn Reading>>;
     /// Opens a write unit; [`Reading::finish`] writes its audit record and commits.
     async fn writing(&self, actor: &Actor) -> Result<Box<dyn Writing>>;
+    /// Opens a read-only unit on the record of the patient whose calendar-feed token hashes to
+    /// `token_hash`, as the system actor of their clinic; `None` for an unknown token.
+    async fn calendar_reading(&self, token_hash: &str) -> Result<Option<(PatientId, Box<dyn Reading>)>>;
 
     // --- first run -------------------------------------------------------------------------
     async fn has_clinic(&self) -> Result<bool>;

@@ -27,6 +27,7 @@ include!("queries/appointments.rs");
 include!("queries/outbox.rs");
 include!("queries/access.rs");
 include!("queries/reads.rs");
+include!("queries/patient_side.rs");
 include!("queries/staff_side.rs");
 include!("queries/unit.rs");
 
@@ -51,6 +52,10 @@ impl Store for Backend {
 
     async fn writing(&self, actor: &Actor) -> Result<Box<dyn crate::unit::Writing>> {
         Ok(Box::new(self.open_writing(actor).await?))
+    }
+
+    async fn calendar_reading(&self, token_hash: &str) -> Result<Option<(PatientId, Box<dyn crate::unit::Reading>)>> {
+        Ok(self.open_calendar_reading(token_hash).await?.map(|(p, u)| (p, Box::new(u) as Box<dyn crate::unit::Reading>)))
     }
 
     async fn has_clinic(&self) -> Result<bool> {
@@ -370,38 +375,9 @@ impl Store for Backend {
     }
 
     async fn add_screening(&self, actor: &Actor, s: NewScreening) -> Result<Screening> {
-        own(actor, s.patient)?;
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, s.patient).await?;
-        let id = ScreeningId::new();
-        let row = sqlx::query(
-            "INSERT INTO screenings (clinic_id, id, patient_id, request, result, decision, defer_until, \
-             protocol_version, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(s.patient.0)
-        .bind(Json(&s.request))
-        .bind(Json(&s.result))
-        .bind(&s.decision)
-        .bind(s.defer_until.map(|d| d.to_string()))
-        .bind(&s.protocol_version)
-        .bind(actor.who.staff().map(|s| s.0))
-        .bind(ts(Utc::now()))
-        .fetch_one(&mut *tx)
-        .await?;
-        let screening = screening_from(&row)?;
-        audit_in(&mut tx, actor, "screening.add", Some(s.patient), Some(id.0)).await?;
-        if let Some(findings) = &s.findings_on_record {
-            sqlx::query("UPDATE patients SET findings = $3, updated_at = $4 WHERE clinic_id = $1 AND id = $2")
-                .bind(actor.clinic.0)
-                .bind(s.patient.0)
-                .bind(to_json(findings))
-                .bind(ts(Utc::now()))
-                .execute(&mut *tx)
-                .await?;
-            audit_in(&mut tx, actor, "patient.findings_from_screening", Some(s.patient), Some(id.0)).await?;
-        }
+        let screening = add_screening_on(&mut tx, actor, &s).await?;
+        audit_in(&mut tx, actor, "screening.add", Some(s.patient), Some(screening.id.0)).await?;
         tx.commit().await?;
         Ok(screening)
     }
@@ -445,25 +421,9 @@ impl Store for Backend {
     }
 
     async fn add_plan(&self, actor: &Actor, plan: NewPlan) -> Result<Plan> {
-        own(actor, plan.patient)?;
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, plan.patient).await?;
-        let id = PlanId::new();
-        let row = sqlx::query(
-            "INSERT INTO plans (clinic_id, id, patient_id, request, result, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(plan.patient.0)
-        .bind(Json(&plan.request))
-        .bind(Json(&plan.result))
-        .bind(actor.who.staff().map(|s| s.0))
-        .bind(ts(Utc::now()))
-        .fetch_one(&mut *tx)
-        .await?;
-        let stored = plan_from(&row)?;
-        audit_in(&mut tx, actor, "plan.add", Some(plan.patient), Some(id.0)).await?;
+        let stored = add_plan_on(&mut tx, actor, &plan).await?;
+        audit_in(&mut tx, actor, "plan.add", Some(plan.patient), Some(stored.id.0)).await?;
         tx.commit().await?;
         Ok(stored)
     }

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::outbox::{Appointment, Message};
+use crate::outbox::{Appointment, Message, ReminderSettings};
 use crate::records::*;
 
 /// What a caller saw or changed in one use case, for its audit record.
@@ -37,6 +37,8 @@ pub enum Seen {
     Alerts,
     Gates,
     Audit,
+    /// The patient's reminder choices and whether their calendar feed is on.
+    Reminders,
     /// The clinic's list of patients (several records, as listed).
     Patients,
     FollowUps,
@@ -56,6 +58,7 @@ impl Seen {
             Seen::Alerts => "alerts",
             Seen::Gates => "gates",
             Seen::Audit => "audit",
+            Seen::Reminders => "reminders",
             Seen::Patients => "patients",
             Seen::FollowUps => "follow_ups",
         }
@@ -101,6 +104,9 @@ pub trait Reading: Send {
     async fn sessions(&mut self, patient: PatientId) -> Result<Vec<Session>>;
     /// In the order they were (or fall) due.
     async fn check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
+    /// The check-ins scheduled by day (answered or not), in the order they fall due; not the
+    /// check-ins a patient sent on their own (a patient may send hundreds).
+    async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
     /// Newest first.
     async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>>;
     /// The latest `limit` messages to or about the patient, links redacted.
@@ -122,6 +128,13 @@ pub trait Reading: Send {
     /// patient's check-in opens alerts too; the list is never shown to the patient).
     async fn staff_to_tell(&mut self) -> Result<Vec<Staff>>;
     // --- patient side: reads added for the patient's own pages (My plan, History, Reminders) ---
+    /// The patient's reminder choices (the defaults when they never chose).
+    async fn reminder_settings(&mut self, patient: PatientId) -> Result<ReminderSettings>;
+    /// What the patient's calendar feed shows: their booked appointments, soonest first.
+    async fn calendar_appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>>;
+    /// What the patient's calendar feed shows: their reminders (the e-mail copy of each, which
+    /// every reminder has), not withdrawn, in the order they fall due, links kept.
+    async fn calendar_messages(&mut self, patient: PatientId) -> Result<Vec<Message>>;
     // --- staff side: reads added for the queue and the patient list ---------------------------
     /// The clinic's alerts in the queue's order: open first, most urgent first, then the
     /// earliest deadline (not for a patient actor).
@@ -142,7 +155,29 @@ pub trait Reading: Send {
 pub trait Writing: Reading {
     /// Stores a submitted check-in, the alert it opens and the escalation messages.
     async fn submit_check_in(&mut self, submission: CheckInSubmission) -> Result<(CheckIn, Option<Alert>)>;
+    /// Stores a screening and the findings it puts on the record (audited as such).
+    async fn add_screening(&mut self, screening: NewScreening) -> Result<Screening>;
+    async fn add_plan(&mut self, plan: NewPlan) -> Result<Plan>;
+    /// Records a session and its scheduled check-ins, judged by the session safety gates here,
+    /// inside the transaction (an override is audited as such).
+    async fn record_session(&mut self, session: NewSession) -> Result<(Session, Vec<CheckIn>)>;
     // --- patient side: writes ----------------------------------------------------------------
+    /// The patient's choice of reminder channels.
+    async fn set_reminder_channels(
+        &mut self,
+        patient: PatientId,
+        email: bool,
+        sms: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReminderSettings>;
+    /// Replaces the patient's calendar-feed token (the old link stops working at once); `None`
+    /// turns the feed off.
+    async fn set_calendar_token(
+        &mut self,
+        patient: PatientId,
+        token_hash: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ReminderSettings>;
     // --- staff side: writes (alerts, follow-ups, patients) -------------------------------------
     /// Marks an open, unacknowledged alert acknowledged by the actor (refused when it is not).
     async fn acknowledge_alert(&mut self, id: AlertId, now: chrono::DateTime<chrono::Utc>) -> Result<Alert>;

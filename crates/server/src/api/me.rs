@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::App;
 use crate::auth::Authed;
+use crate::clinic::my_record;
 use crate::clinic::today::{TodayParts, today};
 use crate::problem::{ApiError, ApiResult};
 
@@ -18,23 +19,23 @@ pub(crate) fn me_id(a: &Authed) -> ApiResult<PatientId> {
 }
 
 pub async fn me(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Patient>> {
-    Ok(Json(app.store.patient(&a.actor, me_id(&a)?).await?))
+    Ok(Json(my_record::details(&app, &a.actor, me_id(&a)?).await?))
 }
 
 pub async fn screenings(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "screenings": app.store.list_screenings(&a.actor, me_id(&a)?).await? })))
+    Ok(Json(json!({ "screenings": my_record::screenings(&app, &a.actor, me_id(&a)?).await? })))
 }
 
 pub async fn plans(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "plans": app.store.list_plans(&a.actor, me_id(&a)?).await? })))
+    Ok(Json(json!({ "plans": my_record::plans(&app, &a.actor, me_id(&a)?).await? })))
 }
 
 pub async fn sessions(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "sessions": app.store.list_sessions(&a.actor, me_id(&a)?).await? })))
+    Ok(Json(json!({ "sessions": my_record::sessions(&app, &a.actor, me_id(&a)?).await? })))
 }
 
 pub async fn check_ins(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "check_ins": app.store.list_check_ins(&a.actor, me_id(&a)?).await? })))
+    Ok(Json(json!({ "check_ins": my_record::check_ins(&app, &a.actor, me_id(&a)?).await? })))
 }
 
 /// What to do and avoid now: the aftercare timeline of the last session, what is still ahead,

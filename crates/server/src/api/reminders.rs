@@ -1,7 +1,8 @@
 //! Appointments, the messages a patient was sent, and the patient's reminder choices and
 //! calendar link. Booking, moving or cancelling an appointment schedules or withdraws its
 //! reminders in the same transaction (the store's contract); the handlers only decide what to
-//! schedule.
+//! schedule. The patient's own answers (`/api/v1/me/...`) call `clinic::my_reminders`, as the
+//! Reminders page does.
 
 use std::sync::Arc;
 
@@ -21,8 +22,8 @@ use crate::App;
 use crate::api::me::me_id;
 use crate::api::{created, id, known_patient, opt_text, zone};
 use crate::auth::Authed;
-use crate::auth::secrets::{new_token, token_hash};
 use crate::body::Body;
+use crate::clinic::my_reminders;
 use crate::problem::{ApiError, ApiResult};
 use crate::reminders::schedule::for_appointment;
 use crate::schedule::series_of;
@@ -227,11 +228,11 @@ pub async fn retry(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<Strin
 }
 
 pub async fn my_appointments(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "appointments": app.store.list_appointments(&a.actor, me_id(&a)?).await? })))
+    Ok(Json(json!({ "appointments": my_reminders::appointments(&app, &a.actor, me_id(&a)?).await? })))
 }
 
 pub async fn my_settings(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<ReminderSettings>> {
-    Ok(Json(app.store.reminder_settings(&a.actor, me_id(&a)?).await?))
+    Ok(Json(my_reminders::settings(&app, &a.actor, me_id(&a)?).await?))
 }
 
 pub async fn set_my_settings(
@@ -239,35 +240,14 @@ pub async fn set_my_settings(
     a: Authed,
     Body(r): Body<ReminderChoices>,
 ) -> ApiResult<Json<ReminderSettings>> {
-    Ok(Json(app.store.set_reminder_channels(&a.actor, me_id(&a)?, r.email, r.sms).await?))
-}
-
-/// The feed's addresses for a new token: https (or http) for pasting, webcal for one-click
-/// subscription.
-pub fn calendar_urls(public_url: &str, token: &str) -> (String, String) {
-    let url = format!("{}/calendar/{token}.ics", public_url.trim_end_matches('/'));
-    let webcal = match url.split_once("://") {
-        Some((_, rest)) => format!("webcal://{rest}"),
-        None => url.clone(),
-    };
-    (url, webcal)
-}
-
-/// Makes a new calendar link for the patient; the old one stops working at once. The link is
-/// shown once: only its hash is kept.
-pub async fn new_calendar_link(app: &App, a: &Authed, patient: PatientId) -> ApiResult<(String, String)> {
-    let token = new_token();
-    app.store.set_calendar_token(&a.actor, patient, Some(&token_hash(&token))).await?;
-    Ok(calendar_urls(&app.config.public_url, &token))
+    Ok(Json(my_reminders::choose_channels(&app, &a.actor, me_id(&a)?, r.email, r.sms).await?))
 }
 
 pub async fn reset_calendar(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Response> {
-    let patient = me_id(&a)?;
-    let (url, webcal) = new_calendar_link(&app, &a, patient).await?;
-    let settings = app.store.reminder_settings(&a.actor, patient).await?;
-    Ok(created(json!({ "calendar_url": url, "webcal_url": webcal, "settings": settings })))
+    let link = my_reminders::new_calendar_link(&app, &a.actor, me_id(&a)?).await?;
+    Ok(created(json!({ "calendar_url": link.url, "webcal_url": link.webcal, "settings": link.settings })))
 }
 
 pub async fn calendar_off(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<ReminderSettings>> {
-    Ok(Json(app.store.set_calendar_token(&a.actor, me_id(&a)?, None).await?))
+    Ok(Json(my_reminders::calendar_off(&app, &a.actor, me_id(&a)?).await?))
 }

@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use needlepath_store::{Appointment, Message};
 
 use crate::App;
-use crate::auth::secrets::token_hash;
 use crate::calendar::ics::{Alarm, EventTime, Feed, FeedEvent, etag, if_none_match_hits, render};
+use crate::clinic::my_reminders::{CalendarFeed, calendar_feed};
 use crate::pages::i18n::{Locale, default_locale};
 use crate::pages::patient::instant_json as at_of;
 use crate::problem::ApiError;
@@ -35,10 +35,9 @@ async fn feed(app: &App, file: &str, headers: &HeaderMap) -> Result<Response, Ap
     if token.is_empty() || token.len() > 100 {
         return Err(ApiError::not_found("calendar"));
     }
-    let Some((patient, appointments, messages)) = app.store.calendar_feed(&token_hash(token)).await? else {
+    let Some(CalendarFeed { clinic, appointments, messages, .. }) = calendar_feed(app, token).await? else {
         return Err(ApiError::not_found("calendar"));
     };
-    let clinic = app.store.clinic(patient.clinic).await?;
     let body = render(&build(
         default_locale(),
         &app.config.public_url,

@@ -12,8 +12,13 @@
 pub mod chart;
 pub mod check_ins;
 pub mod error;
+pub mod my_record;
+pub mod my_reminders;
 pub mod patients;
+pub mod plans;
 pub mod queue;
+pub mod screening;
+pub mod sessions;
 pub mod today;
 
 use std::sync::Arc;
@@ -51,5 +56,28 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+}
+
+/// The system clock moved by an offset that can be changed while the service runs: tests travel
+/// in time end to end with it (a session "three days ago" without waiting three days).
+#[derive(Debug, Default)]
+pub struct TravelClock {
+    offset: std::sync::Mutex<chrono::Duration>,
+}
+
+impl TravelClock {
+    /// Moves the clock on by `by` (back, when negative).
+    pub fn travel(&self, by: chrono::Duration) {
+        if let Ok(mut o) = self.offset.lock() {
+            *o += by;
+        }
+    }
+}
+
+impl Clock for TravelClock {
+    fn now(&self) -> DateTime<Utc> {
+        let offset = self.offset.lock().map(|o| *o).unwrap_or_default();
+        Utc::now() + offset
     }
 }

@@ -64,7 +64,7 @@ pub async fn today<'p>(
     let mut unit = app.records.store().reading(actor).await?;
     let patient = unit.patient(id).await?;
     let sessions = unit.sessions(id).await?;
-    let check_ins = unit.check_ins(id).await?;
+    let check_ins = unit.scheduled_check_ins(id).await?;
     let mut seen = vec![Seen::Patient, Seen::Sessions, Seen::CheckIns];
     let (plans, appointments) = match parts {
         TodayParts::Aftercare => (Vec::new(), Vec::new()),

@@ -1,9 +1,9 @@
 //! The patient's own pages, after their invite link: Today, the check-in, the plan, the
 //! history with its symptom chart. The patient always comes from the login, never the URL.
 //!
-//! Each page reads through the same functions as the JSON API (`clinic::today`,
-//! `api::check_ins::submit`, the store's patient-scoped lists), so the page and the API cannot
-//! tell a patient different things.
+//! Each page reads through the same use cases as the JSON API (`clinic::today`,
+//! `clinic::check_ins`, `clinic::my_record`, `clinic::my_reminders`), so the page and the API
+//! cannot tell a patient different things.
 
 pub mod check_in;
 pub mod history;

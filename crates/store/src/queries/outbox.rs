@@ -437,13 +437,8 @@ impl Reminders for Backend {
     }
 
     async fn reminder_settings(&self, actor: &Actor, patient: PatientId) -> Result<ReminderSettings> {
-        own(actor, patient)?;
-        let row = sqlx::query("SELECT * FROM reminder_settings WHERE clinic_id = $1 AND patient_id = $2")
-            .bind(actor.clinic.0)
-            .bind(patient.0)
-            .fetch_optional(self.reader())
-            .await?;
-        settings_from(row.as_ref())
+        let mut conn = self.reader().acquire().await?;
+        reminder_settings_on(&mut conn, actor, patient).await
     }
 
     async fn set_reminder_channels(
@@ -454,22 +449,9 @@ impl Reminders for Backend {
         sms: bool,
     ) -> Result<ReminderSettings> {
         own(actor, patient)?;
-        let now = Utc::now();
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, patient).await?;
-        let row = sqlx::query(
-            "INSERT INTO reminder_settings (clinic_id, patient_id, email, sms, updated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (clinic_id, patient_id) DO UPDATE SET email = $3, sms = $4, updated_at = $5 RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .bind(email)
-        .bind(sms)
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?;
+        let settings = set_reminder_channels_on(&mut tx, actor, patient, email, sms, Utc::now()).await?;
         audit_in(&mut tx, actor, "reminders.channels", Some(patient), None).await?;
-        let settings = settings_from(Some(&row))?;
         tx.commit().await?;
         Ok(settings)
     }
@@ -481,27 +463,10 @@ impl Reminders for Backend {
         token_hash: Option<&str>,
     ) -> Result<ReminderSettings> {
         own(actor, patient)?;
-        let now = Utc::now();
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, patient).await?;
-        let created = token_hash.map(|_| ts(now));
-        let row = sqlx::query(
-            "INSERT INTO reminder_settings (clinic_id, patient_id, email, sms, feed_token_hash, feed_created_at, updated_at) \
-             VALUES ($1, $2, $5, $5, $3, $4, $6) \
-             ON CONFLICT (clinic_id, patient_id) DO UPDATE SET feed_token_hash = $3, feed_created_at = $4, updated_at = $6 \
-             RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .bind(token_hash)
-        .bind(created)
-        .bind(true)
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?;
+        let settings = set_calendar_token_on(&mut tx, actor, patient, token_hash, Utc::now()).await?;
         let action = if token_hash.is_some() { "calendar.reset" } else { "calendar.off" };
         audit_in(&mut tx, actor, action, Some(patient), None).await?;
-        let settings = settings_from(Some(&row))?;
         tx.commit().await?;
         Ok(settings)
     }
@@ -536,38 +501,17 @@ impl Reminders for Backend {
     }
 
     async fn calendar_feed(&self, token_hash: &str) -> Result<Option<(Patient, Vec<Appointment>, Vec<Message>)>> {
-        let Some(row) = sqlx::query("SELECT clinic_id, patient_id FROM reminder_settings WHERE feed_token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(self.reader())
-            .await?
-        else {
+        let mut conn = self.reader().acquire().await?;
+        let Some((clinic, patient)) = calendar_owner_on(&mut conn, token_hash).await? else {
             return Ok(None);
         };
-        let clinic = ClinicId(get(&row, "clinic_id")?);
-        let patient = PatientId(get(&row, "patient_id")?);
         let actor = Actor { clinic, who: Who::System, ip: None };
+        drop(conn);
         let record = self.patient(&actor, patient).await?;
-        let appointments = sqlx::query(
-            "SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 AND status = 'booked' ORDER BY starts_at",
-        )
-        .bind(clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(appointment_from)
-        .collect::<Result<Vec<_>>>()?;
-        let messages = sqlx::query(
-            "SELECT * FROM messages WHERE clinic_id = $1 AND patient_id = $2 AND channel = 'email' \
-             AND status <> 'withdrawn' AND kind NOT IN ('appointment', 'sign_in') ORDER BY due_at, id LIMIT 500",
-        )
-        .bind(clinic.0)
-        .bind(patient.0)
-        .fetch_all(self.reader())
-        .await?
-        .iter()
-        .map(message_from)
-        .collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let appointments = feed_appointments_on(&mut conn, &actor, patient).await?;
+        let messages = feed_messages_on(&mut conn, &actor, patient).await?;
+        drop(conn);
         self.audit(&actor, "calendar.read", Some(patient), None).await?;
         Ok(Some((record, appointments, messages)))
     }

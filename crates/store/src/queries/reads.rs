@@ -115,3 +115,61 @@ async fn audit_record_on(conn: &mut Conn, actor: &Actor, audit: &crate::unit::Au
     .await?;
     Ok(())
 }
+
+/// A screening and the findings it puts on the record, in the caller's transaction (which writes
+/// the screening's audit record; the change to the record's findings is audited here, as such).
+async fn add_screening_on(tx: &mut <Db as sqlx::Database>::Connection, actor: &Actor, s: &NewScreening) -> Result<Screening> {
+        own(actor, s.patient)?;
+        patient_in(&mut *tx, actor.clinic, s.patient).await?;
+        let id = ScreeningId::new();
+        let row = sqlx::query(
+            "INSERT INTO screenings (clinic_id, id, patient_id, request, result, decision, defer_until, \
+             protocol_version, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(id.0)
+        .bind(s.patient.0)
+        .bind(Json(&s.request))
+        .bind(Json(&s.result))
+        .bind(&s.decision)
+        .bind(s.defer_until.map(|d| d.to_string()))
+        .bind(&s.protocol_version)
+        .bind(actor.who.staff().map(|s| s.0))
+        .bind(ts(Utc::now()))
+        .fetch_one(&mut *tx)
+        .await?;
+        let screening = screening_from(&row)?;
+        if let Some(findings) = &s.findings_on_record {
+            sqlx::query("UPDATE patients SET findings = $3, updated_at = $4 WHERE clinic_id = $1 AND id = $2")
+                .bind(actor.clinic.0)
+                .bind(s.patient.0)
+                .bind(to_json(findings))
+                .bind(ts(Utc::now()))
+                .execute(&mut *tx)
+                .await?;
+            audit_in(&mut *tx, actor, "patient.findings_from_screening", Some(s.patient), Some(id.0)).await?;
+        }
+        Ok(screening)
+    }
+
+/// A series plan, in the caller's transaction (which writes its audit record).
+async fn add_plan_on(tx: &mut <Db as sqlx::Database>::Connection, actor: &Actor, plan: &NewPlan) -> Result<Plan> {
+        own(actor, plan.patient)?;
+        patient_in(&mut *tx, actor.clinic, plan.patient).await?;
+        let id = PlanId::new();
+        let row = sqlx::query(
+            "INSERT INTO plans (clinic_id, id, patient_id, request, result, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(id.0)
+        .bind(plan.patient.0)
+        .bind(Json(&plan.request))
+        .bind(Json(&plan.result))
+        .bind(actor.who.staff().map(|s| s.0))
+        .bind(ts(Utc::now()))
+        .fetch_one(&mut *tx)
+        .await?;
+        let stored = plan_from(&row)?;
+        Ok(stored)
+    }

@@ -16,6 +16,18 @@ impl Backend {
         Ok(Unit { tx, actor: actor.clone(), audit_writer })
     }
 
+    /// A reading unit on the record of the patient whose calendar link hashes to `token_hash`,
+    /// as the system actor of their clinic (a calendar app cannot log in: the link is the key).
+    /// The token is looked up in the unit's own snapshot.
+    async fn open_calendar_reading(&self, token_hash: &str) -> Result<Option<(PatientId, Unit)>> {
+        let (mut tx, audit_writer) = self.begin_read().await?;
+        let Some((clinic, patient)) = calendar_owner_on(&mut tx, token_hash).await? else {
+            return Ok(None);
+        };
+        let actor = Actor { clinic, who: Who::System, ip: None };
+        Ok(Some((patient, Unit { tx, actor, audit_writer })))
+    }
+
     async fn open_writing(&self, actor: &Actor) -> Result<Unit> {
         Ok(Unit { tx: self.begin().await?, actor: actor.clone(), audit_writer: None })
     }
@@ -50,6 +62,18 @@ impl crate::unit::Reading for Unit {
 
     async fn check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>> {
         check_ins_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>> {
+        own(&self.actor, patient)?;
+        let rows = sqlx::query(
+            "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 AND due_at IS NOT NULL ORDER BY due_at, id",
+        )
+        .bind(self.actor.clinic.0)
+        .bind(patient.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(check_in_from).collect()
     }
 
     async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>> {
@@ -107,6 +131,19 @@ impl crate::unit::Reading for Unit {
     }
 
     // --- patient side: reads ---------------------------------------------------------------
+
+    async fn reminder_settings(&mut self, patient: PatientId) -> Result<ReminderSettings> {
+        reminder_settings_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn calendar_appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>> {
+        feed_appointments_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn calendar_messages(&mut self, patient: PatientId) -> Result<Vec<Message>> {
+        feed_messages_on(&mut self.tx, &self.actor, patient).await
+    }
+
     // --- staff side: reads -------------------------------------------------------------------
     async fn alert_queue(&mut self, filter: AlertFilter) -> Result<Vec<Alert>> {
         alert_queue_on(&mut self.tx, &self.actor, filter).await
@@ -148,7 +185,39 @@ impl crate::unit::Writing for Unit {
         submit_check_in_on(&mut self.tx, &self.actor, &submission).await
     }
 
+    async fn add_screening(&mut self, screening: NewScreening) -> Result<Screening> {
+        add_screening_on(&mut self.tx, &self.actor, &screening).await
+    }
+
+    async fn add_plan(&mut self, plan: NewPlan) -> Result<Plan> {
+        add_plan_on(&mut self.tx, &self.actor, &plan).await
+    }
+
+    async fn record_session(&mut self, session: NewSession) -> Result<(Session, Vec<CheckIn>)> {
+        record_session_on(&mut self.tx, &self.actor, &session).await
+    }
+
     // --- patient side: writes ----------------------------------------------------------------
+
+    async fn set_reminder_channels(
+        &mut self,
+        patient: PatientId,
+        email: bool,
+        sms: bool,
+        now: DateTime<Utc>,
+    ) -> Result<ReminderSettings> {
+        set_reminder_channels_on(&mut self.tx, &self.actor, patient, email, sms, now).await
+    }
+
+    async fn set_calendar_token(
+        &mut self,
+        patient: PatientId,
+        token_hash: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<ReminderSettings> {
+        set_calendar_token_on(&mut self.tx, &self.actor, patient, token_hash, now).await
+    }
+
     // --- staff side: writes ------------------------------------------------------------------
     async fn acknowledge_alert(&mut self, id: AlertId, now: DateTime<Utc>) -> Result<Alert> {
         acknowledge_alert_on(&mut self.tx, &self.actor, id, now).await

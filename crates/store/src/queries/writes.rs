@@ -60,97 +60,9 @@ impl Backend {
     }
 
     async fn record_session_in_transaction(&self, actor: &Actor, s: NewSession) -> Result<(Session, Vec<CheckIn>)> {
-        staff_side(actor)?;
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, s.patient).await?;
-        if let Some(plan) = s.plan {
-            sqlx::query("SELECT id FROM plans WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
-                .bind(actor.clinic.0)
-                .bind(s.patient.0)
-                .bind(plan.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound("plan"))?;
-        }
-        sqlx::query("SELECT id FROM staff WHERE clinic_id = $1 AND id = $2")
-            .bind(actor.clinic.0)
-            .bind(s.practitioner.0)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound("practitioner"))?;
-        let facts = session_facts(&mut tx, actor.clinic, s.patient, s.performed_at, s.min_interval_days).await?;
-        let mut blockers = gates::blockers(&facts);
-        blockers.extend(s.extra_blockers.iter().cloned());
-        let clinician = matches!(actor.who, Who::Staff(_, Role::Practitioner) | Who::Token(_, Role::Practitioner));
-        let over = s
-            .override_reason
-            .as_deref()
-            .map(|reason| gates::Override { blockers: &s.override_blockers, reason });
-        if over.is_none() && !s.override_blockers.is_empty() {
-            return Err(StoreError::OverrideRefused {
-                field: "override_reason",
-                message: "an override names its blockers and says why the session is safe now".into(),
-            });
-        }
-        gates::decide(&blockers, over.as_ref(), clinician).map_err(|refusal| match refusal {
-            gates::Refusal::Blocked(b) => StoreError::SessionBlocked(b),
-            gates::Refusal::NotAClinician => StoreError::OverrideNotAllowed,
-            gates::Refusal::Reason(message) => StoreError::OverrideRefused { field: "override_reason", message },
-            gates::Refusal::Naming(message) => StoreError::OverrideRefused { field: "override_blockers", message },
-        })?;
-        let overridden = over.is_some();
-        let id = SessionId::new();
-        let now = Utc::now();
-        let row = sqlx::query(
-            "INSERT INTO sessions (clinic_id, id, patient_id, plan_id, performed_at, device, needle_depth_mm, areas, \
-             products, numbing, practitioner_id, notes, override_reason, override_blockers, created_at, \
-             numbing_detail, depths, warnings) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(s.patient.0)
-        .bind(s.plan.map(|p| p.0))
-        .bind(ts(s.performed_at))
-        .bind(&s.device)
-        .bind(s.needle_depth_mm)
-        .bind(to_json(&s.areas))
-        .bind(to_json(&s.products))
-        .bind(&s.numbing_note)
-        .bind(s.practitioner.0)
-        .bind(&s.notes)
-        .bind(s.override_reason.as_deref().filter(|_| overridden).map(str::trim))
-        .bind(overridden.then(|| to_json(&s.override_blockers)))
-        .bind(ts(now))
-        .bind(s.numbing.as_ref().map(to_json))
-        .bind(to_json(&s.depths))
-        .bind(to_json(&s.warnings))
-        .fetch_one(&mut *tx)
-        .await?;
-        let session = session_from(&row)?;
-        let mut check_ins = Vec::with_capacity(s.check_ins.len());
-        for (day, due) in &s.check_ins {
-            let row = sqlx::query(
-                "INSERT INTO check_ins (clinic_id, id, patient_id, session_id, day, due_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-            )
-            .bind(actor.clinic.0)
-            .bind(CheckInId::new().0)
-            .bind(s.patient.0)
-            .bind(id.0)
-            .bind(i64::from(*day))
-            .bind(ts(*due))
-            .bind(ts(now))
-            .fetch_one(&mut *tx)
-            .await?;
-            check_ins.push(check_in_from(&row)?);
-        }
-        fulfil_appointment_in(&mut tx, actor.clinic, s.patient, s.appointment, id, s.performed_at, now).await?;
-        insert_messages_in(&mut tx, actor.clinic, MessageSource::Session(id), &s.messages, now).await?;
-        audit_in(&mut tx, actor, "session.record", Some(s.patient), Some(id.0)).await?;
-        if overridden {
-            audit_in(&mut tx, actor, "session.override", Some(s.patient), Some(id.0)).await?;
-        }
+        let (session, check_ins) = record_session_on(&mut tx, actor, &s).await?;
+        audit_in(&mut tx, actor, "session.record", Some(s.patient), Some(session.id.0)).await?;
         tx.commit().await?;
         Ok((session, check_ins))
     }
@@ -310,4 +222,104 @@ async fn submit_check_in_on(
             None => None,
         };
         Ok((check_in, alert))
+    }
+
+/// A session and its scheduled check-ins, judged by the session safety gates inside the caller's
+/// transaction (which writes the session's audit record; an override is audited here, as the
+/// act staff review).
+async fn record_session_on(
+    tx: &mut <Db as sqlx::Database>::Connection,
+    actor: &Actor,
+    s: &NewSession,
+) -> Result<(Session, Vec<CheckIn>)> {
+        staff_side(actor)?;
+        patient_in(&mut *tx, actor.clinic, s.patient).await?;
+        if let Some(plan) = s.plan {
+            sqlx::query("SELECT id FROM plans WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
+                .bind(actor.clinic.0)
+                .bind(s.patient.0)
+                .bind(plan.0)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound("plan"))?;
+        }
+        sqlx::query("SELECT id FROM staff WHERE clinic_id = $1 AND id = $2")
+            .bind(actor.clinic.0)
+            .bind(s.practitioner.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound("practitioner"))?;
+        let facts = session_facts(&mut *tx, actor.clinic, s.patient, s.performed_at, s.min_interval_days).await?;
+        let mut blockers = gates::blockers(&facts);
+        blockers.extend(s.extra_blockers.iter().cloned());
+        let clinician = matches!(actor.who, Who::Staff(_, Role::Practitioner) | Who::Token(_, Role::Practitioner));
+        let over = s
+            .override_reason
+            .as_deref()
+            .map(|reason| gates::Override { blockers: &s.override_blockers, reason });
+        if over.is_none() && !s.override_blockers.is_empty() {
+            return Err(StoreError::OverrideRefused {
+                field: "override_reason",
+                message: "an override names its blockers and says why the session is safe now".into(),
+            });
+        }
+        gates::decide(&blockers, over.as_ref(), clinician).map_err(|refusal| match refusal {
+            gates::Refusal::Blocked(b) => StoreError::SessionBlocked(b),
+            gates::Refusal::NotAClinician => StoreError::OverrideNotAllowed,
+            gates::Refusal::Reason(message) => StoreError::OverrideRefused { field: "override_reason", message },
+            gates::Refusal::Naming(message) => StoreError::OverrideRefused { field: "override_blockers", message },
+        })?;
+        let overridden = over.is_some();
+        let id = SessionId::new();
+        let now = Utc::now();
+        let row = sqlx::query(
+            "INSERT INTO sessions (clinic_id, id, patient_id, plan_id, performed_at, device, needle_depth_mm, areas, \
+             products, numbing, practitioner_id, notes, override_reason, override_blockers, created_at, \
+             numbing_detail, depths, warnings) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *",
+        )
+        .bind(actor.clinic.0)
+        .bind(id.0)
+        .bind(s.patient.0)
+        .bind(s.plan.map(|p| p.0))
+        .bind(ts(s.performed_at))
+        .bind(&s.device)
+        .bind(s.needle_depth_mm)
+        .bind(to_json(&s.areas))
+        .bind(to_json(&s.products))
+        .bind(&s.numbing_note)
+        .bind(s.practitioner.0)
+        .bind(&s.notes)
+        .bind(s.override_reason.as_deref().filter(|_| overridden).map(str::trim))
+        .bind(overridden.then(|| to_json(&s.override_blockers)))
+        .bind(ts(now))
+        .bind(s.numbing.as_ref().map(to_json))
+        .bind(to_json(&s.depths))
+        .bind(to_json(&s.warnings))
+        .fetch_one(&mut *tx)
+        .await?;
+        let session = session_from(&row)?;
+        let mut check_ins = Vec::with_capacity(s.check_ins.len());
+        for (day, due) in &s.check_ins {
+            let row = sqlx::query(
+                "INSERT INTO check_ins (clinic_id, id, patient_id, session_id, day, due_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+            )
+            .bind(actor.clinic.0)
+            .bind(CheckInId::new().0)
+            .bind(s.patient.0)
+            .bind(id.0)
+            .bind(i64::from(*day))
+            .bind(ts(*due))
+            .bind(ts(now))
+            .fetch_one(&mut *tx)
+            .await?;
+            check_ins.push(check_in_from(&row)?);
+        }
+        fulfil_appointment_in(&mut *tx, actor.clinic, s.patient, s.appointment, id, s.performed_at, now).await?;
+        insert_messages_in(&mut *tx, actor.clinic, MessageSource::Session(id), &s.messages, now).await?;
+        if overridden {
+            audit_in(&mut *tx, actor, "session.override", Some(s.patient), Some(id.0)).await?;
+        }
+        Ok((session, check_ins))
     }

@@ -10,9 +10,10 @@ use axum::extract::State;
 use needlepath_store::CheckIn;
 
 use crate::App;
+use crate::clinic::my_record::{History, history};
 use crate::pages::chart::{self, MAX_SERIES, Series, Words};
 use crate::pages::i18n::Locale;
-use crate::pages::patient::{me, tz_of};
+use crate::pages::patient::me;
 use crate::pages::view::{self, Badge, moment, when};
 use crate::pages::{Ctx, Frame, PageResult, page};
 
@@ -122,11 +123,7 @@ pub fn chart_of(t: &Locale, check_ins: &[&CheckIn]) -> Option<ChartView> {
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
-    let patient = app.store.patient(&a.actor, id).await?;
-    let tz = tz_of(&patient.time_zone);
-    let now = chrono::Utc::now();
-    let check_ins = app.store.list_check_ins(&a.actor, id).await?;
-    let sessions = app.store.list_sessions(&a.actor, id).await?;
+    let History { tz, check_ins, sessions, now, .. } = history(&app, &a.actor, id).await?;
     let mut submitted: Vec<Submitted> = check_ins
         .iter()
         .filter_map(|c| {

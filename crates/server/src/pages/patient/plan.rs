@@ -11,15 +11,14 @@ use needlepath_core::plan as engine_plan;
 use serde_json::Value;
 
 use crate::App;
-use crate::pages::patient::{NextView, date_json, me, next_view, said_json, tz_of};
+use crate::clinic::my_record::{MyPlan, my_plan};
+use crate::pages::patient::{NextView, date_json, me, next_view, said_json};
 use crate::pages::public::Said;
 use crate::pages::public::cost::money;
 use crate::pages::view::SourceRef;
 use crate::pages::view::{date, moment, sources_json};
 use crate::pages::{Ctx, Frame, PageResult, page};
 use crate::reminders::schedule::findings_of;
-use crate::schedule::series_of;
-use chrono::Utc;
 use needlepath_core::pathway::next::SessionDates;
 
 #[derive(Debug, Clone)]
@@ -64,18 +63,13 @@ fn window(t: &crate::pages::i18n::Locale, v: &Value) -> String {
 
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
-    let protocol = app.protocol_for(a.clinic()).await?;
     let t = ctx.t;
-    let patient = app.store.patient(&a.actor, id).await?;
-    let tz = tz_of(&patient.time_zone);
-    let plans = app.store.list_plans(&a.actor, id).await?;
-    let sessions = app.store.list_sessions(&a.actor, id).await?;
-    let appointments = app.store.list_appointments(&a.actor, id).await?;
+    let MyPlan { protocol, patient, tz, plans, sessions, appointments, series, .. } =
+        my_plan(&app, &a.actor, id).await?;
     let findings = findings_of(&patient);
     let plan = plans.first().map(|p| {
         let r = &p.result;
         // The dates of every session from the one truth: done on its day, or its window now.
-        let series = series_of(p, &sessions, &appointments, tz, Utc::now());
         let dates =
             |n: u64| series.as_ref().and_then(|s| s.sessions.iter().find(|(k, _)| u64::from(*k) == n).map(|(_, d)| *d));
         let next = series.as_ref().and_then(|s| s.next);

@@ -8,16 +8,14 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use chrono::Utc;
 use serde::Deserialize;
 
 use crate::App;
-use crate::api::reminders::new_calendar_link;
+use crate::clinic::my_reminders::{self, CalendarLink, MyReminders, my_reminders};
 use crate::pages::form::Posted;
-use crate::pages::patient::{NextView, me, next_view, tz_of};
+use crate::pages::patient::{NextView, me, next_view};
 use crate::pages::view::{date, moment};
 use crate::pages::{Ctx, Frame, PageResult, page, see_other};
-use crate::schedule::series_of;
 
 /// One reminder channel: whether it is on, and where it goes.
 #[derive(Debug, Clone)]
@@ -61,23 +59,10 @@ pub struct Saved {
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<Saved>) -> PageResult {
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
-    let patient = app.store.patient(&a.actor, id).await?;
-    let settings = app.store.reminder_settings(&a.actor, id).await?;
-    let tz = tz_of(&patient.time_zone);
-    let now = Utc::now();
-    let all = app.store.list_appointments(&a.actor, id).await?;
-    let sessions = app.store.list_sessions(&a.actor, id).await?;
-    let next_session = app
-        .store
-        .list_plans(&a.actor, id)
-        .await?
-        .first()
-        .and_then(|plan| series_of(plan, &sessions, &all, tz, now))
-        .and_then(|s| s.next)
-        .map(|n| next_view(t, &n, &all, tz));
-    let mut booked: Vec<_> = all.iter().filter(|x| x.status == "booked" && x.starts_at > now).cloned().collect();
-    booked.sort_by_key(|x| x.starts_at);
-    let appointments = booked
+    let MyReminders { patient, tz, settings, appointments: all, upcoming, next, .. } =
+        my_reminders(&app, &a.actor, id).await?;
+    let next_session = next.map(|n| next_view(t, &n, &all, tz));
+    let appointments = upcoming
         .iter()
         .map(|x| {
             t.f(
@@ -112,20 +97,20 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<Sav
 /// The channel checkboxes, as `PUT /api/v1/me/reminders` takes them.
 pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
     let (a, id) = me(&ctx)?;
-    app.store.set_reminder_channels(&a.actor, id, form.has("email", ""), form.has("sms", "")).await?;
+    my_reminders::choose_channels(&app, &a.actor, id, form.has("email", ""), form.has("sms", "")).await?;
     Ok(see_other("/me/reminders?saved=1#channels"))
 }
 
 /// A new calendar link, shown once; the old one stops working.
 pub async fn calendar_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(_): Posted) -> PageResult {
     let (a, id) = me(&ctx)?;
-    let (url, webcal) = new_calendar_link(&app, a, id).await?;
+    let CalendarLink { url, webcal, .. } = my_reminders::new_calendar_link(&app, &a.actor, id).await?;
     page(&CalendarLinkPage { f: ctx.frame(ctx.t.s("calendar_link.title")), url, webcal })
 }
 
 /// Turns the calendar feed off: the link stops working.
 pub async fn calendar_off(State(app): State<Arc<App>>, ctx: Ctx, Posted(_): Posted) -> PageResult {
     let (a, id) = me(&ctx)?;
-    app.store.set_calendar_token(&a.actor, id, None).await?;
+    my_reminders::calendar_off(&app, &a.actor, id).await?;
     Ok(see_other("/me/reminders?saved=calendar_off#calendar"))
 }

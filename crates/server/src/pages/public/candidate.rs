@@ -11,7 +11,6 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use needlepath_core::request::ScreeningRequest;
 use needlepath_core::screening::screen;
 use needlepath_core::vocabulary::{Concern, Finding, ScarType};
@@ -240,7 +239,7 @@ fn field_of(t: &Locale, path: &str, codes: &[String]) -> (String, String) {
 
 pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
     let t = ctx.t;
-    let today = Utc::now().date_naive();
+    let today = app.now().date_naive();
     let mut codes = Vec::new();
     let parsed = request(&form, t).and_then(|(json, c)| {
         codes = c;

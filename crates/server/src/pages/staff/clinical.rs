@@ -1,6 +1,6 @@
 //! The clinical forms of a patient's page: screening, series plan and session (practitioners
 //! and admins, as in the API). Each builds the contract's request from the form and calls the
-//! API's own function (`api::clinical::{screen_patient, plan_patient, record}`), so the form
+//! API's own use case (`clinic::{screening, plans, sessions}`), so the form
 //! and the API decide alike, by the clinic's protocol.
 
 use std::sync::Arc;
@@ -14,9 +14,11 @@ use needlepath_store::{Blocker, Patient, PatientFinding, PatientId, Role};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::clinical::{NewSessionRequest, clinic_today, plan_patient, record, screen_patient};
 use crate::api::id;
 use crate::auth::Authed;
+use crate::clinic::plans::plan_patient;
+use crate::clinic::screening::{clinic_today, screen_patient};
+use crate::clinic::sessions::{NewSessionRequest, record};
 use crate::pages::form::{FormData, Posted};
 use crate::pages::i18n::Locale;
 use crate::pages::staff::gates::{BlockerView, blocker_view, blockers_now};
@@ -27,7 +29,7 @@ use crate::problem::{ApiError, ApiResult};
 
 async fn patient_of(app: &App, a: &Authed, raw: &str) -> Result<Patient, PageError> {
     let patient_id: PatientId = id(raw, "patient")?;
-    Ok(app.store.patient(&a.actor, patient_id).await?)
+    Ok(crate::clinic::screening::patient(app, &a.actor, patient_id).await?)
 }
 
 fn concern_choices(t: &Locale, current: &str, blank: Option<&str>) -> Vec<Choice> {
@@ -176,7 +178,7 @@ pub async fn screening_submit(
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
     let r = match screening_body(&form, ctx.t) {
-        Ok(body) => screen_patient(&app, a, p.id, body).await.map(|_| ()),
+        Ok(body) => screen_patient(&app, &a.actor, p.id, body).await.map(|_| ()).map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match r {
@@ -216,7 +218,7 @@ fn plan_page(ctx: &Ctx, p: Patient, form: FormData, error: Option<Shown>) -> Pla
 pub async fn plan_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
-    let today = clinic_today(&app, a).await?;
+    let today = clinic_today(&app, &a.actor).await?;
     let form = FormData::from_pairs(vec![("concern".into(), "acne_scars".into()), ("start".into(), today.to_string())]);
     page(&plan_page(&ctx, p, form, None))
 }
@@ -245,7 +247,7 @@ pub async fn plan_submit(
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
     let r = match plan_body(&form) {
-        Ok(body) => plan_patient(&app, a, p.id, body).await.map(|_| ()),
+        Ok(body) => plan_patient(&app, &a.actor, p.id, body).await.map(|_| ()).map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match r {
@@ -311,7 +313,7 @@ pub async fn session_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
     let (clinic, tz) = clinic_zone(&app, a).await?;
-    let now = Utc::now();
+    let now = app.now();
     let local_now = now.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
     // Numbing cream is removed before needling unless staff say otherwise.
     let form = FormData::from_pairs(vec![
@@ -421,16 +423,16 @@ pub async fn session_submit(
     let given = session_fields::depths(&protocol, &form).unwrap_or_default();
     let (r, at) = match session_request(ctx.t, &protocol, &form, tz) {
         Ok(req) => {
-            let at = req.performed_at.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
-            (record(&app, a, p.id, req).await.map(|_| ()), at)
+            let at = req.performed_at.map_or_else(|| app.now(), |t| t.with_timezone(&Utc));
+            (record(&app, &a.actor, p.id, req).await.map(|_| ()).map_err(ApiError::from), at)
         }
-        Err(e) => (Err(e), Utc::now()),
+        Err(e) => (Err(e), app.now()),
     };
     match r {
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#sessions", p.id))),
         Err(e) => {
             let blocked = e.code == "session_blocked";
-            // The stale-screening check runs before the store's gates (api::clinical::record);
+            // The stale-screening check runs before the store's gates (clinic::sessions::record);
             // its blocker comes with the error, in words here like the gates' own.
             let stale: Vec<BlockerView> = e
                 .extra

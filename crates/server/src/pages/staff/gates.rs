@@ -13,9 +13,9 @@ use needlepath_core::protocol::Hold;
 use needlepath_store::{Blocker, PatientId, ScreeningId, SessionOverride};
 
 use crate::App;
-use crate::api::clinical::review_decision;
 use crate::api::{id, opt_text};
 use crate::auth::Authed;
+use crate::clinic::screening::review_decision;
 use crate::pages::form::Posted;
 use crate::pages::i18n::Locale;
 use crate::pages::staff::{clinic_zone, local};
@@ -77,8 +77,7 @@ pub async fn blockers_now(
     at: DateTime<Utc>,
     tz: Tz,
 ) -> Result<Vec<BlockerView>, PageError> {
-    let protocol = app.protocol_for(a.clinic()).await?;
-    let list = app.store.session_blockers(&a.actor, patient, at, protocol.plan.interval_min_days).await?;
+    let list = crate::clinic::sessions::blockers(app, &a.actor, patient, at).await?;
     Ok(list.iter().map(|b| blocker_view(t, b, tz)).collect())
 }
 
@@ -97,7 +96,7 @@ pub async fn review_submit(
         None => return Err(ApiError::invalid("decision", "choose cleared or not cleared").into()),
     };
     let note = opt_text("note", form.opt("note"), 4000)?;
-    app.store.review_screening(&a.actor, patient, screening, decision, note).await?;
+    crate::clinic::screening::review(&app, &a.actor, patient, screening, decision, note).await?;
     Ok(see_other(&format!("/staff/patients/{patient}#screenings")))
 }
 
