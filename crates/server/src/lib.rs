@@ -13,14 +13,19 @@ pub mod calendar;
 pub mod clinic;
 pub mod deadline;
 pub mod delivery;
+pub mod i18n;
+#[cfg(test)]
+mod layering;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod policy;
 pub mod problem;
 pub mod reach;
 pub mod reminders;
 pub mod routes;
 pub mod schedule;
+pub mod stored;
 pub mod warnings;
 
 use std::collections::HashMap;

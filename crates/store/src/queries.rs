@@ -22,6 +22,7 @@ use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 
 include!("queries/rows.rs");
 include!("queries/support.rs");
+include!("queries/policy.rs");
 include!("queries/writes.rs");
 include!("queries/appointments.rs");
 include!("queries/outbox.rs");
@@ -399,6 +400,7 @@ impl Store for Backend {
         note: Option<String>,
     ) -> Result<Screening> {
         staff_side(actor)?;
+        clinical_side(actor, "screenings")?;
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE screenings SET reviewed_by = $4, reviewed_at = $5, review_note = $6, review_decision = $7 \
@@ -448,6 +450,7 @@ impl Store for Backend {
         min_interval_days: u32,
     ) -> Result<Vec<Blocker>> {
         staff_side(actor)?;
+        clinical_side(actor, "sessions")?;
         let mut conn = self.reader().acquire().await?;
         patient_in(&mut conn, actor.clinic, patient).await?;
         let facts = session_facts(&mut conn, actor.clinic, patient, performed_at, min_interval_days).await?;
@@ -458,6 +461,7 @@ impl Store for Backend {
 
     async fn list_overrides(&self, actor: &Actor, limit: u32) -> Result<Vec<SessionOverride>> {
         staff_side(actor)?;
+        clinical_side(actor, "sessions")?;
         let rows = sqlx::query(
             "SELECT s.id, s.patient_id, s.performed_at, s.practitioner_id, s.override_reason, s.override_blockers, \
              s.created_at, p.name AS patient_name, st.name AS practitioner_name FROM sessions s \
@@ -497,6 +501,7 @@ impl Store for Backend {
 
     async fn list_alerts(&self, actor: &Actor, filter: AlertFilter) -> Result<Vec<Alert>> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let mut conn = self.reader().acquire().await?;
         let list = alert_queue_on(&mut conn, actor, filter).await?;
         drop(conn);
@@ -506,6 +511,7 @@ impl Store for Backend {
 
     async fn acknowledge_alert(&self, actor: &Actor, id: AlertId, now: DateTime<Utc>) -> Result<Alert> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let mut tx = self.begin().await?;
         let alert = acknowledge_alert_on(&mut tx, actor, id, now).await?;
         audit_in(&mut tx, actor, "alert.acknowledge", Some(alert.patient), Some(id.0)).await?;
@@ -515,6 +521,7 @@ impl Store for Backend {
 
     async fn resolve_alert(&self, actor: &Actor, id: AlertId, note: &str, now: DateTime<Utc>) -> Result<Alert> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let mut tx = self.begin().await?;
         let alert = resolve_alert_on(&mut tx, actor, id, note, now).await?;
         audit_in(&mut tx, actor, "alert.resolve", Some(alert.patient), Some(id.0)).await?;

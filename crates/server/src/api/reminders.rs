@@ -12,8 +12,7 @@ use axum::response::Response;
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
 use needlepath_core::pathway::booking::{OpeningHours, Proposed, check};
 use needlepath_store::{
-    Appointment, AppointmentId, MessageId, NewAppointment, PatientId, PlanId, ReminderSettings, Role, StaffId,
-    StoreError,
+    Appointment, AppointmentId, MessageId, NewAppointment, PatientId, PlanId, ReminderSettings, StaffId, StoreError,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,6 +23,7 @@ use crate::api::{created, id, known_patient, opt_text, zone};
 use crate::auth::Authed;
 use crate::body::Body;
 use crate::clinic::my_reminders;
+use crate::policy;
 use crate::problem::{ApiError, ApiResult};
 use crate::reminders::schedule::for_appointment;
 use crate::schedule::series_of;
@@ -140,12 +140,12 @@ pub async fn book(app: &App, a: &Authed, patient: PatientId, r: AppointmentReque
     let practitioner = match r.practitioner_id {
         Some(p) => {
             let staff = app.store.list_staff(&a.actor).await?;
-            if !staff.iter().any(|s| s.id == p && s.role == Role::Practitioner) {
+            if !staff.iter().any(|s| s.id == p && policy::performs_sessions(s.role)) {
                 return Err(ApiError::invalid("practitioner_id", "must be a practitioner of this clinic"));
             }
             Some(p)
         }
-        None if a.role() == Some(Role::Practitioner) => a.staff(),
+        None if a.performs_sessions() => a.staff(),
         None => None,
     };
     check_booking(app, a, patient, starts_at, minutes, window_reason.as_deref()).await?;

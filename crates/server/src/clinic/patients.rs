@@ -18,7 +18,6 @@ use crate::api::{email, nullable, opt_text, text, zone};
 use crate::auth::secrets;
 use crate::clinic::{ClinicError, ClinicResult};
 use crate::problem::ApiError;
-use crate::routes::CLINICAL;
 
 /// A new patient as the API and the new-patient form give it.
 #[derive(Debug, Deserialize)]
@@ -73,10 +72,11 @@ pub fn free_list(field: &str, items: Vec<String>) -> Result<Vec<String>, ApiErro
     items.iter().enumerate().map(|(i, s)| text(&format!("{field}[{i}]"), s, FREE_ENTRY_MAX)).collect()
 }
 
-/// Whether the caller is clinical staff (a practitioner or an admin, by login or token).
-fn clinical(actor: &Actor) -> bool {
+/// Whether the caller may change clinical fields: clinical staff, by login or token (the rule
+/// of `Authed::may_edit_clinical_fields` in `policy`, read from the use case's `Actor`).
+fn may_edit_clinical_fields(actor: &Actor) -> bool {
     match actor.who {
-        Who::Staff(_, r) | Who::Token(_, r) => CLINICAL.contains(&r),
+        Who::Staff(_, r) | Who::Token(_, r) => r.is_clinical(),
         _ => false,
     }
 }
@@ -85,7 +85,7 @@ fn clinical(actor: &Actor) -> bool {
 /// medication. The front desk keeps contact details (and the intake's birth date and skin type,
 /// as the new-patient form asks them) (issue 11).
 fn clinical_only(actor: &Actor, fields: &[(&str, bool)]) -> Result<(), ApiError> {
-    if clinical(actor) {
+    if may_edit_clinical_fields(actor) {
         return Ok(());
     }
     let touched: Vec<&str> = fields.iter().filter(|(_, given)| *given).map(|(f, _)| *f).collect();

@@ -8,6 +8,7 @@
 /// the earliest deadline.
 async fn alert_queue_on(conn: &mut Conn, actor: &Actor, filter: AlertFilter) -> Result<Vec<Alert>> {
     staff_side(actor)?;
+    clinical_side(actor, "alerts")?;
     let only_open = match filter {
         AlertFilter::Open => "AND a.resolved_at IS NULL",
         AlertFilter::All => "",
@@ -41,6 +42,7 @@ async fn follow_ups_on(conn: &mut Conn, actor: &Actor, open_only: bool) -> Resul
 /// transaction when the caller holds one.
 async fn acknowledge_alert_on(conn: &mut Conn, actor: &Actor, id: AlertId, now: DateTime<Utc>) -> Result<Alert> {
     staff_side(actor)?;
+    clinical_side(actor, "alerts")?;
     let alert = alert_in(conn, actor.clinic, id).await?;
     if alert.resolved_at.is_some() {
         return Err(StoreError::InvalidState("the alert is already resolved".into()));
@@ -67,6 +69,7 @@ async fn resolve_alert_on(
     now: DateTime<Utc>,
 ) -> Result<Alert> {
     staff_side(actor)?;
+    clinical_side(actor, "alerts")?;
     let alert = alert_in(conn, actor.clinic, id).await?;
     if alert.resolved_at.is_some() {
         return Err(StoreError::InvalidState("the alert is already resolved".into()));

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use needlepath_core::protocol::Protocol;
 use needlepath_core::vocabulary::{Concern, Finding, ScarType};
-use needlepath_store::{Blocker, Patient, PatientFinding, PatientId, Role};
+use needlepath_store::{Blocker, Patient, PatientFinding, PatientId};
 use serde_json::{Value, json};
 
 use crate::App;
@@ -19,8 +19,8 @@ use crate::auth::Authed;
 use crate::clinic::plans::plan_patient;
 use crate::clinic::screening::{clinic_today, screen_patient};
 use crate::clinic::sessions::{NewSessionRequest, record};
+use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::i18n::Locale;
 use crate::pages::staff::gates::{BlockerView, blocker_view, blockers_now};
 use crate::pages::staff::session_fields::{self, DepthBox};
 use crate::pages::staff::{Choice, choices, clinic_zone};
@@ -292,7 +292,7 @@ fn session_page(
     zone: String,
 ) -> SessionPage {
     let t = ctx.t;
-    let practitioner = ctx.role() == Some(Role::Practitioner);
+    let practitioner = ctx.authed().is_ok_and(Authed::may_override_session_gates);
     let any_absolute = blockers.iter().any(|b| !b.overridable);
     SessionPage {
         f: ctx.frame(t.f("session_form.title", &[("name", &p.name)])),

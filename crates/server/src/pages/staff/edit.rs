@@ -19,10 +19,10 @@ use crate::App;
 use crate::api::id;
 use crate::clinic::ClinicError;
 use crate::clinic::patients::{self, Edit, PatientUpdateRequest};
+use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::i18n::Locale;
 use crate::pages::staff::clinical::{FindingRow, finding_pairs, finding_rows, findings_of_form};
-use crate::pages::staff::{Choice, choices, clinical};
+use crate::pages::staff::{Choice, choices};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
 
@@ -118,7 +118,7 @@ pub async fn edit_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<St
     let a = ctx.authed()?;
     let patient_id: PatientId = id(&raw, "patient")?;
     let p = patients::show(&app, &a.actor, patient_id).await?;
-    let clinical = clinical(a);
+    let clinical = a.may_edit_clinical_fields();
     let form = form_of(&p, clinical);
     page(&edit_page(&ctx, p, form, None, clinical))
 }
@@ -136,7 +136,7 @@ pub async fn edit_submit(
         Edit::Saved(p) => Ok(see_other(&format!("/staff/patients/{}#contact", p.id))),
         Edit::Refused(p, e) => {
             let (status, shown) = Shown::on_form(ApiError::from(e))?;
-            let clinical = clinical(a);
+            let clinical = a.may_edit_clinical_fields();
             page_with(status, &edit_page(&ctx, p, form, Some(shown), clinical))
         }
     }

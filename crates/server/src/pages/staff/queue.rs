@@ -14,9 +14,9 @@ use needlepath_store::{AlertId, CheckIn, FollowUpId};
 use crate::App;
 use crate::api::{id, zone};
 use crate::clinic::{ClinicResult, queue};
+use crate::i18n::Locale;
 use crate::pages::form::Posted;
-use crate::pages::i18n::Locale;
-use crate::pages::staff::{clinical, local, symptoms_summary};
+use crate::pages::staff::{local, symptoms_summary};
 use crate::pages::view::{self, Badge};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page_with, see_other};
 use crate::problem::ApiError;
@@ -94,7 +94,7 @@ struct QueuePage {
 async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, String, String)>) -> PageResult {
     let a = ctx.authed()?;
     let t = ctx.t;
-    let show_alerts = clinical(a);
+    let show_alerts = a.is_clinical();
     let board = queue::board(app, &a.actor, show_alerts).await?;
     let tz = zone("time_zone", &board.clinic.time_zone)?;
     let now = board.now;

@@ -12,18 +12,19 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use needlepath_store::{AppointmentId, Message, MessageId, MessageStatus, PatientId, Recipient, Role, StaffId};
+use needlepath_store::{AppointmentId, Message, MessageId, MessageStatus, PatientId, Recipient, StaffId};
 
 use crate::App;
 use crate::api::id;
 use crate::api::reminders::{AppointmentRequest, book, reschedule};
 use crate::auth::Authed;
 use crate::clinic::chart::Chart;
+use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::i18n::Locale;
 use crate::pages::staff::{clinic_zone, local, records};
 use crate::pages::view::{Badge, icons};
 use crate::pages::{Ctx, PageError, PageResult, Shown, see_other};
+use crate::policy;
 use crate::problem::ApiError;
 
 /// An upcoming appointment, with its move form's values.
@@ -128,8 +129,11 @@ pub fn section(a: &Authed, t: &Locale, chart: &Chart, tz: Tz, refused: Refused) 
         if book_refused { refused.form.get(name).to_string() } else { default.to_string() }
     };
     let staff = &chart.staff;
-    let practitioners: Vec<(String, String)> =
-        staff.iter().filter(|s| s.role == Role::Practitioner).map(|s| (s.id.to_string(), s.name.clone())).collect();
+    let practitioners: Vec<(String, String)> = staff
+        .iter()
+        .filter(|s| policy::performs_sessions(s.role))
+        .map(|s| (s.id.to_string(), s.name.clone()))
+        .collect();
     let name = |id: Option<StaffId>| {
         id.and_then(|i| staff.iter().find(|s| s.id == i)).map(|s| s.name.clone()).unwrap_or_default()
     };
@@ -137,7 +141,7 @@ pub fn section(a: &Authed, t: &Locale, chart: &Chart, tz: Tz, refused: Refused) 
         .iter()
         .map(|x| (x.id.to_string(), name(x.practitioner), x.window_reason.clone().unwrap_or_default()))
         .collect();
-    let me = a.staff().filter(|_| a.role() == Some(Role::Practitioner)).map(|s| s.to_string()).unwrap_or_default();
+    let me = a.staff().filter(|_| a.performs_sessions()).map(|s| s.to_string()).unwrap_or_default();
     Section {
         practitioners,
         practitioner: kept("practitioner", &me),
@@ -351,7 +355,7 @@ pub async fn retry_submit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::i18n::default_locale;
+    use crate::i18n::default_locale;
 
     fn form(date: &str, time: &str) -> FormData {
         FormData::from_pairs(vec![("date".into(), date.into()), ("time".into(), time.into())])
