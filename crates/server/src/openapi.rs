@@ -283,7 +283,7 @@ fn schemas() -> Map<String, Value> {
             "properties": { "id": id(), "at": time(), "actor_kind": { "type": "string", "enum": ["staff", "patient", "api_token", "system"] },
                 "actor_id": id_or_null(), "action": { "type": "string" }, "patient": id_or_null(), "target": id_or_null(), "ip": string_or_null(),
                 "seen": { "type": "array", "description": "the parts of the record the use case read to answer",
-                    "items": { "type": "string", "enum": ["patient", "screenings", "plans", "sessions", "check_ins", "appointments", "messages", "staff", "alerts", "gates", "audit", "reminders"] } } }
+                    "items": { "type": "string", "enum": ["patient", "screenings", "plans", "sessions", "check_ins", "appointments", "messages", "staff", "alerts", "gates", "audit", "reminders", "patients", "follow_ups"] } } }
         }),
     );
     add("AuditList", list_of("entries", "AuditEntry"));

@@ -314,3 +314,132 @@ async fn the_patients_reminder_choices_calendar_link_and_feed_write_one_audit_re
     assert_eq!(t.anon().get("/calendar/not-a-token.ics").await.status, 404);
     assert_eq!(audit_of(&t, &pid).await.len(), before);
 }
+
+// ---- The staff side: the queue, the patient list and the record's edits ----
+
+/// The clinic's audit log, newest first, without the witness's own reads (reading the log
+/// through the API records an `audit.viewed`).
+async fn clinic_log(t: &TestApp) -> Vec<Value> {
+    let r = t.admin.api.get("/api/v1/audit?limit=5000").await;
+    let all = r.expect(200)["entries"].as_array().unwrap().clone();
+    all.into_iter().filter(|e| e["action"] != "audit.viewed").collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_queue_page_writes_one_audit_record() {
+    let t = TestApp::start().await;
+    let (patient, _) = patient_with_session(&t, "Quinn Queue").await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    me.api.post("/api/v1/me/check-ins", emergency_check_in()).await.expect(201);
+    me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201);
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    for (who, alerts_shown, seen) in [
+        (&t.admin.api, true, json!(["alerts", "check_ins", "patient", "follow_ups"])),
+        (&desk.api, false, json!(["follow_ups"])),
+    ] {
+        let before = clinic_log(&t).await.len();
+        let page = who.get("/staff").await;
+        assert_eq!(page.status, 200, "{}", page.text);
+        assert_eq!(page.text.contains("Quinn Queue"), alerts_shown, "alerts are shown to clinical staff only");
+        let after = clinic_log(&t).await;
+        assert_eq!(after.len(), before + 1, "one record per view: {:?}", &after[..after.len() - before]);
+        assert_eq!(after[0]["action"], "queue.viewed");
+        assert_eq!(after[0]["seen"], seen);
+        assert!(after[0]["patient"].is_null(), "the queue spans the clinic: {}", after[0]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn acknowledging_and_resolving_an_alert_write_one_audit_record_each() {
+    let t = TestApp::start().await;
+    let (patient, pid) = patient_with_session(&t, "Ada Acknowledged").await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    let first = me.api.post("/api/v1/me/check-ins", emergency_check_in()).await.expect(201)["alert"]["id"].clone();
+    let second =
+        me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201)["alert"]["id"].clone();
+    let (first, second) = (first.as_str().unwrap().to_string(), second.as_str().unwrap().to_string());
+
+    // By the API, then by the queue page's form.
+    let before = audit_of(&t, &pid).await.len();
+    let r = t.admin.api.post_empty(&format!("/api/v1/alerts/{first}/acknowledge")).await;
+    assert!(r.expect(200)["acknowledged_at"].is_string(), "{}", r.text);
+    let page = common::post_form(&t.admin.api, &format!("/staff/alerts/{second}/acknowledge"), "").await;
+    assert_eq!(page.status, 303, "{}", page.text);
+    let after = audit_of(&t, &pid).await;
+    assert_eq!(after.len(), before + 2, "one record per acknowledgement: {:?}", &after[..after.len() - before]);
+    for (entry, alert) in after.iter().zip([&second, &first]) {
+        assert_eq!(entry["action"], "alert.acknowledge");
+        assert_eq!(entry["target"], alert.as_str());
+        assert_eq!(entry["seen"], json!(["alerts"]));
+    }
+
+    // A refused acknowledgement changes nothing and leaves no record.
+    let again = t.admin.api.post_empty(&format!("/api/v1/alerts/{first}/acknowledge")).await;
+    assert_eq!((again.status, again.code()), (409, "invalid_state"), "{}", again.text);
+    assert_eq!(audit_of(&t, &pid).await.len(), before + 2);
+
+    let before = audit_of(&t, &pid).await.len();
+    let done =
+        t.admin.api.post(&format!("/api/v1/alerts/{first}/resolve"), json!({ "note": "called, seen in clinic" })).await;
+    assert_eq!(done.expect(200)["resolution_note"], "called, seen in clinic");
+    let after = audit_of(&t, &pid).await;
+    assert_eq!(after.len(), before + 1, "{:?}", &after[..after.len() - before]);
+    assert_eq!(
+        (after[0]["action"].as_str(), after[0]["target"].as_str()),
+        (Some("alert.resolve"), Some(first.as_str()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reading_listing_and_changing_a_patient_write_one_audit_record_each() {
+    let t = TestApp::start().await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let patient = t.create_patient(&desk.api, "Rhea Record").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    let edit = format!("/staff/patients/{pid}/edit");
+    let steps: Vec<(&str, &str, common::Resp)> = vec![
+        ("GET api", "patient.read", desk.api.get(&format!("/api/v1/patients/{pid}")).await),
+        (
+            "PATCH api",
+            "patient.update",
+            desk.api.patch(&format!("/api/v1/patients/{pid}"), json!({ "phone": "+49 30 1" })).await,
+        ),
+        ("GET edit", "patient.read", desk.api.get(&edit).await),
+        (
+            "POST edit",
+            "patient.update",
+            common::post_form(&desk.api, &edit, "name=Rhea+Record&time_zone=UTC&phone=123").await,
+        ),
+        (
+            "POST edit, clinical data by the front desk",
+            "patient.read",
+            common::post_form(&desk.api, &edit, "name=Rhea+Record&time_zone=UTC&allergies=latex").await,
+        ),
+        ("POST invite api", "patient.invite", desk.api.post_empty(&format!("/api/v1/patients/{pid}/invites")).await),
+        (
+            "POST invite page",
+            "patient.invite",
+            common::post_form(&desk.api, &format!("/staff/patients/{pid}/invite"), "").await,
+        ),
+    ];
+    // Each step was sent before the trail is read: count the records each left, in order.
+    let trail = audit_of(&t, &pid).await;
+    let by_desk: Vec<&Value> = trail.iter().rev().filter(|e| e["actor_id"] == desk.id.as_str()).collect();
+    let actions: Vec<&str> = by_desk.iter().filter_map(|e| e["action"].as_str()).collect();
+    let mut want = vec!["patient.create"];
+    want.extend(steps.iter().map(|(_, action, _)| *action));
+    assert_eq!(actions, want, "one record per request, in order");
+    for (name, _, r) in &steps {
+        assert!(r.status < 500, "{name}: {} {}", r.status, r.text);
+    }
+    assert_eq!(steps[4].2.status, 403, "{}", steps[4].2.text);
+    assert!(by_desk[1..].iter().all(|e| e["seen"] == json!(["patient"])), "{by_desk:?}");
+
+    let before = clinic_log(&t).await.len();
+    let list = desk.api.get("/api/v1/patients?search=rhea").await;
+    assert_eq!(list.expect(200)["patients"].as_array().unwrap().len(), 1);
+    assert_eq!(desk.api.get("/staff/patients?q=rhea").await.status, 200);
+    let after = clinic_log(&t).await;
+    assert_eq!(after.len(), before + 2, "{:?}", &after[..after.len() - before]);
+    assert!(after[..2].iter().all(|e| e["action"] == "patient.list" && e["seen"] == json!(["patients"])));
+}

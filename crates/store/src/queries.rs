@@ -30,6 +30,7 @@ include!("queries/outbox.rs");
 include!("queries/access.rs");
 include!("queries/reads.rs");
 include!("queries/patient_side.rs");
+include!("queries/staff_side.rs");
 include!("queries/unit.rs");
 
 #[async_trait]
@@ -248,21 +249,8 @@ impl Store for Backend {
         token_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        staff_side(actor)?;
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, patient).await?;
-        sqlx::query(
-            "INSERT INTO invites (token_hash, clinic_id, patient_id, created_by, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(token_hash)
-        .bind(actor.clinic.0)
-        .bind(patient.0)
-        .bind(actor.who.staff().map(|s| s.0))
-        .bind(ts(Utc::now()))
-        .bind(ts(expires_at))
-        .execute(&mut *tx)
-        .await?;
+        create_invite_on(&mut tx, actor, patient, token_hash, expires_at).await?;
         audit_in(&mut tx, actor, "patient.invite", Some(patient), None).await?;
         tx.commit().await?;
         Ok(())
@@ -353,31 +341,8 @@ impl Store for Backend {
 
     async fn create_patient(&self, actor: &Actor, p: NewPatient) -> Result<Patient> {
         let mut tx = self.begin().await?;
-        let id = PatientId::new();
-        let now = ts(Utc::now());
-        let row = sqlx::query(
-            "INSERT INTO patients (clinic_id, id, name, email, phone, time_zone, birth_date, fitzpatrick, findings, \
-             consent_messages, created_at, updated_at, search_text, allergies, medication) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14) RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(&p.name)
-        .bind(&p.email)
-        .bind(&p.phone)
-        .bind(p.time_zone.name())
-        .bind(p.birth_date.map(|d| d.to_string()))
-        .bind(p.fitzpatrick.map(i64::from))
-        .bind(to_json(&p.findings))
-        .bind(p.consent_messages)
-        .bind(now)
-        .bind(search_text(&p.name, p.email.as_deref(), p.phone.as_deref()))
-        .bind(to_json(&p.allergies))
-        .bind(to_json(&p.medication))
-        .fetch_one(&mut *tx)
-        .await?;
-        let patient = patient_from(&row)?;
-        audit_in(&mut tx, actor, "patient.create", Some(id), None).await?;
+        let patient = create_patient_on(&mut tx, actor, &p).await?;
+        audit_in(&mut tx, actor, "patient.create", Some(patient.id), None).await?;
         tx.commit().await?;
         Ok(patient)
     }
@@ -395,18 +360,9 @@ impl Store for Backend {
         if let Who::Patient(p) = actor.who {
             return Ok(vec![self.patient(actor, p).await?]);
         }
-        let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(like_pattern);
-        let rows = sqlx::query(
-            "SELECT * FROM patients WHERE clinic_id = $1 AND ($2 IS NULL OR search_text LIKE $2 ESCAPE '\\') \
-             ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
-        )
-        .bind(actor.clinic.0)
-        .bind(pattern)
-        .bind(i64::from(limit))
-        .bind(i64::from(offset))
-        .fetch_all(self.reader())
-        .await?;
-        let patients = rows.iter().map(patient_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let patients = patients_on(&mut conn, actor, search, limit, offset).await?;
+        drop(conn);
         self.audit(actor, "patient.list", None, None).await?;
         Ok(patients)
     }
@@ -414,59 +370,7 @@ impl Store for Backend {
     async fn update_patient(&self, actor: &Actor, id: PatientId, u: PatientUpdate) -> Result<Patient> {
         own(actor, id)?;
         let mut tx = self.begin().await?;
-        let mut p = patient_in(&mut tx, actor.clinic, id).await?;
-        if let Some(v) = u.name {
-            p.name = v;
-        }
-        if let Some(v) = u.email {
-            p.email = v;
-        }
-        if let Some(v) = u.phone {
-            p.phone = v;
-        }
-        if let Some(v) = u.time_zone {
-            p.time_zone = v;
-        }
-        if let Some(v) = u.birth_date {
-            p.birth_date = v;
-        }
-        if let Some(v) = u.fitzpatrick {
-            p.fitzpatrick = v;
-        }
-        if let Some(v) = u.findings {
-            p.findings = v;
-        }
-        if let Some(v) = u.allergies {
-            p.allergies = v;
-        }
-        if let Some(v) = u.medication {
-            p.medication = v;
-        }
-        if let Some(v) = u.consent_messages {
-            p.consent_messages = v;
-        }
-        let row = sqlx::query(
-            "UPDATE patients SET name = $3, email = $4, phone = $5, time_zone = $6, birth_date = $7, \
-             fitzpatrick = $8, findings = $9, consent_messages = $10, updated_at = $11, search_text = $12, \
-             allergies = $13, medication = $14 WHERE clinic_id = $1 AND id = $2 RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(&p.name)
-        .bind(&p.email)
-        .bind(&p.phone)
-        .bind(p.time_zone.name())
-        .bind(p.birth_date.map(|d| d.to_string()))
-        .bind(p.fitzpatrick.map(i64::from))
-        .bind(to_json(&p.findings))
-        .bind(p.consent_messages)
-        .bind(ts(Utc::now()))
-        .bind(search_text(&p.name, p.email.as_deref(), p.phone.as_deref()))
-        .bind(to_json(&p.allergies))
-        .bind(to_json(&p.medication))
-        .fetch_one(&mut *tx)
-        .await?;
-        let patient = patient_from(&row)?;
+        let patient = update_patient_on(&mut tx, actor, id, u).await?;
         audit_in(&mut tx, actor, "patient.update", Some(id), None).await?;
         tx.commit().await?;
         Ok(patient)
@@ -599,19 +503,9 @@ impl Store for Backend {
     async fn list_alerts(&self, actor: &Actor, filter: AlertFilter) -> Result<Vec<Alert>> {
         staff_side(actor)?;
         clinical_side(actor, "alerts")?;
-        let only_open = match filter {
-            AlertFilter::Open => "AND a.resolved_at IS NULL",
-            AlertFilter::All => "",
-        };
-        // Most urgent first, then the earliest deadline: the order staff should work in.
-        let sql = format!(
-            "{ALERT_SELECT} WHERE a.clinic_id = $1 {only_open} ORDER BY \
-             CASE WHEN a.resolved_at IS NULL THEN 0 ELSE 1 END, \
-             CASE a.disposition WHEN 'emergency' THEN 0 WHEN 'urgent_same_day' THEN 1 ELSE 2 END, \
-             a.deadline_at, a.id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(actor.clinic.0).fetch_all(self.reader()).await?;
-        let list = rows.iter().map(alert_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = alert_queue_on(&mut conn, actor, filter).await?;
+        drop(conn);
         self.audit(actor, "alert.list", None, None).await?;
         Ok(list)
     }
@@ -620,22 +514,8 @@ impl Store for Backend {
         staff_side(actor)?;
         clinical_side(actor, "alerts")?;
         let mut tx = self.begin().await?;
-        let alert = alert_in(&mut tx, actor.clinic, id).await?;
-        if alert.resolved_at.is_some() {
-            return Err(StoreError::InvalidState("the alert is already resolved".into()));
-        }
-        if alert.acknowledged_at.is_some() {
-            return Err(StoreError::InvalidState("the alert is already acknowledged".into()));
-        }
-        sqlx::query("UPDATE alerts SET acknowledged_by = $3, acknowledged_at = $4 WHERE clinic_id = $1 AND id = $2")
-            .bind(actor.clinic.0)
-            .bind(id.0)
-            .bind(actor.who.staff().map(|s| s.0))
-            .bind(ts(now))
-            .execute(&mut *tx)
-            .await?;
+        let alert = acknowledge_alert_on(&mut tx, actor, id, now).await?;
         audit_in(&mut tx, actor, "alert.acknowledge", Some(alert.patient), Some(id.0)).await?;
-        let alert = alert_in(&mut tx, actor.clinic, id).await?;
         tx.commit().await?;
         Ok(alert)
     }
@@ -644,25 +524,8 @@ impl Store for Backend {
         staff_side(actor)?;
         clinical_side(actor, "alerts")?;
         let mut tx = self.begin().await?;
-        let alert = alert_in(&mut tx, actor.clinic, id).await?;
-        if alert.resolved_at.is_some() {
-            return Err(StoreError::InvalidState("the alert is already resolved".into()));
-        }
-        let staff = actor.who.staff().map(|s| s.0);
-        sqlx::query(
-            "UPDATE alerts SET resolved_by = $3, resolved_at = $4, resolution_note = $5, \
-             acknowledged_by = COALESCE(acknowledged_by, $3), acknowledged_at = COALESCE(acknowledged_at, $4) \
-             WHERE clinic_id = $1 AND id = $2",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(staff)
-        .bind(ts(now))
-        .bind(note)
-        .execute(&mut *tx)
-        .await?;
+        let alert = resolve_alert_on(&mut tx, actor, id, note, now).await?;
         audit_in(&mut tx, actor, "alert.resolve", Some(alert.patient), Some(id.0)).await?;
-        let alert = alert_in(&mut tx, actor.clinic, id).await?;
         tx.commit().await?;
         Ok(alert)
     }
@@ -673,16 +536,9 @@ impl Store for Backend {
 
     async fn list_follow_ups(&self, actor: &Actor, open_only: bool) -> Result<Vec<FollowUp>> {
         staff_side(actor)?;
-        let rows = sqlx::query(
-            "SELECT f.*, p.name AS patient_name FROM follow_ups f \
-             JOIN patients p ON p.clinic_id = f.clinic_id AND p.id = f.patient_id \
-             WHERE f.clinic_id = $1 AND ($2 = 0 OR f.resolved_at IS NULL) ORDER BY f.raised_at, f.id",
-        )
-        .bind(actor.clinic.0)
-        .bind(i64::from(open_only))
-        .fetch_all(self.reader())
-        .await?;
-        let list = rows.iter().map(follow_up_from).collect::<Result<Vec<_>>>()?;
+        let mut conn = self.reader().acquire().await?;
+        let list = follow_ups_on(&mut conn, actor, open_only).await?;
+        drop(conn);
         self.audit(actor, "follow_up.list", None, None).await?;
         Ok(list)
     }
@@ -690,20 +546,8 @@ impl Store for Backend {
     async fn resolve_follow_up(&self, actor: &Actor, id: FollowUpId, note: &str, now: DateTime<Utc>) -> Result<FollowUp> {
         staff_side(actor)?;
         let mut tx = self.begin().await?;
-        let f = follow_up_in(&mut tx, actor.clinic, id).await?;
-        if f.resolved_at.is_some() {
-            return Err(StoreError::InvalidState("the follow-up is already resolved".into()));
-        }
-        sqlx::query("UPDATE follow_ups SET resolved_by = $3, resolved_at = $4, note = $5 WHERE clinic_id = $1 AND id = $2")
-            .bind(actor.clinic.0)
-            .bind(id.0)
-            .bind(actor.who.staff().map(|s| s.0))
-            .bind(ts(now))
-            .bind(note)
-            .execute(&mut *tx)
-            .await?;
+        let f = resolve_follow_up_on(&mut tx, actor, id, note, now).await?;
         audit_in(&mut tx, actor, "follow_up.resolve", Some(f.patient), Some(id.0)).await?;
-        let f = follow_up_in(&mut tx, actor.clinic, id).await?;
         tx.commit().await?;
         Ok(f)
     }
@@ -716,16 +560,7 @@ impl Store for Backend {
     }
 
     async fn list_audit(&self, actor: &Actor, patient: Option<PatientId>, limit: u32) -> Result<Vec<AuditEntry>> {
-        staff_side(actor)?;
-        let rows = sqlx::query(
-            "SELECT * FROM audit WHERE clinic_id = $1 AND ($2 IS NULL OR patient_id = $2) \
-             ORDER BY at DESC, id DESC LIMIT $3",
-        )
-        .bind(actor.clinic.0)
-        .bind(patient.map(|p| p.0))
-        .bind(i64::from(limit))
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter().map(audit_from).collect()
+        let mut conn = self.reader().acquire().await?;
+        audit_list_on(&mut conn, actor, patient, limit).await
     }
 }

@@ -39,6 +39,9 @@ pub enum Seen {
     Audit,
     /// The patient's reminder choices and whether their calendar feed is on.
     Reminders,
+    /// The clinic's list of patients (several records, as listed).
+    Patients,
+    FollowUps,
 }
 
 impl Seen {
@@ -56,6 +59,8 @@ impl Seen {
             Seen::Gates => "gates",
             Seen::Audit => "audit",
             Seen::Reminders => "reminders",
+            Seen::Patients => "patients",
+            Seen::FollowUps => "follow_ups",
         }
     }
 }
@@ -131,6 +136,16 @@ pub trait Reading: Send {
     /// every reminder has), not withdrawn, in the order they fall due, links kept.
     async fn calendar_messages(&mut self, patient: PatientId) -> Result<Vec<Message>>;
     // --- staff side: reads added for the queue and the patient list ---------------------------
+    /// The clinic's alerts in the queue's order: open first, most urgent first, then the
+    /// earliest deadline (not for a patient actor).
+    async fn alert_queue(&mut self, filter: AlertFilter) -> Result<Vec<Alert>>;
+    /// Follow-ups for silent patients, oldest first (not for a patient actor).
+    async fn follow_ups(&mut self, open_only: bool) -> Result<Vec<FollowUp>>;
+    /// The clinic's patients, newest first, matching `search` on name, e-mail and phone (a
+    /// patient actor gets their own record only).
+    async fn patients(&mut self, search: Option<&str>, limit: u32, offset: u32) -> Result<Vec<Patient>>;
+    /// The latest `limit` audit records of the whole clinic (not for a patient actor).
+    async fn clinic_audit(&mut self, limit: u32) -> Result<Vec<AuditEntry>>;
     /// Commits the unit with its one audit record.
     async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
 }
@@ -164,4 +179,25 @@ pub trait Writing: Reading {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<ReminderSettings>;
     // --- staff side: writes (alerts, follow-ups, patients) -------------------------------------
+    /// Marks an open, unacknowledged alert acknowledged by the actor (refused when it is not).
+    async fn acknowledge_alert(&mut self, id: AlertId, now: chrono::DateTime<chrono::Utc>) -> Result<Alert>;
+    /// Resolves an open alert with a note, acknowledging it too if nobody had.
+    async fn resolve_alert(&mut self, id: AlertId, note: &str, now: chrono::DateTime<chrono::Utc>) -> Result<Alert>;
+    /// Closes an open follow-up with a note.
+    async fn resolve_follow_up(
+        &mut self,
+        id: FollowUpId,
+        note: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<FollowUp>;
+    async fn create_patient(&mut self, patient: NewPatient) -> Result<Patient>;
+    /// Applies the changes to the record as read in this unit.
+    async fn update_patient(&mut self, id: PatientId, update: PatientUpdate) -> Result<Patient>;
+    /// Stores an invite for the patient by the hash of its token.
+    async fn create_invite(
+        &mut self,
+        patient: PatientId,
+        token_hash: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()>;
 }

@@ -1,19 +1,20 @@
-//! The alert queue, follow-ups for silent patients, and the clinic's audit log.
+//! The alert queue, follow-ups for silent patients, and the clinic's audit log: the JSON
+//! adapters of `clinic::queue` (parse, call one use case, answer).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::DateTime;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use needlepath_store::{Alert, AlertFilter, AlertId, CheckInId, FollowUp, FollowUpId, PatientId, StaffId};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{id, text};
+use crate::api::id;
 use crate::auth::Authed;
 use crate::body::{Body, QueryParams};
+use crate::clinic::queue;
 use crate::i18n::default_locale;
 use crate::problem::{ApiError, ApiResult};
 use crate::reasons;
@@ -69,43 +70,28 @@ pub async fn list_alerts(
     QueryParams(q): QueryParams<StateQuery>,
 ) -> ApiResult<Json<Value>> {
     let filter = if open_only(&q)? { AlertFilter::Open } else { AlertFilter::All };
-    let now = Utc::now();
-    let alerts: Vec<Value> = app
-        .store
-        .list_alerts(&a.actor, filter)
-        .await?
+    let list = queue::alerts(&app, &a.actor, filter).await?;
+    let alerts: Vec<Value> = list
+        .alerts
         .into_iter()
-        .map(|al| {
-            let overdue = al.resolved_at.is_none() && al.acknowledged_at.is_none() && al.deadline_at < now;
-            let mut v = serde_json::to_value(&al).unwrap_or(Value::Null);
-            v["overdue"] = json!(overdue);
+        .map(|q| {
+            let mut v = serde_json::to_value(&q.alert).unwrap_or(Value::Null);
+            v["overdue"] = json!(q.overdue);
             v
         })
         .collect();
-    let overdue = alerts.iter().filter(|v| v["overdue"] == json!(true)).count();
-    Ok(Json(json!({ "alerts": alerts, "overdue": overdue })))
-}
-
-/// Acknowledges an alert (the API and the queue page call this).
-pub async fn acknowledge_alert(app: &App, a: &Authed, alert: AlertId) -> ApiResult<Alert> {
-    Ok(app.store.acknowledge_alert(&a.actor, alert, Utc::now()).await?)
+    Ok(Json(json!({ "alerts": alerts, "overdue": list.overdue })))
 }
 
 pub async fn acknowledge(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Alert>> {
     let alert: AlertId = id(&raw, "alert")?;
-    Ok(Json(acknowledge_alert(&app, &a, alert).await?))
+    Ok(Json(queue::acknowledge(&app, &a.actor, alert).await?))
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
     pub note: String,
-}
-
-/// Resolves an alert with a note (the API and the queue page call this).
-pub async fn resolve_alert(app: &App, a: &Authed, alert: AlertId, r: NoteRequest) -> ApiResult<Alert> {
-    let note = text("note", &r.note, 4000)?;
-    Ok(app.store.resolve_alert(&a.actor, alert, &note, Utc::now()).await?)
 }
 
 pub async fn resolve(
@@ -115,7 +101,7 @@ pub async fn resolve(
     Body(r): Body<NoteRequest>,
 ) -> ApiResult<Json<Alert>> {
     let alert: AlertId = id(&raw, "alert")?;
-    Ok(Json(resolve_alert(&app, &a, alert, r).await?))
+    Ok(Json(queue::resolve(&app, &a.actor, alert, &r.note).await?))
 }
 
 pub async fn list_follow_ups(
@@ -123,15 +109,9 @@ pub async fn list_follow_ups(
     a: Authed,
     QueryParams(q): QueryParams<StateQuery>,
 ) -> ApiResult<Json<Value>> {
-    let follow_ups: Vec<FollowUpView> =
-        app.store.list_follow_ups(&a.actor, open_only(&q)?).await?.into_iter().map(FollowUpView::from).collect();
-    Ok(Json(json!({ "follow_ups": follow_ups })))
-}
-
-/// Closes a follow-up with a note (the API and the queue page call this).
-pub async fn close_follow_up(app: &App, a: &Authed, follow_up: FollowUpId, r: NoteRequest) -> ApiResult<FollowUp> {
-    let note = text("note", &r.note, 4000)?;
-    Ok(app.store.resolve_follow_up(&a.actor, follow_up, &note, Utc::now()).await?)
+    let list: Vec<FollowUpView> =
+        queue::follow_ups(&app, &a.actor, open_only(&q)?).await?.into_iter().map(FollowUpView::from).collect();
+    Ok(Json(json!({ "follow_ups": list })))
 }
 
 pub async fn resolve_follow_up(
@@ -141,7 +121,7 @@ pub async fn resolve_follow_up(
     Body(r): Body<NoteRequest>,
 ) -> ApiResult<Json<FollowUpView>> {
     let follow_up: FollowUpId = id(&raw, "follow-up")?;
-    Ok(Json(close_follow_up(&app, &a, follow_up, r).await?.into()))
+    Ok(Json(queue::close_follow_up(&app, &a.actor, follow_up, &r.note).await?.into()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,5 +138,5 @@ pub async fn audit(
     if !(1..=5000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be from 1 to 5000"));
     }
-    Ok(Json(json!({ "entries": app.store.list_audit(&a.actor, None, limit).await? })))
+    Ok(Json(json!({ "entries": queue::audit_log(&app, &a.actor, limit).await? })))
 }

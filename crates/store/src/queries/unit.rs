@@ -147,6 +147,21 @@ impl crate::unit::Reading for Unit {
     }
 
     // --- staff side: reads -------------------------------------------------------------------
+    async fn alert_queue(&mut self, filter: AlertFilter) -> Result<Vec<Alert>> {
+        alert_queue_on(&mut self.tx, &self.actor, filter).await
+    }
+
+    async fn follow_ups(&mut self, open_only: bool) -> Result<Vec<FollowUp>> {
+        follow_ups_on(&mut self.tx, &self.actor, open_only).await
+    }
+
+    async fn patients(&mut self, search: Option<&str>, limit: u32, offset: u32) -> Result<Vec<Patient>> {
+        patients_on(&mut self.tx, &self.actor, search, limit, offset).await
+    }
+
+    async fn clinic_audit(&mut self, limit: u32) -> Result<Vec<AuditEntry>> {
+        audit_list_on(&mut self.tx, &self.actor, None, limit).await
+    }
 
     async fn finish(self: Box<Self>, audit: crate::unit::Audit) -> Result<()> {
         let Unit { mut tx, actor, audit_writer } = *self;
@@ -206,4 +221,27 @@ impl crate::unit::Writing for Unit {
     }
 
     // --- staff side: writes ------------------------------------------------------------------
+    async fn acknowledge_alert(&mut self, id: AlertId, now: DateTime<Utc>) -> Result<Alert> {
+        acknowledge_alert_on(&mut self.tx, &self.actor, id, now).await
+    }
+
+    async fn resolve_alert(&mut self, id: AlertId, note: &str, now: DateTime<Utc>) -> Result<Alert> {
+        resolve_alert_on(&mut self.tx, &self.actor, id, note, now).await
+    }
+
+    async fn resolve_follow_up(&mut self, id: FollowUpId, note: &str, now: DateTime<Utc>) -> Result<FollowUp> {
+        resolve_follow_up_on(&mut self.tx, &self.actor, id, note, now).await
+    }
+
+    async fn create_patient(&mut self, patient: NewPatient) -> Result<Patient> {
+        create_patient_on(&mut self.tx, &self.actor, &patient).await
+    }
+
+    async fn update_patient(&mut self, id: PatientId, update: PatientUpdate) -> Result<Patient> {
+        update_patient_on(&mut self.tx, &self.actor, id, update).await
+    }
+
+    async fn create_invite(&mut self, patient: PatientId, token_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
+        create_invite_on(&mut self.tx, &self.actor, patient, token_hash, expires_at).await
+    }
 }

@@ -35,6 +35,7 @@ mod harness;
 mod outbox;
 mod policy;
 mod records;
+mod staff_units;
 mod system;
 
 /// Two tests per story: `$sqlite` and `$postgres`.
@@ -73,6 +74,7 @@ conformance! {
     codes::story_an_unknown_disposition_is_corrupt_not_defaulted => sqlite_an_unknown_disposition_is_corrupt_not_defaulted, postgres_an_unknown_disposition_is_corrupt_not_defaulted;
     codes::story_unknown_codes_of_other_vocabularies_are_corrupt => sqlite_unknown_codes_of_other_vocabularies_are_corrupt, postgres_unknown_codes_of_other_vocabularies_are_corrupt;
     codes::story_follow_up_reasons_are_codes_and_old_sentences_still_read => sqlite_follow_up_reasons_are_codes_and_old_sentences_still_read, postgres_follow_up_reasons_are_codes_and_old_sentences_still_read;
+    staff_units::story_staff_side_units => sqlite_staff_side_units, postgres_staff_side_units;
     system::story_timestamps => sqlite_timestamps, postgres_timestamps;
     system::story_concurrency => sqlite_concurrency, postgres_concurrency;
     system::story_integrity => sqlite_integrity, postgres_integrity;

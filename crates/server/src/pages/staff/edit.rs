@@ -1,8 +1,8 @@
 //! Editing a patient's record from their page (`/staff/patients/{id}/edit`): contact details for
 //! everyone on staff; findings (with their dates), allergies and medication for clinical staff
-//! (practitioners, admins). The form calls the API's own `api::patients::update_patient`, which
-//! enforces who may change what and is audited by the store (issue 11: staff could not add or
-//! edit findings, allergies, medication or contact details from the pages).
+//! (practitioners, admins). The form calls one use case, `clinic::patients::edit`, which
+//! enforces who may change what as the API does and records the change (issue 11: staff could
+//! not add or edit findings, allergies, medication or contact details from the pages).
 //!
 //! Nothing posted is dropped: a finding's date without its box is refused with the date field
 //! named, and clinical fields posted by the front desk are refused (403), not ignored.
@@ -17,12 +17,13 @@ use needlepath_store::{Patient, PatientId};
 
 use crate::App;
 use crate::api::id;
-use crate::api::patients::{PatientUpdateRequest, update_patient};
+use crate::clinic::ClinicError;
+use crate::clinic::patients::{self, Edit, PatientUpdateRequest};
 use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::staff::clinical::{FindingRow, finding_pairs, finding_rows, findings_of_form};
 use crate::pages::staff::{Choice, choices};
-use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
+use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with, see_other};
 use crate::policy::Caller;
 use crate::problem::{ApiError, ApiResult};
 
@@ -114,14 +115,11 @@ fn update_of(form: &FormData, t: &Locale) -> ApiResult<PatientUpdateRequest> {
     })
 }
 
-async fn patient_of(app: &App, ctx: &Ctx, raw: &str) -> Result<Patient, PageError> {
-    let patient_id: PatientId = id(raw, "patient")?;
-    Ok(app.store.patient(&ctx.authed()?.actor, patient_id).await?)
-}
-
 pub async fn edit_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
-    let p = patient_of(&app, &ctx, &raw).await?;
-    let clinical = ctx.authed()?.may_edit_clinical_fields();
+    let a = ctx.authed()?;
+    let patient_id: PatientId = id(&raw, "patient")?;
+    let p = patients::show(&app, &a.actor, patient_id).await?;
+    let clinical = a.may_edit_clinical_fields();
     let form = form_of(&p, clinical);
     page(&edit_page(&ctx, p, form, None, clinical))
 }
@@ -133,15 +131,12 @@ pub async fn edit_submit(
     Posted(form): Posted,
 ) -> PageResult {
     let a = ctx.authed()?;
-    let p = patient_of(&app, &ctx, &raw).await?;
-    let r = match update_of(&form, ctx.t) {
-        Ok(u) => update_patient(&app, a, p.id, u).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    match r {
-        Ok(()) => Ok(see_other(&format!("/staff/patients/{}#contact", p.id))),
-        Err(e) => {
-            let (status, shown) = Shown::on_form(e)?;
+    let patient_id: PatientId = id(&raw, "patient")?;
+    let posted = update_of(&form, ctx.t).map_err(ClinicError::from);
+    match patients::edit(&app, &a.actor, patient_id, posted).await? {
+        Edit::Saved(p) => Ok(see_other(&format!("/staff/patients/{}#contact", p.id))),
+        Edit::Refused(p, e) => {
+            let (status, shown) = Shown::on_form(ApiError::from(e))?;
             let clinical = a.may_edit_clinical_fields();
             page_with(status, &edit_page(&ctx, p, form, Some(shown), clinical))
         }

@@ -1,6 +1,6 @@
 //! Patients: the list with search, adding a patient, and inviting one to their own pages.
-//! The patient's page itself is in [`records`](super::records). Every form calls the API's own
-//! functions (`api::patients::create_patient`, `create_invite`).
+//! The patient's page itself is in [`records`](super::records). Each page and form calls one use
+//! case of `clinic::patients` (`list`, `create`, `invite`), as the API does.
 
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::App;
 use crate::api::id;
-use crate::api::patients::{NewPatientRequest, create_invite, create_patient};
+use crate::clinic::patients::{self, NewPatientRequest};
 use crate::pages::form::{FormData, Posted};
 use crate::pages::staff::{Choice, choices, clinic_zone, local};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with, see_other};
@@ -37,7 +37,7 @@ pub struct SearchQuery {
 pub async fn list(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<SearchQuery>) -> PageResult {
     let a = ctx.authed()?;
     let search = q.q.trim();
-    let patients = app.store.list_patients(&a.actor, Some(search).filter(|s| !s.is_empty()), 200, 0).await?;
+    let patients = patients::list(&app, &a.actor, Some(search).filter(|s| !s.is_empty()), 200, 0).await?;
     page(&ListPage { f: ctx.frame(ctx.t.s("patients.title")), q: search.to_string(), patients })
 }
 
@@ -85,7 +85,7 @@ fn read_new(form: &FormData) -> Result<NewPatientRequest, ApiError> {
 pub async fn create(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
     let a = ctx.authed()?;
     let r = match read_new(&form) {
-        Ok(req) => create_patient(&app, a, req).await,
+        Ok(req) => patients::create(&app, &a.actor, req).await.map_err(ApiError::from),
         Err(e) => Err(e),
     };
     match r {
@@ -110,14 +110,13 @@ struct InvitePage {
 pub async fn invite(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>, Posted(_): Posted) -> PageResult {
     let a = ctx.authed()?;
     let patient_id: PatientId = id(&raw, "patient")?;
-    let patient = app.store.patient(&a.actor, patient_id).await?;
-    let (_, tz) = clinic_zone(&app, a).await?;
-    let invite = create_invite(&app, a, patient_id).await?;
+    let invite = patients::invite(&app, &a.actor, patient_id).await?;
+    let tz = invite.clinic_time_zone.tz();
     page_with(
         StatusCode::OK,
         &InvitePage {
             f: ctx.frame(ctx.t.s("invite_link.title")),
-            patient,
+            patient: invite.patient,
             url: invite.url,
             expires: local(invite.expires_at, tz),
         },

@@ -2,25 +2,23 @@
 //! order), and follow-ups for patients silent past a check-in. Practitioners and admins see
 //! both; the front desk sees follow-ups only (alerts are clinical, as in the API). The page
 //! reloads itself every minute when script runs; without script it is simply a page.
+//! An adapter of `clinic::queue`: the page is one use case (`board`), each form another.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Utc;
-use needlepath_store::{AlertFilter, AlertId, FollowUpId, PatientId};
+use needlepath_store::{AlertId, CheckIn, FollowUpId};
 
 use crate::App;
 use crate::api::id;
-use crate::api::queue::{NoteRequest, acknowledge_alert, close_follow_up, resolve_alert};
-use crate::auth::Authed;
+use crate::clinic::{ClinicResult, queue};
+use crate::i18n::Locale;
 use crate::pages::form::Posted;
-use crate::pages::staff::{clinic_zone, local, symptoms_summary};
+use crate::pages::staff::{local, symptoms_summary};
 use crate::pages::view::{self, Badge};
-use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page_with, see_other};
+use crate::pages::{Ctx, Frame, PageResult, Shown, page_with, see_other};
 use crate::policy::Caller;
 use crate::problem::ApiError;
 use crate::warnings::delivery_warnings;
@@ -97,79 +95,33 @@ struct QueuePage {
 async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, String, String)>) -> PageResult {
     let a = ctx.authed()?;
     let t = ctx.t;
-    let (_, tz) = clinic_zone(app, a).await?;
-    let now = Utc::now();
-    let now_local = now.with_timezone(&tz);
     let show_alerts = a.is_clinical();
-    let mut alerts = Vec::new();
-    if show_alerts {
-        let open = app.store.list_alerts(&a.actor, AlertFilter::Open).await?;
-        // What each alert's check-in reported, and the patient's phone, read once per patient.
-        let mut symptoms: HashMap<PatientId, HashMap<String, Reported>> = HashMap::new();
-        let mut contacts: HashMap<PatientId, Contact> = HashMap::new();
-        for al in &open {
-            if let Entry::Vacant(slot) = symptoms.entry(al.patient) {
-                let by_check_in = app
-                    .store
-                    .list_check_ins(&a.actor, al.patient)
-                    .await?
-                    .into_iter()
-                    .filter_map(|c| {
-                        let r = c.request?;
-                        let hours = r["hours_since_treatment"].as_f64();
-                        Some((
-                            c.id.to_string(),
-                            Reported {
-                                summary: symptoms_summary(t, &r),
-                                temperature: c
-                                    .temperature_c
-                                    .map(|x| t.f("queue.temperature_value", &[("c", &format!("{x:.1}"))]))
-                                    .unwrap_or_default(),
-                                day: hours
-                                    .map(|h| {
-                                        t.f(
-                                            "queue.day_value",
-                                            &[
-                                                ("day", &format!("{}", (h / 24.0).floor() as i64)),
-                                                ("hours", &format!("{}", h.round() as i64)),
-                                            ],
-                                        )
-                                    })
-                                    .unwrap_or_default(),
-                                note: c.note.unwrap_or_default(),
-                            },
-                        ))
-                    })
-                    .collect();
-                slot.insert(by_check_in);
-                let phone = app.store.patient(&a.actor, al.patient).await?.phone.unwrap_or_default();
-                contacts.insert(al.patient, Contact { tel: tel(&phone), phone });
-            }
-        }
-        alerts = open
-            .into_iter()
-            .map(|al| AlertRow {
+    let board = queue::board(app, &a.actor, show_alerts).await?;
+    let tz = board.clinic.time_zone.tz();
+    let now = board.now;
+    let now_local = now.with_timezone(&tz);
+    let alerts: Vec<AlertRow> = board
+        .alerts
+        .into_iter()
+        .map(|row| {
+            let al = row.alert;
+            let phone = row.phone.unwrap_or_default();
+            AlertRow {
                 id: al.id.to_string(),
                 patient_id: al.patient.to_string(),
                 badge: view::disposition(t, al.disposition),
-                overdue: al.acknowledged_at.is_none() && al.deadline_at < now,
+                overdue: row.overdue,
                 acknowledged: al.acknowledged_at.map(|at| local(at, tz)),
                 raised: view::when(t, al.opened_at.with_timezone(&tz), now_local),
                 deadline: view::when(t, al.deadline_at.with_timezone(&tz), now_local),
-                reported: symptoms
-                    .get(&al.patient)
-                    .and_then(|m| m.get(&al.check_in.to_string()))
-                    .cloned()
-                    .unwrap_or_default(),
-                contact: contacts.get(&al.patient).cloned().unwrap_or_default(),
+                reported: row.check_in.map(|c| reported(t, c)).unwrap_or_default(),
+                contact: Contact { tel: tel(&phone), phone },
                 patient_name: al.patient_name,
-            })
-            .collect();
-    }
-    let follow_ups = app
-        .store
-        .list_follow_ups(&a.actor, true)
-        .await?
+            }
+        })
+        .collect();
+    let follow_ups = board
+        .follow_ups
         .into_iter()
         .map(|fu| FollowUpRow {
             id: fu.id.to_string(),
@@ -200,23 +152,42 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
     )
 }
 
+/// What the check-in that raised an alert reported besides its symptoms, in words; empty for a
+/// check-in stored without its request.
+fn reported(t: &Locale, c: CheckIn) -> Reported {
+    let Some(r) = c.request else { return Reported::default() };
+    let hours = r["hours_since_treatment"].as_f64();
+    Reported {
+        summary: symptoms_summary(t, &r),
+        temperature: c
+            .temperature_c
+            .map(|x| t.f("queue.temperature_value", &[("c", &format!("{x:.1}"))]))
+            .unwrap_or_default(),
+        day: hours
+            .map(|h| {
+                t.f(
+                    "queue.day_value",
+                    &[("day", &format!("{}", (h / 24.0).floor() as i64)), ("hours", &format!("{}", h.round() as i64))],
+                )
+            })
+            .unwrap_or_default(),
+        note: c.note.unwrap_or_default(),
+    }
+}
+
 pub async fn show(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     render(&app, &ctx, StatusCode::OK, None).await
 }
 
 /// A queue action's result: back to the queue, or the queue again with the error at its form.
-async fn after(app: &App, ctx: &Ctx, target: &str, note: &str, r: Result<(), ApiError>) -> PageResult {
+async fn after<T>(app: &App, ctx: &Ctx, target: &str, note: &str, r: ClinicResult<T>) -> PageResult {
     match r {
-        Ok(()) => Ok(see_other("/staff")),
+        Ok(_) => Ok(see_other("/staff")),
         Err(e) => {
-            let (status, shown) = Shown::on_form(e)?;
+            let (status, shown) = Shown::on_form(ApiError::from(e))?;
             render(app, ctx, status, Some((shown, target.to_string(), note.to_string()))).await
         }
     }
-}
-
-fn authed(ctx: &Ctx) -> Result<Authed, PageError> {
-    ctx.authed().cloned()
 }
 
 pub async fn acknowledge(
@@ -225,9 +196,9 @@ pub async fn acknowledge(
     Path(raw): Path<String>,
     Posted(_): Posted,
 ) -> PageResult {
-    let a = authed(&ctx)?;
+    let a = ctx.authed()?;
     let alert: AlertId = id(&raw, "alert")?;
-    let r = acknowledge_alert(&app, &a, alert).await.map(|_| ());
+    let r = queue::acknowledge(&app, &a.actor, alert).await;
     after(&app, &ctx, &raw, "", r).await
 }
 
@@ -237,10 +208,10 @@ pub async fn resolve(
     Path(raw): Path<String>,
     Posted(form): Posted,
 ) -> PageResult {
-    let a = authed(&ctx)?;
+    let a = ctx.authed()?;
     let alert: AlertId = id(&raw, "alert")?;
     let note = form.get("note").to_string();
-    let r = resolve_alert(&app, &a, alert, NoteRequest { note: note.clone() }).await.map(|_| ());
+    let r = queue::resolve(&app, &a.actor, alert, &note).await;
     after(&app, &ctx, &raw, &note, r).await
 }
 
@@ -250,9 +221,9 @@ pub async fn resolve_follow_up(
     Path(raw): Path<String>,
     Posted(form): Posted,
 ) -> PageResult {
-    let a = authed(&ctx)?;
+    let a = ctx.authed()?;
     let follow_up: FollowUpId = id(&raw, "follow-up")?;
     let note = form.get("note").to_string();
-    let r = close_follow_up(&app, &a, follow_up, NoteRequest { note: note.clone() }).await.map(|_| ());
+    let r = queue::close_follow_up(&app, &a.actor, follow_up, &note).await;
     after(&app, &ctx, &raw, &note, r).await
 }

@@ -1,0 +1,170 @@
+//! The clinic's work queue: alerts opened by check-ins (listed, acknowledged, resolved) and
+//! follow-ups for patients silent past a check-in (listed, closed), and the clinic's audit log.
+//!
+//! Each use case is one unit of work with one audit record. The queue page reads the alerts,
+//! the check-in that raised each one and the patient's phone in one snapshot, audited once as
+//! "queue viewed" (before, one row per alerted patient and list, each in its own transaction);
+//! an acknowledgement reads the alert and changes it in one transaction with its record.
+
+use chrono::{DateTime, Utc};
+use needlepath_store::{
+    Actor, Alert, AlertFilter, AlertId, Audit, AuditEntry, CheckIn, Clinic, FollowUp, FollowUpId, PatientId, Seen,
+};
+
+use crate::App;
+use crate::api::text;
+use crate::clinic::ClinicResult;
+
+/// The longest resolution note.
+pub const MAX_NOTE: usize = 4000;
+
+/// An alert with whether it is past its response deadline unanswered.
+#[derive(Debug, Clone)]
+pub struct QueuedAlert {
+    pub alert: Alert,
+    /// Open, not acknowledged, and its deadline has passed.
+    pub overdue: bool,
+}
+
+/// The alerts of `GET /api/v1/alerts`.
+#[derive(Debug, Clone)]
+pub struct AlertList {
+    pub alerts: Vec<QueuedAlert>,
+    /// How many of them are overdue.
+    pub overdue: usize,
+}
+
+/// An open alert on the queue page, with what staff need to act from a phone.
+#[derive(Debug, Clone)]
+pub struct BoardAlert {
+    pub alert: Alert,
+    pub overdue: bool,
+    /// The check-in that raised it (its symptoms, temperature, hours and note).
+    pub check_in: Option<CheckIn>,
+    /// The patient's phone on record.
+    pub phone: Option<String>,
+}
+
+/// The queue page (`/staff`).
+#[derive(Debug, Clone)]
+pub struct Board {
+    pub clinic: Clinic,
+    pub now: DateTime<Utc>,
+    /// Open alerts, most urgent first; empty when not asked for.
+    pub alerts: Vec<BoardAlert>,
+    /// Open follow-ups, oldest first.
+    pub follow_ups: Vec<FollowUp>,
+}
+
+fn overdue(alert: &Alert, now: DateTime<Utc>) -> bool {
+    alert.resolved_at.is_none() && alert.acknowledged_at.is_none() && alert.deadline_at < now
+}
+
+/// The queue page: the open follow-ups and, with `with_alerts` (alerts are clinical), the open
+/// alerts with the check-in that raised each and the patient's phone. One read, one record.
+pub async fn board(app: &App, actor: &Actor, with_alerts: bool) -> ClinicResult<Board> {
+    let now = app.now();
+    let mut unit = app.records.store().reading(actor).await?;
+    let clinic = unit.clinic().await?;
+    let mut seen = Vec::new();
+    let mut alerts = Vec::new();
+    if with_alerts {
+        let open = unit.alert_queue(AlertFilter::Open).await?;
+        // Each alerted patient's check-ins and phone, read once per patient.
+        let mut read: Vec<(PatientId, Vec<CheckIn>, Option<String>)> = Vec::new();
+        for alert in open {
+            let at = match read.iter().position(|(p, _, _)| *p == alert.patient) {
+                Some(i) => i,
+                None => {
+                    let check_ins = unit.check_ins(alert.patient).await?;
+                    let phone = unit.patient(alert.patient).await?.phone;
+                    read.push((alert.patient, check_ins, phone));
+                    read.len() - 1
+                }
+            };
+            let (_, check_ins, phone) = &read[at];
+            alerts.push(BoardAlert {
+                overdue: overdue(&alert, now),
+                check_in: check_ins.iter().find(|c| c.id == alert.check_in).cloned(),
+                phone: phone.clone(),
+                alert,
+            });
+        }
+        seen.extend([Seen::Alerts, Seen::CheckIns, Seen::Patient]);
+    }
+    let follow_ups = unit.follow_ups(true).await?;
+    seen.push(Seen::FollowUps);
+    unit.finish(Audit { action: "queue.viewed", patient: None, target: None, seen }).await?;
+    Ok(Board { clinic, now, alerts, follow_ups })
+}
+
+/// The clinic's alerts (open only, or all), most urgent first.
+pub async fn alerts(app: &App, actor: &Actor, filter: AlertFilter) -> ClinicResult<AlertList> {
+    let now = app.now();
+    let mut unit = app.records.store().reading(actor).await?;
+    let list = unit.alert_queue(filter).await?;
+    unit.finish(Audit { action: "alert.list", patient: None, target: None, seen: vec![Seen::Alerts] }).await?;
+    let alerts: Vec<QueuedAlert> =
+        list.into_iter().map(|alert| QueuedAlert { overdue: overdue(&alert, now), alert }).collect();
+    let overdue = alerts.iter().filter(|a| a.overdue).count();
+    Ok(AlertList { alerts, overdue })
+}
+
+/// The clinic's follow-ups (open only, or all), oldest first.
+pub async fn follow_ups(app: &App, actor: &Actor, open_only: bool) -> ClinicResult<Vec<FollowUp>> {
+    let mut unit = app.records.store().reading(actor).await?;
+    let list = unit.follow_ups(open_only).await?;
+    unit.finish(Audit { action: "follow_up.list", patient: None, target: None, seen: vec![Seen::FollowUps] }).await?;
+    Ok(list)
+}
+
+/// Acknowledges an open alert: read and changed in one transaction with its record.
+pub async fn acknowledge(app: &App, actor: &Actor, id: AlertId) -> ClinicResult<Alert> {
+    let now = app.now();
+    let mut unit = app.records.store().writing(actor).await?;
+    let alert = unit.acknowledge_alert(id, now).await?;
+    let audit = Audit {
+        action: "alert.acknowledge",
+        patient: Some(alert.patient),
+        target: Some(id.0),
+        seen: vec![Seen::Alerts],
+    };
+    unit.finish(audit).await?;
+    Ok(alert)
+}
+
+/// Resolves an open alert with a note saying what was done.
+pub async fn resolve(app: &App, actor: &Actor, id: AlertId, note: &str) -> ClinicResult<Alert> {
+    let note = text("note", note, MAX_NOTE)?;
+    let now = app.now();
+    let mut unit = app.records.store().writing(actor).await?;
+    let alert = unit.resolve_alert(id, &note, now).await?;
+    let audit =
+        Audit { action: "alert.resolve", patient: Some(alert.patient), target: Some(id.0), seen: vec![Seen::Alerts] };
+    unit.finish(audit).await?;
+    Ok(alert)
+}
+
+/// Closes an open follow-up with a note saying what was done.
+pub async fn close_follow_up(app: &App, actor: &Actor, id: FollowUpId, note: &str) -> ClinicResult<FollowUp> {
+    let note = text("note", note, MAX_NOTE)?;
+    let now = app.now();
+    let mut unit = app.records.store().writing(actor).await?;
+    let f = unit.resolve_follow_up(id, &note, now).await?;
+    let audit = Audit {
+        action: "follow_up.resolve",
+        patient: Some(f.patient),
+        target: Some(id.0),
+        seen: vec![Seen::FollowUps],
+    };
+    unit.finish(audit).await?;
+    Ok(f)
+}
+
+/// The latest `limit` audit records of the clinic. Reading the log is itself recorded.
+pub async fn audit_log(app: &App, actor: &Actor, limit: u32) -> ClinicResult<Vec<AuditEntry>> {
+    let mut unit = app.records.store().reading(actor).await?;
+    let entries = unit.clinic_audit(limit).await?;
+    unit.finish(Audit { action: "audit.viewed", patient: None, target: None, seen: vec![Seen::Audit] }).await?;
+    Ok(entries)
+}
