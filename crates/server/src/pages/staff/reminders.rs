@@ -3,9 +3,9 @@
 //! and the last messages the patient was sent, with "Send again" for a failed one.
 //!
 //! This module only draws the sections, from the chart the patient page read; it never redraws
-//! the page. The forms of these sections (book, move, cancel, send again) are handled in
-//! [`appointment_forms`](super::appointment_forms), which shows the patient's page again with a
-//! refused form's error.
+//! the page and imports no page module. The forms of these sections (book, move, cancel, send
+//! again) are handled by the `appointment_forms` module beside it, which shows the patient's page
+//! again with a refused form's error.
 
 use chrono_tz::Tz;
 use needlepath_store::{Message, MessageStatus, Role, StaffId};
