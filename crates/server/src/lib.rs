@@ -13,14 +13,19 @@ pub mod calendar;
 pub mod clinic;
 pub mod deadline;
 pub mod delivery;
+pub mod i18n;
+#[cfg(test)]
+mod layering;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod policy;
 pub mod problem;
 pub mod reach;
 pub mod reminders;
 pub mod routes;
 pub mod schedule;
+pub mod stored;
 pub mod warnings;
 
 use std::collections::HashMap;
@@ -111,6 +116,17 @@ pub struct App {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, protocol: Arc<Protocol>, config: ServerConfig) -> Arc<Self> {
+        Self::with_clock(store, protocol, config, Arc::new(clinic::SystemClock))
+    }
+
+    /// A service whose application layer reads the time from `clock` (tests hand in a
+    /// [`clinic::TravelClock`]).
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        protocol: Arc<Protocol>,
+        config: ServerConfig,
+        clock: Arc<dyn clinic::Clock>,
+    ) -> Arc<Self> {
         let window = Duration::from_secs(u64::from(config.login_window_minutes) * 60);
         Arc::new(Self {
             account_failures: FailureLimiter::new(config.login_failures_per_account, window),
@@ -118,7 +134,7 @@ impl App {
             sign_in_by_address: FailureLimiter::new(api::access::PER_ADDRESS_PER_HOUR, Duration::from_secs(3600)),
             sign_in_by_ip: FailureLimiter::new(api::access::PER_IP_PER_HOUR, Duration::from_secs(3600)),
             records: clinic::Records::new(store.clone()),
-            clock: Arc::new(clinic::SystemClock),
+            clock,
             store,
             protocol,
             config,

@@ -151,6 +151,8 @@ impl From<StoreError> for ApiError {
                 )
                 .with_extra(json!({ "blockers": blockers.iter().map(blocker_json).collect::<Vec<_>>() }))
             }
+            // The store's copy of the clinical-role rule: the same answer as the route table's.
+            e @ StoreError::Forbidden(_) => ApiError::forbidden(e.to_string()),
             StoreError::OverrideNotAllowed => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "override_not_allowed",

@@ -10,7 +10,7 @@
 use needlepath_core::reach::emergency_numbers;
 use needlepath_store::Clinic;
 
-use crate::pages::i18n::Locale;
+use crate::i18n::Locale;
 
 /// A phone number to show and to dial.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,7 +112,7 @@ impl Reach {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::i18n::default_locale;
+    use crate::i18n::default_locale;
 
     #[test]
     fn a_phone_dials_its_digits() {

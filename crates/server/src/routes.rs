@@ -2,6 +2,8 @@
 //!
 //! The router, the OpenAPI document and the access-matrix test are all built from [`table`], so
 //! a route cannot exist without an access rule, and the documented rule is the enforced one.
+//! What each rule allows is `policy.rs`'s to say; this is also the composition root that turns
+//! a refusal (of a rule, or of authentication) into problem+json or an HTML page.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +14,6 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
-use needlepath_store::{Role, Who};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -23,24 +24,7 @@ use crate::calendar;
 use crate::pages::{self, account, assets, patient, public, staff};
 use crate::problem::ApiError;
 
-/// Who may call a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone, signed in or not.
-    Public,
-    /// Anyone signed in: staff, patient or API token.
-    Authenticated,
-    /// Staff (or an API token) with one of these roles.
-    Staff(&'static [Role]),
-    /// A patient, for their own record.
-    Patient,
-}
-
-pub const ANY_STAFF: &[Role] = &[Role::Admin, Role::Practitioner, Role::FrontDesk];
-pub const CLINICAL: &[Role] = &[Role::Admin, Role::Practitioner];
-pub const ADMIN: &[Role] = &[Role::Admin];
-/// Clinicians: a clinician review and an override of the session safety gates are theirs alone.
-pub const PRACTITIONER: &[Role] = &[Role::Practitioner];
+pub use crate::policy::{ADMIN, ANY_STAFF, Access, CLINICAL, PRACTITIONER};
 
 /// A route as documented.
 #[derive(Debug, Clone, Copy)]
@@ -357,7 +341,7 @@ pub fn build(app: Arc<App>) -> Router {
                 "this route does not accept that method; see /api/v1/openapi.json",
             )
         })
-        .layer(middleware::from_fn_with_state(app.clone(), auth::authenticate))
+        .layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .layer(middleware::from_fn(security_headers))
         .layer(RequestBodyLimitLayer::new(crate::body::MAX_BODY))
@@ -366,29 +350,20 @@ pub fn build(app: Arc<App>) -> Router {
 }
 
 async fn check(access: Access, api: bool, req: Request, next: Next) -> Response {
-    let authed = req.extensions().get::<Authed>();
-    let verdict = match (access, authed) {
-        (Access::Public, _) => Ok(()),
-        (_, None) => Err(ApiError::unauthenticated()),
-        (Access::Authenticated, Some(_)) => Ok(()),
-        (Access::Patient, Some(a)) => match a.actor.who {
-            Who::Patient(_) => Ok(()),
-            _ => Err(ApiError::forbidden("only a patient can use this route, for their own record")),
-        },
-        (Access::Staff(roles), Some(a)) => match a.role() {
-            Some(r) if roles.contains(&r) => Ok(()),
-            Some(r) => Err(ApiError::forbidden(format!(
-                "the {} role cannot use this route; it needs {}",
-                r.as_str(),
-                roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ")
-            ))),
-            None => Err(ApiError::forbidden("this route is for clinic staff")),
-        },
-    };
-    match verdict {
+    match access.allows(req.extensions().get::<Authed>()) {
         Ok(()) => next.run(req).await,
-        Err(e) if api => e.into_response(),
-        Err(e) => pages::refusal(&req, e),
+        Err(refusal) if api => ApiError::from(refusal).into_response(),
+        Err(refusal) => pages::refusal(&req, refusal.into()),
+    }
+}
+
+/// Resolves the caller (`auth::identify`); a refusal is answered here, by path as it always
+/// was: problem+json under `/api/`, an error page in the caller's language elsewhere (the
+/// route is not known yet when authentication runs on an unmatched path).
+async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
+    match auth::identify(&app, &mut req).await {
+        Ok(()) => next.run(req).await,
+        Err(refusal) => pages::refusal(&req, refusal.into()),
     }
 }
 

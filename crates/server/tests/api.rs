@@ -100,6 +100,33 @@ async fn cookie_writes_need_the_csrf_token_and_our_origin() {
     assert_eq!(common::read(ours.json(&body)).await.status, 201);
 }
 
+/// Authentication refuses before any route runs and renders nothing itself: the composition
+/// root answers a problem under `/api/` and an error page elsewhere (issue 13: authentication
+/// resolves the caller without rendering HTML).
+#[tokio::test(flavor = "multi_thread")]
+async fn authentication_refusals_are_problems_under_api_and_pages_elsewhere() {
+    let t = TestApp::start().await;
+    let bad_bearer = |path: &str| t.anon().builder(reqwest::Method::GET, path).bearer_auth("np_not_a_token");
+    let api = common::read(bad_bearer("/api/v1/patients")).await;
+    assert_eq!((api.status, api.code()), (401, "invalid_token"), "{}", api.text);
+    assert!(is_problem(&api));
+    let page = common::read(bad_bearer("/staff/patients")).await;
+    assert_eq!(page.status, 401, "{}", page.text);
+    assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")), "{:?}", page.headers);
+
+    let evil = t
+        .admin
+        .api
+        .builder(reqwest::Method::POST, "/staff/patients")
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("name=Evil+Patient");
+    let page = common::read(evil).await;
+    assert_eq!(page.status, 403, "{}", page.text);
+    assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")), "{:?}", page.headers);
+    assert!(t.admin.api.get("/api/v1/patients?search=Evil").await.json["patients"].as_array().unwrap().is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn session_cookies_are_httponly_and_samesite_lax() {
     let t = TestApp::start().await;

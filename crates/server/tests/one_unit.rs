@@ -132,6 +132,26 @@ async fn screening_plan_and_session_each_write_one_transaction_without_read_rows
     assert_eq!(actions(&after[..after.len() - before]), ["session.record"]);
 }
 
+/// Issue 13 item 5: time is a parameter of the application layer, so a test travels in time end to
+/// end: three days after the session, Today and a check-in are answered as of day 3.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_test_travels_three_days_and_the_check_in_is_triaged_as_of_day_three() {
+    let t = TestApp::start().await;
+    let patient = t.create_patient(&t.admin.api, "Tim Travel").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    t.record_session(&t.admin.api, &pid).await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    let hours = |v: &Value| v["hours_since_session"].as_f64().unwrap();
+    assert!(hours(me.api.get("/api/v1/me/today").await.expect(200)) < 1.0);
+
+    t.clock.travel(chrono::Duration::days(3));
+    assert!((hours(me.api.get("/api/v1/me/today").await.expect(200)) - 72.0).abs() < 1.0);
+    let r = me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await;
+    let answered = r.expect(201)["triage"]["hours_since_treatment"].as_f64().unwrap();
+    assert!((answered - 72.0).abs() < 1.0, "{answered}");
+}
+
 /// The days of the check-in entries on a Today timeline.
 fn timeline_check_in_days(today: &Value) -> Vec<i64> {
     let mut days: Vec<i64> = today["timeline"]["entries"]

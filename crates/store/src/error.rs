@@ -19,6 +19,10 @@ pub enum StoreError {
     /// A new session is refused; the blockers say why.
     #[error("a new session is blocked: {}", blockers_text(.0))]
     SessionBlocked(Vec<Blocker>),
+    /// A staff role that may not read or change these records (`{0}`): the store's own copy of
+    /// the clinical-role rule (see `Role::is_clinical`), behind the server's route table.
+    #[error("only clinical staff (practitioners and admins) may read or change {0}")]
+    Forbidden(&'static str),
     /// An override of the session safety gates by someone who is not a clinician.
     #[error("only a clinician (a practitioner) may record a session over blockers")]
     OverrideNotAllowed,

@@ -7,7 +7,8 @@
 //!
 //! Every method that touches a patient's data takes the [`Actor`] and writes an audit record
 //! (who, what, when, from where) — in the same transaction when it writes. Every query is scoped
-//! by the actor's clinic; a patient actor is further confined to their own record.
+//! by the actor's clinic; a patient actor is further confined to their own record, and a staff
+//! role that is not clinical is kept from clinical records (`roles.rs`, `queries/policy.rs`).
 
 pub mod access;
 mod backend;
@@ -15,6 +16,7 @@ mod error;
 mod open;
 pub mod outbox;
 pub mod records;
+mod roles;
 pub mod unit;
 
 use async_trait::async_trait;

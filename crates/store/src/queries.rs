@@ -22,6 +22,7 @@ use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 
 include!("queries/rows.rs");
 include!("queries/support.rs");
+include!("queries/policy.rs");
 include!("queries/writes.rs");
 include!("queries/appointments.rs");
 include!("queries/outbox.rs");
@@ -495,6 +496,7 @@ impl Store for Backend {
         note: Option<String>,
     ) -> Result<Screening> {
         staff_side(actor)?;
+        clinical_side(actor, "screenings")?;
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE screenings SET reviewed_by = $4, reviewed_at = $5, review_note = $6, review_decision = $7 \
@@ -544,6 +546,7 @@ impl Store for Backend {
         min_interval_days: u32,
     ) -> Result<Vec<Blocker>> {
         staff_side(actor)?;
+        clinical_side(actor, "sessions")?;
         let mut conn = self.reader().acquire().await?;
         patient_in(&mut conn, actor.clinic, patient).await?;
         let facts = session_facts(&mut conn, actor.clinic, patient, performed_at, min_interval_days).await?;
@@ -554,6 +557,7 @@ impl Store for Backend {
 
     async fn list_overrides(&self, actor: &Actor, limit: u32) -> Result<Vec<SessionOverride>> {
         staff_side(actor)?;
+        clinical_side(actor, "sessions")?;
         let rows = sqlx::query(
             "SELECT s.id, s.patient_id, s.performed_at, s.practitioner_id, s.override_reason, s.override_blockers, \
              s.created_at, p.name AS patient_name, st.name AS practitioner_name FROM sessions s \
@@ -593,6 +597,7 @@ impl Store for Backend {
 
     async fn list_alerts(&self, actor: &Actor, filter: AlertFilter) -> Result<Vec<Alert>> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let only_open = match filter {
             AlertFilter::Open => "AND a.resolved_at IS NULL",
             AlertFilter::All => "",
@@ -612,6 +617,7 @@ impl Store for Backend {
 
     async fn acknowledge_alert(&self, actor: &Actor, id: AlertId, now: DateTime<Utc>) -> Result<Alert> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let mut tx = self.begin().await?;
         let alert = alert_in(&mut tx, actor.clinic, id).await?;
         if alert.resolved_at.is_some() {
@@ -635,6 +641,7 @@ impl Store for Backend {
 
     async fn resolve_alert(&self, actor: &Actor, id: AlertId, note: &str, now: DateTime<Utc>) -> Result<Alert> {
         staff_side(actor)?;
+        clinical_side(actor, "alerts")?;
         let mut tx = self.begin().await?;
         let alert = alert_in(&mut tx, actor.clinic, id).await?;
         if alert.resolved_at.is_some() {

@@ -11,7 +11,7 @@ use needlepath_store::{Actor, PatientId};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::{created, id, known_patient};
+use crate::api::{created, id};
 use crate::auth::Authed;
 use crate::body::RawBody;
 use crate::clinic::check_ins::{self, CheckInInput, CheckInOutcome};
@@ -60,6 +60,6 @@ pub async fn list_for_patient(
     a: Authed,
     Path(raw): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let patient = known_patient(&app, &a, &raw).await?;
-    Ok(Json(json!({ "check_ins": app.store.list_check_ins(&a.actor, patient).await? })))
+    let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(json!({ "check_ins": check_ins::list(&app, &a.actor, patient).await? })))
 }

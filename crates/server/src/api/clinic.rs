@@ -227,7 +227,7 @@ pub struct StaffUpdateRequest {
 /// Changes a staff account (the API and the settings page call this); an admin cannot
 /// deactivate or demote themselves.
 pub async fn change_staff(app: &App, a: &Authed, staff_id: StaffId, r: StaffUpdateRequest) -> ApiResult<Staff> {
-    if a.staff() == Some(staff_id) && (r.active == Some(false) || r.role.is_some_and(|x| x != Role::Admin)) {
+    if a.would_lock_self_out(staff_id, r.active, r.role) {
         return Err(ApiError::invalid(
             "active",
             "an admin cannot deactivate or demote their own account; ask another admin",

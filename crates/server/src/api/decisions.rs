@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use chrono::Utc;
 use needlepath_core::request::{CanIRequest, CheckIn, PlanRequest, ScreeningRequest, hours_value};
 use needlepath_core::{
     can_i as engine_can_i, plan as engine_plan, screening as engine_screening, triage as engine_triage,
@@ -22,7 +21,7 @@ fn json<T: serde::Serialize>(v: &T) -> ApiResult<Json<Value>> {
 }
 
 pub async fn screening(State(app): State<Arc<App>>, RawBody(body): RawBody) -> ApiResult<Json<Value>> {
-    let req = ScreeningRequest::from_json(&body, Utc::now().date_naive()).map_err(input)?;
+    let req = ScreeningRequest::from_json(&body, app.now().date_naive()).map_err(input)?;
     json(&engine_screening::screen(&app.protocol, &req))
 }
 

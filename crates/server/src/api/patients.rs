@@ -17,7 +17,6 @@ use crate::api::{created, email, id, known_patient, nullable, opt_text, text, zo
 use crate::auth::{Authed, secrets};
 use crate::body::{Body, QueryParams};
 use crate::problem::{ApiError, ApiResult};
-use crate::routes::CLINICAL;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,7 +73,7 @@ pub fn free_list(field: &str, items: Vec<String>) -> ApiResult<Vec<String>> {
 /// medication. The front desk keeps contact details (and the intake's birth date and skin type,
 /// as the new-patient form asks them) (issue 11).
 fn clinical_only(a: &Authed, fields: &[(&str, bool)]) -> ApiResult<()> {
-    if a.role().is_some_and(|r| CLINICAL.contains(&r)) {
+    if a.may_edit_clinical_fields() {
         return Ok(());
     }
     let touched: Vec<&str> = fields.iter().filter(|(_, given)| *given).map(|(f, _)| *f).collect();

@@ -1,20 +1,18 @@
 //! Who is asking: login sessions (cookie), API tokens (bearer), CSRF, and the client address.
 //!
 //! The clinic of every request comes from here — from the stored login or token — and never
-//! from the body or the path. Routes declare who may call them in `routes.rs`; this module only
-//! establishes identity.
+//! from the body or the path. Routes declare who may call them in `routes.rs` (by the rules of
+//! `policy.rs`); this module only establishes identity, and says why it refused a request as a
+//! typed [`AuthRefusal`] that the composition root answers as problem+json or as a page.
 
 pub mod limiter;
 pub mod secrets;
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::Response;
 use chrono::Utc;
 use needlepath_store::{Actor, ClinicId, LoginKind, PatientId, Role, StaffId, TokenId, Who};
 
@@ -113,39 +111,68 @@ fn is_unsafe(m: &Method) -> bool {
     !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// Why authentication refused a request outright (before any route ran). The composition root
+/// (`routes.rs`) answers it as problem+json under `/api/` or as an error page elsewhere; this
+/// module never renders.
+#[derive(Debug)]
+pub enum AuthRefusal {
+    /// A bearer token that is malformed, unknown or revoked.
+    InvalidToken,
+    /// A cookie-authenticated API change without the session's CSRF token.
+    CsrfFailed,
+    /// A change whose `Origin` is another site.
+    CrossOrigin,
+    /// The store could not say who is asking.
+    Store(needlepath_store::StoreError),
+}
+
+impl From<needlepath_store::StoreError> for AuthRefusal {
+    fn from(e: needlepath_store::StoreError) -> Self {
+        AuthRefusal::Store(e)
+    }
+}
+
+impl From<AuthRefusal> for ApiError {
+    fn from(r: AuthRefusal) -> Self {
+        match r {
+            AuthRefusal::InvalidToken => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the API token is unknown or revoked")
+            }
+            AuthRefusal::CsrfFailed => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                format!("a cookie-authenticated change needs the session's CSRF token in the {CSRF_HEADER} header"),
+            ),
+            AuthRefusal::CrossOrigin => {
+                ApiError::new(StatusCode::FORBIDDEN, "cross_origin", "a change must come from this site's own pages")
+            }
+            AuthRefusal::Store(e) => e.into(),
+        }
+    }
+}
+
 /// Resolves the caller and puts [`Authed`] (when there is one) and [`ClientIp`] into the
-/// request. A bad bearer token is refused outright; a stale cookie just means anonymous.
-pub async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: Next) -> Response {
+/// request. A bad bearer token is refused outright; a stale cookie just means anonymous. Unsafe
+/// requests must come from this site, and a cookie-authenticated API change must carry the
+/// session's CSRF token.
+pub async fn identify(app: &App, req: &mut Request) -> Result<(), AuthRefusal> {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let ip = client_ip(peer, req.headers(), &app.config.trusted_proxies);
     req.extensions_mut().insert(ClientIp(ip));
-    let headers = req.headers().clone();
-    match resolve(&app, &headers, ip).await {
-        Ok(Some(authed)) => {
-            if authed.csrf.is_some() && is_unsafe(req.method()) && req.uri().path().starts_with("/api/") {
-                let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-                let expected = authed.csrf.as_deref().unwrap_or_default();
-                if !secrets::same_secret(sent, expected) {
-                    let e = ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "csrf_failed",
-                        format!(
-                            "a cookie-authenticated change needs the session's CSRF token in the {CSRF_HEADER} header"
-                        ),
-                    );
-                    return crate::pages::refusal(&req, e);
-                }
+    if let Some(authed) = resolve(app, req.headers(), ip).await? {
+        if authed.csrf.is_some() && is_unsafe(req.method()) && req.uri().path().starts_with("/api/") {
+            let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let expected = authed.csrf.as_deref().unwrap_or_default();
+            if !secrets::same_secret(sent, expected) {
+                return Err(AuthRefusal::CsrfFailed);
             }
-            req.extensions_mut().insert(authed);
         }
-        Ok(None) => {}
-        Err(e) => return crate::pages::refusal(&req, e),
+        req.extensions_mut().insert(authed);
     }
     if is_unsafe(req.method()) && !same_origin(req.headers(), &app.config.public_url) {
-        let e = ApiError::new(StatusCode::FORBIDDEN, "cross_origin", "a change must come from this site's own pages");
-        return crate::pages::refusal(&req, e);
+        return Err(AuthRefusal::CrossOrigin);
     }
-    next.run(req).await
+    Ok(())
 }
 
 /// Browsers send `Origin` on every unsafe request; when present it must be our own site (or the
@@ -159,14 +186,12 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
     origin.split_once("://").is_some_and(|(_, h)| !host.is_empty() && h == host)
 }
 
-async fn resolve(app: &App, headers: &HeaderMap, ip: IpAddr) -> Result<Option<Authed>, ApiError> {
+async fn resolve(app: &App, headers: &HeaderMap, ip: IpAddr) -> Result<Option<Authed>, AuthRefusal> {
     let now = Utc::now();
     let ip = Some(ip.to_string());
     if let Some(token) = bearer(headers) {
-        let invalid =
-            || ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the API token is unknown or revoked");
-        let token = token.map_err(|_| invalid())?;
-        let found = app.store.api_token(&secrets::token_hash(&token)).await?.ok_or_else(invalid)?;
+        let token = token.map_err(|()| AuthRefusal::InvalidToken)?;
+        let found = app.store.api_token(&secrets::token_hash(&token)).await?.ok_or(AuthRefusal::InvalidToken)?;
         let who = Who::Token(TokenId(found.id.0), found.role);
         return Ok(Some(Authed { actor: Actor { clinic: found.clinic, who, ip }, csrf: None, login_hash: None }));
     }
@@ -223,6 +248,20 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, "a=1; np_session=abc; b=2".parse().unwrap());
         assert_eq!(cookie_value(&h, COOKIE).as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn auth_refusals_keep_their_status_and_code() {
+        let cases = [
+            (AuthRefusal::InvalidToken, StatusCode::UNAUTHORIZED, "invalid_token"),
+            (AuthRefusal::CsrfFailed, StatusCode::FORBIDDEN, "csrf_failed"),
+            (AuthRefusal::CrossOrigin, StatusCode::FORBIDDEN, "cross_origin"),
+            (AuthRefusal::Store(needlepath_store::StoreError::NotFound("staff")), StatusCode::NOT_FOUND, "not_found"),
+        ];
+        for (refusal, status, code) in cases {
+            let e = ApiError::from(refusal);
+            assert_eq!((e.status, e.code), (status, code));
+        }
     }
 
     #[test]

@@ -15,9 +15,9 @@ use needlepath_store::{Appointment, Message};
 use crate::App;
 use crate::calendar::ics::{Alarm, EventTime, Feed, FeedEvent, etag, if_none_match_hits, render};
 use crate::clinic::my_reminders::{CalendarFeed, calendar_feed};
-use crate::pages::i18n::{Locale, default_locale};
-use crate::pages::patient::instant_json as at_of;
+use crate::i18n::{Locale, default_locale};
 use crate::problem::ApiError;
+use crate::stored::instant_json as at_of;
 
 /// How often calendar apps are asked to look again.
 const REFRESH_MINUTES: u32 = 60;

@@ -18,13 +18,14 @@ use needlepath_core::plan::DateWindow;
 use needlepath_core::protocol::Protocol;
 use needlepath_store::{
     Actor, Appointment, AppointmentId, Audit, Clinic, Message, MessageId, NewAppointment, NewMessage, Patient,
-    PatientId, PlanId, Recipient, Role, Seen, StaffId, StoreError, Who, Writing,
+    PatientId, PlanId, Recipient, Seen, StaffId, StoreError, Who, Writing,
 };
 use serde::Deserialize;
 
 use crate::App;
 use crate::api::{opt_text, zone};
 use crate::clinic::{ClinicError, ClinicResult};
+use crate::policy;
 use crate::reminders::schedule::for_appointment;
 use crate::schedule::series_of;
 
@@ -156,12 +157,12 @@ pub async fn book(app: &App, actor: &Actor, patient: PatientId, r: AppointmentRe
         (Some(p), _) => {
             let staff = unit.staff().await?;
             seen.push(Seen::Staff);
-            if !staff.iter().any(|s| s.id == p && s.role == Role::Practitioner) {
+            if !staff.iter().any(|s| s.id == p && policy::performs_sessions(s.role)) {
                 return Err(ClinicError::invalid("practitioner_id", "must be a practitioner of this clinic"));
             }
             Some(p)
         }
-        (None, Who::Staff(me, Role::Practitioner)) => Some(me),
+        (None, Who::Staff(me, role)) if policy::performs_sessions(role) => Some(me),
         (None, _) => None,
     };
     let booking = Booking::read(&mut *unit, record, now).await?;

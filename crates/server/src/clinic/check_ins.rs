@@ -313,3 +313,13 @@ pub async fn has_session(app: &App, actor: &Actor, patient: PatientId) -> Clinic
     unit.finish(Audit::view("check_in.form_viewed", patient, &[Seen::Sessions])).await?;
     Ok(any)
 }
+
+/// The patient's check-ins, scheduled and sent, in the order they were (or fall) due (an unknown
+/// patient is a 404, never an empty list).
+pub async fn list(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<Vec<CheckIn>> {
+    let mut unit = app.records.store().reading(actor).await?;
+    unit.patient(patient).await?;
+    let list = unit.check_ins(patient).await?;
+    unit.finish(Audit::view("check_in.list", patient, &[Seen::Patient, Seen::CheckIns])).await?;
+    Ok(list)
+}

@@ -14,8 +14,8 @@ use needlepath_core::vocabulary::Finding;
 
 use crate::auth::{Authed, CSRF_HEADER, secrets};
 use crate::body::MAX_BODY;
+use crate::i18n::Locale;
 use crate::pages::PageError;
-use crate::pages::i18n::Locale;
 use crate::problem::ApiError;
 
 /// The hidden field that carries the CSRF token.
@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn a_date_without_its_box_is_refused_naming_the_date_field() {
-        let t = crate::pages::i18n::default_locale();
+        let t = crate::i18n::default_locale();
         let f = FormData::parse(b"concern=acne_scars&last_sunburn=2026-11-30").unwrap();
         let e = f.refuse_unticked_finding_dates(t, |c| format!("last_{c}")).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("last_sunburn"));

@@ -5,7 +5,8 @@
 //! access rules as the API and the access-matrix test covers them. They call the same
 //! functions as the API handlers, so a form and the JSON API cannot decide differently.
 //!
-//! - [`i18n`]: every user-facing string, per language, in `locales/`.
+//! - `crate::i18n`: every user-facing string, per language, in `locales/` (a crate-level module,
+//!   as the reminder worker and the calendar feed speak the patient's language too).
 //! - [`form`]: reading a posted form, with its CSRF check.
 //! - [`assets`]: the stylesheet, script and icon, served by the binary itself.
 //! - [`chart`]: the symptom chart, drawn as inline SVG.
@@ -15,7 +16,6 @@ pub mod account;
 pub mod assets;
 pub mod chart;
 pub mod form;
-pub mod i18n;
 pub mod patient;
 pub mod public;
 pub mod staff;
@@ -29,8 +29,8 @@ use axum::response::{Html, IntoResponse, Response};
 use needlepath_store::{Role, Who};
 
 use crate::auth::Authed;
+use crate::i18n::{self, Locale};
 use crate::problem::ApiError;
-use i18n::Locale;
 
 /// A link of the main navigation.
 #[derive(Debug, Clone)]
@@ -97,8 +97,8 @@ impl Ctx {
     /// The frame of a page titled `title`, with the navigation for whoever is signed in.
     pub fn frame(&self, title: impl Into<String>) -> Frame {
         let t = self.t;
-        let links: &[(&'static str, &'static str)] = match self.authed.as_ref().map(|a| a.actor.who) {
-            Some(Who::Patient(_)) => &[
+        let links: Vec<(&'static str, &'static str)> = match self.authed.as_ref() {
+            Some(a) if matches!(a.actor.who, Who::Patient(_)) => vec![
                 ("/me", "nav.today"),
                 ("/me/check-in", "nav.check_in"),
                 ("/me/plan", "nav.plan"),
@@ -106,17 +106,19 @@ impl Ctx {
                 ("/me/reminders", "nav.reminders"),
                 ("/aftercare", "nav.aftercare"),
             ],
-            Some(Who::Staff(_, Role::Admin)) => &[
-                ("/staff", "nav.queue"),
-                ("/staff/patients", "nav.patients"),
-                ("/staff/overrides", "nav.overrides"),
-                ("/staff/settings", "nav.settings"),
-            ],
-            Some(Who::Staff(_, Role::Practitioner)) => {
-                &[("/staff", "nav.queue"), ("/staff/patients", "nav.patients"), ("/staff/overrides", "nav.overrides")]
+            // A signed-in staff member (not an API token, which has no pages to browse) sees a
+            // link only where its route lets them in.
+            Some(a) if matches!(a.actor.who, Who::Staff(..)) => {
+                let mut links = vec![("/staff", "nav.queue"), ("/staff/patients", "nav.patients")];
+                if a.is_clinical() {
+                    links.push(("/staff/overrides", "nav.overrides"));
+                }
+                if a.may_manage_clinic() {
+                    links.push(("/staff/settings", "nav.settings"));
+                }
+                links
             }
-            Some(Who::Staff(..)) => &[("/staff", "nav.queue"), ("/staff/patients", "nav.patients")],
-            _ => &[
+            _ => vec![
                 ("/", "nav.home"),
                 ("/candidate", "nav.candidate"),
                 ("/aftercare", "nav.aftercare"),

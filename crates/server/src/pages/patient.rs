@@ -11,7 +11,6 @@ pub mod plan;
 pub mod reminders;
 pub mod today;
 
-use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use needlepath_core::protocol::Protocol;
 use needlepath_store::PatientId;
@@ -46,15 +45,7 @@ pub fn said_json(p: &Protocol, v: &Value) -> Said {
     }
 }
 
-/// A date stored in a result (`"2026-03-01"`).
-pub fn date_json(v: &Value) -> Option<NaiveDate> {
-    v.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-}
-
-/// An instant stored in a result (RFC 3339).
-pub fn instant_json(v: &Value) -> Option<DateTime<Utc>> {
-    v.as_str().and_then(|s| DateTime::parse_from_rfc3339(s).ok()).map(|d| d.with_timezone(&Utc))
-}
+pub use crate::stored::{date_json, instant_json};
 
 pub use crate::schedule::next_window;
 
@@ -69,7 +60,7 @@ pub struct NextView {
 }
 
 pub fn next_view(
-    t: &crate::pages::i18n::Locale,
+    t: &crate::i18n::Locale,
     next: &needlepath_core::pathway::next::NextSession<needlepath_store::AppointmentId>,
     appointments: &[needlepath_store::Appointment],
     tz: Tz,

@@ -45,7 +45,7 @@ pub struct Choice {
 
 /// An input error shown on a form, with the field named in plain words (`label` of the field)
 /// as well as by its path.
-pub fn shown(e: &ApiError, field: String, label: &str, t: &crate::pages::i18n::Locale) -> Option<Shown> {
+pub fn shown(e: &ApiError, field: String, label: &str, t: &crate::i18n::Locale) -> Option<Shown> {
     Shown::from_api(e).map(|s| Shown {
         message: if label.is_empty() {
             s.message

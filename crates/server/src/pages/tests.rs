@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::i18n::{LANGUAGES, negotiate};
+use crate::i18n::{LANGUAGES, negotiate};
 
 /// Every `"key"` a template or page module passes to `t.s`, `t.f`, `t.has` or a `*_key` const.
 fn keys_used() -> BTreeSet<String> {

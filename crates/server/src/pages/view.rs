@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use needlepath_core::protocol::Protocol;
 
-use crate::pages::i18n::Locale;
+use crate::i18n::Locale;
 
 /// A source a statement rests on, as the page links it: `[n]` to `/sources#id`.
 #[derive(Debug, Clone)]
@@ -112,7 +112,7 @@ pub mod icons {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::i18n::default_locale;
+    use crate::i18n::default_locale;
     use chrono::Utc;
 
     #[test]

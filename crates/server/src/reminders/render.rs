@@ -12,9 +12,9 @@ use needlepath_store::{Addressee, Message, Recipient, SIGN_IN_KIND};
 use serde_json::{Value, json};
 
 use crate::delivery::{Email, MailParagraph, ReminderMail, render_mail};
-use crate::pages::i18n::Locale;
-use crate::pages::patient::instant_json as at_of;
+use crate::i18n::Locale;
 use crate::reach::Reach;
+use crate::stored::instant_json as at_of;
 
 /// A local date and time in words, in the recipient's zone.
 pub fn local(t: &Locale, at: DateTime<Utc>, zone: &str) -> String {
@@ -239,7 +239,7 @@ mod tests {
     use needlepath_store::{ClinicId, MessageId, MessageStatus, PatientId};
 
     use super::*;
-    use crate::pages::i18n::default_locale;
+    use crate::i18n::default_locale;
     use crate::reach::Phone;
 
     #[test]

@@ -12,7 +12,7 @@ use needlepath_core::protocol::FindingSet;
 use needlepath_core::reminders::{QuietHours, Reminder, ReminderKind, after_session, before_session};
 use needlepath_core::timeline::{AftercareRequest, Zone};
 use needlepath_core::vocabulary::Finding;
-use needlepath_store::{Alert, Channel, ClinicSettings, NewMessage, Patient, Recipient, Role, Staff};
+use needlepath_store::{Alert, Channel, ClinicSettings, NewMessage, Patient, Recipient, Staff};
 use serde_json::{Value, json};
 
 use crate::problem::ApiError;
@@ -167,7 +167,7 @@ pub fn escalation(staff: &[Staff], patient: &Patient, alert: &EscalatedAlert, no
     });
     let mut out: Vec<NewMessage> = staff
         .iter()
-        .filter(|s| s.active && matches!(s.role, Role::Practitioner | Role::Admin))
+        .filter(|s| s.active && crate::policy::receives_alerts(s.role))
         .map(|s| NewMessage {
             key: format!("staff:{}", s.id),
             recipient: Recipient::Staff(s.id),

@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use crate::App;
 use crate::delivery::{ConfigError, DeliveryError, EmailSender, SmtpConfig, WebhookConfig, WebhookSender};
-use crate::pages::i18n::default_locale;
+use crate::i18n::default_locale;
 use crate::reminders::render;
 
 /// How the worker runs, and the channels it delivers through (`[reminders]` in the

@@ -177,6 +177,8 @@ pub struct PatientLogin {
 /// A running server over its own database, set up with clinic 1 and its first admin.
 pub struct TestApp {
     pub app: Arc<App>,
+    /// The application layer's clock: `clock.travel(..)` moves the service in time.
+    pub clock: Arc<needlepath_server::clinic::TravelClock>,
     pub base: String,
     pub addr: SocketAddr,
     pub db_path: PathBuf,
@@ -226,7 +228,8 @@ impl TestApp {
         let base = format!("http://{addr}");
         let mut config = ServerConfig { listen: addr, public_url: base.clone(), ..ServerConfig::default() };
         configure(&mut config);
-        let app = App::new(store, protocol, config);
+        let clock = Arc::new(needlepath_server::clinic::TravelClock::default());
+        let app = App::with_clock(store, protocol, config, clock.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(needlepath_server::serve(app.clone(), listener, async move {
             let _ = rx.await;
@@ -234,6 +237,7 @@ impl TestApp {
         let admin = Member { api: Api::anonymous(&base), id: String::new(), email: String::new() };
         Self {
             app,
+            clock,
             base,
             addr,
             db_path,

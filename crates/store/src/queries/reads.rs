@@ -23,6 +23,7 @@ async fn staff_list_on(conn: &mut Conn, actor: &Actor) -> Result<Vec<Staff>> {
 
 async fn screenings_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Screening>> {
     own(actor, patient)?;
+    clinical_side(actor, "screenings")?;
     let rows =
         sqlx::query("SELECT * FROM screenings WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC")
             .bind(actor.clinic.0)
@@ -55,6 +56,7 @@ async fn sessions_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Resu
 
 async fn check_ins_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<CheckIn>> {
     own(actor, patient)?;
+    clinical_side(actor, "check-ins")?;
     let rows = sqlx::query(
         "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 ORDER BY COALESCE(submitted_at, due_at), id",
     )
@@ -120,6 +122,7 @@ async fn audit_record_on(conn: &mut Conn, actor: &Actor, audit: &crate::unit::Au
 /// the screening's audit record; the change to the record's findings is audited here, as such).
 async fn add_screening_on(tx: &mut <Db as sqlx::Database>::Connection, actor: &Actor, s: &NewScreening) -> Result<Screening> {
         own(actor, s.patient)?;
+        clinical_side(actor, "screenings")?;
         patient_in(&mut *tx, actor.clinic, s.patient).await?;
         let id = ScreeningId::new();
         let row = sqlx::query(
@@ -155,6 +158,7 @@ async fn add_screening_on(tx: &mut <Db as sqlx::Database>::Connection, actor: &A
 /// A series plan, in the caller's transaction (which writes its audit record).
 async fn add_plan_on(tx: &mut <Db as sqlx::Database>::Connection, actor: &Actor, plan: &NewPlan) -> Result<Plan> {
         own(actor, plan.patient)?;
+        clinical_side(actor, "plans")?;
         patient_in(&mut *tx, actor.clinic, plan.patient).await?;
         let id = PlanId::new();
         let row = sqlx::query(

@@ -90,6 +90,7 @@ impl crate::unit::Reading for Unit {
 
     async fn alerts(&mut self, patient: PatientId) -> Result<Vec<Alert>> {
         staff_side(&self.actor)?;
+        clinical_side(&self.actor, "alerts")?;
         // In the queue's order: open first, most urgent first, then the earliest deadline.
         let sql = format!(
             "{ALERT_SELECT} WHERE a.clinic_id = $1 AND a.patient_id = $2 ORDER BY \
@@ -107,6 +108,7 @@ impl crate::unit::Reading for Unit {
 
     async fn blockers(&mut self, patient: PatientId, at: DateTime<Utc>, min_interval_days: u32) -> Result<Vec<Blocker>> {
         staff_side(&self.actor)?;
+        clinical_side(&self.actor, "sessions")?;
         patient_in(&mut self.tx, self.actor.clinic, patient).await?;
         let facts = session_facts(&mut self.tx, self.actor.clinic, patient, at, min_interval_days).await?;
         Ok(gates::blockers(&facts))

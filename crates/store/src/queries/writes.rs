@@ -233,6 +233,7 @@ async fn record_session_on(
     s: &NewSession,
 ) -> Result<(Session, Vec<CheckIn>)> {
         staff_side(actor)?;
+        clinical_side(actor, "sessions")?;
         patient_in(&mut *tx, actor.clinic, s.patient).await?;
         if let Some(plan) = s.plan {
             sqlx::query("SELECT id FROM plans WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")

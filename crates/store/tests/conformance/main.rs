@@ -32,6 +32,7 @@ mod clinical;
 mod fixtures;
 mod harness;
 mod outbox;
+mod policy;
 mod records;
 mod system;
 
@@ -67,6 +68,7 @@ conformance! {
     clinical::story_check_ins_and_alerts => sqlite_check_ins_and_alerts, postgres_check_ins_and_alerts;
     clinical::story_follow_ups => sqlite_follow_ups, postgres_follow_ups;
     records::story_audit => sqlite_audit, postgres_audit;
+    policy::story_front_desk_cannot_list_screenings_even_if_a_route_forgets => sqlite_front_desk_cannot_list_screenings_even_if_a_route_forgets, postgres_front_desk_cannot_list_screenings_even_if_a_route_forgets;
     system::story_timestamps => sqlite_timestamps, postgres_timestamps;
     system::story_concurrency => sqlite_concurrency, postgres_concurrency;
     system::story_integrity => sqlite_integrity, postgres_integrity;

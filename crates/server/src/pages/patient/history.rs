@@ -11,8 +11,8 @@ use needlepath_store::CheckIn;
 
 use crate::App;
 use crate::clinic::my_record::{History, history};
+use crate::i18n::Locale;
 use crate::pages::chart::{self, MAX_SERIES, Series, Words};
-use crate::pages::i18n::Locale;
 use crate::pages::patient::me;
 use crate::pages::view::{self, Badge, moment, when};
 use crate::pages::{Ctx, Frame, PageResult, page};

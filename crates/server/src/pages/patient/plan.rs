@@ -54,7 +54,7 @@ struct PlanPage {
     had: Vec<(String, String)>,
 }
 
-fn window(t: &crate::pages::i18n::Locale, v: &Value) -> String {
+fn window(t: &crate::i18n::Locale, v: &Value) -> String {
     match (date_json(&v["earliest"]), date_json(&v["latest"])) {
         (Some(a), Some(b)) => t.f("today.window", &[("from", &date(a)), ("to", &date(b))]),
         _ => String::new(),

@@ -14,7 +14,7 @@ use needlepath_core::timeline::{AftercareRequest, Entry, Kind, Zone, timeline};
 use needlepath_core::vocabulary::Activity;
 
 use crate::App;
-use crate::pages::i18n::Locale;
+use crate::i18n::Locale;
 use crate::pages::public::Said;
 use crate::pages::view::{self, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page};
@@ -145,7 +145,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::i18n::default_locale;
+    use crate::i18n::default_locale;
 
     #[test]
     fn hours_are_said_relative_to_the_session() {

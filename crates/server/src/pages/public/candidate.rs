@@ -11,7 +11,6 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::Utc;
 use needlepath_core::request::ScreeningRequest;
 use needlepath_core::screening::screen;
 use needlepath_core::vocabulary::{Concern, Finding, ScarType};
@@ -19,8 +18,8 @@ use serde_json::{Value, json};
 
 use crate::App;
 use crate::api::input;
+use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::i18n::Locale;
 use crate::pages::public::{Choice, Said, shown};
 use crate::pages::view::{self, Badge};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with};
@@ -240,7 +239,7 @@ fn field_of(t: &Locale, path: &str, codes: &[String]) -> (String, String) {
 
 pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -> PageResult {
     let t = ctx.t;
-    let today = Utc::now().date_naive();
+    let today = app.now().date_naive();
     let mut codes = Vec::new();
     let parsed = request(&form, t).and_then(|(json, c)| {
         codes = c;
@@ -281,7 +280,7 @@ mod tests {
 
     #[test]
     fn keys_built_at_run_time_exist() {
-        let t = crate::pages::i18n::default_locale();
+        let t = crate::i18n::default_locale();
         let mut keys: Vec<String> = FINDING_GROUPS.iter().map(|(k, _)| (*k).to_string()).collect();
         keys.extend((1..=6).map(|n| format!("candidate.skin.{n}")));
         keys.extend(
@@ -301,16 +300,13 @@ mod tests {
             b"concern=acne_scars&age_years=34&finding=sunburn&last.sunburn=2026-01-02&finding=pregnant",
         )
         .unwrap();
-        let (req, codes) = request(&form, crate::pages::i18n::default_locale()).unwrap();
+        let (req, codes) = request(&form, crate::i18n::default_locale()).unwrap();
         assert_eq!(req["age_years"], 34);
         assert_eq!(req["findings"][0], json!({ "code": "sunburn", "last": "2026-01-02" }));
         assert_eq!(codes, vec!["sunburn", "pregnant"]);
         let bad = FormData::parse(b"concern=acne_scars&age_years=old").unwrap();
-        assert_eq!(
-            request(&bad, crate::pages::i18n::default_locale()).unwrap_err().field.as_deref(),
-            Some("age_years")
-        );
-        let t = crate::pages::i18n::default_locale();
+        assert_eq!(request(&bad, crate::i18n::default_locale()).unwrap_err().field.as_deref(), Some("age_years"));
+        let t = crate::i18n::default_locale();
         assert_eq!(field_of(t, "findings[0].last", &codes).0, "last.sunburn");
     }
 }

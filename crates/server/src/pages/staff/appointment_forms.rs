@@ -20,8 +20,8 @@ use needlepath_store::{AppointmentId, MessageId, PatientId, Recipient};
 use crate::App;
 use crate::api::id;
 use crate::clinic::appointments::{self, AppointmentRequest, RescheduleRequest};
+use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::i18n::Locale;
 use crate::pages::staff::records;
 use crate::pages::staff::reminders::Refused;
 use crate::pages::{Ctx, PageError, PageResult, Shown, see_other};
@@ -206,7 +206,7 @@ pub async fn retry_submit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pages::i18n::default_locale;
+    use crate::i18n::default_locale;
 
     fn form(date: &str, time: &str) -> FormData {
         FormData::from_pairs(vec![("date".into(), date.into()), ("time".into(), time.into())])

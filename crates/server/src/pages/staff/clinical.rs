@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use needlepath_core::protocol::Protocol;
 use needlepath_core::vocabulary::{Concern, Finding, ScarType};
-use needlepath_store::{Blocker, Patient, PatientFinding, PatientId, Role};
+use needlepath_store::{Blocker, Patient, PatientFinding, PatientId};
 use serde_json::{Value, json};
 
 use crate::App;
@@ -19,8 +19,8 @@ use crate::auth::Authed;
 use crate::clinic::plans::plan_patient;
 use crate::clinic::screening::{clinic_today, screen_patient};
 use crate::clinic::sessions::{NewSessionRequest, record};
+use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::i18n::Locale;
 use crate::pages::staff::gates::{BlockerView, blocker_view, blockers_now};
 use crate::pages::staff::session_fields::{self, DepthBox};
 use crate::pages::staff::{Choice, choices, clinic_zone};
@@ -292,7 +292,7 @@ fn session_page(
     zone: String,
 ) -> SessionPage {
     let t = ctx.t;
-    let practitioner = ctx.role() == Some(Role::Practitioner);
+    let practitioner = ctx.authed().is_ok_and(Authed::may_override_session_gates);
     let any_absolute = blockers.iter().any(|b| !b.overridable);
     SessionPage {
         f: ctx.frame(t.f("session_form.title", &[("name", &p.name)])),
@@ -313,7 +313,7 @@ pub async fn session_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path
     let a = ctx.authed()?;
     let p = patient_of(&app, a, &raw).await?;
     let (clinic, tz) = clinic_zone(&app, a).await?;
-    let now = Utc::now();
+    let now = app.now();
     let local_now = now.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string();
     // Numbing cream is removed before needling unless staff say otherwise.
     let form = FormData::from_pairs(vec![
@@ -423,10 +423,10 @@ pub async fn session_submit(
     let given = session_fields::depths(&protocol, &form).unwrap_or_default();
     let (r, at) = match session_request(ctx.t, &protocol, &form, tz) {
         Ok(req) => {
-            let at = req.performed_at.map_or_else(Utc::now, |t| t.with_timezone(&Utc));
+            let at = req.performed_at.map_or_else(|| app.now(), |t| t.with_timezone(&Utc));
             (record(&app, &a.actor, p.id, req).await.map(|_| ()).map_err(ApiError::from), at)
         }
-        Err(e) => (Err(e), Utc::now()),
+        Err(e) => (Err(e), app.now()),
     };
     match r {
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#sessions", p.id))),

@@ -18,10 +18,10 @@ use needlepath_store::{Patient, PatientId};
 use crate::App;
 use crate::api::id;
 use crate::api::patients::{PatientUpdateRequest, update_patient};
+use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::i18n::Locale;
 use crate::pages::staff::clinical::{FindingRow, finding_pairs, finding_rows, findings_of_form};
-use crate::pages::staff::{Choice, choices, clinical};
+use crate::pages::staff::{Choice, choices};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};
 
@@ -120,7 +120,7 @@ async fn patient_of(app: &App, ctx: &Ctx, raw: &str) -> Result<Patient, PageErro
 
 pub async fn edit_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
     let p = patient_of(&app, &ctx, &raw).await?;
-    let clinical = clinical(ctx.authed()?);
+    let clinical = ctx.authed()?.may_edit_clinical_fields();
     let form = form_of(&p, clinical);
     page(&edit_page(&ctx, p, form, None, clinical))
 }
@@ -141,7 +141,7 @@ pub async fn edit_submit(
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#contact", p.id))),
         Err(e) => {
             let (status, shown) = Shown::on_form(e)?;
-            let clinical = clinical(a);
+            let clinical = a.may_edit_clinical_fields();
             page_with(status, &edit_page(&ctx, p, form, Some(shown), clinical))
         }
     }

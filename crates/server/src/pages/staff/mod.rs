@@ -29,15 +29,14 @@ pub mod setup;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use needlepath_store::{Clinic, Role};
+use needlepath_store::Clinic;
 use serde_json::Value;
 
 use crate::App;
 use crate::api::zone;
 use crate::auth::Authed;
-use crate::pages::i18n::Locale;
+use crate::i18n::Locale;
 use crate::pages::{PageError, view};
-use crate::routes::CLINICAL;
 
 /// An `<option>` of a `<select>`.
 #[derive(Debug, Clone)]
@@ -73,16 +72,6 @@ pub async fn clinic_zone(app: &App, a: &Authed) -> Result<(Clinic, Tz), PageErro
 /// An instant in the clinic's zone: "Mon 24 Nov 2026, 10:30".
 pub fn local(at: DateTime<Utc>, tz: Tz) -> String {
     view::moment(at.with_timezone(&tz).fixed_offset())
-}
-
-/// Whether the caller may see clinical records (the API's `CLINICAL` routes).
-pub fn clinical(a: &Authed) -> bool {
-    a.role().is_some_and(|r| CLINICAL.contains(&r))
-}
-
-/// Whether the caller is an admin.
-pub fn admin(a: &Authed) -> bool {
-    a.role() == Some(Role::Admin)
 }
 
 /// A check-in request's symptoms in words: "Throat tightness (Severe), Redness (Mild)".

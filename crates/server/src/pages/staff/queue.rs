@@ -18,7 +18,7 @@ use crate::api::id;
 use crate::api::queue::{NoteRequest, acknowledge_alert, close_follow_up, resolve_alert};
 use crate::auth::Authed;
 use crate::pages::form::Posted;
-use crate::pages::staff::{clinic_zone, clinical, local, symptoms_summary};
+use crate::pages::staff::{clinic_zone, local, symptoms_summary};
 use crate::pages::view::{self, Badge};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page_with, see_other};
 use crate::problem::ApiError;
@@ -99,7 +99,7 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
     let (_, tz) = clinic_zone(app, a).await?;
     let now = Utc::now();
     let now_local = now.with_timezone(&tz);
-    let show_alerts = clinical(a);
+    let show_alerts = a.is_clinical();
     let mut alerts = Vec::new();
     if show_alerts {
         let open = app.store.list_alerts(&a.actor, AlertFilter::Open).await?;

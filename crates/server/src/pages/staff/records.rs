@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
-use needlepath_store::{AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Role, Screening, StaffId};
+use needlepath_store::{AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Screening, StaffId};
 use serde_json::Value;
 
 use crate::App;
@@ -21,13 +21,13 @@ use crate::api::id;
 use crate::api::zone;
 use crate::auth::Authed;
 use crate::clinic::chart::{ChartScope, chart};
-use crate::pages::i18n::Locale;
+use crate::i18n::Locale;
 use crate::pages::patient::next_view;
 use crate::pages::public::cost::money;
 use crate::pages::staff::gates::{BlockerView, blocker_view, override_words};
 use crate::pages::staff::reminders::{self, Refused, Section};
 use crate::pages::staff::session_fields;
-use crate::pages::staff::{admin, clinical, local, symptoms_summary};
+use crate::pages::staff::{local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page_with};
 use crate::schedule::series_of;
@@ -248,7 +248,7 @@ pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>
 pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusCode, refused: Refused) -> PageResult {
     let a: &Authed = ctx.authed()?;
     let t = ctx.t;
-    let (clinical, admin) = (clinical(a), admin(a));
+    let (clinical, admin) = (a.is_clinical(), a.may_see_audit());
     let chart = chart(app, &a.actor, patient_id, ChartScope { clinical, audit: clinical && admin }).await?;
     let tz = zone("time_zone", &chart.clinic.time_zone)?;
     let rem = reminders::section(a, t, &chart, tz, refused);
@@ -282,7 +282,7 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
         let names: HashMap<StaffId, String> = chart.staff.iter().map(|s| (s.id, s.name.clone())).collect();
         let screenings = &chart.screenings;
         page_data.screenings = screenings.iter().map(|s| screening_view(t, protocol, s, tz, &names)).collect();
-        let practitioner = a.role() == Some(Role::Practitioner);
+        let practitioner = a.may_review_screening();
         if let (Some(latest), Some(view)) = (screenings.first(), page_data.screenings.first_mut()) {
             view.review_form = practitioner && view.review_required && latest.review_decision.is_none();
         }

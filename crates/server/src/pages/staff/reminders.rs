@@ -8,15 +8,16 @@
 //! again with a refused form's error.
 
 use chrono_tz::Tz;
-use needlepath_store::{Message, MessageStatus, Role, StaffId};
+use needlepath_store::{Message, MessageStatus, StaffId};
 
 use crate::auth::Authed;
 use crate::clinic::chart::Chart;
+use crate::i18n::Locale;
 use crate::pages::Shown;
 use crate::pages::form::FormData;
-use crate::pages::i18n::Locale;
 use crate::pages::staff::local;
 use crate::pages::view::{Badge, icons};
+use crate::policy;
 
 /// An upcoming appointment, with its move form's values.
 #[derive(Debug, Clone)]
@@ -120,8 +121,11 @@ pub fn section(a: &Authed, t: &Locale, chart: &Chart, tz: Tz, refused: Refused) 
         if book_refused { refused.form.get(name).to_string() } else { default.to_string() }
     };
     let staff = &chart.staff;
-    let practitioners: Vec<(String, String)> =
-        staff.iter().filter(|s| s.role == Role::Practitioner).map(|s| (s.id.to_string(), s.name.clone())).collect();
+    let practitioners: Vec<(String, String)> = staff
+        .iter()
+        .filter(|s| policy::performs_sessions(s.role))
+        .map(|s| (s.id.to_string(), s.name.clone()))
+        .collect();
     let name = |id: Option<StaffId>| {
         id.and_then(|i| staff.iter().find(|s| s.id == i)).map(|s| s.name.clone()).unwrap_or_default()
     };
@@ -129,7 +133,7 @@ pub fn section(a: &Authed, t: &Locale, chart: &Chart, tz: Tz, refused: Refused) 
         .iter()
         .map(|x| (x.id.to_string(), name(x.practitioner), x.window_reason.clone().unwrap_or_default()))
         .collect();
-    let me = a.staff().filter(|_| a.role() == Some(Role::Practitioner)).map(|s| s.to_string()).unwrap_or_default();
+    let me = a.staff().filter(|_| a.performs_sessions()).map(|s| s.to_string()).unwrap_or_default();
     Section {
         practitioners,
         practitioner: kept("practitioner", &me),

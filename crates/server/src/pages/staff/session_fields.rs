@@ -10,8 +10,8 @@ use needlepath_core::protocol::Protocol;
 use needlepath_core::session::{AreaDepth, Numbing, SessionWarning, WarningCode};
 use serde_json::{Value, json};
 
+use crate::i18n::Locale;
 use crate::pages::form::FormData;
-use crate::pages::i18n::Locale;
 use crate::pages::staff::{Choice, choices};
 use crate::problem::{ApiError, ApiResult};
 

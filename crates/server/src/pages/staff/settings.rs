@@ -18,8 +18,8 @@ use crate::api::clinic::{
 };
 use crate::api::id;
 use crate::auth::Authed;
+use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::i18n::Locale;
 use crate::pages::staff::{Choice, choices};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page_with, see_other};
 use crate::problem::{ApiError, ApiResult};

@@ -1,5 +1,8 @@
 //! Every word the pages show, per language, in one place: `locales/<lang>/*.toml`.
 //!
+//! A module of the crate, not of `pages`: the reminder worker, the calendar feed and the clinic's
+//! contact footer speak the reader's language too, without depending on the web pages.
+//!
 //! The files are compiled into the binary and flattened into dotted keys (`[today] title = …`
 //! becomes `today.title`). Templates ask for a key; a missing key shows the key itself rather
 //! than failing a patient's page, and the test below fails the build's test run instead, so a
@@ -23,16 +26,16 @@ pub struct Locale {
 
 /// The language files, by language; each language is the concatenation of its files.
 const FILES: &[(&str, &str)] = &[
-    ("en", include_str!("../../locales/en/common.toml")),
-    ("en", include_str!("../../locales/en/vocabulary.toml")),
-    ("en", include_str!("../../locales/en/public.toml")),
-    ("en", include_str!("../../locales/en/patient.toml")),
-    ("en", include_str!("../../locales/en/staff.toml")),
-    ("en", include_str!("../../locales/en/messages.toml")),
-    ("en", include_str!("../../locales/en/reach.toml")),
-    ("en", include_str!("../../locales/en/checkins.toml")),
-    ("en", include_str!("../../locales/en/screening.toml")),
-    ("en", include_str!("../../locales/en/sessions.toml")),
+    ("en", include_str!("../locales/en/common.toml")),
+    ("en", include_str!("../locales/en/vocabulary.toml")),
+    ("en", include_str!("../locales/en/public.toml")),
+    ("en", include_str!("../locales/en/patient.toml")),
+    ("en", include_str!("../locales/en/staff.toml")),
+    ("en", include_str!("../locales/en/messages.toml")),
+    ("en", include_str!("../locales/en/reach.toml")),
+    ("en", include_str!("../locales/en/checkins.toml")),
+    ("en", include_str!("../locales/en/screening.toml")),
+    ("en", include_str!("../locales/en/sessions.toml")),
 ];
 
 /// The languages the pages speak, the first being the default.
