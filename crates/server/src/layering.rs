@@ -43,3 +43,20 @@ fn the_worker_calendar_delivery_and_auth_do_not_import_the_pages() {
     }
     assert!(offending.is_empty(), "these modules import the pages:\n{}", offending.join("\n"));
 }
+
+/// Issue 13 item 5, "page sections do not redraw each other's pages": the patient page
+/// (`records.rs`) draws the appointments section (`reminders.rs`), and the section's forms
+/// (`appointment_forms.rs`) show the page again; the section itself imports neither.
+#[test]
+fn the_appointments_section_does_not_import_its_page_or_its_forms() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pages/staff/reminders.rs");
+    let text = std::fs::read_to_string(&file).expect("a readable source file");
+    let offending: Vec<String> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim_start().starts_with("//"))
+        .filter(|(_, line)| line.contains("records") || line.contains("appointment_forms"))
+        .map(|(n, line)| format!("{}:{}: {}", file.display(), n + 1, line.trim()))
+        .collect();
+    assert!(offending.is_empty(), "the section reaches back into its page:\n{}", offending.join("\n"));
+}

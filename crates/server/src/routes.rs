@@ -279,16 +279,16 @@ fn entries() -> Vec<Entry> {
             r!(get "GET" "/staff/overrides", Staff(CLINICAL), "Sessions recorded over blockers, for staff to review", None, None, 200, staff::gates::overrides),
         ),
         page(
-            r!(post "POST" "/staff/patients/{id}/appointments", Staff(ANY_STAFF), "Book a session (form); its reminders are scheduled", None, None, 303, staff::reminders::book_submit),
+            r!(post "POST" "/staff/patients/{id}/appointments", Staff(ANY_STAFF), "Book a session (form); its reminders are scheduled", None, None, 303, staff::appointment_forms::book_submit),
         ),
         page(
-            r!(post "POST" "/staff/patients/{id}/appointments/{appointment_id}/move", Staff(ANY_STAFF), "Move a booked session (form); its reminders are scheduled again", None, None, 303, staff::reminders::move_submit),
+            r!(post "POST" "/staff/patients/{id}/appointments/{appointment_id}/move", Staff(ANY_STAFF), "Move a booked session (form); its reminders are scheduled again", None, None, 303, staff::appointment_forms::move_submit),
         ),
         page(
-            r!(post "POST" "/staff/patients/{id}/appointments/{appointment_id}/cancel", Staff(ANY_STAFF), "Cancel a booked session (form); its pending reminders are withdrawn", None, None, 303, staff::reminders::cancel_submit),
+            r!(post "POST" "/staff/patients/{id}/appointments/{appointment_id}/cancel", Staff(ANY_STAFF), "Cancel a booked session (form); its pending reminders are withdrawn", None, None, 303, staff::appointment_forms::cancel_submit),
         ),
         page(
-            r!(post "POST" "/staff/messages/{id}/retry", Staff(ANY_STAFF), "Send a failed message again (form)", None, None, 303, staff::reminders::retry_submit),
+            r!(post "POST" "/staff/messages/{id}/retry", Staff(ANY_STAFF), "Send a failed message again (form)", None, None, 303, staff::appointment_forms::retry_submit),
         ),
         page(
             r!(get "GET" "/staff/settings", Staff(ADMIN), "The clinic's settings, staff and protocol", None, None, 200, staff::settings::show),

@@ -443,3 +443,177 @@ async fn reading_listing_and_changing_a_patient_write_one_audit_record_each() {
     assert_eq!(after.len(), before + 2, "{:?}", &after[..after.len() - before]);
     assert!(after[..2].iter().all(|e| e["action"] == "patient.list" && e["seen"] == json!(["patients"])));
 }
+
+/// 10:00 on a weekday about `days` from now in the clinic's zone (Europe/Berlin, open Monday to
+/// Friday): a time a booking's rules accept. Returns the date, the time and the instant.
+fn bookable(days: u64) -> (String, String, String) {
+    use chrono::{Datelike as _, TimeZone as _};
+    let berlin = chrono_tz::Europe::Berlin;
+    let mut d = Utc::now().with_timezone(&berlin).date_naive() + chrono::Days::new(days);
+    while d.weekday().number_from_monday() > 5 {
+        d = d + chrono::Days::new(1);
+    }
+    let at = berlin.from_local_datetime(&d.and_hms_opt(10, 0, 0).unwrap()).single().unwrap();
+    (d.to_string(), "10:00".to_string(), at.to_rfc3339())
+}
+
+/// The id of one of the patient's pending e-mails, marked failed (the worker's dead letter).
+async fn a_failed_message(t: &TestApp, staff: &common::Api, pid: &str) -> String {
+    let messages = staff.get(&format!("/api/v1/patients/{pid}/messages")).await.expect(200)["messages"].clone();
+    let message = messages
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["status"] == "pending" && m["channel"] == "email")
+        .expect("a pending e-mail")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.fail_message(&message, "550 5.1.1 mailbox unavailable").await;
+    message
+}
+
+/// Issue 13 items 1-2, appointments and messages: booking, moving and cancelling a session (from
+/// the API and from the patient page's forms), the lists of appointments and messages, and "Send
+/// again" are one unit each with one audit record. A booking from the API wrote eight records
+/// before (the patient read three times, the clinic, the sessions twice, the appointments, the
+/// plans), in as many transactions; its reads are now in the booking's own transaction.
+#[tokio::test(flavor = "multi_thread")]
+async fn booking_moving_cancelling_and_sending_again_write_one_audit_record_each() {
+    let t = TestApp::start().await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let patient = t.create_patient(&desk.api, "Bea Booking").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    let booked = json!(["patient", "plans", "sessions", "appointments"]);
+    let mut appointment = String::new();
+    let mut message = String::new();
+    let steps: [(&str, &str, Value); 10] = [
+        ("POST /api/v1/patients/{id}/appointments", "appointment.book", booked.clone()),
+        ("GET /api/v1/patients/{id}/appointments", "appointment.list", json!(["patient", "appointments"])),
+        ("GET /api/v1/patients/{id}/messages", "message.list", json!(["patient", "messages"])),
+        ("POST /api/v1/patients/{id}/appointments/{a}/reschedule", "appointment.reschedule", booked.clone()),
+        (
+            "POST /api/v1/patients/{id}/appointments/{a}/cancel",
+            "appointment.cancel",
+            json!(["patient", "appointments"]),
+        ),
+        ("POST /staff/patients/{id}/appointments", "appointment.book", booked.clone()),
+        ("POST /staff/patients/{id}/appointments/{a}/move", "appointment.reschedule", booked.clone()),
+        ("POST /api/v1/messages/{m}/retry", "message.retry", json!(["messages"])),
+        ("POST /staff/messages/{m}/retry", "message.retry", json!(["messages"])),
+        ("POST /staff/patients/{id}/appointments/{a}/cancel", "appointment.cancel", json!(["patient", "appointments"])),
+    ];
+    for (step, action, seen) in steps {
+        // What "Send again" needs: a failed message (written directly, no audit record).
+        if step.contains("{m}") {
+            message = a_failed_message(&t, &desk.api, &pid).await;
+        }
+        let before = audit_of(&t, &pid).await.len();
+        let path =
+            step.split_once(' ').unwrap().1.replace("{id}", &pid).replace("{a}", &appointment).replace("{m}", &message);
+        let target = match step {
+            "POST /api/v1/patients/{id}/appointments" => {
+                let r = desk.api.post(&path, json!({ "starts_at": bookable(10).2 })).await;
+                appointment = r.expect(201)["id"].as_str().unwrap().to_string();
+                Some(appointment.clone())
+            }
+            "POST /api/v1/patients/{id}/appointments/{a}/reschedule" => {
+                let r = desk.api.post(&path, json!({ "starts_at": bookable(12).2 })).await;
+                assert_eq!(r.expect(200)["revision"], 2, "{}", r.text);
+                Some(appointment.clone())
+            }
+            "POST /api/v1/patients/{id}/appointments/{a}/cancel" => {
+                let r = desk.api.post_empty(&path).await;
+                assert_eq!(r.expect(200)["status"], "cancelled", "{}", r.text);
+                Some(appointment.clone())
+            }
+            "POST /staff/patients/{id}/appointments" => {
+                let (date, time, _) = bookable(14);
+                let r = common::post_form(&desk.api, &path, &format!("date={date}&time={time}&minutes=45")).await;
+                assert_eq!(r.status, 303, "{}", r.text);
+                let list = desk.api.get(&format!("/api/v1/patients/{pid}/appointments")).await;
+                let booked = list.expect(200)["appointments"].as_array().unwrap().clone();
+                let new = booked.iter().find(|a| a["status"] == "booked").expect("the booked one");
+                appointment = new["id"].as_str().unwrap().to_string();
+                // The list above is a record of its own: count from after it.
+                None
+            }
+            "POST /staff/patients/{id}/appointments/{a}/move" => {
+                let (date, time, _) = bookable(16);
+                let r = common::post_form(&desk.api, &path, &format!("date={date}&time={time}")).await;
+                assert_eq!(r.status, 303, "{}", r.text);
+                Some(appointment.clone())
+            }
+            "POST /staff/patients/{id}/appointments/{a}/cancel" => {
+                let r = common::post_form(&desk.api, &path, "").await;
+                assert_eq!(r.status, 303, "{}", r.text);
+                Some(appointment.clone())
+            }
+            "POST /api/v1/messages/{m}/retry" => {
+                let r = desk.api.post_empty(&path).await;
+                assert_eq!(r.expect(200)["status"], "pending", "{}", r.text);
+                Some(message.clone())
+            }
+            "POST /staff/messages/{m}/retry" => {
+                let r = common::post_form(&desk.api, &path, &format!("patient={pid}")).await;
+                assert_eq!(r.status, 303, "{}", r.text);
+                Some(message.clone())
+            }
+            _ => {
+                assert_eq!(desk.api.get(&path).await.status, 200, "{step}");
+                None
+            }
+        };
+        let after = audit_of(&t, &pid).await;
+        let new = &after[..after.len() - before];
+        if step == "POST /staff/patients/{id}/appointments" {
+            // The booking, then the list the test read to find it.
+            assert_eq!(new.len(), 2, "{step}: {new:?}");
+            assert_eq!((&new[0]["action"], &new[1]["action"]), (&json!("appointment.list"), &json!(action)));
+            assert_eq!(new[1]["target"], json!(appointment), "{step}");
+            assert_eq!(new[1]["seen"], seen, "{step}");
+            continue;
+        }
+        assert_eq!(new.len(), 1, "{step}: {new:?}");
+        assert_eq!(after[0]["action"], action, "{step}");
+        assert_eq!(after[0]["actor_kind"], "staff", "{step}");
+        assert_eq!(after[0]["actor_id"], json!(desk.id), "{step}");
+        assert_eq!(after[0]["seen"], seen, "{step}");
+        if let Some(target) = target {
+            assert_eq!(after[0]["target"], json!(target), "{step}");
+        }
+    }
+}
+
+/// A refused booking or move (in the past, outside opening hours, an unknown appointment) is
+/// answered with the field to correct and leaves no record: its unit is dropped, nothing written.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_booking_writes_nothing() {
+    let t = TestApp::start().await;
+    let patient = t.create_patient(&t.admin.api, "Rex Refused").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    let before = audit_of(&t, &pid).await.len();
+    let past = (Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let r = t.admin.api.post(&format!("/api/v1/patients/{pid}/appointments"), json!({ "starts_at": past })).await;
+    assert_eq!(r.expect(422)["field"], "starts_at", "{}", r.text);
+    let after_hours = {
+        let (date, _, _) = bookable(10);
+        format!("{date}T23:30:00+00:00")
+    };
+    let r =
+        t.admin.api.post(&format!("/api/v1/patients/{pid}/appointments"), json!({ "starts_at": after_hours })).await;
+    assert_eq!(r.expect(422)["field"], "starts_at", "{}", r.text);
+    let unknown = "01900000-0000-7000-8000-000000000000";
+    let r = t
+        .admin
+        .api
+        .post(
+            &format!("/api/v1/patients/{pid}/appointments/{unknown}/reschedule"),
+            json!({ "starts_at": bookable(10).2 }),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(audit_of(&t, &pid).await.len(), before, "a refusal leaves no record");
+    let list = t.admin.api.get(&format!("/api/v1/patients/{pid}/appointments")).await;
+    assert_eq!(list.expect(200)["appointments"], json!([]), "nothing was booked");
+}

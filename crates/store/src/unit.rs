@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::outbox::{Appointment, Message, ReminderSettings};
+use crate::outbox::{Appointment, Message, NewAppointment, NewMessage, ReminderSettings};
 use crate::records::*;
 
 /// What a caller saw or changed in one use case, for its audit record.
@@ -200,4 +200,31 @@ pub trait Writing: Reading {
         token_hash: &str,
         expires_at: chrono::DateTime<chrono::Utc>,
     ) -> Result<()>;
+    // --- appointments ---------------------------------------------------------------------------
+    /// Books an appointment and queues its reminders; the patient and the plan named must be on
+    /// record, and the practitioner free at that time (`Conflict` otherwise, judged here).
+    async fn book_appointment(
+        &mut self,
+        appointment: NewAppointment,
+        messages: Vec<NewMessage>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Appointment>;
+    /// Moves a booked appointment: its pending reminders are withdrawn and `messages` queued.
+    async fn reschedule_appointment(
+        &mut self,
+        patient: PatientId,
+        id: crate::AppointmentId,
+        starts_at: chrono::DateTime<chrono::Utc>,
+        messages: Vec<NewMessage>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Appointment>;
+    /// Cancels a booked appointment and withdraws its pending reminders.
+    async fn cancel_appointment(
+        &mut self,
+        patient: PatientId,
+        id: crate::AppointmentId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Appointment>;
+    /// Puts a failed message back in the queue ("Send again"); only a failed one can be.
+    async fn retry_message(&mut self, id: crate::MessageId, now: chrono::DateTime<chrono::Utc>) -> Result<Message>;
 }

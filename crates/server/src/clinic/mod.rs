@@ -9,8 +9,10 @@
 //!
 //! Only this module reaches the store: [`Records::store`] is private to it.
 
+pub mod appointments;
 pub mod chart;
 pub mod check_ins;
+pub mod cost;
 pub mod error;
 pub mod my_record;
 pub mod my_reminders;

@@ -126,3 +126,108 @@ async fn fulfil_appointment_in(
     }
     Ok(())
 }
+
+/// Books an appointment and queues its reminders in the caller's transaction (which writes the
+/// booking's audit record): the patient and the plan named must be on record, and the
+/// practitioner free (`Conflict` otherwise).
+async fn book_appointment_on(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    actor: &Actor,
+    a: &NewAppointment,
+    messages: &[NewMessage],
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
+    staff_side(actor)?;
+    patient_in(&mut *conn, actor.clinic, a.patient).await?;
+    if let Some(plan) = a.plan {
+        sqlx::query("SELECT id FROM plans WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
+            .bind(actor.clinic.0)
+            .bind(a.patient.0)
+            .bind(plan.0)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound("plan"))?;
+    }
+    let id = AppointmentId::new();
+    no_overlap_in(conn, actor.clinic, a.practitioner, id, a.starts_at, a.minutes).await?;
+    let row = sqlx::query(
+        "INSERT INTO appointments (clinic_id, id, patient_id, plan_id, starts_at, minutes, status, revision, note, \
+         created_by, created_at, updated_at, practitioner_id, window_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'booked', 1, $7, $8, $9, $9, $10, $11) RETURNING *",
+    )
+    .bind(actor.clinic.0)
+    .bind(id.0)
+    .bind(a.patient.0)
+    .bind(a.plan.map(|p| p.0))
+    .bind(ts(a.starts_at))
+    .bind(i64::from(a.minutes))
+    .bind(&a.note)
+    .bind(actor.who.id())
+    .bind(ts(now))
+    .bind(a.practitioner.map(|p| p.0))
+    .bind(&a.window_reason)
+    .fetch_one(&mut *conn)
+    .await?;
+    let appointment = appointment_from(&row)?;
+    insert_messages_in(conn, actor.clinic, MessageSource::Appointment(id, 1), messages, now).await?;
+    Ok(appointment)
+}
+
+/// Moves a booked appointment in the caller's transaction: its pending reminders are withdrawn
+/// and `messages` queued under the next revision.
+async fn reschedule_appointment_on(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    actor: &Actor,
+    patient: PatientId,
+    id: AppointmentId,
+    starts_at: DateTime<Utc>,
+    messages: &[NewMessage],
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
+    staff_side(actor)?;
+    let before = appointment_in(conn, actor.clinic, patient, id).await?;
+    if before.status != AppointmentStatus::Booked {
+        return Err(StoreError::InvalidState(format!("the appointment is {}; only a booked one can move", before.status)));
+    }
+    no_overlap_in(conn, actor.clinic, before.practitioner, id, starts_at, before.minutes).await?;
+    let revision = before.revision + 1;
+    let row = sqlx::query(
+        "UPDATE appointments SET starts_at = $3, revision = $4, updated_at = $5 \
+         WHERE clinic_id = $1 AND id = $2 RETURNING *",
+    )
+    .bind(actor.clinic.0)
+    .bind(id.0)
+    .bind(ts(starts_at))
+    .bind(i64::from(revision))
+    .bind(ts(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    withdraw_in(conn, actor.clinic, id.0, MessageNote::AppointmentMoved, now).await?;
+    insert_messages_in(conn, actor.clinic, MessageSource::Appointment(id, revision), messages, now).await?;
+    appointment_from(&row)
+}
+
+/// Cancels a booked appointment in the caller's transaction and withdraws its pending reminders.
+async fn cancel_appointment_on(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    actor: &Actor,
+    patient: PatientId,
+    id: AppointmentId,
+    now: DateTime<Utc>,
+) -> Result<Appointment> {
+    staff_side(actor)?;
+    let before = appointment_in(conn, actor.clinic, patient, id).await?;
+    if before.status != AppointmentStatus::Booked {
+        return Err(StoreError::InvalidState(format!("the appointment is already {}", before.status)));
+    }
+    let row = sqlx::query(
+        "UPDATE appointments SET status = 'cancelled', updated_at = $3 WHERE clinic_id = $1 AND id = $2 RETURNING *",
+    )
+    .bind(actor.clinic.0)
+    .bind(id.0)
+    .bind(ts(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    withdraw_in(conn, actor.clinic, id.0, MessageNote::AppointmentCancelled, now).await?;
+    appointment_from(&row)
+}

@@ -115,6 +115,38 @@ async fn withdraw_in(
     .rows_affected())
 }
 
+/// Puts a failed message back in the queue, in the caller's transaction (which writes its audit
+/// record); only a failed message can be sent again.
+async fn retry_message_on(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    actor: &Actor,
+    id: MessageId,
+    now: DateTime<Utc>,
+) -> Result<Message> {
+    staff_side(actor)?;
+    let row = sqlx::query(
+        "UPDATE messages SET status = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 \
+         WHERE clinic_id = $1 AND id = $2 AND status = 'failed' RETURNING *",
+    )
+    .bind(actor.clinic.0)
+    .bind(id.0)
+    .bind(ts(now))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        let exists = sqlx::query("SELECT status FROM messages WHERE clinic_id = $1 AND id = $2")
+            .bind(actor.clinic.0)
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+        return Err(match exists {
+            Some(_) => StoreError::InvalidState("only a message that failed can be sent again".into()),
+            None => StoreError::NotFound("message"),
+        });
+    };
+    message_from(&row)
+}
+
 /// What recording an outcome writes to a message (see `complete_messages`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Completion<'a> {
@@ -129,42 +161,9 @@ struct Completion<'a> {
 #[async_trait]
 impl Reminders for Backend {
     async fn book_appointment(&self, actor: &Actor, a: NewAppointment, messages: Vec<NewMessage>) -> Result<Appointment> {
-        staff_side(actor)?;
-        let now = Utc::now();
         let mut tx = self.begin().await?;
-        patient_in(&mut tx, actor.clinic, a.patient).await?;
-        if let Some(plan) = a.plan {
-            sqlx::query("SELECT id FROM plans WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
-                .bind(actor.clinic.0)
-                .bind(a.patient.0)
-                .bind(plan.0)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound("plan"))?;
-        }
-        let id = AppointmentId::new();
-        no_overlap_in(&mut tx, actor.clinic, a.practitioner, id, a.starts_at, a.minutes).await?;
-        let row = sqlx::query(
-            "INSERT INTO appointments (clinic_id, id, patient_id, plan_id, starts_at, minutes, status, revision, note, \
-             created_by, created_at, updated_at, practitioner_id, window_reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, 'booked', 1, $7, $8, $9, $9, $10, $11) RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(a.patient.0)
-        .bind(a.plan.map(|p| p.0))
-        .bind(ts(a.starts_at))
-        .bind(i64::from(a.minutes))
-        .bind(&a.note)
-        .bind(actor.who.id())
-        .bind(ts(now))
-        .bind(a.practitioner.map(|p| p.0))
-        .bind(&a.window_reason)
-        .fetch_one(&mut *tx)
-        .await?;
-        let appointment = appointment_from(&row)?;
-        insert_messages_in(&mut tx, actor.clinic, MessageSource::Appointment(id, 1), &messages, now).await?;
-        audit_in(&mut tx, actor, "appointment.book", Some(a.patient), Some(id.0)).await?;
+        let appointment = book_appointment_on(&mut tx, actor, &a, &messages, Utc::now()).await?;
+        audit_in(&mut tx, actor, "appointment.book", Some(a.patient), Some(appointment.id.0)).await?;
         tx.commit().await?;
         Ok(appointment)
     }
@@ -177,53 +176,18 @@ impl Reminders for Backend {
         starts_at: DateTime<Utc>,
         messages: Vec<NewMessage>,
     ) -> Result<Appointment> {
-        staff_side(actor)?;
-        let now = Utc::now();
         let mut tx = self.begin().await?;
-        let before = appointment_in(&mut tx, actor.clinic, patient, id).await?;
-        if before.status != AppointmentStatus::Booked {
-            return Err(StoreError::InvalidState(format!("the appointment is {}; only a booked one can move", before.status)));
-        }
-        no_overlap_in(&mut tx, actor.clinic, before.practitioner, id, starts_at, before.minutes).await?;
-        let revision = before.revision + 1;
-        let row = sqlx::query(
-            "UPDATE appointments SET starts_at = $3, revision = $4, updated_at = $5 \
-             WHERE clinic_id = $1 AND id = $2 RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(ts(starts_at))
-        .bind(i64::from(revision))
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        withdraw_in(&mut tx, actor.clinic, id.0, MessageNote::AppointmentMoved, now).await?;
-        insert_messages_in(&mut tx, actor.clinic, MessageSource::Appointment(id, revision), &messages, now).await?;
+        let appointment =
+            reschedule_appointment_on(&mut tx, actor, patient, id, starts_at, &messages, Utc::now()).await?;
         audit_in(&mut tx, actor, "appointment.reschedule", Some(patient), Some(id.0)).await?;
-        let appointment = appointment_from(&row)?;
         tx.commit().await?;
         Ok(appointment)
     }
 
     async fn cancel_appointment(&self, actor: &Actor, patient: PatientId, id: AppointmentId) -> Result<Appointment> {
-        staff_side(actor)?;
-        let now = Utc::now();
         let mut tx = self.begin().await?;
-        let before = appointment_in(&mut tx, actor.clinic, patient, id).await?;
-        if before.status != AppointmentStatus::Booked {
-            return Err(StoreError::InvalidState(format!("the appointment is already {}", before.status)));
-        }
-        let row = sqlx::query(
-            "UPDATE appointments SET status = 'cancelled', updated_at = $3 WHERE clinic_id = $1 AND id = $2 RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(ts(now))
-        .fetch_one(&mut *tx)
-        .await?;
-        withdraw_in(&mut tx, actor.clinic, id.0, MessageNote::AppointmentCancelled, now).await?;
+        let appointment = cancel_appointment_on(&mut tx, actor, patient, id, Utc::now()).await?;
         audit_in(&mut tx, actor, "appointment.cancel", Some(patient), Some(id.0)).await?;
-        let appointment = appointment_from(&row)?;
         tx.commit().await?;
         Ok(appointment)
     }
@@ -400,29 +364,8 @@ impl Reminders for Backend {
     }
 
     async fn retry_message(&self, actor: &Actor, id: MessageId, now: DateTime<Utc>) -> Result<Message> {
-        staff_side(actor)?;
         let mut tx = self.begin().await?;
-        let row = sqlx::query(
-            "UPDATE messages SET status = 'pending', attempts = 0, next_attempt_at = $3, updated_at = $3 \
-             WHERE clinic_id = $1 AND id = $2 AND status = 'failed' RETURNING *",
-        )
-        .bind(actor.clinic.0)
-        .bind(id.0)
-        .bind(ts(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            let exists = sqlx::query("SELECT status FROM messages WHERE clinic_id = $1 AND id = $2")
-                .bind(actor.clinic.0)
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return Err(match exists {
-                Some(_) => StoreError::InvalidState("only a message that failed can be sent again".into()),
-                None => StoreError::NotFound("message"),
-            });
-        };
-        let message = message_from(&row)?;
+        let message = retry_message_on(&mut tx, actor, id, now).await?;
         let patient = match message.recipient {
             Recipient::Patient(p) => Some(p),
             _ => None,

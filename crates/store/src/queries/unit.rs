@@ -244,4 +244,34 @@ impl crate::unit::Writing for Unit {
     async fn create_invite(&mut self, patient: PatientId, token_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
         create_invite_on(&mut self.tx, &self.actor, patient, token_hash, expires_at).await
     }
+
+    // --- appointments ------------------------------------------------------------------------
+
+    async fn book_appointment(
+        &mut self,
+        appointment: NewAppointment,
+        messages: Vec<NewMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment> {
+        book_appointment_on(&mut self.tx, &self.actor, &appointment, &messages, now).await
+    }
+
+    async fn reschedule_appointment(
+        &mut self,
+        patient: PatientId,
+        id: AppointmentId,
+        starts_at: DateTime<Utc>,
+        messages: Vec<NewMessage>,
+        now: DateTime<Utc>,
+    ) -> Result<Appointment> {
+        reschedule_appointment_on(&mut self.tx, &self.actor, patient, id, starts_at, &messages, now).await
+    }
+
+    async fn cancel_appointment(&mut self, patient: PatientId, id: AppointmentId, now: DateTime<Utc>) -> Result<Appointment> {
+        cancel_appointment_on(&mut self.tx, &self.actor, patient, id, now).await
+    }
+
+    async fn retry_message(&mut self, id: MessageId, now: DateTime<Utc>) -> Result<Message> {
+        retry_message_on(&mut self.tx, &self.actor, id, now).await
+    }
 }

@@ -94,9 +94,9 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, RawQuery(q): RawQue
     let asked = form.opt("concern").is_some();
     let (mut price, mut currency) = (form.get("price_per_session").to_string(), form.get("currency").to_string());
     if !asked && let Some(a) = &ctx.authed {
-        let clinic = app.store.clinic(a.clinic()).await?;
-        price = clinic.settings.price_per_session.map(|p| money(p, None)).unwrap_or_default();
-        currency = clinic.settings.currency;
+        let prices = crate::clinic::cost::prices(&app, &a.actor).await?;
+        price = prices.per_session.map(|p| money(p, None)).unwrap_or_default();
+        currency = prices.currency;
     }
     let mut error = None;
     let mut estimate = None;

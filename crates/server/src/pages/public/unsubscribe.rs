@@ -30,7 +30,7 @@ pub async fn page_get(ctx: Ctx, Path(id): Path<String>) -> PageResult {
 pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
     // An unknown message answers like a known one: the link reveals nothing.
     if let Ok(message) = id.parse() {
-        app.store.unsubscribe(message).await?;
+        crate::clinic::appointments::unsubscribe(&app, message).await?;
     }
     page(&UnsubscribePage { f: ctx.frame(ctx.t.s("unsubscribe.title")), action: String::new(), done: true })
 }

@@ -11,9 +11,11 @@
 //! - [`edit`]: editing the record: contact details (everyone), findings, allergies and
 //!   medication (clinical staff).
 //! - [`clinical`]: the screening, plan and session forms (practitioners and admins).
-//! - [`reminders`]: the appointments and messages of a patient's page (everyone on staff).
+//! - [`reminders`]: the appointments and messages of a patient's page (everyone on staff), and
+//!   [`appointment_forms`]: their book, move, cancel and "Send again" forms.
 //! - [`settings`]: the clinic's settings, staff accounts and protocol overrides (admins).
 
+pub mod appointment_forms;
 pub mod clinical;
 pub mod edit;
 pub mod gates;
