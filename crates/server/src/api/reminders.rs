@@ -67,7 +67,14 @@ pub async fn cancel(
 
 pub async fn messages(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(json!({ "messages": appointments::messages(&app, &a.actor, patient).await? })))
+    // Why a message was withdrawn or skipped is kept as a code; the API says it in words, as it
+    // did before codes (in the default locale's language).
+    let t = crate::i18n::default_locale();
+    let mut messages = appointments::messages(&app, &a.actor, patient).await?;
+    for m in &mut messages {
+        m.last_error = m.last_error.take().map(|e| crate::reasons::message_note(t, &e));
+    }
+    Ok(Json(json!({ "messages": messages })))
 }
 
 pub async fn retry(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {

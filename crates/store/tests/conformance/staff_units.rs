@@ -89,7 +89,10 @@ pub async fn story_staff_side_units(store: DynStore) {
     unit.finish(Audit::view("alert.resolve", patient.id, &[Seen::Alerts])).await.unwrap();
     let mut unit = store.writing(&actor).await.unwrap();
     let closed = unit.resolve_follow_up(follow_ups[0].id, "called", at + days(3)).await.unwrap();
-    assert_eq!((closed.resolved_at, closed.note.as_deref()), (Some(at + days(3)), Some("called")));
+    assert_eq!(
+        (closed.resolved_at, closed.note),
+        (Some(at + days(3)), Some(needlepath_store::FollowUpNote::Staff("called".into())))
+    );
     unit.finish(Audit::view("follow_up.resolve", patient.id, &[Seen::FollowUps])).await.unwrap();
     assert!(store.list_alerts(&actor, AlertFilter::Open).await.unwrap().is_empty());
     assert!(store.list_follow_ups(&actor, true).await.unwrap().is_empty());
