@@ -12,7 +12,6 @@
 //! eight audit records in as many transactions, most of them for reads the caller never saw.
 
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
-use chrono_tz::Tz;
 use needlepath_core::pathway::booking::{OpeningHours, Proposed, check};
 use needlepath_core::plan::DateWindow;
 use needlepath_core::protocol::Protocol;
@@ -256,13 +255,4 @@ pub async fn retry(app: &App, actor: &Actor, message: MessageId) -> ClinicResult
 /// store write audited as `reminders.unsubscribe`); `None` for a message of no patient.
 pub async fn unsubscribe(app: &App, message: MessageId) -> ClinicResult<Option<PatientId>> {
     Ok(app.records.store().unsubscribe(message).await?)
-}
-
-/// The clinic's zone, in which the booking forms read a date and time. Reads no patient's data,
-/// so it leaves no audit record.
-pub async fn clinic_zone(app: &App, actor: &Actor) -> ClinicResult<Tz> {
-    let mut unit = app.records.store().reading(actor).await?;
-    let clinic = unit.clinic().await?;
-    drop(unit);
-    Ok(clinic.time_zone.tz())
 }

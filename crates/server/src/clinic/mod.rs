@@ -45,6 +45,12 @@ impl Records {
     }
 }
 
+/// The caller's clinic (its name, zone and settings). Not a patient's data, so no unit and no
+/// audit record: one read on the store's read pool.
+pub async fn the_clinic(app: &crate::App, actor: &needlepath_store::Actor) -> ClinicResult<needlepath_store::Clinic> {
+    Ok(app.records.store().clinic(actor.clinic).await?)
+}
+
 /// Where "now" comes from: the system clock in service, a fixed or moving one in tests, so a test
 /// can travel in time end to end.
 pub trait Clock: Send + Sync {

@@ -25,10 +25,7 @@ pub fn protocol_version(p: &Protocol) -> String {
 
 /// Today in the clinic's zone: screenings count their windows from the clinic's day.
 pub async fn clinic_today(app: &App, actor: &Actor) -> ClinicResult<NaiveDate> {
-    let mut unit = app.records.store().reading(actor).await?;
-    let clinic = unit.clinic().await?;
-    drop(unit);
-    let tz = clinic.time_zone.tz();
+    let tz = crate::clinic::the_clinic(app, actor).await?.time_zone.tz();
     Ok(app.now().with_timezone(&tz).date_naive())
 }
 

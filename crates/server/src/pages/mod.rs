@@ -86,7 +86,7 @@ impl FromRequestParts<std::sync::Arc<crate::App>> for Ctx {
         let authed = parts.extensions.get::<Authed>().cloned();
         let reach = match &authed {
             Some(a) if a.patient().is_some() => {
-                app.store.clinic(a.clinic()).await.ok().map(|c| crate::reach::Reach::of(&c))
+                crate::clinic::the_clinic(app, &a.actor).await.ok().map(|c| crate::reach::Reach::of(&c))
             }
             _ => None,
         };

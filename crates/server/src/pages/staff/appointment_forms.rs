@@ -22,8 +22,8 @@ use crate::api::id;
 use crate::clinic::appointments::{self, AppointmentRequest, RescheduleRequest};
 use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
-use crate::pages::staff::records;
 use crate::pages::staff::reminders::Refused;
+use crate::pages::staff::{clinic_zone, records};
 use crate::pages::{Ctx, PageError, PageResult, Shown, see_other};
 use crate::problem::ApiError;
 
@@ -115,7 +115,7 @@ pub async fn book_submit(
     let a = ctx.authed()?;
     let t = ctx.t;
     let patient: PatientId = id(&raw, "patient")?;
-    let tz = appointments::clinic_zone(&app, &a.actor).await?;
+    let (_, tz) = clinic_zone(&app, a).await?;
     let r = match starts_at(t, &form, tz).and_then(|at| Ok((at, minutes(t, &form)?))) {
         Ok((starts_at, minutes)) => {
             let practitioner_id = match form.opt("practitioner") {
@@ -147,7 +147,7 @@ pub async fn move_submit(
     let t = ctx.t;
     let patient: PatientId = id(&raw, "patient")?;
     let appointment_id: AppointmentId = id(&appointment, "appointment")?;
-    let tz = appointments::clinic_zone(&app, &a.actor).await?;
+    let (_, tz) = clinic_zone(&app, a).await?;
     let r = match starts_at(t, &form, tz) {
         Ok(at) => {
             let req = RescheduleRequest { starts_at: at, window_reason: form.opt("window_reason").map(str::to_string) };

@@ -63,7 +63,7 @@ pub fn choices(blank: Option<&str>, items: impl IntoIterator<Item = (String, Str
 
 /// The caller's clinic and its time zone, in which staff pages show times.
 pub async fn clinic_zone(app: &App, a: &Authed) -> Result<(Clinic, Tz), PageError> {
-    let clinic = app.store.clinic(a.clinic()).await?;
+    let clinic = crate::clinic::the_clinic(app, &a.actor).await?;
     let tz = clinic.time_zone.tz();
     Ok((clinic, tz))
 }
