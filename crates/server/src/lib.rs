@@ -158,28 +158,33 @@ impl App {
     /// to the service's protocol — itself the floor the clinic file could only tighten — and the
     /// problem is logged, so a patient's check-in is still triaged.
     pub async fn protocol_for(&self, clinic: ClinicId) -> Result<Arc<Protocol>, ApiError> {
-        let settings = self.store.clinic(clinic).await?.settings;
-        let Some(text) = settings.protocol.filter(|t| !t.trim().is_empty()) else {
-            return Ok(self.protocol.clone());
+        Ok(self.protocol_of(&self.store.clinic(clinic).await?))
+    }
+
+    /// [`App::protocol_for`] for a clinic already read (a use case that read it in its unit does
+    /// not read it again).
+    pub fn protocol_of(&self, clinic: &needlepath_store::Clinic) -> Arc<Protocol> {
+        let Some(text) = clinic.settings.protocol.as_ref().filter(|t| !t.trim().is_empty()) else {
+            return self.protocol.clone();
         };
-        let hash = auth::secrets::token_hash(&text);
+        let hash = auth::secrets::token_hash(text);
         if let Ok(cache) = self.clinic_protocols.lock()
-            && let Some((h, p)) = cache.get(&clinic)
+            && let Some((h, p)) = cache.get(&clinic.id)
             && *h == hash
         {
-            return Ok(p.clone());
+            return p.clone();
         }
-        match Protocol::parse(&text, Some(&self.protocol)) {
+        match Protocol::parse(text, Some(&self.protocol)) {
             Ok(p) => {
                 let p = Arc::new(p);
                 if let Ok(mut cache) = self.clinic_protocols.lock() {
-                    cache.insert(clinic, (hash, p.clone()));
+                    cache.insert(clinic.id, (hash, p.clone()));
                 }
-                Ok(p)
+                p
             }
             Err(e) => {
-                tracing::error!(%clinic, error = %e, "the clinic's stored protocol no longer loads; deciding by the service's protocol");
-                Ok(self.protocol.clone())
+                tracing::error!(clinic = %clinic.id, error = %e, "the clinic's stored protocol no longer loads; deciding by the service's protocol");
+                self.protocol.clone()
             }
         }
     }

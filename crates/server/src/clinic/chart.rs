@@ -53,11 +53,11 @@ pub struct Chart {
 
 /// The chart of `patient`, as `actor` may see it, in one read and one audit record.
 pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartScope) -> ClinicResult<Chart> {
-    let protocol = app.protocol_for(actor.clinic).await?;
     let now = app.now();
     let mut unit = app.records.store().reading(actor).await?;
     let record = unit.patient(patient).await?;
     let clinic = unit.clinic().await?;
+    let protocol = app.protocol_of(&clinic);
     let staff = unit.staff().await?;
     let appointments = unit.appointments(patient).await?;
     let messages = unit.messages(patient, MESSAGES_SHOWN).await?;

@@ -218,11 +218,11 @@ pub async fn submit(
     patient: PatientId,
     input: &CheckInInput,
 ) -> ClinicResult<CheckInOutcome> {
-    let protocol = app.protocol_for(actor.clinic).await?;
     let mut unit = app.records.store().writing(actor).await?;
     let record = unit.patient(patient).await?;
     let sessions = unit.sessions(patient).await?;
     let clinic = unit.clinic().await?;
+    let protocol = app.protocol_of(&clinic);
     let now = app.now();
     let session = sessions.first();
     let hours = session.map(|s| ((now - s.performed_at).num_seconds().max(0)) as f64 / 3600.0);

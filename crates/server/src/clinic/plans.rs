@@ -15,10 +15,10 @@ use crate::clinic::{ClinicError, ClinicResult};
 /// Plans a series by the clinic's protocol and records it (the API and the plan page call this).
 /// `body` is the contract's plan request; the clinic's price and currency fill in.
 pub async fn plan_patient(app: &App, actor: &Actor, patient_id: PatientId, body: Value) -> ClinicResult<Plan> {
-    let protocol = app.protocol_for(actor.clinic).await?;
     let mut unit = app.records.store().writing(actor).await?;
     let patient = unit.patient(patient_id).await?;
     let clinic = unit.clinic().await?;
+    let protocol = app.protocol_of(&clinic);
     let mut body = with_patient_defaults(body, &patient, app.now().date_naive(), false)?;
     if let Some(obj) = body.as_object_mut() {
         if !obj.contains_key("price_per_session")

@@ -66,10 +66,10 @@ pub(crate) fn with_patient_defaults(mut body: Value, p: &Patient, today: NaiveDa
 /// page call this). `body` is the contract's screening request; where it is silent, the
 /// patient's record fills in findings, skin type and age.
 pub async fn screen_patient(app: &App, actor: &Actor, patient_id: PatientId, body: Value) -> ClinicResult<Screening> {
-    let protocol = app.protocol_for(actor.clinic).await?;
     let mut unit = app.records.store().writing(actor).await?;
     let patient = unit.patient(patient_id).await?;
     let clinic = unit.clinic().await?;
+    let protocol = app.protocol_of(&clinic);
     let today = app.now().with_timezone(&clinic.time_zone.tz()).date_naive();
     let body = with_patient_defaults(body, &patient, today, true)?;
     let req = ScreeningRequest::from_json(&body, today).map_err(input)?;

@@ -153,10 +153,10 @@ pub async fn record(
         }
     };
     // The reminders after the session, with the next session's window from the plan.
-    let protocol = app.protocol_for(actor.clinic).await?;
     let mut unit = app.records.store().writing(actor).await?;
     let patient = unit.patient(patient_id).await?;
     let clinic = unit.clinic().await?;
+    let protocol = app.protocol_of(&clinic);
     let tz = patient.time_zone.tz();
     // A screening older than the protocol allows blocks the session like a deferral does (a
     // clinician may override it, naming it, with a reason); the store judges it with the rest.
