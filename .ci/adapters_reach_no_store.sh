@@ -1,24 +1,21 @@
 #!/bin/sh
-# The adapters (the JSON API, the pages, the calendar feed) reach the store only through the
-# application layer (crates/server/src/clinic). Files not yet moved there are listed in
-# .ci/store-reaching-adapters.txt; the list may only shrink: a file that is not on it and reaches
-# the store fails, and so does a listed file that no longer does (take it off the list).
+# The adapters (the JSON API, the pages, the calendar feed, authentication, the delivery worker)
+# reach the store only through the application layer (crates/server/src/clinic). The compiler
+# enforces it — the store handle is `clinic::Records`, whose `store()` is visible only inside
+# `clinic` — and this check keeps anyone from handing an adapter a store of its own.
 set -eu
 cd "$(dirname "$0")/.."
-list=.ci/store-reaching-adapters.txt
-found=$(grep -rlE '(app|self)\.store\b|needlepath_store::Store\b|dyn Store\b' crates/server/src/api crates/server/src/pages crates/server/src/calendar | sort)
-fail=0
-for f in $found; do
-  if ! grep -qx "$f" "$list"; then
+found=$(grep -rlE 'needlepath_store::Store\b|dyn Store\b|\.store\(\)|Arc<dyn needlepath_store' \
+  crates/server/src --include=*.rs | grep -v '^crates/server/src/clinic/' | grep -v '^crates/server/src/lib.rs$' | sort || true)
+if [ -n "$found" ]; then
+  for f in $found; do
     echo "$f reaches the store directly; call a use case in crates/server/src/clinic instead"
-    fail=1
-  fi
-done
-for f in $(grep -v '^#' "$list"); do
-  if ! echo "$found" | grep -qx "$f"; then
-    echo "$f no longer reaches the store: take it off $list"
-    fail=1
-  fi
-done
-[ "$fail" = 0 ] || exit 1
-echo "ok: $(grep -vc '^#' "$list") adapter files still to move; no other adapter reaches the store"
+  done
+  exit 1
+fi
+# lib.rs only hands the store to the application layer when the service starts.
+if grep -nE '\.store\(\)|store\.[a-z_]+\(' crates/server/src/lib.rs; then
+  echo "crates/server/src/lib.rs uses the store; only clinic::Records::new may receive it there"
+  exit 1
+fi
+echo "ok: only crates/server/src/clinic reaches the store"

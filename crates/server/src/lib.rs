@@ -98,7 +98,6 @@ impl ServerConfig {
 
 /// The shared state of a running service.
 pub struct App {
-    pub store: Arc<dyn Store>,
     /// The store as the application layer reaches it (`clinic::Records`).
     pub records: clinic::Records,
     /// Where "now" comes from for the application layer.
@@ -132,11 +131,10 @@ impl App {
         Arc::new(Self {
             account_failures: FailureLimiter::new(config.login_failures_per_account, window),
             address_failures: FailureLimiter::new(config.login_failures_per_address, window),
-            sign_in_by_address: FailureLimiter::new(api::access::PER_ADDRESS_PER_HOUR, Duration::from_secs(3600)),
-            sign_in_by_ip: FailureLimiter::new(api::access::PER_IP_PER_HOUR, Duration::from_secs(3600)),
-            records: clinic::Records::new(store.clone()),
+            sign_in_by_address: FailureLimiter::new(clinic::access::PER_ADDRESS_PER_HOUR, Duration::from_secs(3600)),
+            sign_in_by_ip: FailureLimiter::new(clinic::access::PER_IP_PER_HOUR, Duration::from_secs(3600)),
+            records: clinic::Records::new(store),
             clock,
-            store,
             protocol,
             config,
             metrics: metrics::Metrics::default(),
@@ -158,7 +156,7 @@ impl App {
     /// to the service's protocol — itself the floor the clinic file could only tighten — and the
     /// problem is logged, so a patient's check-in is still triaged.
     pub async fn protocol_for(&self, clinic: ClinicId) -> Result<Arc<Protocol>, ApiError> {
-        Ok(self.protocol_of(&self.store.clinic(clinic).await?))
+        Ok(self.protocol_of(&clinic::clinic_by_id(self, clinic).await?))
     }
 
     /// [`App::protocol_for`] for a clinic already read (a use case that read it in its unit does
@@ -195,16 +193,7 @@ pub fn router(app: Arc<App>) -> Router {
     routes::build(app)
 }
 
-/// On first run (no clinic yet), makes a new setup link and returns it; `None` once set up.
-pub async fn setup_link(app: &App) -> Result<Option<String>, needlepath_store::StoreError> {
-    if app.store.has_clinic().await? {
-        return Ok(None);
-    }
-    let token = auth::secrets::new_token();
-    let now = Utc::now();
-    app.store.replace_setup_token(&auth::secrets::token_hash(&token), now, now + chrono::Duration::hours(24)).await?;
-    Ok(Some(format!("{}/setup?token={token}", app.config.public_url.trim_end_matches('/'))))
-}
+pub use clinic::setup::setup_link;
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish (up to the grace
 /// period) before returning.
@@ -256,7 +245,7 @@ async fn sweep_missed_check_ins(app: Arc<App>) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        match app.store.raise_missed_check_ins(Utc::now()).await {
+        match clinic::ops::raise_missed_check_ins(&app, Utc::now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(raised = n, "follow-ups raised for missed check-ins"),
             Err(e) => tracing::warn!(error = %e, "missed check-in sweep failed"),

@@ -149,8 +149,8 @@ async fn dst_case(zone: &str, session_day: (i32, u32, u32)) {
     let session = tz.from_local_datetime(&local).single().unwrap().with_timezone(&Utc);
     let clinic: needlepath_store::ClinicId = t.clinic_id.parse().unwrap();
     let system = Actor { clinic, who: Who::System, ip: None };
-    let record = t.app.store.patient(&system, pid).await.unwrap();
-    let settings = t.app.store.clinic(clinic).await.unwrap().settings;
+    let record = t.store.patient(&system, pid).await.unwrap();
+    let settings = t.store.clinic(clinic).await.unwrap().settings;
     let protocol = Protocol::builtin().unwrap();
     let after = for_session(
         &protocol,
@@ -164,8 +164,8 @@ async fn dst_case(zone: &str, session_day: (i32, u32, u32)) {
     // The next appointment five weeks on, at 10:00 local again (the other side of the change).
     let next = tz.from_local_datetime(&(local + chrono::Duration::days(35))).single().unwrap().with_timezone(&Utc);
     let before = for_appointment(&protocol, &settings, &record, next, 60, 2, session).unwrap();
-    t.app.store.enqueue(clinic, MessageSource::Session(SessionId::new()), &after).await.unwrap();
-    t.app.store.enqueue(clinic, MessageSource::Session(SessionId::new()), &before).await.unwrap();
+    t.store.enqueue(clinic, MessageSource::Session(SessionId::new()), &after).await.unwrap();
+    t.store.enqueue(clinic, MessageSource::Session(SessionId::new()), &before).await.unwrap();
 
     let body = reqwest::get(&url).await.unwrap().text().await.unwrap();
     let mut child = Command::new(python)

@@ -1,175 +1,23 @@
-//! The clinic's own settings, its staff accounts and its API tokens (admin only, except reading
-//! the clinic).
+//! The clinic's own settings, its staff accounts and its API tokens by the API (admin only,
+//! except reading the clinic); the use cases are `clinic::settings`.
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use needlepath_core::protocol::Protocol;
-use needlepath_store::{
-    ApiToken, Clinic, ClinicContact, ClinicSettings, IanaZone, NewStaff, Role, Staff, StaffId, StaffUpdate, TokenId,
-};
-use serde::Deserialize;
+use needlepath_store::{ApiToken, Clinic, Staff, StaffId, TokenId};
 use serde_json::{Value, json};
 
 use crate::App;
-use crate::api::setup::currency;
-use crate::api::{created, email, id, opt_text, text, zone};
-use crate::auth::{Authed, secrets};
+use crate::api::{created, id};
+use crate::auth::Authed;
 use crate::body::Body;
-use crate::deadline::Hours;
-use crate::policy::Caller;
-use crate::problem::{ApiError, ApiResult};
+use crate::clinic::settings::{self, ClinicUpdate, NewStaffRequest, NewTokenRequest, StaffUpdateRequest};
+use crate::problem::ApiResult;
 
 pub async fn get_clinic(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Clinic>> {
-    Ok(Json(app.store.clinic(a.clinic()).await?))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClinicUpdate {
-    pub name: Option<String>,
-    pub time_zone: Option<String>,
-    pub settings: Option<ClinicSettings>,
-}
-
-/// Checks settings a clinic sends; the error names the field.
-pub fn check_settings(s: &ClinicSettings) -> ApiResult<ClinicSettings> {
-    let mut s = s.clone();
-    s.currency = currency("settings.currency", &s.currency)?;
-    if let Some(p) = s.price_per_session
-        && !(p.is_finite() && (0.0..=1_000_000.0).contains(&p))
-    {
-        return Err(ApiError::invalid("settings.price_per_session", "must be a number from 0 to 1000000"));
-    }
-    Hours::parse(&s.opening_hours).map_err(|(f, m)| ApiError::invalid(format!("settings.{f}"), m))?;
-    if !(1..=24 * 60).contains(&s.response.emergency_minutes) {
-        return Err(ApiError::invalid("settings.response.emergency_minutes", "must be from 1 to 1440 minutes"));
-    }
-    if !(1..=24 * 60).contains(&s.response.urgent_minutes) {
-        return Err(ApiError::invalid("settings.response.urgent_minutes", "must be from 1 to 1440 minutes"));
-    }
-    if !(1..=10).contains(&s.response.contact_business_days) {
-        return Err(ApiError::invalid("settings.response.contact_business_days", "must be from 1 to 10 business days"));
-    }
-    if s.check_in_days.is_empty() || s.check_in_days.len() > 8 {
-        return Err(ApiError::invalid("settings.check_in_days", "give 1 to 8 days, for example [1, 3, 7, 14]"));
-    }
-    if let Some((i, d)) = s.check_in_days.iter().enumerate().find(|(_, d)| !(1..=90).contains(*d)) {
-        return Err(ApiError::invalid(
-            format!("settings.check_in_days[{i}]"),
-            format!("{d} is not a day from 1 to 90"),
-        ));
-    }
-    s.check_in_days.sort_unstable();
-    s.check_in_days.dedup();
-    let first_by = needlepath_core::protocol::FIRST_CHECK_IN_BY_DAY;
-    if s.check_in_days.first().is_some_and(|d| *d > first_by) {
-        return Err(ApiError::invalid(
-            "settings.check_in_days",
-            format!(
-                "the first check-in must be by day {first_by}: cold-sore and infection signs start 24 to 48 hours after a session"
-            ),
-        ));
-    }
-    if !(1..=168).contains(&s.missed_check_in_grace_hours) {
-        return Err(ApiError::invalid("settings.missed_check_in_grace_hours", "must be from 1 to 168 hours"));
-    }
-    let quiet = needlepath_core::reminders::QuietHours::parse(&s.quiet_hours)
-        .map_err(|m| ApiError::invalid("settings.quiet_hours", m))?;
-    s.quiet_hours = quiet.to_string();
-    s.contact = check_contact(&s.contact)?;
-    Ok(s)
-}
-
-/// Checks how patients reach the clinic; empty parts are absent. The error names the field.
-pub fn check_contact(c: &ClinicContact) -> ApiResult<ClinicContact> {
-    let phone = |field: &str, v: Option<&str>| -> ApiResult<Option<String>> {
-        let p = opt_text(field, v, 40)?;
-        if let Some(p) = &p {
-            let digits = p.chars().filter(char::is_ascii_digit).count();
-            if !p.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) || !(3..=20).contains(&digits) {
-                return Err(ApiError::invalid(
-                    field,
-                    format!("`{p}` is not a phone number: 3 to 20 digits, with spaces and + - ( ) . only"),
-                ));
-            }
-        }
-        Ok(p)
-    };
-    let country = match c.country.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => None,
-        Some(v) if needlepath_core::reach::is_country(&v.to_ascii_uppercase()) => Some(v.to_ascii_uppercase()),
-        Some(v) => {
-            return Err(ApiError::invalid(
-                "settings.contact.country",
-                format!("`{v}` is not a country code; accepted: ISO 3166 alpha-2, such as DE, GB or US"),
-            ));
-        }
-    };
-    Ok(ClinicContact {
-        phone: phone("settings.contact.phone", c.phone.as_deref())?,
-        out_of_hours_phone: phone("settings.contact.out_of_hours_phone", c.out_of_hours_phone.as_deref())?,
-        address: opt_text("settings.contact.address", c.address.as_deref(), 300)?,
-        email: c
-            .email
-            .as_deref()
-            .filter(|e| !e.trim().is_empty())
-            .map(|e| email("settings.contact.email", e))
-            .transpose()?,
-        country,
-    })
-}
-
-/// Changes the clinic (the API's `PATCH /api/v1/clinic` and the settings page call this).
-///
-/// `settings` replaces the settings as a whole, except `settings.protocol`: absent keeps the
-/// clinic's protocol, an empty text removes it, any other text must load over the service's
-/// protocol within the safety floor.
-pub async fn change_clinic(app: &App, a: &Authed, u: ClinicUpdate) -> ApiResult<Clinic> {
-    let name = u.name.as_deref().map(|n| text("name", n, 200)).transpose()?;
-    let tz = u.time_zone.as_deref().map(|z| zone("time_zone", z).map(IanaZone::from)).transpose()?;
-    let settings = match u.settings.as_ref().map(check_settings).transpose()? {
-        Some(mut s) => {
-            match s.protocol.take() {
-                None => s.protocol = app.store.clinic(a.clinic()).await?.settings.protocol,
-                Some(text) if text.trim().is_empty() => {}
-                Some(text) => {
-                    check_protocol(&app.protocol, &text).map_err(|e| e.api)?;
-                    s.protocol = Some(text);
-                }
-            }
-            Some(s)
-        }
-        None => None,
-    };
-    Ok(app.store.update_clinic(&a.actor, name, tz, settings).await?)
-}
-
-/// A clinic protocol that does not load: every problem, with its line and column.
-#[derive(Debug, Clone)]
-pub struct ProtocolRefused {
-    pub problems: Vec<needlepath_core::protocol::Problem>,
-    pub api: ApiError,
-}
-
-/// Loads a clinic's protocol text over `base`, refusing anything below the safety floor.
-pub fn check_protocol(base: &Protocol, text: &str) -> Result<Protocol, Box<ProtocolRefused>> {
-    if text.len() > 512 * 1024 {
-        return Err(Box::new(ProtocolRefused {
-            problems: Vec::new(),
-            api: ApiError::invalid("settings.protocol", "is larger than 512 KiB"),
-        }));
-    }
-    Protocol::parse(text, Some(base)).map_err(|e| {
-        let detail = e.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
-        Box::new(ProtocolRefused {
-            api: ApiError::invalid("settings.protocol", format!("the protocol was refused: {detail}"))
-                .with_extra(json!({ "problems": e.problems.iter().map(|p| json!({ "line": p.line, "column": p.column, "message": p.message })).collect::<Vec<_>>() })),
-            problems: e.problems,
-        })
-    })
+    Ok(Json(crate::clinic::the_clinic(&app, &a.actor).await?))
 }
 
 pub async fn update_clinic(
@@ -177,74 +25,15 @@ pub async fn update_clinic(
     a: Authed,
     Body(u): Body<ClinicUpdate>,
 ) -> ApiResult<Json<Clinic>> {
-    Ok(Json(change_clinic(&app, &a, u).await?))
+    Ok(Json(settings::change_clinic(&app, &a.actor, u).await?))
 }
 
 pub async fn list_staff(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "staff": app.store.list_staff(&a.actor).await? })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewStaffRequest {
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub password: String,
-}
-
-async fn hash(password: String, field: &str) -> ApiResult<String> {
-    secrets::check_new_password(&password).map_err(|m| ApiError::invalid(field, m))?;
-    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|_| ApiError::internal())
-}
-
-/// Adds a staff account (the API and the settings page call this).
-pub async fn create_staff(app: &App, a: &Authed, r: NewStaffRequest) -> ApiResult<Staff> {
-    let new = NewStaff {
-        email: email("email", &r.email)?,
-        name: text("name", &r.name, 200)?,
-        role: r.role,
-        password_hash: hash(r.password, "password").await?,
-    };
-    Ok(app.store.add_staff(&a.actor, new).await?)
+    Ok(Json(json!({ "staff": settings::list_staff(&app, &a.actor).await? })))
 }
 
 pub async fn add_staff(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewStaffRequest>) -> ApiResult<Response> {
-    Ok(created(create_staff(&app, &a, r).await?))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StaffUpdateRequest {
-    pub name: Option<String>,
-    pub role: Option<Role>,
-    pub active: Option<bool>,
-    pub password: Option<String>,
-}
-
-/// Changes a staff account (the API and the settings page call this); an admin cannot
-/// deactivate or demote themselves.
-pub async fn change_staff(app: &App, a: &Authed, staff_id: StaffId, r: StaffUpdateRequest) -> ApiResult<Staff> {
-    if a.would_lock_self_out(staff_id, r.active, r.role) {
-        return Err(ApiError::invalid(
-            "active",
-            "an admin cannot deactivate or demote their own account; ask another admin",
-        ));
-    }
-    let password_hash = match r.password {
-        Some(p) => Some(hash(p, "password").await?),
-        None => None,
-    };
-    let update = StaffUpdate {
-        name: r.name.as_deref().map(|n| text("name", n, 200)).transpose()?,
-        role: r.role,
-        active: r.active,
-        password_hash,
-    };
-    Ok(app.store.update_staff(&a.actor, staff_id, update).await?)
+    Ok(created(settings::create_staff(&app, &a.actor, r).await?))
 }
 
 pub async fn update_staff(
@@ -254,18 +43,11 @@ pub async fn update_staff(
     Body(r): Body<StaffUpdateRequest>,
 ) -> ApiResult<Json<Staff>> {
     let staff_id: StaffId = id(&raw, "staff member")?;
-    Ok(Json(change_staff(&app, &a, staff_id, r).await?))
+    Ok(Json(settings::change_staff(&app, &a.actor, staff_id, r).await?))
 }
 
 pub async fn list_tokens(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "tokens": app.store.list_api_tokens(&a.actor).await? })))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewTokenRequest {
-    pub name: String,
-    pub role: Role,
+    Ok(Json(json!({ "tokens": settings::list_tokens(&app, &a.actor).await? })))
 }
 
 pub async fn create_token(
@@ -273,10 +55,8 @@ pub async fn create_token(
     a: Authed,
     Body(r): Body<NewTokenRequest>,
 ) -> ApiResult<Response> {
-    let name = text("name", &r.name, 200)?;
-    let secret = secrets::new_token();
-    let token = app.store.create_api_token(&a.actor, &name, r.role, &secrets::token_hash(&secret)).await?;
-    Ok(created(json!({ "token": token, "secret": secret })))
+    let made = settings::create_token(&app, &a.actor, r).await?;
+    Ok(created(json!({ "token": made.token, "secret": made.secret })))
 }
 
 pub async fn revoke_token(
@@ -285,5 +65,5 @@ pub async fn revoke_token(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<ApiToken>> {
     let token_id: TokenId = id(&raw, "API token")?;
-    Ok(Json(app.store.revoke_api_token(&a.actor, token_id).await?))
+    Ok(Json(settings::revoke_token(&app, &a.actor, token_id).await?))
 }

@@ -1,5 +1,6 @@
 //! The handlers, one module per part of the clinic's work. Each parses its input at the edge,
-//! asks the engine or the store, and answers JSON; who may call them is decided in `routes.rs`.
+//! calls one use case of the application layer (`crate::clinic`) or the engine, and answers
+//! JSON; who may call them is decided in `routes.rs`.
 
 pub mod access;
 pub mod check_ins;
@@ -30,18 +31,6 @@ use crate::problem::ApiError;
 /// A path id, parsed; a malformed one is a 404 naming nothing (it cannot exist).
 pub fn id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found(what))
-}
-
-/// The patient named in the path, checked to exist in the caller's clinic: a patient of another
-/// clinic is a 404, never an empty list.
-pub async fn known_patient(
-    app: &crate::App,
-    a: &crate::auth::Authed,
-    raw: &str,
-) -> Result<needlepath_store::PatientId, ApiError> {
-    let patient = id(raw, "patient")?;
-    app.store.patient(&a.actor, patient).await?;
-    Ok(patient)
 }
 
 /// 201 with the body.

@@ -9,24 +9,26 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::App;
+use crate::clinic::ops::readiness;
 
 pub async fn healthz() -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
 
 pub async fn readyz(State(app): State<Arc<App>>) -> Response {
-    match app.store.ping().await {
-        Ok(()) => Json(json!({ "status": "ok", "database": app.store.backend() })).into_response(),
-        Err(e) => {
+    let ready = readiness(&app).await;
+    match ready.failure {
+        None => Json(json!({ "status": "ok", "database": ready.database })).into_response(),
+        Some(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": app.store.backend() })))
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": ready.database })))
                 .into_response()
         }
     }
 }
 
 pub async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let up = app.store.ping().await.is_ok();
+    let up = readiness(&app).await.failure.is_none();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], app.metrics.render(Some(up))).into_response()
 }
 

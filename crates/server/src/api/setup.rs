@@ -1,82 +1,16 @@
-//! First run: the one-time setup link creates the clinic and its first admin. The setup page
-//! (`pages::staff::setup`) calls [`complete`] as the API does.
+//! `POST /api/v1/setup`: the one-time setup link creates the clinic and its first admin
+//! (`clinic::setup`).
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use chrono::Utc;
-use needlepath_store::{Clinic, ClinicSettings, NewClinic, NewStaff, Role, Staff};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::App;
-use crate::api::{created, email, text, zone};
-use crate::auth::secrets;
+use crate::api::created;
 use crate::body::Body;
-use crate::problem::{ApiError, ApiResult};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SetupRequest {
-    pub token: String,
-    pub clinic: SetupClinic,
-    pub admin: SetupAdmin,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SetupClinic {
-    pub name: String,
-    pub time_zone: String,
-    #[serde(default)]
-    pub currency: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SetupAdmin {
-    pub email: String,
-    pub name: String,
-    pub password: String,
-}
-
-/// Creates the clinic and its first admin (the API and the setup page both call this).
-pub async fn complete(app: &App, req: SetupRequest) -> ApiResult<(Clinic, Staff)> {
-    let name = text("clinic.name", &req.clinic.name, 200)?;
-    let tz = zone("clinic.time_zone", &req.clinic.time_zone)?;
-    let mut settings = ClinicSettings::default();
-    if let Some(c) = req.clinic.currency {
-        settings.currency = currency("clinic.currency", &c)?;
-    }
-    let admin_email = email("admin.email", &req.admin.email)?;
-    let admin_name = text("admin.name", &req.admin.name, 200)?;
-    secrets::check_new_password(&req.admin.password).map_err(|m| ApiError::invalid("admin.password", m))?;
-    let hash = secrets::hash_password(&req.admin.password).map_err(|_| ApiError::internal())?;
-    let (clinic, staff) = app
-        .store
-        .complete_setup(
-            &secrets::token_hash(req.token.trim()),
-            Utc::now(),
-            NewClinic { name, time_zone: tz.into(), settings },
-            NewStaff { email: admin_email, name: admin_name, role: Role::Admin, password_hash: hash },
-        )
-        .await?;
-    tracing::info!("clinic set up");
-    Ok((clinic, staff))
-}
-
-/// A three-letter ISO 4217 code.
-pub fn currency(field: &str, c: &str) -> ApiResult<String> {
-    let c = c.trim().to_ascii_uppercase();
-    if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-        Ok(c)
-    } else {
-        Err(ApiError::invalid(
-            field,
-            format!("`{c}` is not a currency code; accepted: three letters such as EUR, USD, GBP"),
-        ))
-    }
-}
+use crate::clinic::setup::{SetupRequest, complete};
+use crate::problem::ApiResult;
 
 pub async fn api(State(app): State<Arc<App>>, Body(req): Body<SetupRequest>) -> ApiResult<axum::response::Response> {
     let (clinic, staff) = complete(&app, req).await?;

@@ -13,10 +13,10 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
-use chrono::Utc;
 use needlepath_store::{Actor, ClinicId, LoginKind, PatientId, Role, StaffId, TokenId, Who};
 
 use crate::App;
+use crate::clinic::{ClinicError, access};
 use crate::problem::ApiError;
 
 /// The login cookie. `__Host-` would pin it further but requires TLS, which a clinic's
@@ -122,13 +122,13 @@ pub enum AuthRefusal {
     CsrfFailed,
     /// A change whose `Origin` is another site.
     CrossOrigin,
-    /// The store could not say who is asking.
-    Store(needlepath_store::StoreError),
+    /// The records could not say who is asking (the database is unavailable, say).
+    Lookup(ClinicError),
 }
 
-impl From<needlepath_store::StoreError> for AuthRefusal {
-    fn from(e: needlepath_store::StoreError) -> Self {
-        AuthRefusal::Store(e)
+impl From<ClinicError> for AuthRefusal {
+    fn from(e: ClinicError) -> Self {
+        AuthRefusal::Lookup(e)
     }
 }
 
@@ -146,7 +146,7 @@ impl From<AuthRefusal> for ApiError {
             AuthRefusal::CrossOrigin => {
                 ApiError::new(StatusCode::FORBIDDEN, "cross_origin", "a change must come from this site's own pages")
             }
-            AuthRefusal::Store(e) => e.into(),
+            AuthRefusal::Lookup(e) => e.into(),
         }
     }
 }
@@ -187,30 +187,20 @@ fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
 }
 
 async fn resolve(app: &App, headers: &HeaderMap, ip: IpAddr) -> Result<Option<Authed>, AuthRefusal> {
-    let now = Utc::now();
     let ip = Some(ip.to_string());
     if let Some(token) = bearer(headers) {
         let token = token.map_err(|()| AuthRefusal::InvalidToken)?;
-        let found = app.store.api_token(&secrets::token_hash(&token)).await?.ok_or(AuthRefusal::InvalidToken)?;
+        let found = access::token_by_hash(app, &secrets::token_hash(&token)).await?.ok_or(AuthRefusal::InvalidToken)?;
         let who = Who::Token(TokenId(found.id.0), found.role);
         return Ok(Some(Authed { actor: Actor { clinic: found.clinic, who, ip }, csrf: None, login_hash: None }));
     }
     let Some(token) = cookie_value(headers, COOKIE) else { return Ok(None) };
     let hash = secrets::token_hash(&token);
-    let Some(login) = app.store.login(&hash, now).await? else { return Ok(None) };
-    let who = match login.kind {
-        LoginKind::Patient => Who::Patient(PatientId(login.principal)),
-        LoginKind::Staff => {
-            let staff = match app.store.staff(login.clinic, StaffId(login.principal)).await {
-                Ok(s) => s,
-                Err(needlepath_store::StoreError::NotFound(_)) => return Ok(None),
-                Err(e) => return Err(e.into()),
-            };
-            if !staff.active {
-                return Ok(None);
-            }
-            Who::Staff(staff.id, staff.role)
-        }
+    let Some((login, staff)) = access::caller_of_login(app, &hash).await? else { return Ok(None) };
+    let who = match (login.kind, staff) {
+        (LoginKind::Patient, _) => Who::Patient(PatientId(login.principal)),
+        (LoginKind::Staff, Some(staff)) => Who::Staff(staff.id, staff.role),
+        (LoginKind::Staff, None) => return Ok(None),
     };
     Ok(Some(Authed {
         actor: Actor { clinic: login.clinic, who, ip },
@@ -256,7 +246,11 @@ mod tests {
             (AuthRefusal::InvalidToken, StatusCode::UNAUTHORIZED, "invalid_token"),
             (AuthRefusal::CsrfFailed, StatusCode::FORBIDDEN, "csrf_failed"),
             (AuthRefusal::CrossOrigin, StatusCode::FORBIDDEN, "cross_origin"),
-            (AuthRefusal::Store(needlepath_store::StoreError::NotFound("staff")), StatusCode::NOT_FOUND, "not_found"),
+            (
+                AuthRefusal::Lookup(ClinicError::Store(needlepath_store::StoreError::NotFound("staff"))),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
         ];
         for (refusal, status, code) in cases {
             let e = ApiError::from(refusal);

@@ -9,6 +9,7 @@
 //!
 //! Only this module reaches the store: [`Records::store`] is private to it.
 
+pub mod access;
 pub mod appointments;
 pub mod chart;
 pub mod check_ins;
@@ -16,11 +17,15 @@ pub mod cost;
 pub mod error;
 pub mod my_record;
 pub mod my_reminders;
+pub mod ops;
+pub mod outbox;
 pub mod patients;
 pub mod plans;
 pub mod queue;
 pub mod screening;
 pub mod sessions;
+pub mod settings;
+pub mod setup;
 pub mod today;
 
 use std::sync::Arc;
@@ -49,6 +54,11 @@ impl Records {
 /// audit record: one read on the store's read pool.
 pub async fn the_clinic(app: &crate::App, actor: &needlepath_store::Actor) -> ClinicResult<needlepath_store::Clinic> {
     Ok(app.records.store().clinic(actor.clinic).await?)
+}
+
+/// A clinic by its id, for the service's own work (a message's sender, a clinic's protocol).
+pub async fn clinic_by_id(app: &crate::App, id: needlepath_store::ClinicId) -> ClinicResult<needlepath_store::Clinic> {
+    Ok(app.records.store().clinic(id).await?)
 }
 
 /// Where "now" comes from: the system clock in service, a fixed or moving one in tests, so a test

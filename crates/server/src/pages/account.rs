@@ -7,14 +7,16 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use chrono::Duration;
 use needlepath_store::LoginKind;
 use serde::Deserialize;
 
 use crate::App;
-use crate::api::access::{SIGN_IN_MINUTES, request_sign_in_link};
-use crate::api::session::{check_password, start_session};
-use crate::auth::{ClientIp, clear_cookie, secrets};
+use crate::api::session::login_cookie;
+use crate::auth::{ClientIp, clear_cookie};
+use crate::clinic::access::{
+    self, SIGN_IN_MINUTES, check_password, clinic_of_invite, clinic_to_reach, open_login, request_sign_in_link,
+    staff_login_length,
+};
 use crate::pages::form::{FormData, Posted};
 use crate::pages::{Ctx, Frame, PageError, PageResult, Shown, page, page_with, see_other};
 use crate::problem::ApiError;
@@ -55,12 +57,11 @@ pub async fn login_form(
     Posted(form): Posted,
 ) -> PageResult {
     let next = safe_next(form.get("next"));
-    match check_password(&app, ip, form.get("email"), form.get("password").to_string()).await {
+    match check_password(&app, ip, form.get("email"), form.get("password").to_string()).await.map_err(ApiError::from) {
         Ok(staff) => {
-            let ttl = Duration::hours(i64::from(app.config.staff_session_hours));
-            let started = start_session(&app, staff.clinic, LoginKind::Staff, staff.id.0, ttl).await?;
+            let login = open_login(&app, staff.clinic, LoginKind::Staff, staff.id.0, staff_login_length(&app)).await?;
             let mut res = see_other(&next);
-            res.headers_mut().insert(header::SET_COOKIE, started.cookie);
+            res.headers_mut().insert(header::SET_COOKIE, login_cookie(&app, &login)?);
             Ok(res)
         }
         Err(e) => {
@@ -94,7 +95,7 @@ pub async fn login_form(
 
 pub async fn logout_form(State(app): State<Arc<App>>, ctx: Ctx, Posted(_): Posted) -> PageResult {
     if let Some(hash) = ctx.authed.as_ref().and_then(|a| a.login_hash.as_ref()) {
-        app.store.delete_login(hash).await?;
+        access::end_login(&app, hash).await?;
     }
     // A patient lands on a page that says how to get back in and how to reach their clinic.
     let to = match ctx.authed.as_ref().filter(|a| a.patient().is_some()) {
@@ -143,10 +144,8 @@ pub async fn signed_out(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<C
     let t = ctx.t;
     let mut f = ctx.frame(t.s("reach.sign_in.signed_out_title"));
     if let Ok(id) = q.clinic.parse::<needlepath_store::ClinicId>() {
-        match app.store.clinic(id).await {
-            Ok(c) => f.reach = Some(Reach::of(&c)),
-            Err(needlepath_store::StoreError::NotFound(_)) => {}
-            Err(e) => return Err(ApiError::from(e).into()),
+        if let Some(c) = clinic_to_reach(&app, id).await? {
+            f.reach = Some(Reach::of(&c));
         }
     }
     let said = (t.s("reach.sign_in.signed_out_title").to_string(), t.s("reach.sign_in.signed_out").to_string());
@@ -168,7 +167,7 @@ pub async fn sign_in_post(
 ) -> PageResult {
     let t = ctx.t;
     let mut p = sign_in_page(ctx.frame(t.s("reach.sign_in.title")), None);
-    match request_sign_in_link(&app, form.get("email"), ip).await {
+    match request_sign_in_link(&app, form.get("email"), ip).await.map_err(ApiError::from) {
         Ok(()) => {
             p.f = ctx.frame(t.s("reach.sign_in.sent_title"));
             p.sent = true;
@@ -207,19 +206,17 @@ pub async fn invite_form(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Po
     if token.is_empty() {
         return Err(ApiError::invalid("token", "the invite link is incomplete: open the whole link again").into());
     }
-    match crate::api::session::redeem(&app, token).await {
-        Ok(res) => {
+    match access::redeem_invite(&app, token).await.map_err(ApiError::from) {
+        Ok((_, _, login)) => {
             let mut redirect = see_other("/me");
-            if let Some(c) = res.headers().get(header::SET_COOKIE) {
-                redirect.headers_mut().insert(header::SET_COOKIE, c.clone());
-            }
+            redirect.headers_mut().insert(header::SET_COOKIE, login_cookie(&app, &login)?);
             Ok(redirect)
         }
         // A dead end: the clinic's contact when the link names a clinic, and a new link.
         Err(e) if e.status.is_client_error() => {
             let mut f = ctx.frame(ctx.t.s("invite.failed_title"));
-            if let Some(clinic) = app.store.invite_clinic(&secrets::token_hash(token.trim())).await? {
-                f.reach = Some(Reach::of(&app.store.clinic(clinic).await?));
+            if let Some(clinic) = clinic_of_invite(&app, token).await? {
+                f.reach = Some(Reach::of(&clinic));
             }
             let said = (ctx.t.s("invite.failed_title").to_string(), ctx.t.s("invite.failed").to_string());
             page_with(e.status, &sign_in_page(f, Some(said)))

@@ -13,11 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use needlepath_store::{Channel, ClinicId, Message, MessageId, MessageNote, Outcome, Recipient};
+use needlepath_store::{Channel, ClinicId, Message, MessageId, MessageNote, Outcome, Recipient, StoreError};
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinSet;
 
 use crate::App;
+use crate::clinic::{ClinicError, outbox};
 use crate::delivery::{ConfigError, DeliveryError, EmailSender, SmtpConfig, WebhookConfig, WebhookSender};
 use crate::i18n::default_locale;
 use crate::reminders::render;
@@ -100,11 +101,11 @@ impl Worker {
 
     /// One round: claims a batch, delivers it, records the outcomes. Returns how many messages
     /// it handled.
-    pub async fn run_once(&self) -> Result<usize, needlepath_store::StoreError> {
+    pub async fn run_once(&self) -> Result<usize, crate::clinic::ClinicError> {
         let cfg = &self.app.config.reminders;
         let now = Utc::now();
         let lease = now + chrono::Duration::seconds(i64::try_from(cfg.lease_seconds).unwrap_or(120));
-        let claimed = self.app.store.claim_messages(&self.id, now, lease, cfg.batch).await?;
+        let claimed = outbox::claim(&self.app, &self.id, now, lease, cfg.batch).await?;
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -131,7 +132,7 @@ impl Worker {
             }
         }
         record_metrics(&self.app, &outcomes);
-        self.app.store.complete_messages(&self.id, &outcomes, Utc::now()).await?;
+        outbox::complete(&self.app, &self.id, &outcomes, Utc::now()).await?;
         Ok(n)
     }
 
@@ -194,9 +195,9 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
     if m.recipient != Recipient::Clinic && now - m.due_at > chrono::Duration::hours(i64::from(cfg.stale_hours)) {
         return skipped(MessageNote::Stale { hours: cfg.stale_hours });
     }
-    let to = match app.store.addressee(m.clinic, m.recipient).await {
+    let to = match outbox::addressee(app, m.clinic, m.recipient).await {
         Ok(a) => a,
-        Err(needlepath_store::StoreError::NotFound(what)) => {
+        Err(ClinicError::Store(StoreError::NotFound(what))) => {
             return skipped(MessageNote::RecipientGone { what: what.to_string() });
         }
         Err(e) => return retry_or_fail(cfg, m, format!("could not read the recipient: {e}"), now),
@@ -219,7 +220,7 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
                 Ok(p) => p,
                 Err(_) => app.protocol.clone(),
             };
-            let reach = app.store.clinic(m.clinic).await.ok().map(|c| crate::reach::Reach::of(&c));
+            let reach = outbox::sender(app, m.clinic).await.ok().map(|c| crate::reach::Reach::of(&c));
             let email = match render::email(t, &protocol, &app.config.public_url, m, &to, address, reach.as_ref()) {
                 Ok(e) => e,
                 Err(e) => return Outcome::Failed { error: e.to_string() },

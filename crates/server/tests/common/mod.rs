@@ -177,6 +177,9 @@ pub struct PatientLogin {
 /// A running server over its own database, set up with clinic 1 and its first admin.
 pub struct TestApp {
     pub app: Arc<App>,
+    /// The service's database, for tests that arrange or inspect stored state directly (the
+    /// service itself reaches it only through its application layer).
+    pub store: Arc<dyn needlepath_store::Store>,
     /// The application layer's clock: `clock.travel(..)` moves the service in time.
     pub clock: Arc<needlepath_server::clinic::TravelClock>,
     pub base: String,
@@ -229,7 +232,7 @@ impl TestApp {
         let mut config = ServerConfig { listen: addr, public_url: base.clone(), ..ServerConfig::default() };
         configure(&mut config);
         let clock = Arc::new(needlepath_server::clinic::TravelClock::default());
-        let app = App::with_clock(store, protocol, config, clock.clone());
+        let app = App::with_clock(store.clone(), protocol, config, clock.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(needlepath_server::serve(app.clone(), listener, async move {
             let _ = rx.await;
@@ -237,6 +240,7 @@ impl TestApp {
         let admin = Member { api: Api::anonymous(&base), id: String::new(), email: String::new() };
         Self {
             app,
+            store,
             clock,
             base,
             addr,
@@ -436,7 +440,7 @@ impl TestApp {
 
     /// Raises follow-ups as the sweep would 30 days from now: every scheduled check-in is missed.
     pub async fn raise_missed_check_ins(&self) -> u64 {
-        self.app.store.raise_missed_check_ins(chrono::Utc::now() + chrono::Duration::days(30)).await.unwrap()
+        self.store.raise_missed_check_ins(chrono::Utc::now() + chrono::Duration::days(30)).await.unwrap()
     }
 }
 

@@ -118,9 +118,7 @@ pub async fn overrides(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let a = ctx.authed()?;
     let (_, tz) = clinic_zone(&app, a).await?;
     let t = ctx.t;
-    let rows = app
-        .store
-        .list_overrides(&a.actor, 200)
+    let rows = crate::clinic::sessions::overrides(&app, &a.actor, 200)
         .await?
         .into_iter()
         .map(|o| OverrideRow { performed: local(o.performed_at, tz), blockers: override_words(t, &o.blockers), o })

@@ -133,6 +133,6 @@ pub async fn email_invite(
 ) -> PageResult {
     let a = ctx.authed()?;
     let patient_id: PatientId = id(&raw, "patient")?;
-    crate::api::access::email_invite(&app, a, patient_id).await?;
+    crate::clinic::access::email_invite(&app, &a.actor, patient_id).await?;
     Ok(crate::pages::see_other(&format!("/staff/patients/{patient_id}?invite_sent=1")))
 }

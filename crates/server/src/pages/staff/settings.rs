@@ -1,7 +1,7 @@
 //! The clinic's settings page (admins): the clinic's name, zone, currency, price, opening
 //! hours, response times and check-in days; its staff accounts; and its own protocol, which
 //! may tighten the service's protocol but never go below the safety floor. Each form calls the
-//! API's function (`api::clinic::{change_clinic, create_staff, change_staff, check_protocol}`);
+//! use case the API calls (`clinic::settings::{change_clinic, create_staff, change_staff, check_protocol}`);
 //! a refused form is shown again with what was typed and the error, and nothing is stored.
 
 use std::sync::Arc;
@@ -13,11 +13,13 @@ use needlepath_store::{Clinic, ClinicContact, ClinicSettings, OpeningHours, Resp
 use serde::Deserialize;
 
 use crate::App;
-use crate::api::clinic::{
-    ClinicUpdate, NewStaffRequest, StaffUpdateRequest, change_clinic, change_staff, check_protocol, create_staff,
-};
 use crate::api::id;
 use crate::auth::Authed;
+use crate::clinic::settings::{
+    ClinicUpdate, NewStaffRequest, StaffUpdateRequest, change_clinic, change_staff, check_protocol, create_staff,
+    list_staff,
+};
+use crate::clinic::the_clinic;
 use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::staff::{Choice, choices};
@@ -122,7 +124,7 @@ struct Shows {
 
 async fn render(app: &App, ctx: &Ctx, a: &Authed, status: StatusCode, shows: Shows) -> PageResult {
     let t = ctx.t;
-    let clinic = app.store.clinic(a.clinic()).await?;
+    let clinic = the_clinic(app, &a.actor).await?;
     let values = shows.clinic.unwrap_or_else(|| clinic_values(&clinic));
     let days = (1..=7u8)
         .map(|n| DayBox {
@@ -131,9 +133,7 @@ async fn render(app: &App, ctx: &Ctx, a: &Authed, status: StatusCode, shows: Sho
             checked: values.has("day", &n.to_string()),
         })
         .collect();
-    let staff = app
-        .store
-        .list_staff(&a.actor)
+    let staff = list_staff(app, &a.actor)
         .await?
         .into_iter()
         .map(|s: Staff| StaffRow {
@@ -274,7 +274,7 @@ pub async fn save_clinic(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Po
                 time_zone: Some(form.get("time_zone").to_string()),
                 settings: Some(settings),
             };
-            change_clinic(&app, &a, update).await.map(|_| ())
+            change_clinic(&app, &a.actor, update).await.map(|_| ()).map_err(ApiError::from)
         }
         Err(e) => Err(e),
     };
@@ -296,7 +296,7 @@ pub async fn add_staff(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
                 role,
                 password: form.get("password").to_string(),
             };
-            create_staff(&app, &a, req).await.map(|_| ())
+            create_staff(&app, &a.actor, req).await.map(|_| ()).map_err(ApiError::from)
         }
         None => Err(ApiError::invalid("role", "choose a role: admin, practitioner or front desk")),
     };
@@ -332,7 +332,7 @@ pub async fn change_member(
                 active: Some(form.has("active", "")),
                 password: None,
             };
-            change_staff(&app, &a, staff_id, req).await.map(|_| ())
+            change_staff(&app, &a.actor, staff_id, req).await.map(|_| ()).map_err(ApiError::from)
         }
         None => Err(ApiError::invalid("role", "choose a role: admin, practitioner or front desk")),
     };
@@ -370,11 +370,11 @@ pub async fn save_protocol(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): 
         let e = ApiError::invalid("protocol", ctx.t.s("settings.protocol_refused"));
         return refused(&app, &ctx, &a, e, shows).await;
     }
-    let mut settings = app.store.clinic(a.clinic()).await?.settings;
+    let mut settings = the_clinic(&app, &a.actor).await?.settings;
     // An empty text removes the clinic's protocol (change_clinic reads "" as "remove").
     settings.protocol = Some(text.clone());
     let update = ClinicUpdate { name: None, time_zone: None, settings: Some(settings) };
-    match change_clinic(&app, &a, update).await {
+    match change_clinic(&app, &a.actor, update).await.map_err(ApiError::from) {
         Ok(_) => Ok(see_other("/staff/settings?saved=1#protocol")),
         Err(e) => {
             refused(&app, &ctx, &a, e, Shows { error_in: "protocol", protocol_text: Some(text), ..Shows::default() })

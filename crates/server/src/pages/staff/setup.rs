@@ -1,5 +1,5 @@
 //! The first-run page behind the setup link: the clinic (name, time zone, currency) and its
-//! first admin. It calls [`api::setup::complete`](crate::api::setup::complete) as
+//! first admin. It calls [`clinic::setup::complete`](crate::clinic::setup::complete) as
 //! `POST /api/v1/setup` does, then signs the new admin in and opens the queue.
 
 use std::sync::Arc;
@@ -7,16 +7,17 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
-use chrono::Duration;
 use needlepath_store::LoginKind;
 use serde::Deserialize;
 
 use crate::App;
-use crate::api::session::start_session;
-use crate::api::setup::{SetupAdmin, SetupClinic, SetupRequest, complete};
+use crate::api::session::login_cookie;
 use crate::auth::secrets;
+use crate::clinic::access::{open_login, staff_login_length};
+use crate::clinic::setup::{SetupAdmin, SetupClinic, SetupRequest, complete};
 use crate::pages::form::{FormData, Posted};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page_with, see_other};
+use crate::problem::ApiError;
 
 #[derive(Template)]
 #[template(path = "setup.html")]
@@ -73,12 +74,11 @@ pub async fn form(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted) -
             password: form.get("admin_password").to_string(),
         },
     };
-    match complete(&app, req).await {
+    match complete(&app, req).await.map_err(ApiError::from) {
         Ok((clinic, staff)) => {
-            let ttl = Duration::hours(i64::from(app.config.staff_session_hours));
-            let started = start_session(&app, clinic.id, LoginKind::Staff, staff.id.0, ttl).await?;
+            let login = open_login(&app, clinic.id, LoginKind::Staff, staff.id.0, staff_login_length(&app)).await?;
             let mut res = see_other("/staff");
-            res.headers_mut().insert(header::SET_COOKIE, started.cookie);
+            res.headers_mut().insert(header::SET_COOKIE, login_cookie(&app, &login)?);
             Ok(res)
         }
         Err(e) => {

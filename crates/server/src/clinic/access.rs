@@ -1,0 +1,277 @@
+//! Getting in and out: staff by password, patients by their invite or a sign-in link asked for
+//! by e-mail, the end of a login, and who a request's credential names.
+//!
+//! A login is stored by the hash of its secret; the adapters turn an [`OpenedLogin`] into a
+//! cookie (`api::session`, `pages::account`). Invites and sign-in links are single use, expire,
+//! and are queued as e-mail in the same transaction as the invite (`Store::send_invite`), so the
+//! worker delivers and retries them like any other message.
+//!
+//! Asking for a sign-in link never tells whether the address is known: the answer is the same,
+//! and it is not given sooner than [`ANSWER_FLOOR`] after the request, so the timing does not
+//! tell either. Requests are limited per address and per client address; failed passwords per
+//! account and per client address.
+//!
+//! Logins, invites and links run on the wall clock, not the service's clock ([`App::now`]):
+//! they are security, not the clinic's timeline, and a test that travels days ahead must not
+//! find its own login expired.
+
+use std::net::IpAddr;
+use std::time::{Duration as StdDuration, Instant};
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use needlepath_store::{
+    Actor, ApiToken, Channel, Clinic, ClinicId, Login, LoginKind, NewMessage, PatientId, Recipient, SIGN_IN_KIND,
+    Staff, StaffId, StoreError, Who,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::App;
+use crate::api::email;
+use crate::auth::secrets;
+use crate::clinic::{ClinicError, ClinicResult};
+use crate::metrics::Metrics;
+use crate::problem::ApiError;
+
+/// How long a sign-in link asked for by e-mail works.
+pub const SIGN_IN_MINUTES: i64 = 30;
+/// Sign-in links one e-mail address may ask for per hour.
+pub const PER_ADDRESS_PER_HOUR: u32 = 3;
+/// Sign-in links one client address may ask for per hour.
+pub const PER_IP_PER_HOUR: u32 = 10;
+/// No answer to a request for a link comes sooner than this, known address or not.
+pub const ANSWER_FLOOR: StdDuration = StdDuration::from_millis(300);
+
+/// A login just opened: its secret (the cookie's value, never stored), its CSRF token and when
+/// it ends.
+pub struct OpenedLogin {
+    pub secret: String,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+    /// Its length, for the cookie's `Max-Age`.
+    pub ttl: Duration,
+}
+
+/// Opens a login for `principal` (a staff member or a patient), stored by the hash of its
+/// secret.
+pub async fn open_login(
+    app: &App,
+    clinic: ClinicId,
+    kind: LoginKind,
+    principal: Uuid,
+    ttl: Duration,
+) -> ClinicResult<OpenedLogin> {
+    let secret = secrets::new_token();
+    let csrf = secrets::new_token();
+    let now = Utc::now();
+    app.records
+        .store()
+        .create_login(&Login {
+            token_hash: secrets::token_hash(&secret),
+            clinic,
+            kind,
+            principal,
+            csrf_token: csrf.clone(),
+            created_at: now,
+            expires_at: now + ttl,
+        })
+        .await?;
+    Ok(OpenedLogin { secret, csrf, expires_at: now + ttl, ttl })
+}
+
+/// A staff login's length, from the configuration.
+pub fn staff_login_length(app: &App) -> Duration {
+    Duration::hours(i64::from(app.config.staff_session_hours))
+}
+
+/// A patient login's length, from the configuration.
+pub fn patient_login_length(app: &App) -> Duration {
+    Duration::days(i64::from(app.config.patient_session_days))
+}
+
+/// Checks a staff login, counting failures per account and per address (refused with
+/// `too_many_attempts` and a wait once either is over its limit). A missing account costs as
+/// much time as a wrong password.
+pub async fn check_password(app: &App, ip: IpAddr, email: &str, password: String) -> ClinicResult<Staff> {
+    let email = email.trim().to_lowercase();
+    let now = Instant::now();
+    let account_key = format!("account:{email}");
+    let address_key = format!("address:{ip}");
+    for (limiter, key) in [(&app.account_failures, &account_key), (&app.address_failures, &address_key)] {
+        if let Err(wait) = limiter.check(key, now) {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("too many failed logins; try again in {wait} seconds"),
+            );
+            e.retry_after = Some(wait);
+            return Err(e.into());
+        }
+    }
+    let staff = app.records.store().staff_by_email(&email).await?;
+    let hash = staff.as_ref().map(|s| s.password_hash.clone()).unwrap_or_else(|| secrets::dummy_hash().to_string());
+    // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
+        .await
+        .map_err(|_| ClinicError::Unexpected("the password check did not finish".into()))?;
+    match staff {
+        Some(s) if ok && s.active => {
+            app.account_failures.succeed(&account_key);
+            Metrics::inc(&app.metrics.logins);
+            Ok(s)
+        }
+        _ => {
+            app.account_failures.fail(&account_key, now);
+            app.address_failures.fail(&address_key, now);
+            Metrics::inc(&app.metrics.logins_failed);
+            Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the e-mail or password is wrong")
+                .into())
+        }
+    }
+}
+
+/// Ends the login stored under `login_hash` (signing out).
+pub async fn end_login(app: &App, login_hash: &str) -> ClinicResult<()> {
+    Ok(app.records.store().delete_login(login_hash).await?)
+}
+
+/// The staff member a login or token names, as they are now.
+pub async fn staff_member(app: &App, clinic: ClinicId, id: StaffId) -> ClinicResult<Staff> {
+    Ok(app.records.store().staff(clinic, id).await?)
+}
+
+/// Uses a patient's invite (or sign-in link) and opens their login.
+pub async fn redeem_invite(app: &App, token: &str) -> ClinicResult<(ClinicId, PatientId, OpenedLogin)> {
+    let (clinic, patient) = app.records.store().redeem_invite(&secrets::token_hash(token.trim()), Utc::now()).await?;
+    let login = open_login(app, clinic, LoginKind::Patient, patient.0, patient_login_length(app)).await?;
+    Ok((clinic, patient, login))
+}
+
+/// The clinic an invite link names, used or not, for a dead end's "how to reach your clinic".
+pub async fn clinic_of_invite(app: &App, token: &str) -> ClinicResult<Option<Clinic>> {
+    match app.records.store().invite_clinic(&secrets::token_hash(token.trim())).await? {
+        Some(id) => Ok(Some(app.records.store().clinic(id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A clinic by its id, for the public "signed out" page (its name and contact only are shown);
+/// `None` when there is no such clinic.
+pub async fn clinic_to_reach(app: &App, id: ClinicId) -> ClinicResult<Option<Clinic>> {
+    match app.records.store().clinic(id).await {
+        Ok(c) => Ok(Some(c)),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The API token with this secret's hash, when it exists and is not revoked.
+pub async fn token_by_hash(app: &App, token_hash: &str) -> ClinicResult<Option<ApiToken>> {
+    Ok(app.records.store().api_token(token_hash).await?)
+}
+
+/// The caller a login names: the login, with the staff member behind it for a staff login.
+/// `None` when the login is unknown or over, or its staff member is gone or deactivated.
+pub async fn caller_of_login(app: &App, login_hash: &str) -> ClinicResult<Option<(Login, Option<Staff>)>> {
+    let Some(login) = app.records.store().login(login_hash, Utc::now()).await? else { return Ok(None) };
+    match login.kind {
+        LoginKind::Patient => Ok(Some((login, None))),
+        LoginKind::Staff => match app.records.store().staff(login.clinic, StaffId(login.principal)).await {
+            Ok(s) if s.active => Ok(Some((login, Some(s)))),
+            Ok(_) | Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        },
+    }
+}
+
+/// The e-mail of an invite or sign-in link, queued with it.
+fn link_message(patient: PatientId, token: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> NewMessage {
+    NewMessage {
+        key: SIGN_IN_KIND.as_str().into(),
+        recipient: Recipient::Patient(patient),
+        kind: SIGN_IN_KIND,
+        channel: Channel::Email,
+        due_at: now,
+        payload: json!({ "link": format!("/invite?token={token}"), "expires_at": expires_at }),
+    }
+}
+
+/// Sends a sign-in link to every patient record with this e-mail address; `Ok` whether or not
+/// there is one. Refused only for an address that is not one, or when a limit is reached.
+pub async fn request_sign_in_link(app: &App, raw_email: &str, ip: IpAddr) -> ClinicResult<()> {
+    let started = Instant::now();
+    let result = send_links(app, raw_email, ip).await;
+    let floor = tokio::time::Instant::from_std(started + ANSWER_FLOOR);
+    tokio::time::sleep_until(floor).await;
+    result
+}
+
+async fn send_links(app: &App, raw_email: &str, ip: IpAddr) -> ClinicResult<()> {
+    let address = email("email", raw_email)?;
+    let now = Instant::now();
+    let by_ip = format!("ip:{ip}");
+    let by_address = format!("email:{address}");
+    for (limiter, key) in [(&app.sign_in_by_ip, &by_ip), (&app.sign_in_by_address, &by_address)] {
+        if let Err(wait) = limiter.check(key, now) {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "too many sign-in links were asked for; wait and try again, or contact your clinic",
+            );
+            e.retry_after = Some(wait);
+            return Err(e.into());
+        }
+    }
+    app.sign_in_by_ip.fail(&by_ip, now);
+    app.sign_in_by_address.fail(&by_address, now);
+    let at = Utc::now();
+    let expires_at = at + Duration::minutes(SIGN_IN_MINUTES);
+    for (clinic, patient) in app.records.store().patients_by_email(&address).await? {
+        let token = secrets::new_token();
+        let actor = Actor { clinic, who: Who::System, ip: Some(ip.to_string()) };
+        app.records
+            .store()
+            .send_invite(
+                &actor,
+                patient,
+                &secrets::token_hash(&token),
+                expires_at,
+                link_message(patient, &token, expires_at, at),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// An invite e-mailed to a patient: the address it went to and when the link expires.
+#[derive(Debug, Clone)]
+pub struct InviteSent {
+    pub sent_to: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// E-mails the patient a new invite (staff: the API and the patient page call this).
+pub async fn email_invite(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<InviteSent> {
+    let record = app.records.store().patient(actor, patient).await?;
+    let Some(address) = record.email.filter(|e| !e.trim().is_empty()) else {
+        return Err(ClinicError::invalid(
+            "email",
+            "there is no e-mail address on record for this patient; add one, or give them the link in person",
+        ));
+    };
+    let token = secrets::new_token();
+    let now = Utc::now();
+    let expires_at = now + Duration::hours(i64::from(app.config.invite_hours));
+    app.records
+        .store()
+        .send_invite(
+            actor,
+            patient,
+            &secrets::token_hash(&token),
+            expires_at,
+            link_message(patient, &token, expires_at, now),
+        )
+        .await?;
+    Ok(InviteSent { sent_to: address, expires_at })
+}

@@ -1,0 +1,26 @@
+//! The service's own state for operators: whether the database answers (readiness, metrics),
+//! and the sweep that raises follow-ups for missed check-ins. No patient's data is read here.
+
+use chrono::{DateTime, Utc};
+
+use crate::App;
+use crate::clinic::ClinicResult;
+
+/// Whether the database answers a round trip, and which backend it is.
+pub struct Readiness {
+    pub database: &'static str,
+    /// The failure, when it does not answer.
+    pub failure: Option<String>,
+}
+
+/// Asks the database for a cheap round trip.
+pub async fn readiness(app: &App) -> Readiness {
+    let store = app.records.store();
+    Readiness { database: store.backend(), failure: store.ping().await.err().map(|e| e.to_string()) }
+}
+
+/// Raises a follow-up for every patient silent past a scheduled check-in's grace period, as of
+/// `now`; how many were raised.
+pub async fn raise_missed_check_ins(app: &App, now: DateTime<Utc>) -> ClinicResult<u64> {
+    Ok(app.records.store().raise_missed_check_ins(now).await?)
+}
