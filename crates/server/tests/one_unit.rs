@@ -328,7 +328,7 @@ async fn clinic_log(t: &TestApp) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_queue_page_writes_one_audit_record() {
     let t = TestApp::start().await;
-    let (patient, _) = patient_with_session(&t, "Quinn Queue").await;
+    let (patient, pid) = patient_with_session(&t, "Quinn Queue").await;
     let me = t.patient_login(&t.admin.api, &patient).await;
     me.api.post("/api/v1/me/check-ins", emergency_check_in()).await.expect(201);
     me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201);
@@ -342,11 +342,41 @@ async fn the_queue_page_writes_one_audit_record() {
         assert_eq!(page.status, 200, "{}", page.text);
         assert_eq!(page.text.contains("Quinn Queue"), alerts_shown, "alerts are shown to clinical staff only");
         let after = clinic_log(&t).await;
-        assert_eq!(after.len(), before + 1, "one record per view: {:?}", &after[..after.len() - before]);
-        assert_eq!(after[0]["action"], "queue.viewed");
-        assert_eq!(after[0]["seen"], seen);
-        assert!(after[0]["patient"].is_null(), "the queue spans the clinic: {}", after[0]);
+        // One record: its clinic-wide row, and a row of it on the trail of each patient shown.
+        let added = &after[..after.len() - before];
+        let shown = usize::from(alerts_shown);
+        assert_eq!(added.len(), 1 + shown, "one record per view: {added:?}");
+        assert!(added.iter().all(|e| e["action"] == "queue.viewed" && e["seen"] == seen), "{added:?}");
+        let clinic_wide: Vec<_> = added.iter().filter(|e| e["patient"].is_null()).collect();
+        assert_eq!(clinic_wide.len(), 1, "the queue spans the clinic: {added:?}");
+        assert_eq!(added.iter().filter(|e| e["patient"] == pid.as_str()).count(), shown, "{added:?}");
     }
+}
+
+/// Regression (issue 13): once the queue page was audited as one clinic-wide row, the patients
+/// whose check-ins and phone it showed no longer saw that view on their own trail.
+#[tokio::test(flavor = "multi_thread")]
+async fn queue_view_shows_on_the_alerted_patients_trail() {
+    let t = TestApp::start().await;
+    let (patient, pid) = patient_with_session(&t, "Tara Trail").await;
+    let (_, quiet) = patient_with_session(&t, "Quiet Quill").await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    me.api.post("/api/v1/me/check-ins", emergency_check_in()).await.expect(201);
+    let practitioner = t.add_staff(&t.admin.api, "practitioner").await;
+    let page = practitioner.api.get("/staff").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let trail = audit_of(&t, &pid).await;
+    let viewed =
+        trail.iter().find(|e| e["action"] == "queue.viewed").expect("the queue view is on the patient's trail");
+    assert_eq!(viewed["actor_id"], practitioner.id.as_str(), "{viewed}");
+    let alerts = practitioner.api.get("/api/v1/alerts").await;
+    alerts.expect(200);
+    assert!(
+        audit_of(&t, &pid).await.iter().any(|e| e["action"] == "alert.list"),
+        "the alert list names the patient too"
+    );
+    // A patient the queue did not show has no such row.
+    assert!(!audit_of(&t, &quiet).await.iter().any(|e| e["action"] == "queue.viewed" || e["action"] == "alert.list"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

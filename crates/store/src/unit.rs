@@ -74,12 +74,22 @@ pub struct Audit {
     pub target: Option<Uuid>,
     /// The parts of the record read to answer, in the order given.
     pub seen: Vec<Seen>,
+    /// Other patients whose data the answer showed (the queue's alerted patients, say): each
+    /// gets a row of the same record in the same transaction, so every patient's own trail
+    /// shows the view.
+    pub also: Vec<PatientId>,
 }
 
 impl Audit {
     /// A view of one patient's record that showed `seen`.
     pub fn view(action: &'static str, patient: PatientId, seen: &[Seen]) -> Self {
-        Self { action, patient: Some(patient), target: None, seen: seen.to_vec() }
+        Self { action, patient: Some(patient), target: None, seen: seen.to_vec(), also: Vec::new() }
+    }
+
+    /// Names the patients whose data a list showed (see [`Audit::also`]).
+    pub fn showing(mut self, patients: impl IntoIterator<Item = PatientId>) -> Self {
+        self.also.extend(patients);
+        self
     }
 
     pub fn with_target(mut self, target: Uuid) -> Self {

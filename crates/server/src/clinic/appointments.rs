@@ -246,8 +246,14 @@ pub async fn retry(app: &App, actor: &Actor, message: MessageId) -> ClinicResult
         Recipient::Patient(p) => Some(p),
         _ => None,
     };
-    unit.finish(Audit { action: "message.retry", patient, target: Some(message.0), seen: vec![Seen::Messages] })
-        .await?;
+    unit.finish(Audit {
+        also: Vec::new(),
+        action: "message.retry",
+        patient,
+        target: Some(message.0),
+        seen: vec![Seen::Messages],
+    })
+    .await?;
     Ok(retried)
 }
 

@@ -297,7 +297,14 @@ pub async fn submit(
             escalation,
         })
         .await?;
-    unit.finish(Audit { action: "check_in.submit", patient: Some(patient), target: Some(check_in.id.0), seen }).await?;
+    unit.finish(Audit {
+        also: Vec::new(),
+        action: "check_in.submit",
+        patient: Some(patient),
+        target: Some(check_in.id.0),
+        seen,
+    })
+    .await?;
     Metrics::inc(&app.metrics.check_ins);
     if alert.is_some() {
         Metrics::inc(&app.metrics.alerts_opened);

@@ -182,7 +182,14 @@ pub async fn list(
 ) -> ClinicResult<Vec<Patient>> {
     let mut unit = app.records.store().reading(actor).await?;
     let patients = unit.patients(search, limit, offset).await?;
-    unit.finish(Audit { action: "patient.list", patient: None, target: None, seen: vec![Seen::Patients] }).await?;
+    unit.finish(Audit {
+        also: Vec::new(),
+        action: "patient.list",
+        patient: None,
+        target: None,
+        seen: vec![Seen::Patients],
+    })
+    .await?;
     Ok(patients)
 }
 

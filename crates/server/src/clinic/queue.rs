@@ -3,7 +3,8 @@
 //!
 //! Each use case is one unit of work with one audit record. The queue page reads the alerts,
 //! the check-in that raised each one and the patient's phone in one snapshot, audited once as
-//! "queue viewed" (before, one row per alerted patient and list, each in its own transaction);
+//! "queue viewed", with a row of that record on each shown patient's trail, all in one
+//! transaction (before, one row per alerted patient and list, each in its own transaction);
 //! an acknowledgement reads the alert and changes it in one transaction with its record.
 
 use chrono::{DateTime, Utc};
@@ -94,7 +95,11 @@ pub async fn board(app: &App, actor: &Actor, with_alerts: bool) -> ClinicResult<
     }
     let follow_ups = unit.follow_ups(true).await?;
     seen.push(Seen::FollowUps);
-    unit.finish(Audit { action: "queue.viewed", patient: None, target: None, seen }).await?;
+    // Every patient shown (an alert's check-in and phone, a follow-up's name) gets the view on
+    // their own trail, in this one transaction.
+    let shown = alerts.iter().map(|a| a.alert.patient).chain(follow_ups.iter().map(|f| f.patient));
+    let audit = Audit { also: Vec::new(), action: "queue.viewed", patient: None, target: None, seen }.showing(shown);
+    unit.finish(audit).await?;
     Ok(Board { clinic, now, alerts, follow_ups })
 }
 
@@ -103,7 +108,9 @@ pub async fn alerts(app: &App, actor: &Actor, filter: AlertFilter) -> ClinicResu
     let now = app.now();
     let mut unit = app.records.store().reading(actor).await?;
     let list = unit.alert_queue(filter).await?;
-    unit.finish(Audit { action: "alert.list", patient: None, target: None, seen: vec![Seen::Alerts] }).await?;
+    let audit = Audit { also: Vec::new(), action: "alert.list", patient: None, target: None, seen: vec![Seen::Alerts] }
+        .showing(list.iter().map(|a| a.patient));
+    unit.finish(audit).await?;
     let alerts: Vec<QueuedAlert> =
         list.into_iter().map(|alert| QueuedAlert { overdue: overdue(&alert, now), alert }).collect();
     let overdue = alerts.iter().filter(|a| a.overdue).count();
@@ -114,7 +121,10 @@ pub async fn alerts(app: &App, actor: &Actor, filter: AlertFilter) -> ClinicResu
 pub async fn follow_ups(app: &App, actor: &Actor, open_only: bool) -> ClinicResult<Vec<FollowUp>> {
     let mut unit = app.records.store().reading(actor).await?;
     let list = unit.follow_ups(open_only).await?;
-    unit.finish(Audit { action: "follow_up.list", patient: None, target: None, seen: vec![Seen::FollowUps] }).await?;
+    let audit =
+        Audit { also: Vec::new(), action: "follow_up.list", patient: None, target: None, seen: vec![Seen::FollowUps] }
+            .showing(list.iter().map(|f| f.patient));
+    unit.finish(audit).await?;
     Ok(list)
 }
 
@@ -124,6 +134,7 @@ pub async fn acknowledge(app: &App, actor: &Actor, id: AlertId) -> ClinicResult<
     let mut unit = app.records.store().writing(actor).await?;
     let alert = unit.acknowledge_alert(id, now).await?;
     let audit = Audit {
+        also: Vec::new(),
         action: "alert.acknowledge",
         patient: Some(alert.patient),
         target: Some(id.0),
@@ -139,8 +150,13 @@ pub async fn resolve(app: &App, actor: &Actor, id: AlertId, note: &str) -> Clini
     let now = app.now();
     let mut unit = app.records.store().writing(actor).await?;
     let alert = unit.resolve_alert(id, &note, now).await?;
-    let audit =
-        Audit { action: "alert.resolve", patient: Some(alert.patient), target: Some(id.0), seen: vec![Seen::Alerts] };
+    let audit = Audit {
+        also: Vec::new(),
+        action: "alert.resolve",
+        patient: Some(alert.patient),
+        target: Some(id.0),
+        seen: vec![Seen::Alerts],
+    };
     unit.finish(audit).await?;
     Ok(alert)
 }
@@ -152,6 +168,7 @@ pub async fn close_follow_up(app: &App, actor: &Actor, id: FollowUpId, note: &st
     let mut unit = app.records.store().writing(actor).await?;
     let f = unit.resolve_follow_up(id, &note, now).await?;
     let audit = Audit {
+        also: Vec::new(),
         action: "follow_up.resolve",
         patient: Some(f.patient),
         target: Some(id.0),
@@ -165,6 +182,13 @@ pub async fn close_follow_up(app: &App, actor: &Actor, id: FollowUpId, note: &st
 pub async fn audit_log(app: &App, actor: &Actor, limit: u32) -> ClinicResult<Vec<AuditEntry>> {
     let mut unit = app.records.store().reading(actor).await?;
     let entries = unit.clinic_audit(limit).await?;
-    unit.finish(Audit { action: "audit.viewed", patient: None, target: None, seen: vec![Seen::Audit] }).await?;
+    unit.finish(Audit {
+        also: Vec::new(),
+        action: "audit.viewed",
+        patient: None,
+        target: None,
+        seen: vec![Seen::Audit],
+    })
+    .await?;
     Ok(entries)
 }

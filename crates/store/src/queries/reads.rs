@@ -99,22 +99,32 @@ async fn messages_on(conn: &mut Conn, actor: &Actor, patient: PatientId, limit: 
 async fn audit_record_on(conn: &mut Conn, actor: &Actor, audit: &crate::unit::Audit) -> Result<()> {
     let seen = (!audit.seen.is_empty())
         .then(|| audit.seen.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(","));
-    sqlx::query(
-        "INSERT INTO audit (clinic_id, id, at, actor_kind, actor_id, action, patient_id, target_id, ip, seen) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(actor.clinic.0)
-    .bind(AuditId::new().0)
-    .bind(ts(Utc::now()))
-    .bind(actor.who.kind().as_str())
-    .bind(actor.who.id())
-    .bind(audit.action)
-    .bind(audit.patient.map(|p| p.0))
-    .bind(audit.target)
-    .bind(actor.ip.as_deref())
-    .bind(seen)
-    .execute(&mut *conn)
-    .await?;
+    let at = ts(Utc::now());
+    // The record itself, then one row of it for each other patient the answer showed, once each.
+    let mut shown: Vec<Option<PatientId>> = vec![audit.patient];
+    for p in &audit.also {
+        if !shown.contains(&Some(*p)) {
+            shown.push(Some(*p));
+        }
+    }
+    for patient in shown {
+        sqlx::query(
+            "INSERT INTO audit (clinic_id, id, at, actor_kind, actor_id, action, patient_id, target_id, ip, seen) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(actor.clinic.0)
+        .bind(AuditId::new().0)
+        .bind(at.clone())
+        .bind(actor.who.kind().as_str())
+        .bind(actor.who.id())
+        .bind(audit.action)
+        .bind(patient.map(|p| p.0))
+        .bind(audit.target)
+        .bind(actor.ip.as_deref())
+        .bind(seen.clone())
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

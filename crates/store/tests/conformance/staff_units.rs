@@ -32,14 +32,42 @@ pub async fn story_staff_side_units(store: DynStore) {
     assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![patient.id]);
     assert!(unit.patients(Some("nobody"), 10, 0).await.unwrap().is_empty());
     assert_eq!(unit.clinic_audit(1000).await.unwrap().len(), before, "the unit's reads wrote nothing");
-    let audit =
-        Audit { action: "queue.viewed", patient: None, target: None, seen: vec![Seen::Alerts, Seen::FollowUps] };
+    let audit = Audit {
+        also: Vec::new(),
+        action: "queue.viewed",
+        patient: None,
+        target: None,
+        seen: vec![Seen::Alerts, Seen::FollowUps],
+    };
     unit.finish(audit).await.unwrap();
     let log = store.list_audit(&actor, None, 1000).await.unwrap();
     assert_eq!(log.len(), before + 1);
     assert_eq!(
         (log[0].action.as_str(), log[0].patient, seen(&log[0])),
         ("queue.viewed", None, vec!["alerts", "follow_ups"])
+    );
+
+    // A record that names the patients it showed puts a row of it on each one's trail, once
+    // each, in the same transaction as its clinic-wide row.
+    let trail_before = store.list_audit(&actor, Some(patient.id), 1000).await.unwrap().len();
+    let mut unit = store.reading(&actor).await.unwrap();
+    unit.alert_queue(AlertFilter::Open).await.unwrap();
+    let audit = Audit {
+        also: Vec::new(),
+        action: "queue.viewed",
+        patient: None,
+        target: None,
+        seen: vec![Seen::Alerts, Seen::CheckIns, Seen::Patient],
+    }
+    .showing([patient.id, patient.id]);
+    unit.finish(audit).await.unwrap();
+    let log = store.list_audit(&actor, None, 1000).await.unwrap();
+    assert_eq!(log.len(), before + 3, "the earlier record, this one's clinic-wide row and one patient row");
+    let trail = store.list_audit(&actor, Some(patient.id), 1000).await.unwrap();
+    assert_eq!(trail.len(), trail_before + 1);
+    assert_eq!(
+        (trail[0].action.as_str(), trail[0].patient, seen(&trail[0])),
+        ("queue.viewed", Some(patient.id), vec!["alerts", "check_ins", "patient"])
     );
 
     // The queue is staff's (to a patient it is not there); a patient's list of patients is their
@@ -58,6 +86,7 @@ pub async fn story_staff_side_units(store: DynStore) {
     assert_eq!((acked.acknowledged_at, acked.acknowledged_by), (Some(at + Duration::minutes(5)), Some(admin.id)));
     assert_err!(unit.acknowledge_alert(alert.id, at).await, StoreError::InvalidState(_));
     unit.finish(Audit {
+        also: Vec::new(),
         action: "alert.acknowledge",
         patient: Some(patient.id),
         target: Some(alert.id.0),
