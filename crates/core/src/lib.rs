@@ -22,5 +22,6 @@ pub mod reminders;
 pub mod request;
 pub mod screening;
 pub mod session;
+pub mod stored;
 pub mod timeline;
 pub mod triage;

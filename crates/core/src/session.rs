@@ -9,6 +9,7 @@
 //! Warnings never block. A session is recorded after it happened: refusing the record would lose
 //! exactly the facts (numbing applied, deep needling) that switch on the early-hours triage rules.
 
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::protocol::Protocol;
@@ -56,6 +57,24 @@ pub const MAX_MINUTES_INPUT: f64 = 480.0;
 pub const DEPTH_MM: (f64, f64) = (0.1, 3.0);
 /// At most this many areas per session.
 pub const MAX_AREAS: usize = 20;
+
+/// How far ahead of now a session's time may be (clocks differ a little; a session is recorded
+/// after it happens), and how far back.
+pub const PERFORMED_AHEAD_HOURS: i64 = 1;
+pub const PERFORMED_BACK_DAYS: i64 = 365 * 5;
+
+/// Checks when a session was performed against `now`: not in the future, not more than five
+/// years ago.
+pub fn check_performed_at(performed_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Refused> {
+    let refuse = |message: &str| Err(Refused { field: "performed_at".into(), message: message.into() });
+    if performed_at > now + Duration::hours(PERFORMED_AHEAD_HOURS) {
+        return refuse("a session is recorded after it happens; this time is in the future");
+    }
+    if performed_at < now - Duration::days(PERFORMED_BACK_DAYS) {
+        return refuse("is more than five years ago");
+    }
+    Ok(())
+}
 
 /// Checks a session's numbing and depths against the protocol's lists and plausible ranges.
 pub fn check(p: &Protocol, numbing: Option<&Numbing>, depths: &[AreaDepth]) -> Result<(), Refused> {

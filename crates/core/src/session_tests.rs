@@ -185,3 +185,25 @@ fn a_protocol_without_the_session_limits_is_refused() {
     assert!(all.iter().any(|m| m.contains("[anaesthesia] needs no_occlusion")), "{all:?}");
     assert!(all.iter().any(|m| m.contains("[depth] needs")), "{all:?}");
 }
+
+mod performed_at {
+    use chrono::{Duration, TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use crate::session::{PERFORMED_AHEAD_HOURS, PERFORMED_BACK_DAYS, check_performed_at};
+
+    proptest! {
+        /// A session time is accepted exactly from five years back to an hour ahead of now, and
+        /// a refusal names `performed_at`.
+        #[test]
+        fn a_session_time_is_accepted_exactly_within_its_bounds(offset_minutes in -(6 * 365 * 24 * 60i64)..(3 * 60)) {
+            let now = Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0).unwrap();
+            let at = now + Duration::minutes(offset_minutes);
+            let inside = at <= now + Duration::hours(PERFORMED_AHEAD_HOURS) && at >= now - Duration::days(PERFORMED_BACK_DAYS);
+            match check_performed_at(at, now) {
+                Ok(()) => prop_assert!(inside),
+                Err(r) => { prop_assert!(!inside); prop_assert_eq!(r.field, "performed_at"); }
+            }
+        }
+    }
+}

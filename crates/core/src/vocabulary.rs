@@ -76,6 +76,15 @@ macro_rules! codes {
                 s.serialize_str(self.as_str())
             }
         }
+
+        /// Reads the contract's spelling back (a stored result, say); an unknown code is an
+        /// error naming the nearest valid one, never a default.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
+                $name::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
     };
 }
 

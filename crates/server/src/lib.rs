@@ -11,7 +11,6 @@ pub mod auth;
 pub mod body;
 pub mod calendar;
 pub mod clinic;
-pub mod deadline;
 pub mod delivery;
 pub mod i18n;
 #[cfg(test)]
@@ -26,7 +25,6 @@ pub mod reasons;
 pub mod reminders;
 pub mod routes;
 pub mod schedule;
-pub mod stored;
 pub mod warnings;
 
 use std::collections::HashMap;

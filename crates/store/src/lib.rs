@@ -14,6 +14,7 @@ pub mod access;
 mod backend;
 pub mod codes;
 mod error;
+mod in_core_terms;
 mod open;
 pub mod outbox;
 pub mod records;

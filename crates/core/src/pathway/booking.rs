@@ -35,6 +35,20 @@ pub struct Proposed<'a> {
     pub window_reason: Option<&'a str>,
 }
 
+/// How long an appointment may be, in minutes (inclusive), and how long one is when not said.
+pub const MINUTES: (u32, u32) = (10, 480);
+pub const DEFAULT_MINUTES: u32 = 60;
+
+/// Checks an appointment's length against [`MINUTES`].
+pub fn check_minutes(minutes: u32) -> Result<(), Refusal> {
+    let (lo, hi) = MINUTES;
+    if (lo..=hi).contains(&minutes) {
+        Ok(())
+    } else {
+        Err(refuse("minutes", format!("must be from {lo} to {hi} minutes")))
+    }
+}
+
 /// The shortest reason accepted for booking outside the window: a sentence, not "ok".
 pub const MIN_REASON_CHARS: usize = 15;
 
@@ -198,5 +212,22 @@ mod tests {
         assert!(check(&hours(), Some(window()), &[], proposed(t, 60, Some("ok"))).is_err());
         let reason = "Patient travels abroad for six weeks from 28 Dec.";
         assert_eq!(check(&hours(), Some(window()), &[], proposed(t, 60, Some(reason))), Ok(()));
+    }
+
+    proptest::proptest! {
+        /// An appointment's length is accepted exactly within [`MINUTES`]; a refusal names
+        /// `minutes`, and an accepted booking inside opening hours is never refused for its
+        /// length.
+        #[test]
+        fn an_appointment_length_is_accepted_exactly_within_its_bounds(minutes in 0u32..2000) {
+            let (lo, hi) = MINUTES;
+            match check_minutes(minutes) {
+                Ok(()) => proptest::prop_assert!((lo..=hi).contains(&minutes)),
+                Err(r) => {
+                    proptest::prop_assert!(!(lo..=hi).contains(&minutes));
+                    proptest::prop_assert_eq!(r.field, "minutes");
+                }
+            }
+        }
     }
 }

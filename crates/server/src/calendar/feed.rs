@@ -17,7 +17,7 @@ use crate::calendar::ics::{Alarm, EventTime, Feed, FeedEvent, etag, if_none_matc
 use crate::clinic::my_reminders::{CalendarFeed, calendar_feed};
 use crate::i18n::{Locale, default_locale};
 use crate::problem::ApiError;
-use crate::stored::instant_json as at_of;
+use crate::reminders::payload::Payload;
 
 /// How often calendar apps are asked to look again.
 const REFRESH_MINUTES: u32 = 60;
@@ -96,20 +96,26 @@ pub fn build(
         })
         .collect();
     for m in messages {
-        let link = m.payload["link"].as_str().unwrap_or("/me");
+        // A message whose payload does not read is left out of the feed (and fails on delivery,
+        // where staff see it); the feed never guesses what it says.
+        let pl = match Payload::read(&m.payload) {
+            Ok(pl) => pl,
+            Err(e) => {
+                tracing::error!(message = %m.id, error = %e, "a queued message does not read; left out of the calendar");
+                continue;
+            }
+        };
+        let link = pl.link.as_str();
         let summary = if m.kind == MessageKind::CheckIn { t.s("calendar.check_in") } else { t.s("calendar.care_step") };
         let mut description = String::new();
         if details {
-            for item in m.payload["items"].as_array().into_iter().flatten() {
-                if let Some(text) = item["message"].as_str().filter(|_| item["code"] != "session") {
-                    description.push_str(text);
-                    description.push('\n');
-                }
+            for item in pl.items.iter().filter(|i| i.code != "session") {
+                description.push_str(&item.message);
+                description.push('\n');
             }
         }
         description.push_str(&details_line(link));
-        let start =
-            if m.kind == MessageKind::CheckIn { at_of(&m.payload["event_at"]).unwrap_or(m.due_at) } else { m.due_at };
+        let start = if m.kind == MessageKind::CheckIn { pl.event_at.unwrap_or(m.due_at) } else { m.due_at };
         let uid = m.idempotency_key.strip_suffix(":email").unwrap_or(&m.idempotency_key);
         events.push(FeedEvent {
             uid: format!("{uid}@needlepath"),

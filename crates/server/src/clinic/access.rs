@@ -18,13 +18,13 @@
 use std::net::IpAddr;
 use std::time::{Duration as StdDuration, Instant};
 
+use crate::reminders::payload::Payload;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use needlepath_store::{
     Actor, ApiToken, Channel, Clinic, ClinicId, Login, LoginKind, NewMessage, PatientId, Recipient, SIGN_IN_KIND,
     Staff, StaffId, StoreError, Who,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::App;
@@ -193,7 +193,7 @@ fn link_message(patient: PatientId, token: &str, expires_at: DateTime<Utc>, now:
         kind: SIGN_IN_KIND,
         channel: Channel::Email,
         due_at: now,
-        payload: json!({ "link": format!("/invite?token={token}"), "expires_at": expires_at }),
+        payload: Payload { expires_at: Some(expires_at), ..Payload::to(format!("/invite?token={token}")) }.to_value(),
     }
 }
 

@@ -11,8 +11,8 @@
 //! codes these changes have always been recorded under). Before, a booking from the API wrote
 //! eight audit records in as many transactions, most of them for reads the caller never saw.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveTime, Utc};
-use needlepath_core::pathway::booking::{OpeningHours, Proposed, check};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use needlepath_core::pathway::booking::{self, Proposed, check};
 use needlepath_core::plan::DateWindow;
 use needlepath_core::protocol::Protocol;
 use needlepath_store::{
@@ -106,16 +106,8 @@ impl Booking {
     /// refused by the store, in the booking's transaction, by the same core rule.
     fn check(&self, starts_at: DateTime<Utc>, minutes: u32, window_reason: Option<&str>) -> ClinicResult<()> {
         let tz = self.clinic.time_zone.tz();
-        let oh = &self.clinic.settings.opening_hours;
-        let time = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").ok();
-        let hours = match (time(&oh.opens), time(&oh.closes)) {
-            (Some(opens), Some(closes)) => OpeningHours { days: oh.days.clone(), opens, closes },
-            _ => {
-                return Err(ClinicError::invalid(
-                    "starts_at",
-                    "the clinic's opening hours in Settings are not readable",
-                ));
-            }
+        let Ok(hours) = self.clinic.settings.opening_hours.parsed() else {
+            return Err(ClinicError::invalid("starts_at", "the clinic's opening hours in Settings are not readable"));
         };
         let proposed =
             Proposed { starts: starts_at, local: starts_at.with_timezone(&tz).naive_local(), minutes, window_reason };
@@ -144,10 +136,8 @@ pub async fn book(app: &App, actor: &Actor, patient: PatientId, r: AppointmentRe
     // An unknown patient is a 404 before anything about the request is judged.
     let record = unit.patient(patient).await?;
     let starts_at = future("starts_at", r.starts_at, now)?;
-    let minutes = r.minutes.unwrap_or(60);
-    if !(10..=480).contains(&minutes) {
-        return Err(ClinicError::invalid("minutes", "must be from 10 to 480 minutes"));
-    }
+    let minutes = r.minutes.unwrap_or(booking::DEFAULT_MINUTES);
+    booking::check_minutes(minutes).map_err(|r| ClinicError::invalid(r.field, r.message))?;
     let note = opt_text("note", r.note.as_deref(), 2000)?;
     let window_reason = opt_text("window_reason", r.window_reason.as_deref(), 2000)?;
     let mut seen = Booking::SEEN.to_vec();

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use needlepath_core::Protocol;
+use needlepath_core::pathway::check_ins::{Scheduled, answer_fills};
+use needlepath_core::pathway::response::{self, ResponseTimes};
 use needlepath_core::request::{CheckIn as EngineCheckIn, InputError};
 use needlepath_core::session::facts as session_facts;
 use needlepath_core::triage::{TriageResult, triage};
@@ -22,11 +24,9 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::api::{input, opt_text};
 use crate::clinic::{ClinicError, ClinicResult};
-use crate::deadline::{Hours, deadline};
 use crate::metrics::Metrics;
 use crate::reminders;
 use crate::reminders::schedule::EscalatedAlert;
-use crate::schedule::pick_scheduled;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -258,11 +258,15 @@ pub async fn submit(
 
     let mut escalation = Vec::new();
     let mut seen = vec![Seen::Patient, Seen::Sessions];
-    let alert = if disposition >= Disposition::ContactClinic {
+    let alert = if response::opens_alert(disposition) {
         let tz = clinic.time_zone.tz();
-        let hours = Hours::parse(&clinic.settings.opening_hours)
+        let hours = clinic
+            .settings
+            .opening_hours
+            .parsed()
             .map_err(|e| ClinicError::Unexpected(format!("stored opening hours: {e:?}")))?;
-        let alert = deadline(disposition, now, tz, &hours, &clinic.settings.response)
+        let times = ResponseTimes::from(&clinic.settings.response);
+        let alert = response::deadline(disposition, now, tz, &hours, &times)
             .map(|deadline_at| NewAlert { disposition, deadline_at });
         if let Some(a) = &alert {
             // Staff are told at once, in the alert's own transaction.
@@ -278,7 +282,16 @@ pub async fn submit(
         (Some(id), _) => Some(id),
         (None, Some(session)) => {
             seen.push(Seen::CheckIns);
-            pick_scheduled(&unit.scheduled_check_ins(patient).await?, session.id, now)
+            let scheduled: Vec<Scheduled<CheckInId>> = unit
+                .scheduled_check_ins(patient)
+                .await?
+                .iter()
+                .filter(|c| c.session == Some(session.id))
+                .filter_map(|c| {
+                    c.due_at.map(|due_at| Scheduled { id: c.id, due_at, answered: c.submitted_at.is_some() })
+                })
+                .collect();
+            answer_fills(&scheduled, now)
         }
         (None, None) => None,
     };

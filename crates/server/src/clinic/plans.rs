@@ -33,7 +33,7 @@ pub async fn plan_patient(app: &App, actor: &Actor, patient_id: PatientId, body:
     let req = PlanRequest::from_json(&body).map_err(input)?;
     let tz = clinic.time_zone.tz();
     let screenings = unit.screenings(patient_id).await?;
-    let latest = screenings.first().map(|s| recorded_screening(s, tz));
+    let latest = screenings.first().map(|s| recorded_screening(s, tz)).transpose()?;
     let result = engine_plan::plan_for_patient(&protocol, &req, latest.as_ref());
     let result = serde_json::to_value(&result).map_err(|e| ClinicError::Unexpected(e.to_string()))?;
     let plan = unit.add_plan(NewPlan { patient: patient_id, request: body, result }).await?;

@@ -125,18 +125,17 @@ pub fn review_decision(field: &str, raw: &str) -> ClinicResult<ReviewDecision> {
 }
 
 /// A stored screening as the engine reads it: the day it was recorded in the clinic's zone, its
-/// decision, its deferral, review and reasons.
-pub fn recorded_screening(s: &Screening, tz: chrono_tz::Tz) -> RecordedScreening {
-    RecordedScreening {
+/// decision, its deferral, review and reasons. A stored result that does not read is an error
+/// (never "no review required").
+pub fn recorded_screening(s: &Screening, tz: chrono_tz::Tz) -> ClinicResult<RecordedScreening> {
+    let result = s.read()?;
+    Ok(RecordedScreening {
         on: s.created_at.with_timezone(&tz).date_naive(),
         decision: s.decision,
         defer_until: s.defer_until,
-        clinician_review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
-        reasons: s.result["reasons"]
-            .as_array()
-            .map(|rs| rs.iter().filter_map(|r| r["code"].as_str().map(str::to_string)).collect())
-            .unwrap_or_default(),
-    }
+        clinician_review_required: result.clinician_review_required,
+        reasons: result.reasons.into_iter().map(|r| r.code).collect(),
+    })
 }
 
 /// The patient's screenings, newest first (an unknown patient is a 404, never an empty list).

@@ -4,7 +4,7 @@
 //! reminders and the missed-check-in follow-ups read back), and the reminders after it — one
 //! write transaction, one audit record (and the override's own, when blockers were overridden).
 
-use chrono::{DateTime, Duration, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use needlepath_core::session::{self as session_limits, AreaDepth, Numbing};
 use needlepath_store::{
     Actor, AppointmentId, Audit, Blocker, CheckIn, NewSession, PatientId, PlanId, Seen, Session, StaffId, StoreError,
@@ -18,7 +18,8 @@ use crate::clinic::screening::recorded_screening;
 use crate::clinic::{ClinicError, ClinicResult};
 use crate::policy::Caller;
 use crate::reminders;
-use crate::schedule::{check_in_times, next_window};
+use crate::schedule::next_window;
+use needlepath_core::pathway::check_ins::check_in_times;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,15 +122,7 @@ pub async fn record(
 ) -> ClinicResult<(Session, Vec<CheckIn>)> {
     let now = app.now();
     let performed_at = r.performed_at.map(|t| t.with_timezone(&Utc)).unwrap_or(now);
-    if performed_at > now + Duration::hours(1) {
-        return Err(ClinicError::invalid(
-            "performed_at",
-            "a session is recorded after it happens; this time is in the future",
-        ));
-    }
-    if performed_at < now - Duration::days(365 * 5) {
-        return Err(ClinicError::invalid("performed_at", "is more than five years ago"));
-    }
+    session_limits::check_performed_at(performed_at, now).map_err(|r| ClinicError::invalid(r.field, r.message))?;
     let numbing = numbing(r.numbing)?;
     let needle_depth_mm = needle_depth(r.needle_depth_mm, &r.depths)?;
     let override_reason = opt_text("override_reason", r.override_reason.as_deref(), 2000)?;
@@ -164,7 +157,7 @@ pub async fn record(
         needlepath_core::pathway::gates::pre_session_check(r.cold_sore_now).into_iter().collect();
     if let Some(latest) = unit.screenings(patient_id).await?.first() {
         let clinic_tz = clinic.time_zone.tz();
-        let recorded = recorded_screening(latest, clinic_tz);
+        let recorded = recorded_screening(latest, clinic_tz)?;
         let day = performed_at.with_timezone(&clinic_tz).date_naive();
         if let Some((days, _)) = &protocol.plan.stale_screening
             && recorded.too_old_on(&protocol, day)

@@ -16,7 +16,6 @@ use crate::api::{email, opt_text, text, zone};
 use crate::auth::secrets;
 use crate::clinic::setup::currency;
 use crate::clinic::{ClinicError, ClinicResult};
-use crate::deadline::Hours;
 use crate::policy::Caller;
 use crate::problem::{ApiError, ApiResult};
 
@@ -38,7 +37,7 @@ pub fn check_settings(s: &ClinicSettings) -> ApiResult<ClinicSettings> {
     {
         return Err(ApiError::invalid("settings.price_per_session", "must be a number from 0 to 1000000"));
     }
-    Hours::parse(&s.opening_hours).map_err(|(f, m)| ApiError::invalid(format!("settings.{f}"), m))?;
+    s.opening_hours.parsed().map_err(|(f, m)| ApiError::invalid(format!("settings.{f}"), m))?;
     if !(1..=24 * 60).contains(&s.response.emergency_minutes) {
         return Err(ApiError::invalid("settings.response.emergency_minutes", "must be from 1 to 1440 minutes"));
     }

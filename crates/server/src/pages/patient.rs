@@ -14,7 +14,6 @@ pub mod today;
 use chrono_tz::Tz;
 use needlepath_core::protocol::Protocol;
 use needlepath_store::PatientId;
-use serde_json::Value;
 
 use crate::auth::Authed;
 use crate::pages::public::Said;
@@ -29,18 +28,9 @@ pub fn me(ctx: &Ctx) -> Result<(&Authed, PatientId), PageError> {
 }
 
 /// A stored protocol statement (`{ message, points?, sources }` in a result) as a page says it.
-pub fn said_json(p: &Protocol, v: &Value) -> Said {
-    Said {
-        message: v["message"].as_str().unwrap_or_default().to_string(),
-        points: v["points"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_default(),
-        sources: crate::pages::view::sources_json(p, &v["sources"]),
-    }
+pub fn said(p: &Protocol, s: &needlepath_core::stored::Said) -> Said {
+    Said { message: s.message.clone(), points: s.points.clone(), sources: crate::pages::view::sources(p, &s.sources) }
 }
-
-pub use crate::stored::{date_json, instant_json};
 
 pub use crate::schedule::next_window;
 

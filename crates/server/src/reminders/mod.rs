@@ -2,6 +2,7 @@
 //! (`schedule`), what each message says (`render`), and the outbox worker that delivers them
 //! (`worker`). The calendar feed is in `crate::calendar`.
 
+pub mod payload;
 pub mod render;
 pub mod schedule;
 pub mod worker;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::delivery::{Email, MailParagraph, ReminderMail, render_mail};
 use crate::i18n::Locale;
 use crate::reach::Reach;
-use crate::stored::instant_json as at_of;
+use crate::reminders::payload::Payload;
 
 /// A local date and time in words, in the recipient's zone.
 pub fn local(t: &Locale, at: DateTime<Utc>, zone: IanaZone) -> String {
@@ -28,8 +28,8 @@ fn url(public_url: &str, path: &str) -> String {
 
 /// The moment a patient message is about, for "when" in its words: the session for pre-care
 /// and appointment reminders, else the step itself.
-fn moment(m: &Message) -> Option<DateTime<Utc>> {
-    at_of(&m.payload["session_at"]).or_else(|| at_of(&m.payload["event_at"]))
+fn moment(pl: &Payload) -> Option<DateTime<Utc>> {
+    pl.session_at.or(pl.event_at)
 }
 
 /// The link that turns e-mail reminders off: the message's id is the capability (only the
@@ -48,10 +48,11 @@ pub fn email(
     address: &str,
     reach: Option<&Reach>,
 ) -> Result<Email, Unrenderable> {
+    let pl = Payload::read(&m.payload).map_err(Unrenderable)?;
     let mut mail = match m.recipient {
-        Recipient::Patient(_) if m.kind == SIGN_IN_KIND => sign_in_mail(t, public_url, m, to),
-        Recipient::Patient(_) => patient_mail(t, p, public_url, m, to, reach),
-        Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, m, to)?,
+        Recipient::Patient(_) if m.kind == SIGN_IN_KIND => sign_in_mail(t, public_url, &pl, to),
+        Recipient::Patient(_) => patient_mail(t, p, public_url, m, &pl, to, reach),
+        Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, &pl, to)?,
     };
     if let Recipient::Patient(_) = m.recipient
         && let Some(r) = reach.filter(|r| r.has_contact())
@@ -61,7 +62,7 @@ pub fn email(
             sources: Vec::new(),
         });
     }
-    let subject = subject(t, m, to)?;
+    let subject = subject(t, m, &pl, to)?;
     let (text, html) = render_mail(&mail);
     Ok(Email {
         idempotency_key: m.idempotency_key.clone(),
@@ -82,25 +83,22 @@ pub struct Unrenderable(pub String);
 
 /// An alert message's level, written into its payload from the alert's typed disposition. One
 /// that does not read fails the message loudly: a default could tell staff an emergency is less.
-fn alert_level(m: &Message) -> Result<Disposition, Unrenderable> {
-    let raw = &m.payload["disposition"];
-    raw.as_str()
-        .and_then(|d| Disposition::parse(d).ok())
-        .ok_or_else(|| Unrenderable(format!("the alert's disposition {raw} is not a disposition")))
+fn alert_level(pl: &Payload) -> Result<Disposition, Unrenderable> {
+    pl.disposition.ok_or_else(|| Unrenderable("the alert's payload names no disposition".into()))
 }
 
-fn subject(t: &Locale, m: &Message, to: &Addressee) -> Result<String, Unrenderable> {
+fn subject(t: &Locale, m: &Message, pl: &Payload, to: &Addressee) -> Result<String, Unrenderable> {
     let clinic = to.clinic_name.as_str();
     if m.kind == SIGN_IN_KIND {
         return Ok(t.f("reach.invite_mail.subject", &[("clinic", clinic)]));
     }
     if m.kind == MessageKind::Alert {
-        let level = t.label("disposition", alert_level(m)?.as_str());
+        let level = t.label("disposition", alert_level(pl)?.as_str());
         return Ok(t.f("messages.alert.subject", &[("level", level)]));
     }
     let key = format!("messages.{}.subject", m.kind);
     let key = if t.has(&key) { key } else { "messages.care_step.subject".to_string() };
-    let when = moment(m).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
+    let when = moment(pl).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
     Ok(t.f(&key, &[("clinic", clinic), ("when", &when)]))
 }
 
@@ -117,15 +115,17 @@ fn patient_mail(
     p: &Protocol,
     public_url: &str,
     m: &Message,
+    pl: &Payload,
     to: &Addressee,
     reach: Option<&Reach>,
 ) -> ReminderMail {
     let mut sources: Vec<String> = Vec::new();
     let mut paragraphs = Vec::new();
-    let when = moment(m).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
+    let when = moment(pl).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
     let lead_key = format!("messages.{}.lead", m.kind);
     if t.has(&lead_key) {
-        let minutes = m.payload["minutes"].as_u64().unwrap_or(60).to_string();
+        // Only an appointment's lead names its length; it is in every appointment's payload.
+        let minutes = pl.minutes.map(|n| n.to_string()).unwrap_or_default();
         paragraphs.push(MailParagraph {
             text: t.f(
                 &lead_key,
@@ -139,12 +139,12 @@ fn patient_mail(
             sources: Vec::new(),
         });
     }
-    for item in m.payload["items"].as_array().into_iter().flatten() {
-        if m.kind == MessageKind::Appointment && item["code"] == "session" {
+    for item in &pl.items {
+        if m.kind == MessageKind::Appointment && item.code == "session" {
             continue;
         }
         let mut numbers = Vec::new();
-        for id in item["sources"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+        for id in &item.sources {
             let citation = p.source(id).map(|s| s.citation.clone()).unwrap_or_else(|| id.to_string());
             let n = match sources.iter().position(|c| *c == citation) {
                 Some(i) => i + 1,
@@ -155,10 +155,9 @@ fn patient_mail(
             };
             numbers.push(n);
         }
-        paragraphs
-            .push(MailParagraph { text: item["message"].as_str().unwrap_or_default().to_string(), sources: numbers });
+        paragraphs.push(MailParagraph { text: item.message.clone(), sources: numbers });
     }
-    let link = m.payload["link"].as_str().unwrap_or("/me");
+    let link = pl.link.as_str();
     let action_key = if m.kind == MessageKind::CheckIn { "messages.action.check_in" } else { "messages.action.open" };
     ReminderMail {
         clinic: to.clinic_name.clone(),
@@ -172,8 +171,8 @@ fn patient_mail(
 
 /// An invite or sign-in link: the link, until when it works, and no unsubscribe (it is not a
 /// reminder).
-fn sign_in_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> ReminderMail {
-    let until = at_of(&m.payload["expires_at"]).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
+fn sign_in_mail(t: &Locale, public_url: &str, pl: &Payload, to: &Addressee) -> ReminderMail {
+    let until = pl.expires_at.map(|a| local(t, a, to.time_zone)).unwrap_or_default();
     ReminderMail {
         clinic: to.clinic_name.clone(),
         heading: t.f("reach.invite_mail.heading", &[("name", &to.name)]),
@@ -181,10 +180,7 @@ fn sign_in_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> Re
             text: t.f("reach.invite_mail.lead", &[("when", &until)]),
             sources: Vec::new(),
         }],
-        action: Some((
-            t.s("reach.invite_mail.action").to_string(),
-            url(public_url, m.payload["link"].as_str().unwrap_or("/sign-in")),
-        )),
+        action: Some((t.s("reach.invite_mail.action").to_string(), url(public_url, &pl.link))),
         sources: Vec::new(),
         unsubscribe_url: None,
     }
@@ -194,9 +190,9 @@ fn heading_kind<'a>(t: &Locale, kind: &'a str) -> &'a str {
     if t.has(&format!("messages.{kind}.heading")) { kind } else { "care_step" }
 }
 
-fn staff_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> Result<ReminderMail, Unrenderable> {
-    let level = t.label("disposition", alert_level(m)?.as_str());
-    let deadline = at_of(&m.payload["deadline_at"]).map(|d| local(t, d, to.time_zone)).unwrap_or_default();
+fn staff_mail(t: &Locale, public_url: &str, pl: &Payload, to: &Addressee) -> Result<ReminderMail, Unrenderable> {
+    let level = t.label("disposition", alert_level(pl)?.as_str());
+    let deadline = pl.deadline_at.map(|d| local(t, d, to.time_zone)).unwrap_or_default();
     Ok(ReminderMail {
         clinic: to.clinic_name.clone(),
         heading: t.f("messages.alert.heading", &[("level", level)]),
@@ -204,10 +200,7 @@ fn staff_mail(t: &Locale, public_url: &str, m: &Message, to: &Addressee) -> Resu
             text: t.f("messages.alert.lead", &[("level", level), ("deadline", &deadline)]),
             sources: Vec::new(),
         }],
-        action: Some((
-            t.s("messages.action.record").to_string(),
-            url(public_url, m.payload["link"].as_str().unwrap_or("/staff")),
-        )),
+        action: Some((t.s("messages.action.record").to_string(), url(public_url, &pl.link))),
         sources: Vec::new(),
         unsubscribe_url: None,
     })
@@ -222,10 +215,11 @@ pub fn webhook_body(
     to: &Addressee,
     now: DateTime<Utc>,
 ) -> Result<Value, Unrenderable> {
-    let link = url(public_url, m.payload["link"].as_str().unwrap_or("/me"));
+    let pl = Payload::read(&m.payload).map_err(Unrenderable)?;
+    let link = url(public_url, &pl.link);
     Ok(match m.recipient {
         Recipient::Patient(patient) => {
-            let when = moment(m).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
+            let when = moment(&pl).map(|a| local(t, a, to.time_zone)).unwrap_or_default();
             let key = format!("messages.{}.sms", m.kind);
             let key = if t.has(&key) { key } else { "messages.care_step.sms".to_string() };
             json!({
@@ -245,9 +239,9 @@ pub fn webhook_body(
             "event": "alert.opened",
             "message_id": m.id,
             "idempotency_key": m.idempotency_key,
-            "disposition": alert_level(m)?,
-            "deadline_at": m.payload["deadline_at"],
-            "patient_id": m.payload["patient_id"],
+            "disposition": alert_level(&pl)?,
+            "deadline_at": pl.deadline_at,
+            "patient_id": pl.patient_id,
             "link": link,
             "sent_at": now,
         }),

@@ -13,14 +13,19 @@ use needlepath_core::reminders::{QuietHours, Reminder, ReminderKind, after_sessi
 use needlepath_core::timeline::{AftercareRequest, Zone};
 use needlepath_core::vocabulary::{Disposition, Finding};
 use needlepath_store::{Alert, Channel, ClinicSettings, MessageKind, NewMessage, Patient, Recipient, Staff};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::problem::ApiError;
+use crate::reminders::payload::{Payload, Step};
 
-/// The clinic's quiet hours; a stored value that no longer parses falls back to the default
-/// (it was checked when saved).
+/// The clinic's quiet hours. A stored value that no longer parses (it was checked when saved)
+/// is logged as an error and the default quiet hours are kept, so reminders still go out, and
+/// never at night.
 pub fn quiet_hours(settings: &ClinicSettings) -> QuietHours {
-    QuietHours::parse(&settings.quiet_hours).unwrap_or_default()
+    QuietHours::parse(&settings.quiet_hours).unwrap_or_else(|e| {
+        tracing::error!(stored = %settings.quiet_hours, error = %e, "the clinic's stored quiet hours no longer parse; keeping the default");
+        QuietHours::default()
+    })
 }
 
 fn zone_of(patient: &Patient) -> Zone {
@@ -47,19 +52,24 @@ fn payload(r: &Reminder<'_>, appointment: Option<(DateTime<Utc>, u32)>) -> Value
         ReminderKind::NextWindow => "/me/plan",
         _ => "/me",
     };
-    json!({
-        "kind": r.kind.as_str(),
-        "event_at": r.items.first().map(|i| i.at),
-        "session_at": appointment.map(|a| a.0),
-        "minutes": appointment.map(|a| a.1),
-        "link": link,
-        "items": r.items.iter().map(|i| json!({
-            "code": i.code,
-            "at": i.at,
-            "message": i.message,
-            "sources": i.sources,
-        })).collect::<Vec<_>>(),
-    })
+    Payload {
+        kind: Some(r.kind.as_str().to_string()),
+        event_at: r.items.first().map(|i| i.at),
+        session_at: appointment.map(|a| a.0),
+        minutes: appointment.map(|a| a.1),
+        items: r
+            .items
+            .iter()
+            .map(|i| Step {
+                code: i.code.to_string(),
+                at: i.at,
+                message: i.message.to_string(),
+                sources: i.sources.to_vec(),
+            })
+            .collect(),
+        ..Payload::to(link)
+    }
+    .to_value()
 }
 
 fn to_messages(
@@ -157,14 +167,15 @@ pub fn for_session(
 /// `alert.opened` event to the clinic's webhook. Alerts are sent at once, quiet hours or not:
 /// they are the clinic's, and an emergency does not wait for the morning.
 pub fn escalation(staff: &[Staff], patient: &Patient, alert: &EscalatedAlert, now: DateTime<Utc>) -> Vec<NewMessage> {
-    let body = json!({
-        "kind": "alert",
-        "event": "alert.opened",
-        "disposition": alert.disposition,
-        "deadline_at": alert.deadline_at,
-        "patient_id": patient.id,
-        "link": format!("/staff/patients/{}", patient.id),
-    });
+    let body = Payload {
+        kind: Some("alert".into()),
+        event: Some("alert.opened".into()),
+        disposition: Some(alert.disposition),
+        deadline_at: Some(alert.deadline_at),
+        patient_id: Some(patient.id),
+        ..Payload::to(format!("/staff/patients/{}", patient.id))
+    }
+    .to_value();
     let mut out: Vec<NewMessage> = staff
         .iter()
         .filter(|s| s.active && crate::policy::receives_alerts(s.role))

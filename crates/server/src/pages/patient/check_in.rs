@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 use crate::App;
 use crate::clinic::ClinicError;
 use crate::clinic::check_ins::{self, CheckInInput, CheckInOutcome};
-use crate::deadline::Hours;
 use crate::i18n::Locale;
 use crate::pages::form::{FormData, Posted};
 use crate::pages::patient::me;
@@ -26,6 +25,7 @@ use crate::pages::public::{Choice, Said};
 use crate::pages::view::{self, Badge, when};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with};
 use crate::reach::{Phone, Reach};
+use needlepath_core::pathway::booking::OpeningHours;
 
 /// One symptom's row: its box, and its severity and trend radios.
 #[derive(Debug, Clone)]
@@ -257,7 +257,7 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     };
     let reach = Reach::of(&o.clinic);
     let zones = (o.patient.time_zone.tz(), o.clinic.time_zone.tz());
-    let hours = Hours::parse(&o.clinic.settings.opening_hours).ok();
+    let hours = o.clinic.settings.opening_hours.parsed().ok();
     let mut answer = outcome(t, &o, zones, hours.as_ref(), &reach);
     answer.implied = implied.iter().map(|c| t.label("symptom", c).to_string()).collect();
     let mut f =
@@ -275,7 +275,7 @@ fn said(p: &Protocol, s: &Statement) -> Said {
 
 /// A check-in's outcome in words; `zones` are the patient's (for times in words) and the clinic's
 /// (for "today", which is the clinic's day).
-fn outcome(t: &Locale, o: &CheckInOutcome, zones: (Tz, Tz), hours: Option<&Hours>, reach: &Reach) -> Outcome {
+fn outcome(t: &Locale, o: &CheckInOutcome, zones: (Tz, Tz), hours: Option<&OpeningHours>, reach: &Reach) -> Outcome {
     let p = &*o.protocol;
     let triage = o.triage();
     let disposition = o.disposition;

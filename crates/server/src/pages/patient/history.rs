@@ -14,6 +14,7 @@ use crate::clinic::my_record::{History, history};
 use crate::i18n::Locale;
 use crate::pages::chart::{self, MAX_SERIES, Series, Words};
 use crate::pages::patient::me;
+use crate::pages::staff::reported_words;
 use crate::pages::view::{self, Badge, moment, when};
 use crate::pages::{Ctx, Frame, PageResult, page};
 
@@ -58,18 +59,14 @@ pub fn chart_of(t: &Locale, check_ins: &[&CheckIn]) -> Option<ChartView> {
     let mut points: Vec<(f64, BTreeMap<String, u8>)> = check_ins
         .iter()
         .filter_map(|c| {
-            let req = c.request.as_ref()?;
-            let day = req["hours_since_treatment"].as_f64()? / 24.0;
-            let reported = req["symptoms"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| {
-                            Some((s["code"].as_str()?.to_string(), severity_level(s["severity"].as_str()?)))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            // A report that does not read is left out of the chart (the list above names it).
+            let req = c.reported().ok()??;
+            let day = req.hours_since_treatment? / 24.0;
+            let reported = req
+                .symptoms
+                .iter()
+                .filter_map(|s| Some((s.code.as_str().to_string(), severity_level(s.severity?.as_str()))))
+                .collect();
             Some((day, reported))
         })
         .collect();
@@ -128,19 +125,15 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
         .iter()
         .filter_map(|c| {
             let at = c.submitted_at?;
-            let req = c.request.as_ref();
-            let symptoms = req
-                .and_then(|r| r["symptoms"].as_array())
-                .map(|list| {
-                    list.iter()
-                        .map(|s| {
-                            let code = s["code"].as_str().unwrap_or_default();
-                            let sev = s["severity"].as_str().unwrap_or_default();
-                            format!("{} ({})", t.label("symptom", code), t.label("severity", sev))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
+            let symptoms = match c.reported() {
+                Ok(Some(r)) => r.symptoms.iter().map(|s| reported_words(t, s)).collect(),
+                Ok(None) => Vec::new(),
+                // Never a silent gap in what the patient reported: say it could not be read.
+                Err(e) => {
+                    tracing::error!(check_in = %c.id, error = %e, "a stored check-in does not read");
+                    vec![t.s("history.unreadable").to_string()]
+                }
+            };
             Some(Submitted {
                 when: moment(at.with_timezone(&tz).fixed_offset()),
                 badge: c.disposition.map(|d| view::disposition(t, d)),

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::State;
 use needlepath_core::plan as engine_plan;
-use serde_json::Value;
+use needlepath_core::stored::{self, Window};
 
 use crate::App;
 use crate::clinic::my_record::{MyPlan, my_plan};
-use crate::pages::patient::{NextView, date_json, me, next_view, said_json};
+use crate::pages::patient::{NextView, me, next_view, said};
 use crate::pages::public::Said;
 use crate::pages::public::cost::money;
 use crate::pages::view::SourceRef;
-use crate::pages::view::{date, moment, sources_json};
+use crate::pages::view::{date, moment, sources};
 use crate::pages::{Ctx, Frame, PageResult, page};
 use crate::reminders::schedule::findings_of;
 use needlepath_core::pathway::next::SessionDates;
@@ -54,10 +54,10 @@ struct PlanPage {
     had: Vec<(String, String)>,
 }
 
-fn window(t: &crate::i18n::Locale, v: &Value) -> String {
-    match (date_json(&v["earliest"]), date_json(&v["latest"])) {
-        (Some(a), Some(b)) => t.f("today.window", &[("from", &date(a)), ("to", &date(b))]),
-        _ => String::new(),
+fn window(t: &crate::i18n::Locale, w: Option<Window>) -> String {
+    match w {
+        Some(w) => t.f("today.window", &[("from", &date(w.earliest)), ("to", &date(w.latest))]),
+        None => String::new(),
     }
 }
 
@@ -67,18 +67,18 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let MyPlan { protocol, patient, tz, plans, sessions, appointments, series, .. } =
         my_plan(&app, &a.actor, id).await?;
     let findings = findings_of(&patient);
-    let plan = plans.first().map(|p| {
-        let r = &p.result;
+    let plan = plans.first().map(|p| -> Result<PlanView, needlepath_store::StoreError> {
+        let r = p.read()?;
         // The dates of every session from the one truth: done on its day, or its window now.
         let dates =
             |n: u64| series.as_ref().and_then(|s| s.sessions.iter().find(|(k, _)| u64::from(*k) == n).map(|(_, d)| *d));
         let next = series.as_ref().and_then(|s| s.next);
-        let sessions_planned = r["sessions"].as_array().cloned().unwrap_or_default();
-        PlanView {
-            sessions: sessions_planned
+        Ok(PlanView {
+            sessions: r
+                .sessions
                 .iter()
-                .map(|s| {
-                    let number = s["number"].as_u64().unwrap_or(0);
+                .map(|s: &stored::PlannedSession| {
+                    let number = u64::from(s.number);
                     let (shown, done, earliest) = match dates(number) {
                         Some(SessionDates::Done { on }) => (t.f("plan.done_on", &[("date", &date(on))]), true, None),
                         Some(SessionDates::Due { window: w }) => (
@@ -86,7 +86,11 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                             false,
                             Some(w.earliest),
                         ),
-                        None => (window(t, s), false, date_json(&s["earliest"])),
+                        None => (
+                            window(t, Some(Window { earliest: s.earliest, latest: s.latest })),
+                            false,
+                            Some(s.earliest),
+                        ),
                     };
                     // A session still ahead: its pre-care counted back from its window as it is
                     // now, from the record's findings as they are now, so a finding recorded after
@@ -115,28 +119,31 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
                     }
                 })
                 .collect(),
-            count: said_json(&protocol, &r["session_count"]),
-            review: t.f("plan.review_after", &[("n", &r["review_after_session"].as_u64().unwrap_or(0).to_string())]),
-            final_review: window(t, &r["final_review"]),
-            maintenance: said_json(&protocol, &r["maintenance"]),
-            maintenance_due: date_json(&r["maintenance"]["first_due"]).map(date).unwrap_or_default(),
-            cost: r["estimated_cost"]["range"]["min"].as_f64().zip(r["estimated_cost"]["range"]["max"].as_f64()).map(
-                |(lo, hi)| {
-                    let cur = r["estimated_cost"]["currency"].as_str();
-                    if (lo - hi).abs() < 0.005 {
-                        money(lo, cur)
-                    } else {
-                        t.f("cost.range", &[("min", &money(lo, cur)), ("max", &money(hi, cur))])
-                    }
-                },
-            ),
-            notes: r["notes"]
-                .as_array()
-                .map(|n| n.iter().map(|x| said_json(&protocol, x)).collect())
+            count: r
+                .session_count
+                .as_ref()
+                .map(|c| Said::new(&protocol, &c.message, &c.sources))
+                .unwrap_or_else(|| Said::new(&protocol, "", &[])),
+            review: r
+                .review_after_session
+                .map(|n| t.f("plan.review_after", &[("n", &n.to_string())]))
                 .unwrap_or_default(),
-            sources: sources_json(&protocol, &r["sources"]),
-        }
+            final_review: window(t, r.final_review),
+            maintenance: Said::new(&protocol, &r.maintenance.message, &r.maintenance.sources),
+            maintenance_due: r.maintenance.first_due.map(date).unwrap_or_default(),
+            cost: r.estimated_cost.as_ref().map(|c| {
+                let (lo, hi, cur) = (c.range.min, c.range.max, c.currency.as_deref());
+                if (lo - hi).abs() < 0.005 {
+                    money(lo, cur)
+                } else {
+                    t.f("cost.range", &[("min", &money(lo, cur)), ("max", &money(hi, cur))])
+                }
+            }),
+            notes: r.notes.iter().map(|x| said(&protocol, x)).collect(),
+            sources: sources(&protocol, &r.sources),
+        })
     });
+    let plan = plan.transpose()?;
     let had = sessions
         .iter()
         .rev()

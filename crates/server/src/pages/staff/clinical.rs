@@ -10,12 +10,13 @@ use axum::extract::{Path, State};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 use needlepath_core::protocol::Protocol;
 use needlepath_core::vocabulary::{Concern, Finding, ScarType};
-use needlepath_store::{Blocker, Patient, PatientFinding, PatientId};
+use needlepath_store::{Blocker, Patient, PatientFinding, PatientId, StoreError};
 use serde_json::{Value, json};
 
 use crate::App;
 use crate::api::id;
 use crate::auth::Authed;
+use crate::clinic::ClinicError;
 use crate::clinic::plans::plan_patient;
 use crate::clinic::screening::{clinic_today, screen_patient};
 use crate::clinic::sessions::{NewSessionRequest, record};
@@ -422,10 +423,27 @@ pub async fn session_submit(
     let protocol = app.protocol_for(a.clinic()).await?;
     // Which area each per-area depth came from, to put an error about it next to its input.
     let given = session_fields::depths(&protocol, &form).unwrap_or_default();
+    // The stale-screening and cold-sore checks run with the store's gates in the session's
+    // transaction (clinic::sessions::record); their blockers come back typed with the refusal and
+    // are said here in words like the gates' own (which the page reads again below).
+    let mut stale: Vec<BlockerView> = Vec::new();
     let (r, at) = match session_request(ctx.t, &protocol, &form, tz) {
         Ok(req) => {
             let at = req.performed_at.map_or_else(|| app.now(), |t| t.with_timezone(&Utc));
-            (record(&app, &a.actor, p.id, req).await.map(|_| ()).map_err(ApiError::from), at)
+            let r = match record(&app, &a.actor, p.id, req).await {
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    if let ClinicError::Store(StoreError::SessionBlocked(blockers)) = &e {
+                        stale = blockers
+                            .iter()
+                            .filter(|b| matches!(b, Blocker::StaleScreening { .. } | Blocker::ActiveColdSore))
+                            .map(|b| blocker_view(ctx.t, b, tz))
+                            .collect();
+                    }
+                    Err(ApiError::from(e))
+                }
+            };
+            (r, at)
         }
         Err(e) => (Err(e), app.now()),
     };
@@ -433,27 +451,6 @@ pub async fn session_submit(
         Ok(()) => Ok(see_other(&format!("/staff/patients/{}#sessions", p.id))),
         Err(e) => {
             let blocked = e.code == "session_blocked";
-            // The stale-screening check runs before the store's gates (clinic::sessions::record);
-            // its blocker comes with the error, in words here like the gates' own.
-            let stale: Vec<BlockerView> = e
-                .extra
-                .as_ref()
-                .and_then(|x| x["blockers"].as_array())
-                .map(|list| {
-                    list.iter()
-                        .filter(|b| b["code"] == "stale_screening" || b["code"] == "active_cold_sore")
-                        .filter_map(|b| {
-                            if b["code"] == "active_cold_sore" {
-                                return Some(Blocker::ActiveColdSore);
-                            }
-                            let screened_on = b["screened_on"].as_str()?.parse().ok()?;
-                            let max_age_days = u32::try_from(b["max_age_days"].as_u64()?).ok()?;
-                            Some(Blocker::StaleScreening { screened_on, max_age_days })
-                        })
-                        .map(|b| blocker_view(ctx.t, &b, tz))
-                        .collect()
-                })
-                .unwrap_or_default();
             let (status, mut shown) = Shown::on_form(e)?;
             if let Some(field) = session_fields::form_field(&shown.field, &given) {
                 shown.field = field;

@@ -30,7 +30,6 @@ pub mod setup;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use needlepath_store::Clinic;
-use serde_json::Value;
 
 use crate::App;
 use crate::auth::Authed;
@@ -73,22 +72,16 @@ pub fn local(at: DateTime<Utc>, tz: Tz) -> String {
     view::moment(at.with_timezone(&tz).fixed_offset())
 }
 
-/// A check-in request's symptoms in words: "Throat tightness (Severe), Redness (Mild)".
-pub fn symptoms_summary(t: &Locale, request: &Value) -> String {
-    request["symptoms"]
-        .as_array()
-        .map(|list| {
-            list.iter()
-                .filter_map(|s| {
-                    let code = s["code"].as_str()?;
-                    let label = t.label("symptom", code);
-                    Some(match s["severity"].as_str() {
-                        Some(sev) => format!("{label} ({})", t.label("severity", sev)),
-                        None => label.to_string(),
-                    })
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+/// One reported symptom in words: "Throat tightness (Severe)", or the symptom alone.
+pub fn reported_words(t: &Locale, s: &needlepath_core::stored::Reported) -> String {
+    let label = t.label("symptom", s.code.as_str());
+    match s.severity {
+        Some(sev) => format!("{label} ({})", t.label("severity", sev.as_str())),
+        None => label.to_string(),
+    }
+}
+
+/// A check-in's symptoms in words: "Throat tightness (Severe), Redness (Mild)".
+pub fn symptoms_summary(t: &Locale, report: &needlepath_core::stored::CheckInRead) -> String {
+    report.symptoms.iter().map(|s| reported_words(t, s)).collect::<Vec<_>>().join(", ")
 }

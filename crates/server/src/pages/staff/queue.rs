@@ -155,8 +155,16 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
 /// What the check-in that raised an alert reported besides its symptoms, in words; empty for a
 /// check-in stored without its request.
 fn reported(t: &Locale, c: CheckIn) -> Reported {
-    let Some(r) = c.request else { return Reported::default() };
-    let hours = r["hours_since_treatment"].as_f64();
+    let r = match c.reported() {
+        Ok(Some(r)) => r,
+        Ok(None) => return Reported::default(),
+        // The alert is shown whatever its check-in holds; what cannot be read is said so.
+        Err(e) => {
+            tracing::error!(check_in = %c.id, error = %e, "a stored check-in does not read");
+            return Reported { summary: t.s("queue.unreadable").to_string(), ..Reported::default() };
+        }
+    };
+    let hours = r.hours_since_treatment;
     Reported {
         summary: symptoms_summary(t, &r),
         temperature: c

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::NaiveDate;
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
-use needlepath_core::vocabulary::Decision;
-use needlepath_store::{ActorKind, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Screening, StaffId};
-use serde_json::Value;
+use needlepath_core::stored::{Reason, Said};
+use needlepath_store::{
+    ActorKind, AppointmentId, AuditEntry, Patient, PatientId, ReviewDecision, Screening, StaffId, StoreError,
+};
 
 use crate::App;
 use crate::api::id;
@@ -146,30 +146,28 @@ fn reason_label(t: &Locale, code: &str) -> String {
     }
 }
 
-fn statements(t: &Locale, p: &Protocol, list: &Value, badges: bool) -> Vec<Statement> {
-    list.as_array()
-        .map(|items| {
-            items
-                .iter()
-                .map(|r| Statement {
-                    label: r["code"].as_str().map(|c| reason_label(t, c)).unwrap_or_default(),
-                    message: r["message"].as_str().unwrap_or_default().to_string(),
-                    // A reason's effect is a decision code of the stored result; one this version does not
-                    // know gets no badge (never the "eligible" one).
-                    badge: if badges {
-                        r["effect"].as_str().and_then(|e| Decision::parse(e).ok()).map(|d| view::decision(t, d))
-                    } else {
-                        None
-                    },
-                    sources: view::sources_json(p, &r["sources"]),
-                })
-                .collect()
+/// A screening's reasons, each with the decision it leads to as a badge.
+fn reasons(t: &Locale, p: &Protocol, list: &[Reason]) -> Vec<Statement> {
+    list.iter()
+        .map(|r| Statement {
+            label: reason_label(t, &r.code),
+            message: r.message.clone(),
+            badge: Some(view::decision(t, r.effect)),
+            sources: view::sources(p, &r.sources),
         })
-        .unwrap_or_default()
+        .collect()
 }
 
-fn date_of(v: &Value) -> Option<String> {
-    v.as_str().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(view::date)
+/// Statements without a badge (precautions, a plan's notes).
+fn statements(t: &Locale, p: &Protocol, list: &[Said]) -> Vec<Statement> {
+    list.iter()
+        .map(|r| Statement {
+            label: if r.code.is_empty() { String::new() } else { reason_label(t, &r.code) },
+            message: r.message.clone(),
+            badge: None,
+            sources: view::sources(p, &r.sources),
+        })
+        .collect()
 }
 
 fn name_of(names: &HashMap<StaffId, String>, id: Option<StaffId>) -> String {
@@ -182,16 +180,17 @@ fn screening_view(
     s: &Screening,
     tz: chrono_tz::Tz,
     names: &HashMap<StaffId, String>,
-) -> ScreeningView {
-    ScreeningView {
+) -> Result<ScreeningView, StoreError> {
+    let result = s.read()?;
+    Ok(ScreeningView {
         id: s.id.0.to_string(),
         review_form: false,
         date: local(s.created_at, tz),
         badge: view::decision(t, s.decision),
-        review_required: s.result["clinician_review_required"].as_bool().unwrap_or(false),
+        review_required: result.clinician_review_required,
         defer_until: s.defer_until.map(view::date),
-        reasons: statements(t, p, &s.result["reasons"], true),
-        precautions: statements(t, p, &s.result["precautions"], false),
+        reasons: reasons(t, p, &result.reasons),
+        precautions: statements(t, p, &result.precautions),
         recorded_by: name_of(names, s.recorded_by),
         review: s.reviewed_at.map(|at| {
             let by = name_of(names, s.reviewed_by);
@@ -206,7 +205,7 @@ fn screening_view(
             )
         }),
         protocol: s.protocol_version.clone(),
-    }
+    })
 }
 
 /// The latest plan's sessions as lines: "Session 1: done on …", "Session 2: between … and …
@@ -288,7 +287,8 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
         let protocol = &*chart.protocol;
         let names: HashMap<StaffId, String> = chart.staff.iter().map(|s| (s.id, s.name.clone())).collect();
         let screenings = &chart.screenings;
-        page_data.screenings = screenings.iter().map(|s| screening_view(t, protocol, s, tz, &names)).collect();
+        page_data.screenings =
+            screenings.iter().map(|s| screening_view(t, protocol, s, tz, &names)).collect::<Result<_, _>>()?;
         let practitioner = a.may_review_screening();
         if let (Some(latest), Some(view)) = (screenings.first(), page_data.screenings.first_mut()) {
             view.review_form = practitioner && view.review_required && latest.review_decision.is_none();
@@ -303,60 +303,49 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
             .plans
             .iter()
             .enumerate()
-            .map(|(i, pl)| {
-                let r = &pl.result;
+            .map(|(i, pl)| -> Result<PlanView, StoreError> {
+                let r = pl.read()?;
                 let series = if i == 0 { series_of(pl, had, appointments, ptz, chart.now) } else { None };
-                PlanView {
+                Ok(PlanView {
                     created: local(pl.created_at, tz),
                     by: name_of(&names, pl.created_by),
-                    concern: pl.request["concern"]
-                        .as_str()
-                        .map(|c| t.label("concern", c).to_string())
-                        .unwrap_or_default(),
+                    concern: t.label("concern", pl.concern()?.as_str()).to_string(),
                     sessions: match &series {
                         Some(sr) => series_lines(t, sr, appointments, ptz),
-                        None => r["sessions"]
-                            .as_array()
-                            .map(|list| {
-                                list.iter()
-                                    .map(|s| {
-                                        t.f(
-                                            "record.plan_session",
-                                            &[
-                                                ("n", &s["number"].to_string()),
-                                                ("earliest", &date_of(&s["earliest"]).unwrap_or_default()),
-                                                ("latest", &date_of(&s["latest"]).unwrap_or_default()),
-                                            ],
-                                        )
-                                    })
-                                    .collect()
+                        None => r
+                            .sessions
+                            .iter()
+                            .map(|s| {
+                                t.f(
+                                    "record.plan_session",
+                                    &[
+                                        ("n", &s.number.to_string()),
+                                        ("earliest", &view::date(s.earliest)),
+                                        ("latest", &view::date(s.latest)),
+                                    ],
+                                )
                             })
-                            .unwrap_or_default(),
+                            .collect(),
                     },
                     interval: t.f(
                         "record.plan_interval",
-                        &[
-                            ("min", &r["interval_days"]["min"].to_string()),
-                            ("max", &r["interval_days"]["max"].to_string()),
-                        ],
+                        &[("min", &r.interval_days.min.to_string()), ("max", &r.interval_days.max.to_string())],
                     ),
-                    cost: r["estimated_cost"]["total"].as_f64().map(|total| {
-                        let c = &r["estimated_cost"];
-                        let cur = c["currency"].as_str();
-                        let amount = |v: &serde_json::Value| money(v.as_f64().unwrap_or(total), cur);
+                    cost: r.estimated_cost.as_ref().map(|c| {
+                        let cur = c.currency.as_deref();
                         t.f(
                             "record.cost_value",
                             &[
-                                ("total", &money(total, cur)),
-                                ("min", &amount(&c["range"]["min"])),
-                                ("max", &amount(&c["range"]["max"])),
+                                ("total", &money(c.total, cur)),
+                                ("min", &money(c.range.min, cur)),
+                                ("max", &money(c.range.max, cur)),
                             ],
                         )
                     }),
-                    notes: statements(t, protocol, &r["notes"], false),
-                }
+                    notes: statements(t, protocol, &r.notes),
+                })
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         page_data.sessions = chart
             .sessions
             .iter()
@@ -389,7 +378,13 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
                 },
                 submitted: c.submitted_at.map(|at| local(at, tz)),
                 badge: c.disposition.map(|d| view::disposition(t, d)),
-                symptoms: c.request.as_ref().map(|r| symptoms_summary(t, r)).unwrap_or_default(),
+                symptoms: match c.reported() {
+                    Ok(r) => r.map(|r| symptoms_summary(t, &r)).unwrap_or_default(),
+                    Err(e) => {
+                        tracing::error!(check_in = %c.id, error = %e, "a stored check-in does not read");
+                        t.s("queue.unreadable").to_string()
+                    }
+                },
                 temperature: c.temperature_c.map(|x| format!("{x:.1} °C")),
                 note: c.note.unwrap_or_default(),
             })
