@@ -463,3 +463,78 @@ pub fn document() -> Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r.clone());
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn no_schema_is_named_twice() {
+        let contract = contract_schemas();
+        let derived = derived_schemas();
+        let hand = hand_written_schemas();
+        for name in derived.keys() {
+            assert!(!contract.contains_key(name), "{name} is the contract's and derived");
+            assert!(!hand.contains_key(name), "{name} is derived and written by hand");
+        }
+        for name in hand.keys() {
+            assert!(!contract.contains_key(name), "{name} is the contract's and written by hand");
+        }
+    }
+
+    #[test]
+    fn every_reference_names_a_schema_of_the_document() {
+        let all = schemas();
+        let mut found = Vec::new();
+        all.values().for_each(|v| refs(v, &mut found));
+        for r in found {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r} points elsewhere"));
+            assert!(all.contains_key(name), "{r} names no schema");
+        }
+    }
+
+    #[test]
+    fn the_contract_schemas_reach_the_document_as_the_files_have_them() {
+        let all = schemas();
+        for (name, schema) in contract_schemas() {
+            assert!(schema.is_object(), "{name}: the contract file reads");
+            assert_eq!(all[&name], schema, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_request_schema_that_differs_from_the_served_one_is_named_input() {
+        let s = schemas();
+        // Served: always written, so required; read: each has a default.
+        assert!(s["ClinicSettings"]["required"].as_array().is_some_and(|r| !r.is_empty()));
+        assert!(s["ClinicSettingsInput"].get("required").is_none());
+        assert_eq!(s["ClinicUpdate"]["properties"]["settings"]["$ref"], "#/components/schemas/ClinicSettingsInput");
+        // A finding is served as an object; read as a code or an object.
+        assert!(s["PatientFindingInput"]["anyOf"].is_array());
+        assert_eq!(
+            s["NewPatient"]["properties"]["findings"]["items"]["$ref"],
+            "#/components/schemas/PatientFindingInput"
+        );
+    }
+
+    #[test]
+    fn descriptions_read_as_paragraphs_not_source_lines() {
+        let s = Value::Object(schemas()).to_string();
+        let d = &schemas()["Session"]["properties"]["depths"]["description"];
+        assert!(d.as_str().is_some_and(|d| !d.contains('\n')), "{d}");
+        assert!(s.contains("Changed by practitioners and admins only.\\n\\nMedication"));
+    }
+}

@@ -133,6 +133,9 @@ pub struct Message {
     pub payload: Value,
     /// Why the last attempt failed (the receiving server's words), or why it was skipped or
     /// withdrawn (a code: read it with [`crate::MessageNote::from_stored`]).
+    #[schemars(
+        description = "Why the last attempt failed (the receiving server's words), or why it was skipped or withdrawn (in words)."
+    )]
     pub last_error: Option<String>,
     /// The receiving server's answer ("250 2.0.0 queued", "HTTP 202").
     pub detail: Option<String>,
