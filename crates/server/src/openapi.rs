@@ -18,11 +18,17 @@
 //! framework: the store and core (behind core's `schemars` feature, with no I/O) derive it
 //! where their types are defined. Responses are derived for serialisation (a field always
 //! written is required), requests for deserialisation (a field with a default is optional);
-//! when a type is both and the two differ, the request's schema is named `...Input`.
+//! when a type is both and the two differ, the request's schema is named `...Input`. A served
+//! schema does not require a nullable field or a record's `created_at`/`updated_at`, as the
+//! hand-written schemas never did (`promise_what_was_promised`).
 //!
 //! `docs/openapi.json` is this document committed; a test fails when the two differ, and the
 //! API tests validate real responses against these schemas.
 
+use needlepath_store::{
+    Alert, ApiToken, Appointment, CheckIn, Clinic, ClinicSettings, Message, Patient, Plan, ReminderSettings, Screening,
+    Session, SessionOverride, Staff,
+};
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
@@ -39,10 +45,6 @@ use crate::clinic::patients::{NewPatientRequest, PatientUpdateRequest};
 use crate::clinic::sessions::NewSessionRequest;
 use crate::problem::Problem;
 use crate::routes::{Access, table};
-use needlepath_store::{
-    Alert, ApiToken, Appointment, CheckIn, Clinic, ClinicSettings, Message, Patient, Plan, ReminderSettings, Screening,
-    Session, SessionOverride, Staff,
-};
 
 /// Where the schemas live in the document; the derived `$ref`s point here.
 const COMPONENTS: &str = "/components/schemas";
