@@ -18,13 +18,17 @@ use crate::request::SessionFacts;
 
 /// The numbing cream applied before a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Numbing {
-    /// An agent code of the protocol's `[[anaesthesia.agents]]`.
+    /// An agent code of the protocol's [anaesthesia] section (`needlepath protocol show`):
+    /// its `[[anaesthesia.agents]]`.
     pub agent: String,
     /// The area covered, in cm².
+    #[cfg_attr(feature = "schemars", schemars(range(max = MAX_AREA_INPUT_CM2), extend("exclusiveMinimum" = 0)))]
     pub area_cm2: f64,
     /// How long it stayed on, in minutes.
+    #[cfg_attr(feature = "schemars", schemars(range(max = MAX_MINUTES_INPUT), extend("exclusiveMinimum" = 0)))]
     pub minutes: f64,
     /// Covered with film or an occlusive dressing.
     pub occluded: bool,
@@ -34,10 +38,12 @@ pub struct Numbing {
 
 /// The needle depth used on one treatment area.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AreaDepth {
-    /// An area code of the protocol's `[[depth.areas]]`.
+    /// An area code of the protocol's [depth] section: its `[[depth.areas]]`.
     pub area: String,
+    #[cfg_attr(feature = "schemars", schemars(range(min = DEPTH_MM.0, max = DEPTH_MM.1)))]
     pub depth_mm: f64,
 }
 
@@ -138,6 +144,7 @@ pub fn facts(numbing: Option<&Numbing>, legacy_numbing_note: bool, deepest_mm: O
 
 /// What a warning is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WarningCode {
     NumbingOccluded,
@@ -166,6 +173,7 @@ impl WarningCode {
 /// Something staff must see about a recorded session, with the sources behind it. Shown on the
 /// answer and the page and stored with the session; never blocking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 pub struct SessionWarning {
     pub code: WarningCode,
     /// The treatment area, for depth warnings.
@@ -179,8 +187,8 @@ pub struct SessionWarning {
     pub limit: Option<f64>,
     pub message: String,
     pub sources: Vec<String>,
-    /// What the limit rests on (`practice`, `proposed`, `general`...), so a practice value is
-    /// never read as established.
+    /// What the limit rests on: practice, proposed, general, literature..., so a practice value
+    /// is never read as established.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
 }

@@ -85,6 +85,23 @@ macro_rules! codes {
                 $name::parse(&text).map_err(serde::de::Error::custom)
             }
         }
+
+        // Serialised by hand as the code, so its schema is written by hand too: the codes,
+        // inline where they are used.
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({ "type": "string", "enum": Self::CODES })
+            }
+        }
     };
 }
 

@@ -1,12 +1,53 @@
-//! The OpenAPI 3.1 document, generated from the route table (`routes.rs`) and the schemas below.
+//! The OpenAPI 3.1 document, generated from the route table (`routes.rs`) and the types the API
+//! serialises.
 //!
-//! The engine's request and result schemas are the contract's own files (`docs/spec/`),
-//! embedded as they are. `docs/openapi.json` is this document committed; a test fails when the
-//! two differ, and the API tests validate real responses against these schemas.
+//! Three kinds of component schema, assembled in [`schemas`]:
+//!
+//! - the engine's request and result schemas are the contract's own files (`docs/spec/`),
+//!   embedded exactly as they are: they are the contract;
+//! - every other schema is derived from the Rust type that is serialised (a response) or
+//!   deserialised (a request) with `schemars`: the store's records, the problem body
+//!   (`problem.rs`) and the handlers' own request and response types. A field's `///` doc is
+//!   its description, and attributes state its constraints (enums, ranges, patterns, formats);
+//! - a few are still written by hand, in the section marked below: the request and response
+//!   types of handlers that do not derive their schema yet.
+//!
+//! `schemars` (rather than `utoipa`) because it derives JSON Schema 2020-12, which is what
+//! OpenAPI 3.1 uses, follows serde's attributes (renames, `skip_serializing_if`, flatten,
+//! `deny_unknown_fields`) so the schema cannot say other than the JSON does, and needs no web
+//! framework: the store and core (behind core's `schemars` feature, with no I/O) derive it
+//! where their types are defined. Responses are derived for serialisation (a field always
+//! written is required), requests for deserialisation (a field with a default is optional);
+//! when a type is both and the two differ, the request's schema is named `...Input`. A served
+//! schema does not require a nullable field or a record's `created_at`/`updated_at`, as the
+//! hand-written schemas never did (`promise_what_was_promised`).
+//!
+//! `docs/openapi.json` is this document committed; a test fails when the two differ, and the
+//! API tests validate real responses against these schemas.
 
+use needlepath_store::{
+    Alert, ApiToken, Appointment, CheckIn, Clinic, ClinicSettings, Message, Patient, Plan, ReminderSettings, Screening,
+    Session, SessionOverride, Staff,
+};
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
+use crate::api::check_ins::{CheckInAnswer, CheckInList, CheckInSubmit};
+use crate::api::clinical::{OverrideList, PlanList, ReviewRequest, ScreeningList, SessionList, SessionRecorded};
+use crate::api::decisions::CanIBody;
+use crate::api::me::TodayAnswer;
+use crate::api::patients::{AuditList, Invite, PatientList};
+use crate::api::queue::{AlertList, FollowUpList, FollowUpView, NoteRequest};
+use crate::api::reminders::{AppointmentList, CalendarLink, MessageList, ReminderChoices};
+use crate::clinic::appointments::{AppointmentRequest, RescheduleRequest};
+use crate::clinic::patients::{NewPatientRequest, PatientUpdateRequest};
+use crate::clinic::sessions::NewSessionRequest;
+use crate::problem::Problem;
 use crate::routes::{Access, table};
+
+/// Where the schemas live in the document; the derived `$ref`s point here.
+const COMPONENTS: &str = "/components/schemas";
 
 fn contract(text: &str) -> Value {
     let mut v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
@@ -17,75 +58,221 @@ fn contract(text: &str) -> Value {
     v
 }
 
+/// The engine's contract schemas, exactly as `docs/spec/` has them.
+fn contract_schemas() -> Map<String, Value> {
+    let mut s = Map::new();
+    let mut add = |name: &str, text: &str| {
+        s.insert(name.to_string(), contract(text));
+    };
+    add("ScreeningRequest", include_str!("../../../docs/spec/screening-request.schema.json"));
+    add("ScreeningResult", include_str!("../../../docs/spec/screening-result.schema.json"));
+    add("CheckInRequest", include_str!("../../../docs/spec/checkin-request.schema.json"));
+    add("TriageResult", include_str!("../../../docs/spec/triage-result.schema.json"));
+    add("PlanRequest", include_str!("../../../docs/spec/plan-request.schema.json"));
+    add("PlanResult", include_str!("../../../docs/spec/plan-result.schema.json"));
+    add("CanIResult", include_str!("../../../docs/spec/can-i-result.schema.json"));
+    s
+}
+
+fn generator(contract: Contract) -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = COMPONENTS.into();
+            s.contract = contract;
+            s.meta_schema = None;
+        })
+        .into_generator()
+}
+
+/// Registers `T`'s schema (and those it refers to) with the generator, under `T`'s schema name.
+fn add<T: JsonSchema + ?Sized>(g: &mut SchemaGenerator) {
+    let _ = g.subschema_for::<T>();
+}
+
+/// The schemas derived from the types: responses as they are serialised, requests as they are
+/// read.
+fn derived_schemas() -> Map<String, Value> {
+    let mut served = generator(Contract::Serialize);
+    let g = &mut served;
+    add::<Problem>(g);
+    add::<Clinic>(g);
+    add::<Staff>(g);
+    add::<ApiToken>(g);
+    add::<Patient>(g);
+    add::<PatientList>(g);
+    add::<Invite>(g);
+    add::<AuditList>(g);
+    add::<Screening>(g);
+    add::<ScreeningList>(g);
+    add::<Plan>(g);
+    add::<PlanList>(g);
+    add::<Session>(g);
+    add::<SessionList>(g);
+    add::<SessionOverride>(g);
+    add::<OverrideList>(g);
+    add::<SessionRecorded>(g);
+    add::<CheckIn>(g);
+    add::<CheckInList>(g);
+    add::<CheckInAnswer>(g);
+    add::<Alert>(g);
+    add::<AlertList>(g);
+    add::<FollowUpView>(g);
+    add::<FollowUpList>(g);
+    add::<TodayAnswer>(g);
+    add::<Appointment>(g);
+    add::<AppointmentList>(g);
+    add::<Message>(g);
+    add::<MessageList>(g);
+    add::<ReminderSettings>(g);
+    add::<CalendarLink>(g);
+
+    let mut read = generator(Contract::Deserialize);
+    let g = &mut read;
+    add::<CanIBody>(g);
+    add::<ReviewRequest>(g);
+    add::<NewSessionRequest>(g);
+    add::<CheckInSubmit>(g);
+    add::<NoteRequest>(g);
+    add::<AppointmentRequest>(g);
+    add::<RescheduleRequest>(g);
+    add::<ReminderChoices>(g);
+    add::<NewPatientRequest>(g);
+    add::<PatientUpdateRequest>(g);
+    // The settings a PATCH of the clinic sends (`ClinicUpdate`, written by hand below).
+    add::<ClinicSettings>(g);
+
+    let mut schemas = served.take_definitions(true);
+    schemas.iter_mut().for_each(|(name, schema)| promise_what_was_promised(name, schema));
+    let read = read.take_definitions(true);
+    // A type read and served alike keeps one schema; one whose two schemas differ (a default
+    // makes a field optional to read but it is always written) has its read schema renamed.
+    let renamed: Vec<String> = read
+        .iter()
+        .filter(|(name, schema)| schemas.get(*name).is_some_and(|served| served != *schema))
+        .map(|(name, _)| name.clone())
+        .collect();
+    for (name, mut schema) in read {
+        rename_refs(&mut schema, &renamed);
+        let name = if renamed.contains(&name) { format!("{name}Input") } else { name };
+        schemas.insert(name, schema);
+    }
+    for schema in schemas.values_mut() {
+        unwrap_doc_lines(schema);
+    }
+    schemas
+}
+
+/// Fields every answer carries but that the schemas written by hand never required: a record's
+/// bookkeeping times.
+const NOT_PROMISED: [&str; 2] = ["created_at", "updated_at"];
+
+/// Answers whose nulls are the answer ("nothing yet"): their nullable fields stay required.
+const NULLS_ANSWER: [&str; 1] = ["Today"];
+
+/// A served schema requires what is always written, except a nullable field and a record's
+/// bookkeeping times: the schemas written by hand before these were derived did not require
+/// them, and a client (or its test double) that leaves them out stays valid.
+fn promise_what_was_promised(name: &str, schema: &mut Value) {
+    let keep_nulls = NULLS_ANSWER.contains(&name);
+    let Some(o) = schema.as_object_mut() else { return };
+    let properties = o.get("properties").cloned().unwrap_or(Value::Null);
+    if let Some(Value::Array(required)) = o.get_mut("required") {
+        required.retain(|name| {
+            let name = name.as_str().unwrap_or_default();
+            !NOT_PROMISED.contains(&name) && (keep_nulls || !nullable(&properties[name]))
+        });
+    }
+    if o.get("required").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+        o.remove("required");
+    }
+}
+
+/// Whether a schema admits null: `"type": [..., "null"]`, or a `{ "type": "null" }` alternative.
+fn nullable(schema: &Value) -> bool {
+    let null_type = |t: &Value| t == "null" || t.as_array().is_some_and(|a| a.iter().any(|t| t == "null"));
+    null_type(&schema["type"])
+        || ["anyOf", "oneOf"]
+            .iter()
+            .any(|k| schema[*k].as_array().is_some_and(|a| a.iter().any(|s| null_type(&s["type"]))))
+}
+
+/// Points `$ref`s to the renamed read schemas.
+fn rename_refs(v: &mut Value, renamed: &[String]) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::String(target)) = o.get_mut("$ref")
+                && let Some(name) = target.strip_prefix(&format!("#{COMPONENTS}/"))
+                && renamed.iter().any(|r| r == name)
+            {
+                *target = format!("#{COMPONENTS}/{name}Input");
+            }
+            o.values_mut().for_each(|v| rename_refs(v, renamed));
+        }
+        Value::Array(a) => a.iter_mut().for_each(|v| rename_refs(v, renamed)),
+        _ => {}
+    }
+}
+
+/// Descriptions come from `///` docs, wrapped at the source's line width: a line break inside a
+/// paragraph becomes a space, a blank line stays a paragraph break.
+fn unwrap_doc_lines(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::String(d)) = o.get_mut("description") {
+                *d = d
+                    .split("\n\n")
+                    .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+                    .collect::<Vec<_>>()
+                    .join("\n\n");
+            }
+            o.values_mut().for_each(unwrap_doc_lines);
+        }
+        Value::Array(a) => a.iter_mut().for_each(unwrap_doc_lines),
+        _ => {}
+    }
+}
+
+fn schemas() -> Map<String, Value> {
+    let mut s = contract_schemas();
+    s.extend(derived_schemas());
+    s.extend(hand_written_schemas());
+    s
+}
+
+// ------------------------------------------------------------------------------------------------
+// Written by hand: the request and response types of the handlers in `api/setup.rs`,
+// `api/session.rs`, `api/access.rs`, `api/clinic.rs` and `api/ops.rs`, which do not derive their
+// schema yet. To convert one: derive `schemars::JsonSchema` on its type (with `#[schemars(rename
+// = "...")]` when the Rust name differs from the schema's), move these descriptions into `///`
+// docs and constraints into attributes, give a `json!` answer a typed struct, add the type in
+// `derived_schemas` (served or read), and delete its entry here.
+// ------------------------------------------------------------------------------------------------
+
 fn r(name: &str) -> Value {
-    json!({ "$ref": format!("#/components/schemas/{name}") })
+    json!({ "$ref": format!("#{COMPONENTS}/{name}") })
 }
 
 fn list_of(key: &str, item: &str) -> Value {
     json!({ "type": "object", "required": [key], "properties": { key: { "type": "array", "items": r(item) } } })
 }
 
-const ID: &str = "uuid";
-
 fn id() -> Value {
-    json!({ "type": "string", "format": ID })
-}
-
-fn id_or_null() -> Value {
-    json!({ "type": ["string", "null"], "format": ID })
+    json!({ "type": "string", "format": "uuid" })
 }
 
 fn time() -> Value {
     json!({ "type": "string", "format": "date-time" })
 }
 
-fn time_or_null() -> Value {
-    json!({ "type": ["string", "null"], "format": "date-time" })
-}
-
-fn string_or_null() -> Value {
-    json!({ "type": ["string", "null"] })
-}
-
 fn role() -> Value {
     json!({ "type": "string", "enum": ["admin", "practitioner", "front_desk"] })
 }
 
-fn schemas() -> Map<String, Value> {
+fn hand_written_schemas() -> Map<String, Value> {
     let mut s = Map::new();
     let mut add = |name: &str, v: Value| {
         s.insert(name.to_string(), v);
     };
-    add("ScreeningRequest", contract(include_str!("../../../docs/spec/screening-request.schema.json")));
-    add("ScreeningResult", contract(include_str!("../../../docs/spec/screening-result.schema.json")));
-    add("CheckInRequest", contract(include_str!("../../../docs/spec/checkin-request.schema.json")));
-    add("TriageResult", contract(include_str!("../../../docs/spec/triage-result.schema.json")));
-    add("PlanRequest", contract(include_str!("../../../docs/spec/plan-request.schema.json")));
-    add("PlanResult", contract(include_str!("../../../docs/spec/plan-result.schema.json")));
-    add("CanIResult", contract(include_str!("../../../docs/spec/can-i-result.schema.json")));
-    add(
-        "CanIRequest",
-        json!({
-            "type": "object", "additionalProperties": false, "required": ["activity", "hours_since_treatment"],
-            "properties": { "activity": { "type": "string" }, "hours_since_treatment": { "type": "number", "minimum": 0 } }
-        }),
-    );
-    add(
-        "Problem",
-        json!({
-            "type": "object", "required": ["type", "title", "status", "code", "detail"],
-            "properties": {
-                "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
-                "code": { "type": "string", "description": "Stable snake_case error code." },
-                "detail": { "type": "string" },
-                "field": { "type": "string", "description": "The offending field, for input errors (e.g. symptoms[1].code)." },
-                "blockers": { "type": "array", "description": "For `session_blocked`: each blocker with its `code`, `key` (what an override names), `message`, `overridable` and `override_by`.",
-                    "items": { "type": "object", "required": ["code", "key", "message", "overridable"], "properties": {
-                        "code": { "type": "string" }, "key": { "type": "string" }, "message": { "type": "string" },
-                        "overridable": { "type": "boolean" }, "override_by": { "type": ["string", "null"] } } } }
-            }
-        }),
-    );
     add(
         "Health",
         json!({ "type": "object", "required": ["status"], "properties": { "status": { "type": "string" }, "database": { "type": "string" } } }),
@@ -131,51 +318,10 @@ fn schemas() -> Map<String, Value> {
         }),
     );
     add(
-        "ClinicSettings",
-        json!({
-            "type": "object", "additionalProperties": false,
-            "properties": {
-                "currency": { "type": "string" }, "price_per_session": { "type": ["number", "null"] },
-                "opening_hours": { "type": "object", "additionalProperties": false, "properties": {
-                    "days": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 7 } },
-                    "opens": { "type": "string", "pattern": "^\\d{2}:\\d{2}$" }, "closes": { "type": "string", "pattern": "^\\d{2}:\\d{2}$" } } },
-                "response": { "type": "object", "additionalProperties": false, "properties": {
-                    "emergency_minutes": { "type": "integer", "minimum": 1, "maximum": 1440 }, "urgent_minutes": { "type": "integer" }, "contact_business_days": { "type": "integer" } } },
-                "check_in_days": { "type": "array", "items": { "type": "integer", "minimum": 1, "maximum": 90 } },
-                "missed_check_in_grace_hours": { "type": "integer" },
-                "quiet_hours": { "type": "string", "description": "When no reminder is sent, in each patient's local time: `21:00-08:00` (start-end), or `none`." },
-                "calendar_details": { "type": "boolean", "description": "Whether calendar-feed events carry the care step's words (by default they say only \"Clinic appointment\", \"Care step\" or \"Check-in\")." },
-                "contact": { "type": "object", "additionalProperties": false, "description": "How patients reach the clinic: shown on every patient page, on urgent and emergency answers, in e-mails and on the printed care sheet. Empty or null parts are absent.", "properties": {
-                    "phone": { "type": ["string", "null"], "description": "3 to 20 digits, with spaces and + - ( ) . only." },
-                    "out_of_hours_phone": { "type": ["string", "null"], "description": "Who answers when the clinic is closed; an urgent check-in outside opening hours is told to call it now." },
-                    "address": { "type": ["string", "null"], "maxLength": 300 },
-                    "email": { "type": ["string", "null"], "format": "email" },
-                    "country": { "type": ["string", "null"], "pattern": "^[A-Z]{2}$", "description": "ISO 3166 alpha-2; decides the emergency number patients are given (DE 112, GB 999, US 911, …)." } } },
-                "protocol": { "type": "string", "description": "The clinic's own protocol: TOML extending the service's protocol, refused (422, with `problems`) when anything is below the safety floor. In a PATCH: absent keeps the stored protocol, an empty text removes it." }
-            }
-        }),
-    );
-    add(
-        "Clinic",
-        json!({
-            "type": "object", "required": ["id", "name", "time_zone", "settings"],
-            "properties": { "id": id(), "name": { "type": "string" }, "time_zone": { "type": "string" }, "settings": r("ClinicSettings"),
-                "created_at": time(), "updated_at": time() }
-        }),
-    );
-    add(
         "ClinicUpdate",
         json!({
             "type": "object", "additionalProperties": false,
-            "properties": { "name": { "type": "string" }, "time_zone": { "type": "string" }, "settings": r("ClinicSettings") }
-        }),
-    );
-    add(
-        "Staff",
-        json!({
-            "type": "object", "required": ["id", "clinic", "email", "name", "role", "active"],
-            "properties": { "id": id(), "clinic": id(), "email": { "type": "string" }, "name": { "type": "string" }, "role": role(),
-                "active": { "type": "boolean" }, "created_at": time() }
+            "properties": { "name": { "type": "string" }, "time_zone": { "type": "string" }, "settings": r("ClinicSettingsInput") }
         }),
     );
     add("StaffList", list_of("staff", "Staff"));
@@ -193,14 +339,6 @@ fn schemas() -> Map<String, Value> {
             "properties": { "name": { "type": "string" }, "role": role(), "active": { "type": "boolean" }, "password": { "type": "string", "minLength": 12 } }
         }),
     );
-    add(
-        "Token",
-        json!({
-            "type": "object", "required": ["id", "name", "role"],
-            "properties": { "id": id(), "clinic": id(), "name": { "type": "string" }, "role": role(), "created_by": id_or_null(),
-                "created_at": time(), "revoked_at": time_or_null() }
-        }),
-    );
     add("TokenList", list_of("tokens", "Token"));
     add(
         "NewToken",
@@ -210,56 +348,6 @@ fn schemas() -> Map<String, Value> {
         "TokenCreated",
         json!({ "type": "object", "required": ["token", "secret"], "properties": { "token": r("Token"),
         "secret": { "type": "string", "description": "Shown once; send as Authorization: Bearer SECRET." } } }),
-    );
-    let finding = json!({ "type": "object", "additionalProperties": false, "required": ["code"],
-        "properties": { "code": { "type": "string" }, "last": { "type": "string", "format": "date" } } });
-    let free_list = |what: &str| {
-        json!({ "type": "array", "maxItems": 30, "items": { "type": "string", "minLength": 1, "maxLength": 200 },
-            "description": format!("{what}, free text. Changed by practitioners and admins only.") })
-    };
-    add(
-        "Patient",
-        json!({
-            "type": "object", "required": ["id", "clinic", "name", "time_zone", "findings", "allergies", "medication", "consent_messages"],
-            "properties": { "id": id(), "clinic": id(), "name": { "type": "string" }, "email": string_or_null(), "phone": string_or_null(),
-                "time_zone": { "type": "string" }, "birth_date": { "type": ["string", "null"], "format": "date" },
-                "fitzpatrick": { "type": ["integer", "null"], "minimum": 1, "maximum": 6 },
-                "findings": { "type": "array", "items": finding }, "allergies": free_list("Allergies"),
-                "medication": free_list("Current medication"), "consent_messages": { "type": "boolean" },
-                "created_at": time(), "updated_at": time() }
-        }),
-    );
-    add(
-        "PatientList",
-        json!({ "type": "object", "required": ["patients"], "properties": {
-        "patients": { "type": "array", "items": r("Patient") }, "limit": { "type": "integer" }, "offset": { "type": "integer" } } }),
-    );
-    add(
-        "NewPatient",
-        json!({
-            "type": "object", "additionalProperties": false, "required": ["name"],
-            "properties": { "name": { "type": "string" }, "email": { "type": "string" }, "phone": { "type": "string" },
-                "time_zone": { "type": "string", "description": "Default: the clinic's." }, "birth_date": { "type": "string", "format": "date" },
-                "fitzpatrick": { "type": "integer", "minimum": 1, "maximum": 6 }, "findings": { "type": "array", "items": finding },
-                "allergies": free_list("Allergies"), "medication": free_list("Current medication"),
-                "consent_messages": { "type": "boolean" } }
-        }),
-    );
-    add(
-        "PatientUpdate",
-        json!({
-            "type": "object", "additionalProperties": false, "description": "Absent fields stay; null clears an optional field.",
-            "properties": { "name": { "type": "string" }, "email": string_or_null(), "phone": string_or_null(), "time_zone": { "type": "string" },
-                "birth_date": { "type": ["string", "null"], "format": "date" }, "fitzpatrick": { "type": ["integer", "null"] },
-                "findings": { "type": "array", "items": finding, "description": "The whole list; practitioners and admins only." },
-                "allergies": free_list("Allergies"), "medication": free_list("Current medication"),
-                "consent_messages": { "type": "boolean" } }
-        }),
-    );
-    add(
-        "Invite",
-        json!({ "type": "object", "required": ["patient_id", "url", "token", "expires_at"], "properties": {
-        "patient_id": id(), "url": { "type": "string" }, "token": { "type": "string" }, "expires_at": time() } }),
     );
     add(
         "SignInLinkRequest",
@@ -276,249 +364,10 @@ fn schemas() -> Map<String, Value> {
         json!({ "type": "object", "required": ["patient_id", "sent_to", "expires_at"], "properties": {
         "patient_id": id(), "sent_to": { "type": "string" }, "expires_at": time() } }),
     );
-    add(
-        "AuditEntry",
-        json!({
-            "type": "object", "required": ["id", "at", "actor_kind", "action"],
-            "properties": { "id": id(), "at": time(), "actor_kind": { "type": "string", "enum": ["staff", "patient", "api_token", "system"] },
-                "actor_id": id_or_null(), "action": { "type": "string" }, "patient": id_or_null(), "target": id_or_null(), "ip": string_or_null(),
-                "seen": { "type": "array", "description": "the parts of the record the use case read to answer",
-                    "items": { "type": "string", "enum": ["patient", "screenings", "plans", "sessions", "check_ins", "appointments", "messages", "staff", "alerts", "gates", "audit", "reminders", "patients", "follow_ups"] } } }
-        }),
-    );
-    add("AuditList", list_of("entries", "AuditEntry"));
-    add(
-        "Screening",
-        json!({
-            "type": "object", "required": ["id", "patient", "request", "result", "decision", "protocol_version"],
-            "properties": { "id": id(), "patient": id(), "request": r("ScreeningRequest"), "result": r("ScreeningResult"),
-                "decision": { "type": "string", "enum": ["eligible", "eligible_with_precautions", "defer", "not_eligible"] },
-                "defer_until": { "type": ["string", "null"], "format": "date" }, "protocol_version": { "type": "string" },
-                "recorded_by": id_or_null(), "reviewed_by": id_or_null(), "reviewed_at": time_or_null(),
-                "review_decision": { "type": ["string", "null"], "enum": ["cleared", "not_cleared", null] }, "review_note": string_or_null(), "created_at": time() }
-        }),
-    );
-    add("ScreeningList", list_of("screenings", "Screening"));
-    add(
-        "ReviewRequest",
-        json!({ "type": "object", "additionalProperties": false, "required": ["decision"], "properties": {
-            "decision": { "type": "string", "enum": ["cleared", "not_cleared"], "description": "The clinician's decision; `not_cleared` blocks sessions until a new screening." },
-            "note": { "type": "string" } } }),
-    );
-    add(
-        "Plan",
-        json!({
-            "type": "object", "required": ["id", "patient", "request", "result"],
-            "properties": { "id": id(), "patient": id(), "request": r("PlanRequest"), "result": r("PlanResult"), "created_by": id_or_null(), "created_at": time() }
-        }),
-    );
-    add("PlanList", list_of("plans", "Plan"));
-    add(
-        "Session",
-        json!({
-            "type": "object", "required": ["id", "patient", "performed_at", "device", "needle_depth_mm", "areas", "products", "practitioner"],
-            "properties": { "id": id(), "patient": id(), "plan": id_or_null(), "performed_at": time(), "device": { "type": "string" },
-                "needle_depth_mm": { "type": "number" }, "areas": { "type": "array", "items": { "type": "string" } },
-                "products": { "type": "array", "items": { "type": "string" } },
-                "numbing": { "oneOf": [r("Numbing"), { "type": "null" }], "description": "The numbing cream applied; null: none, or a session recorded before it was structured." },
-                "numbing_note": { "type": ["string", "null"], "description": "Free text about the numbing cream (what older sessions recorded instead of `numbing`)." },
-                "depths": { "type": "array", "items": r("AreaDepth"), "description": "The needle depth per area; empty for older sessions, whose only depth is `needle_depth_mm`." },
-                "warnings": { "type": "array", "items": r("SessionWarning"), "description": "What the protocol's numbing and depth limits said when the session was recorded; never blocking." },
-                "practitioner": id(),
-                "notes": { "type": "string" }, "override_reason": string_or_null(),
-                "override_blockers": { "type": "array", "items": { "type": "string" } }, "created_at": time() }
-        }),
-    );
-    add("SessionList", list_of("sessions", "Session"));
-    add(
-        "Numbing",
-        json!({
-            "type": "object", "additionalProperties": false, "required": ["agent", "area_cm2", "minutes", "occluded", "removed"],
-            "properties": { "agent": { "type": "string", "description": "An agent code of the protocol's [anaesthesia] section (`needlepath protocol show`)." },
-                "area_cm2": { "type": "number", "exclusiveMinimum": 0, "maximum": 2000 }, "minutes": { "type": "number", "exclusiveMinimum": 0, "maximum": 480 },
-                "occluded": { "type": "boolean", "description": "Covered with film or an occlusive dressing." },
-                "removed": { "type": "boolean", "description": "Removed completely before needling." } }
-        }),
-    );
-    add(
-        "AreaDepth",
-        json!({
-            "type": "object", "additionalProperties": false, "required": ["area", "depth_mm"],
-            "properties": { "area": { "type": "string", "description": "An area code of the protocol's [depth] section." },
-                "depth_mm": { "type": "number", "minimum": 0.1, "maximum": 3.0 } }
-        }),
-    );
-    add(
-        "SessionWarning",
-        json!({
-            "type": "object", "required": ["code", "message", "sources"],
-            "properties": { "code": { "type": "string", "enum": ["numbing_occluded", "numbing_not_removed", "numbing_area_over_max", "numbing_time_over_max", "numbing_methaemoglobinaemia_risk", "depth_over_area_max", "depth_darker_skin"] },
-                "area": { "type": "string" }, "value": { "type": "number" }, "limit": { "type": "number" },
-                "message": { "type": "string" }, "sources": { "type": "array", "items": { "type": "string" } },
-                "evidence": { "type": "string", "description": "What the limit rests on: practice, proposed, general, literature..." } }
-        }),
-    );
-    add(
-        "SessionOverride",
-        json!({
-            "type": "object", "required": ["session", "patient", "patient_name", "performed_at", "practitioner", "reason", "blockers"],
-            "properties": { "session": id(), "patient": id(), "patient_name": { "type": "string" }, "performed_at": time(),
-                "practitioner": id(), "practitioner_name": { "type": "string" }, "reason": { "type": "string" },
-                "blockers": { "type": "array", "items": { "type": "string" } }, "created_at": time() }
-        }),
-    );
-    add("OverrideList", list_of("overrides", "SessionOverride"));
-    add(
-        "NewSession",
-        json!({
-            "type": "object", "additionalProperties": false, "required": ["device"],
-            "description": "Give the depth per area (`depths`) or the deepest depth (`needle_depth_mm`), or both when they agree; and the areas (`areas`), which default to the areas of `depths`.",
-            "properties": { "performed_at": time(), "device": { "type": "string" },
-                "needle_depth_mm": { "type": "number", "minimum": 0.1, "maximum": 3.0, "description": "The deepest needle depth; derived from `depths` when left out; when both are given it must equal their deepest." },
-                "depths": { "type": "array", "maxItems": 20, "items": r("AreaDepth") },
-                "areas": { "type": "array", "items": { "type": "string" } }, "products": { "type": "array", "items": { "type": "string" } },
-                "numbing": { "oneOf": [r("Numbing"), { "type": "null" }], "description": "The numbing cream applied, or null for none. Free text is refused here: it goes in `numbing_note`." },
-                "numbing_note": { "type": "string", "maxLength": 200 },
-                "notes": { "type": "string" }, "plan_id": id(), "appointment_id": id(), "practitioner_id": id(),
-                "override_reason": { "type": "string", "description": "A practitioner's reason to record over blockers: why the session is safe now, at least a sentence (30 characters, 5 words); logged and listed under /api/v1/overrides." },
-                "override_blockers": { "type": "array", "items": { "type": "string" }, "description": "The keys of the blockers overridden, as `session_blocked` lists them; every blocker must be named and overridable." },
-                "cold_sore_now": { "type": "boolean", "description": "The check before every session: is there an active cold sore now? `true` blocks the session absolutely (blocker `active_cold_sore`); the staff session page always asks." } }
-        }),
-    );
-    add(
-        "SessionRecorded",
-        json!({ "type": "object", "required": ["session", "check_ins"], "properties": {
-        "session": r("Session"), "check_ins": { "type": "array", "items": r("CheckIn") } } }),
-    );
-    add(
-        "CheckIn",
-        json!({
-            "type": "object", "required": ["id", "patient"],
-            "properties": { "id": id(), "patient": id(), "session": id_or_null(), "day": { "type": ["integer", "null"] },
-                "due_at": time_or_null(), "submitted_at": time_or_null(), "submitted_by": string_or_null(),
-                "request": { "type": ["object", "null"] }, "result": { "type": ["object", "null"] },
-                "disposition": { "type": ["string", "null"], "enum": ["self_care", "contact_clinic", "urgent_same_day", "emergency", null] },
-                "temperature_c": { "type": ["number", "null"] }, "note": string_or_null(), "created_at": time() }
-        }),
-    );
-    add("CheckInList", list_of("check_ins", "CheckIn"));
-    add(
-        "CheckInSubmit",
-        json!({
-            "type": "object", "additionalProperties": false, "required": ["symptoms"],
-            "description": "A check-in that names a warning sign (a red flag or emergency sign) is answered and alerted even when other fields are faulty: they are left out and listed in the result's `unread`.",
-            "properties": { "symptoms": { "type": "array", "items": { "type": "object", "required": ["code"],
-                    "properties": { "code": { "type": "string" },
-                        "severity": { "type": "string", "enum": ["mild", "moderate", "severe"], "description": "Not given: assessed as severe (the conservative side)." },
-                        "trend": { "type": "string", "enum": ["improving", "same", "worse"] } } } },
-                "temperature_c": { "type": "number" }, "note": { "type": "string" }, "check_in_id": id() }
-        }),
-    );
-    add(
-        "CheckInResult",
-        json!({
-            "type": "object", "required": ["call_emergency_services", "disposition", "check_in", "triage"],
-            "properties": { "call_emergency_services": { "type": "boolean" },
-                "disposition": { "type": "string", "enum": ["self_care", "contact_clinic", "urgent_same_day", "emergency"] },
-                "check_in": r("CheckIn"), "triage": r("TriageResult"),
-                "alert": { "type": ["object", "null"], "properties": { "id": id(), "disposition": { "type": "string" }, "deadline_at": time() } },
-                "unread": { "type": "array", "description": "Present only when a check-in naming a warning sign was answered despite faulty fields: each part left out, and why.",
-                    "items": { "type": "object", "required": ["field", "detail"], "properties": { "field": { "type": "string" }, "detail": { "type": "string" } } } } }
-        }),
-    );
-    add(
-        "Alert",
-        json!({
-            "type": "object", "required": ["id", "patient", "patient_name", "check_in", "disposition", "opened_at", "deadline_at"],
-            "properties": { "id": id(), "patient": id(), "patient_name": { "type": "string" }, "session": id_or_null(), "check_in": id(),
-                "disposition": { "type": "string" }, "opened_at": time(), "deadline_at": time(), "acknowledged_by": id_or_null(),
-                "acknowledged_at": time_or_null(), "resolved_by": id_or_null(), "resolved_at": time_or_null(), "resolution_note": string_or_null(),
-                "overdue": { "type": "boolean" } }
-        }),
-    );
-    add(
-        "AlertList",
-        json!({ "type": "object", "required": ["alerts", "overdue"], "properties": {
-        "alerts": { "type": "array", "items": r("Alert") }, "overdue": { "type": "integer" } } }),
-    );
-    add(
-        "NoteRequest",
-        json!({ "type": "object", "additionalProperties": false, "required": ["note"], "properties": { "note": { "type": "string", "minLength": 1 } } }),
-    );
-    add(
-        "FollowUp",
-        json!({
-            "type": "object", "required": ["id", "patient", "patient_name", "check_in", "reason", "raised_at"],
-            "properties": { "id": id(), "patient": id(), "patient_name": { "type": "string" }, "check_in": id(), "reason": { "type": "string" },
-                "raised_at": time(), "resolved_by": id_or_null(), "resolved_at": time_or_null(), "note": string_or_null() }
-        }),
-    );
-    add("FollowUpList", list_of("follow_ups", "FollowUp"));
-    add(
-        "Today",
-        json!({ "type": "object", "required": ["session", "timeline", "next_check_in"], "properties": {
-        "now": time(), "hours_since_session": { "type": "number" },
-        "session": { "oneOf": [r("Session"), { "type": "null" }] }, "timeline": { "type": ["object", "null"] },
-        "next_check_in": { "oneOf": [r("CheckIn"), { "type": "null" }] } } }),
-    );
-    reminder_schemas(&mut add);
     s
 }
 
-/// The schemas of appointments, messages and reminder choices.
-fn reminder_schemas(add: &mut impl FnMut(&str, Value)) {
-    add(
-        "AppointmentRequest",
-        json!({ "type": "object", "additionalProperties": false, "required": ["starts_at"], "properties": {
-            "starts_at": time(), "minutes": { "type": "integer", "minimum": 10, "maximum": 480 },
-            "plan_id": id_or_null(), "note": string_or_null(),
-            "practitioner_id": id_or_null(), "window_reason": string_or_null() } }),
-    );
-    add(
-        "RescheduleRequest",
-        json!({ "type": "object", "additionalProperties": false, "required": ["starts_at"], "properties": { "starts_at": time(), "window_reason": string_or_null() } }),
-    );
-    add(
-        "Appointment",
-        json!({ "type": "object", "required": ["id", "patient", "starts_at", "minutes", "status", "revision"], "properties": {
-            "id": id(), "clinic": id(), "patient": id(), "plan": id_or_null(), "starts_at": time(),
-            "minutes": { "type": "integer" }, "status": { "type": "string", "enum": ["booked", "cancelled", "done"] },
-            "revision": { "type": "integer" }, "session": id_or_null(), "note": string_or_null(),
-            "practitioner": id_or_null(), "window_reason": string_or_null(),
-            "created_at": time(), "updated_at": time() } }),
-    );
-    add("AppointmentList", list_of("appointments", "Appointment"));
-    add(
-        "Message",
-        json!({ "type": "object", "required": ["id", "idempotency_key", "kind", "channel", "due_at", "status", "attempts"], "properties": {
-            "id": id(), "clinic": id(), "idempotency_key": { "type": "string" },
-            "recipient": { "type": "object", "required": ["kind"], "properties": {
-                "kind": { "type": "string", "enum": ["patient", "staff", "clinic"] }, "id": id() } },
-            "kind": { "type": "string" }, "channel": { "type": "string", "enum": ["email", "webhook"] },
-            "due_at": time(), "status": { "type": "string", "enum": ["pending", "sending", "sent", "failed", "skipped", "withdrawn"] },
-            "attempts": { "type": "integer" }, "next_attempt_at": time(), "payload": { "type": "object" },
-            "last_error": string_or_null(), "detail": string_or_null(), "sent_at": time_or_null(),
-            "created_at": time(), "updated_at": time() } }),
-    );
-    add("MessageList", list_of("messages", "Message"));
-    add(
-        "ReminderSettings",
-        json!({ "type": "object", "required": ["email", "sms", "calendar_feed"], "properties": {
-            "email": { "type": "boolean" }, "sms": { "type": "boolean" }, "calendar_feed": { "type": "boolean" },
-            "calendar_feed_created_at": time_or_null() } }),
-    );
-    add(
-        "ReminderChoices",
-        json!({ "type": "object", "additionalProperties": false, "required": ["email", "sms"], "properties": {
-            "email": { "type": "boolean" }, "sms": { "type": "boolean" } } }),
-    );
-    add(
-        "CalendarLink",
-        json!({ "type": "object", "required": ["calendar_url", "webcal_url", "settings"], "properties": {
-            "calendar_url": { "type": "string", "format": "uri" }, "webcal_url": { "type": "string" },
-            "settings": r("ReminderSettings") } }),
-    );
-}
+// ------------------------------------------------------------------------------------------------
 
 fn security(access: Access) -> Value {
     match access {
@@ -615,4 +464,79 @@ pub fn document() -> Value {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    out.push(r.clone());
+                }
+                o.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn no_schema_is_named_twice() {
+        let contract = contract_schemas();
+        let derived = derived_schemas();
+        let hand = hand_written_schemas();
+        for name in derived.keys() {
+            assert!(!contract.contains_key(name), "{name} is the contract's and derived");
+            assert!(!hand.contains_key(name), "{name} is derived and written by hand");
+        }
+        for name in hand.keys() {
+            assert!(!contract.contains_key(name), "{name} is the contract's and written by hand");
+        }
+    }
+
+    #[test]
+    fn every_reference_names_a_schema_of_the_document() {
+        let all = schemas();
+        let mut found = Vec::new();
+        all.values().for_each(|v| refs(v, &mut found));
+        for r in found {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r} points elsewhere"));
+            assert!(all.contains_key(name), "{r} names no schema");
+        }
+    }
+
+    #[test]
+    fn the_contract_schemas_reach_the_document_as_the_files_have_them() {
+        let all = schemas();
+        for (name, schema) in contract_schemas() {
+            assert!(schema.is_object(), "{name}: the contract file reads");
+            assert_eq!(all[&name], schema, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_request_schema_that_differs_from_the_served_one_is_named_input() {
+        let s = schemas();
+        // Served: always written, so required; read: each has a default.
+        assert!(s["ClinicSettings"]["required"].as_array().is_some_and(|r| !r.is_empty()));
+        assert!(s["ClinicSettingsInput"].get("required").is_none());
+        assert_eq!(s["ClinicUpdate"]["properties"]["settings"]["$ref"], "#/components/schemas/ClinicSettingsInput");
+        // A finding is served as an object; read as a code or an object.
+        assert!(s["PatientFindingInput"]["anyOf"].is_array());
+        assert_eq!(
+            s["NewPatient"]["properties"]["findings"]["items"]["$ref"],
+            "#/components/schemas/PatientFindingInput"
+        );
+    }
+
+    #[test]
+    fn descriptions_read_as_paragraphs_not_source_lines() {
+        let s = Value::Object(schemas()).to_string();
+        let d = &schemas()["Session"]["properties"]["depths"]["description"];
+        assert!(d.as_str().is_some_and(|d| !d.contains('\n')), "{d}");
+        assert!(s.contains("Changed by practitioners and admins only.\\n\\nMedication"));
+    }
 }

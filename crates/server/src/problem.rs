@@ -7,7 +7,9 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use needlepath_store::{Blocker, StoreError};
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -70,22 +72,77 @@ impl ApiError {
     }
 }
 
+/// The body of every API error, as served (`application/problem+json`); the OpenAPI document's
+/// `Problem` schema is derived from it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    /// Stable snake_case error code.
+    pub code: &'static str,
+    pub detail: String,
+    /// The offending field, for input errors (e.g. symptoms[1].code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What some problems add (`blockers`, `problems`), merged into the body.
+    #[serde(flatten)]
+    #[schemars(schema_with = "extra_schema")]
+    pub extra: Map<String, Value>,
+}
+
+/// The members a problem may add: written by hand, as the code that adds them builds them as
+/// JSON ([`blocker_json`], the clinic protocol's refusal).
+fn extra_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "properties": {
+            "blockers": {
+                "type": "array",
+                "description": "For `session_blocked`: each blocker with its `code`, `key` (what an override names), `message`, `overridable` and `override_by`.",
+                "items": { "type": "object", "required": ["code", "key", "message", "overridable"], "properties": {
+                    "code": { "type": "string" }, "key": { "type": "string" }, "message": { "type": "string" },
+                    "overridable": { "type": "boolean" }, "override_by": { "type": ["string", "null"] } } }
+            },
+            "problems": {
+                "type": "array",
+                "description": "For a clinic protocol that is refused: each problem with its `line`, `column` and `message`.",
+                "items": { "type": "object", "properties": {
+                    "line": { "type": ["integer", "null"] }, "column": { "type": ["integer", "null"] }, "message": { "type": "string" } } }
+            }
+        }
+    })
+}
+
+impl ApiError {
+    /// The problem document this error answers with.
+    pub fn problem(&self) -> Problem {
+        let mut extra = match &self.extra {
+            Some(Value::Object(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        // No extra names a fixed member (they add `blockers`, `problems`); should one ever, the
+        // fixed member stands, so the body cannot carry a key twice.
+        for fixed in ["type", "title", "status", "code", "detail", "field"] {
+            extra.remove(fixed);
+        }
+        Problem {
+            kind: format!("https://needlepath.invalid/problems/{}", self.code),
+            title: self.title(),
+            status: self.status.as_u16(),
+            code: self.code,
+            detail: self.detail.clone(),
+            field: self.field.clone(),
+            extra,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({
-            "type": format!("https://needlepath.invalid/problems/{}", self.code),
-            "title": self.title(),
-            "status": self.status.as_u16(),
-            "code": self.code,
-            "detail": self.detail,
-        });
-        if let Some(field) = &self.field {
-            body["field"] = Value::String(field.clone());
-        }
-        if let (Some(Value::Object(map)), Some(obj)) = (self.extra, body.as_object_mut()) {
-            obj.extend(map);
-        }
-        let mut res = (self.status, body.to_string()).into_response();
+        let body = serde_json::to_string(&self.problem()).unwrap_or_default();
+        let mut res = (self.status, body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(secs) = self.retry_after {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));

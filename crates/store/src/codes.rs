@@ -64,6 +64,25 @@ impl Serialize for IanaZone {
     }
 }
 
+// Serialised by hand as its name, so its schema is written by hand: a string, inline.
+impl schemars::JsonSchema for IanaZone {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IanaZone".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "An IANA time zone name.",
+            "examples": ["Europe/Berlin"]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for IanaZone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
@@ -104,6 +123,22 @@ macro_rules! stored_codes {
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        // Serialised by hand as the code, so the schema is too: the codes, inline.
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let codes: Vec<&str> = Self::ALL.iter().map(|c| c.as_str()).collect();
+                schemars::json_schema!({ "type": "string", "enum": codes })
             }
         }
     };

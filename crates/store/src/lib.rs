@@ -19,6 +19,7 @@ mod open;
 pub mod outbox;
 pub mod records;
 mod roles;
+pub mod schema;
 pub mod unit;
 
 use async_trait::async_trait;

@@ -19,7 +19,8 @@ use crate::records::*;
 use crate::{AppointmentId, MessageId, Result};
 
 /// How a message travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(inline)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// E-mail over SMTP.
@@ -44,7 +45,8 @@ impl Channel {
 }
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(inline)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
     /// Waiting for its time (or for its next attempt after a failure).
@@ -88,7 +90,8 @@ impl MessageStatus {
 }
 
 /// Who a message is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(inline)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Recipient {
     Patient(PatientId),
@@ -113,7 +116,7 @@ pub struct NewMessage {
 }
 
 /// A message as kept.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Message {
     pub id: MessageId,
     pub clinic: ClinicId,
@@ -126,9 +129,13 @@ pub struct Message {
     pub attempts: u32,
     /// When it may next be claimed (the next attempt, or when a claim's lease runs out).
     pub next_attempt_at: DateTime<Utc>,
+    #[schemars(schema_with = "crate::schema::object")]
     pub payload: Value,
     /// Why the last attempt failed (the receiving server's words), or why it was skipped or
     /// withdrawn (a code: read it with [`crate::MessageNote::from_stored`]).
+    #[schemars(
+        description = "Why the last attempt failed (the receiving server's words), or why it was skipped or withdrawn (in words)."
+    )]
     pub last_error: Option<String>,
     /// The receiving server's answer ("250 2.0.0 queued", "HTTP 202").
     pub detail: Option<String>,
@@ -200,7 +207,7 @@ impl MessageSource {
 }
 
 /// A booked session.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Appointment {
     pub id: AppointmentId,
     pub clinic: ClinicId,
@@ -235,7 +242,7 @@ pub struct NewAppointment {
 
 /// A patient's choices about reminders. Without a stored choice, both channels are on (the
 /// patient's consent to messages, kept on the patient, still applies).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ReminderSettings {
     pub email: bool,
     pub sms: bool,

@@ -10,16 +10,19 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use needlepath_core::session::{AreaDepth, Numbing, SessionWarning};
 pub use needlepath_core::vocabulary::{Decision, Disposition};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::codes::{ActorKind, FollowUpNote, FollowUpReason, IanaZone};
+use crate::schema;
 
 macro_rules! ids {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[schemars(inline)]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
@@ -81,7 +84,8 @@ ids! {
 }
 
 /// What a staff member (or an API token acting for the clinic) may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[schemars(inline)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -153,14 +157,17 @@ pub struct Actor {
 
 /// Clinic working hours, for response deadlines ("next business day", "within 1 hour in
 /// opening hours").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OpeningHours {
     /// ISO weekdays the clinic is open, 1 = Monday … 7 = Sunday.
+    #[schemars(inner(range(min = 1, max = 7)))]
     pub days: Vec<u8>,
     /// Opening time, local, "HH:MM".
+    #[schemars(regex(pattern = r"^\d{2}:\d{2}$"))]
     pub opens: String,
     /// Closing time, local, "HH:MM".
+    #[schemars(regex(pattern = r"^\d{2}:\d{2}$"))]
     pub closes: String,
 }
 
@@ -171,13 +178,14 @@ impl Default for OpeningHours {
 }
 
 /// How fast the clinic answers an alert, by disposition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResponsePolicy {
     /// `emergency`: minutes of opening hours in which the clinic calls the patient back (the
     /// patient has already been told to call emergency services). Settings stored before this
     /// field existed read the default.
     #[serde(default = "default_emergency_minutes")]
+    #[schemars(range(min = 1, max = 1440))]
     pub emergency_minutes: u32,
     /// `urgent_same_day`: minutes of opening hours to respond in.
     pub urgent_minutes: u32,
@@ -196,7 +204,7 @@ impl Default for ResponsePolicy {
 }
 
 /// The clinic's own settings, kept together because they change together.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClinicSettings {
     pub currency: String,
@@ -205,36 +213,48 @@ pub struct ClinicSettings {
     pub opening_hours: OpeningHours,
     pub response: ResponsePolicy,
     /// Days after each session on which a check-in is scheduled.
+    #[schemars(inner(range(min = 1, max = 90)))]
     pub check_in_days: Vec<u32>,
     /// Hours after a scheduled check-in falls due before silence raises a follow-up.
     pub missed_check_in_grace_hours: u32,
-    /// The clinic's own protocol (TOML extending the service's protocol), checked against the
-    /// safety floor before it is stored; `None` decides by the service's protocol.
+    /// The clinic's own protocol: TOML extending the service's protocol, refused (422, with
+    /// `problems`) when anything is below the safety floor. In a PATCH: absent keeps the stored
+    /// protocol, an empty text removes it.
+    ///
+    /// `None` decides by the service's protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
-    /// Local hours in which no reminder is sent, "21:00-08:00" (may cross midnight) or "none".
+    /// When no reminder is sent, in each patient's local time: `21:00-08:00` (start-end), or
+    /// `none`. The hours may cross midnight.
     pub quiet_hours: String,
-    /// Whether calendar-feed events carry the care step's text; by default their titles and
-    /// descriptions are free of health details ("Clinic appointment", "Care step").
+    /// Whether calendar-feed events carry the care step's words (by default they say only
+    /// "Clinic appointment", "Care step" or "Check-in"), so that by default they are free of
+    /// health details.
     pub calendar_details: bool,
     /// How patients reach the clinic: shown on every patient page, on urgent and emergency
-    /// answers, in e-mails and on the printed care sheet.
+    /// answers, in e-mails and on the printed care sheet. Empty or null parts are absent.
     pub contact: ClinicContact,
 }
 
 /// How patients reach the clinic. Each part may be missing; the pages then fall back to
 /// "contact your clinic" and, for emergencies, to the generic emergency numbers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClinicContact {
-    /// The clinic's phone number, as patients dial it ("+49 30 1234567").
+    /// The clinic's phone number, as patients dial it ("+49 30 1234567"): 3 to 20 digits, with
+    /// spaces and + - ( ) . only.
     pub phone: Option<String>,
-    /// Who answers when the clinic is closed (an on-call clinician or service).
+    /// Who answers when the clinic is closed (an on-call clinician or service); an urgent
+    /// check-in outside opening hours is told to call it now.
     pub out_of_hours_phone: Option<String>,
     /// The postal address, one line or several.
+    #[schemars(length(max = 300))]
     pub address: Option<String>,
+    #[schemars(email)]
     pub email: Option<String>,
-    /// ISO 3166 alpha-2 ("DE"): decides the emergency number patients are given.
+    /// ISO 3166 alpha-2 ("DE"); decides the emergency number patients are given (DE 112, GB
+    /// 999, US 911, …).
+    #[schemars(regex(pattern = r"^[A-Z]{2}$"))]
     pub country: Option<String>,
 }
 
@@ -255,7 +275,7 @@ impl Default for ClinicSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Clinic {
     pub id: ClinicId,
     pub name: String,
@@ -273,7 +293,7 @@ pub struct NewClinic {
 }
 
 /// A staff account. The password hash never leaves the server in a response.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Staff {
     pub id: StaffId,
     pub clinic: ClinicId,
@@ -312,6 +332,28 @@ pub struct PatientFinding {
     pub last: Option<NaiveDate>,
 }
 
+// Read by hand (a code, or the object), so its schema is written by hand to match: what is
+// served is always the object; what is accepted is either.
+impl JsonSchema for PatientFinding {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PatientFinding".into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let object = schemars::json_schema!({
+            "type": "object", "additionalProperties": false, "required": ["code"],
+            "properties": { "code": { "type": "string" }, "last": { "type": "string", "format": "date" } }
+        });
+        if g.contract().is_serialize() {
+            return object;
+        }
+        schemars::json_schema!({
+            "description": "A finding code, or an object with the code and the day it last happened.",
+            "anyOf": [{ "type": "string" }, object]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for PatientFinding {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -333,7 +375,7 @@ impl<'de> Deserialize<'de> for PatientFinding {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Patient {
     pub id: PatientId,
     pub clinic: ClinicId,
@@ -342,12 +384,16 @@ pub struct Patient {
     pub phone: Option<String>,
     pub time_zone: IanaZone,
     pub birth_date: Option<NaiveDate>,
+    #[schemars(range(min = 1, max = 6))]
     pub fitzpatrick: Option<u8>,
     pub findings: Vec<PatientFinding>,
-    /// Allergies as the clinic wrote them (free text, clinical staff only).
+    /// Allergies, free text. Changed by practitioners and admins only.
+    #[schemars(length(max = 30), inner(length(min = 1, max = 200)))]
     pub allergies: Vec<String>,
-    /// Current medication as the clinic wrote it (free text, clinical staff only); medication
-    /// the protocol decides on (anticoagulant, isotretinoin, …) is a finding.
+    /// Current medication, free text. Changed by practitioners and admins only.
+    ///
+    /// Medication the protocol decides on (anticoagulant, isotretinoin, …) is a finding.
+    #[schemars(length(max = 30), inner(length(min = 1, max = 200)))]
     pub medication: Vec<String>,
     pub consent_messages: bool,
     pub created_at: DateTime<Utc>,
@@ -411,7 +457,9 @@ pub struct Login {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// An API token, without its secret (named `Token` in the API).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[schemars(rename = "Token")]
 pub struct ApiToken {
     pub id: TokenId,
     pub clinic: ClinicId,
@@ -424,11 +472,13 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Screening {
     pub id: ScreeningId,
     pub patient: PatientId,
+    #[schemars(schema_with = "schema::contract::screening_request")]
     pub request: Value,
+    #[schemars(schema_with = "schema::contract::screening_result")]
     pub result: Value,
     pub decision: Decision,
     pub defer_until: Option<NaiveDate>,
@@ -455,11 +505,13 @@ pub struct NewScreening {
     pub findings_on_record: Option<Vec<PatientFinding>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Plan {
     pub id: PlanId,
     pub patient: PatientId,
+    #[schemars(schema_with = "schema::contract::plan_request")]
     pub request: Value,
+    #[schemars(schema_with = "schema::contract::plan_result")]
     pub result: Value,
     pub created_by: Option<StaffId>,
     pub created_at: DateTime<Utc>,
@@ -473,7 +525,7 @@ pub struct NewPlan {
 }
 
 /// A treatment session as the practitioner recorded it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Session {
     pub id: SessionId,
     pub patient: PatientId,
@@ -483,15 +535,16 @@ pub struct Session {
     pub needle_depth_mm: f64,
     pub areas: Vec<String>,
     pub products: Vec<String>,
-    /// The numbing cream applied; `None`: none, or a session recorded before it was structured
+    /// The numbing cream applied; null: none, or a session recorded before it was structured
     /// (then `numbing_note` may say what was used).
     pub numbing: Option<Numbing>,
-    /// Free text about the numbing cream: what older sessions recorded instead of `numbing`.
+    /// Free text about the numbing cream (what older sessions recorded instead of `numbing`).
     pub numbing_note: Option<String>,
-    /// The needle depth per treatment area; empty for older sessions (`needle_depth_mm` is then
-    /// the only depth). When given, `needle_depth_mm` is the deepest of them.
+    /// The needle depth per area; empty for older sessions, whose only depth is
+    /// `needle_depth_mm`. When given, `needle_depth_mm` is the deepest of them.
     pub depths: Vec<AreaDepth>,
-    /// What the protocol's limits said when the session was recorded (never blocking).
+    /// What the protocol's numbing and depth limits said when the session was recorded; never
+    /// blocking.
     pub warnings: Vec<SessionWarning>,
     pub practitioner: StaffId,
     pub notes: String,
@@ -540,7 +593,7 @@ pub struct NewSession {
 pub use needlepath_core::pathway::gates::{Blocker, ReviewDecision};
 
 /// A session recorded over blockers, as the overrides list shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct SessionOverride {
     pub session: SessionId,
     pub patient: PatientId,
@@ -553,7 +606,7 @@ pub struct SessionOverride {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct CheckIn {
     pub id: CheckInId,
     pub patient: PatientId,
@@ -564,7 +617,9 @@ pub struct CheckIn {
     pub due_at: Option<DateTime<Utc>>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub submitted_by: Option<ActorKind>,
+    #[schemars(schema_with = "schema::object_or_null")]
     pub request: Option<Value>,
+    #[schemars(schema_with = "schema::object_or_null")]
     pub result: Option<Value>,
     pub disposition: Option<Disposition>,
     pub temperature_c: Option<f64>,
@@ -597,7 +652,7 @@ pub struct NewAlert {
     pub deadline_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Alert {
     pub id: AlertId,
     pub patient: PatientId,
@@ -637,7 +692,7 @@ pub struct FollowUp {
     pub note: Option<FollowUpNote>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct AuditEntry {
     pub id: AuditId,
     pub at: DateTime<Utc>,
@@ -647,7 +702,8 @@ pub struct AuditEntry {
     pub patient: Option<PatientId>,
     pub target: Option<Uuid>,
     pub ip: Option<String>,
-    /// What the use case read to answer (`patient`, `sessions`, …); empty for a record that
-    /// names only its action.
+    /// The parts of the record the use case read to answer (`patient`, `sessions`, …); empty
+    /// for a record that names only its action.
+    #[schemars(schema_with = "schema::seen")]
     pub seen: Vec<String>,
 }

@@ -31,6 +31,7 @@ pub struct HeldReason {
 
 /// A clinician's decision on a screening that required review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewDecision {
     /// The clinician cleared the patient for treatment.

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use needlepath_store::{PatientId, Screening, ScreeningId};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use needlepath_core::pathway::gates::ReviewDecision;
+use needlepath_store::{CheckIn, PatientId, Plan, Screening, ScreeningId, Session, SessionOverride};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::api::{created, id, opt_text};
@@ -20,13 +21,44 @@ use crate::clinic::screening::{self, review_decision, screen_patient};
 use crate::clinic::sessions::{self, NewSessionRequest, record};
 use crate::problem::ApiResult;
 
+/// Screenings, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScreeningList {
+    pub screenings: Vec<Screening>,
+}
+
+/// Series plans.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PlanList {
+    pub plans: Vec<Plan>,
+}
+
+/// Treatment sessions.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SessionList {
+    pub sessions: Vec<Session>,
+}
+
+/// Sessions recorded over blockers, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct OverrideList {
+    pub overrides: Vec<SessionOverride>,
+}
+
+/// A session as recorded, with the check-ins scheduled after it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SessionRecorded {
+    pub session: Session,
+    pub check_ins: Vec<CheckIn>,
+}
+
 pub async fn list_screenings(
     State(app): State<Arc<App>>,
     a: Authed,
     Path(raw): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ScreeningList>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(json!({ "screenings": screening::list(&app, &a.actor, patient).await? })))
+    Ok(Json(ScreeningList { screenings: screening::list(&app, &a.actor, patient).await? }))
 }
 
 pub async fn screen(
@@ -39,10 +71,11 @@ pub async fn screen(
     Ok(created(screen_patient(&app, &a.actor, patient_id, body).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
-    /// `cleared` or `not_cleared`.
+    /// The clinician's decision; `not_cleared` blocks sessions until a new screening.
+    #[schemars(with = "ReviewDecision")]
     pub decision: String,
     pub note: Option<String>,
 }
@@ -60,9 +93,9 @@ pub async fn review(
     Ok(Json(screening::review(&app, &a.actor, patient, screening, decision, note).await?))
 }
 
-pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<PlanList>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(json!({ "plans": plans::list(&app, &a.actor, patient).await? })))
+    Ok(Json(PlanList { plans: plans::list(&app, &a.actor, patient).await? }))
 }
 
 pub async fn plan(
@@ -75,14 +108,18 @@ pub async fn plan(
     Ok(created(plan_patient(&app, &a.actor, patient_id, body).await?))
 }
 
-pub async fn list_sessions(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn list_sessions(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<SessionList>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(json!({ "sessions": sessions::list(&app, &a.actor, patient).await? })))
+    Ok(Json(SessionList { sessions: sessions::list(&app, &a.actor, patient).await? }))
 }
 
 /// Sessions recorded over blockers, newest first, for staff to review.
-pub async fn list_overrides(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "overrides": sessions::overrides(&app, &a.actor, 200).await? })))
+pub async fn list_overrides(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<OverrideList>> {
+    Ok(Json(OverrideList { overrides: sessions::overrides(&app, &a.actor, 200).await? }))
 }
 
 pub async fn record_session(
@@ -93,5 +130,5 @@ pub async fn record_session(
 ) -> ApiResult<Response> {
     let patient_id: PatientId = id(&raw, "patient")?;
     let (session, check_ins) = record(&app, &a.actor, patient_id, r).await?;
-    Ok(created(json!({ "session": session, "check_ins": check_ins })))
+    Ok(created(SessionRecorded { session, check_ins }))
 }

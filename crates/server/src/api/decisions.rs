@@ -9,6 +9,7 @@ use needlepath_core::request::{CanIRequest, CheckIn, PlanRequest, ScreeningReque
 use needlepath_core::{
     can_i as engine_can_i, plan as engine_plan, screening as engine_screening, triage as engine_triage,
 };
+use schemars::JsonSchema;
 use serde_json::Value;
 
 use crate::App;
@@ -33,6 +34,21 @@ pub async fn triage(State(app): State<Arc<App>>, RawBody(body): RawBody) -> ApiR
 pub async fn plan(State(app): State<Arc<App>>, RawBody(body): RawBody) -> ApiResult<Json<Value>> {
     let req = PlanRequest::from_json(&body).map_err(input)?;
     json(&engine_plan::plan(&app.protocol, &req))
+}
+
+/// May I do this activity now? `{ "activity": "makeup", "hours_since_treatment": 6 }`.
+//
+// Read by hand in [`can_i`] (each fault names its field), so this type is never built: it
+// describes the body for the OpenAPI document.
+#[derive(Debug, JsonSchema)]
+#[schemars(rename = "CanIRequest", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct CanIBody {
+    /// An activity code of the protocol (`makeup`, `sun`, …).
+    pub activity: String,
+    /// Hours since the session, 0 or more.
+    #[schemars(range(min = 0))]
+    pub hours_since_treatment: f64,
 }
 
 /// `{ "activity": "makeup", "hours_since_treatment": 6 }`.

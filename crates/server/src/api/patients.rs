@@ -6,9 +6,10 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use needlepath_store::{Patient, PatientId};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use needlepath_store::{AuditEntry, Patient, PatientId};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::api::{created, id};
@@ -35,6 +36,29 @@ pub async fn update(
     Ok(Json(patients::update(&app, &a.actor, patient, r).await?))
 }
 
+/// A page of patients, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PatientList {
+    pub patients: Vec<Patient>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// A patient's invite: a single-use, expiring link.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Invite {
+    pub patient_id: PatientId,
+    pub url: String,
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Audit records, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditList {
+    pub entries: Vec<AuditEntry>,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     pub search: Option<String>,
@@ -46,26 +70,26 @@ pub async fn list(
     State(app): State<Arc<App>>,
     a: Authed,
     QueryParams(q): QueryParams<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PatientList>> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be from 1 to 500"));
     }
     let offset = q.offset.unwrap_or(0);
     let patients = patients::list(&app, &a.actor, q.search.as_deref(), limit, offset).await?;
-    Ok(Json(json!({ "patients": patients, "limit": limit, "offset": offset })))
+    Ok(Json(PatientList { patients, limit, offset }))
 }
 
 pub async fn invite(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Response> {
     let patient: PatientId = id(&raw, "patient")?;
     let i = patients::invite(&app, &a.actor, patient).await?;
-    Ok(created(json!({ "patient_id": patient, "url": i.url, "token": i.token, "expires_at": i.expires_at })))
+    Ok(created(Invite { patient_id: patient, url: i.url, token: i.token, expires_at: i.expires_at }))
 }
 
 /// How many audit records the API lists for one patient.
 const AUDIT_LISTED: u32 = 500;
 
-pub async fn audit(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn audit(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<AuditList>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(json!({ "entries": patients::audit_trail(&app, &a.actor, patient, AUDIT_LISTED).await? })))
+    Ok(Json(AuditList { entries: patients::audit_trail(&app, &a.actor, patient, AUDIT_LISTED).await? }))
 }

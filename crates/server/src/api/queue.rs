@@ -7,11 +7,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use needlepath_store::{Alert, AlertFilter, AlertId, CheckInId, FollowUp, FollowUpId, PatientId, StaffId};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use crate::App;
 use crate::api::id;
+use crate::api::patients::AuditList;
 use crate::auth::Authed;
 use crate::body::{Body, QueryParams};
 use crate::clinic::queue;
@@ -21,7 +22,8 @@ use crate::reasons;
 
 /// A follow-up as the API shows it: the store's reason and note codes in words (the API's
 /// language is the default locale's, as the sentences it showed before codes were).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "FollowUp")]
 pub struct FollowUpView {
     pub id: FollowUpId,
     pub patient: PatientId,
@@ -51,6 +53,29 @@ impl From<FollowUp> for FollowUpView {
     }
 }
 
+/// Follow-ups for patients silent past a check-in.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FollowUpList {
+    pub follow_ups: Vec<FollowUpView>,
+}
+
+/// An alert as the queue lists it: the alert, and whether it is overdue.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ListedAlert {
+    #[serde(flatten)]
+    pub alert: Alert,
+    /// Open, not acknowledged, and its deadline has passed.
+    pub overdue: bool,
+}
+
+/// Alerts, most urgent and earliest deadline first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AlertList {
+    pub alerts: Vec<ListedAlert>,
+    /// How many of them are overdue.
+    pub overdue: usize,
+}
+
 #[derive(Debug, Deserialize)]
 pub struct StateQuery {
     pub state: Option<String>,
@@ -68,19 +93,11 @@ pub async fn list_alerts(
     State(app): State<Arc<App>>,
     a: Authed,
     QueryParams(q): QueryParams<StateQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AlertList>> {
     let filter = if open_only(&q)? { AlertFilter::Open } else { AlertFilter::All };
     let list = queue::alerts(&app, &a.actor, filter).await?;
-    let alerts: Vec<Value> = list
-        .alerts
-        .into_iter()
-        .map(|q| {
-            let mut v = serde_json::to_value(&q.alert).unwrap_or(Value::Null);
-            v["overdue"] = json!(q.overdue);
-            v
-        })
-        .collect();
-    Ok(Json(json!({ "alerts": alerts, "overdue": list.overdue })))
+    let alerts = list.alerts.into_iter().map(|q| ListedAlert { alert: q.alert, overdue: q.overdue }).collect();
+    Ok(Json(AlertList { alerts, overdue: list.overdue }))
 }
 
 pub async fn acknowledge(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Alert>> {
@@ -88,9 +105,10 @@ pub async fn acknowledge(State(app): State<Arc<App>>, a: Authed, Path(raw): Path
     Ok(Json(queue::acknowledge(&app, &a.actor, alert).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
+    #[schemars(length(min = 1))]
     pub note: String,
 }
 
@@ -108,10 +126,10 @@ pub async fn list_follow_ups(
     State(app): State<Arc<App>>,
     a: Authed,
     QueryParams(q): QueryParams<StateQuery>,
-) -> ApiResult<Json<Value>> {
-    let list: Vec<FollowUpView> =
+) -> ApiResult<Json<FollowUpList>> {
+    let follow_ups: Vec<FollowUpView> =
         queue::follow_ups(&app, &a.actor, open_only(&q)?).await?.into_iter().map(FollowUpView::from).collect();
-    Ok(Json(json!({ "follow_ups": list })))
+    Ok(Json(FollowUpList { follow_ups }))
 }
 
 pub async fn resolve_follow_up(
@@ -133,10 +151,10 @@ pub async fn audit(
     State(app): State<Arc<App>>,
     a: Authed,
     QueryParams(q): QueryParams<AuditQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AuditList>> {
     let limit = q.limit.unwrap_or(200);
     if !(1..=5000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be from 1 to 5000"));
     }
-    Ok(Json(json!({ "entries": queue::audit_log(&app, &a.actor, limit).await? })))
+    Ok(Json(AuditList { entries: queue::audit_log(&app, &a.actor, limit).await? }))
 }

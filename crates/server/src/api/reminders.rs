@@ -9,9 +9,9 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use needlepath_store::{Appointment, MessageId, PatientId, ReminderSettings};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use needlepath_store::{Appointment, Message, MessageId, PatientId, ReminderSettings};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::api::me::me_id;
@@ -22,16 +22,37 @@ use crate::clinic::appointments::{self, AppointmentRequest, RescheduleRequest};
 use crate::clinic::my_reminders;
 use crate::problem::ApiResult;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReminderChoices {
     pub email: bool,
     pub sms: bool,
 }
 
-pub async fn list(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+/// Appointments (booked sessions), latest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AppointmentList {
+    pub appointments: Vec<Appointment>,
+}
+
+/// What a patient was sent, when, and whether it arrived.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MessageList {
+    pub messages: Vec<Message>,
+}
+
+/// A new calendar-feed link, shown once.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CalendarLink {
+    #[schemars(url)]
+    pub calendar_url: String,
+    pub webcal_url: String,
+    pub settings: ReminderSettings,
+}
+
+pub async fn list(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<AppointmentList>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(json!({ "appointments": appointments::list(&app, &a.actor, patient).await? })))
+    Ok(Json(AppointmentList { appointments: appointments::list(&app, &a.actor, patient).await? }))
 }
 
 pub async fn create(
@@ -65,7 +86,7 @@ pub async fn cancel(
     Ok(Json(appointments::cancel(&app, &a.actor, patient, appointment).await?))
 }
 
-pub async fn messages(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn messages(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<MessageList>> {
     let patient: PatientId = id(&raw, "patient")?;
     // Why a message was withdrawn or skipped is kept as a code; the API says it in words, as it
     // did before codes (in the default locale's language).
@@ -74,16 +95,16 @@ pub async fn messages(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<St
     for m in &mut messages {
         m.last_error = m.last_error.take().map(|e| crate::reasons::message_note(t, &e));
     }
-    Ok(Json(json!({ "messages": messages })))
+    Ok(Json(MessageList { messages }))
 }
 
-pub async fn retry(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Value>> {
+pub async fn retry(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Message>> {
     let message: MessageId = id(&raw, "message")?;
-    Ok(Json(json!(appointments::retry(&app, &a.actor, message).await?)))
+    Ok(Json(appointments::retry(&app, &a.actor, message).await?))
 }
 
-pub async fn my_appointments(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "appointments": my_reminders::appointments(&app, &a.actor, me_id(&a)?).await? })))
+pub async fn my_appointments(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<AppointmentList>> {
+    Ok(Json(AppointmentList { appointments: my_reminders::appointments(&app, &a.actor, me_id(&a)?).await? }))
 }
 
 pub async fn my_settings(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<ReminderSettings>> {
@@ -100,7 +121,7 @@ pub async fn set_my_settings(
 
 pub async fn reset_calendar(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Response> {
     let link = my_reminders::new_calendar_link(&app, &a.actor, me_id(&a)?).await?;
-    Ok(created(json!({ "calendar_url": link.url, "webcal_url": link.webcal, "settings": link.settings })))
+    Ok(created(CalendarLink { calendar_url: link.url, webcal_url: link.webcal, settings: link.settings }))
 }
 
 pub async fn calendar_off(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<ReminderSettings>> {

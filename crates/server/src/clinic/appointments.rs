@@ -31,12 +31,14 @@ use crate::schedule::series_of;
 /// How many messages the API lists for a patient.
 pub const MESSAGES_LISTED: u32 = 500;
 
-#[derive(Debug, Deserialize)]
+/// A session to book.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentRequest {
     /// RFC 3339 with offset.
     pub starts_at: DateTime<FixedOffset>,
     /// Default 60.
+    #[schemars(range(min = 10, max = 480))]
     pub minutes: Option<u32>,
     pub plan_id: Option<PlanId>,
     pub note: Option<String>,
@@ -47,7 +49,8 @@ pub struct AppointmentRequest {
     pub window_reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A booked session's new time.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleRequest {
     pub starts_at: DateTime<FixedOffset>,

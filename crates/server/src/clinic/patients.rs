@@ -20,27 +20,35 @@ use crate::clinic::{ClinicError, ClinicResult};
 use crate::problem::ApiError;
 
 /// A new patient as the API and the new-patient form give it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "NewPatient")]
 #[serde(deny_unknown_fields)]
 pub struct NewPatientRequest {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// Default: the clinic's.
     pub time_zone: Option<String>,
     pub birth_date: Option<NaiveDate>,
+    #[schemars(range(min = 1, max = 6))]
     pub fitzpatrick: Option<u8>,
     #[serde(default)]
     pub findings: Vec<PatientFinding>,
+    /// Allergies, free text. Changed by practitioners and admins only.
     #[serde(default)]
+    #[schemars(length(max = FREE_LIST_MAX), inner(length(min = 1, max = FREE_ENTRY_MAX)))]
     pub allergies: Vec<String>,
+    /// Current medication, free text. Changed by practitioners and admins only.
     #[serde(default)]
+    #[schemars(length(max = FREE_LIST_MAX), inner(length(min = 1, max = FREE_ENTRY_MAX)))]
     pub medication: Vec<String>,
     #[serde(default)]
     pub consent_messages: bool,
 }
 
-/// Changes to a patient's record; a field left out stays as it is, `null` clears it.
-#[derive(Debug, Deserialize)]
+/// Changes to a patient's record. Absent fields stay; null clears an optional field.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "PatientUpdate")]
 #[serde(deny_unknown_fields)]
 pub struct PatientUpdateRequest {
     pub name: Option<String>,
@@ -52,9 +60,15 @@ pub struct PatientUpdateRequest {
     #[serde(default, deserialize_with = "nullable")]
     pub birth_date: Option<Option<NaiveDate>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schemars(range(min = 1, max = 6))]
     pub fitzpatrick: Option<Option<u8>>,
+    /// The whole list; practitioners and admins only.
     pub findings: Option<Vec<PatientFinding>>,
+    /// Allergies, free text. Changed by practitioners and admins only.
+    #[schemars(length(max = FREE_LIST_MAX), inner(length(min = 1, max = FREE_ENTRY_MAX)))]
     pub allergies: Option<Vec<String>>,
+    /// Current medication, free text. Changed by practitioners and admins only.
+    #[schemars(length(max = FREE_LIST_MAX), inner(length(min = 1, max = FREE_ENTRY_MAX)))]
     pub medication: Option<Vec<String>>,
     pub consent_messages: Option<bool>,
 }

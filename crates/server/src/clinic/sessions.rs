@@ -21,40 +21,63 @@ use crate::reminders;
 use crate::schedule::next_window;
 use needlepath_core::pathway::check_ins::check_in_times;
 
-#[derive(Debug, Deserialize)]
+/// A session to record. Give the depth per area (`depths`) or the deepest depth
+/// (`needle_depth_mm`), or both when they agree; and the areas (`areas`), which default to the
+/// areas of `depths`.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "NewSession")]
 #[serde(deny_unknown_fields)]
 pub struct NewSessionRequest {
     /// RFC 3339 with offset; default now.
     pub performed_at: Option<DateTime<FixedOffset>>,
     pub device: String,
-    /// The deepest needle depth; derived from `depths` when left out (both given: they agree).
+    /// The deepest needle depth; derived from `depths` when left out; when both are given it
+    /// must equal their deepest.
+    #[schemars(range(min = session_limits::DEPTH_MM.0, max = session_limits::DEPTH_MM.1))]
     pub needle_depth_mm: Option<f64>,
     /// The needle depth per treatment area (an area code of the protocol's `[depth]`).
     #[serde(default)]
+    #[schemars(length(max = session_limits::MAX_AREAS))]
     pub depths: Vec<AreaDepth>,
     /// Free-text areas; default: the areas of `depths`.
     #[serde(default)]
     pub areas: Vec<String>,
     #[serde(default)]
     pub products: Vec<String>,
-    /// `{agent, area_cm2, minutes, occluded, removed}`, or null: no numbing cream.
+    /// The numbing cream applied, or null for none. Free text is refused here: it goes in
+    /// `numbing_note`.
+    //
+    // Kept as JSON so free text gets its own refusal and a fault names its part (`numbing.agent`);
+    // `default` changes nothing for serde (a missing `Option` is `None` anyway) but tells the
+    // schema, which cannot see through `schema_with`, that the field may be left out.
+    #[serde(default)]
+    #[schemars(schema_with = "numbing_or_null")]
     pub numbing: Option<Value>,
     /// Free text about the numbing cream, beside the structured `numbing`.
+    #[schemars(length(max = 200))]
     pub numbing_note: Option<String>,
     pub notes: Option<String>,
     pub plan_id: Option<PlanId>,
     /// The booked appointment this session fulfils; default: one booked within 12 hours.
     pub appointment_id: Option<AppointmentId>,
     pub practitioner_id: Option<StaffId>,
-    /// Why it is safe to record the session over its blockers (at least a sentence).
+    /// A practitioner's reason to record over blockers: why the session is safe now, at least a
+    /// sentence (30 characters, 5 words); logged and listed under /api/v1/overrides.
     pub override_reason: Option<String>,
-    /// The keys of the blockers overridden (`session_blocked` lists them).
+    /// The keys of the blockers overridden, as `session_blocked` lists them; every blocker must
+    /// be named and overridable.
     #[serde(default)]
     pub override_blockers: Vec<String>,
     /// The check before every session: is there an active cold sore now? `true` blocks the
-    /// session absolutely (`active_cold_sore`); the staff session page always asks.
+    /// session absolutely (blocker `active_cold_sore`); the staff session page always asks.
     #[serde(default)]
     pub cold_sore_now: Option<bool>,
+}
+
+/// The schema of `numbing`: a [`Numbing`], or null.
+fn numbing_or_null(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let numbing = g.subschema_for::<Numbing>();
+    schemars::json_schema!({ "oneOf": [numbing, { "type": "null" }] })
 }
 
 fn text_list(field: &str, items: &[String], min: usize) -> ClinicResult<Vec<String>> {
