@@ -7,8 +7,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use needlepath_store::PatientId;
+use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::api::id;
@@ -17,10 +18,28 @@ use crate::body::Body;
 use crate::clinic::access::{SIGN_IN_MINUTES, email_invite, request_sign_in_link};
 use crate::problem::ApiResult;
 
-#[derive(Debug, Deserialize)]
+/// A patient asking for a new sign-in link.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInLinkRequest {
+    /// The address the clinic has for the patient.
+    #[schemars(email)]
     pub email: String,
+}
+
+/// The same answer whether or not the address is known.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SignInLinkAccepted {
+    pub detail: &'static str,
+    pub expires_in_minutes: i64,
+}
+
+/// A new invite e-mailed to the patient.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct InviteEmailed {
+    pub patient_id: PatientId,
+    pub sent_to: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// `POST /api/v1/auth/sign-in-link`: always 202 with the same body for a valid address.
@@ -30,23 +49,17 @@ pub async fn sign_in_link(
     Body(r): Body<SignInLinkRequest>,
 ) -> ApiResult<Response> {
     request_sign_in_link(&app, &r.email, ip).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "detail": "if this address is on record at a clinic, a sign-in link is on its way to it",
-            "expires_in_minutes": SIGN_IN_MINUTES,
-        })),
-    )
-        .into_response())
+    let accepted = SignInLinkAccepted {
+        detail: "if this address is on record at a clinic, a sign-in link is on its way to it",
+        expires_in_minutes: SIGN_IN_MINUTES,
+    };
+    Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
 }
 
 /// `POST /api/v1/patients/{id}/invites/email`: a patient of another clinic is a 404.
 pub async fn email_invite_api(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Response> {
     let patient = id(&raw, "patient")?;
     let sent = email_invite(&app, &a.actor, patient).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "patient_id": patient, "sent_to": sent.sent_to, "expires_at": sent.expires_at })),
-    )
-        .into_response())
+    let emailed = InviteEmailed { patient_id: patient, sent_to: sent.sent_to, expires_at: sent.expires_at };
+    Ok((StatusCode::ACCEPTED, Json(emailed)).into_response())
 }

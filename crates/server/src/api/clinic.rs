@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use needlepath_store::{ApiToken, Clinic, Staff, StaffId, TokenId};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::App;
 use crate::api::{created, id};
@@ -28,8 +28,20 @@ pub async fn update_clinic(
     Ok(Json(settings::change_clinic(&app, &a.actor, u).await?))
 }
 
-pub async fn list_staff(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "staff": settings::list_staff(&app, &a.actor).await? })))
+/// The clinic's staff accounts.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct StaffList {
+    pub staff: Vec<Staff>,
+}
+
+/// The clinic's API tokens (never their secrets).
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct TokenList {
+    pub tokens: Vec<ApiToken>,
+}
+
+pub async fn list_staff(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<StaffList>> {
+    Ok(Json(StaffList { staff: settings::list_staff(&app, &a.actor).await? }))
 }
 
 pub async fn add_staff(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewStaffRequest>) -> ApiResult<Response> {
@@ -46,8 +58,8 @@ pub async fn update_staff(
     Ok(Json(settings::change_staff(&app, &a.actor, staff_id, r).await?))
 }
 
-pub async fn list_tokens(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Value>> {
-    Ok(Json(json!({ "tokens": settings::list_tokens(&app, &a.actor).await? })))
+pub async fn list_tokens(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<TokenList>> {
+    Ok(Json(TokenList { tokens: settings::list_tokens(&app, &a.actor).await? }))
 }
 
 pub async fn create_token(
@@ -55,8 +67,7 @@ pub async fn create_token(
     a: Authed,
     Body(r): Body<NewTokenRequest>,
 ) -> ApiResult<Response> {
-    let made = settings::create_token(&app, &a.actor, r).await?;
-    Ok(created(json!({ "token": made.token, "secret": made.secret })))
+    Ok(created(settings::create_token(&app, &a.actor, r).await?))
 }
 
 pub async fn revoke_token(

@@ -6,22 +6,32 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::App;
 use crate::clinic::ops::readiness;
 
+/// Whether the service (and, for readiness, its database) answers.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Health {
+    /// `ok`, or `unavailable` when the database does not answer.
+    pub status: &'static str,
+    /// The database backend (`sqlite` or `postgres`), for readiness.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}
+
 pub async fn healthz() -> Response {
-    Json(json!({ "status": "ok" })).into_response()
+    Json(Health { status: "ok", database: None }).into_response()
 }
 
 pub async fn readyz(State(app): State<Arc<App>>) -> Response {
     let ready = readiness(&app).await;
     match ready.failure {
-        None => Json(json!({ "status": "ok", "database": ready.database })).into_response(),
+        None => Json(Health { status: "ok", database: Some(ready.database) }).into_response(),
         Some(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": ready.database })))
+            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "unavailable", database: Some(ready.database) }))
                 .into_response()
         }
     }

@@ -8,9 +8,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use needlepath_store::{LoginKind, Who};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use needlepath_store::{ClinicId, LoginKind, PatientId, Role, Staff, TokenId, Who};
+use serde::{Deserialize, Serialize};
 
 use crate::App;
 use crate::auth::{Authed, ClientIp, clear_cookie, session_cookie};
@@ -18,17 +18,67 @@ use crate::body::Body;
 use crate::clinic::access::{self, OpenedLogin};
 use crate::problem::{ApiError, ApiResult};
 
-#[derive(Debug, Deserialize)]
+/// A staff login.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A patient's invite, used.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteRedeem {
     pub token: String,
+}
+
+/// Who a login or token is, as `POST /auth/login`, `POST /auth/invite` and `GET /auth/me`
+/// answer it.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SessionInfo {
+    pub kind: CallerKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clinic: Option<ClinicId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff: Option<Staff>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<PatientId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<TokenId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Send it as X-CSRF-Token on every cookie-authenticated change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What kind of caller a session is.
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerKind {
+    Staff,
+    Patient,
+    ApiToken,
+    /// The service itself (never a login; listed for completeness).
+    System,
+}
+
+impl SessionInfo {
+    fn of(kind: CallerKind, clinic: Option<ClinicId>) -> Self {
+        Self {
+            kind,
+            clinic,
+            staff: None,
+            patient_id: None,
+            token_id: None,
+            role: None,
+            csrf_token: None,
+            expires_at: None,
+        }
+    }
 }
 
 /// The `Set-Cookie` value that carries an opened login.
@@ -38,11 +88,9 @@ pub fn login_cookie(app: &App, login: &OpenedLogin) -> ApiResult<HeaderValue> {
 }
 
 /// Answers an opened login with who it is and its CSRF token, and sets its cookie.
-fn opened(app: &App, login: OpenedLogin, info: Value) -> ApiResult<Response> {
+fn opened(app: &App, login: OpenedLogin, info: SessionInfo) -> ApiResult<Response> {
     let cookie = login_cookie(app, &login)?;
-    let mut body = info;
-    body["csrf_token"] = Value::String(login.csrf);
-    body["expires_at"] = json!(login.expires_at);
+    let body = SessionInfo { csrf_token: Some(login.csrf), expires_at: Some(login.expires_at), ..info };
     let mut res = Json(body).into_response();
     res.headers_mut().insert(header::SET_COOKIE, cookie);
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -57,7 +105,7 @@ pub async fn login(
     let staff = access::check_password(&app, ip, &req.email, req.password).await?;
     let login =
         access::open_login(&app, staff.clinic, LoginKind::Staff, staff.id.0, access::staff_login_length(&app)).await?;
-    let info = json!({ "kind": "staff", "clinic": staff.clinic, "staff": staff });
+    let info = SessionInfo { staff: Some(staff.clone()), ..SessionInfo::of(CallerKind::Staff, Some(staff.clinic)) };
     opened(&app, login, info)
 }
 
@@ -71,23 +119,24 @@ pub async fn logout(State(app): State<Arc<App>>, authed: Authed) -> ApiResult<Re
     Ok(res)
 }
 
-pub async fn current(State(app): State<Arc<App>>, authed: Authed) -> ApiResult<Json<Value>> {
-    let mut body = match authed.actor.who {
-        Who::Staff(id, _) => {
-            json!({ "kind": "staff", "clinic": authed.clinic(), "staff": access::staff_member(&app, authed.clinic(), id).await? })
+pub async fn current(State(app): State<Arc<App>>, authed: Authed) -> ApiResult<Json<SessionInfo>> {
+    let clinic = Some(authed.clinic());
+    let body = match authed.actor.who {
+        Who::Staff(id, _) => SessionInfo {
+            staff: Some(access::staff_member(&app, authed.clinic(), id).await?),
+            ..SessionInfo::of(CallerKind::Staff, clinic)
+        },
+        Who::Patient(id) => SessionInfo { patient_id: Some(id), ..SessionInfo::of(CallerKind::Patient, clinic) },
+        Who::Token(id, role) => {
+            SessionInfo { token_id: Some(id), role: Some(role), ..SessionInfo::of(CallerKind::ApiToken, clinic) }
         }
-        Who::Patient(id) => json!({ "kind": "patient", "clinic": authed.clinic(), "patient_id": id }),
-        Who::Token(id, role) => json!({ "kind": "api_token", "clinic": authed.clinic(), "token_id": id, "role": role }),
-        Who::System => json!({ "kind": "system" }),
+        Who::System => SessionInfo::of(CallerKind::System, None),
     };
-    if let Some(csrf) = authed.csrf {
-        body["csrf_token"] = Value::String(csrf);
-    }
-    Ok(Json(body))
+    Ok(Json(SessionInfo { csrf_token: authed.csrf, ..body }))
 }
 
 pub async fn redeem_invite(State(app): State<Arc<App>>, Body(req): Body<InviteRedeem>) -> ApiResult<Response> {
     let (clinic, patient, login) = access::redeem_invite(&app, &req.token).await?;
-    let info = json!({ "kind": "patient", "clinic": clinic, "patient_id": patient });
+    let info = SessionInfo { patient_id: Some(patient), ..SessionInfo::of(CallerKind::Patient, Some(clinic)) };
     opened(&app, login, info)
 }

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use serde_json::json;
+use needlepath_store::{Clinic, Staff};
+use serde::Serialize;
 
 use crate::App;
 use crate::api::created;
@@ -12,7 +13,14 @@ use crate::body::Body;
 use crate::clinic::setup::{SetupRequest, complete};
 use crate::problem::ApiResult;
 
+/// The clinic set up and its first admin.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct SetupResult {
+    pub clinic: Clinic,
+    pub admin: Staff,
+}
+
 pub async fn api(State(app): State<Arc<App>>, Body(req): Body<SetupRequest>) -> ApiResult<axum::response::Response> {
-    let (clinic, staff) = complete(&app, req).await?;
-    Ok(created(json!({ "clinic": clinic, "admin": staff })))
+    let (clinic, admin) = complete(&app, req).await?;
+    Ok(created(SetupResult { clinic, admin }))
 }

@@ -20,7 +20,7 @@ use crate::policy::Caller;
 use crate::problem::{ApiError, ApiResult};
 
 /// Changes to the clinic; a part left out stays as it is.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClinicUpdate {
     pub name: Option<String>,
@@ -166,12 +166,15 @@ pub fn check_protocol(base: &Protocol, text: &str) -> Result<Protocol, Box<Proto
     })
 }
 
-#[derive(Debug, Deserialize)]
+/// A new staff account.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewStaff")]
 pub struct NewStaffRequest {
     pub email: String,
     pub name: String,
     pub role: Role,
+    #[schemars(length(min = 12))]
     pub password: String,
 }
 
@@ -194,12 +197,15 @@ pub async fn create_staff(app: &App, actor: &Actor, r: NewStaffRequest) -> Clini
     Ok(app.records.store().add_staff(actor, new).await?)
 }
 
-#[derive(Debug, Deserialize)]
+/// Changes to a staff account; a part left out stays as it is.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "StaffUpdate")]
 pub struct StaffUpdateRequest {
     pub name: Option<String>,
     pub role: Option<Role>,
     pub active: Option<bool>,
+    #[schemars(length(min = 12))]
     pub password: Option<String>,
 }
 
@@ -225,8 +231,10 @@ pub async fn change_staff(app: &App, actor: &Actor, staff_id: StaffId, r: StaffU
     Ok(app.records.store().update_staff(actor, staff_id, update).await?)
 }
 
-#[derive(Debug, Deserialize)]
+/// A new API token with its role.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewToken")]
 pub struct NewTokenRequest {
     pub name: String,
     pub role: Role,
@@ -243,9 +251,11 @@ pub async fn list_tokens(app: &App, actor: &Actor) -> ClinicResult<Vec<ApiToken>
 }
 
 /// A token just made, with its secret: shown once, only its hash is kept.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "TokenCreated")]
 pub struct NewToken {
     pub token: ApiToken,
+    /// Shown once; send as Authorization: Bearer SECRET.
     pub secret: String,
 }
 

@@ -12,7 +12,8 @@ use crate::auth::secrets;
 use crate::clinic::{ClinicError, ClinicResult};
 use crate::problem::ApiError;
 
-#[derive(Debug, Deserialize)]
+/// The one-time setup: the token from the setup link, the clinic and its first admin.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupRequest {
     pub token: String,
@@ -20,20 +21,25 @@ pub struct SetupRequest {
     pub admin: SetupAdmin,
 }
 
-#[derive(Debug, Deserialize)]
+/// The clinic being set up.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupClinic {
     pub name: String,
+    #[schemars(example = &"Europe/Berlin")]
     pub time_zone: String,
     #[serde(default)]
     pub currency: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The clinic's first admin.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupAdmin {
+    #[schemars(email)]
     pub email: String,
     pub name: String,
+    #[schemars(length(min = 12))]
     pub password: String,
 }
 
