@@ -256,4 +256,41 @@ mod tests {
         assert_eq!(check_in_days(&[1, 21], Some(6), 22), vec![1, 21]);
         assert_eq!(check_in_days(&[1], None, 1), vec![1]);
     }
+
+    proptest::proptest! {
+        /// The next session is never sooner than the interval after the last one done (nor later
+        /// than its maximum), counts the sessions done, and none comes after the series is
+        /// complete; every session of the series is listed once, in order.
+        #[test]
+        fn the_next_window_keeps_the_interval_and_the_series_is_whole(
+            done_offsets in proptest::collection::vec(0u32..400, 0..5), min in 1u32..60, extra in 0u32..30,
+        ) {
+            let start = d("2026-12-10");
+            let interval = Interval { min, max: min + extra };
+            let windows: Vec<DateWindow> = (0..3u32)
+                .map(|i| after(start, Interval { min: i * min, max: i * min + extra }))
+                .collect();
+            let plan = PlanDates { windows, interval };
+            let done: Vec<NaiveDate> =
+                done_offsets.iter().map(|o| start.checked_add_days(Days::new(u64::from(*o))).unwrap_or(start)).collect();
+            let s = series::<u8>(&plan, &done, &[], start);
+            let mut sorted = done.clone();
+            sorted.sort_unstable();
+            match s.next {
+                None => proptest::prop_assert!(done.len() >= plan.windows.len()),
+                Some(n) => {
+                    proptest::prop_assert_eq!(n.number as usize, done.len() + 1);
+                    if let Some(last) = sorted.last() {
+                        proptest::prop_assert_eq!(n.window.earliest, last.checked_add_days(Days::new(u64::from(interval.min))).unwrap_or(NaiveDate::MAX));
+                        proptest::prop_assert_eq!(n.window.latest, last.checked_add_days(Days::new(u64::from(interval.max))).unwrap_or(NaiveDate::MAX));
+                    } else {
+                        proptest::prop_assert_eq!(n.window, plan.windows[0]);
+                    }
+                }
+            }
+            let numbers: Vec<u32> = s.sessions.iter().map(|(n, _)| *n).collect();
+            let want: Vec<u32> = (1..=u32::try_from(done.len().max(plan.windows.len())).unwrap_or(0)).collect();
+            proptest::prop_assert_eq!(numbers, want);
+        }
+    }
 }
