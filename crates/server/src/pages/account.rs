@@ -143,10 +143,10 @@ pub struct ClinicQuery {
 pub async fn signed_out(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<ClinicQuery>) -> PageResult {
     let t = ctx.t;
     let mut f = ctx.frame(t.s("reach.sign_in.signed_out_title"));
-    if let Ok(id) = q.clinic.parse::<needlepath_store::ClinicId>() {
-        if let Some(c) = clinic_to_reach(&app, id).await? {
-            f.reach = Some(Reach::of(&c));
-        }
+    if let Ok(id) = q.clinic.parse::<needlepath_store::ClinicId>()
+        && let Some(c) = clinic_to_reach(&app, id).await?
+    {
+        f.reach = Some(Reach::of(&c));
     }
     let said = (t.s("reach.sign_in.signed_out_title").to_string(), t.s("reach.sign_in.signed_out").to_string());
     page(&sign_in_page(f, Some(said)))

@@ -114,7 +114,7 @@ async fn audit_record_on(conn: &mut Conn, actor: &Actor, audit: &crate::unit::Au
         )
         .bind(actor.clinic.0)
         .bind(AuditId::new().0)
-        .bind(at.clone())
+        .bind(at)
         .bind(actor.who.kind().as_str())
         .bind(actor.who.id())
         .bind(audit.action)
