@@ -108,6 +108,11 @@ pub struct App {
     pub sign_in_by_address: FailureLimiter,
     pub sign_in_by_ip: FailureLimiter,
     pub metrics: metrics::Metrics,
+    /// Turns for Argon2 work (`clinic::access::password_work`): bounded, so a login flood
+    /// cannot take the memory.
+    pub password_work: tokio::sync::Semaphore,
+    /// The threads that run it.
+    pub password_threads: clinic::access::PasswordThreads,
     /// Each clinic's own protocol, parsed, with the hash of the text it was parsed from.
     clinic_protocols: Mutex<HashMap<ClinicId, (String, Arc<Protocol>)>>,
 }
@@ -136,6 +141,8 @@ impl App {
             protocol,
             config,
             metrics: metrics::Metrics::default(),
+            password_work: tokio::sync::Semaphore::new(clinic::access::password_work_permits()),
+            password_threads: clinic::access::PasswordThreads::start(clinic::access::password_work_permits()),
             clinic_protocols: Mutex::new(HashMap::new()),
         })
     }

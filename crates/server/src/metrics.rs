@@ -11,6 +11,8 @@ pub struct Metrics {
     pub alerts_opened: AtomicU64,
     pub logins_failed: AtomicU64,
     pub logins: AtomicU64,
+    /// Password checks refused because too many were running (a login flood).
+    pub logins_refused_busy: AtomicU64,
     pub messages_sent: AtomicU64,
     pub messages_retried: AtomicU64,
     pub messages_failed: AtomicU64,
@@ -43,6 +45,11 @@ impl Metrics {
             ("needlepath_alerts_opened_total", "Alerts opened by check-ins.", &self.alerts_opened),
             ("needlepath_logins_total", "Successful staff logins.", &self.logins),
             ("needlepath_logins_failed_total", "Failed staff logins.", &self.logins_failed),
+            (
+                "needlepath_password_checks_refused_busy_total",
+                "Password checks refused with 503 because too many were running.",
+                &self.logins_refused_busy,
+            ),
             ("needlepath_messages_sent_total", "Messages accepted by their receiver.", &self.messages_sent),
             (
                 "needlepath_messages_retried_total",

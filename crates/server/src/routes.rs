@@ -77,7 +77,7 @@ fn entries() -> Vec<Entry> {
         // Operations.
         r!(get "GET" "/healthz", Public, "Liveness: the process answers", None, Some("Health"), 200, ops::healthz),
         r!(get "GET" "/readyz", Public, "Readiness: the database answers", None, Some("Health"), 200, ops::readyz),
-        r!(get "GET" "/metrics", Public, "Prometheus metrics (counts only, no health data)", None, None, 200, ops::metrics),
+        r!(get "GET" "/metrics", Staff(ADMIN), "Prometheus metrics (counts only, no health data); scrape with an admin API token as a bearer token", None, None, 200, ops::metrics),
         r!(get "GET" "/api/v1/openapi.json", Public, "This document", None, None, 200, ops::openapi),
         // First run.
         page(

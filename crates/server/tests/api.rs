@@ -356,7 +356,14 @@ async fn health_readiness_and_metrics() {
     assert_eq!(r.status, 200);
     assert_eq!(r.json, json!({ "status": "ok", "database": "sqlite" }));
     let _ = t.anon().post("/api/v1/auth/login", json!({ "email": t.admin.email, "password": "nope nope nope" })).await;
-    let m = t.anon().get("/metrics").await;
+    // Metrics are an admin's (issue 14, defect 11: `/metrics` was public); a scraper uses an
+    // admin API token.
+    let anon = t.anon().get("/metrics").await;
+    assert_eq!((anon.status, anon.code()), (401, "unauthenticated"), "{}", anon.text);
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    assert_eq!(desk.api.get("/metrics").await.status, 403);
+    let (scraper, _) = t.create_token(&t.admin.api, "admin").await;
+    let m = scraper.get("/metrics").await;
     assert_eq!(m.status, 200);
     assert!(m.header("content-type").unwrap().starts_with("text/plain"), "{:?}", m.headers);
     assert!(m.text.contains("# TYPE needlepath_http_requests_total counter"), "{}", m.text);

@@ -59,6 +59,23 @@ async fn a_login_never_redirects_off_the_site() {
     }
 }
 
+/// Regression (issue 14, defect 6): `next=/%09/evil.example` passed the check (a path starting
+/// with one `/`), and a browser, which drops the tab, followed `//evil.example` off the site.
+#[tokio::test(flavor = "multi_thread")]
+async fn open_redirect_after_login_with_a_tab_or_newline_in_next() {
+    let t = TestApp::start().await;
+    for next in ["%2F%09%2Fevil.example", "%2F%0A%2Fevil.example", "%2F%0D%2Fevil.example", "%2F%20%2Fevil.example"] {
+        let r = common::read(form(
+            &t.anon(),
+            "/login",
+            &format!("email={}&password={}&next={next}", encode(&t.admin.email), encode(PASSWORD)),
+        ))
+        .await;
+        assert_eq!(r.status, 303);
+        assert_eq!(r.header("location"), Some("/staff"), "next={next}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn signed_in_forms_need_the_sessions_csrf_token() {
     let t = TestApp::start().await;

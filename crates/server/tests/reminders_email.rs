@@ -102,9 +102,20 @@ async fn an_invited_patient_receives_reminders_by_email_and_staff_see_what_arriv
     assert!(all_text.contains("Stop retinol"), "{all_text}");
     assert!(all_text.contains("sunburn"), "{all_text}");
 
-    // Staff see what was sent, when, and the mail server's answer; SMS was not set up.
-    let list = admin.get(&format!("/api/v1/patients/{pid}/messages")).await.expect(200)["messages"].clone();
-    let list = list.as_array().unwrap();
+    // Staff see what was sent, when, and the mail server's answer; SMS was not set up. The worker
+    // records a batch's outcomes once the whole batch is delivered, a moment after the mail
+    // server has the mails: wait for the record (regression: this read raced the worker).
+    let mut list = Vec::new();
+    for _ in 0..100 {
+        let all = admin.get(&format!("/api/v1/patients/{pid}/messages")).await.expect(200)["messages"].clone();
+        list = all.as_array().unwrap().clone();
+        if list.iter().filter(|m| m["status"] == "sent").count() >= 2 && !list.iter().any(|m| m["status"] == "sending")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let list = &list;
     let sent: Vec<_> = list.iter().filter(|m| m["status"] == "sent").collect();
     assert_eq!(sent.len(), 2, "{list:#?}");
     assert!(sent.iter().all(|m| m["channel"] == "email" && m["detail"].as_str().unwrap().starts_with("250")));

@@ -121,6 +121,11 @@ impl Store for Backend {
     }
 
     async fn staff_by_email(&self, email: &str) -> Result<Option<Staff>> {
+        // PostgreSQL refuses a NUL in a text parameter (a 500 before any account was checked,
+        // issue 14); no stored address holds one, so there is no such account.
+        if email.contains('\0') {
+            return Ok(None);
+        }
         sqlx::query("SELECT * FROM staff WHERE email = $1")
             .bind(email.trim().to_lowercase())
             .fetch_optional(self.reader())

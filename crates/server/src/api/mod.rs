@@ -64,7 +64,20 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(ApiError::invalid(field, "must not contain control characters"));
     }
+    if v.chars().any(is_bidi_control) {
+        return Err(ApiError::invalid(
+            field,
+            "must not contain right-to-left or left-to-right override characters (U+202A–U+202E, U+2066–U+2069)",
+        ));
+    }
     Ok(v.to_string())
+}
+
+/// The bidirectional embedding, override and isolate controls: a name with U+202E shows
+/// staff something other than what is stored ("Ann\u{202E}gpj.exe"). The marks U+200E and U+200F,
+/// which right-to-left names may need, stay allowed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// An optional text field, as [`text`]; an empty string means absent.

@@ -135,9 +135,11 @@ impl From<ClinicError> for AuthRefusal {
 impl From<AuthRefusal> for ApiError {
     fn from(r: AuthRefusal) -> Self {
         match r {
-            AuthRefusal::InvalidToken => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_token", "the API token is unknown or revoked")
-            }
+            AuthRefusal::InvalidToken => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the API token is unknown or revoked, or the admin who made it is no longer an active admin",
+            ),
             AuthRefusal::CsrfFailed => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "csrf_failed",

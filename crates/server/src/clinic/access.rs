@@ -90,6 +90,83 @@ pub fn patient_login_length(app: &App) -> Duration {
     Duration::days(i64::from(app.config.patient_session_days))
 }
 
+/// How many Argon2 hashes (19 MiB of memory each) run at once, whoever asks: a login flood
+/// queues behind them instead of taking the server's memory (issue 14, defect 1: 150 parallel
+/// attempts took the server from 79 MB to 3.0 GB).
+pub fn password_work_permits() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8)
+}
+
+/// How long a password check waits for its turn before the answer is 503 with `Retry-After`.
+pub const PASSWORD_QUEUE_WAIT: StdDuration = StdDuration::from_secs(3);
+
+/// Runs Argon2 work (`f`) off the async workers, at most [`password_work_permits`] at a time;
+/// refused with 503 `busy` and `Retry-After` when its turn does not come within
+/// [`PASSWORD_QUEUE_WAIT`].
+pub async fn password_work<T: Send + 'static>(app: &App, f: impl FnOnce() -> T + Send + 'static) -> ClinicResult<T> {
+    let Ok(Ok(permit)) = tokio::time::timeout(PASSWORD_QUEUE_WAIT, app.password_work.acquire()).await else {
+        Metrics::inc(&app.metrics.logins_refused_busy);
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many password checks are running; try again in a few seconds",
+        );
+        e.retry_after = Some(2);
+        return Err(e.into());
+    };
+    let out = app.password_threads.run(f).await;
+    drop(permit);
+    out.ok_or_else(|| ClinicError::Unexpected("the password work did not finish".into()))
+}
+
+/// A Boxed piece of password work.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads that run Argon2, one per permit. Dedicated threads rather than the runtime's
+/// blocking pool: the allocator keeps a freed 19 MiB buffer in the arena of the thread that
+/// freed it, so work spread over many blocking threads kept hundreds of MiB after a flood even
+/// when only two ran at once; on these few threads the memory is reused.
+pub struct PasswordThreads {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+impl PasswordThreads {
+    /// Starts `n` threads that take jobs in turn.
+    pub fn start(n: usize) -> Self {
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for i in 0..n {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new().name(format!("password-{i}")).spawn(move || {
+                loop {
+                    let job = match rx.lock() {
+                        Ok(r) => r.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "a password thread could not start");
+            }
+        }
+        Self { jobs: std::sync::Mutex::new(tx) }
+    }
+
+    /// Runs `f` on a password thread; `None` if it could not run.
+    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = tx.send(f());
+        });
+        self.jobs.lock().ok()?.send(job).ok()?;
+        rx.await.ok()
+    }
+}
+
 /// Checks a staff login, counting failures per account and per address (refused with
 /// `too_many_attempts` and a wait once either is over its limit). A missing account costs as
 /// much time as a wrong password.
@@ -111,10 +188,8 @@ pub async fn check_password(app: &App, ip: IpAddr, email: &str, password: String
     }
     let staff = app.records.store().staff_by_email(&email).await?;
     let hash = staff.as_ref().map(|s| s.password_hash.clone()).unwrap_or_else(|| secrets::dummy_hash().to_string());
-    // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash))
-        .await
-        .map_err(|_| ClinicError::Unexpected("the password check did not finish".into()))?;
+    // Argon2 takes tens of milliseconds of CPU and 19 MiB: off the async workers, bounded.
+    let ok = password_work(app, move || secrets::verify_password(&password, &hash)).await?;
     match staff {
         Some(s) if ok && s.active => {
             app.account_failures.succeed(&account_key);
@@ -166,9 +241,22 @@ pub async fn clinic_to_reach(app: &App, id: ClinicId) -> ClinicResult<Option<Cli
     }
 }
 
-/// The API token with this secret's hash, when it exists and is not revoked.
+/// The API token with this secret's hash, when it exists, is not revoked, and the admin who
+/// made it is still an active admin: a token never outlives its creator's rights (issue 14,
+/// defect 7: tokens kept admin rights after their creator was deactivated or demoted). A token
+/// recorded without a creator (made before creators were recorded) keeps working until revoked.
 pub async fn token_by_hash(app: &App, token_hash: &str) -> ClinicResult<Option<ApiToken>> {
-    Ok(app.records.store().api_token(token_hash).await?)
+    let store = app.records.store();
+    let Some(token) = store.api_token(token_hash).await? else { return Ok(None) };
+    let Some(creator) = token.created_by else { return Ok(Some(token)) };
+    match store.staff(token.clinic, creator).await {
+        Ok(s) if s.active && crate::policy::ADMIN.contains(&s.role) => Ok(Some(token)),
+        Ok(_) | Err(StoreError::NotFound(_)) => {
+            tracing::info!(token = %token.id, "an API token whose creator is no longer an active admin was refused");
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The caller a login names: the login, with the staff member behind it for a staff login.

@@ -41,10 +41,14 @@ fn age_on(birth: NaiveDate, day: NaiveDate) -> Option<u32> {
     u32::try_from(years).ok()
 }
 
-/// A request body completed from the patient's record where it is silent.
+/// A request body completed from the patient's record where it is silent. A `null` member is
+/// silent too (the engine reads it as absent): it is dropped first, so `"findings": null` cannot
+/// keep the record's contraindications out, and the stored request never echoes a null the
+/// contract's schema does not allow (issue 14: `as_of: null` was accepted and echoed back).
 pub(crate) fn with_patient_defaults(mut body: Value, p: &Patient, today: NaiveDate, age: bool) -> ClinicResult<Value> {
     let obj =
         body.as_object_mut().ok_or_else(|| ClinicError::invalid("(request)", "the body must be a JSON object"))?;
+    obj.retain(|_, v| !v.is_null());
     if !obj.contains_key("findings") {
         obj.insert("findings".into(), findings_json(p));
     }

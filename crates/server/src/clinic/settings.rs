@@ -178,11 +178,10 @@ pub struct NewStaffRequest {
     pub password: String,
 }
 
-async fn hash(password: String, field: &str) -> ClinicResult<String> {
+async fn hash(app: &App, password: String, field: &str) -> ClinicResult<String> {
     secrets::check_new_password(&password).map_err(|m| ApiError::invalid(field, m))?;
-    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
-        .await
-        .map_err(|_| ClinicError::Unexpected("the password hash did not finish".into()))?
+    crate::clinic::access::password_work(app, move || secrets::hash_password(&password))
+        .await?
         .map_err(|e| ClinicError::Unexpected(format!("the password could not be hashed: {e}")))
 }
 
@@ -192,7 +191,7 @@ pub async fn create_staff(app: &App, actor: &Actor, r: NewStaffRequest) -> Clini
         email: email("email", &r.email)?,
         name: text("name", &r.name, 200)?,
         role: r.role,
-        password_hash: hash(r.password, "password").await?,
+        password_hash: hash(app, r.password, "password").await?,
     };
     Ok(app.records.store().add_staff(actor, new).await?)
 }
@@ -219,7 +218,7 @@ pub async fn change_staff(app: &App, actor: &Actor, staff_id: StaffId, r: StaffU
         ));
     }
     let password_hash = match r.password {
-        Some(p) => Some(hash(p, "password").await?),
+        Some(p) => Some(hash(app, p, "password").await?),
         None => None,
     };
     let update = StaffUpdate {

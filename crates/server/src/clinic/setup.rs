@@ -54,7 +54,9 @@ pub async fn complete(app: &App, req: SetupRequest) -> ClinicResult<(Clinic, Sta
     let admin_email = email("admin.email", &req.admin.email)?;
     let admin_name = text("admin.name", &req.admin.name, 200)?;
     secrets::check_new_password(&req.admin.password).map_err(|m| ClinicError::invalid("admin.password", m))?;
-    let hash = secrets::hash_password(&req.admin.password)
+    let password = req.admin.password.clone();
+    let hash = crate::clinic::access::password_work(app, move || secrets::hash_password(&password))
+        .await?
         .map_err(|e| ClinicError::Unexpected(format!("the password could not be hashed: {e}")))?;
     let (clinic, staff) = app
         .records

@@ -31,9 +31,12 @@ struct LoginPage {
     next: String,
 }
 
-/// Only a path of this site may follow a login (no open redirect).
+/// Only a path of this site may follow a login (no open redirect). Browsers drop tabs and
+/// newlines from a URL and read `\` as `/`, so `/<tab>/evil.example` became `//evil.example`,
+/// another site (issue 14): a path of printable ASCII only, one leading `/`, no backslash.
 fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    let printable = next.chars().all(|c| c.is_ascii_graphic());
+    let ok = printable && next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
     if ok { next.to_string() } else { "/staff".into() }
 }
 

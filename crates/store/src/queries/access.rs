@@ -3,6 +3,9 @@
 #[async_trait]
 impl Access for Backend {
     async fn patients_by_email(&self, email: &str) -> Result<Vec<(ClinicId, PatientId)>> {
+        if email.contains('\0') {
+            return Ok(Vec::new());
+        }
         let rows = sqlx::query("SELECT clinic_id, id FROM patients WHERE lower(email) = $1 ORDER BY clinic_id, id LIMIT 20")
             .bind(email.trim().to_lowercase())
             .fetch_all(self.reader())

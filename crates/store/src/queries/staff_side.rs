@@ -126,6 +126,11 @@ async fn patients_on(
     if let Who::Patient(p) = actor.who {
         return Ok(vec![patient_in(conn, actor.clinic, p).await?]);
     }
+    // No stored text holds a NUL (every text field refuses control characters), and PostgreSQL
+    // refuses one in a parameter: a search for one finds nothing (issue 14: it answered 500).
+    if search.is_some_and(|s| s.contains('\0')) {
+        return Ok(Vec::new());
+    }
     let pattern = search.map(str::trim).filter(|s| !s.is_empty()).map(like_pattern);
     let rows = sqlx::query(
         "SELECT * FROM patients WHERE clinic_id = $1 AND ($2 IS NULL OR search_text LIKE $2 ESCAPE '\\') \
