@@ -15,6 +15,29 @@ use crate::problem::ApiError;
 /// The largest JSON body accepted (a check-in or screening is a few kilobytes).
 pub const MAX_BODY: usize = 64 * 1024;
 
+/// Reads a request body of at most [`MAX_BODY`] bytes. Too large is 413 `body_too_large`; a body
+/// that cannot be read (a malformed chunked encoding, a connection that ends early) is 400
+/// `malformed_body`, not 413 (issue 14: every failure was reported as too large).
+pub async fn read_limited(body: axum::body::Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        let too_large = e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some();
+        if too_large {
+            too_large_body()
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_body",
+                "the body could not be read: a malformed chunked encoding, or the connection ended early",
+            )
+        }
+    })
+}
+
+/// 413 `body_too_large`, as problem+json.
+pub fn too_large_body() -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the body must be at most {MAX_BODY} bytes"))
+}
+
 /// A JSON body of type `T`.
 pub struct Body<T>(pub T);
 
@@ -38,13 +61,8 @@ async fn json_value<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Ap
             "the body must be JSON, sent with Content-Type: application/json",
         ));
     }
-    let bytes = Bytes::from_request(req, state).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the body must be at most {MAX_BODY} bytes"),
-        )
-    })?;
+    let _ = state;
+    let bytes = read_limited(req.into_body()).await?;
     serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
     })

@@ -133,6 +133,7 @@ fn derived_schemas() -> Map<String, Value> {
     add::<crate::clinic::settings::NewToken>(g);
     add::<crate::api::access::SignInLinkAccepted>(g);
     add::<crate::api::access::InviteEmailed>(g);
+    add::<crate::clinic::access::AccessEnded>(g);
 
     let mut read = generator(Contract::Deserialize);
     let g = &mut read;

@@ -15,7 +15,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::App;
 use crate::api::{access, check_ins, clinic, clinical, decisions, me, ops, patients, queue, reminders, session, setup};
@@ -117,6 +116,7 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/patients/{id}", Staff(ANY_STAFF), "A patient", None, Some("Patient"), 200, patients::get_one),
         r!(patch "PATCH" "/api/v1/patients/{id}", Staff(ANY_STAFF), "Change a patient's record", Some("PatientUpdate"), Some("Patient"), 200, patients::update),
         r!(post "POST" "/api/v1/patients/{id}/invites", Staff(ANY_STAFF), "Invite the patient: a single-use, expiring link", None, Some("Invite"), 201, patients::invite),
+        r!(post "POST" "/api/v1/patients/{id}/access/end", Staff(ANY_STAFF), "End the patient's access: every login ends and every outstanding invite or sign-in link is withdrawn", None, Some("AccessEnded"), 200, access::end_access),
         r!(post "POST" "/api/v1/patients/{id}/invites/email", Staff(ANY_STAFF), "E-mail the patient a new invite (queued in the outbox)", None, Some("InviteEmailed"), 202, access::email_invite_api),
         r!(get "GET" "/api/v1/patients/{id}/audit", Staff(ADMIN), "Who read or changed this patient's record", None, Some("AuditList"), 200, patients::audit),
         // Clinical records.
@@ -153,6 +153,7 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/me/appointments", Patient, "My booked sessions", None, Some("AppointmentList"), 200, reminders::my_appointments),
         r!(get "GET" "/api/v1/me/reminders", Patient, "My reminder choices", None, Some("ReminderSettings"), 200, reminders::my_settings),
         r!(put "PUT" "/api/v1/me/reminders", Patient, "Choose e-mail and text-message reminders", Some("ReminderChoices"), Some("ReminderSettings"), 200, reminders::set_my_settings),
+        r!(post "POST" "/api/v1/me/sign-out-everywhere", Patient, "Sign out on every device (this one too)", None, Some("AccessEnded"), 200, access::sign_out_everywhere_api),
         r!(post "POST" "/api/v1/me/calendar", Patient, "A new calendar-feed link (the old one stops working); shown once", None, Some("CalendarLink"), 201, reminders::reset_calendar),
         r!(post "POST" "/api/v1/me/calendar/off", Patient, "Turn the calendar feed off", None, Some("ReminderSettings"), 200, reminders::calendar_off),
         r!(post "POST" "/api/v1/me/check-ins", Patient, "Check in: answered at once with the triage result", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_own),
@@ -344,7 +345,7 @@ pub fn build(app: Arc<App>) -> Router {
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
         .layer(middleware::from_fn(security_headers))
-        .layer(RequestBodyLimitLayer::new(crate::body::MAX_BODY))
+        .layer(middleware::from_fn(refuse_unreadable_requests))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
         .with_state(app)
 }
@@ -365,6 +366,52 @@ async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: Next)
         Ok(()) => next.run(req).await,
         Err(refusal) => pages::refusal(&req, refusal.into()),
     }
+}
+
+/// Refuses, as problem+json, what no route can read: a body declared larger than
+/// [`crate::body::MAX_BODY`] (413; a body that grows past it while read is refused where it is
+/// read) and a path whose percent-encoding is not UTF-8 (400). Before, both were answered in
+/// plain text (issue 14).
+async fn refuse_unreadable_requests(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > crate::body::MAX_BODY as u64) {
+        return crate::body::too_large_body().into_response();
+    }
+    if !decodes_to_utf8(req.uri().path()) {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_path",
+            "the path's percent-encoding is not UTF-8; see /api/v1/openapi.json for the routes",
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether a path's percent-encoded bytes decode to UTF-8 (a `%` not followed by two hex digits
+/// is taken as itself, as the router does).
+fn decodes_to_utf8(path: &str) -> bool {
+    let raw = path.as_bytes();
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = |b: u8| char::from(b).to_digit(16);
+        match (raw[i], raw.get(i + 1).copied().and_then(hex), raw.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(0));
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    std::str::from_utf8(&out).is_ok()
 }
 
 /// Headers every answer carries: no sniffing, no framing, no referrer leaking a token in a

@@ -75,6 +75,10 @@ enum Fresh {
     Appointment,
     /// Patient A's calendar link, made anew (the patient routes before it reset and turn it off).
     Calendar,
+    /// A patient of clinic 1 signed in afresh, whose access the route ends.
+    Patient,
+    /// The caller's own login, which the route ends: a patient caller signs in again after it.
+    OwnLogin,
 }
 
 /// The request the matrix sends for a route; `None` for a route it does not know (a failure).
@@ -98,6 +102,8 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("POST", "/api/v1/auth/sign-in-link") => json(json!({ "email": "nobody@matrix.example" })),
         ("POST", "/sign-in") => Some((Form("email=nobody%40matrix.example".into()), Fresh::No)),
         ("POST", "/api/v1/patients/{id}/invites/email") => none(),
+        ("POST", "/api/v1/patients/{id}/access/end") => Some((Body::None, Fresh::Patient)),
+        ("POST", "/api/v1/me/sign-out-everywhere") => Some((Body::None, Fresh::OwnLogin)),
         ("POST", "/staff/patients/{id}/invite-email") => Some((Form(String::new()), Fresh::No)),
         ("POST", "/setup") => Some((
             Form(
@@ -437,7 +443,13 @@ async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh) -> String {
             let file = url.rsplit('/').next().unwrap().to_string();
             return route.path.replace("{file}", &file);
         }
-        Fresh::No => None,
+        Fresh::Patient => {
+            let patient = w.t.create_patient(&w.t.admin.api, "Fresh Access").await;
+            let login = w.t.patient_login(&w.t.admin.api, &patient).await;
+            w.clinic1_secrets.push((login.id.clone(), "a clinic-1 patient".into()));
+            Some(login.id)
+        }
+        Fresh::No | Fresh::OwnLogin => None,
     };
     let id = if let Some(o) = object {
         o
@@ -541,9 +553,22 @@ async fn every_route_answers_every_caller_as_its_access_rule_says() {
             let want = expect(route.access, p.kind, route.path);
             let r = send(&p.api, route.method, &path, &body).await;
             let wrong = judge(&w, route, p, want, &r);
+            let (p_label, patient_caller) = (p.label, p.kind == Kind::Patient);
+            // A patient who signed out everywhere signs in again for the routes after.
+            if fresh == Fresh::OwnLogin && patient_caller && r.status == 200 {
+                let me = if p_label == "patA" { &w.patient_a } else { &w.patient_b };
+                let record = json!({ "id": me.id, "name": me.name });
+                let again = w.t.patient_login(&w.t.admin.api, &record).await;
+                w.principals[i].api = again.api.clone();
+                if p_label == "patA" {
+                    w.patient_a.api = again.api;
+                } else {
+                    w.patient_b.api = again.api;
+                }
+            }
             let mark = if wrong.is_empty() { "" } else { "!" };
             cells.push(format!("{}{mark}", r.status));
-            failures.extend(wrong.into_iter().map(|m| format!("{name} as {}: {m}", p.label)));
+            failures.extend(wrong.into_iter().map(|m| format!("{name} as {}: {m}", p_label)));
         }
         exercised.insert((route.method.to_string(), route.path.to_string()));
         rows.push((name, cells));

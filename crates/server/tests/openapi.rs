@@ -320,6 +320,10 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     }
     let bad = Some(json!({ "activity": "makeup" }));
     assert_eq!(c.call(&anon, "POST", "/api/v1/decisions/can-i", "/api/v1/decisions/can-i", bad).await.status, 422);
+    // Ending access (issue 14): the patient signs out everywhere; staff end the patient's access.
+    c.call(&me, "POST", "/api/v1/me/sign-out-everywhere", "/api/v1/me/sign-out-everywhere", None).await.expect(200);
+    assert_eq!(c.call(&me, "GET", "/api/v1/me", "/api/v1/me", None).await.status, 401);
+    c.call(&admin, "POST", "/api/v1/patients/{id}/access/end", &p("/access/end"), None).await.expect(200);
     c.call(&me, "POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None).await;
     c.call(&admin, "POST", "/api/v1/auth/logout", "/api/v1/auth/logout", None).await;
 

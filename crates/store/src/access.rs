@@ -36,6 +36,19 @@ pub trait Access: Send + Sync {
         message: NewMessage,
     ) -> Result<()>;
 
+    /// Ends every login of `patient` and, with `withdraw_invites`, withdraws their outstanding
+    /// invites and sign-in links (they expire now; a dead end still names the clinic), in one
+    /// transaction with its audit record. `actor` is staff ending a patient's access, or the
+    /// patient signing out everywhere (their own record only). Returns (logins ended, invites
+    /// withdrawn).
+    async fn end_patient_access(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        withdraw_invites: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(u64, u64)>;
+
     /// The clinic of an invite, used or expired or not: a dead end shows its contact.
     async fn invite_clinic(&self, token_hash: &str) -> Result<Option<ClinicId>>;
 }

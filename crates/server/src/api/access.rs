@@ -15,7 +15,9 @@ use crate::App;
 use crate::api::id;
 use crate::auth::{Authed, ClientIp};
 use crate::body::Body;
-use crate::clinic::access::{SIGN_IN_MINUTES, email_invite, request_sign_in_link};
+use crate::clinic::access::{
+    AccessEnded, SIGN_IN_MINUTES, email_invite, end_patient_access, request_sign_in_link, sign_out_everywhere,
+};
 use crate::problem::ApiResult;
 
 /// A patient asking for a new sign-in link.
@@ -54,6 +56,29 @@ pub async fn sign_in_link(
         expires_in_minutes: SIGN_IN_MINUTES,
     };
     Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+}
+
+/// `POST /api/v1/patients/{id}/access/end`: every login of the patient ends and every
+/// outstanding invite or sign-in link is withdrawn.
+pub async fn end_access(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<AccessEnded>> {
+    let patient = id(&raw, "patient")?;
+    Ok(Json(end_patient_access(&app, &a.actor, patient).await?))
+}
+
+/// `POST /api/v1/me/sign-out-everywhere`: the patient's logins end on every device, this one
+/// too (its cookie is cleared).
+pub async fn sign_out_everywhere_api(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Response> {
+    let ended = sign_out_everywhere(&app, &a.actor).await?;
+    let mut res = Json(ended).into_response();
+    let cookie = crate::auth::clear_cookie(app.config.secure_cookies());
+    if let Ok(v) = axum::http::HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(axum::http::header::SET_COOKIE, v);
+    }
+    Ok(res)
 }
 
 /// `POST /api/v1/patients/{id}/invites/email`: a patient of another clinic is a 404.

@@ -13,7 +13,6 @@ use axum::http::{StatusCode, header};
 use needlepath_core::vocabulary::Finding;
 
 use crate::auth::{Authed, CSRF_HEADER, secrets};
-use crate::body::MAX_BODY;
 use crate::i18n::Locale;
 use crate::pages::PageError;
 use crate::problem::ApiError;
@@ -122,9 +121,7 @@ impl<S: Send + Sync> FromRequest<S> for Posted {
         }
         let expected = req.extensions().get::<Authed>().and_then(|a| a.csrf.clone());
         let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
-            .await
-            .map_err(|_| ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the form is too large"))?;
+        let bytes = crate::body::read_limited(req.into_body()).await?;
         let form = FormData::parse(&bytes)?;
         if let Some(expected) = expected {
             let sent = header_token.unwrap_or_else(|| form.get(CSRF_FIELD).to_string());

@@ -45,6 +45,48 @@ impl Access for Backend {
         Ok(())
     }
 
+    async fn end_patient_access(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        withdraw_invites: bool,
+        now: DateTime<Utc>,
+    ) -> Result<(u64, u64)> {
+        let own = match actor.who {
+            Who::Patient(p) if p == patient => true,
+            _ => {
+                staff_side(actor)?;
+                false
+            }
+        };
+        let mut tx = self.begin().await?;
+        patient_in(&mut tx, actor.clinic, patient).await?;
+        let ended = sqlx::query("DELETE FROM logins WHERE clinic_id = $1 AND kind = 'patient' AND principal_id = $2")
+            .bind(actor.clinic.0)
+            .bind(patient.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let withdrawn = if withdraw_invites {
+            sqlx::query(
+                "UPDATE invites SET expires_at = $3 \
+                 WHERE clinic_id = $1 AND patient_id = $2 AND used_at IS NULL AND expires_at > $3",
+            )
+            .bind(actor.clinic.0)
+            .bind(patient.0)
+            .bind(ts(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
+        let action = if own { "patient.signed_out_everywhere" } else { "patient.access_ended" };
+        audit_in(&mut tx, actor, action, Some(patient), None).await?;
+        tx.commit().await?;
+        Ok((ended, withdrawn))
+    }
+
     async fn invite_clinic(&self, token_hash: &str) -> Result<Option<ClinicId>> {
         let row = sqlx::query("SELECT clinic_id FROM invites WHERE token_hash = $1")
             .bind(token_hash)
