@@ -414,6 +414,12 @@ async fn build_world() -> World {
 async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh) -> String {
     let object = match fresh {
         Fresh::Alert => {
+            // Check-ins while an alert is open update it (issue 14): resolve it for a fresh one.
+            let open = w.t.admin.api.get("/api/v1/alerts").await.expect(200)["alerts"].clone();
+            for a in open.as_array().unwrap().iter().filter(|a| a["patient"] == w.patient_a.id.as_str()) {
+                let path = format!("/api/v1/alerts/{}/resolve", a["id"].as_str().unwrap());
+                w.t.admin.api.post(&path, json!({ "note": "Resolved by the test world." })).await.expect(200);
+            }
             let r = w.patient_a.api.post("/api/v1/me/check-ins", emergency_check_in()).await;
             let id = r.expect(201)["alert"]["id"].as_str().unwrap().to_string();
             w.clinic1_secrets.push((id.clone(), "a clinic-1 alert".into()));

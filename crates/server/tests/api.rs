@@ -278,10 +278,13 @@ async fn an_emergency_check_in_goes_first_in_the_queue_and_is_worked_through() {
 
     let queue = prac.api.get("/api/v1/alerts").await;
     let alerts = queue.expect(200)["alerts"].as_array().unwrap().clone();
-    assert_eq!(alerts.len(), 2);
-    assert_eq!(alerts[0]["id"], alert.as_str(), "the emergency comes first");
+    // The emergency worsened the patient's open alert (issue 14: one alert per patient while
+    // open, with the worst disposition and how many check-ins it stands for).
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["id"], alert.as_str(), "the emergency is on top");
+    assert_eq!(alerts[0]["id"], contact["alert"]["id"], "the same alert, worsened");
+    assert_eq!((alerts[0]["disposition"].as_str(), alerts[0]["check_ins"].as_u64()), (Some("emergency"), Some(2)));
     assert_eq!(alerts[0]["patient_name"], "Emma Emergency");
-    assert_eq!(alerts[1]["id"], contact["alert"]["id"]);
 
     // Staff may not record another session over the open alerts.
     let blocked = prac.api.post(&format!("/api/v1/patients/{pid}/sessions"), session_body()).await;
@@ -305,6 +308,9 @@ async fn an_emergency_check_in_goes_first_in_the_queue_and_is_worked_through() {
 
     let open = prac.api.get("/api/v1/alerts").await.expect(200).clone();
     assert!(open["alerts"].as_array().unwrap().iter().all(|a| a["id"] != alert.as_str()));
+    // A new alarming check-in after the alert was resolved opens a new alert.
+    let next = me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201).clone();
+    assert_ne!(next["alert"]["id"], alert.as_str(), "{next}");
     let all = prac.api.get("/api/v1/alerts?state=all").await.expect(200).clone();
     assert_eq!(all["alerts"].as_array().unwrap().len(), 2);
     let bad_state = prac.api.get("/api/v1/alerts?state=closed").await;

@@ -184,3 +184,29 @@ async fn sessions_and_invites_cannot_be_revoked() {
     let (_, other) = t.second_clinic().await;
     assert_eq!(other.api.post_empty(&format!("/api/v1/patients/{pid}/access/end")).await.status, 404);
 }
+
+/// Regression (defect 8): one patient opened 300 emergency alerts and queued 600 staff e-mails
+/// in 80 seconds. Repeated check-ins while an alert is open update it; every emergency check-in
+/// is still answered as one.
+#[tokio::test(flavor = "multi_thread")]
+async fn alert_flooding() {
+    let t = TestApp::start().await;
+    let patient = t.create_patient(&t.admin.api, "Fay Flood").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    t.record_session_at(&t.admin.api, &pid, chrono::Utc::now() - chrono::Duration::hours(30)).await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    let mut alert_ids = std::collections::BTreeSet::new();
+    for _ in 0..30 {
+        let r = me.api.post("/api/v1/me/check-ins", common::emergency_check_in()).await;
+        assert_eq!(r.expect(201)["disposition"], "emergency", "the emergency answer is always shown");
+        alert_ids.insert(r.json["alert"]["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(alert_ids.len(), 1, "one alert for the patient: {alert_ids:?}");
+    let open = t.admin.api.get("/api/v1/alerts").await.expect(200)["alerts"].clone();
+    let mine: Vec<_> = open.as_array().unwrap().iter().filter(|a| a["patient"] == pid.as_str()).collect();
+    assert_eq!(mine.len(), 1, "{open}");
+    assert_eq!(mine[0]["check_ins"], 30, "{}", mine[0]);
+    let queue = t.admin.api.get("/staff").await;
+    assert!(queue.text.contains("30 since it was raised"), "the queue says how many check-ins it stands for");
+}

@@ -384,19 +384,24 @@ async fn acknowledging_and_resolving_an_alert_write_one_audit_record_each() {
     let t = TestApp::start().await;
     let (patient, pid) = patient_with_session(&t, "Ada Acknowledged").await;
     let me = t.patient_login(&t.admin.api, &patient).await;
-    let first = me.api.post("/api/v1/me/check-ins", emergency_check_in()).await.expect(201)["alert"]["id"].clone();
-    let second =
-        me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201)["alert"]["id"].clone();
-    let (first, second) = (first.as_str().unwrap().to_string(), second.as_str().unwrap().to_string());
+    let first = me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201)["alert"]["id"].clone();
+    let first = first.as_str().unwrap().to_string();
 
-    // By the API, then by the queue page's form.
+    // By the API; then, once an emergency has worsened the alert and undone the acknowledgement
+    // (issue 14), by the queue page's form.
     let before = audit_of(&t, &pid).await.len();
     let r = t.admin.api.post_empty(&format!("/api/v1/alerts/{first}/acknowledge")).await;
     assert!(r.expect(200)["acknowledged_at"].is_string(), "{}", r.text);
+    let second = me.api.post("/api/v1/me/check-ins", emergency_check_in()).await.expect(201)["alert"]["id"].clone();
+    let second = second.as_str().unwrap().to_string();
+    assert_eq!(second, first, "the emergency worsened the open alert");
     let page = common::post_form(&t.admin.api, &format!("/staff/alerts/{second}/acknowledge"), "").await;
     assert_eq!(page.status, 303, "{}", page.text);
-    let after = audit_of(&t, &pid).await;
-    assert_eq!(after.len(), before + 2, "one record per acknowledgement: {:?}", &after[..after.len() - before]);
+    let all_after = audit_of(&t, &pid).await;
+    let after: Vec<Value> =
+        all_after[..all_after.len() - before].iter().filter(|e| e["action"] != "check_in.submit").cloned().collect();
+    assert_eq!(all_after.len(), before + 3, "two acknowledgements and the check-in between: {after:?}");
+    assert_eq!(after.len(), 2, "one record per acknowledgement: {after:?}");
     for (entry, alert) in after.iter().zip([&second, &first]) {
         assert_eq!(entry["action"], "alert.acknowledge");
         assert_eq!(entry["target"], alert.as_str());
@@ -406,7 +411,7 @@ async fn acknowledging_and_resolving_an_alert_write_one_audit_record_each() {
     // A refused acknowledgement changes nothing and leaves no record.
     let again = t.admin.api.post_empty(&format!("/api/v1/alerts/{first}/acknowledge")).await;
     assert_eq!((again.status, again.code()), (409, "invalid_state"), "{}", again.text);
-    assert_eq!(audit_of(&t, &pid).await.len(), before + 2);
+    assert_eq!(audit_of(&t, &pid).await.len(), before + 3);
 
     let before = audit_of(&t, &pid).await.len();
     let done =

@@ -667,6 +667,9 @@ pub struct Alert {
     pub resolved_by: Option<StaffId>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub resolution_note: Option<String>,
+    /// How many check-ins this alert stands for: repeated check-ins while it is open update it
+    /// (worst disposition, earliest deadline) instead of opening new alerts.
+    pub check_ins: u32,
 }
 
 /// Which alerts to list.

@@ -320,6 +320,8 @@ fn alert_from(row: &DbRow) -> Result<Alert> {
         resolved_by: uuid_opt(row, "resolved_by")?.map(StaffId),
         resolved_at: time_opt(row, "resolved_at")?,
         resolution_note: get(row, "resolution_note")?,
+        check_ins: u32::try_from(get::<i64>(row, "check_ins")?)
+            .map_err(|_| StoreError::Corrupt("alerts.check_ins is out of range".into()))?,
     })
 }
 

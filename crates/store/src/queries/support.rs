@@ -50,6 +50,21 @@ async fn alert_in(conn: &mut <Db as sqlx::Database>::Connection, clinic: ClinicI
     alert_from(&row)
 }
 
+/// The patient's open (unresolved) alert, the newest when there are several (from before
+/// alerts were coalesced).
+async fn open_alert_of(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    clinic: ClinicId,
+    patient: PatientId,
+) -> Result<Option<Alert>> {
+    let sql = format!(
+        "{ALERT_SELECT} WHERE a.clinic_id = $1 AND a.patient_id = $2 AND a.resolved_at IS NULL \
+         ORDER BY a.opened_at DESC LIMIT 1"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(clinic.0).bind(patient.0).fetch_optional(&mut *conn).await?;
+    row.map(|r| alert_from(&r)).transpose()
+}
+
 async fn follow_up_in(
     conn: &mut <Db as sqlx::Database>::Connection,
     clinic: ClinicId,

@@ -198,8 +198,60 @@ async fn submit_check_in_on(
         .bind(FollowUpNote::PatientCheckedIn.code())
         .execute(&mut *tx)
         .await?;
-        let alert = match &c.alert {
-            Some(a) => {
+        let open = match &c.alert {
+            Some(_) => {
+                // Two alarming check-ins at once would both find no open alert under READ
+                // COMMITTED and open two: on PostgreSQL the patient's alerts are taken in turn
+                // (the same transaction-scoped advisory lock as a practitioner's bookings, on
+                // another key); SQLite's single writer already takes them in turn.
+                if let Some(lock) = PRACTITIONER_LOCK {
+                    sqlx::query(lock).bind(format!("alerts:{}", c.patient.0)).execute(&mut *tx).await?;
+                }
+                open_alert_of(&mut *tx, actor.clinic, c.patient).await?
+            }
+            None => None,
+        };
+        let alert = match (&c.alert, open) {
+            // An alert already open for the patient stands for this check-in too: the worst
+            // disposition, the earliest deadline, one more check-in. Staff are told again only
+            // when it got worse (and must acknowledge it again); otherwise nothing new is sent.
+            (Some(a), Some(open)) => {
+                let worse = a.disposition > open.disposition;
+                let disposition = open.disposition.max(a.disposition);
+                let deadline = open.deadline_at.min(a.deadline_at);
+                sqlx::query(
+                    "UPDATE alerts SET disposition = $3, deadline_at = $4, check_ins = check_ins + 1, \
+                     check_in_id = CASE WHEN $5 THEN $6 ELSE check_in_id END, \
+                     acknowledged_by = CASE WHEN $5 THEN NULL ELSE acknowledged_by END, \
+                     acknowledged_at = CASE WHEN $5 THEN NULL ELSE acknowledged_at END \
+                     WHERE clinic_id = $1 AND id = $2",
+                )
+                .bind(actor.clinic.0)
+                .bind(open.id.0)
+                .bind(disposition.as_str())
+                .bind(ts(deadline))
+                .bind(worse)
+                .bind(check_in.id.0)
+                .execute(&mut *tx)
+                .await?;
+                if worse {
+                    // Each escalation of one alert has keys of its own (the outbox keeps one
+                    // message per key).
+                    let again: Vec<NewMessage> = c
+                        .escalation
+                        .iter()
+                        .cloned()
+                        .map(|mut m| {
+                            m.key = format!("{}:{}", m.key, open.check_ins + 1);
+                            m
+                        })
+                        .collect();
+                    insert_messages_in(&mut *tx, actor.clinic, MessageSource::Alert(open.id), &again, c.submitted_at)
+                        .await?;
+                }
+                Some(alert_in(&mut *tx, actor.clinic, open.id).await?)
+            }
+            (Some(a), None) => {
                 let id = AlertId::new();
                 sqlx::query(
                     "INSERT INTO alerts (clinic_id, id, patient_id, session_id, check_in_id, disposition, opened_at, \
@@ -218,7 +270,7 @@ async fn submit_check_in_on(
                 insert_messages_in(&mut *tx, actor.clinic, MessageSource::Alert(id), &c.escalation, c.submitted_at).await?;
                 Some(alert_in(&mut *tx, actor.clinic, id).await?)
             }
-            None => None,
+            (None, _) => None,
         };
         Ok((check_in, alert))
     }

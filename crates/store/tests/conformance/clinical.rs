@@ -257,18 +257,25 @@ pub async fn story_check_ins_and_alerts(store: DynStore) {
     assert_eq!((contact_late.patient, contact_late.patient_name.as_str()), (patient.id, "Carla Check"));
     assert_eq!((contact_late.disposition.as_str(), contact_late.session), ("contact_clinic", None));
     assert_eq!((contact_late.acknowledged_at, contact_late.resolved_at), (None, None));
+    // Each from a patient of their own: a patient's check-ins while an alert is open update that
+    // alert (issue 14; `hostile::story_alert_flooding`).
     let mut open = vec![];
-    for (disposition, deadline) in [
+    for (i, (disposition, deadline)) in [
         ("urgent_same_day", Duration::hours(4)),
         ("emergency", Duration::hours(2)),
         ("contact_clinic", Duration::hours(1)),
         ("emergency", Duration::minutes(30)),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let other = eligible_patient(&store, &actor, &format!("Carla Check {i}")).await;
+        let (other_sess, _) = store.record_session(&actor, session(other.id, admin.id, base, &[1, 3])).await.unwrap();
         let submission =
-            CheckInSubmission { session: Some(sess.id), ..alarming(patient.id, at, disposition, at + deadline) };
-        let (check_in, alert) = store.submit_check_in(&me, submission).await.unwrap();
+            CheckInSubmission { session: Some(other_sess.id), ..alarming(other.id, at, disposition, at + deadline) };
+        let (check_in, alert) = store.submit_check_in(&patient_actor(&other), submission).await.unwrap();
         let alert = alert.unwrap();
-        assert_eq!((alert.check_in, alert.session), (check_in.id, Some(sess.id)));
+        assert_eq!((alert.check_in, alert.session), (check_in.id, Some(other_sess.id)));
         open.push(alert);
     }
     let [urgent, emergency_late, contact_early, emergency_early] = <[Alert; 4]>::try_from(open).unwrap();

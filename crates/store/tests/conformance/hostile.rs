@@ -1,6 +1,8 @@
 //! Hostile input at the store (issue 14): what no form or route should send, the store answers
 //! without an error on both backends.
 
+use needlepath_store::*;
+
 use crate::fixtures::*;
 
 /// Regression (defect 11): a NUL byte in the login e-mail or the patient search answered 500 on
@@ -17,4 +19,62 @@ pub async fn story_a_nul_byte_in_a_login_email_or_a_search_finds_nothing(store: 
         store.list_patients(&actor, Some("Nul"), 10, 0).await.unwrap().iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![patient.id]
     );
+}
+
+/// Regression (defect 8): one patient opened 300 emergency alerts and queued 600 staff e-mails in
+/// 80 seconds. Check-ins while an alert is open update it (worst disposition, earliest deadline,
+/// a count); staff are told again only when it gets worse, and must acknowledge it again.
+pub async fn story_alert_flooding(store: DynStore) {
+    use chrono::{Duration, Utc};
+    let (_, admin_staff, admin) = setup_clinic(&store).await;
+    let patient = add_patient(&store, &admin, "Flo Flood").await;
+    let me = patient_actor(&patient);
+    let now = Utc::now();
+    let escalation = vec![NewMessage {
+        key: format!("staff:{}", admin_staff.id),
+        recipient: Recipient::Staff(admin_staff.id),
+        kind: MessageKind::Alert,
+        channel: Channel::Email,
+        due_at: now,
+        payload: serde_json::json!({ "kind": "alert", "disposition": "contact_clinic", "link": "/staff" }),
+    }];
+    let submit = |disposition: &'static str, deadline_hours: i64| CheckInSubmission {
+        escalation: escalation.clone(),
+        ..alarming(patient.id, now, disposition, now + Duration::hours(deadline_hours))
+    };
+    let (_, first) = store.submit_check_in(&me, submit("contact_clinic", 30)).await.unwrap();
+    let first = first.unwrap();
+    for _ in 0..20 {
+        let (_, again) = store.submit_check_in(&me, submit("contact_clinic", 40)).await.unwrap();
+        assert_eq!(again.as_ref().map(|a| a.id), Some(first.id), "the open alert stands for it");
+    }
+    let open = store.list_alerts(&admin, AlertFilter::Open).await.unwrap();
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(
+        (open[0].check_ins, open[0].disposition, open[0].deadline_at),
+        (21, first.disposition, first.deadline_at)
+    );
+    let claimed = store.claim_messages("w", now, now + Duration::minutes(1), 100).await.unwrap();
+    assert_eq!(claimed.len(), 1, "one e-mail for 21 check-ins: {claimed:?}");
+    store.acknowledge_alert(&admin, first.id, now).await.unwrap();
+
+    // Worse: the alert takes the worst disposition and the earlier deadline, staff are told
+    // again, and the acknowledgement is undone.
+    let (worse_check_in, worse) = store.submit_check_in(&me, submit("emergency", 1)).await.unwrap();
+    let worse = worse.unwrap();
+    assert_eq!(worse.id, first.id);
+    assert_eq!(worse.disposition, needlepath_core::vocabulary::Disposition::Emergency);
+    assert_eq!(ms(worse.deadline_at), ms(now + Duration::hours(1)), "the earlier deadline");
+    assert_eq!(worse.check_in, worse_check_in.id, "the queue shows what made it worse");
+    assert_eq!((worse.acknowledged_at, worse.check_ins), (None, 22));
+    let claimed = store.claim_messages("w", now, now + Duration::minutes(1), 100).await.unwrap();
+    assert_eq!(claimed.len(), 1, "told again, once: {claimed:?}");
+    // Not worse again: nothing new is sent, the emergency stays.
+    let (_, same) = store.submit_check_in(&me, submit("contact_clinic", 30)).await.unwrap();
+    assert_eq!(same.unwrap().disposition, needlepath_core::vocabulary::Disposition::Emergency);
+    assert!(store.claim_messages("w", now, now + Duration::minutes(1), 100).await.unwrap().is_empty());
+    // Once resolved, the next alarming check-in opens a new alert.
+    store.resolve_alert(&admin, first.id, "called back, seen in clinic", now).await.unwrap();
+    let (_, next) = store.submit_check_in(&me, submit("contact_clinic", 30)).await.unwrap();
+    assert_ne!(next.unwrap().id, first.id);
 }

@@ -34,6 +34,8 @@ struct AlertRow {
     acknowledged: Option<String>,
     raised: String,
     deadline: String,
+    /// How many check-ins the alert stands for, when more than one (empty otherwise).
+    check_ins: String,
     /// What staff need to act from a phone: the patient's phone (for a `tel:` link), the
     /// temperature reported, the day since the session and the patient's own note.
     contact: Contact,
@@ -114,6 +116,11 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
                 acknowledged: al.acknowledged_at.map(|at| local(at, tz)),
                 raised: view::when(t, al.opened_at.with_timezone(&tz), now_local),
                 deadline: view::when(t, al.deadline_at.with_timezone(&tz), now_local),
+                check_ins: if al.check_ins > 1 {
+                    t.f("queue.check_ins_value", &[("n", &al.check_ins.to_string())])
+                } else {
+                    String::new()
+                },
                 reported: row.check_in.map(|c| reported(t, c)).unwrap_or_default(),
                 contact: Contact { tel: tel(&phone), phone },
                 patient_name: al.patient_name,
