@@ -213,15 +213,16 @@ async fn submit_check_in_on(
         };
         let alert = match (&c.alert, open) {
             // An alert already open for the patient stands for this check-in too: the worst
-            // disposition, the earliest deadline, one more check-in. Staff are told again only
-            // when it got worse (and must acknowledge it again); otherwise nothing new is sent.
+            // disposition, the earliest deadline, one more check-in, and the latest report (what
+            // staff act on). Staff are told again only when it got worse (and must acknowledge it
+            // again); otherwise nothing new is sent.
             (Some(a), Some(open)) => {
                 let worse = a.disposition > open.disposition;
                 let disposition = open.disposition.max(a.disposition);
                 let deadline = open.deadline_at.min(a.deadline_at);
                 sqlx::query(
                     "UPDATE alerts SET disposition = $3, deadline_at = $4, check_ins = check_ins + 1, \
-                     check_in_id = CASE WHEN $5 THEN $6 ELSE check_in_id END, \
+                     check_in_id = $6, \
                      acknowledged_by = CASE WHEN $5 THEN NULL ELSE acknowledged_by END, \
                      acknowledged_at = CASE WHEN $5 THEN NULL ELSE acknowledged_at END \
                      WHERE clinic_id = $1 AND id = $2",

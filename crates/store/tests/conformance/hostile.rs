@@ -70,8 +70,10 @@ pub async fn story_alert_flooding(store: DynStore) {
     let claimed = store.claim_messages("w", now, now + Duration::minutes(1), 100).await.unwrap();
     assert_eq!(claimed.len(), 1, "told again, once: {claimed:?}");
     // Not worse again: nothing new is sent, the emergency stays.
-    let (_, same) = store.submit_check_in(&me, submit("contact_clinic", 30)).await.unwrap();
-    assert_eq!(same.unwrap().disposition, needlepath_core::vocabulary::Disposition::Emergency);
+    let (latest, same) = store.submit_check_in(&me, submit("contact_clinic", 30)).await.unwrap();
+    let same = same.unwrap();
+    assert_eq!(same.disposition, needlepath_core::vocabulary::Disposition::Emergency);
+    assert_eq!(same.check_in, latest.id, "the queue shows the latest report");
     assert!(store.claim_messages("w", now, now + Duration::minutes(1), 100).await.unwrap().is_empty());
     // Once resolved, the next alarming check-in opens a new alert.
     store.resolve_alert(&admin, first.id, "called back, seen in clinic", now).await.unwrap();
