@@ -35,9 +35,10 @@ pub mod sqlite {
     type Backend = SqliteStore;
     /// The single writer connection already serialises claims.
     const CLAIM_LOCK: &str = "";
-    /// Serialises one practitioner's bookings for the rest of the transaction; SQLite's single
-    /// writer (`BEGIN IMMEDIATE`) already does.
-    const PRACTITIONER_LOCK: Option<&str> = None;
+    /// Takes writes that share a key (`$1`: a practitioner's bookings, a patient's alerts) in
+    /// turn for the rest of the transaction; SQLite's single writer (`BEGIN IMMEDIATE`) already
+    /// does.
+    const TURN_LOCK: Option<&str> = None;
     /// Takes the single writer at once, so a write transaction never fails half-way.
     const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
@@ -157,10 +158,10 @@ pub mod postgres {
     type Backend = PostgresStore;
     /// Concurrent workers skip rows another worker is claiming instead of waiting or taking them.
     const CLAIM_LOCK: &str = "FOR UPDATE SKIP LOCKED";
-    /// Two bookings for one practitioner at the same moment would both pass the overlap check
-    /// under READ COMMITTED: a transaction-scoped advisory lock on the practitioner makes the
-    /// second wait for the first and then see its appointment.
-    const PRACTITIONER_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 7301))");
+    /// Two writes that check then insert under one key (a practitioner's bookings, a patient's
+    /// alerts) would both pass their check under READ COMMITTED: a transaction-scoped advisory
+    /// lock on the key (`$1`) makes the second wait for the first and then see its row.
+    const TURN_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 7301))");
     const BEGIN_WRITE: &str = "BEGIN";
 
     fn ts(t: DateTime<Utc>) -> Ts {

@@ -3,7 +3,7 @@
 //! deliver; these are its only ways to the store.
 
 use chrono::{DateTime, Utc};
-use needlepath_store::{Addressee, Clinic, ClinicId, Message, MessageId, Outcome, Recipient};
+use needlepath_store::{Addressee, ClinicId, Message, MessageId, Outcome, Recipient};
 
 use crate::App;
 use crate::clinic::ClinicResult;
@@ -32,9 +32,4 @@ pub async fn complete(
 /// The contact details a message goes to.
 pub async fn addressee(app: &App, clinic: ClinicId, recipient: Recipient) -> ClinicResult<Addressee> {
     Ok(app.records.store().addressee(clinic, recipient).await?)
-}
-
-/// The clinic a message is from (its name and contact go into the message).
-pub async fn sender(app: &App, clinic: ClinicId) -> ClinicResult<Clinic> {
-    Ok(app.records.store().clinic(clinic).await?)
 }

@@ -220,7 +220,7 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
                 Ok(p) => p,
                 Err(_) => app.protocol.clone(),
             };
-            let reach = outbox::sender(app, m.clinic).await.ok().map(|c| crate::reach::Reach::of(&c));
+            let reach = crate::clinic::clinic_by_id(app, m.clinic).await.ok().map(|c| crate::reach::Reach::of(&c));
             let email = match render::email(t, &protocol, &app.config.public_url, m, &to, address, reach.as_ref()) {
                 Ok(e) => e,
                 Err(e) => return Outcome::Failed { error: e.to_string() },

@@ -1,6 +1,6 @@
 // Appointments: reading them, one practitioner's overlap rule inside the booking's transaction,
 // and the appointment a recorded session fulfils. Part of `queries.rs`, compiled into each
-// backend module; `PRACTITIONER_LOCK` is the backend difference (an advisory lock on PostgreSQL,
+// backend module; `TURN_LOCK` is the backend difference (an advisory lock on PostgreSQL,
 // nothing on SQLite, whose single writer already serialises bookings).
 
 fn appointment_from(row: &DbRow) -> Result<Appointment> {
@@ -34,7 +34,7 @@ async fn no_overlap_in(
     minutes: u32,
 ) -> Result<()> {
     let Some(practitioner) = practitioner else { return Ok(()) };
-    if let Some(lock) = PRACTITIONER_LOCK {
+    if let Some(lock) = TURN_LOCK {
         sqlx::query(lock).bind(format!("practitioner:{}", practitioner.0)).execute(&mut *conn).await?;
     }
     // No appointment is longer than 8 hours, so only these can overlap.

@@ -201,10 +201,8 @@ async fn submit_check_in_on(
         let open = match &c.alert {
             Some(_) => {
                 // Two alarming check-ins at once would both find no open alert under READ
-                // COMMITTED and open two: on PostgreSQL the patient's alerts are taken in turn
-                // (the same transaction-scoped advisory lock as a practitioner's bookings, on
-                // another key); SQLite's single writer already takes them in turn.
-                if let Some(lock) = PRACTITIONER_LOCK {
+                // COMMITTED and open two: the patient's alerts are taken in turn (`TURN_LOCK`).
+                if let Some(lock) = TURN_LOCK {
                     sqlx::query(lock).bind(format!("alerts:{}", c.patient.0)).execute(&mut *tx).await?;
                 }
                 open_alert_of(&mut *tx, actor.clinic, c.patient).await?
