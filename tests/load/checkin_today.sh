@@ -34,7 +34,9 @@ curl -sf "${C[@]}" -X POST $API/patients/$P/plans -d "{\"concern\": \"acne_scars
 curl -sf "${C[@]}" -X POST $API/patients/$P/sessions \
   -d '{"device": "Dermapen 4", "cold_sore_now": false, "depths": [{"area": "cheeks", "depth_mm": 1.5}],
        "numbing": {"agent": "lidocaine", "area_cm2": 200, "minutes": 30, "occluded": false, "removed": true}}' >/dev/null
-INVITE=$(curl -sf "${S[@]}" -X POST $API/patients/$P/invites | jq -r .token)
+# Staff never see an invite link (it is e-mailed to the patient); read it from the outbox.
+curl -sf "${S[@]}" -X POST $API/patients/$P/invites >/dev/null
+INVITE=$(python3 tests/load/invite_token.py "$DIR/load.db" "$P")
 PCSRF=$(curl -sf -c "$DIR/pjar" -X POST $API/auth/invite -H "$J" -d "{\"token\": \"$INVITE\"}" | jq -r .csrf_token)
 COOKIE=$(awk '(!/^#/ || /^#HttpOnly_/) && NF>=7 {print $6"="$7}' "$DIR/pjar" | head -1)
 # One check-in by hand: it must be answered (201) before it is loaded.

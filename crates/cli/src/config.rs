@@ -36,6 +36,7 @@ pub struct Config {
     pub login_failures_per_account: u32,
     pub login_failures_per_address: u32,
     pub login_window_minutes: u32,
+    pub check_ins_per_patient_per_hour: u32,
     pub shutdown_grace_seconds: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
@@ -61,6 +62,7 @@ impl Default for Config {
             login_failures_per_account: s.login_failures_per_account,
             login_failures_per_address: s.login_failures_per_address,
             login_window_minutes: s.login_window_minutes,
+            check_ins_per_patient_per_hour: s.check_ins_per_patient_per_hour,
             shutdown_grace_seconds: s.shutdown_grace_seconds,
             log_format: "text".into(),
             reminders: s.reminders,
@@ -69,7 +71,7 @@ impl Default for Config {
 }
 
 /// The settings, as keys of the file and (upper-cased, after `NEEDLEPATH_`) of the environment.
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "database_url",
     "database_url_file",
     "create_database",
@@ -83,6 +85,7 @@ pub const KEYS: [&str; 15] = [
     "login_failures_per_account",
     "login_failures_per_address",
     "login_window_minutes",
+    "check_ins_per_patient_per_hour",
     "shutdown_grace_seconds",
     "log_format",
 ];
@@ -167,6 +170,7 @@ impl Config {
             login_failures_per_account: self.login_failures_per_account,
             login_failures_per_address: self.login_failures_per_address,
             login_window_minutes: self.login_window_minutes,
+            check_ins_per_patient_per_hour: self.check_ins_per_patient_per_hour,
             shutdown_grace_seconds: self.shutdown_grace_seconds,
             reminders: self.reminders.clone(),
         }

@@ -143,7 +143,7 @@ async fn acknowledged_check_ins_survive_sigkill_mid_load() {
     let mut patients = Vec::new();
     for i in 0..PATIENTS {
         let id = add_treated_patient(&staff, &format!("Durable Patient {i}")).await;
-        patients.push(patient_login(&staff, &id).await);
+        patients.push(patient_login(&staff, &id, &db).await);
     }
 
     // Every check-in acknowledged so far, per patient: id → note.

@@ -57,12 +57,17 @@ pub struct ServerConfig {
     pub patient_session_days: u32,
     /// How long an invite link stays valid.
     pub invite_hours: u32,
-    /// Failed logins per account within the window before it is held.
+    /// Login attempts at an account from one address (or from one known device) within the
+    /// window before each further one waits, the wait doubling up to 15 minutes; from all
+    /// addresses without a known device, four times as many (`clinic::login_throttle`).
     pub login_failures_per_account: u32,
-    /// Failed logins per client address within the window before it is held.
+    /// Login attempts from one client address, over all accounts, before each further one waits.
     pub login_failures_per_address: u32,
-    /// The failed-login window.
+    /// Attempts are forgotten once this long has passed since the last.
     pub login_window_minutes: u32,
+    /// Check-ins a patient may send in an hour before a routine one is refused (one that opens
+    /// an alert is always taken).
+    pub check_ins_per_patient_per_hour: u32,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace_seconds: u32,
     /// The outbox worker and the channels it delivers through.
@@ -81,6 +86,7 @@ impl Default for ServerConfig {
             login_failures_per_account: 5,
             login_failures_per_address: 20,
             login_window_minutes: 15,
+            check_ins_per_patient_per_hour: 20,
             shutdown_grace_seconds: 30,
             reminders: reminders::ReminderConfig::default(),
         }
@@ -102,8 +108,6 @@ pub struct App {
     pub clock: Arc<dyn clinic::Clock>,
     pub protocol: Arc<Protocol>,
     pub config: ServerConfig,
-    pub account_failures: FailureLimiter,
-    pub address_failures: FailureLimiter,
     /// Sign-in links asked for, per e-mail address and per client address (`api::access`).
     pub sign_in_by_address: FailureLimiter,
     pub sign_in_by_ip: FailureLimiter,
@@ -130,10 +134,7 @@ impl App {
         config: ServerConfig,
         clock: Arc<dyn clinic::Clock>,
     ) -> Arc<Self> {
-        let window = Duration::from_secs(u64::from(config.login_window_minutes) * 60);
         Arc::new(Self {
-            account_failures: FailureLimiter::new(config.login_failures_per_account, window),
-            address_failures: FailureLimiter::new(config.login_failures_per_address, window),
             sign_in_by_address: FailureLimiter::new(clinic::access::PER_ADDRESS_PER_HOUR, Duration::from_secs(3600)),
             sign_in_by_ip: FailureLimiter::new(clinic::access::PER_IP_PER_HOUR, Duration::from_secs(3600)),
             records: clinic::Records::new(store),
@@ -254,6 +255,11 @@ async fn sweep_missed_check_ins(app: Arc<App>) {
             Ok(0) => {}
             Ok(n) => tracing::info!(raised = n, "follow-ups raised for missed check-ins"),
             Err(e) => tracing::warn!(error = %e, "missed check-in sweep failed"),
+        }
+        // Login attempts past their window are forgotten anyway; their rows go too, so guesses
+        // at many made-up e-mails do not pile up.
+        if let Err(e) = clinic::login_throttle::prune(&app).await {
+            tracing::warn!(error = %e, "pruning old login attempts failed");
         }
     }
 }

@@ -26,7 +26,7 @@
 //! API tests validate real responses against these schemas.
 
 use needlepath_store::{
-    Alert, ApiToken, Appointment, CheckIn, Clinic, Message, Patient, Plan, ReminderSettings, Screening, Session,
+    Alert, ApiToken, Appointment, CheckIn, Clinic, Message, Plan, ReminderSettings, Screening, Session,
     SessionOverride, Staff,
 };
 use schemars::generate::{Contract, SchemaSettings};
@@ -37,10 +37,11 @@ use crate::api::check_ins::{CheckInAnswer, CheckInList, CheckInSubmit};
 use crate::api::clinical::{OverrideList, PlanList, ReviewRequest, ScreeningList, SessionList, SessionRecorded};
 use crate::api::decisions::CanIBody;
 use crate::api::me::TodayAnswer;
-use crate::api::patients::{AuditList, Invite, PatientList};
+use crate::api::patients::{AuditList, PatientList};
 use crate::api::queue::{AlertList, FollowUpList, FollowUpView, NoteRequest};
 use crate::api::reminders::{AppointmentList, CalendarLink, MessageList, ReminderChoices};
 use crate::clinic::appointments::{AppointmentRequest, RescheduleRequest};
+use crate::clinic::patient_record::PatientRecord;
 use crate::clinic::patients::{NewPatientRequest, PatientUpdateRequest};
 use crate::clinic::sessions::NewSessionRequest;
 use crate::problem::Problem;
@@ -98,9 +99,8 @@ fn derived_schemas() -> Map<String, Value> {
     add::<Clinic>(g);
     add::<Staff>(g);
     add::<ApiToken>(g);
-    add::<Patient>(g);
+    add::<PatientRecord>(g);
     add::<PatientList>(g);
-    add::<Invite>(g);
     add::<AuditList>(g);
     add::<Screening>(g);
     add::<ScreeningList>(g);
@@ -132,7 +132,7 @@ fn derived_schemas() -> Map<String, Value> {
     add::<crate::api::clinic::TokenList>(g);
     add::<crate::clinic::settings::NewToken>(g);
     add::<crate::api::access::SignInLinkAccepted>(g);
-    add::<crate::api::access::InviteEmailed>(g);
+    add::<crate::api::access::InviteSent>(g);
     add::<crate::clinic::access::AccessEnded>(g);
 
     let mut read = generator(Contract::Deserialize);
@@ -440,6 +440,6 @@ mod tests {
         let s = Value::Object(schemas()).to_string();
         let d = &schemas()["Session"]["properties"]["depths"]["description"];
         assert!(d.as_str().is_some_and(|d| !d.contains('\n')), "{d}");
-        assert!(s.contains("Changed by practitioners and admins only.\\n\\nMedication"));
+        assert!(s.contains("Read and changed by practitioners and admins only.\\n\\nMedication"));
     }
 }

@@ -173,6 +173,12 @@ impl From<crate::clinic::ClinicError> for ApiError {
             E::Forbidden(m) => ApiError::forbidden(m),
             e @ E::NoSession => ApiError::new(StatusCode::CONFLICT, "no_session", e.to_string()),
             e @ E::TrendMissing(_) => ApiError::invalid("symptoms", e.to_string()),
+            e @ E::TooManyCheckIns { .. } => {
+                let mut a = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_check_ins", e.to_string());
+                // The limit counts the last hour; a few minutes frees a turn.
+                a.retry_after = Some(300);
+                a
+            }
             E::Store(e) => e.into(),
             E::Refused(e) => *e,
             E::Unexpected(m) => {

@@ -115,9 +115,8 @@ fn entries() -> Vec<Entry> {
         r!(post "POST" "/api/v1/patients", Staff(ANY_STAFF), "Add a patient", Some("NewPatient"), Some("Patient"), 201, patients::create),
         r!(get "GET" "/api/v1/patients/{id}", Staff(ANY_STAFF), "A patient", None, Some("Patient"), 200, patients::get_one),
         r!(patch "PATCH" "/api/v1/patients/{id}", Staff(ANY_STAFF), "Change a patient's record", Some("PatientUpdate"), Some("Patient"), 200, patients::update),
-        r!(post "POST" "/api/v1/patients/{id}/invites", Staff(ANY_STAFF), "Invite the patient: a single-use, expiring link", None, Some("Invite"), 201, patients::invite),
+        r!(post "POST" "/api/v1/patients/{id}/invites", Staff(ANY_STAFF), "Invite the patient: a single-use, expiring link e-mailed to the patient's own address (staff never see it)", None, Some("InviteSent"), 202, access::invite),
         r!(post "POST" "/api/v1/patients/{id}/access/end", Staff(ANY_STAFF), "End the patient's access: every login ends and every outstanding invite or sign-in link is withdrawn", None, Some("AccessEnded"), 200, access::end_access),
-        r!(post "POST" "/api/v1/patients/{id}/invites/email", Staff(ANY_STAFF), "E-mail the patient a new invite (queued in the outbox)", None, Some("InviteEmailed"), 202, access::email_invite_api),
         r!(get "GET" "/api/v1/patients/{id}/audit", Staff(ADMIN), "Who read or changed this patient's record", None, Some("AuditList"), 200, patients::audit),
         // Clinical records.
         r!(get "GET" "/api/v1/patients/{id}/screenings", Staff(CLINICAL), "The patient's screenings, newest first", None, Some("ScreeningList"), 200, clinical::list_screenings),
@@ -250,10 +249,7 @@ fn entries() -> Vec<Entry> {
             r!(post "POST" "/staff/patients/{id}/edit", Staff(ANY_STAFF), "Change the record (form); clinical data by clinical staff only, audited", None, None, 303, staff::edit::edit_submit),
         ),
         page(
-            r!(post "POST" "/staff/patients/{id}/invite", Staff(ANY_STAFF), "Invite the patient; the link is shown once", None, None, 200, staff::patients::invite),
-        ),
-        page(
-            r!(post "POST" "/staff/patients/{id}/invite-email", Staff(ANY_STAFF), "E-mail the patient a new invite (form)", None, None, 303, staff::patients::email_invite),
+            r!(post "POST" "/staff/patients/{id}/invite", Staff(ANY_STAFF), "E-mail the patient a new invite (form); staff never see the link", None, None, 303, staff::patients::invite),
         ),
         page(
             r!(get "GET" "/staff/patients/{id}/screening", Staff(CLINICAL), "The screening form", None, None, 200, staff::clinical::screening_form),

@@ -101,10 +101,8 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ) => none(),
         ("POST", "/api/v1/auth/sign-in-link") => json(json!({ "email": "nobody@matrix.example" })),
         ("POST", "/sign-in") => Some((Form("email=nobody%40matrix.example".into()), Fresh::No)),
-        ("POST", "/api/v1/patients/{id}/invites/email") => none(),
         ("POST", "/api/v1/patients/{id}/access/end") => Some((Body::None, Fresh::Patient)),
         ("POST", "/api/v1/me/sign-out-everywhere") => Some((Body::None, Fresh::OwnLogin)),
-        ("POST", "/staff/patients/{id}/invite-email") => Some((Form(String::new()), Fresh::No)),
         ("POST", "/setup") => Some((
             Form(
                 "token=bogus&clinic_name=Rogue&time_zone=UTC&admin_name=Rogue&admin_email=rogue%40x.example\

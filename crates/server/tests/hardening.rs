@@ -213,3 +213,39 @@ async fn alert_flooding() {
         "the queue says how many check-ins it stands for"
     );
 }
+
+/// Regression (defect 8, the limit): a patient could send check-ins without end. Routine ones
+/// past the hourly limit (20 by default) are refused with a clear answer and `Retry-After`; one
+/// that opens an alert is always taken, answered and alerted, however many came before; a
+/// check-in staff record by phone is not limited.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_floods_routine_check_ins() {
+    let t = TestApp::start_with(|c| c.check_ins_per_patient_per_hour = 5).await;
+    let patient = t.create_patient(&t.admin.api, "Rio Routine").await;
+    let pid = patient["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    t.record_session_at(&t.admin.api, &pid, chrono::Utc::now() - chrono::Duration::hours(30)).await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    for _ in 0..5 {
+        me.api.post("/api/v1/me/check-ins", common::self_care_check_in()).await.expect(201);
+    }
+    let r = me.api.post("/api/v1/me/check-ins", common::self_care_check_in()).await;
+    assert_eq!((r.status, r.code()), (429, "too_many_check_ins"), "{}", r.text);
+    assert!(r.header("retry-after").is_some(), "says when to come back");
+    assert!(r.text.contains("in an emergency, call emergency services"), "{}", r.text);
+    // A red flag past the limit: taken, answered as an emergency, alerted.
+    let r = me.api.post("/api/v1/me/check-ins", common::emergency_check_in()).await;
+    assert_eq!(r.expect(201)["disposition"], "emergency", "{}", r.text);
+    assert_eq!(r.json["call_emergency_services"], true);
+    assert!(r.json["alert"]["id"].is_string(), "{}", r.text);
+    // Contact-the-clinic answers open alerts too: never refused for the limit.
+    let r = me.api.post("/api/v1/me/check-ins", common::contact_clinic_check_in()).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // Staff recording a check-in by phone are not limited.
+    let by_phone = t.admin.api.post(&format!("/api/v1/patients/{pid}/check-ins"), common::self_care_check_in()).await;
+    assert_eq!(by_phone.status, 201, "{}", by_phone.text);
+    // The refused one was not saved: 5 routine + 1 emergency + 1 contact + 1 by phone.
+    let list = t.admin.api.get(&format!("/api/v1/patients/{pid}/check-ins")).await.expect(200).clone();
+    let sent = list["check_ins"].as_array().unwrap().iter().filter(|c| !c["submitted_at"].is_null()).count();
+    assert_eq!(sent, 8, "{list}");
+}

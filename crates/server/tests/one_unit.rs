@@ -443,12 +443,22 @@ async fn reading_listing_and_changing_a_patient_write_one_audit_record_each() {
         (
             "POST edit",
             "patient.update",
-            common::post_form(&desk.api, &edit, "name=Rhea+Record&time_zone=UTC&phone=123").await,
+            common::post_form(
+                &desk.api,
+                &edit,
+                "name=Rhea+Record&email=rhea%40patient.example&time_zone=UTC&phone=123",
+            )
+            .await,
         ),
         (
             "POST edit, clinical data by the front desk",
             "patient.read",
-            common::post_form(&desk.api, &edit, "name=Rhea+Record&time_zone=UTC&allergies=latex").await,
+            common::post_form(
+                &desk.api,
+                &edit,
+                "name=Rhea+Record&email=rhea%40patient.example&time_zone=UTC&allergies=latex",
+            )
+            .await,
         ),
         ("POST invite api", "patient.invite", desk.api.post_empty(&format!("/api/v1/patients/{pid}/invites")).await),
         (

@@ -283,18 +283,19 @@ async fn screening_plan_and_session_forms_record_through_the_api_logic() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn invite_page_shows_the_link_once_and_it_works() {
+async fn the_invite_form_sends_the_link_to_the_patient_and_shows_it_to_nobody() {
     let t = TestApp::start().await;
     let desk = t.add_staff(&t.admin.api, "front_desk").await;
     let p = t.create_patient(&desk.api, "Ivy Invited").await;
-    let r = form(&desk.api, &format!("/staff/patients/{}/invite", p["id"].as_str().unwrap()), "").await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert!(r.text.contains(r#"<label for="invite-url">"#) && r.text.contains("readonly"));
-    let start = r.text.find("/invite?token=").expect("the link is shown");
-    let token: String = r.text[start + "/invite?token=".len()..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
+    let id = p["id"].as_str().unwrap();
+    let r = form(&desk.api, &format!("/staff/patients/{id}/invite"), "").await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert!(!r.text.contains("token="), "{}", r.text);
+    let page = desk.api.get(&format!("/staff/patients/{id}?invite_sent=1")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.text.contains("/invite?token="), "the staff page holds no invite link");
+    // The patient opens it from their e-mail.
+    let token = t.latest_invite_token(id).await;
     let redeemed = t.anon().post("/api/v1/auth/invite", json!({ "token": token })).await;
     assert_eq!(redeemed.expect(200)["patient_id"], p["id"]);
 }

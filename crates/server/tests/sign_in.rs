@@ -183,19 +183,19 @@ async fn staff_can_email_a_new_invite() {
     let desk = t.add_staff(&t.admin.api, "front_desk").await;
     let p = t.create_patient(&desk.api, "Ed Email").await;
     let id = p["id"].as_str().unwrap();
-    let r = desk.api.post_empty(&format!("/api/v1/patients/{id}/invites/email")).await;
+    let r = desk.api.post_empty(&format!("/api/v1/patients/{id}/invites")).await;
     assert_eq!(r.status, 202, "{}", r.text);
     assert_eq!(r.json["sent_to"], p["email"]);
     assert_eq!(queued_links(&t, id).await.len(), 1);
     // From the patient page, without JavaScript.
     let page = desk.api.get(&format!("/staff/patients/{id}")).await;
-    assert!(page.text.contains(&format!(r#"action="/staff/patients/{id}/invite-email""#)), "{}", page.text);
-    let r = post_form(&desk.api, &format!("/staff/patients/{id}/invite-email"), "").await;
+    assert!(page.text.contains(&format!(r#"action="/staff/patients/{id}/invite""#)), "{}", page.text);
+    let r = post_form(&desk.api, &format!("/staff/patients/{id}/invite"), "").await;
     assert_eq!(r.status, 303, "{}", r.text);
     assert_eq!(queued_links(&t, id).await.len(), 2);
     // No address on record: refused, with the field named.
     let bare = desk.api.post("/api/v1/patients", json!({ "name": "No Mail" })).await.expect(201).clone();
-    let r = desk.api.post_empty(&format!("/api/v1/patients/{}/invites/email", bare["id"].as_str().unwrap())).await;
+    let r = desk.api.post_empty(&format!("/api/v1/patients/{}/invites", bare["id"].as_str().unwrap())).await;
     assert_eq!((r.status, r.json["field"].as_str()), (422, Some("email")), "{}", r.text);
 }
 

@@ -51,6 +51,65 @@ pub trait Access: Send + Sync {
 
     /// The clinic of an invite, used or expired or not: a dead end shows its contact.
     async fn invite_clinic(&self, token_hash: &str) -> Result<Option<ClinicId>>;
+
+    /// Takes a login attempt's turn under every rule at once, in one transaction: if any key
+    /// must still wait, nothing is counted and the longest wait is the answer; otherwise the
+    /// attempt is counted under each key (before the password is checked, so parallel guesses
+    /// cannot all slip through), each key's next turn set from its rule, and the counts returned
+    /// in the order of `rules`. Issue 14, defect 2.
+    async fn take_login_turn(&self, rules: &[ThrottleRule], now: DateTime<Utc>) -> Result<LoginTurn>;
+
+    /// Forgets the attempts under `keys` (after a successful login).
+    async fn forget_login_attempts(&self, keys: &[String]) -> Result<()>;
+
+    /// Deletes the throttle rows whose last attempt was before `before`; how many.
+    async fn prune_login_attempts(&self, before: DateTime<Utc>) -> Result<u64>;
+
+    /// Remembers a device (by the hash of its cookie's secret) the staff member logged in from.
+    async fn trust_device(&self, clinic: ClinicId, staff: StaffId, token_hash: &str, now: DateTime<Utc>) -> Result<()>;
+
+    /// The staff member a remembered device belongs to, if it is one.
+    async fn trusted_device(&self, token_hash: &str) -> Result<Option<(ClinicId, StaffId)>>;
+
+    /// Queues `message` to a staff member about their own account (a login warning); the same
+    /// message key queues once.
+    async fn tell_account_owner(&self, clinic: ClinicId, staff: StaffId, message: NewMessage) -> Result<()>;
+}
+
+/// One login throttle: attempts under `key` within `window` of each other go unhindered up to
+/// `free`; after that each attempt waits, `first_wait` doubling with each further one up to
+/// `cap`. Slows a guesser to a crawl without ever locking the key out for longer than `cap`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleRule {
+    /// The key, hashed by the caller: what is throttled (an account, an account from one
+    /// address, an address, a device) without keeping an e-mail or IP address.
+    pub key: String,
+    pub free: u32,
+    pub first_wait: chrono::Duration,
+    pub cap: chrono::Duration,
+    /// Attempts are forgotten once this long has passed since the last.
+    pub window: chrono::Duration,
+}
+
+impl ThrottleRule {
+    /// How long the next attempt waits after `attempts` counted ones.
+    pub fn wait_after(&self, attempts: u32) -> chrono::Duration {
+        if attempts < self.free {
+            return chrono::Duration::zero();
+        }
+        let doublings = (attempts - self.free).min(20);
+        let wait = self.first_wait * (1_i32 << doublings);
+        wait.min(self.cap)
+    }
+}
+
+/// A login attempt's turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginTurn {
+    /// It may go ahead; the attempts now counted under each rule's key, this one included.
+    Go(Vec<u32>),
+    /// Not yet: try again in this many seconds (at least 1).
+    Wait(u64),
 }
 
 /// A sign-in message as staff may see it: without its link.

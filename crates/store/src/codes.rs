@@ -176,6 +176,8 @@ stored_codes!(
         NextWindow = "next_window",
         Alert = "alert",
         SignIn = "sign_in",
+        /// To a staff member: someone is guessing at their password (issue 14, defect 3).
+        LoginWarning = "login_warning",
     }
 );
 

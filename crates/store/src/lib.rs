@@ -25,7 +25,7 @@ pub mod unit;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-pub use access::{Access, SIGN_IN_KIND};
+pub use access::{Access, LoginTurn, SIGN_IN_KIND, ThrottleRule};
 pub use backend::{PostgresStore, SqliteStore};
 pub use codes::{
     ActorKind, AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, MessageNote, UnknownZone,

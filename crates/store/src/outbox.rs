@@ -173,6 +173,8 @@ pub enum MessageSource {
     Alert(AlertId),
     /// An invite or sign-in link sent by e-mail (its own id: each link is a new message).
     Invite(uuid::Uuid),
+    /// A staff member's account: the warning that someone is guessing at its password.
+    Account(StaffId),
 }
 
 impl MessageSource {
@@ -182,6 +184,7 @@ impl MessageSource {
             MessageSource::Session(_) => "session",
             MessageSource::Alert(_) => "alert",
             MessageSource::Invite(_) => "invite",
+            MessageSource::Account(_) => "account",
         }
     }
 
@@ -191,6 +194,7 @@ impl MessageSource {
             MessageSource::Session(id) => id.0,
             MessageSource::Alert(id) => id.0,
             MessageSource::Invite(id) => id,
+            MessageSource::Account(id) => id.0,
         }
     }
 
@@ -202,6 +206,7 @@ impl MessageSource {
             MessageSource::Session(id) => format!("session:{id}:{}:{channel}", message.key),
             MessageSource::Alert(id) => format!("alert:{id}:{}:{channel}", message.key),
             MessageSource::Invite(id) => format!("invite:{id}:{}:{channel}", message.key),
+            MessageSource::Account(id) => format!("account:{id}:{}:{channel}", message.key),
         }
     }
 }

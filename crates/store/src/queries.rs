@@ -15,7 +15,7 @@ use needlepath_core::pathway::gates;
 use needlepath_core::vocabulary::{Decision, Disposition};
 use uuid::Uuid;
 
-use crate::{Access, Reminders, Store, StoreError};
+use crate::{Access, LoginTurn, Reminders, Store, StoreError, ThrottleRule};
 use crate::codes::*;
 use crate::records::*;
 use crate::outbox::*;
@@ -265,7 +265,7 @@ impl Store for Backend {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
             "UPDATE invites SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
-             RETURNING clinic_id, patient_id",
+             RETURNING clinic_id, patient_id, created_by",
         )
         .bind(ts(now))
         .bind(token_hash)
@@ -274,8 +274,11 @@ impl Store for Backend {
         .ok_or(StoreError::InvalidToken)?;
         let clinic = ClinicId(get(&row, "clinic_id")?);
         let patient = PatientId(get(&row, "patient_id")?);
+        let invited_by: Option<Uuid> = get(&row, "created_by")?;
         let actor = Actor { clinic, who: Who::Patient(patient), ip: None };
-        audit_in(&mut tx, &actor, "patient.invite_redeemed", Some(patient), None).await?;
+        // The audit's target is who sent the invite, so a login opened with an invite can be
+        // traced to the member of staff (or API token) who asked for it.
+        audit_in(&mut tx, &actor, "patient.invite_redeemed", Some(patient), invited_by).await?;
         tx.commit().await?;
         Ok((clinic, patient))
     }

@@ -117,6 +117,8 @@ pub trait Reading: Send {
     /// The check-ins scheduled by day (answered or not), in the order they fall due; not the
     /// check-ins a patient sent on their own (a patient may send hundreds).
     async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
+    /// How many check-ins the patient sent (or staff recorded for them) since `since`.
+    async fn check_ins_sent_since(&mut self, patient: PatientId, since: chrono::DateTime<chrono::Utc>) -> Result<u32>;
     /// Newest first.
     async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>>;
     /// The latest `limit` messages to or about the patient, links redacted.
@@ -209,6 +211,15 @@ pub trait Writing: Reading {
         patient: PatientId,
         token_hash: &str,
         expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()>;
+    /// Stores an invite for the patient by the hash of its token and queues `message`, the
+    /// e-mail that carries the link to the patient (the only way the link leaves the service).
+    async fn send_invite(
+        &mut self,
+        patient: PatientId,
+        token_hash: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+        message: NewMessage,
     ) -> Result<()>;
     // --- appointments ---------------------------------------------------------------------------
     /// Books an appointment and queues its reminders; the patient and the plan named must be on

@@ -1,7 +1,7 @@
 // Starts a real `needlepath serve` on a fresh SQLite database and an ephemeral port, and reads
 // the address and first-run setup link it prints. The binary is target/debug/needlepath unless
 // NEEDLEPATH_BIN says otherwise (CI builds it first).
-import { spawn } from "node:child_process";
+import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -44,6 +44,15 @@ export async function startServer() {
   return {
     ...ready,
     stderr: () => err,
+    /**
+     * The latest invite link e-mailed to the patient, read from the outbox in the database (the
+     * patient's inbox, for a test): staff never see the link (issue 14, defect 5).
+     */
+    inviteLink(patientId) {
+      const script = path.join(root, "tests", "load", "invite_token.py");
+      const token = execFileSync("python3", [script, db, patientId], { encoding: "utf8" }).trim();
+      return `${ready.base}/invite?token=${token}`;
+    },
     async stop() {
       child.kill("SIGTERM");
       await new Promise((r) => { if (child.exitCode !== null) r(); else child.on("exit", r); });

@@ -356,7 +356,8 @@ pub async fn admin(base: &str) -> Api {
 
 /// A patient with a screening and a session today (so they may check in); returns the id.
 pub async fn add_treated_patient(staff: &Api, name: &str) -> String {
-    let p = staff.post_ok("/api/v1/patients", &json!({ "name": name }), StatusCode::CREATED).await;
+    let email = format!("{}@patient.example", uuid::Uuid::now_v7().simple());
+    let p = staff.post_ok("/api/v1/patients", &json!({ "name": name, "email": email }), StatusCode::CREATED).await;
     let id = p["id"].as_str().expect("patient id").to_string();
     let screening = json!({ "concern": "acne_scars", "scar_type": "atrophic", "scar_grade": 2 });
     staff.post_ok(&format!("/api/v1/patients/{id}/screenings"), &screening, StatusCode::CREATED).await;
@@ -365,14 +366,38 @@ pub async fn add_treated_patient(staff: &Api, name: &str) -> String {
     id
 }
 
-/// Invites the patient and opens the invite: the patient, logged in.
-pub async fn patient_login(staff: &Api, patient_id: &str) -> Api {
-    let invite =
-        staff.post_ok(&format!("/api/v1/patients/{patient_id}/invites"), &json!({}), StatusCode::CREATED).await;
+/// Invites the patient and opens the invite: the patient, logged in. Staff never see the link
+/// (it is e-mailed to the patient): it is read from the outbox in the SQLite database `db`.
+pub async fn patient_login(staff: &Api, patient_id: &str, db: &Path) -> Api {
+    staff.post_ok(&format!("/api/v1/patients/{patient_id}/invites"), &json!({}), StatusCode::ACCEPTED).await;
+    let token = queued_invite_token(db, patient_id).await;
     let mut patient = Api::new(&staff.base);
-    let (status, v) = patient.redeem_invite(invite["token"].as_str().expect("invite token")).await;
+    let (status, v) = patient.redeem_invite(&token).await;
     assert_eq!(status, StatusCode::OK, "invite: {v}");
     patient
+}
+
+/// The token of the latest invite e-mail queued to the patient (the patient's inbox, for a test).
+pub async fn queued_invite_token(db: &Path, patient_id: &str) -> String {
+    use sqlx::{ConnectOptions as _, Connection as _};
+    let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .busy_timeout(std::time::Duration::from_secs(10))
+        .connect()
+        .await
+        .expect("open the database");
+    let id = uuid::Uuid::parse_str(patient_id).expect("patient id");
+    let payload: String = sqlx::query_scalar(
+        "SELECT payload FROM messages WHERE patient_id = ?1 AND kind = 'sign_in' ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(id)
+    .fetch_one(&mut conn)
+    .await
+    .expect("an invite e-mail queued to the patient");
+    let _ = conn.close().await;
+    let payload: serde_json::Value = serde_json::from_str(&payload).expect("payload");
+    let link = payload["link"].as_str().expect("link");
+    link.split("token=").nth(1).expect("the link holds its token").to_string()
 }
 
 /// `PRAGMA integrity_check` on a database file nobody else has open ("ok" when sound).

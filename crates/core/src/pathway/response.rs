@@ -32,6 +32,15 @@ pub fn opens_alert(disposition: Disposition) -> bool {
     disposition >= Disposition::ContactClinic
 }
 
+/// Whether a patient's check-in is taken when they have already sent `sent` in the last hour
+/// and the limit is `per_hour` (issue 14, defect 8: one patient sent 300 emergency check-ins
+/// in 80 seconds). A check-in whose answer opens an alert is always taken, whatever the count:
+/// a limit may slow a flood of routine reports, never stop a red flag from being answered and
+/// alerted.
+pub fn takes_check_in(disposition: Disposition, sent: u32, per_hour: u32) -> bool {
+    opens_alert(disposition) || sent < per_hour
+}
+
 impl OpeningHours {
     /// Parses stored opening hours (`HH:MM` times, ISO weekdays); the error names the field
     /// (`opening_hours.…`) and what is accepted.
@@ -138,6 +147,21 @@ mod tests {
 
     fn hours() -> OpeningHours {
         OpeningHours::parse(&[1, 2, 3, 4, 5], "09:00", "17:00").unwrap()
+    }
+
+    proptest! {
+        /// No count of earlier check-ins and no limit stops a check-in that opens an alert; a
+        /// routine one is taken only under the limit.
+        #[test]
+        fn the_check_in_limit_never_stops_an_alert(sent in 0u32..10_000, per_hour in 0u32..100, d in 0usize..4) {
+            let disposition = Disposition::ALL[d];
+            let taken = takes_check_in(disposition, sent, per_hour);
+            if opens_alert(disposition) {
+                prop_assert!(taken);
+            } else {
+                prop_assert_eq!(taken, sent < per_hour);
+            }
+        }
     }
 
     fn berlin(s: &str) -> DateTime<Utc> {

@@ -36,12 +36,17 @@ pub struct SignInLinkAccepted {
     pub expires_in_minutes: i64,
 }
 
-/// A new invite e-mailed to the patient.
+/// A new invite, queued to be e-mailed to the patient's own address. The link itself is never
+/// in the answer: staff do not see it (issue 14, defect 5).
 #[derive(Debug, Serialize, schemars::JsonSchema)]
-pub struct InviteEmailed {
+pub struct InviteSent {
     pub patient_id: PatientId,
+    /// The address on record it goes to.
     pub sent_to: String,
     pub expires_at: DateTime<Utc>,
+    /// Whether this service sends e-mail (`[reminders.smtp]`); when false the invite waits in the
+    /// outbox, marked "e-mail is not set up", and the patient receives nothing.
+    pub email_set_up: bool,
 }
 
 /// `POST /api/v1/auth/sign-in-link`: always 202 with the same body for a valid address.
@@ -82,9 +87,14 @@ pub async fn sign_out_everywhere_api(State(app): State<Arc<App>>, a: Authed) -> 
 }
 
 /// `POST /api/v1/patients/{id}/invites/email`: a patient of another clinic is a 404.
-pub async fn email_invite_api(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Response> {
+pub async fn invite(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Response> {
     let patient = id(&raw, "patient")?;
     let sent = email_invite(&app, &a.actor, patient).await?;
-    let emailed = InviteEmailed { patient_id: patient, sent_to: sent.sent_to, expires_at: sent.expires_at };
-    Ok((StatusCode::ACCEPTED, Json(emailed)).into_response())
+    let answer = InviteSent {
+        patient_id: patient,
+        sent_to: sent.sent_to,
+        expires_at: sent.expires_at,
+        email_set_up: sent.email_set_up,
+    };
+    Ok((StatusCode::ACCEPTED, Json(answer)).into_response())
 }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use needlepath_core::timeline::Timeline;
-use needlepath_store::{CheckIn, Patient, PatientId, Session};
+use needlepath_store::{CheckIn, PatientId, Session};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -17,6 +17,7 @@ use crate::api::check_ins::CheckInList;
 use crate::api::clinical::{PlanList, ScreeningList, SessionList};
 use crate::auth::Authed;
 use crate::clinic::my_record;
+use crate::clinic::patient_record::PatientRecord;
 use crate::clinic::today::{TodayParts, today};
 use crate::problem::{ApiError, ApiResult};
 
@@ -24,7 +25,7 @@ pub(crate) fn me_id(a: &Authed) -> ApiResult<PatientId> {
     a.patient().ok_or_else(|| ApiError::forbidden("only a patient has a record of their own"))
 }
 
-pub async fn me(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<Patient>> {
+pub async fn me(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<PatientRecord>> {
     Ok(Json(my_record::details(&app, &a.actor, me_id(&a)?).await?))
 }
 

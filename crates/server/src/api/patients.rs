@@ -6,8 +6,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use chrono::{DateTime, Utc};
-use needlepath_store::{AuditEntry, Patient, PatientId};
+use needlepath_store::{AuditEntry, PatientId};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +14,7 @@ use crate::App;
 use crate::api::{created, id};
 use crate::auth::Authed;
 use crate::body::{Body, QueryParams};
+use crate::clinic::patient_record::PatientRecord;
 use crate::clinic::patients::{self, NewPatientRequest, PatientUpdateRequest};
 use crate::problem::{ApiError, ApiResult};
 
@@ -22,7 +22,11 @@ pub async fn create(State(app): State<Arc<App>>, a: Authed, Body(r): Body<NewPat
     Ok(created(patients::create(&app, &a.actor, r).await?))
 }
 
-pub async fn get_one(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<Patient>> {
+pub async fn get_one(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+) -> ApiResult<Json<PatientRecord>> {
     Ok(Json(patients::show(&app, &a.actor, id(&raw, "patient")?).await?))
 }
 
@@ -31,7 +35,7 @@ pub async fn update(
     a: Authed,
     Path(raw): Path<String>,
     Body(r): Body<PatientUpdateRequest>,
-) -> ApiResult<Json<Patient>> {
+) -> ApiResult<Json<PatientRecord>> {
     let patient: PatientId = id(&raw, "patient")?;
     Ok(Json(patients::update(&app, &a.actor, patient, r).await?))
 }
@@ -39,18 +43,9 @@ pub async fn update(
 /// A page of patients, newest first.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PatientList {
-    pub patients: Vec<Patient>,
+    pub patients: Vec<PatientRecord>,
     pub limit: u32,
     pub offset: u32,
-}
-
-/// A patient's invite: a single-use, expiring link.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Invite {
-    pub patient_id: PatientId,
-    pub url: String,
-    pub token: String,
-    pub expires_at: DateTime<Utc>,
 }
 
 /// Audit records, newest first.
@@ -78,12 +73,6 @@ pub async fn list(
     let offset = q.offset.unwrap_or(0);
     let patients = patients::list(&app, &a.actor, q.search.as_deref(), limit, offset).await?;
     Ok(Json(PatientList { patients, limit, offset }))
-}
-
-pub async fn invite(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Response> {
-    let patient: PatientId = id(&raw, "patient")?;
-    let i = patients::invite(&app, &a.actor, patient).await?;
-    Ok(created(Invite { patient_id: patient, url: i.url, token: i.token, expires_at: i.expires_at }))
 }
 
 /// How many audit records the API lists for one patient.

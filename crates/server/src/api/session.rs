@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use needlepath_store::{ClinicId, LoginKind, PatientId, Role, Staff, TokenId, Who};
 use serde::{Deserialize, Serialize};
 
 use crate::App;
-use crate::auth::{Authed, ClientIp, clear_cookie, session_cookie};
+use crate::auth::{Authed, ClientIp, clear_cookie, device_cookie, device_secret, session_cookie};
 use crate::body::Body;
 use crate::clinic::access::{self, OpenedLogin};
 use crate::problem::{ApiError, ApiResult};
@@ -100,13 +100,27 @@ fn opened(app: &App, login: OpenedLogin, info: SessionInfo) -> ApiResult<Respons
 pub async fn login(
     State(app): State<Arc<App>>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Body(req): Body<LoginRequest>,
 ) -> ApiResult<Response> {
-    let staff = access::check_password(&app, ip, &req.email, req.password).await?;
+    let device = device_secret(&headers);
+    let checked = access::check_password(&app, ip, &req.email, req.password, device.as_deref()).await?;
+    let staff = checked.staff;
     let login =
         access::open_login(&app, staff.clinic, LoginKind::Staff, staff.id.0, access::staff_login_length(&app)).await?;
     let info = SessionInfo { staff: Some(staff.clone()), ..SessionInfo::of(CallerKind::Staff, Some(staff.clinic)) };
-    opened(&app, login, info)
+    let mut res = opened(&app, login, info)?;
+    remember_device(&app, &mut res, checked.new_device.as_deref())?;
+    Ok(res)
+}
+
+/// Sets the device cookie of a device just remembered (see `auth::DEVICE_COOKIE`).
+pub fn remember_device(app: &App, res: &mut Response, secret: Option<&str>) -> ApiResult<()> {
+    if let Some(secret) = secret {
+        let cookie = device_cookie(secret, app.config.secure_cookies());
+        res.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| ApiError::internal())?);
+    }
+    Ok(())
 }
 
 pub async fn logout(State(app): State<Arc<App>>, authed: Authed) -> ApiResult<Response> {

@@ -217,6 +217,22 @@ pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
 }
 
+/// The cookie that marks a device a staff member logged in from (its secret; the store keeps
+/// the hash): attempts from it are throttled apart from everyone else's, so guessing at an
+/// account never slows its owner down (issue 14, defect 3).
+pub const DEVICE_COOKIE: &str = "np_device";
+
+/// The device cookie's secret in a request, if it sent one.
+pub fn device_secret(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, DEVICE_COOKIE).filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The `Set-Cookie` value that remembers a device for a year.
+pub fn device_cookie(secret: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{DEVICE_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000{secure}")
+}
+
 /// The `Set-Cookie` value that ends it.
 pub fn clear_cookie(secure: bool) -> String {
     session_cookie("", 0, secure)

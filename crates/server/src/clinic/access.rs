@@ -22,15 +22,15 @@ use crate::reminders::payload::Payload;
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use needlepath_store::{
-    Actor, ApiToken, Channel, Clinic, ClinicId, Login, LoginKind, NewMessage, PatientId, Recipient, SIGN_IN_KIND,
-    Staff, StaffId, StoreError, Who,
+    Actor, ApiToken, Audit, Channel, Clinic, ClinicId, Login, LoginKind, NewMessage, PatientId, Recipient,
+    SIGN_IN_KIND, Seen, Staff, StaffId, StoreError, Who,
 };
 use uuid::Uuid;
 
 use crate::App;
 use crate::api::email;
 use crate::auth::secrets;
-use crate::clinic::{ClinicError, ClinicResult};
+use crate::clinic::{ClinicError, ClinicResult, login_throttle};
 use crate::metrics::Metrics;
 use crate::problem::ApiError;
 
@@ -167,38 +167,45 @@ impl PasswordThreads {
     }
 }
 
-/// Checks a staff login, counting failures per account and per address (refused with
-/// `too_many_attempts` and a wait once either is over its limit). A missing account costs as
-/// much time as a wrong password.
-pub async fn check_password(app: &App, ip: IpAddr, email: &str, password: String) -> ClinicResult<Staff> {
+/// A staff login that passed: who, and the secret of a device cookie to set when this device
+/// was not yet known for the account.
+pub struct CheckedLogin {
+    pub staff: Staff,
+    pub new_device: Option<String>,
+}
+
+/// Checks a staff login. The attempt first takes its turn under the login throttles
+/// ([`login_throttle`]: counted in the database, atomically, before the password is checked;
+/// refused with `too_many_attempts` and a wait while a key is held back); `device` is the
+/// secret of the device cookie the browser sent, if any. A missing account costs as much time
+/// as a wrong password.
+pub async fn check_password(
+    app: &App,
+    ip: IpAddr,
+    email: &str,
+    password: String,
+    device: Option<&str>,
+) -> ClinicResult<CheckedLogin> {
     let email = email.trim().to_lowercase();
-    let now = Instant::now();
-    let account_key = format!("account:{email}");
-    let address_key = format!("address:{ip}");
-    for (limiter, key) in [(&app.account_failures, &account_key), (&app.address_failures, &address_key)] {
-        if let Err(wait) = limiter.check(key, now) {
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!("too many failed logins; try again in {wait} seconds"),
-            );
-            e.retry_after = Some(wait);
-            return Err(e.into());
-        }
-    }
     let staff = app.records.store().staff_by_email(&email).await?;
+    let known = login_throttle::known_device(app, device, staff.as_ref()).await?;
+    let turn = login_throttle::Turn::of(app, &email, ip, known.as_deref());
+    let counts = turn.take(app).await?;
     let hash = staff.as_ref().map(|s| s.password_hash.clone()).unwrap_or_else(|| secrets::dummy_hash().to_string());
     // Argon2 takes tens of milliseconds of CPU and 19 MiB: off the async workers, bounded.
     let ok = password_work(app, move || secrets::verify_password(&password, &hash)).await?;
     match staff {
         Some(s) if ok && s.active => {
-            app.account_failures.succeed(&account_key);
+            turn.forget(app).await?;
+            let new_device = match known {
+                Some(_) => None,
+                None => Some(login_throttle::remember_device(app, &s).await?),
+            };
             Metrics::inc(&app.metrics.logins);
-            Ok(s)
+            Ok(CheckedLogin { staff: s, new_device })
         }
-        _ => {
-            app.account_failures.fail(&account_key, now);
-            app.address_failures.fail(&address_key, now);
+        owner => {
+            turn.after_failure(app, &counts, owner.as_ref()).await?;
             Metrics::inc(&app.metrics.logins_failed);
             Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "the e-mail or password is wrong")
                 .into())
@@ -360,34 +367,36 @@ async fn send_links(app: &App, raw_email: &str, ip: IpAddr) -> ClinicResult<()> 
     Ok(())
 }
 
-/// An invite e-mailed to a patient: the address it went to and when the link expires.
+/// An invite e-mailed to a patient: the address it went to, when the link expires, and whether
+/// this service sends e-mail at all.
 #[derive(Debug, Clone)]
 pub struct InviteSent {
     pub sent_to: String,
     pub expires_at: DateTime<Utc>,
+    pub email_set_up: bool,
 }
 
 /// E-mails the patient a new invite (staff: the API and the patient page call this).
+///
+/// The only way staff invite a patient (issue 14, defect 5): the link goes to the address on
+/// the patient's record and is never shown to the member of staff, so nobody at the desk can
+/// open it and act as the patient. Who sent it is kept with the invite and named in the audit
+/// when it is opened.
 pub async fn email_invite(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<InviteSent> {
-    let record = app.records.store().patient(actor, patient).await?;
-    let Some(address) = record.email.filter(|e| !e.trim().is_empty()) else {
-        return Err(ClinicError::invalid(
-            "email",
-            "there is no e-mail address on record for this patient; add one, or give them the link in person",
-        ));
-    };
     let token = secrets::new_token();
     let now = Utc::now();
     let expires_at = now + Duration::hours(i64::from(app.config.invite_hours));
-    app.records
-        .store()
-        .send_invite(
-            actor,
-            patient,
-            &secrets::token_hash(&token),
-            expires_at,
-            link_message(patient, &token, expires_at, now),
-        )
-        .await?;
-    Ok(InviteSent { sent_to: address, expires_at })
+    let mut unit = app.records.store().writing(actor).await?;
+    let record = unit.patient(patient).await?;
+    let Some(address) = record.email.filter(|e| !e.trim().is_empty()) else {
+        unit.finish(Audit::view("patient.read", patient, &[Seen::Patient])).await?;
+        return Err(ClinicError::invalid(
+            "email",
+            "there is no e-mail address on record for this patient: add their own address first (an invite goes only to the patient, never to staff)",
+        ));
+    };
+    let message = link_message(patient, &token, expires_at, now);
+    unit.send_invite(patient, &secrets::token_hash(&token), expires_at, message).await?;
+    unit.finish(Audit::view("patient.invite", patient, &[Seen::Patient])).await?;
+    Ok(InviteSent { sent_to: address, expires_at, email_set_up: app.config.reminders.smtp.is_some() })
 }

@@ -253,6 +253,17 @@ pub async fn submit(
     }
     let result = triage(&protocol, &parsed);
     let disposition = result.disposition;
+    // A patient's routine reports are limited per hour (issue 14, defect 8); the limit is
+    // asked only after triage, and never of a check-in that opens an alert.
+    if let needlepath_store::Who::Patient(_) = actor.who
+        && !response::opens_alert(disposition)
+    {
+        let sent = unit.check_ins_sent_since(patient, now - chrono::Duration::hours(1)).await?;
+        if !response::takes_check_in(disposition, sent, app.config.check_ins_per_patient_per_hour) {
+            unit.finish(Audit::view("check_in.refused_limit", patient, &[Seen::Patient, Seen::Sessions])).await?;
+            return Err(ClinicError::TooManyCheckIns { sent });
+        }
+    }
     let result_json =
         serde_json::to_value(&result).map_err(|e| ClinicError::Unexpected(format!("triage result: {e}")))?;
 

@@ -22,6 +22,12 @@ pub enum ClinicError {
     /// A symptom sent without its trend from the day after the session (the page asks for it).
     #[error("say whether {0} is getting better or worse")]
     TrendMissing(String),
+    /// A patient's routine check-in past their hourly limit: not saved. (A check-in that opens
+    /// an alert is never refused for the limit.)
+    #[error(
+        "you have sent {sent} check-ins in the last hour, so this one was not saved; your answers need no urgent action. If anything gets worse, call the clinic; in an emergency, call emergency services now"
+    )]
+    TooManyCheckIns { sent: u32 },
     /// The store refused or failed (not found, conflict, blocked session, unavailable, …).
     #[error(transparent)]
     Store(#[from] StoreError),

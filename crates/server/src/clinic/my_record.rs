@@ -21,6 +21,7 @@ use needlepath_store::{
 
 use crate::App;
 use crate::clinic::ClinicResult;
+use crate::clinic::patient_record::PatientRecord;
 use crate::schedule::series_of;
 
 /// The patient's zone (the store reads it validated: an unreadable one is reported as corrupt).
@@ -47,8 +48,9 @@ async fn one_list<T>(
 }
 
 /// The patient's details (`GET /api/v1/me`).
-pub async fn details(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<Patient> {
-    one_list(app, actor, id, "patient.read", Seen::Patient, |u| u.patient(id)).await
+pub async fn details(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<PatientRecord> {
+    let patient = one_list(app, actor, id, "patient.read", Seen::Patient, |u| u.patient(id)).await?;
+    Ok(PatientRecord::read_by(patient, actor))
 }
 
 /// The patient's screenings, newest first.

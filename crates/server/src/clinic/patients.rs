@@ -6,16 +6,16 @@
 //! it in one transaction with its record. Input is checked here, field by field, before the
 //! store is asked, and every refusal names its field.
 
-use chrono::{DateTime, Datelike as _, Duration, NaiveDate};
+use chrono::{Datelike as _, NaiveDate};
 use needlepath_core::vocabulary::Finding;
 use needlepath_store::{
-    Actor, Audit, AuditEntry, IanaZone, NewPatient, Patient, PatientFinding, PatientId, PatientUpdate, Seen, Who,
+    Actor, Audit, AuditEntry, IanaZone, NewPatient, PatientFinding, PatientId, PatientUpdate, Seen, Who,
 };
 use serde::Deserialize;
 
 use crate::App;
 use crate::api::{email, nullable, opt_text, text, zone};
-use crate::auth::secrets;
+use crate::clinic::patient_record::PatientRecord;
 use crate::clinic::{ClinicError, ClinicResult};
 use crate::problem::ApiError;
 
@@ -193,7 +193,7 @@ pub async fn list(
     search: Option<&str>,
     limit: u32,
     offset: u32,
-) -> ClinicResult<Vec<Patient>> {
+) -> ClinicResult<Vec<PatientRecord>> {
     let mut unit = app.records.store().reading(actor).await?;
     let patients = unit.patients(search, limit, offset).await?;
     unit.finish(Audit {
@@ -204,20 +204,20 @@ pub async fn list(
         seen: vec![Seen::Patients],
     })
     .await?;
-    Ok(patients)
+    Ok(patients.into_iter().map(|p| PatientRecord::read_by(p, actor)).collect())
 }
 
 /// One patient's record (the API's `GET /api/v1/patients/{id}`, the edit form).
-pub async fn show(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<Patient> {
+pub async fn show(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<PatientRecord> {
     let mut unit = app.records.store().reading(actor).await?;
     let patient = unit.patient(id).await?;
     unit.finish(Audit::view("patient.read", id, &[Seen::Patient])).await?;
-    Ok(patient)
+    Ok(PatientRecord::read_by(patient, actor))
 }
 
 /// Adds a patient; the time zone defaults to the clinic's. Clinical data only from clinical
 /// staff.
-pub async fn create(app: &App, actor: &Actor, r: NewPatientRequest) -> ClinicResult<Patient> {
+pub async fn create(app: &App, actor: &Actor, r: NewPatientRequest) -> ClinicResult<PatientRecord> {
     clinical_only(
         actor,
         &[
@@ -246,27 +246,27 @@ pub async fn create(app: &App, actor: &Actor, r: NewPatientRequest) -> ClinicRes
     }
     let patient = unit.create_patient(new).await?;
     unit.finish(Audit::view("patient.create", patient.id, &[Seen::Patient])).await?;
-    Ok(patient)
+    Ok(PatientRecord::read_by(patient, actor))
 }
 
 /// Changes a patient's record (`PATCH /api/v1/patients/{id}`): the changes are checked first,
 /// then the record is read and written in one transaction.
-pub async fn update(app: &App, actor: &Actor, id: PatientId, r: PatientUpdateRequest) -> ClinicResult<Patient> {
+pub async fn update(app: &App, actor: &Actor, id: PatientId, r: PatientUpdateRequest) -> ClinicResult<PatientRecord> {
     let update = changes(actor, r, app.now().date_naive())?;
     let mut unit = app.records.store().writing(actor).await?;
     let patient = unit.update_patient(id, update).await?;
     unit.finish(Audit::view("patient.update", id, &[Seen::Patient])).await?;
-    Ok(patient)
+    Ok(PatientRecord::read_by(patient, actor))
 }
 
 /// What an edit from the record's page led to.
 #[derive(Debug)]
 pub enum Edit {
     /// The record as changed.
-    Saved(Patient),
+    Saved(PatientRecord),
     /// The changes were refused; the record as it stands, to show the form again with the
     /// refusal.
-    Refused(Patient, ClinicError),
+    Refused(PatientRecord, ClinicError),
 }
 
 /// An edit from the record's page: the record is read first (an unknown patient is not found,
@@ -286,37 +286,12 @@ pub async fn edit(
         Ok(u) => u,
         Err(e) => {
             unit.finish(Audit::view("patient.read", id, &[Seen::Patient])).await?;
-            return Ok(Edit::Refused(patient, e));
+            return Ok(Edit::Refused(PatientRecord::read_by(patient, actor), e));
         }
     };
     let saved = unit.update_patient(id, update).await?;
     unit.finish(Audit::view("patient.update", id, &[Seen::Patient])).await?;
-    Ok(Edit::Saved(saved))
-}
-
-/// A new invite: the link (shown once; only its hash is stored), when it expires, and the record
-/// and clinic zone the page shows it with.
-#[derive(Debug, Clone)]
-pub struct Invited {
-    pub patient: Patient,
-    pub url: String,
-    pub token: String,
-    pub expires_at: DateTime<chrono::Utc>,
-    /// The clinic's time zone (IANA name).
-    pub clinic_time_zone: IanaZone,
-}
-
-/// Invites a patient to their own pages: a new single-use link, valid for the configured hours.
-pub async fn invite(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<Invited> {
-    let token = secrets::new_token();
-    let expires_at = app.now() + Duration::hours(i64::from(app.config.invite_hours));
-    let mut unit = app.records.store().writing(actor).await?;
-    let patient = unit.patient(id).await?;
-    let clinic = unit.clinic().await?;
-    unit.create_invite(id, &secrets::token_hash(&token), expires_at).await?;
-    unit.finish(Audit::view("patient.invite", id, &[Seen::Patient])).await?;
-    let url = format!("{}/invite?token={token}", app.config.public_url.trim_end_matches('/'));
-    Ok(Invited { patient, url, token, expires_at, clinic_time_zone: clinic.time_zone })
+    Ok(Edit::Saved(PatientRecord::read_by(saved, actor)))
 }
 
 /// The latest audit records about a patient (who looked, who changed what), read before this

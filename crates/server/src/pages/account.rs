@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use needlepath_store::LoginKind;
 use serde::Deserialize;
 
 use crate::App;
-use crate::api::session::login_cookie;
-use crate::auth::{ClientIp, clear_cookie};
+use crate::api::session::{login_cookie, remember_device};
+use crate::auth::{ClientIp, clear_cookie, device_secret};
 use crate::clinic::access::{
     self, SIGN_IN_MINUTES, check_password, clinic_of_invite, clinic_to_reach, open_login, request_sign_in_link,
     staff_login_length,
@@ -57,14 +57,20 @@ pub async fn login_form(
     State(app): State<Arc<App>>,
     ctx: Ctx,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     Posted(form): Posted,
 ) -> PageResult {
     let next = safe_next(form.get("next"));
-    match check_password(&app, ip, form.get("email"), form.get("password").to_string()).await.map_err(ApiError::from) {
-        Ok(staff) => {
+    let device = device_secret(&headers);
+    let checked =
+        check_password(&app, ip, form.get("email"), form.get("password").to_string(), device.as_deref()).await;
+    match checked.map_err(ApiError::from) {
+        Ok(checked) => {
+            let staff = checked.staff;
             let login = open_login(&app, staff.clinic, LoginKind::Staff, staff.id.0, staff_login_length(&app)).await?;
             let mut res = see_other(&next);
             res.headers_mut().insert(header::SET_COOKIE, login_cookie(&app, &login)?);
+            remember_device(&app, &mut res, checked.new_device.as_deref())?;
             Ok(res)
         }
         Err(e) => {

@@ -49,6 +49,9 @@ pub struct Payload {
     pub deadline_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_id: Option<PatientId>,
+    /// A login warning's count of wrong passwords.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u32>,
 }
 
 impl Payload {
@@ -66,6 +69,7 @@ impl Payload {
             disposition: None,
             deadline_at: None,
             patient_id: None,
+            attempts: None,
         }
     }
 

@@ -52,6 +52,7 @@ pub fn email(
     let mut mail = match m.recipient {
         Recipient::Patient(_) if m.kind == SIGN_IN_KIND => sign_in_mail(t, public_url, &pl, to),
         Recipient::Patient(_) => patient_mail(t, p, public_url, m, &pl, to, reach),
+        Recipient::Staff(_) if m.kind == MessageKind::LoginWarning => login_warning_mail(t, public_url, &pl, to),
         Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, &pl, to)?,
     };
     if let Recipient::Patient(_) = m.recipient
@@ -91,6 +92,9 @@ fn subject(t: &Locale, m: &Message, pl: &Payload, to: &Addressee) -> Result<Stri
     let clinic = to.clinic_name.as_str();
     if m.kind == SIGN_IN_KIND {
         return Ok(t.f("reach.invite_mail.subject", &[("clinic", clinic)]));
+    }
+    if m.kind == MessageKind::LoginWarning {
+        return Ok(t.s("messages.login_warning.subject").to_string());
     }
     if m.kind == MessageKind::Alert {
         let level = t.label("disposition", alert_level(pl)?.as_str());
@@ -181,6 +185,23 @@ fn sign_in_mail(t: &Locale, public_url: &str, pl: &Payload, to: &Addressee) -> R
             sources: Vec::new(),
         }],
         action: Some((t.s("reach.invite_mail.action").to_string(), url(public_url, &pl.link))),
+        sources: Vec::new(),
+        unsubscribe_url: None,
+    }
+}
+
+/// A staff member's warning that wrong passwords are being tried on their account (issue 14,
+/// defect 3): how many, what happens now, and no unsubscribe (it is about their own account).
+fn login_warning_mail(t: &Locale, public_url: &str, pl: &Payload, to: &Addressee) -> ReminderMail {
+    let attempts = pl.attempts.unwrap_or_default().to_string();
+    ReminderMail {
+        clinic: to.clinic_name.clone(),
+        heading: t.f("messages.login_warning.heading", &[("attempts", &attempts)]),
+        paragraphs: vec![MailParagraph {
+            text: t.f("messages.login_warning.lead", &[("attempts", &attempts), ("clinic", &to.clinic_name)]),
+            sources: Vec::new(),
+        }],
+        action: Some((t.s("messages.login_warning.action").to_string(), url(public_url, &pl.link))),
         sources: Vec::new(),
         unsubscribe_url: None,
     }

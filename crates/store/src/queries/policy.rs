@@ -7,7 +7,8 @@
 /// pass.
 ///
 /// Guarded, in the store's methods and in the units of work alike: screenings (list, add,
-/// review), plans (add), sessions (record, blockers, overrides), check-ins (list) and alerts
+/// review), a patient's findings, allergies and medication (given on a new record or changed:
+/// issue 14, defect 10), plans (add), sessions (record, blockers, overrides), check-ins (list) and alerts
 /// (list, acknowledge, resolve). Deliberately not guarded:
 /// - listing sessions and plans: booking an appointment is the front desk's work, and it reads
 ///   them for the session number and the plan's window for the next session;

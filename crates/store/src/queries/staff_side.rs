@@ -146,6 +146,9 @@ async fn patients_on(
 }
 
 async fn create_patient_on(conn: &mut Conn, actor: &Actor, p: &NewPatient) -> Result<Patient> {
+    if !(p.findings.is_empty() && p.allergies.is_empty() && p.medication.is_empty()) {
+        clinical_side(actor, "findings, allergies and medication")?;
+    }
     let id = PatientId::new();
     let now = ts(Utc::now());
     let row = sqlx::query(
@@ -175,6 +178,9 @@ async fn create_patient_on(conn: &mut Conn, actor: &Actor, p: &NewPatient) -> Re
 /// Applies `u` to the patient's record, read and written on the same connection.
 async fn update_patient_on(conn: &mut Conn, actor: &Actor, id: PatientId, u: PatientUpdate) -> Result<Patient> {
     own(actor, id)?;
+    if u.findings.is_some() || u.allergies.is_some() || u.medication.is_some() {
+        clinical_side(actor, "findings, allergies and medication")?;
+    }
     let mut p = patient_in(conn, actor.clinic, id).await?;
     if let Some(v) = u.name {
         p.name = v;
@@ -247,7 +253,9 @@ async fn create_invite_on(
     .bind(token_hash)
     .bind(actor.clinic.0)
     .bind(patient.0)
-    .bind(actor.who.staff().map(|s| s.0))
+    // Who sent it: the member of staff or the API token (none for a link the patient asked
+    // for), named in the audit when the invite is opened (issue 14, defect 5).
+    .bind(actor.who.id())
     .bind(ts(Utc::now()))
     .bind(ts(expires_at))
     .execute(&mut *conn)

@@ -76,6 +76,19 @@ impl crate::unit::Reading for Unit {
         rows.iter().map(check_in_from).collect()
     }
 
+    async fn check_ins_sent_since(&mut self, patient: PatientId, since: DateTime<Utc>) -> Result<u32> {
+        own(&self.actor, patient)?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 AND submitted_at >= $3",
+        )
+        .bind(self.actor.clinic.0)
+        .bind(patient.0)
+        .bind(ts(since))
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
     async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>> {
         appointments_on(&mut self.tx, &self.actor, patient).await
     }
@@ -243,6 +256,19 @@ impl crate::unit::Writing for Unit {
 
     async fn create_invite(&mut self, patient: PatientId, token_hash: &str, expires_at: DateTime<Utc>) -> Result<()> {
         create_invite_on(&mut self.tx, &self.actor, patient, token_hash, expires_at).await
+    }
+
+    async fn send_invite(
+        &mut self,
+        patient: PatientId,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        message: NewMessage,
+    ) -> Result<()> {
+        create_invite_on(&mut self.tx, &self.actor, patient, token_hash, expires_at).await?;
+        let source = crate::MessageSource::Invite(uuid::Uuid::now_v7());
+        insert_messages_in(&mut self.tx, self.actor.clinic, source, std::slice::from_ref(&message), Utc::now()).await?;
+        Ok(())
     }
 
     // --- appointments ------------------------------------------------------------------------

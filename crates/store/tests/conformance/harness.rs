@@ -118,6 +118,15 @@ fn with_database(url: &str, database: &str) -> String {
     out
 }
 
+/// A second store on the running story's database: another instance of the service.
+pub async fn second_instance() -> Arc<dyn Store> {
+    let url = match DB.with(Clone::clone) {
+        TestDb::Sqlite(path) => DatabaseUrl::Sqlite(path),
+        TestDb::Postgres(url) => DatabaseUrl::Postgres(url),
+    };
+    needlepath_store::open(&url, OpenOptions::default()).await.expect("a second store on the same database")
+}
+
 /// Writes a second clinic straight into the running story's database: the trait creates only
 /// the first one (`complete_setup`). Column types follow `migrations/*/0001_initial.sql`.
 pub async fn insert_clinic(name: &str) -> ClinicId {

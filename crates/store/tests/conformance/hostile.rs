@@ -80,3 +80,49 @@ pub async fn story_alert_flooding(store: DynStore) {
     let (_, next) = store.submit_check_in(&me, submit("contact_clinic", 30)).await.unwrap();
     assert_ne!(next.unwrap().id, first.id);
 }
+
+/// Regression (issue 14, defect 2): parallel login guesses slipped past limits kept per process
+/// (36 of 60 reached one account). A turn is now read and counted in one transaction in the
+/// database, so 60 attempts at once through two instances of the service (two stores on one
+/// database) let exactly the free ones through, and the rest wait.
+pub async fn story_login_turns_are_counted_once_across_instances(store: std::sync::Arc<dyn Store>) {
+    use needlepath_store::{LoginTurn, ThrottleRule};
+    let other = crate::harness::second_instance().await;
+    let rule = ThrottleRule {
+        key: "account-hash".into(),
+        free: 5,
+        first_wait: chrono::Duration::hours(1),
+        cap: chrono::Duration::hours(1),
+        window: chrono::Duration::hours(1),
+    };
+    let address = ThrottleRule { key: "address-hash".into(), free: 50, ..rule.clone() };
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let s = if i % 2 == 0 { store.clone() } else { other.clone() };
+        let rules = vec![rule.clone(), address.clone()];
+        tasks.spawn(async move { s.take_login_turn(&rules, chrono::Utc::now()).await.unwrap() });
+    }
+    let mut went = Vec::new();
+    let mut waits = 0;
+    while let Some(turn) = tasks.join_next().await {
+        match turn.unwrap() {
+            LoginTurn::Go(counts) => went.push(counts),
+            LoginTurn::Wait(s) => {
+                assert!((3500..=3600).contains(&s), "waits about an hour: {s}");
+                waits += 1;
+            }
+        }
+    }
+    went.sort();
+    assert_eq!(went.len(), 5, "{went:?}");
+    assert_eq!(went.iter().map(|c| c[0]).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5], "each counted once");
+    // A held-back attempt is not counted under the other key either.
+    assert_eq!(went.iter().map(|c| c[1]).max(), Some(5));
+    assert_eq!(waits, 55);
+    // A success forgets the key: the next attempt goes at once.
+    store.forget_login_attempts(&["account-hash".to_string()]).await.unwrap();
+    assert_eq!(other.take_login_turn(&[rule], chrono::Utc::now()).await.unwrap(), LoginTurn::Go(vec![1]));
+    // Old rows are pruned.
+    let later = chrono::Utc::now() + chrono::Duration::minutes(1);
+    assert_eq!(store.prune_login_attempts(later).await.unwrap(), 2);
+}

@@ -13,7 +13,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use chrono::NaiveDate;
 use needlepath_core::vocabulary::Finding;
-use needlepath_store::{Patient, PatientId};
+use needlepath_store::PatientId;
+
+use crate::clinic::patient_record::PatientRecord;
 
 use crate::App;
 use crate::api::id;
@@ -31,7 +33,7 @@ use crate::problem::{ApiError, ApiResult};
 #[template(path = "staff/patient_edit.html")]
 struct EditPage {
     f: Frame,
-    p: Patient,
+    p: PatientRecord,
     form: FormData,
     error: Option<Shown>,
     skin_types: Vec<Choice>,
@@ -40,7 +42,7 @@ struct EditPage {
     findings: Vec<FindingRow>,
 }
 
-fn edit_page(ctx: &Ctx, p: Patient, form: FormData, error: Option<Shown>, clinical: bool) -> EditPage {
+fn edit_page(ctx: &Ctx, p: PatientRecord, form: FormData, error: Option<Shown>, clinical: bool) -> EditPage {
     let t = ctx.t;
     let skin = (1..=6).map(|n| (n.to_string(), t.f("patients.skin_type_n", &[("n", &n.to_string())])));
     let findings = finding_rows(t, &form);
@@ -56,7 +58,7 @@ fn edit_page(ctx: &Ctx, p: Patient, form: FormData, error: Option<Shown>, clinic
 }
 
 /// The record as the form's values.
-fn form_of(p: &Patient, clinical: bool) -> FormData {
+fn form_of(p: &PatientRecord) -> FormData {
     let mut pairs = vec![
         ("name".to_string(), p.name.clone()),
         ("email".into(), p.email.clone().unwrap_or_default()),
@@ -68,10 +70,15 @@ fn form_of(p: &Patient, clinical: bool) -> FormData {
     if p.consent_messages {
         pairs.push(("consent_messages".into(), "yes".into()));
     }
-    if clinical {
-        pairs.extend(finding_pairs(&p.findings));
-        pairs.push(("allergies".into(), p.allergies.join("\n")));
-        pairs.push(("medication".into(), p.medication.join("\n")));
+    // Present only for a reader of clinical data (the record as the use case gave it).
+    if let Some(findings) = &p.findings {
+        pairs.extend(finding_pairs(findings));
+    }
+    if let Some(allergies) = &p.allergies {
+        pairs.push(("allergies".into(), allergies.join("\n")));
+    }
+    if let Some(medication) = &p.medication {
+        pairs.push(("medication".into(), medication.join("\n")));
     }
     FormData::from_pairs(pairs)
 }
@@ -120,7 +127,7 @@ pub async fn edit_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<St
     let patient_id: PatientId = id(&raw, "patient")?;
     let p = patients::show(&app, &a.actor, patient_id).await?;
     let clinical = a.may_edit_clinical_fields();
-    let form = form_of(&p, clinical);
+    let form = form_of(&p);
     page(&edit_page(&ctx, p, form, None, clinical))
 }
 

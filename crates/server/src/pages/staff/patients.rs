@@ -6,16 +6,17 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use chrono::NaiveDate;
-use needlepath_store::{Patient, PatientId};
+use needlepath_store::PatientId;
+
+use crate::clinic::patient_record::PatientRecord;
 use serde::Deserialize;
 
 use crate::App;
 use crate::api::id;
 use crate::clinic::patients::{self, NewPatientRequest};
 use crate::pages::form::{FormData, Posted};
-use crate::pages::staff::{Choice, choices, clinic_zone, local};
+use crate::pages::staff::{Choice, choices, clinic_zone};
 use crate::pages::{Ctx, Frame, PageResult, Shown, page, page_with, see_other};
 use crate::problem::ApiError;
 
@@ -24,7 +25,7 @@ use crate::problem::ApiError;
 struct ListPage {
     f: Frame,
     q: String,
-    patients: Vec<Patient>,
+    patients: Vec<PatientRecord>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,42 +98,12 @@ pub async fn create(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Posted)
     }
 }
 
-#[derive(Template)]
-#[template(path = "staff/invite.html")]
-struct InvitePage {
-    f: Frame,
-    patient: Patient,
-    url: String,
-    expires: String,
-}
-
-/// A new invite link, shown once: only its hash is stored.
+/// E-mails the patient a new invite (queued in the outbox), back to their page; a patient
+/// without an e-mail address gets the refusal in words.
 pub async fn invite(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>, Posted(_): Posted) -> PageResult {
     let a = ctx.authed()?;
     let patient_id: PatientId = id(&raw, "patient")?;
-    let invite = patients::invite(&app, &a.actor, patient_id).await?;
-    let tz = invite.clinic_time_zone.tz();
-    page_with(
-        StatusCode::OK,
-        &InvitePage {
-            f: ctx.frame(ctx.t.s("invite_link.title")),
-            patient: invite.patient,
-            url: invite.url,
-            expires: local(invite.expires_at, tz),
-        },
-    )
-}
-
-/// E-mails the patient a new invite (queued in the outbox), back to their page; a patient
-/// without an e-mail address gets the refusal in words.
-pub async fn email_invite(
-    State(app): State<Arc<App>>,
-    ctx: Ctx,
-    Path(raw): Path<String>,
-    Posted(_): Posted,
-) -> PageResult {
-    let a = ctx.authed()?;
-    let patient_id: PatientId = id(&raw, "patient")?;
-    crate::clinic::access::email_invite(&app, &a.actor, patient_id).await?;
-    Ok(crate::pages::see_other(&format!("/staff/patients/{patient_id}?invite_sent=1")))
+    let sent = crate::clinic::access::email_invite(&app, &a.actor, patient_id).await?;
+    let said = if sent.email_set_up { "sent" } else { "waiting" };
+    Ok(crate::pages::see_other(&format!("/staff/patients/{patient_id}?invite={said}")))
 }

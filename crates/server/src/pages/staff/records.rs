@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use needlepath_core::pathway::next::{Series, SessionDates};
 use needlepath_core::protocol::Protocol;
@@ -31,6 +31,7 @@ use crate::pages::staff::{local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
 use crate::pages::{Ctx, Frame, PageResult, page_with};
 use crate::policy::Caller;
+use crate::problem::ApiError;
 use crate::schedule::series_of;
 
 #[derive(Debug, Clone)]
@@ -134,6 +135,15 @@ struct PatientPage {
     audit: Vec<AuditRow>,
     /// Appointments and messages, for everyone on staff.
     rem: Section,
+    /// What the last action on this page did ("a new invite is on its way to …"), or empty.
+    notice: String,
+}
+
+/// `?invite=sent` (or `?invite=waiting`, when this service does not send e-mail): the invite
+/// form's answer, shown at the top of the page after its redirect.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoticeQuery {
+    pub invite: Option<String>,
 }
 
 /// A screening reason's code in words: a finding, or `concern:…`, `scar_grade:2`, ….
@@ -244,14 +254,45 @@ fn series_lines(
         .collect()
 }
 
-pub async fn show(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>) -> PageResult {
+pub async fn show(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
     let patient_id: PatientId = id(&raw, "patient")?;
-    render(&app, &ctx, patient_id, StatusCode::OK, Refused::default()).await
+    let notice = match q.invite.as_deref() {
+        None => None,
+        Some("sent") => Some(InviteNotice::Sent),
+        Some("waiting") => Some(InviteNotice::Waiting),
+        Some(_) => return Err(ApiError::invalid("invite", "accepted: sent, waiting").into()),
+    };
+    render_with(&app, &ctx, patient_id, StatusCode::OK, Refused::default(), notice).await
+}
+
+/// What the invite form did, said at the top of the patient's page.
+#[derive(Debug, Clone, Copy)]
+pub enum InviteNotice {
+    /// Queued to the patient's address; this service sends e-mail.
+    Sent,
+    /// Queued, but this service has no e-mail set up: it waits in the outbox.
+    Waiting,
 }
 
 /// The patient's page with `status`; a refused appointment or message form shows its error
 /// and values in its section.
 pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusCode, refused: Refused) -> PageResult {
+    render_with(app, ctx, patient_id, status, refused, None).await
+}
+
+async fn render_with(
+    app: &App,
+    ctx: &Ctx,
+    patient_id: PatientId,
+    status: StatusCode,
+    refused: Refused,
+    notice: Option<InviteNotice>,
+) -> PageResult {
     let a: &Authed = ctx.authed()?;
     let t = ctx.t;
     let (clinical, admin) = (a.is_clinical(), a.may_see_audit());
@@ -281,6 +322,17 @@ pub async fn render(app: &App, ctx: &Ctx, patient_id: PatientId, status: StatusC
         gates: Vec::new(),
         audit: Vec::new(),
         rem,
+        notice: match notice {
+            None => String::new(),
+            Some(n) => {
+                let to = [("email", p.email.as_deref().unwrap_or_default())];
+                let sent = t.f("reach.staff.invite_sent", &to);
+                match n {
+                    InviteNotice::Sent => sent,
+                    InviteNotice::Waiting => format!("{sent} {}", t.s("reach.staff.invite_waiting")),
+                }
+            }
+        },
         p,
     };
     if clinical {
@@ -421,5 +473,15 @@ fn audit_row(t: &Locale, e: &AuditEntry, names: &HashMap<StaffId, String>, tz: c
         (ActorKind::ApiToken, _) => t.s("record.who_token").to_string(),
         (ActorKind::System, _) => t.s("record.who_system").to_string(),
     };
-    AuditRow { at: local(e.at, tz), who, action: e.action.clone(), ip: e.ip.clone().unwrap_or_default() }
+    // A login opened with an invite names who sent the invite (issue 14, defect 5): the audit's
+    // target is the sender (a member of staff, or an API token).
+    let action = match (e.action.as_str(), e.target) {
+        ("patient.invite_redeemed", Some(by)) => {
+            let sender =
+                names.get(&StaffId(by)).cloned().unwrap_or_else(|| t.s("record.invite_sender_other").to_string());
+            t.f("record.invite_redeemed_from", &[("action", &e.action), ("sender", &sender)])
+        }
+        _ => e.action.clone(),
+    };
+    AuditRow { at: local(e.at, tz), who, action, ip: e.ip.clone().unwrap_or_default() }
 }
