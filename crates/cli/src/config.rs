@@ -6,6 +6,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -38,6 +39,17 @@ pub struct Config {
     pub login_window_minutes: u32,
     pub check_ins_per_patient_per_hour: u32,
     pub shutdown_grace_seconds: u32,
+    /// A request's head must arrive within this many seconds of the connection opening (or of
+    /// the previous answer on a kept-alive connection).
+    pub header_timeout_seconds: u32,
+    /// A request's body must arrive in full within this many seconds of its head.
+    pub body_timeout_seconds: u32,
+    /// A connection with no request being answered, or whose client takes none of an answer,
+    /// for this many seconds is closed.
+    pub idle_timeout_seconds: u32,
+    /// Connections open at once; default: what the open-files limit leaves room for (at most
+    /// 4096).
+    pub max_connections: u32,
     /// `text` or `json` log lines.
     pub log_format: String,
     /// The outbox worker and its channels (`[reminders]`, `[reminders.smtp]`,
@@ -64,6 +76,10 @@ impl Default for Config {
             login_window_minutes: s.login_window_minutes,
             check_ins_per_patient_per_hour: s.check_ins_per_patient_per_hour,
             shutdown_grace_seconds: s.shutdown_grace_seconds,
+            header_timeout_seconds: secs(s.connections.header_timeout),
+            body_timeout_seconds: secs(s.connections.body_timeout),
+            idle_timeout_seconds: secs(s.connections.idle_timeout),
+            max_connections: u32::try_from(s.connections.max_connections).unwrap_or(u32::MAX),
             log_format: "text".into(),
             reminders: s.reminders,
         }
@@ -71,7 +87,7 @@ impl Default for Config {
 }
 
 /// The settings, as keys of the file and (upper-cased, after `NEEDLEPATH_`) of the environment.
-pub const KEYS: [&str; 16] = [
+pub const KEYS: [&str; 20] = [
     "database_url",
     "database_url_file",
     "create_database",
@@ -87,8 +103,20 @@ pub const KEYS: [&str; 16] = [
     "login_window_minutes",
     "check_ins_per_patient_per_hour",
     "shutdown_grace_seconds",
+    "header_timeout_seconds",
+    "body_timeout_seconds",
+    "idle_timeout_seconds",
+    "max_connections",
     "log_format",
 ];
+
+/// The longest a connection deadline may be set to: an hour. Longer would let a client hold a
+/// connection as long as the missing deadlines did (issue 14, defect 4).
+const MAX_TIMEOUT_SECONDS: u32 = 3600;
+
+fn secs(d: std::time::Duration) -> u32 {
+    u32::try_from(d.as_secs()).unwrap_or(u32::MAX)
+}
 
 /// `NEEDLEPATH_*` variables that are not settings (nor read by the program or its tests):
 /// ignored, and named so a typo does not go unnoticed.
@@ -147,7 +175,25 @@ impl Config {
         if !["text", "json"].contains(&c.log_format.as_str()) {
             bail!("configuration: log_format `{}` is not accepted; accepted: text, json", c.log_format);
         }
+        c.check_connection_limits()?;
         Ok(c)
+    }
+
+    /// Every connection deadline between 1 s and an hour; at least one connection.
+    fn check_connection_limits(&self) -> anyhow::Result<()> {
+        for (key, value) in [
+            ("header_timeout_seconds", self.header_timeout_seconds),
+            ("body_timeout_seconds", self.body_timeout_seconds),
+            ("idle_timeout_seconds", self.idle_timeout_seconds),
+        ] {
+            if !(1..=MAX_TIMEOUT_SECONDS).contains(&value) {
+                bail!("configuration: {key} = {value} is not accepted; accepted: 1 to {MAX_TIMEOUT_SECONDS} seconds");
+            }
+        }
+        if self.max_connections == 0 {
+            bail!("configuration: max_connections = 0 is not accepted; it must be at least 1");
+        }
+        Ok(())
     }
 
     /// Whether a missing SQLite file may be created.
@@ -172,6 +218,12 @@ impl Config {
             login_window_minutes: self.login_window_minutes,
             check_ins_per_patient_per_hour: self.check_ins_per_patient_per_hour,
             shutdown_grace_seconds: self.shutdown_grace_seconds,
+            connections: needlepath_server::listen::Limits {
+                header_timeout: Duration::from_secs(u64::from(self.header_timeout_seconds)),
+                body_timeout: Duration::from_secs(u64::from(self.body_timeout_seconds)),
+                idle_timeout: Duration::from_secs(u64::from(self.idle_timeout_seconds)),
+                max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            },
             reminders: self.reminders.clone(),
         }
     }
@@ -260,6 +312,33 @@ mod tests {
             jail.create_file("np.toml", "lisen = \"x\"\n")?;
             let e = Config::load(Some(&PathBuf::from("np.toml")), &Flags::default()).unwrap_err().to_string();
             assert!(e.contains("lisen"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn connection_deadlines_and_limit_are_read_and_bad_values_name_their_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("np.toml", "header_timeout_seconds = 5\nmax_connections = 100\n")?;
+            jail.set_env("NEEDLEPATH_BODY_TIMEOUT_SECONDS", "20");
+            let c = Config::load(Some(&PathBuf::from("np.toml")), &Flags::default()).unwrap();
+            let limits = c.server().connections;
+            assert_eq!(limits.header_timeout, Duration::from_secs(5));
+            assert_eq!(limits.body_timeout, Duration::from_secs(20));
+            assert_eq!(limits.idle_timeout, Duration::from_secs(60));
+            assert_eq!(limits.max_connections, 100);
+            jail.clear_env();
+            for (file, key) in [
+                ("header_timeout_seconds = 0\n", "header_timeout_seconds"),
+                ("body_timeout_seconds = 86400\n", "body_timeout_seconds"),
+                ("idle_timeout_seconds = -1\n", "idle_timeout_seconds"),
+                ("max_connections = 0\n", "max_connections"),
+                ("max_connections = \"lots\"\n", "max_connections"),
+            ] {
+                jail.create_file("bad.toml", file)?;
+                let e = Config::load(Some(&PathBuf::from("bad.toml")), &Flags::default()).unwrap_err().to_string();
+                assert!(e.contains(key), "{file:?}: {e}");
+            }
             Ok(())
         });
     }

@@ -17,12 +17,23 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// Reads a request body of at most [`MAX_BODY`] bytes. Too large is 413 `body_too_large`; a body
 /// that cannot be read (a malformed chunked encoding, a connection that ends early) is 400
-/// `malformed_body`, not 413 (issue 14: every failure was reported as too large).
+/// `malformed_body`, not 413 (issue 14: every failure was reported as too large). A body that
+/// does not arrive in full within the body deadline (`listen.rs`) is 408 `request_timeout`.
 pub async fn read_limited(body: axum::body::Body) -> Result<Bytes, ApiError> {
     axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
-        let too_large = e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some();
+        let inner = e.into_inner();
+        let too_large = inner.downcast_ref::<http_body_util::LengthLimitError>().is_some();
         if too_large {
             too_large_body()
+        } else if let Some(t) = crate::listen::BodyTimedOut::find(&*inner) {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                format!(
+                    "the body did not arrive in time: it must arrive in full within {} s of the headers",
+                    t.after.as_secs()
+                ),
+            )
         } else {
             ApiError::new(
                 StatusCode::BAD_REQUEST,

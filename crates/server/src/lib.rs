@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod i18n;
 #[cfg(test)]
 mod layering;
+pub mod listen;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -70,6 +71,8 @@ pub struct ServerConfig {
     pub check_ins_per_patient_per_hour: u32,
     /// How long in-flight requests get to finish on shutdown.
     pub shutdown_grace_seconds: u32,
+    /// Deadlines on each part of a request, and how many connections may be open.
+    pub connections: listen::Limits,
     /// The outbox worker and the channels it delivers through.
     pub reminders: reminders::ReminderConfig,
 }
@@ -88,6 +91,7 @@ impl Default for ServerConfig {
             login_window_minutes: 15,
             check_ins_per_patient_per_hour: 20,
             shutdown_grace_seconds: 30,
+            connections: listen::Limits::default(),
             reminders: reminders::ReminderConfig::default(),
         }
     }
@@ -202,7 +206,8 @@ pub fn router(app: Arc<App>) -> Router {
 pub use clinic::setup::setup_link;
 
 /// Serves until `shutdown` completes, then lets in-flight requests finish (up to the grace
-/// period) before returning.
+/// period) before returning. Connections are taken by [`listen::run`], with its deadlines and
+/// connection limit.
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
@@ -220,23 +225,7 @@ pub async fn serve(
         None
     };
     let grace = Duration::from_secs(u64::from(app.config.shutdown_grace_seconds));
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let service = router(app).into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let mut stop = stop_rx;
-    let result = tokio::select! {
-        r = server => r,
-        _ = async {
-            let _ = stop.wait_for(|s| *s).await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!("in-flight requests did not finish within {}s; stopping", grace.as_secs());
-            Ok(())
-        }
-    };
+    let result = listen::run(app.clone(), router(app.clone()), listener, shutdown, grace).await;
     sweeper.abort();
     // The worker finishes its round (deliveries in flight get recorded) before the service ends.
     let _ = worker_stop.send(true);

@@ -2,6 +2,7 @@
 //!
 //! Only counts: no patient, clinic or path parameters appear as labels.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Default)]
@@ -17,6 +18,18 @@ pub struct Metrics {
     pub messages_retried: AtomicU64,
     pub messages_failed: AtomicU64,
     pub messages_skipped: AtomicU64,
+    /// Connections open now (kept by the accept loop, `listen.rs`).
+    pub connections_open: Arc<AtomicU64>,
+    /// Connections refused because the limit was reached and every open one was answering.
+    pub connections_refused: AtomicU64,
+    /// Connections closed to make room for a newer one (the limit was reached).
+    pub connections_evicted: AtomicU64,
+    /// Connections closed because a request's head, or its body, did not arrive in time; or
+    /// because nothing was asked, or none of an answer taken, for the idle timeout.
+    pub header_timeouts: AtomicU64,
+    pub body_timeouts: AtomicU64,
+    pub idle_timeouts: AtomicU64,
+    pub write_timeouts: AtomicU64,
 }
 
 impl Metrics {
@@ -64,6 +77,36 @@ impl Metrics {
             ),
         ] {
             s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", c.load(Ordering::Relaxed)));
+        }
+        s.push_str("# HELP needlepath_connections_open Client connections open now.\n");
+        s.push_str("# TYPE needlepath_connections_open gauge\n");
+        s.push_str(&format!("needlepath_connections_open {}\n", self.connections_open.load(Ordering::Relaxed)));
+        for (name, help, c) in [
+            (
+                "needlepath_connections_refused_total",
+                "Connections refused with 503: the limit was reached and every open connection was answering a request.",
+                &self.connections_refused,
+            ),
+            (
+                "needlepath_connections_evicted_total",
+                "Connections closed to make room for a newer one: the quietest, with no request being answered.",
+                &self.connections_evicted,
+            ),
+        ] {
+            s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n", c.load(Ordering::Relaxed)));
+        }
+        s.push_str("# HELP needlepath_connection_timeouts_total Connections closed by a deadline: a request's head or body not in time, nothing asked (idle), or an answer not taken (write).\n");
+        s.push_str("# TYPE needlepath_connection_timeouts_total counter\n");
+        for (kind, c) in [
+            ("header", &self.header_timeouts),
+            ("body", &self.body_timeouts),
+            ("idle", &self.idle_timeouts),
+            ("write", &self.write_timeouts),
+        ] {
+            s.push_str(&format!(
+                "needlepath_connection_timeouts_total{{kind=\"{kind}\"}} {}\n",
+                c.load(Ordering::Relaxed)
+            ));
         }
         if let Some(up) = database_up {
             s.push_str(
