@@ -138,7 +138,13 @@ async fn acknowledged_check_ins_survive_sigkill_mid_load() {
     let scratch = tempfile::tempdir().unwrap();
     let db = dir.path().join("np.db");
     let url = sqlite_url(&db);
-    let mut server = ServerProcess::start(dir.path(), &["--database-url", &url, "--create-database"]).await;
+    // The load sends each patient far more check-ins than the hourly limit a real patient has
+    // (issue 14, defect 8): what this test measures is durability, so the limit is raised.
+    let config = dir.path().join("load.toml");
+    std::fs::write(&config, "check_ins_per_patient_per_hour = 1000000\n").unwrap();
+    let config = config.to_str().unwrap().to_string();
+    let mut server =
+        ServerProcess::start(dir.path(), &["--database-url", &url, "--create-database", "--config", &config]).await;
     let staff = set_up_clinic(&mut server).await;
     let mut patients = Vec::new();
     for i in 0..PATIENTS {
@@ -196,7 +202,7 @@ async fn acknowledged_check_ins_survive_sigkill_mid_load() {
         assert_eq!(crashed, "ok", "round {round}: the database as the crash left it fails its integrity check");
 
         // The file exists now: no --create-database.
-        server.restart(&["--database-url", &url]).await;
+        server.restart(&["--database-url", &url, "--config", &config]).await;
         patients = patients.iter().map(Api::reconnect).collect();
         let found = submitted(&patients).await;
         let mut missing = Vec::new();

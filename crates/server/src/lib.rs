@@ -123,6 +123,8 @@ pub struct App {
     pub password_threads: clinic::access::PasswordThreads,
     /// Each clinic's own protocol, parsed, with the hash of the text it was parsed from.
     clinic_protocols: Mutex<HashMap<ClinicId, (String, Arc<Protocol>)>>,
+    /// The installation's unsubscribe key, read from the store once (`clinic::unsubscribe`).
+    unsubscribe_key: tokio::sync::OnceCell<String>,
 }
 
 impl App {
@@ -149,6 +151,7 @@ impl App {
             password_work: tokio::sync::Semaphore::new(clinic::access::password_work_permits()),
             password_threads: clinic::access::PasswordThreads::start(clinic::access::password_work_permits()),
             clinic_protocols: Mutex::new(HashMap::new()),
+            unsubscribe_key: tokio::sync::OnceCell::new(),
         })
     }
 

@@ -169,10 +169,10 @@ fn entries() -> Vec<Entry> {
             r!(get "GET" "/calendar/{file}", Public, "A patient's calendar feed (iCalendar); the token in the address is the key", None, None, 200, calendar::feed::serve),
         ),
         page(
-            r!(get "GET" "/unsubscribe/{id}", Public, "Stop e-mail reminders? (the link in every reminder e-mail)", None, None, 200, public::unsubscribe::page_get),
+            r!(get "GET" "/unsubscribe/{token}", Public, "Stop e-mail reminders? (the link in every reminder e-mail)", None, None, 200, public::unsubscribe::page_get),
         ),
         page(
-            r!(post "POST" "/unsubscribe/{id}", Public, "Stop e-mail reminders (the button, or a one-click unsubscribe)", None, None, 200, public::unsubscribe::page_post),
+            r!(post "POST" "/unsubscribe/{token}", Public, "Stop e-mail reminders (the button, or a one-click unsubscribe)", None, None, 200, public::unsubscribe::page_post),
         ),
         page(r!(get "GET" "/sources", Public, "The sources the protocol cites", None, None, 200, public::sources)),
         page(

@@ -183,8 +183,8 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/candidate" | "/aftercare" | "/cost") => none(),
         ("POST", "/candidate") => Some((Form("concern=acne_scars&age_years=30".into()), Fresh::No)),
         ("GET", "/calendar/{file}") => Some((Body::None, Fresh::Calendar)),
-        ("GET", "/unsubscribe/{id}") => none(),
-        ("POST", "/unsubscribe/{id}") => Some((Form(String::new()), Fresh::No)),
+        ("GET", "/unsubscribe/{token}") => none(),
+        ("POST", "/unsubscribe/{token}") => Some((Form(String::new()), Fresh::No)),
         // (end of pages for everyone)
         // ---- Pages: the patient's own ----
         ("GET", "/me" | "/me/check-in" | "/me/plan" | "/me/history") => none(),

@@ -71,6 +71,10 @@ pub trait Access: Send + Sync {
     /// The staff member a remembered device belongs to, if it is one.
     async fn trusted_device(&self, token_hash: &str) -> Result<Option<(ClinicId, StaffId)>>;
 
+    /// The installation's key named `name`: the stored one, or `fresh` (random, from the
+    /// caller) stored now if there is none yet. Every instance gets the same key.
+    async fn service_key(&self, name: &str, fresh: &str) -> Result<String>;
+
     /// Queues `message` to a staff member about their own account (a login warning); the same
     /// message key queues once.
     async fn tell_account_owner(&self, clinic: ClinicId, staff: StaffId, message: NewMessage) -> Result<()>;

@@ -29,6 +29,7 @@ pub mod sessions;
 pub mod settings;
 pub mod setup;
 pub mod today;
+pub mod unsubscribe;
 
 use std::sync::Arc;
 

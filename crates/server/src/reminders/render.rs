@@ -32,26 +32,30 @@ fn moment(pl: &Payload) -> Option<DateTime<Utc>> {
     pl.session_at.or(pl.event_at)
 }
 
-/// The link that turns e-mail reminders off: the message's id is the capability (only the
-/// recipient and the clinic know it, and all it can do is stop e-mails).
-pub fn unsubscribe_url(public_url: &str, m: &Message) -> String {
-    url(public_url, &format!("/unsubscribe/{}", m.id))
+/// Where an e-mail's links lead: the service's public address, and the path of the message's
+/// unsubscribe link (a capability only the e-mail holds: `clinic::unsubscribe`), for a
+/// reminder to a patient.
+#[derive(Debug, Clone, Copy)]
+pub struct Links<'a> {
+    pub public_url: &'a str,
+    pub unsubscribe: Option<&'a str>,
 }
 
 /// The e-mail for a message; a patient's e-mail ends with how to reach their clinic (`reach`).
 pub fn email(
     t: &Locale,
     p: &Protocol,
-    public_url: &str,
+    links: Links<'_>,
     m: &Message,
     to: &Addressee,
     address: &str,
     reach: Option<&Reach>,
 ) -> Result<Email, Unrenderable> {
     let pl = Payload::read(&m.payload).map_err(Unrenderable)?;
+    let public_url = links.public_url;
     let mut mail = match m.recipient {
         Recipient::Patient(_) if m.kind == SIGN_IN_KIND => sign_in_mail(t, public_url, &pl, to),
-        Recipient::Patient(_) => patient_mail(t, p, public_url, m, &pl, to, reach),
+        Recipient::Patient(_) => patient_mail(t, p, links, m, &pl, to, reach),
         Recipient::Staff(_) if m.kind == MessageKind::LoginWarning => login_warning_mail(t, public_url, &pl, to),
         Recipient::Staff(_) | Recipient::Clinic => staff_mail(t, public_url, &pl, to)?,
     };
@@ -117,7 +121,7 @@ fn emergency_line(t: &Locale, reach: Option<&Reach>) -> String {
 fn patient_mail(
     t: &Locale,
     p: &Protocol,
-    public_url: &str,
+    links: Links<'_>,
     m: &Message,
     pl: &Payload,
     to: &Addressee,
@@ -167,9 +171,9 @@ fn patient_mail(
         clinic: to.clinic_name.clone(),
         heading: t.f(&format!("messages.{}.heading", heading_kind(t, m.kind.as_str())), &[("name", &to.name)]),
         paragraphs,
-        action: Some((t.s(action_key).to_string(), url(public_url, link))),
+        action: Some((t.s(action_key).to_string(), url(links.public_url, link))),
         sources,
-        unsubscribe_url: Some(unsubscribe_url(public_url, m)),
+        unsubscribe_url: links.unsubscribe.map(|path| url(links.public_url, path)),
     }
 }
 
@@ -317,11 +321,29 @@ mod tests {
             address_lines: Vec::new(),
             emergency: vec![Phone::new("112")],
         };
-        let mail = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", Some(&reach)).unwrap();
+        let mail = email(
+            t,
+            &p,
+            Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") },
+            &m,
+            &to,
+            "pia@example.org",
+            Some(&reach),
+        )
+        .unwrap();
         assert!(mail.text.contains("call 112 now"), "{}", mail.text);
         assert!(!mail.text.contains("911"), "{}", mail.text);
         assert!(mail.text.contains("+49 30 1234567"), "the clinic's contact: {}", mail.text);
-        let generic = email(t, &p, "https://clinic.example", &m, &to, "pia@example.org", None).unwrap();
+        let generic = email(
+            t,
+            &p,
+            Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") },
+            &m,
+            &to,
+            "pia@example.org",
+            None,
+        )
+        .unwrap();
         assert!(generic.text.contains("112 in Europe, 911 in the US"), "{}", generic.text);
     }
 
@@ -367,12 +389,30 @@ mod tests {
         let p = Protocol::builtin().unwrap();
         for bad in [json!(null), json!("catastrophic"), json!(3)] {
             let (m, to) = alert(bad.clone());
-            let e = email(t, &p, "https://clinic.example", &m, &to, "ada@example.org", None).unwrap_err();
+            let e = email(
+                t,
+                &p,
+                Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") },
+                &m,
+                &to,
+                "ada@example.org",
+                None,
+            )
+            .unwrap_err();
             assert!(e.to_string().contains("disposition"), "{e}");
             assert!(webhook_body(t, "https://clinic.example", &m, &to, Utc::now()).is_err(), "{bad}");
         }
         let (m, to) = alert(json!("emergency"));
-        let mail = email(t, &p, "https://clinic.example", &m, &to, "ada@example.org", None).unwrap();
+        let mail = email(
+            t,
+            &p,
+            Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") },
+            &m,
+            &to,
+            "ada@example.org",
+            None,
+        )
+        .unwrap();
         assert!(mail.subject.contains(t.label("disposition", "emergency")), "{}", mail.subject);
         let body = webhook_body(t, "https://clinic.example", &m, &to, Utc::now()).unwrap();
         assert_eq!(body["disposition"], "emergency");

@@ -221,7 +221,19 @@ async fn deliver(app: &App, couriers: &Couriers, m: &Message) -> Outcome {
                 Err(_) => app.protocol.clone(),
             };
             let reach = crate::clinic::clinic_by_id(app, m.clinic).await.ok().map(|c| crate::reach::Reach::of(&c));
-            let email = match render::email(t, &protocol, &app.config.public_url, m, &to, address, reach.as_ref()) {
+            let unsubscribe = match m.recipient {
+                Recipient::Patient(_) if m.kind != needlepath_store::SIGN_IN_KIND => {
+                    match crate::clinic::unsubscribe::path(app, m.id).await {
+                        Ok(path) => Some(path),
+                        Err(e) => {
+                            return retry_or_fail(cfg, m, format!("could not make the unsubscribe link: {e}"), now);
+                        }
+                    }
+                }
+                _ => None,
+            };
+            let links = render::Links { public_url: &app.config.public_url, unsubscribe: unsubscribe.as_deref() };
+            let email = match render::email(t, &protocol, links, m, &to, address, reach.as_ref()) {
                 Ok(e) => e,
                 Err(e) => return Outcome::Failed { error: e.to_string() },
             };

@@ -171,6 +171,24 @@ impl Access for Backend {
         Ok(n)
     }
 
+    async fn service_key(&self, name: &str, fresh: &str) -> Result<String> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO service_keys (name, secret, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(fresh)
+        .bind(ts(Utc::now()))
+        .execute(&mut *tx)
+        .await?;
+        let key: String = sqlx::query_scalar("SELECT secret FROM service_keys WHERE name = $1")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
     async fn trust_device(&self, clinic: ClinicId, staff: StaffId, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(

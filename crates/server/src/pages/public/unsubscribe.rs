@@ -1,7 +1,8 @@
 //! The unsubscribe link of a reminder e-mail: `GET` asks (link scanners and previews follow
 //! links, and must not turn reminders off), `POST` does it — the button, or a mail provider's
 //! one-click request (RFC 8058). It stops e-mail only; the patient can turn it back on, and
-//! choose every channel, on their reminders page.
+//! choose every channel, on their reminders page. The link's capability is the message id with
+//! its MAC (`clinic::unsubscribe`), which only the e-mail holds.
 
 use std::sync::Arc;
 
@@ -27,10 +28,9 @@ pub async fn page_get(ctx: Ctx, Path(id): Path<String>) -> PageResult {
     })
 }
 
-pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
-    // An unknown message answers like a known one: the link reveals nothing.
-    if let Ok(message) = id.parse() {
-        crate::clinic::appointments::unsubscribe(&app, message).await?;
-    }
+pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Path(token): Path<String>) -> PageResult {
+    // A link that names no message (a bare id, a wrong MAC) answers like a good one: the link
+    // reveals nothing, and changes nothing unless it is the e-mail's own (issue 14, defect 11).
+    crate::clinic::unsubscribe::unsubscribe(&app, &token).await?;
     page(&UnsubscribePage { f: ctx.frame(ctx.t.s("unsubscribe.title")), action: String::new(), done: true })
 }
