@@ -12,6 +12,9 @@
 //! - Patient: only patients, and patient B's answers never carry patient A's id or name (nor the
 //!   other way round).
 //!
+//! Every call to a route that reads or changes patient data (`touches_patient_data`) that
+//! succeeds must leave an audit record.
+//!
 //! "Allowed" means a 2xx or a 4xx that is not 401/403 (nor 404 for an object that exists);
 //! "denied" means exactly 401/403 (404 across clinics). The test fails if a route of the table is
 //! not exercised. Run with `--nocapture` to see the route × caller → status table.
@@ -532,6 +535,37 @@ fn judge(w: &World, route: &RouteDoc, p: &Principal, want: Expect, r: &common::R
     wrong
 }
 
+/// Whether a route reads or changes patient data (its answer names patients, or it acts on a
+/// patient's record): every such call that succeeds must leave an audit record (issue 14, the
+/// standing defence "a test walks the route table and checks that every patient-data route
+/// leaves an audit entry").
+fn touches_patient_data(path: &str) -> bool {
+    // The blank new-patient form shows no one.
+    if path == "/staff/patients/new" {
+        return false;
+    }
+    path == "/staff"
+        || ["/api/v1/me", "/me", "/api/v1/patients", "/staff/patients", "/api/v1/alerts", "/staff/alerts"]
+            .iter()
+            .any(|p| path == *p || path.starts_with(&format!("{p}/")))
+        || ["/api/v1/follow-ups", "/staff/follow-ups", "/api/v1/audit", "/api/v1/check-ins", "/api/v1/overrides"]
+            .iter()
+            .any(|p| path.starts_with(p))
+}
+
+/// The audit records in the test's database.
+async fn audit_rows(t: &TestApp) -> i64 {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::new().filename(&t.db_path).busy_timeout(std::time::Duration::from_secs(10)))
+        .await
+        .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit").fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    n
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn every_route_answers_every_caller_as_its_access_rule_says() {
     let mut w = build_world().await;
@@ -555,8 +589,13 @@ async fn every_route_answers_every_caller_as_its_access_rule_says() {
             let path = fill(&mut w, route, fresh).await;
             let p = &w.principals[i];
             let want = expect(route.access, p.kind, route.path);
+            let audited_before = audit_rows(&w.t).await;
             let r = send(&p.api, route.method, &path, &body).await;
-            let wrong = judge(&w, route, p, want, &r);
+            let mut wrong = judge(&w, route, p, want, &r);
+            let succeeded = (200..300).contains(&r.status) || r.status == 303;
+            if succeeded && touches_patient_data(route.path) && audit_rows(&w.t).await == audited_before {
+                wrong.push(format!("answered {} and left no audit record", r.status));
+            }
             let (p_label, patient_caller) = (p.label, p.kind == Kind::Patient);
             // A patient who signed out everywhere signs in again for the routes after.
             if fresh == Fresh::OwnLogin && patient_caller && r.status == 200 {

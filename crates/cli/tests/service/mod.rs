@@ -132,12 +132,25 @@ impl ServerProcess {
         s
     }
 
+    /// Starts on a free port with `env` set (after the default `NEEDLEPATH_LOG=warn`), and waits
+    /// until it serves.
+    pub async fn start_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let mut s = Self::spawn_with_env(dir, port, args, env);
+        s.wait_for_line(|l| l.contains("serving on"), READY_TIMEOUT).await;
+        s
+    }
+
     /// Starts without waiting.
     pub fn spawn(dir: &Path, port: u16, args: &[&str]) -> Self {
+        Self::spawn_with_env(dir, port, args, &[])
+    }
+
+    fn spawn_with_env(dir: &Path, port: u16, args: &[&str], env: &[(&str, &str)]) -> Self {
         let listen = format!("127.0.0.1:{port}");
         let mut all = vec!["serve", "--listen", listen.as_str()];
         all.extend_from_slice(args);
-        let mut cmd = command(dir, &all, &[]);
+        let mut cmd = command(dir, &all, env);
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn needlepath serve");
         let (tx, lines) = mpsc::unbounded_channel();
