@@ -62,18 +62,26 @@ PCOOKIE=$(awk '(!/^#/ || /^#HttpOnly_/) && NF>=7 && $6=="np_session" {print $6"=
 
 # Operations that end the fuzzer's own login would only test the fuzzer.
 ENDS_OWN_LOGIN=(--exclude-path /api/v1/auth/logout --exclude-path /api/v1/me/sign-out-everywhere)
+# Two checks do not apply to a few operations, by design, and are switched off for those alone
+# (schemathesis.toml beside this script):
+# - a check-in is answered even when a field other than the symptoms cannot be read, naming what
+#   was left out in `unread` (clinical safety: no other field may stop a red flag from being
+#   answered), so "invalid data must be refused" does not hold for triage;
+# - "must be in the future" (a booking) and "at most five years ago" (a session) depend on the
+#   clock, which a schema cannot say, so "valid data must be taken" does not hold for those.
 status=0
 # Credentials per security scheme of the document, so schemathesis knows which one each
 # request uses (and what "invalid authentication" means for it).
 run() {
   local who=$1 config=$2
   echo "== schemathesis on $BACKEND as $who, $EXAMPLES examples per operation"
-  "$ST" --config-file "$config" run docs/openapi.json --url "$BASE" --checks all -n "$EXAMPLES" --seed 14 \
+  "$ST" --config-file "$config" run docs/openapi.json --url "$BASE" -n "$EXAMPLES" --seed 14 \
     --generation-deterministic --no-color "${ENDS_OWN_LOGIN[@]}" || status=1
 }
-printf '[auth.openapi.token]\nbearer = "%s"\n' "$ADMIN" > "$DIR/admin.toml"
-printf '[auth.openapi.token]\nbearer = "%s"\n' "$DESK" > "$DIR/desk.toml"
-printf 'headers = { "x-csrf-token" = "%s" }\n[auth.openapi.session]\napi_key = "%s"\n' "$PCSRF" "${PCOOKIE#np_session=}" > "$DIR/patient.toml"
+COMMON=$(cat tests/api-fuzz/schemathesis.toml)
+printf '%s\n[auth.openapi.token]\nbearer = "%s"\n' "$COMMON" "$ADMIN" > "$DIR/admin.toml"
+printf '%s\n[auth.openapi.token]\nbearer = "%s"\n' "$COMMON" "$DESK" > "$DIR/desk.toml"
+printf 'headers = { "x-csrf-token" = "%s" }\n%s\n[auth.openapi.session]\napi_key = "%s"\n' "$PCSRF" "$COMMON" "${PCOOKIE#np_session=}" > "$DIR/patient.toml"
 run admin "$DIR/admin.toml"
 run "front desk" "$DIR/desk.toml"
 run patient "$DIR/patient.toml"

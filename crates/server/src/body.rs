@@ -74,9 +74,33 @@ async fn json_value<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Ap
     }
     let _ = state;
     let bytes = read_limited(req.into_body()).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    let mut value: Value = serde_json::from_slice(&bytes).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
-    })
+    })?;
+    whole_numbers(&mut value);
+    Ok(value)
+}
+
+/// A number with no fractional part read as the integer it is: JSON (and the OpenAPI document's
+/// `integer`) does not tell `6` from `6.0`, and a client that writes every number as a float
+/// must not have a skin type of `6.0` refused (found by schemathesis, issue 14).
+fn whole_numbers(v: &mut Value) {
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9_007_199_254_740_992.0
+            {
+                // Exact: a whole number below 2^53 converts without loss.
+                #[allow(clippy::cast_possible_truncation)]
+                let i = f as i64;
+                *v = Value::from(i);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
 }
 
 impl<S: Send + Sync> FromRequest<S> for RawBody {
@@ -145,6 +169,20 @@ fn serde_urlencoded_deserializer<T: DeserializeOwned>(query: &str) -> Result<T, 
         };
         ApiError::invalid(field, detail)
     })
+}
+
+#[cfg(test)]
+mod whole_number_tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_number_written_as_a_float_is_read_as_an_integer() {
+        let mut v = serde_json::json!({ "fitzpatrick": 6.0, "days": [1.0, 3], "t": 38.5, "big": 1e300 });
+        whole_numbers(&mut v);
+        assert_eq!(v, serde_json::json!({ "fitzpatrick": 6, "days": [1, 3], "t": 38.5, "big": 1e300 }));
+        let f: u8 = parse(v["fitzpatrick"].clone()).unwrap();
+        assert_eq!(f, 6);
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod layering;
 pub mod listen;
 pub mod metrics;
 pub mod openapi;
+mod openapi_inputs;
 pub mod pages;
 pub mod policy;
 pub mod problem;

@@ -166,11 +166,15 @@ fn derived_schemas() -> Map<String, Value> {
         .filter(|(name, schema)| schemas.get(*name).is_some_and(|served| served != *schema))
         .map(|(name, _)| name.clone())
         .collect();
+    let mut read_names = Vec::new();
     for (name, mut schema) in read {
         rename_refs(&mut schema, &renamed);
         let name = if renamed.contains(&name) { format!("{name}Input") } else { name };
+        read_names.push(name.clone());
         schemas.insert(name, schema);
     }
+    schemas.insert("TimeZone".into(), crate::openapi_inputs::time_zone_schema());
+    crate::openapi_inputs::tighten(&mut schemas, &read_names);
     for schema in schemas.values_mut() {
         unwrap_doc_lines(schema);
     }
@@ -250,6 +254,7 @@ fn unwrap_doc_lines(v: &mut Value) {
 fn schemas() -> Map<String, Value> {
     let mut s = contract_schemas();
     s.extend(derived_schemas());
+    crate::openapi_inputs::tighten(&mut s, &[]);
     s
 }
 
@@ -337,6 +342,17 @@ pub fn document() -> Value {
         if route.path.contains('{') {
             responses["404"] = problem("Not found in your clinic");
         }
+        // Any request may meet a limit (logins, sign-in links, check-ins) or a busy service
+        // (password checks, the connection limit, the database): both say when to come back.
+        responses["429"] = problem("Too many requests of this kind; `Retry-After` says when to try again");
+        responses["503"] = problem("Busy, or the database is unavailable; `Retry-After` says when to try again");
+        if route.method != "GET" {
+            responses["409"] = problem("The record's state does not allow this (already exists, already done)");
+            responses["422"] = problem("Refused; `field` names what is missing or wrong");
+        }
+        if route.path == "/api/v1/auth/login" {
+            responses["401"] = problem("The e-mail or password is wrong");
+        }
         let entry = paths.entry(route.path.to_string()).or_insert_with(|| json!({}));
         entry[route.method.to_lowercase()] = op;
     }
@@ -407,12 +423,26 @@ mod tests {
         }
     }
 
+    /// The contract's results reach the document exactly as the files have them; its requests
+    /// keep their members, required members and codes, with what the service also accepts
+    /// (`null` for absent) and its limits written in (`openapi_inputs`).
     #[test]
     fn the_contract_schemas_reach_the_document_as_the_files_have_them() {
         let all = schemas();
         for (name, schema) in contract_schemas() {
             assert!(schema.is_object(), "{name}: the contract file reads");
-            assert_eq!(all[&name], schema, "{name}");
+            if !name.ends_with("Request") {
+                assert_eq!(all[&name], schema, "{name}");
+                continue;
+            }
+            let doc = &all[&name];
+            assert_eq!(doc["required"], schema["required"], "{name}");
+            let keys = |v: &Value| v["properties"].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>());
+            assert_eq!(keys(doc), keys(&schema), "{name}");
+            let text = doc.to_string();
+            for code in schema["properties"]["concern"]["enum"].as_array().into_iter().flatten() {
+                assert!(text.contains(&code.to_string()), "{name} lost {code}");
+            }
         }
     }
 

@@ -233,7 +233,25 @@ pub struct ClinicSettings {
     pub calendar_details: bool,
     /// How patients reach the clinic: shown on every patient page, on urgent and emergency
     /// answers, in e-mails and on the printed care sheet. Empty or null parts are absent.
+    #[serde(deserialize_with = "object_only")]
     pub contact: ClinicContact,
+}
+
+/// Reads a struct only from a JSON object: serde would also take an array of its fields in
+/// order (`[null, null]` read as a contact with nothing in it), which no client means.
+fn object_only<'de, D: serde::Deserializer<'de>, T: serde::de::DeserializeOwned>(d: D) -> Result<T, D::Error> {
+    use serde::de::Error as _;
+    match Value::deserialize(d)? {
+        v @ Value::Object(_) => serde_json::from_value(v).map_err(D::Error::custom),
+        other => Err(D::Error::custom(format!(
+            "expected an object, found {}",
+            match other {
+                Value::Array(_) => "an array",
+                Value::Null => "null",
+                _ => "a single value",
+            }
+        ))),
+    }
 }
 
 /// How patients reach the clinic. Each part may be missing; the pages then fall back to

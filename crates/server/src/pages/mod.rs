@@ -213,7 +213,8 @@ impl IntoResponse for PageError {
 /// The answer to a refused request: a problem under `/api/`, an error page elsewhere.
 pub fn refusal(req: &axum::extract::Request, e: ApiError) -> Response {
     let path = req.uri().path().to_string();
-    if path.starts_with("/api/") {
+    // The API and the metrics (read by machines) answer problems; the rest, pages.
+    if path.starts_with("/api/") || path == "/metrics" {
         return e.into_response();
     }
     let lang = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
