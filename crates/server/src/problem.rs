@@ -222,6 +222,16 @@ impl From<StoreError> for ApiError {
                 "only a practitioner may record a session over blockers",
             ),
             StoreError::OverrideRefused { field, message } => ApiError::invalid(field, message),
+            e if e.is_disk_full() => {
+                tracing::error!(error = %e, "the database's disk is full");
+                let mut p = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "disk_full",
+                    "the service cannot save anything now: its disk is full. Nothing was changed by this request; if you are unwell, call the clinic, or emergency services in an emergency",
+                );
+                p.retry_after = Some(60);
+                p
+            }
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
                 let mut p = ApiError::new(

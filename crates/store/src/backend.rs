@@ -66,6 +66,11 @@ pub mod sqlite {
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                // A COMMIT that fails (a full disk: SQLITE_FULL) leaves the transaction open on
+                // the connection, and every later write failed with "begin at non-zero
+                // transaction depth" until restart. Such a connection is closed, not reused: the
+                // pool opens a fresh one (issue 14, found by the full-disk fault test).
+                .after_release(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(
                     base.clone()

@@ -50,5 +50,16 @@ impl StoreError {
     /// True when the database was busy or the connection dropped: the request may be retried.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed))
+            || self.is_disk_full()
+    }
+
+    /// True when the database could not write for want of space: SQLite's `SQLITE_FULL` (13),
+    /// PostgreSQL's `disk_full` (53100). The write was not made; reads still work, and writes
+    /// work again once there is space (issue 14: a full disk answered 500).
+    pub fn is_disk_full(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(e)) = self else { return false };
+        matches!(e.code().as_deref(), Some("13" | "53100"))
+            || e.message().contains("database or disk is full")
+            || e.message().contains("No space left on device")
     }
 }
