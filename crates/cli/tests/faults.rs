@@ -108,12 +108,6 @@ async fn a_backup_under_load_restores_every_acknowledged_check_in() {
     assert!(missing.is_empty(), "acknowledged before the backup but not in it: {missing:?}");
 }
 
-/// Runs a command, panicking with its output when it fails.
-fn sh(cmd: &str, args: &[&str]) {
-    let out = std::process::Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd}: {e}"));
-    assert!(out.status.success(), "{cmd} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// A full disk under the SQLite directory (a size-limited tmpfs, mounted here: the tests run as
 /// root in CI): writes fail with a clear 503 `disk_full`, what needs no write keeps answering,
 /// nothing is corrupted, and writes work again once there is space. Before, the failed COMMIT
@@ -124,7 +118,20 @@ async fn a_full_disk_refuses_writes_clearly_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let mnt = dir.path().join("disk");
     std::fs::create_dir(&mnt).unwrap();
-    sh("mount", &["-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt.to_str().unwrap()]);
+    // Mounting needs root (CI runs as root, and there the test must run); elsewhere a failed
+    // mount skips it with a notice on the real standard error.
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt.to_str().unwrap()])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !mounted {
+        let required = std::env::var("CI").is_ok_and(|v| !v.is_empty());
+        assert!(!required, "the full-disk test needs `mount -t tmpfs` (root); CI requires it");
+        let notice = "skipped: the full-disk test needs `mount -t tmpfs` (run as root, or set CI to fail instead)\n";
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), notice.as_bytes());
+        return;
+    }
     struct Unmount(std::path::PathBuf);
     impl Drop for Unmount {
         fn drop(&mut self) {
