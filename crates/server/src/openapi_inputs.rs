@@ -137,11 +137,16 @@ fn plain_string(p: &Value) -> bool {
     string && p.get("enum").is_none() && p.get("format").is_none() && p.get("pattern").is_none()
 }
 
-fn tighten_object(schema: &mut Value) {
-    let required: Vec<String> = schema["required"]
+/// The names an object schema lists as `required`.
+fn required_members(schema: &Value) -> Vec<String> {
+    schema["required"]
         .as_array()
         .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+fn tighten_object(schema: &mut Value) {
+    let required = required_members(schema);
     let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
     for (field, p) in props.iter_mut() {
         if field == "temperature_c" {
@@ -197,10 +202,7 @@ fn contract_request(schema: &mut Value) {
             }
         }
     }
-    let required: Vec<String> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
+    let required = required_members(schema);
     let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else { return };
     for (field, p) in props.iter_mut() {
         if field == "hours_since_treatment" {

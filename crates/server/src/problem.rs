@@ -59,6 +59,12 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
     }
 
+    /// A refusal that says when to come back (`Retry-After`, in seconds): a limit reached
+    /// (429) or a busy or full service (503).
+    pub fn retry_later(status: StatusCode, code: &'static str, detail: impl Into<String>, seconds: u64) -> Self {
+        Self { retry_after: Some(seconds), ..Self::new(status, code, detail) }
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -173,11 +179,9 @@ impl From<crate::clinic::ClinicError> for ApiError {
             E::Forbidden(m) => ApiError::forbidden(m),
             e @ E::NoSession => ApiError::new(StatusCode::CONFLICT, "no_session", e.to_string()),
             e @ E::TrendMissing(_) => ApiError::invalid("symptoms", e.to_string()),
+            // The limit counts the last hour; a few minutes frees a turn.
             e @ E::TooManyCheckIns { .. } => {
-                let mut a = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_check_ins", e.to_string());
-                // The limit counts the last hour; a few minutes frees a turn.
-                a.retry_after = Some(300);
-                a
+                ApiError::retry_later(StatusCode::TOO_MANY_REQUESTS, "too_many_check_ins", e.to_string(), 300)
             }
             E::Store(e) => e.into(),
             E::Refused(e) => *e,
@@ -224,23 +228,21 @@ impl From<StoreError> for ApiError {
             StoreError::OverrideRefused { field, message } => ApiError::invalid(field, message),
             e if e.is_disk_full() => {
                 tracing::error!(error = %e, "the database's disk is full");
-                let mut p = ApiError::new(
+                ApiError::retry_later(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "disk_full",
                     "the service cannot save anything now: its disk is full. Nothing was changed by this request; if you are unwell, call the clinic, or emergency services in an emergency",
-                );
-                p.retry_after = Some(60);
-                p
+                    60,
+                )
             }
             e if e.is_unavailable() => {
                 tracing::warn!(error = %e, "database unavailable");
-                let mut p = ApiError::new(
+                ApiError::retry_later(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
                     "the database is busy; try again shortly",
-                );
-                p.retry_after = Some(1);
-                p
+                    1,
+                )
             }
             e => {
                 tracing::error!(error = %e, "store error");

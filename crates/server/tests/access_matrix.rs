@@ -555,12 +555,7 @@ fn touches_patient_data(path: &str) -> bool {
 
 /// The audit records in the test's database.
 async fn audit_rows(t: &TestApp) -> i64 {
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(SqliteConnectOptions::new().filename(&t.db_path).busy_timeout(std::time::Duration::from_secs(10)))
-        .await
-        .unwrap();
+    let pool = t.database().await;
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit").fetch_one(&pool).await.unwrap();
     pool.close().await;
     n

@@ -39,12 +39,7 @@ async fn queued_links(t: &TestApp, patient: &str) -> Vec<String> {
 
 /// Every sign-in e-mail queued for a patient (invites from staff and links they asked for).
 async fn all_sign_in_links(t: &TestApp, patient: &str) -> Vec<String> {
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(SqliteConnectOptions::new().filename(&t.db_path).busy_timeout(Duration::from_secs(10)))
-        .await
-        .unwrap();
+    let pool = t.database().await;
     let rows: Vec<(String,)> =
         sqlx::query_as("SELECT payload FROM messages WHERE patient_id = ?1 AND kind = 'sign_in' ORDER BY created_at")
             .bind(uuid::Uuid::parse_str(patient).unwrap())

@@ -106,12 +106,12 @@ pub const PASSWORD_QUEUE_WAIT: StdDuration = StdDuration::from_secs(3);
 pub async fn password_work<T: Send + 'static>(app: &App, f: impl FnOnce() -> T + Send + 'static) -> ClinicResult<T> {
     let Ok(Ok(permit)) = tokio::time::timeout(PASSWORD_QUEUE_WAIT, app.password_work.acquire()).await else {
         Metrics::inc(&app.metrics.logins_refused_busy);
-        let mut e = ApiError::new(
+        let e = ApiError::retry_later(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy",
             "too many password checks are running; try again in a few seconds",
+            2,
         );
-        e.retry_after = Some(2);
         return Err(e.into());
     };
     let out = app.password_threads.run(f).await;
@@ -337,13 +337,13 @@ async fn send_links(app: &App, raw_email: &str, ip: IpAddr) -> ClinicResult<()> 
     let by_address = format!("email:{address}");
     for (limiter, key) in [(&app.sign_in_by_ip, &by_ip), (&app.sign_in_by_address, &by_address)] {
         if let Err(wait) = limiter.check(key, now) {
-            let mut e = ApiError::new(
+            return Err(ApiError::retry_later(
                 StatusCode::TOO_MANY_REQUESTS,
                 "too_many_requests",
                 "too many sign-in links were asked for; wait and try again, or contact your clinic",
-            );
-            e.retry_after = Some(wait);
-            return Err(e.into());
+                wait,
+            )
+            .into());
         }
     }
     app.sign_in_by_ip.fail(&by_ip, now);

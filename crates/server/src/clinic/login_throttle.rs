@@ -79,17 +79,15 @@ impl Turn {
     pub async fn take(&self, app: &App) -> ClinicResult<Vec<u32>> {
         match app.records.store().take_login_turn(&self.rules, Utc::now()).await? {
             LoginTurn::Go(counts) => Ok(counts),
-            LoginTurn::Wait(seconds) => {
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    format!(
-                        "too many failed logins; try again in {seconds} seconds (from a device you have logged in from before, your own attempts are not held up)"
-                    ),
-                );
-                e.retry_after = Some(seconds);
-                Err(e.into())
-            }
+            LoginTurn::Wait(seconds) => Err(ApiError::retry_later(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!(
+                    "too many failed logins; try again in {seconds} seconds (from a device you have logged in from before, your own attempts are not held up)"
+                ),
+                seconds,
+            )
+            .into()),
         }
     }
 

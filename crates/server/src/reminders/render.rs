@@ -281,6 +281,10 @@ mod tests {
     use crate::i18n::default_locale;
     use crate::reach::Phone;
 
+    /// Where the test e-mails' links lead.
+    const TEST_LINKS: Links<'static> =
+        Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") };
+
     #[test]
     fn a_check_in_email_gives_the_clinic_countrys_emergency_number() {
         let t = default_locale();
@@ -321,29 +325,11 @@ mod tests {
             address_lines: Vec::new(),
             emergency: vec![Phone::new("112")],
         };
-        let mail = email(
-            t,
-            &p,
-            Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") },
-            &m,
-            &to,
-            "pia@example.org",
-            Some(&reach),
-        )
-        .unwrap();
+        let mail = email(t, &p, TEST_LINKS, &m, &to, "pia@example.org", Some(&reach)).unwrap();
         assert!(mail.text.contains("call 112 now"), "{}", mail.text);
         assert!(!mail.text.contains("911"), "{}", mail.text);
         assert!(mail.text.contains("+49 30 1234567"), "the clinic's contact: {}", mail.text);
-        let generic = email(
-            t,
-            &p,
-            Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") },
-            &m,
-            &to,
-            "pia@example.org",
-            None,
-        )
-        .unwrap();
+        let generic = email(t, &p, TEST_LINKS, &m, &to, "pia@example.org", None).unwrap();
         assert!(generic.text.contains("112 in Europe, 911 in the US"), "{}", generic.text);
     }
 
@@ -389,30 +375,12 @@ mod tests {
         let p = Protocol::builtin().unwrap();
         for bad in [json!(null), json!("catastrophic"), json!(3)] {
             let (m, to) = alert(bad.clone());
-            let e = email(
-                t,
-                &p,
-                Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") },
-                &m,
-                &to,
-                "ada@example.org",
-                None,
-            )
-            .unwrap_err();
+            let e = email(t, &p, TEST_LINKS, &m, &to, "ada@example.org", None).unwrap_err();
             assert!(e.to_string().contains("disposition"), "{e}");
             assert!(webhook_body(t, "https://clinic.example", &m, &to, Utc::now()).is_err(), "{bad}");
         }
         let (m, to) = alert(json!("emergency"));
-        let mail = email(
-            t,
-            &p,
-            Links { public_url: "https://clinic.example", unsubscribe: Some("/unsubscribe/x.y") },
-            &m,
-            &to,
-            "ada@example.org",
-            None,
-        )
-        .unwrap();
+        let mail = email(t, &p, TEST_LINKS, &m, &to, "ada@example.org", None).unwrap();
         assert!(mail.subject.contains(t.label("disposition", "emergency")), "{}", mail.subject);
         let body = webhook_body(t, "https://clinic.example", &m, &to, Utc::now()).unwrap();
         assert_eq!(body["disposition"], "emergency");

@@ -370,14 +370,20 @@ impl TestApp {
         self.latest_invite_token(patient).await
     }
 
-    /// The payloads of the messages of `kind` queued to a staff member, oldest first.
-    pub async fn queued_messages_to_staff(&self, staff: &str, kind: &str) -> Vec<Value> {
+    /// A connection to the service's SQLite database, for a test that arranges or inspects stored
+    /// state directly (the outbox a patient's e-mail starts from, a second clinic, the audit).
+    pub async fn database(&self) -> sqlx::SqlitePool {
         use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-        let pool = SqlitePoolOptions::new()
+        SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(SqliteConnectOptions::new().filename(&self.db_path).busy_timeout(Duration::from_secs(10)))
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The payloads of the messages of `kind` queued to a staff member, oldest first.
+    pub async fn queued_messages_to_staff(&self, staff: &str, kind: &str) -> Vec<Value> {
+        let pool = self.database().await;
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT payload FROM messages WHERE staff_id = ?1 AND kind = ?2 ORDER BY created_at, id",
         )
@@ -393,12 +399,7 @@ impl TestApp {
     /// The token of the latest invite or sign-in link queued to the patient, read from the
     /// outbox in the database (the patient's inbox, for a test).
     pub async fn latest_invite_token(&self, patient: &str) -> String {
-        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(SqliteConnectOptions::new().filename(&self.db_path).busy_timeout(Duration::from_secs(10)))
-            .await
-            .unwrap();
+        let pool = self.database().await;
         let id = uuid::Uuid::parse_str(patient).unwrap();
         let payload: String = sqlx::query_scalar(
             "SELECT payload FROM messages WHERE patient_id = ?1 AND kind = 'sign_in' ORDER BY created_at DESC, id DESC LIMIT 1",
@@ -423,12 +424,7 @@ impl TestApp {
     /// Clinic 2, in the same database: written directly (setup works once per database), with
     /// an admin account, who is then logged in through the API. Returns (clinic id, admin).
     pub async fn second_clinic(&self) -> (String, Member) {
-        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(SqliteConnectOptions::new().filename(&self.db_path).busy_timeout(Duration::from_secs(10)))
-            .await
-            .unwrap();
+        let pool = self.database().await;
         let clinic = uuid::Uuid::now_v7();
         let admin = uuid::Uuid::now_v7();
         let now = chrono::Utc::now().timestamp_millis();
@@ -467,12 +463,7 @@ impl TestApp {
     /// Marks a message as given up (the dead letter) with `error`, as the worker does after its
     /// last attempt: written directly, so no delivery has to fail for real.
     pub async fn fail_message(&self, message: &str, error: &str) {
-        use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(SqliteConnectOptions::new().filename(&self.db_path).busy_timeout(Duration::from_secs(10)))
-            .await
-            .unwrap();
+        let pool = self.database().await;
         let done = sqlx::query(
             "UPDATE messages SET status = 'failed', attempts = 8, last_error = ?2, claimed_by = NULL WHERE id = ?1",
         )
