@@ -23,7 +23,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use service::{Api, ServerProcess, add_treated_patient, integrity_check, patient_login, set_up_clinic, sqlite_url};
+use service::{
+    Api, ServerProcess, add_treated_patient, integrity_check, load_test_config, patient_login, set_up_clinic,
+    sqlite_url,
+};
 
 const PATIENTS: usize = 4;
 const TASKS: usize = 12;
@@ -138,11 +141,7 @@ async fn acknowledged_check_ins_survive_sigkill_mid_load() {
     let scratch = tempfile::tempdir().unwrap();
     let db = dir.path().join("np.db");
     let url = sqlite_url(&db);
-    // The load sends each patient far more check-ins than the hourly limit a real patient has
-    // (issue 14, defect 8): what this test measures is durability, so the limit is raised.
-    let config = dir.path().join("load.toml");
-    std::fs::write(&config, "check_ins_per_patient_per_hour = 1000000\n").unwrap();
-    let config = config.to_str().unwrap().to_string();
+    let config = load_test_config(dir.path());
     let mut server =
         ServerProcess::start(dir.path(), &["--database-url", &url, "--create-database", "--config", &config]).await;
     let staff = set_up_clinic(&mut server).await;

@@ -185,9 +185,12 @@ pub mod postgres {
 
     impl PostgresStore {
         pub async fn open(url: &str) -> Result<Self> {
+            // While the server is away every new connection is refused and the pool retries
+            // until this timeout: kept short, so a request is answered 503 `unavailable` within
+            // seconds instead of hanging (issue 14: PostgreSQL restarted under load).
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await
                 .map_err(|e| crate::StoreError::Config(format!("cannot connect to PostgreSQL: {e}")))?;

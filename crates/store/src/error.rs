@@ -51,6 +51,15 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed))
             || self.is_disk_full()
+            || self.is_server_going_away()
+    }
+
+    /// True when PostgreSQL ended the connection or refused it while it shuts down, crashes or
+    /// starts up: SQLSTATE class 08 (connection exception) and 57P01–57P03 (admin shutdown,
+    /// crash shutdown, cannot connect now). The request may be retried once it is back.
+    fn is_server_going_away(&self) -> bool {
+        let StoreError::Database(sqlx::Error::Database(e)) = self else { return false };
+        e.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
     }
 
     /// True when the database could not write for want of space: SQLite's `SQLITE_FULL` (13),

@@ -9,6 +9,8 @@
 
 #![allow(dead_code)]
 
+pub mod private_postgres;
+
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -345,6 +347,15 @@ impl Api {
     }
 }
 
+/// A configuration file in `dir` that lifts a patient's hourly check-in limit (issue 14,
+/// defect 8): load and fault tests send each patient far more check-ins than a real patient
+/// may, and measure durability, not the limit. Returns its path, for `--config`.
+pub fn load_test_config(dir: &Path) -> String {
+    let config = dir.join("load.toml");
+    std::fs::write(&config, "check_ins_per_patient_per_hour = 1000000\n").expect("write the load configuration");
+    config.to_str().expect("a UTF-8 path").to_string()
+}
+
 /// Completes the first-run setup with the printed token and returns the admin, logged in.
 pub async fn set_up_clinic(server: &mut ServerProcess) -> Api {
     let link = server.setup_link().await;
@@ -383,12 +394,24 @@ pub async fn add_treated_patient(staff: &Api, name: &str) -> String {
 /// (it is e-mailed to the patient): it is read from the outbox in the SQLite database `db`.
 pub async fn patient_login(staff: &Api, patient_id: &str, db: &Path) -> Api {
     staff.post_ok(&format!("/api/v1/patients/{patient_id}/invites"), &json!({}), StatusCode::ACCEPTED).await;
-    let token = queued_invite_token(db, patient_id).await;
+    redeem(staff, &queued_invite_token(db, patient_id).await).await
+}
+
+/// [`patient_login`] on a PostgreSQL database (`url`).
+pub async fn patient_login_postgres(staff: &Api, patient_id: &str, url: &str) -> Api {
+    staff.post_ok(&format!("/api/v1/patients/{patient_id}/invites"), &json!({}), StatusCode::ACCEPTED).await;
+    redeem(staff, &queued_invite_token_postgres(url, patient_id).await).await
+}
+
+async fn redeem(staff: &Api, token: &str) -> Api {
     let mut patient = Api::new(&staff.base);
-    let (status, v) = patient.redeem_invite(&token).await;
+    let (status, v) = patient.redeem_invite(token).await;
     assert_eq!(status, StatusCode::OK, "invite: {v}");
     patient
 }
+
+const LATEST_INVITE: &str =
+    "SELECT payload FROM messages WHERE patient_id = $1 AND kind = 'sign_in' ORDER BY created_at DESC LIMIT 1";
 
 /// The token of the latest invite e-mail queued to the patient (the patient's inbox, for a test).
 pub async fn queued_invite_token(db: &Path, patient_id: &str) -> String {
@@ -400,15 +423,27 @@ pub async fn queued_invite_token(db: &Path, patient_id: &str) -> String {
         .await
         .expect("open the database");
     let id = uuid::Uuid::parse_str(patient_id).expect("patient id");
-    let payload: String = sqlx::query_scalar(
-        "SELECT payload FROM messages WHERE patient_id = ?1 AND kind = 'sign_in' ORDER BY created_at DESC LIMIT 1",
-    )
-    .bind(id)
-    .fetch_one(&mut conn)
-    .await
-    .expect("an invite e-mail queued to the patient");
+    let payload: String = sqlx::query_scalar(LATEST_INVITE)
+        .bind(id)
+        .fetch_one(&mut conn)
+        .await
+        .expect("an invite e-mail queued to the patient");
     let _ = conn.close().await;
-    let payload: serde_json::Value = serde_json::from_str(&payload).expect("payload");
+    token_of(&serde_json::from_str(&payload).expect("payload"))
+}
+
+/// [`queued_invite_token`] on a PostgreSQL database (`url`).
+pub async fn queued_invite_token_postgres(url: &str, patient_id: &str) -> String {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect to PostgreSQL");
+    let id = uuid::Uuid::parse_str(patient_id).expect("patient id");
+    let payload: Value =
+        sqlx::query_scalar(LATEST_INVITE).bind(id).fetch_one(&mut conn).await.expect("an invite e-mail queued");
+    let _ = conn.close().await;
+    token_of(&payload)
+}
+
+fn token_of(payload: &Value) -> String {
     let link = payload["link"].as_str().expect("link");
     link.split("token=").nth(1).expect("the link holds its token").to_string()
 }

@@ -13,10 +13,19 @@ pub struct Readiness {
     pub failure: Option<String>,
 }
 
+/// How long `/readyz` waits for the database.
+const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Asks the database for a cheap round trip.
 pub async fn readiness(app: &App) -> Readiness {
     let store = app.records.store();
-    Readiness { database: store.backend(), failure: store.ping().await.err().map(|e| e.to_string()) }
+    // A probe that hangs is no answer: a database that does not answer within this bound is
+    // reported not ready (the pool alone would retry a refused connection for seconds).
+    let failure = match tokio::time::timeout(READINESS_TIMEOUT, store.ping()).await {
+        Ok(answer) => answer.err().map(|e| e.to_string()),
+        Err(_) => Some(format!("the database did not answer within {} s", READINESS_TIMEOUT.as_secs())),
+    };
+    Readiness { database: store.backend(), failure }
 }
 
 /// Raises a follow-up for every patient silent past a scheduled check-in's grace period, as of
