@@ -1,6 +1,7 @@
 // The whole journey in headless Chromium, as a newcomer would do it in a browser: set up the
 // clinic from the first-run link, log in (by keyboard only), create and screen a patient, plan a
-// series, record a session, invite the patient; the patient opens the invite and checks in with
+// series, find the session refused without consent, the patient signs the consent on a phone,
+// record a session, invite the patient; the patient opens the invite and checks in with
 // a red flag; the alert appears in the staff queue and staff acknowledge it. Then the same
 // patient pages on a phone-sized screen, and a check-in with JavaScript switched off.
 //
@@ -143,21 +144,57 @@ test("journey: set up, log in by keyboard, create, screen, plan, treat and invit
   await submit(page, /plan and record/i);
   await page.waitForURL((u) => u.href.startsWith(patientUrl + "#"));
 
-  // Session.
-  await page.goto(patientUrl + "/session");
+  // Session, first without the patient's consent: refused, and nobody may override that (issue 15).
+  async function fillSession() {
+    await page.goto(patientUrl + "/session");
+    // Asked before every session (issue 12 item 9), then the depth per area and the numbing
+    // cream as data (items 12 and 13).
+    await page.getByLabel(/no active cold sore/i).check();
+    await page.getByLabel(/device/i).fill("Dermapen 4");
+    await page.locator("#depth_cheeks").fill("1.0");
+    await page.locator("#numbing_agent").selectOption("lidocaine");
+    await page.locator("#numbing_area_cm2").fill("200");
+    await page.locator("#numbing_minutes").fill("30");
+  }
+  await fillSession();
+  await submit(page, /record session/i);
+  await assert.doesNotReject(page.getByText(/has not signed the treatment consent/i).first().waitFor());
+  await checkPage(page, "staff-session-refused-no-consent");
+
+  // The patient signs the treatment consent in the portal on a phone: the full name typed and
+  // the confirmation.
+  const consentLink = await invite(page, patientUrl);
+  const phone = await context(browser, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+  const patientPage = await phone.newPage();
+  await patientPage.goto(consentLink);
+  await submit(patientPage, /open my care plan/i);
+  await patientPage.waitForURL(/\/me$/);
+  await patientPage.goto(server.base + "/me/consent");
+  await checkPage(patientPage, "phone-375-consent");
+  const treatment = patientPage.locator("section#treatment");
+  // Without the confirmation the signature is refused, naming what is missing.
+  await treatment.getByLabel(/your full name/i).fill(PATIENT.name);
+  await Promise.all([patientPage.waitForLoadState("load"), treatment.getByRole("button", { name: /^sign$/i }).click()]);
+  await assert.doesNotReject(patientPage.getByText(/confirm that you have read the text/i).first().waitFor());
+  const again = patientPage.locator("section#treatment");
+  await again.getByLabel(/your full name/i).fill(PATIENT.name);
+  await again.getByLabel(/i have read this text and i agree/i).check();
+  await Promise.all([patientPage.waitForLoadState("load"), again.getByRole("button", { name: /^sign$/i }).click()]);
+  await assert.doesNotReject(patientPage.getByText(/your consent is recorded/i).first().waitFor());
+  await checkPage(patientPage, "phone-375-consent-signed");
+  await patientPage.getByRole("link", { name: /printable copy/i }).first().click();
+  await assert.doesNotReject(patientPage.getByText(/SHA-256 of the text/i).first().waitFor());
+  await checkPage(patientPage, "phone-375-consent-copy");
+  await phone.close();
+
+  // Now the session is recorded.
+  await fillSession();
   await checkPage(page, "staff-session-form");
-  // Asked before every session (issue 12 item 9), then the depth per area and the numbing cream
-  // as data (items 12 and 13).
-  await page.getByLabel(/no active cold sore/i).check();
-  await page.getByLabel(/device/i).fill("Dermapen 4");
-  await page.locator("#depth_cheeks").fill("1.0");
-  await page.locator("#numbing_agent").selectOption("lidocaine");
-  await page.locator("#numbing_area_cm2").fill("200");
-  await page.locator("#numbing_minutes").fill("30");
   await screenshot(page, "staff-session-form-filled");
   await submit(page, /record session/i);
   await page.waitForURL((u) => u.href.startsWith(patientUrl + "#"));
   await checkPage(page, "staff-patient");
+  await assert.doesNotReject(page.locator("#consent ~ ul").getByText(/signed by Pat Example/i).first().waitFor());
 
   invites.push(await invite(page, patientUrl));
   await checkPage(page, "staff-invite", { shot: false });
@@ -263,6 +300,20 @@ test("no JavaScript: the check-in works as a plain form and still puts the emerg
   await submit(page, /send my check-in/i);
   await assert.doesNotReject(page.locator("main > *").first().getByText(/call emergency services/i).first().waitFor());
   await screenshot(page, "nojs-check-in-emergency");
+  // Consent without JavaScript: the photo consent for the clinical record, signed by typing the
+  // name and ticking the box, then withdrawn (issue 15).
+  await page.goto(server.base + "/me/consent");
+  const photos = page.locator("section#photo_record");
+  await photos.getByLabel(/your full name/i).fill(PATIENT.name);
+  await photos.getByLabel(/i have read this text and i agree/i).check();
+  await Promise.all([page.waitForLoadState("load"), photos.getByRole("button", { name: /^sign$/i }).click()]);
+  await assert.doesNotReject(page.getByText(/your consent is recorded/i).first().waitFor());
+  await noSidewaysScroll(page, "nojs-375-consent-signed");
+  await screenshot(page, "nojs-375-consent-signed");
+  const signed = page.locator("section#photo_record");
+  await Promise.all([page.waitForLoadState("load"), signed.getByRole("button", { name: /withdraw this consent/i }).click()]);
+  await assert.doesNotReject(page.getByText(/your consent is withdrawn/i).first().waitFor());
+  assert.match(await page.locator("section#photo_record").innerText(), /withdrawn/i);
   await ctx.close();
 });
 

@@ -85,8 +85,6 @@ async fn no_log_line_holds_a_patients_details_or_a_token() {
     let id = p["id"].as_str().unwrap().to_string();
     let screening = json!({ "concern": "acne_scars", "scar_type": "atrophic", "scar_grade": 2 });
     admin.post_ok(&format!("/api/v1/patients/{id}/screenings"), &screening, StatusCode::CREATED).await;
-    let session = json!({ "device": "Dermapen 4", "needle_depth_mm": 1.0, "areas": ["cheeks"] });
-    admin.post_ok(&format!("/api/v1/patients/{id}/sessions"), &session, StatusCode::CREATED).await;
     admin.post_ok(&format!("/api/v1/patients/{id}/invites"), &json!({}), StatusCode::ACCEPTED).await;
     let invite = queued_invite_token(&db, &id).await;
     secrets.push((invite.clone(), "an invite"));
@@ -94,6 +92,14 @@ async fn no_log_line_holds_a_patients_details_or_a_token() {
     let (status, v) = patient.redeem_invite(&invite).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     secrets.push((patient.csrf.clone().unwrap(), "a patient's CSRF token"));
+    // The patient signs the treatment consent with their name typed (issue 15), then the session.
+    let (status, consents) = patient.get("/api/v1/me/consents").await;
+    assert_eq!(status, StatusCode::OK, "{consents}");
+    let version = consents["statuses"][0]["text"]["version"].clone();
+    let signature = json!({ "kind": "treatment", "version": version, "typed_name": NAME, "confirm": true });
+    patient.post_ok("/api/v1/me/consents", &signature, StatusCode::CREATED).await;
+    let session = json!({ "device": "Dermapen 4", "needle_depth_mm": 1.0, "areas": ["cheeks"] });
+    admin.post_ok(&format!("/api/v1/patients/{id}/sessions"), &session, StatusCode::CREATED).await;
     let check_in = json!({ "symptoms": [{ "code": "redness", "severity": "mild" }], "note": NOTE });
     patient.post_ok("/api/v1/me/check-ins", &check_in, StatusCode::CREATED).await;
     let (status, _) = admin.get(&format!("/api/v1/patients/{id}")).await;

@@ -13,6 +13,7 @@ pub mod vocabulary;
 pub use protocol::Protocol;
 
 pub mod can_i;
+pub mod consent;
 pub mod findings;
 mod hours;
 pub mod pathway;

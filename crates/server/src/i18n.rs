@@ -36,6 +36,7 @@ const FILES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/checkins.toml")),
     ("en", include_str!("../locales/en/screening.toml")),
     ("en", include_str!("../locales/en/sessions.toml")),
+    ("en", include_str!("../locales/en/consent.toml")),
 ];
 
 /// The languages the pages speak, the first being the default.

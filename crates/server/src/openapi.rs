@@ -145,6 +145,13 @@ fn derived_schemas() -> Map<String, Value> {
     add::<AppointmentRequest>(g);
     add::<RescheduleRequest>(g);
     add::<ReminderChoices>(g);
+    add::<crate::api::consent::ConsentRequest>(g);
+    add::<crate::api::consent::WithdrawRequest>(g);
+    add::<crate::api::consent::ConsentTextRequest>(g);
+    add::<crate::clinic::consent::ConsentTexts>(g);
+    add::<crate::clinic::consent::PatientConsents>(g);
+    add::<needlepath_store::Consent>(g);
+    add::<needlepath_store::ConsentDocument>(g);
     add::<NewPatientRequest>(g);
     add::<PatientUpdateRequest>(g);
     add::<crate::clinic::setup::SetupRequest>(g);

@@ -17,7 +17,9 @@ use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::App;
-use crate::api::{access, check_ins, clinic, clinical, decisions, me, ops, patients, queue, reminders, session, setup};
+use crate::api::{
+    access, check_ins, clinic, clinical, consent, decisions, me, ops, patients, queue, reminders, session, setup,
+};
 use crate::auth::{self, Authed};
 use crate::calendar;
 use crate::pages::{self, account, assets, patient, public, staff};
@@ -110,6 +112,8 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/tokens", Staff(ADMIN), "API tokens (without their secrets)", None, Some("TokenList"), 200, clinic::list_tokens),
         r!(post "POST" "/api/v1/tokens", Staff(ADMIN), "Create an API token; the secret is shown once", Some("NewToken"), Some("TokenCreated"), 201, clinic::create_token),
         r!(delete "DELETE" "/api/v1/tokens/{id}", Staff(ADMIN), "Revoke an API token", None, Some("Token"), 200, clinic::revoke_token),
+        r!(get "GET" "/api/v1/consent-texts", Staff(ADMIN), "The clinic's consent texts: the current one of each kind (the built-in text until the clinic publishes its own) and every published version", None, Some("ConsentTexts"), 200, consent::texts),
+        r!(post "POST" "/api/v1/consent-texts", Staff(ADMIN), "Publish a new version of a consent text; versions already published never change, and a new treatment version asks patients to consent again before their next session", Some("ConsentTextRequest"), Some("ConsentDocument"), 201, consent::publish),
         // Patients.
         r!(get "GET" "/api/v1/patients", Staff(ANY_STAFF), "Patients, newest first; ?search= name, e-mail or phone", None, Some("PatientList"), 200, patients::list),
         r!(post "POST" "/api/v1/patients", Staff(ANY_STAFF), "Add a patient", Some("NewPatient"), Some("Patient"), 201, patients::create),
@@ -129,6 +133,9 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/overrides", Staff(CLINICAL), "Sessions recorded over blockers by a clinician's override, newest first", None, Some("OverrideList"), 200, clinical::list_overrides),
         r!(get "GET" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "The patient's check-ins, scheduled and submitted", None, Some("CheckInList"), 200, check_ins::list_for_patient),
         r!(post "POST" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "Record a check-in for the patient (for example by phone)", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_for_patient),
+        r!(get "GET" "/api/v1/patients/{id}/consents", Staff(CLINICAL), "The patient's consents: where each kind stands against the current text, and every consent given", None, Some("PatientConsents"), 200, consent::for_patient),
+        r!(post "POST" "/api/v1/patients/{id}/consents", Staff(CLINICAL), "Record a consent the patient (or, under 18, their guardian) signed on paper, against the current text", Some("ConsentRequest"), Some("Consent"), 201, consent::record_paper),
+        r!(post "POST" "/api/v1/patients/{id}/consents/{consent_id}/withdraw", Staff(CLINICAL), "Record that the patient withdrew a consent (honoured at once)", Some("WithdrawRequest"), Some("Consent"), 200, consent::withdraw_for_patient),
         // The queue.
         r!(get "GET" "/api/v1/patients/{id}/appointments", Staff(ANY_STAFF), "The patient's appointments (booked sessions), latest first", None, Some("AppointmentList"), 200, reminders::list),
         r!(post "POST" "/api/v1/patients/{id}/appointments", Staff(ANY_STAFF), "Book a session and schedule its pre-care and appointment reminders", Some("AppointmentRequest"), Some("Appointment"), 201, reminders::create),
@@ -155,6 +162,9 @@ fn entries() -> Vec<Entry> {
         r!(post "POST" "/api/v1/me/sign-out-everywhere", Patient, "Sign out on every device (this one too)", None, Some("AccessEnded"), 200, access::sign_out_everywhere_api),
         r!(post "POST" "/api/v1/me/calendar", Patient, "A new calendar-feed link (the old one stops working); shown once", None, Some("CalendarLink"), 201, reminders::reset_calendar),
         r!(post "POST" "/api/v1/me/calendar/off", Patient, "Turn the calendar feed off", None, Some("ReminderSettings"), 200, reminders::calendar_off),
+        r!(get "GET" "/api/v1/me/consents", Patient, "My consents: what I have agreed to, and the texts to read and sign", None, Some("PatientConsents"), 200, consent::mine),
+        r!(post "POST" "/api/v1/me/consents", Patient, "Sign a consent text (the version I read): my full name typed and the confirmation; under 18, a parent or guardian signs", Some("ConsentRequest"), Some("Consent"), 201, consent::sign_mine),
+        r!(post "POST" "/api/v1/me/consents/{consent_id}/withdraw", Patient, "Withdraw a consent (honoured at once)", Some("WithdrawRequest"), Some("Consent"), 200, consent::withdraw_mine),
         r!(post "POST" "/api/v1/me/check-ins", Patient, "Check in: answered at once with the triage result", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_own),
         // ---- Pages: assets, sign-in ----
         page(r!(get "GET" "/assets/{name}", Public, "The stylesheet, script and icon", None, None, 200, assets::serve)),
@@ -215,6 +225,18 @@ fn entries() -> Vec<Entry> {
         page(
             r!(post "POST" "/me/reminders/calendar/off", Patient, "Turn the calendar feed off (form)", None, None, 303, patient::reminders::calendar_off),
         ),
+        page(
+            r!(get "GET" "/me/consent", Patient, "Consent: read and sign, or withdraw", None, None, 200, patient::consent::page_get),
+        ),
+        page(
+            r!(post "POST" "/me/consent", Patient, "Sign a consent: the full name typed and the confirmation (form)", None, None, 303, patient::consent::page_post),
+        ),
+        page(
+            r!(post "POST" "/me/consent/{consent_id}/withdraw", Patient, "Withdraw a consent (form)", None, None, 303, patient::consent::withdraw_post),
+        ),
+        page(
+            r!(get "GET" "/me/consent/{consent_id}", Patient, "A consent's printable copy: the exact text and the signature", None, None, 200, patient::consent::copy_get),
+        ),
         // (end of the patient's pages)
 
         // ---- Pages: staff ----
@@ -264,6 +286,15 @@ fn entries() -> Vec<Entry> {
             r!(post "POST" "/staff/patients/{id}/plan", Staff(CLINICAL), "Plan a series (form)", None, None, 303, staff::clinical::plan_submit),
         ),
         page(
+            r!(post "POST" "/staff/patients/{id}/consent", Staff(CLINICAL), "Record a consent signed on paper (form)", None, None, 303, staff::consent::paper_post),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/consent/{consent_id}/withdraw", Staff(CLINICAL), "Record a withdrawal of consent (form)", None, None, 303, staff::consent::withdraw_post),
+        ),
+        page(
+            r!(get "GET" "/staff/patients/{id}/consent/{consent_id}", Staff(CLINICAL), "A consent's printable copy: the exact text and the signature", None, None, 200, staff::consent::copy_get),
+        ),
+        page(
             r!(get "GET" "/staff/patients/{id}/session", Staff(CLINICAL), "The session form", None, None, 200, staff::clinical::session_form),
         ),
         page(
@@ -298,6 +329,12 @@ fn entries() -> Vec<Entry> {
         ),
         page(
             r!(post "POST" "/staff/settings/staff/{id}", Staff(ADMIN), "Change a staff account's role or access (form)", None, None, 303, staff::settings::change_member),
+        ),
+        page(
+            r!(get "GET" "/staff/settings/consent", Staff(ADMIN), "The clinic's consent texts, each editable as a new version", None, None, 200, staff::consent::texts_get),
+        ),
+        page(
+            r!(post "POST" "/staff/settings/consent", Staff(ADMIN), "Publish an edited consent text as a new version (form)", None, None, 303, staff::consent::texts_post),
         ),
         page(
             r!(post "POST" "/staff/settings/protocol", Staff(ADMIN), "Save the clinic's protocol within the safety floor (form)", None, None, 303, staff::settings::save_protocol),

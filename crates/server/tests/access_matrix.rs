@@ -82,6 +82,8 @@ enum Fresh {
     Patient,
     /// The caller's own login, which the route ends: a patient caller signs in again after it.
     OwnLogin,
+    /// A consent the caller signed (a patient caller), else one of patient A's.
+    Consent,
 }
 
 /// The request the matrix sends for a route; `None` for a route it does not know (a failure).
@@ -156,6 +158,20 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/api/v1/me" | "/api/v1/me/today" | "/api/v1/me/screenings" | "/api/v1/me/plans") => none(),
         ("GET", "/api/v1/me/sessions" | "/api/v1/me/check-ins") => none(),
         ("POST", "/api/v1/me/check-ins") => json(self_care_check_in()),
+        ("GET", "/api/v1/consent-texts" | "/api/v1/me/consents" | "/api/v1/patients/{id}/consents") => none(),
+        ("POST", "/api/v1/consent-texts") => json(
+            json!({ "kind": "photo_marketing", "body": format!("Marketing text {}. Sources: none needed.", w.t.unique("v")) }),
+        ),
+        ("POST", "/api/v1/me/consents") => {
+            json(json!({ "kind": "photo_teaching", "version": 1, "typed_name": "Matrix Patient", "confirm": true }))
+        }
+        ("POST", "/api/v1/patients/{id}/consents") => {
+            json(json!({ "kind": "messages", "version": 1, "typed_name": "Matrix Paper", "confirm": true }))
+        }
+        (
+            "POST",
+            "/api/v1/me/consents/{consent_id}/withdraw" | "/api/v1/patients/{id}/consents/{consent_id}/withdraw",
+        ) => Some((Json(json!({ "note": "matrix" })), Fresh::Consent)),
         ("GET", "/api/v1/patients/{id}/appointments" | "/api/v1/patients/{id}/messages") => none(),
         ("POST", "/api/v1/patients/{id}/appointments") => json(
             json!({ "starts_at": in_days(10), "minutes": 45, "window_reason": "Booked outside the window by the test world." }),
@@ -195,6 +211,12 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/me/reminders") => none(),
         ("POST", "/me/reminders") => Some((Form("email=yes".into()), Fresh::No)),
         ("POST", "/me/reminders/calendar" | "/me/reminders/calendar/off") => Some((Form(String::new()), Fresh::No)),
+        ("GET", "/me/consent") => none(),
+        ("POST", "/me/consent") => {
+            Some((Form("kind=photo_teaching&version=1&typed_name=Matrix+Patient&confirm=yes".into()), Fresh::No))
+        }
+        ("GET", "/me/consent/{consent_id}") => Some((Body::None, Fresh::Consent)),
+        ("POST", "/me/consent/{consent_id}/withdraw") => Some((Form(String::new()), Fresh::Consent)),
         // (end of the patient's pages)
         // ---- Pages: staff ----
         ("GET", "/staff" | "/staff/patients" | "/staff/patients/new" | "/staff/patients/{id}" | "/staff/settings") => {
@@ -224,7 +246,16 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("POST", "/staff/patients/{id}/screenings/{screening_id}/review") => {
             Some((Form("decision=cleared&note=reviewed".into()), Fresh::No))
         }
-        ("GET", "/staff/overrides") => none(),
+        ("GET", "/staff/overrides" | "/staff/settings/consent") => none(),
+        ("POST", "/staff/settings/consent") => Some((
+            Form(format!("kind=photo_marketing&body=Marketing+text+{}.+Sources%3A+none+needed.", w.t.unique("f"))),
+            Fresh::No,
+        )),
+        ("POST", "/staff/patients/{id}/consent") => {
+            Some((Form("text=messages%401&typed_name=Matrix+Paper&confirm=yes".into()), Fresh::No))
+        }
+        ("GET", "/staff/patients/{id}/consent/{consent_id}") => Some((Body::None, Fresh::Consent)),
+        ("POST", "/staff/patients/{id}/consent/{consent_id}/withdraw") => Some((Form(String::new()), Fresh::Consent)),
         ("POST", "/staff/settings") => Some((
             Form(
                 "name=Renamed&time_zone=Europe%2FBerlin&currency=EUR&day=1&day=2&day=3&day=4&day=5&opens=09%3A00\
@@ -412,8 +443,17 @@ async fn build_world() -> World {
 }
 
 /// The concrete path: `{id}` and friends filled with clinic 1's (and patient A's) objects.
-async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh) -> String {
+async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh, caller: usize) -> String {
     let object = match fresh {
+        Fresh::Consent => {
+            let p = &w.principals[caller];
+            let api = if p.kind == Kind::Patient { p.api.clone() } else { w.patient_a.api.clone() };
+            let body =
+                json!({ "kind": "photo_teaching", "version": 1, "typed_name": "Matrix Patient", "confirm": true });
+            let id = api.post("/api/v1/me/consents", body).await.expect(201)["id"].as_str().unwrap().to_string();
+            w.clinic1_secrets.push((id.clone(), "a clinic-1 consent".into()));
+            return route.path.replace("{id}", &w.patient_a.id).replace("{consent_id}", &id);
+        }
         Fresh::Alert => {
             // Check-ins while an alert is open update it (issue 14): resolve it for a fresh one.
             let open = w.t.admin.api.get("/api/v1/alerts").await.expect(200)["alerts"].clone();
@@ -581,7 +621,7 @@ async fn every_route_answers_every_caller_as_its_access_rule_says() {
         let mut cells = Vec::new();
         for i in 0..w.principals.len() {
             let (body, fresh) = request_for(&w, route.method, route.path).unwrap();
-            let path = fill(&mut w, route, fresh).await;
+            let path = fill(&mut w, route, fresh, i).await;
             let p = &w.principals[i];
             let want = expect(route.access, p.kind, route.path);
             let audited_before = audit_rows(&w.t).await;

@@ -497,6 +497,7 @@ async fn check_in_reminders_follow_the_scheduled_check_ins_not_the_protocol_days
         .await
         .expect(201)
         .clone();
+    t.consent_on_paper(&t.admin.api, patient["id"].as_str().unwrap()).await;
     let pid = patient["id"].as_str().unwrap();
     t.screen_eligible(&t.admin.api, pid).await;
     let body = t.record_session(&t.admin.api, pid).await;

@@ -66,6 +66,7 @@ async fn a_staff_view_of_a_patient_page_writes_one_audit_record() {
                 "check_ins",
                 "alerts",
                 "gates",
+                "consents",
                 "audit"
             ]),
         ),

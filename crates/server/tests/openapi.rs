@@ -213,7 +213,24 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     let mut session = session_body();
     session["plan_id"] = planned["id"].clone();
     session["products"] = json!(["hyaluronic acid serum"]);
+    // Consent (issue 15): the texts, an edited one published, the treatment consent recorded
+    // from paper, then the session.
+    c.call(&admin, "GET", "/api/v1/consent-texts", "/api/v1/consent-texts", None).await.expect(200);
+    let text = json!({ "kind": "photo_marketing", "body": "Our marketing text. Sources: none needed." });
+    c.call(&admin, "POST", "/api/v1/consent-texts", "/api/v1/consent-texts", Some(text)).await.expect(201);
+    let consents =
+        c.call(&prac, "GET", "/api/v1/patients/{id}/consents", &p("/consents"), None).await.expect(200).clone();
+    assert_eq!(consents["statuses"][0]["state"], "not_given");
+    let paper = json!({ "kind": "treatment", "version": 1, "typed_name": "Nora Flow", "confirm": true });
+    let signed =
+        c.call(&prac, "POST", "/api/v1/patients/{id}/consents", &p("/consents"), Some(paper)).await.expect(201).clone();
+    let unconfirmed = json!({ "kind": "messages", "version": 1, "typed_name": "Nora Flow", "confirm": false });
+    assert_eq!(
+        c.call(&prac, "POST", "/api/v1/patients/{id}/consents", &p("/consents"), Some(unconfirmed)).await.status,
+        422
+    );
     c.call(&prac, "POST", "/api/v1/patients/{id}/sessions", &p("/sessions"), Some(session)).await.expect(201);
+    let _ = signed;
     c.call(&prac, "GET", "/api/v1/patients/{id}/sessions", &p("/sessions"), None).await.expect(200);
     c.call(&admin, "GET", "/api/v1/overrides", "/api/v1/overrides", None).await.expect(200);
     let by_phone = Some(contact_clinic_check_in());
@@ -244,6 +261,18 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     let unknown = json!({ "symptoms": [{ "code": "sparkles", "severity": "mild" }] });
     assert_eq!(c.call(&me, "POST", "/api/v1/me/check-ins", "/api/v1/me/check-ins", Some(unknown)).await.status, 422);
     c.call(&me, "GET", "/api/v1/me/check-ins", "/api/v1/me/check-ins", None).await.expect(200);
+    let mine = c.call(&me, "GET", "/api/v1/me/consents", "/api/v1/me/consents", None).await.expect(200).clone();
+    assert_eq!(mine["statuses"][0]["state"], "given", "{mine}");
+    let photos = json!({ "kind": "photo_record", "version": 1, "typed_name": "Nora Flow", "confirm": true });
+    let given =
+        c.call(&me, "POST", "/api/v1/me/consents", "/api/v1/me/consents", Some(photos)).await.expect(201).clone();
+    let withdraw = format!("/api/v1/me/consents/{}/withdraw", given["id"].as_str().unwrap());
+    let route = "/api/v1/me/consents/{consent_id}/withdraw";
+    c.call(&me, "POST", route, &withdraw, Some(json!({ "note": "changed my mind" }))).await.expect(200);
+    assert_eq!(c.call(&me, "POST", route, &withdraw, Some(json!({}))).await.status, 409);
+    let staff_withdraw = format!("/api/v1/patients/{pid}/consents/{}/withdraw", signed_id(&mine));
+    let route = "/api/v1/patients/{id}/consents/{consent_id}/withdraw";
+    c.call(&prac, "POST", route, &staff_withdraw, Some(json!({ "note": "said on the phone" }))).await.expect(200);
     assert_eq!(c.call(&me, "GET", "/api/v1/patients", "/api/v1/patients", None).await.status, 403);
 
     // The queue.
@@ -333,4 +362,9 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
         .collect();
     assert!(unseen.is_empty(), "routes the flow never saw succeed: {unseen:?}");
     assert!(c.problems >= 10, "the flow met its problems ({})", c.problems);
+}
+
+/// The id of the treatment consent on file in a `PatientConsents` answer.
+fn signed_id(consents: &Value) -> String {
+    consents["statuses"][0]["latest"]["id"].as_str().expect("a treatment consent on file").to_string()
 }

@@ -159,6 +159,7 @@ async fn an_alert_card_shows_phone_temperature_day_and_note() {
         .clone();
     let id = p["id"].as_str().unwrap().to_string();
     t.screen_eligible(&prac.api, &id).await;
+    t.consent_on_paper(&prac.api, &id).await;
     let mut body = common::session_body();
     body["performed_at"] = json!((Utc::now() - chrono::Duration::hours(50)).to_rfc3339());
     prac.api.post(&format!("/api/v1/patients/{id}/sessions"), body).await.expect(201);

@@ -79,6 +79,9 @@ async fn an_invited_patient_receives_reminders_by_email_and_staff_see_what_arriv
     let pid = patient["id"].as_str().unwrap().to_string();
     let me = t.patient_login(admin, &patient).await;
     t.screen_eligible(admin, &pid).await;
+    // The patient signs the treatment consent (a session needs it), her name as she types it.
+    let signature = json!({ "kind": "treatment", "version": 1, "typed_name": "Zoë Ångström", "confirm": true });
+    me.api.post("/api/v1/me/consents", signature).await.expect(201);
 
     // A session booked at short notice: the 14- and 7-day pre-care steps are due at once.
     // Clear of midnight in Berlin, so the 45 minutes end the day they start.

@@ -13,6 +13,7 @@
 pub mod access;
 mod backend;
 pub mod codes;
+pub mod consent;
 mod error;
 mod in_core_terms;
 mod open;
@@ -30,6 +31,7 @@ pub use backend::{PostgresStore, SqliteStore};
 pub use codes::{
     ActorKind, AppointmentStatus, FollowUpNote, FollowUpReason, IanaZone, MessageKind, MessageNote, UnknownZone,
 };
+pub use consent::{Consent, ConsentDocument, ConsentKind, NewConsent, NewConsentDocument, Signer, Withdrawal};
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
 pub use outbox::*;

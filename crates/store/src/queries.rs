@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::{Access, LoginTurn, Reminders, Store, StoreError, ThrottleRule};
 use crate::codes::*;
 use crate::records::*;
+use crate::consent::*;
 use crate::outbox::*;
 use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 
@@ -31,6 +32,7 @@ include!("queries/access.rs");
 include!("queries/reads.rs");
 include!("queries/patient_side.rs");
 include!("queries/staff_side.rs");
+include!("queries/consent.rs");
 include!("queries/unit.rs");
 
 #[async_trait]

@@ -81,6 +81,10 @@ ids! {
     AppointmentId,
     /// A message in the outbox.
     MessageId,
+    /// One published version of a clinic's consent text.
+    ConsentDocumentId,
+    /// A consent given (signed, or recorded from paper) by a patient or their guardian.
+    ConsentId,
 }
 
 /// What a staff member (or an API token acting for the clinic) may do.

@@ -55,7 +55,7 @@ pub fn object_or_null(_: &mut SchemaGenerator) -> Schema {
 
 /// Every [`Seen`] code. `listed` has no wildcard arm, so a new part of the record fails to
 /// compile here until it is named, which is the reminder to add it to this list.
-const SEEN: [Seen; 14] = [
+const SEEN: [Seen; 15] = [
     Seen::Patient,
     Seen::Screenings,
     Seen::Plans,
@@ -70,6 +70,7 @@ const SEEN: [Seen; 14] = [
     Seen::Reminders,
     Seen::Patients,
     Seen::FollowUps,
+    Seen::Consents,
 ];
 
 const fn listed(s: Seen) -> bool {
@@ -87,7 +88,8 @@ const fn listed(s: Seen) -> bool {
         | Seen::Audit
         | Seen::Reminders
         | Seen::Patients
-        | Seen::FollowUps => true,
+        | Seen::FollowUps
+        | Seen::Consents => true,
     }
 }
 

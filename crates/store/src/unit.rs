@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use crate::Result;
+use crate::consent::{Consent, ConsentDocument, ConsentKind, NewConsent, NewConsentDocument};
 use crate::outbox::{Appointment, Message, NewAppointment, NewMessage, ReminderSettings};
 use crate::records::*;
 
@@ -42,6 +43,8 @@ pub enum Seen {
     /// The clinic's list of patients (several records, as listed).
     Patients,
     FollowUps,
+    /// The patient's consents (issue 15).
+    Consents,
 }
 
 impl Seen {
@@ -61,6 +64,7 @@ impl Seen {
             Seen::Reminders => "reminders",
             Seen::Patients => "patients",
             Seen::FollowUps => "follow_ups",
+            Seen::Consents => "consents",
         }
     }
 }
@@ -158,6 +162,13 @@ pub trait Reading: Send {
     async fn patients(&mut self, search: Option<&str>, limit: u32, offset: u32) -> Result<Vec<Patient>>;
     /// The latest `limit` audit records of the whole clinic (not for a patient actor).
     async fn clinic_audit(&mut self, limit: u32) -> Result<Vec<AuditEntry>>;
+    // --- consent (issue 15) ----------------------------------------------------------------
+    /// Every published version of the clinic's consent texts, by kind, newest version first.
+    async fn consent_documents(&mut self) -> Result<Vec<ConsentDocument>>;
+    /// The current version of one kind; `None` when the clinic never published one.
+    async fn current_consent_document(&mut self, kind: ConsentKind) -> Result<Option<ConsentDocument>>;
+    /// The patient's consents, newest first.
+    async fn consents(&mut self, patient: PatientId) -> Result<Vec<Consent>>;
     /// Commits the unit with its one audit record.
     async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
 }
@@ -248,4 +259,23 @@ pub trait Writing: Reading {
     ) -> Result<Appointment>;
     /// Puts a failed message back in the queue ("Send again"); only a failed one can be.
     async fn retry_message(&mut self, id: crate::MessageId, now: chrono::DateTime<chrono::Utc>) -> Result<Message>;
+    // --- consent (issue 15) ----------------------------------------------------------------
+    /// Publishes a consent text as the next version of its kind (not for a patient actor).
+    async fn publish_consent_document(
+        &mut self,
+        document: NewConsentDocument,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<ConsentDocument>;
+    /// Records a consent to the current version of its document (`Conflict` when a newer one
+    /// was published since); a consent to messages turns the record's `consent_messages` on.
+    async fn sign_consent(&mut self, consent: NewConsent) -> Result<Consent>;
+    /// Withdraws a consent (`Conflict` when it already is); withdrawing the consent to messages
+    /// turns `consent_messages` off.
+    async fn withdraw_consent(
+        &mut self,
+        patient: PatientId,
+        id: ConsentId,
+        note: Option<&str>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Consent>;
 }

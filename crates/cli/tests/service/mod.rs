@@ -385,9 +385,20 @@ pub async fn add_treated_patient(staff: &Api, name: &str) -> String {
     let id = p["id"].as_str().expect("patient id").to_string();
     let screening = json!({ "concern": "acne_scars", "scar_type": "atrophic", "scar_grade": 2 });
     staff.post_ok(&format!("/api/v1/patients/{id}/screenings"), &screening, StatusCode::CREATED).await;
+    consent_on_paper(staff, &id).await;
     let session = json!({ "device": "Dermapen 4", "needle_depth_mm": 1.0, "areas": ["cheeks"] });
     staff.post_ok(&format!("/api/v1/patients/{id}/sessions"), &session, StatusCode::CREATED).await;
     id
+}
+
+/// A clinician records the patient's treatment consent, signed on paper, to the current text
+/// (every session needs one).
+pub async fn consent_on_paper(staff: &Api, patient_id: &str) {
+    let (status, v) = staff.get(&format!("/api/v1/patients/{patient_id}/consents")).await;
+    assert_eq!(status, StatusCode::OK, "consents: {v}");
+    let version = v["statuses"][0]["text"]["version"].clone();
+    let body = json!({ "kind": "treatment", "version": version, "typed_name": "Pat Paper", "confirm": true });
+    staff.post_ok(&format!("/api/v1/patients/{patient_id}/consents"), &body, StatusCode::CREATED).await;
 }
 
 /// Invites the patient and opens the invite: the patient, logged in. Staff never see the link

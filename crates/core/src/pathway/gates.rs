@@ -1,8 +1,8 @@
 //! The session safety gates: may a new session be recorded for this patient now, and if not,
 //! what stands in the way and who (if anyone) may record it anyway.
 //!
-//! The facts are the latest screening with its held reasons and its clinician review, the last
-//! session's time, the patient's alerts (open, or opened since the last session), the protocol's
+//! The facts are the latest screening with its held reasons and its clinician review, the
+//! patient's treatment consent (`crate::consent`), the last session's time, the patient's alerts (open, or opened since the last session), the protocol's
 //! minimum interval and the moment of the new session. From them come the blockers, each saying
 //! whether a clinician may override it. An override names every blocker it overrides and says,
 //! in at least a sentence, why the session is safe now; an absolute blocker is never overridden,
@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::consent::{ConsentGap, TreatmentConsentFacts, treatment_blocker};
 use crate::protocol::Hold;
 use crate::vocabulary::{Decision, Disposition};
 
@@ -120,6 +121,8 @@ pub struct SessionFacts {
     pub min_interval_days: u32,
     /// When the new session is (to be) performed.
     pub performed_at: DateTime<Utc>,
+    /// The patient's treatment consent against the clinic's current version.
+    pub consent: TreatmentConsentFacts,
 }
 
 /// Why a new session cannot be recorded as it stands.
@@ -145,6 +148,27 @@ pub enum Blocker {
     /// The check before the session found an active cold sore (issue 12 item 9): held like
     /// the screening's `cold_sore_active`, absolutely.
     ActiveColdSore,
+    /// No treatment consent was signed (issue 15): a clinic may not treat without it.
+    ConsentMissing,
+    /// The patient withdrew their treatment consent.
+    ConsentWithdrawn,
+    /// The consent on file is for an older version of the clinic's text: consent again first.
+    ConsentOutdated { signed_version: u32, current_version: u32 },
+    /// The patient is under 18 and the consent on file is not a parent's or guardian's.
+    GuardianConsentMissing,
+}
+
+impl From<ConsentGap> for Blocker {
+    fn from(gap: ConsentGap) -> Self {
+        match gap {
+            ConsentGap::NotSigned => Blocker::ConsentMissing,
+            ConsentGap::Withdrawn => Blocker::ConsentWithdrawn,
+            ConsentGap::Outdated { signed, current } => {
+                Blocker::ConsentOutdated { signed_version: signed, current_version: current }
+            }
+            ConsentGap::GuardianMissing => Blocker::GuardianConsentMissing,
+        }
+    }
 }
 
 impl Blocker {
@@ -168,16 +192,27 @@ impl Blocker {
             Blocker::RecentAlert { .. } => "recent_alert",
             Blocker::StaleScreening { .. } => "stale_screening",
             Blocker::ActiveColdSore => "active_cold_sore",
+            Blocker::ConsentMissing => "consent_missing",
+            Blocker::ConsentWithdrawn => "consent_withdrawn",
+            Blocker::ConsentOutdated { .. } => "consent_outdated",
+            Blocker::GuardianConsentMissing => "guardian_consent_missing",
         }
     }
 
     /// Whether a clinician may record a session over this blocker. An absolute contraindication
     /// and a "not cleared" review wait for a new screening; a pending review waits for the review
-    /// itself, which the same clinician records.
+    /// itself, which the same clinician records. Consent is the patient's to give: nobody
+    /// overrides its absence.
     pub const fn overridable(&self) -> bool {
         match self {
             Blocker::Contraindication { hold, .. } => matches!(hold, Hold::Relative),
-            Blocker::ReviewPending | Blocker::ReviewNotCleared | Blocker::ActiveColdSore => false,
+            Blocker::ReviewPending
+            | Blocker::ReviewNotCleared
+            | Blocker::ActiveColdSore
+            | Blocker::ConsentMissing
+            | Blocker::ConsentWithdrawn
+            | Blocker::ConsentOutdated { .. }
+            | Blocker::GuardianConsentMissing => false,
             Blocker::NoScreening
             | Blocker::TooSoon { .. }
             | Blocker::OpenAlert { .. }
@@ -222,14 +257,21 @@ impl std::fmt::Display for Blocker {
             Blocker::ActiveColdSore => f.write_str(
                 "an active cold sore was found before the session: no session until it has fully healed and a new screening clears it",
             ),
+            Blocker::ConsentMissing => ConsentGap::NotSigned.fmt(f),
+            Blocker::ConsentWithdrawn => ConsentGap::Withdrawn.fmt(f),
+            Blocker::ConsentOutdated { signed_version, current_version } => {
+                ConsentGap::Outdated { signed: *signed_version, current: *current_version }.fmt(f)
+            }
+            Blocker::GuardianConsentMissing => ConsentGap::GuardianMissing.fmt(f),
         }
     }
 }
 
-/// What stands in the way of a new session, in a stable order: screening, review, interval,
-/// alerts.
+/// What stands in the way of a new session, in a stable order: consent, screening, review,
+/// interval, alerts.
 pub fn blockers(facts: &SessionFacts) -> Vec<Blocker> {
     let mut out = Vec::new();
+    out.extend(treatment_blocker(&facts.consent).map(Blocker::from));
     match &facts.screening {
         None => out.push(Blocker::NoScreening),
         Some(s) => {

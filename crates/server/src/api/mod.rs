@@ -6,6 +6,7 @@ pub mod access;
 pub mod check_ins;
 pub mod clinic;
 pub mod clinical;
+pub mod consent;
 pub mod decisions;
 pub mod me;
 pub mod ops;

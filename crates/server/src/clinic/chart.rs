@@ -15,6 +15,7 @@ use needlepath_store::{
 
 use crate::App;
 use crate::clinic::ClinicResult;
+use crate::clinic::consent::{PatientConsents, consents_in};
 
 /// How many messages the page lists.
 pub const MESSAGES_SHOWN: u32 = 50;
@@ -47,6 +48,8 @@ pub struct Chart {
     pub alerts: Vec<Alert>,
     /// What would block a session now.
     pub blockers: Vec<Blocker>,
+    /// Where the patient stands with each consent (clinical scope).
+    pub consents: Option<PatientConsents>,
     pub audit: Vec<AuditEntry>,
     pub now: DateTime<Utc>,
 }
@@ -75,6 +78,7 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         check_ins: Vec::new(),
         alerts: Vec::new(),
         blockers: Vec::new(),
+        consents: None,
         audit: Vec::new(),
         now,
     };
@@ -85,7 +89,16 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         chart.check_ins = unit.check_ins(patient).await?;
         chart.alerts = unit.alerts(patient).await?;
         chart.blockers = unit.blockers(patient, now, protocol.plan.interval_min_days).await?;
-        seen.extend([Seen::Screenings, Seen::Plans, Seen::Sessions, Seen::CheckIns, Seen::Alerts, Seen::Gates]);
+        chart.consents = Some(consents_in(&mut *unit, &chart.patient).await?);
+        seen.extend([
+            Seen::Screenings,
+            Seen::Plans,
+            Seen::Sessions,
+            Seen::CheckIns,
+            Seen::Alerts,
+            Seen::Gates,
+            Seen::Consents,
+        ]);
     }
     if scope.audit {
         // Read before this view's own record is written: the trail shows what came before.

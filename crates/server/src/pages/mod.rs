@@ -15,6 +15,7 @@
 pub mod account;
 pub mod assets;
 pub mod chart;
+pub mod consent_view;
 pub mod form;
 pub mod patient;
 pub mod public;
@@ -105,6 +106,7 @@ impl Ctx {
                 ("/me/plan", "nav.plan"),
                 ("/me/history", "nav.history"),
                 ("/me/reminders", "nav.reminders"),
+                ("/me/consent", "nav.consent"),
                 ("/aftercare", "nav.aftercare"),
             ],
             // A signed-in staff member (not an API token, which has no pages to browse) sees a

@@ -6,6 +6,7 @@
 //! cannot tell a patient different things.
 
 pub mod check_in;
+pub mod consent;
 pub mod history;
 pub mod plan;
 pub mod reminders;

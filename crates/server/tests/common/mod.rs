@@ -316,8 +316,20 @@ impl TestApp {
         self.login(&email, PASSWORD).await
     }
 
-    /// Creates a patient through `POST /api/v1/patients`; returns the record.
+    /// Creates a patient through `POST /api/v1/patients`, whose treatment consent (signed on
+    /// paper) the admin then records, as every session needs it; returns the record. (A test of
+    /// consent itself uses [`TestApp::create_patient_without_consent`].)
     pub async fn create_patient(&self, staff: &Api, name: &str) -> Value {
+        let patient = self.create_patient_without_consent(staff, name).await;
+        let id = patient["id"].as_str().unwrap();
+        // A clinician of the patient's clinic records it: the caller, or (for the front desk)
+        // this clinic's admin.
+        let clinical = staff.get(&format!("/api/v1/patients/{id}/consents")).await.status == 200;
+        self.consent_on_paper(if clinical { staff } else { &self.admin.api }, id).await;
+        patient
+    }
+
+    pub async fn create_patient_without_consent(&self, staff: &Api, name: &str) -> Value {
         let r = staff
             .post("/api/v1/patients", json!({ "name": name, "email": format!("{}@patient.example", self.unique("p")) }))
             .await;
@@ -330,6 +342,14 @@ impl TestApp {
         let body = r.expect(201).clone();
         assert_eq!(body["decision"], "eligible", "{}", r.text);
         body
+    }
+
+    /// A clinician records the patient's treatment consent, signed on paper, to the current text.
+    pub async fn consent_on_paper(&self, clinician: &Api, patient: &str) -> Value {
+        let status = clinician.get(&format!("/api/v1/patients/{patient}/consents")).await;
+        let version = status.expect(200)["statuses"][0]["text"]["version"].clone();
+        let body = json!({ "kind": "treatment", "version": version, "typed_name": "Pat Paper", "confirm": true });
+        clinician.post(&format!("/api/v1/patients/{patient}/consents"), body).await.expect(201).clone()
     }
 
     /// Records a session now; panics unless it is recorded.

@@ -84,8 +84,8 @@ async fn follow_up_in(
 }
 
 /// The facts of the session safety gates for this patient, read inside the transaction that
-/// records the session: the latest screening with its review, the latest session, and the
-/// alerts that are open or were opened since that session. Core judges them.
+/// records the session: the latest screening with its review, the treatment consent, the latest
+/// session, and the alerts that are open or were opened since that session. Core judges them.
 async fn session_facts(
     conn: &mut <Db as sqlx::Database>::Connection,
     clinic: ClinicId,
@@ -101,13 +101,16 @@ async fn session_facts(
     .bind(patient.0)
     .fetch_optional(&mut *conn)
     .await?;
-    let screening = match latest {
-        None => None,
+    let (screening, guardian_required) = match latest {
+        None => (None, false),
         Some(row) => {
             let result: Value = json(&row, "result")?;
-            Some(gates::ScreeningFacts::from_result(&result, review_decision(&row)?))
+            // A minor (the protocol's age rule) is consented for by a parent or guardian.
+            let minor = result["guardian_consent_required"].as_bool().unwrap_or(false);
+            (Some(gates::ScreeningFacts::from_result(&result, review_decision(&row)?)), minor)
         }
     };
+    let consent = treatment_consent_facts(&mut *conn, clinic, patient, guardian_required).await?;
     let last = sqlx::query(
         "SELECT performed_at FROM sessions WHERE clinic_id = $1 AND patient_id = $2 \
          ORDER BY performed_at DESC, id DESC LIMIT 1",
@@ -141,5 +144,5 @@ async fn session_facts(
             open: time_opt(&row, "resolved_at")?.is_none(),
         });
     }
-    Ok(gates::SessionFacts { screening, last_session_at, alerts, min_interval_days, performed_at })
+    Ok(gates::SessionFacts { screening, last_session_at, alerts, min_interval_days, performed_at, consent })
 }

@@ -176,6 +176,18 @@ impl crate::unit::Reading for Unit {
         audit_list_on(&mut self.tx, &self.actor, None, limit).await
     }
 
+    async fn consent_documents(&mut self) -> Result<Vec<ConsentDocument>> {
+        consent_documents_on(&mut self.tx, self.actor.clinic).await
+    }
+
+    async fn current_consent_document(&mut self, kind: ConsentKind) -> Result<Option<ConsentDocument>> {
+        current_consent_document_on(&mut self.tx, self.actor.clinic, kind).await
+    }
+
+    async fn consents(&mut self, patient: PatientId) -> Result<Vec<Consent>> {
+        consents_on(&mut self.tx, &self.actor, patient).await
+    }
+
     async fn finish(self: Box<Self>, audit: crate::unit::Audit) -> Result<()> {
         let Unit { mut tx, actor, audit_writer } = *self;
         match audit_writer {
@@ -299,5 +311,27 @@ impl crate::unit::Writing for Unit {
 
     async fn retry_message(&mut self, id: MessageId, now: DateTime<Utc>) -> Result<Message> {
         retry_message_on(&mut self.tx, &self.actor, id, now).await
+    }
+
+    async fn publish_consent_document(
+        &mut self,
+        document: NewConsentDocument,
+        now: DateTime<Utc>,
+    ) -> Result<ConsentDocument> {
+        publish_consent_document_on(&mut self.tx, &self.actor, document, now).await
+    }
+
+    async fn sign_consent(&mut self, consent: NewConsent) -> Result<Consent> {
+        sign_consent_on(&mut self.tx, &self.actor, consent).await
+    }
+
+    async fn withdraw_consent(
+        &mut self,
+        patient: PatientId,
+        id: ConsentId,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Consent> {
+        withdraw_consent_on(&mut self.tx, &self.actor, patient, id, note, now).await
     }
 }

@@ -86,8 +86,46 @@ pub fn new_patient(name: &str) -> NewPatient {
     }
 }
 
+/// A new patient who signed the clinic's current treatment consent (sessions need it).
 pub async fn add_patient(store: &DynStore, actor: &Actor, name: &str) -> Patient {
-    store.create_patient(actor, new_patient(name)).await.unwrap()
+    let patient = store.create_patient(actor, new_patient(name)).await.unwrap();
+    sign_treatment_consent(store, &patient).await;
+    patient
+}
+
+/// The treatment consent text every story's clinic publishes first.
+pub const TREATMENT_TEXT: &str =
+    "I agree to microneedling of the areas we discussed. Sources: 002_71106a54b86a9294.txt";
+
+/// The patient signs the current treatment consent (published first if the clinic has none).
+pub async fn sign_treatment_consent(store: &DynStore, patient: &Patient) -> Consent {
+    let mut unit = store.writing(&system_actor(patient.clinic)).await.unwrap();
+    let document = match unit.current_consent_document(ConsentKind::Treatment).await.unwrap() {
+        Some(d) => d,
+        None => {
+            let text = NewConsentDocument {
+                kind: ConsentKind::Treatment,
+                body: TREATMENT_TEXT.into(),
+                sha256: "0".repeat(64),
+            };
+            unit.publish_consent_document(text, Utc::now()).await.unwrap()
+        }
+    };
+    unit.finish(Audit::view("consent.published", patient.id, &[])).await.unwrap();
+    let mut unit = store.writing(&patient_actor(patient)).await.unwrap();
+    let consent = NewConsent {
+        patient: patient.id,
+        document: document.id,
+        typed_name: patient.name.clone(),
+        signer: Signer::Patient,
+        on_paper: false,
+        signed_at: Utc::now(),
+        address: Some("198.51.100.9".into()),
+        user_agent: Some("story".into()),
+    };
+    let consent = unit.sign_consent(consent).await.unwrap();
+    unit.finish(Audit::view("consent.signed", patient.id, &[Seen::Consents])).await.unwrap();
+    consent
 }
 
 pub fn screening(patient: PatientId, decision: &str) -> NewScreening {

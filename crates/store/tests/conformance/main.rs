@@ -30,6 +30,7 @@ mod access;
 mod accounts;
 mod clinical;
 mod codes;
+mod consent;
 mod fixtures;
 mod harness;
 mod hostile;
@@ -86,6 +87,7 @@ conformance! {
     outbox::story_reminder_choices_and_calendar_token => sqlite_reminder_choices_and_calendar_token, postgres_reminder_choices_and_calendar_token;
     outbox::story_concurrent_claims_never_overlap => sqlite_concurrent_claims_never_overlap, postgres_concurrent_claims_never_overlap;
     outbox::story_one_practitioner_s_appointments_never_overlap => sqlite_one_practitioner_s_appointments_never_overlap, postgres_one_practitioner_s_appointments_never_overlap;
+    consent::story_consent => sqlite_consent, postgres_consent;
     hostile::story_alert_flooding => sqlite_alert_flooding, postgres_alert_flooding;
     hostile::story_login_turns_are_counted_once_across_instances => sqlite_login_turns_are_counted_once_across_instances, postgres_login_turns_are_counted_once_across_instances;
     hostile::story_a_nul_byte_in_a_login_email_or_a_search_finds_nothing => sqlite_a_nul_byte_in_a_login_email_or_a_search_finds_nothing, postgres_a_nul_byte_in_a_login_email_or_a_search_finds_nothing;

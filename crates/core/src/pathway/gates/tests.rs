@@ -20,8 +20,26 @@ fn screened(held: &[(&str, Hold)], review_required: bool, review: Option<ReviewD
     }
 }
 
+/// Consent to the current version, signed by the patient: nothing to block.
+fn consented() -> TreatmentConsentFacts {
+    TreatmentConsentFacts {
+        current_version: 1,
+        signed_version: Some(1),
+        signed_by_guardian: false,
+        withdrawn: false,
+        guardian_required: false,
+    }
+}
+
 fn facts(screening: Option<ScreeningFacts>) -> SessionFacts {
-    SessionFacts { screening, last_session_at: None, alerts: vec![], min_interval_days: 28, performed_at: at(0) }
+    SessionFacts {
+        screening,
+        last_session_at: None,
+        alerts: vec![],
+        min_interval_days: 28,
+        performed_at: at(0),
+        consent: consented(),
+    }
 }
 
 const REASON: &str = "Cold sore healed a week ago; antiviral started yesterday by the prescriber.";
@@ -153,6 +171,7 @@ fn any_facts() -> impl Strategy<Value = SessionFacts> {
             alerts,
             min_interval_days: min,
             performed_at: at(0),
+            consent: consented(),
         },
     )
 }
@@ -211,4 +230,25 @@ fn an_active_cold_sore_at_the_pre_session_check_blocks_absolutely() {
     assert_eq!(keys, vec!["active_cold_sore".to_owned()]);
     let over = Override { blockers: &keys, reason: REASON };
     assert_eq!(decide(&b, Some(&over), true), Err(Refusal::Blocked(b.clone())));
+}
+
+/// Issue 15: a session cannot be recorded without valid treatment consent for the current
+/// version, and no clinician overrides that.
+#[test]
+fn a_session_without_consent_to_the_current_version_is_refused_and_not_overridable() {
+    let clear = Some(screened(&[], false, None));
+    let cases = [
+        (TreatmentConsentFacts { signed_version: None, ..consented() }, "consent_missing"),
+        (TreatmentConsentFacts { current_version: 2, ..consented() }, "consent_outdated"),
+        (TreatmentConsentFacts { withdrawn: true, ..consented() }, "consent_withdrawn"),
+        (TreatmentConsentFacts { guardian_required: true, ..consented() }, "guardian_consent_missing"),
+    ];
+    for (consent, code) in cases {
+        let b = blockers(&SessionFacts { consent, ..facts(clear.clone()) });
+        assert_eq!(b.iter().map(Blocker::code).collect::<Vec<_>>(), vec![code]);
+        assert!(!b[0].overridable(), "{code}");
+        let keys = vec![b[0].key()];
+        let over = Override { blockers: &keys, reason: REASON };
+        assert!(matches!(decide(&b, Some(&over), true), Err(Refusal::Blocked(_))), "{code}");
+    }
 }

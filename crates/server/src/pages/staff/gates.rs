@@ -64,6 +64,13 @@ pub fn blocker_view(t: &Locale, b: &Blocker, tz: Tz) -> BlockerView {
             &[("date", &crate::pages::view::date(*screened_on)), ("days", &max_age_days.to_string())],
         ),
         Blocker::ActiveColdSore => t.s("before_session.blocker_active_cold_sore").to_string(),
+        Blocker::ConsentMissing => t.s("gates.consent_missing").to_string(),
+        Blocker::ConsentWithdrawn => t.s("gates.consent_withdrawn").to_string(),
+        Blocker::ConsentOutdated { signed_version, current_version } => t.f(
+            "gates.consent_outdated",
+            &[("signed", &signed_version.to_string()), ("current", &current_version.to_string())],
+        ),
+        Blocker::GuardianConsentMissing => t.s("gates.guardian_consent_missing").to_string(),
     };
     BlockerView { key: b.key(), words, overridable: b.overridable() }
 }

@@ -17,6 +17,7 @@
 
 pub mod appointment_forms;
 pub mod clinical;
+pub mod consent;
 pub mod edit;
 pub mod gates;
 pub mod patients;

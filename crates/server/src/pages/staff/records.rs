@@ -22,14 +22,17 @@ use crate::api::id;
 use crate::auth::Authed;
 use crate::clinic::chart::{ChartScope, chart};
 use crate::i18n::Locale;
+use crate::pages::consent_view::{ConsentRow, rows};
+use crate::pages::form::FormData;
 use crate::pages::patient::next_view;
 use crate::pages::public::cost::money;
+use crate::pages::staff::consent::paper_values;
 use crate::pages::staff::gates::{BlockerView, blocker_view, override_words};
 use crate::pages::staff::reminders::{self, Refused, Section};
 use crate::pages::staff::session_fields;
 use crate::pages::staff::{local, symptoms_summary};
 use crate::pages::view::{self, Badge, SourceRef};
-use crate::pages::{Ctx, Frame, PageResult, page_with};
+use crate::pages::{Ctx, Frame, PageResult, Shown, page_with};
 use crate::policy::Caller;
 use crate::problem::ApiError;
 use crate::schedule::series_of;
@@ -132,6 +135,11 @@ struct PatientPage {
     alerts: Vec<AlertView>,
     /// What would block a session now, in words.
     gates: Vec<BlockerView>,
+    /// Where the patient stands with each consent (clinical staff).
+    consents: Vec<ConsentRow>,
+    /// The paper consent form's error and values after a refusal.
+    consent_error: Option<Shown>,
+    consent_form: FormData,
     audit: Vec<AuditRow>,
     /// Appointments and messages, for everyone on staff.
     rem: Section,
@@ -144,6 +152,8 @@ struct PatientPage {
 #[derive(Debug, serde::Deserialize)]
 pub struct NoticeQuery {
     pub invite: Option<String>,
+    /// `recorded` or `withdrawn`: what the consent form just did.
+    pub consent: Option<String>,
 }
 
 /// A screening reason's code in words: a finding, or `concern:…`, `scar_grade:2`, ….
@@ -267,6 +277,12 @@ pub async fn show(
         Some("waiting") => Some(InviteNotice::Waiting),
         Some(_) => return Err(ApiError::invalid("invite", "accepted: sent, waiting").into()),
     };
+    let notice = match q.consent.as_deref() {
+        None => notice,
+        Some("recorded") => Some(InviteNotice::ConsentRecorded),
+        Some("withdrawn") => Some(InviteNotice::ConsentWithdrawn),
+        Some(_) => return Err(ApiError::invalid("consent", "accepted: recorded, withdrawn").into()),
+    };
     render_with(&app, &ctx, patient_id, StatusCode::OK, Refused::default(), notice).await
 }
 
@@ -277,6 +293,10 @@ pub enum InviteNotice {
     Sent,
     /// Queued, but this service has no e-mail set up: it waits in the outbox.
     Waiting,
+    /// A consent signed on paper was recorded.
+    ConsentRecorded,
+    /// A withdrawal was recorded.
+    ConsentWithdrawn,
 }
 
 /// The patient's page with `status`; a refused appointment or message form shows its error
@@ -298,6 +318,7 @@ async fn render_with(
     let (clinical, admin) = (a.is_clinical(), a.may_see_audit());
     let chart = chart(app, &a.actor, patient_id, ChartScope { clinical, audit: clinical && admin }).await?;
     let tz = chart.clinic.time_zone.tz();
+    let (consent_error, consent_form) = paper_values(&refused);
     let rem = reminders::section(a, t, &chart, tz, refused);
     let p = chart.patient.clone();
     let mut page_data = PatientPage {
@@ -320,6 +341,9 @@ async fn render_with(
         check_ins: Vec::new(),
         alerts: Vec::new(),
         gates: Vec::new(),
+        consents: chart.consents.as_ref().map(|c| rows(t, c, c.zone)).unwrap_or_default(),
+        consent_error,
+        consent_form,
         audit: Vec::new(),
         rem,
         notice: match notice {
@@ -330,6 +354,8 @@ async fn render_with(
                 match n {
                     InviteNotice::Sent => sent,
                     InviteNotice::Waiting => format!("{sent} {}", t.s("reach.staff.invite_waiting")),
+                    InviteNotice::ConsentRecorded => t.s("consent_staff.recorded").to_string(),
+                    InviteNotice::ConsentWithdrawn => t.s("consent_staff.withdrawn").to_string(),
                 }
             }
         },
