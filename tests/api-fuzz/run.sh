@@ -49,6 +49,7 @@ ADMIN=$(curl -sf "${S[@]}" -X POST "$API/tokens" -d '{"name": "fuzz admin", "rol
 DESK=$(curl -sf "${S[@]}" -X POST "$API/tokens" -d '{"name": "fuzz desk", "role": "front_desk"}' | jq -r .secret)
 P=$(curl -sf "${S[@]}" -X POST "$API/patients" -d '{"name": "Pat Fuzz", "email": "pat@fuzz.example", "fitzpatrick": 3}' | jq -r .id)
 curl -sf "${S[@]}" -X POST "$API/patients/$P/screenings" -d '{"concern": "acne_scars", "scar_type": "atrophic", "scar_grade": 2}' >/dev/null
+curl -sf "${S[@]}" -X POST "$API/patients/$P/consents" -d '{"kind": "treatment", "version": 1, "typed_name": "Pat Fuzz", "confirm": true}' >/dev/null
 curl -sf "${S[@]}" -X POST "$API/patients/$P/sessions" -d '{"device": "Dermapen 4", "needle_depth_mm": 1.0, "areas": ["cheeks"]}' >/dev/null
 curl -sf "${S[@]}" -X POST "$API/patients/$P/invites" >/dev/null
 if [ "$BACKEND" = postgres ]; then
