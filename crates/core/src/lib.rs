@@ -19,6 +19,7 @@ mod hours;
 pub mod pathway;
 pub mod plan;
 pub mod reach;
+pub mod redness;
 pub mod reminders;
 pub mod request;
 pub mod screening;
