@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod openapi;
 mod openapi_inputs;
 pub mod pages;
+pub mod photos;
 pub mod policy;
 pub mod problem;
 pub mod reach;
