@@ -53,7 +53,7 @@ impl Pick {
         items[(self.next() % items.len() as u64) as usize]
     }
     fn maybe<T: Copy>(&mut self, items: &[T]) -> Option<T> {
-        if self.next() % 3 == 0 { None } else { Some(self.of(items)) }
+        if self.next().is_multiple_of(3) { None } else { Some(self.of(items)) }
     }
 }
 

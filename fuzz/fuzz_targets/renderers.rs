@@ -136,13 +136,23 @@ struct AppointmentIn {
     updated_at: i64,
 }
 
+/// A reminder e-mail's parts, given to the template directly.
+#[derive(Debug, Arbitrary)]
+struct DirectMail {
+    heading: String,
+    paragraphs: Vec<(String, Vec<usize>)>,
+    action: Option<(String, String)>,
+    sources: Vec<String>,
+    unsubscribe: Option<String>,
+}
+
 #[derive(Debug, Arbitrary)]
 struct Input {
     feed: FeedIn,
     mail: MailIn,
     appointments: Vec<AppointmentIn>,
     details: bool,
-    direct: (String, Vec<(String, Vec<usize>)>, Option<(String, String)>, Vec<String>, Option<String>),
+    direct: DirectMail,
     if_none_match: String,
 }
 
@@ -426,17 +436,18 @@ fuzz_target!(|input: Input| {
     }
 
     // The mail template on its own.
-    let (heading, paragraphs, action, sources, unsubscribe) = &input.direct;
+    let d = &input.direct;
     let direct = ReminderMail {
         clinic: input.mail.clinic_name.clone(),
-        heading: heading.clone(),
-        paragraphs: paragraphs
+        heading: d.heading.clone(),
+        paragraphs: d
+            .paragraphs
             .iter()
             .map(|(text, s)| MailParagraph { text: text.clone(), sources: s.clone() })
             .collect(),
-        action: action.clone(),
-        sources: sources.clone(),
-        unsubscribe_url: unsubscribe.clone(),
+        action: d.action.clone(),
+        sources: d.sources.clone(),
+        unsubscribe_url: d.unsubscribe.clone(),
     };
     let (text, html) = render_mail(&direct);
     assert!(!text.is_empty() && !html.is_empty());
