@@ -74,7 +74,12 @@ async fn json_value<S: Send + Sync>(req: Request, state: &S) -> Result<Value, Ap
     }
     let _ = state;
     let bytes = read_limited(req.into_body()).await?;
-    let mut value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+    json_from_slice(&bytes)
+}
+
+/// The bytes of a JSON body as a value, each whole number as an integer ([`whole_numbers`]).
+pub(crate) fn json_from_slice(bytes: &[u8]) -> Result<Value, ApiError> {
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {e}"))
     })?;
     whole_numbers(&mut value);

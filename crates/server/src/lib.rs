@@ -12,6 +12,8 @@ pub mod body;
 pub mod calendar;
 pub mod clinic;
 pub mod delivery;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod i18n;
 #[cfg(test)]
 mod layering;

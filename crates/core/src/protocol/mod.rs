@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::vocabulary::{Activity, Answer, Decision, Disposition, Finding, Symptom};
 
+pub use floor::{HARD_FLOOR, HARD_SCREENING_FLOOR};
 pub use floor_kept::{EMERGENCY_PHRASES, FIRST_CHECK_IN_BY_DAY};
 pub use location::{Problem, ProtocolError};
 

@@ -53,6 +53,12 @@ pub struct CanIBody {
 
 /// `{ "activity": "makeup", "hours_since_treatment": 6 }`.
 pub async fn can_i(State(app): State<Arc<App>>, RawBody(body): RawBody) -> ApiResult<Json<Value>> {
+    let req = can_i_request(&body)?;
+    json(&engine_can_i::can_i(&app.protocol, &req))
+}
+
+/// The can-I body read by hand, each fault naming its field.
+pub(crate) fn can_i_request(body: &Value) -> ApiResult<CanIRequest> {
     let obj = body.as_object().ok_or_else(|| ApiError::invalid("(request)", "the body must be a JSON object"))?;
     if let Some(k) = obj.keys().find(|k| !["activity", "hours_since_treatment"].contains(&k.as_str())) {
         return Err(ApiError::invalid(k.clone(), "unknown field; accepted: activity, hours_since_treatment"));
@@ -66,6 +72,5 @@ pub async fn can_i(State(app): State<Arc<App>>, RawBody(body): RawBody) -> ApiRe
         .get("hours_since_treatment")
         .ok_or_else(|| ApiError::invalid("hours_since_treatment", "is required: hours since the session, 0 or more"))?;
     let hours = hours_value(hours, "hours_since_treatment").map_err(input)?;
-    let req = CanIRequest::parse(activity, hours).map_err(input)?;
-    json(&engine_can_i::can_i(&app.protocol, &req))
+    CanIRequest::parse(activity, hours).map_err(input)
 }

@@ -27,8 +27,12 @@
 //! daylight-saving changes are the client's to show; all-day events are dates. Dates are
 //! iCalendar's years 0000–9999.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
+
+/// iCalendar's last year: a DATE is four digits (RFC 5545 §3.3.4), and chrono writes a later
+/// year with a sign and more digits (`+10000`), which no parser reads.
+const LAST_YEAR: i32 = 9999;
 
 /// When an event happens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,15 +115,18 @@ fn render_event(out: &mut Lines, event: &FeedEvent) {
     match &event.time {
         EventTime::At { start, minutes } => {
             out.raw(&format!("DTSTART:{}", utc(start)));
-            // Only out of range near chrono's end of time; without DTEND the event is an instant.
-            if let Some(end) = start.checked_add_signed(TimeDelta::minutes(i64::from(*minutes))) {
+            // Past iCalendar's last year (a start late on 9999-12-31) or chrono's end of time,
+            // DTEND is left out: without it the event is an instant.
+            if let Some(end) = start.checked_add_signed(TimeDelta::minutes(i64::from(*minutes)))
+                && end.year() <= LAST_YEAR
+            {
                 out.raw(&format!("DTEND:{}", utc(&end)));
             }
         }
         EventTime::AllDay(day) => {
             out.raw(&format!("DTSTART;VALUE=DATE:{}", day.format("%Y%m%d")));
             // Without DTEND an all-day event is one day long anyway (RFC 5545 §3.6.1).
-            if let Some(next) = day.succ_opt() {
+            if let Some(next) = day.succ_opt().filter(|n| n.year() <= LAST_YEAR) {
                 out.raw(&format!("DTEND;VALUE=DATE:{}", next.format("%Y%m%d")));
             }
         }
@@ -635,5 +642,29 @@ mod tests {
         });
         assert!(body.contains("DTSTART;VALUE=DATE:"));
         assert!(!body.contains("DTEND"));
+    }
+
+    /// Regression (found by the `renderers` fuzz target): an event starting late on 9999-12-31
+    /// ended in the year 10000, which chrono writes `+100000101T…`: a DTEND no calendar app
+    /// reads, which can make it drop the whole feed. Past 9999 the end is left out (the event is
+    /// then an instant, or one day long when all-day).
+    #[test]
+    fn dtend_past_year_9999_is_left_out() {
+        let start = Utc.with_ymd_and_hms(9999, 12, 31, 23, 30, 0).unwrap();
+        let body = render(&Feed {
+            name: String::new(),
+            description: String::new(),
+            refresh_minutes: 60,
+            events: vec![
+                event(EventTime::At { start, minutes: 90 }),
+                event(EventTime::AllDay(NaiveDate::from_ymd_opt(9999, 12, 31).unwrap())),
+                event(EventTime::At { start, minutes: 29 }),
+            ],
+        });
+        assert!(body.contains("DTSTART:99991231T233000Z\r\n"), "{body}");
+        assert!(body.contains("DTSTART;VALUE=DATE:99991231\r\n"), "{body}");
+        assert_eq!(body.matches("DTEND").count(), 1, "only the end within 9999 is written: {body}");
+        assert!(body.contains("DTEND:99991231T235900Z\r\n"), "{body}");
+        assert!(!body.contains('+'), "{body}");
     }
 }

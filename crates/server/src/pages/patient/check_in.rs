@@ -167,7 +167,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
 /// A severity or trend chosen for a symptom whose box is not ticked is never dropped: the symptom
 /// counts as ticked (the patient said how bad it is), and the answer says so. Returns the body,
 /// the symptom code at each `symptoms[i]`, and the codes counted as ticked that way.
-fn request(form: &FormData) -> (Value, Vec<String>, Vec<String>) {
+pub(crate) fn request(form: &FormData) -> (Value, Vec<String>, Vec<String>) {
     let mut codes: Vec<String> = form.all("symptom").into_iter().map(str::to_string).collect();
     let mut implied = Vec::new();
     for (name, value) in form.pairs() {
@@ -194,8 +194,14 @@ fn request(form: &FormData) -> (Value, Vec<String>, Vec<String>) {
     let mut body = json!({ "symptoms": symptoms });
     let typed = form.get("temperature_c").trim();
     if !typed.is_empty() {
-        body["temperature_c"] =
-            typed.replace(',', ".").parse::<f64>().map(|t| json!(t)).unwrap_or_else(|_| json!(typed));
+        // `nan` and `inf` parse as numbers that JSON cannot hold (they would become null, which
+        // reads as "no temperature"): they are sent as typed, like any other word.
+        body["temperature_c"] = typed
+            .replace(',', ".")
+            .parse::<f64>()
+            .ok()
+            .filter(|t| t.is_finite())
+            .map_or_else(|| json!(typed), |t| json!(t));
     }
     if let Some(note) = form.opt("note") {
         body["note"] = json!(note);
@@ -393,5 +399,23 @@ mod tests {
         assert_eq!(field_of("symptoms[0].severity", &codes), "severity.redness");
         let hot = FormData::parse(b"temperature_c=hot").unwrap();
         assert_eq!(request(&hot).0["temperature_c"], json!("hot"), "sent as typed, for the check-in to name");
+    }
+
+    /// Regression (found by the `form_bodies` fuzz target): `nan`, `inf` and `infinity` parse as
+    /// an `f64`, and JSON has no such number, so the temperature became `null` — which the
+    /// check-in reads as "no temperature given" — and a patient's typed value vanished. It is
+    /// now sent as typed, and the check-in names the field.
+    #[test]
+    fn a_temperature_that_is_not_a_finite_number_is_not_dropped() {
+        for typed in ["nan", "NaN", "inf", "-inf", "infinity", "+Infinity", "1e999"] {
+            let f =
+                FormData::from_pairs(vec![("symptom".into(), "pain".into()), ("temperature_c".into(), typed.into())]);
+            let (body, _, _) = request(&f);
+            assert_eq!(body["temperature_c"], json!(typed), "{typed}");
+            let mut with_hours = body.clone();
+            with_hours["hours_since_treatment"] = json!(30);
+            let e = needlepath_core::request::CheckIn::from_json(&with_hours).unwrap_err();
+            assert_eq!(e.field, "temperature_c", "{typed}");
+        }
     }
 }

@@ -184,7 +184,7 @@ pub async fn page_get(ctx: Ctx) -> PageResult {
 }
 
 /// The form as the contract's screening request, and the finding code at each `findings[i]`.
-fn request(form: &FormData, t: &Locale) -> Result<(Value, Vec<String>), ApiError> {
+pub(crate) fn request(form: &FormData, t: &Locale) -> Result<(Value, Vec<String>), ApiError> {
     form.refuse_unticked_finding_dates(t, |code| format!("last.{code}"))?;
     let mut req = json!({ "concern": form.get("concern") });
     if form.opt("concern").is_none() {

@@ -56,7 +56,7 @@ pub fn money(amount: f64, currency: Option<&str>) -> String {
     }
 }
 
-fn request(form: &FormData) -> Result<Value, ApiError> {
+pub(crate) fn request(form: &FormData) -> Result<Value, ApiError> {
     let mut req = json!({ "concern": form.get("concern"), "start": Utc::now().date_naive().to_string() });
     if let Some(g) = form.parsed::<i64>("scar_grade", "a scar grade from 1 to 4")? {
         req["scar_grade"] = json!(g);
@@ -66,7 +66,8 @@ fn request(form: &FormData) -> Result<Value, ApiError> {
     }
     let price = form.get("price_per_session").replace(',', ".");
     if !price.is_empty() {
-        let p: f64 = price.parse().map_err(|_| {
+        // `nan` and `inf` parse as an f64 but are no price (and would become JSON null: no price).
+        let p: f64 = price.parse().ok().filter(|p: &f64| p.is_finite()).ok_or_else(|| {
             ApiError::invalid("price_per_session", format!("`{price}` is not a price; write a number such as 250"))
         })?;
         req["price_per_session"] = json!(p);
@@ -193,5 +194,18 @@ mod tests {
         assert_eq!(r["currency"], "EUR");
         let bad = FormData::parse(b"concern=acne_scars&sessions=many").unwrap();
         assert_eq!(request(&bad).unwrap_err().field.as_deref(), Some("sessions"));
+    }
+
+    /// Regression (found by the `form_bodies` fuzz target): `nan` or `inf` typed as the price
+    /// parsed as an `f64`, became JSON `null` in the plan request, and the estimate was shown
+    /// without the price the visitor typed, silently. It is now refused, naming the field.
+    #[test]
+    fn a_price_that_is_not_a_finite_number_is_refused() {
+        for typed in ["nan", "NaN", "inf", "-inf", "infinity"] {
+            let f = FormData::parse(format!("concern=acne_scars&price_per_session={typed}").as_bytes()).unwrap();
+            let e = request(&f).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("price_per_session"), "{typed}");
+            assert!(e.detail.contains(typed), "{typed}: {}", e.detail);
+        }
     }
 }

@@ -34,7 +34,7 @@ fn invalid(t: &Locale, field: &str, label: &str, detail: &str) -> ApiError {
 
 /// The date and time of a form, read in the clinic's zone. A time the clocks skip is refused;
 /// a time they pass twice (the autumn change) is the first of the two.
-fn starts_at(t: &Locale, form: &FormData, tz: Tz) -> Result<DateTime<FixedOffset>, ApiError> {
+pub(crate) fn starts_at(t: &Locale, form: &FormData, tz: Tz) -> Result<DateTime<FixedOffset>, ApiError> {
     let (d, tm) = (form.get("date"), form.get("time"));
     let date = if d.is_empty() {
         return Err(invalid(t, "date", t.s("appointments.date"), t.s("appointments.date_missing")));
@@ -61,7 +61,7 @@ fn starts_at(t: &Locale, form: &FormData, tz: Tz) -> Result<DateTime<FixedOffset
 }
 
 /// The length in minutes; blank is the API's default.
-fn minutes(t: &Locale, form: &FormData) -> Result<Option<u32>, ApiError> {
+pub(crate) fn minutes(t: &Locale, form: &FormData) -> Result<Option<u32>, ApiError> {
     match form.opt("minutes") {
         None => Ok(None),
         Some(v) => v.parse().map(Some).map_err(|_| {

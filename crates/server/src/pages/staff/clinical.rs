@@ -148,7 +148,7 @@ pub async fn screening_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Pa
 }
 
 /// The contract's screening request from the form.
-fn screening_body(form: &FormData, t: &Locale) -> ApiResult<Value> {
+pub(crate) fn screening_body(form: &FormData, t: &Locale) -> ApiResult<Value> {
     form.refuse_unticked_finding_dates(t, |code| format!("last_{code}"))?;
     let mut body = json!({ "concern": form.get("concern") });
     if let Some(s) = form.opt("scar_type") {
@@ -225,7 +225,7 @@ pub async fn plan_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<St
     page(&plan_page(&ctx, p, form, None))
 }
 
-fn plan_body(form: &FormData) -> ApiResult<Value> {
+pub(crate) fn plan_body(form: &FormData) -> ApiResult<Value> {
     let start = form.required::<NaiveDate>("start", "a date such as 2027-01-04")?;
     let mut body = json!({ "concern": form.get("concern"), "start": start });
     if let Some(g) = form.parsed::<u8>("scar_grade", "a grade from 1 to 4")? {
@@ -329,7 +329,7 @@ pub async fn session_form(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path
 }
 
 /// The API's session request from the form; the time is read in the clinic's zone.
-fn session_request(
+pub(crate) fn session_request(
     t: &Locale,
     protocol: &Protocol,
     form: &FormData,

@@ -91,7 +91,7 @@ fn lines(v: &str) -> Vec<String> {
 /// The API's update from the form. The clinical part is sent whenever the form carries it (the
 /// `clinical` marker, a finding, allergies or medication), so a front-desk post of clinical
 /// data reaches the API's rule and is refused there, never dropped here.
-fn update_of(form: &FormData, t: &Locale) -> ApiResult<PatientUpdateRequest> {
+pub(crate) fn update_of(form: &FormData, t: &Locale) -> ApiResult<PatientUpdateRequest> {
     form.refuse_unticked_finding_dates(t, |code| format!("last_{code}"))?;
     let clinical_part = form.has("clinical", "")
         || form.has("finding", "")

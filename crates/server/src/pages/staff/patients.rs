@@ -68,7 +68,7 @@ pub async fn new_form(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     page(&new_page(&ctx, form, None))
 }
 
-fn read_new(form: &FormData) -> Result<NewPatientRequest, ApiError> {
+pub(crate) fn read_new(form: &FormData) -> Result<NewPatientRequest, ApiError> {
     Ok(NewPatientRequest {
         name: form.get("name").to_string(),
         email: form.opt("email").map(str::to_string),

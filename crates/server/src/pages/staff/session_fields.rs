@@ -77,7 +77,13 @@ fn decimal(form: &FormData, field: &str, what: &str) -> ApiResult<Option<f64>> {
     if raw.is_empty() {
         return Ok(None);
     }
-    raw.parse::<f64>().map(Some).map_err(|_| ApiError::invalid(field, format!("`{raw}` is not {what}, such as 1.0")))
+    // `nan` and `inf` parse as an f64 but are no amount (and would become JSON null in the
+    // numbing cream's object).
+    raw.parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .map(Some)
+        .ok_or_else(|| ApiError::invalid(field, format!("`{raw}` is not {what}, such as 1.0")))
 }
 
 /// The per-area depths of the form (areas left empty were not treated).
@@ -177,4 +183,35 @@ pub fn warning_words(t: &Locale, p: &Protocol, w: &SessionWarning) -> String {
     }
     let evidence = w.evidence.as_deref().map(|e| format!("; {e}")).unwrap_or_default();
     format!("{out} [{}{evidence}]", w.sources.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (found with the `form_bodies` fuzz target): `nan` or `inf` typed as the numbing
+    /// cream's area or minutes parsed as an `f64` and became JSON `null` in the cream's object,
+    /// so the value typed was gone and the form came back with serde's "invalid type: null". It
+    /// is now refused on its own field, as any other word is, and so is a depth.
+    #[test]
+    fn a_numbing_amount_that_is_not_a_finite_number_is_refused() {
+        let t = crate::i18n::default_locale();
+        for typed in ["nan", "inf", "-inf", "infinity", "1e999"] {
+            for field in ["numbing_area_cm2", "numbing_minutes"] {
+                let other = if field == "numbing_minutes" { "numbing_area_cm2" } else { "numbing_minutes" };
+                let f = FormData::from_pairs(vec![
+                    ("numbing_agent".into(), "lidocaine".into()),
+                    (field.into(), typed.into()),
+                    (other.into(), "30".into()),
+                ]);
+                let e = numbing(t, &f).unwrap_err();
+                assert_eq!(e.field.as_deref(), Some(field), "{typed}");
+                assert!(e.detail.contains(typed), "{typed}: {}", e.detail);
+            }
+        }
+        let p = Protocol::builtin().unwrap();
+        let area = &p.depth.areas[0].code;
+        let f = FormData::from_pairs(vec![(format!("depth_{area}"), "NaN".into())]);
+        assert_eq!(depths(&p, &f).unwrap_err().field, Some(format!("depth_{area}")));
+    }
 }

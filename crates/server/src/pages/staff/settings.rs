@@ -201,7 +201,7 @@ fn number<T: std::str::FromStr>(form: &FormData, name: &str, field: &str, accept
 }
 
 /// The settings the clinic form describes (the protocol is kept as stored).
-fn read_settings(form: &FormData) -> ApiResult<ClinicSettings> {
+pub(crate) fn read_settings(form: &FormData) -> ApiResult<ClinicSettings> {
     let price = match form.opt("price_per_session") {
         None => None,
         Some(p) => Some(p.replace(',', ".").parse::<f64>().map_err(|_| {
