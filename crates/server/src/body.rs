@@ -235,7 +235,8 @@ pub const MAX_PHOTO_BODY: usize = 20 * 1024 * 1024 + 64 * 1024;
 
 /// The routes that take a photo (multipart/form-data), whose bodies may be up to
 /// [`MAX_PHOTO_BODY`]; every other route keeps [`MAX_BODY`].
-pub const PHOTO_UPLOAD_ROUTES: [&str; 2] = ["/api/v1/patients/{id}/photos", "/api/v1/me/photos"];
+pub const PHOTO_UPLOAD_ROUTES: [&str; 3] =
+    ["/api/v1/patients/{id}/photos", "/api/v1/me/photos", "/staff/patients/{id}/photos"];
 
 /// The largest body a request to `route` (its template) with `method` may carry.
 pub fn max_body_for(method: &axum::http::Method, route: Option<&str>) -> usize {

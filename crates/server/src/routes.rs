@@ -312,6 +312,9 @@ fn entries() -> Vec<Entry> {
         page(
             r!(get "GET" "/staff/patients/{id}/consent/{consent_id}", Staff(CLINICAL), "A consent's printable copy: the exact text and the signature", None, None, 200, staff::consent::copy_get),
         ),
+        page(photo_upload(
+            r!(post "POST" "/staff/patients/{id}/photos", Staff(CLINICAL), "Add a photo of the patient (multipart form: photo, view, stage, session_id, _csrf)", None, None, 303, staff::photos::upload),
+        )),
         page(
             r!(get "GET" "/staff/patients/{id}/session", Staff(CLINICAL), "The session form", None, None, 200, staff::clinical::session_form),
         ),

@@ -118,6 +118,9 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/api/v1/photos/{photo_id}/image" | "/api/v1/photos/{photo_id}/thumbnail") => {
             Some((Body::None, Fresh::Photo))
         }
+        ("POST", "/staff/patients/{id}/photos") => {
+            Some((Body::Photo(vec![("view", "right_profile".into()), ("stage", "baseline".into())]), Fresh::No))
+        }
         ("POST", "/api/v1/me/photos") => Some((Body::Photo(vec![("check_in_id", w.check_in_a.clone())]), Fresh::No)),
         ("POST", "/sign-in") => Some((Form("email=nobody%40matrix.example".into()), Fresh::No)),
         ("POST", "/api/v1/patients/{id}/access/end") => Some((Body::None, Fresh::Patient)),

@@ -331,3 +331,46 @@ async fn a_photo_of_megabytes_is_taken_where_other_bodies_stop_at_64_kib() {
     let r = t.admin.api.post(&format!("/api/v1/patients/{pid}/consents"), json!({ "typed_name": padding })).await;
     assert_eq!((r.status, r.code()), (413, "body_too_large"), "{}", &r.text[..r.text.len().min(300)]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_clinician_adds_a_photo_from_the_patient_page_without_javascript() {
+    let t = TestApp::start().await;
+    let pid = patient(&t, "Paula Page", true).await;
+    let page = t.admin.api.get(&format!("/staff/patients/{pid}")).await;
+    assert_eq!(page.status, 200);
+    for part in [
+        r#"id="photos""#,
+        r#"enctype="multipart/form-data""#,
+        r#"<input id="photo-file" type="file" name="photo" accept="image/*" capture="environment" required>"#,
+        r#"name="_csrf""#,
+        r#"<select id="photo-view" name="view">"#,
+    ] {
+        assert!(page.text.contains(part), "{part} on the page");
+    }
+    // A browser without JavaScript: the CSRF token in the form, no header.
+    let csrf = t.admin.api.csrf.clone().unwrap();
+    let mut browser = t.admin.api.clone();
+    browser.csrf = None;
+    let path = format!("/staff/patients/{pid}/photos");
+    let fields = [("_csrf", csrf.as_str()), ("view", "left_profile"), ("stage", "baseline"), ("session_id", "")];
+    let r = post_multipart(&browser, &path, &fields, Some(&small_png())).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(r.header("location"), Some(format!("/staff/patients/{pid}?photo=uploaded#photos").as_str()));
+    let page = t.admin.api.get(&format!("/staff/patients/{pid}?photo=uploaded")).await;
+    assert!(page.text.contains("The photo was added."), "notice shown");
+    assert!(page.text.contains("/thumbnail\" alt=\"Left profile"), "the thumbnail is shown: {}", page.text);
+    // A wrong token is refused; nothing else is kept.
+    let fields = [("_csrf", "not the token"), ("view", "front"), ("stage", "baseline")];
+    assert_eq!(post_multipart(&browser, &path, &fields, Some(&small_png())).await.status, 403);
+    assert_eq!(stored_files(&t).len(), 2);
+    // The front desk's view of the page has no photos.
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let page = desk.api.get(&format!("/staff/patients/{pid}")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.text.contains(r#"id="photos""#) && !page.text.contains("/thumbnail"));
+    // Without consent the page says how to give it, and offers no form.
+    let other = patient(&t, "Nils Noconsent", false).await;
+    let page = t.admin.api.get(&format!("/staff/patients/{other}")).await;
+    assert!(page.text.contains("Photos are kept only with the patient"), "{}", page.text.len());
+    assert!(!page.text.contains(r#"id="photo-file""#));
+}

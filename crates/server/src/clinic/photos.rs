@@ -221,15 +221,24 @@ pub async fn upload_mine(
     record(app, actor, new).await
 }
 
+/// The patient's photos as a caller may be shown them, read in the caller's unit: `None` while
+/// their consent to photos for the record is not given.
+pub(crate) async fn shown_in<R: Reading + ?Sized>(
+    unit: &mut R,
+    patient: PatientId,
+) -> ClinicResult<Option<Vec<PhotoEntry>>> {
+    Ok(match photo_consent(unit, patient).await? {
+        ConsentState::Given => Some(unit.photos(patient).await?.into_iter().map(PhotoEntry::from).collect()),
+        _ => None,
+    })
+}
+
 /// The patient's photos, newest first: none while their consent to photos is not given (the
 /// view is audited all the same).
 pub async fn list(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<PhotoList> {
     let mut unit = app.records.store().reading(actor).await?;
     unit.patient(patient).await?;
-    let photos = match photo_consent(&mut *unit, patient).await? {
-        ConsentState::Given => unit.photos(patient).await?.into_iter().map(PhotoEntry::from).collect(),
-        _ => Vec::new(),
-    };
+    let photos = shown_in(&mut *unit, patient).await?.unwrap_or_default();
     unit.finish(Audit::view("photo.list", patient, &[Seen::Patient, Seen::Consents, Seen::Photos])).await?;
     Ok(PhotoList { patient_id: patient, photos })
 }
