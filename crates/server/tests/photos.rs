@@ -374,3 +374,27 @@ async fn a_clinician_adds_a_photo_from_the_patient_page_without_javascript() {
     assert!(page.text.contains("Photos are kept only with the patient"), "{}", page.text.len());
     assert!(!page.text.contains(r#"id="photo-file""#));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_declared_larger_than_a_photo_is_refused_as_a_problem_before_it_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestApp::start().await;
+    let pid = patient(&t, "Tom Toolarge", true).await;
+    let cookie = t.admin.api.cookie.clone().unwrap();
+    let csrf = t.admin.api.csrf.clone().unwrap();
+    // Only the head is sent: the limit is judged from Content-Length, before a byte is read.
+    let head = format!(
+        "POST /api/v1/patients/{pid}/photos HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\nx-csrf-token: {csrf}\r\n\
+         Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        t.addr,
+        30 * 1024 * 1024
+    );
+    let mut conn = tokio::net::TcpStream::connect(t.addr).await.unwrap();
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), conn.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
+    assert!(answer.contains("\"field\":\"photo\"") && answer.contains("body_too_large"), "{answer}");
+}
