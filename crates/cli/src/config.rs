@@ -55,6 +55,10 @@ pub struct Config {
     /// The outbox worker and its channels (`[reminders]`, `[reminders.smtp]`,
     /// `[reminders.webhook]` in the file).
     pub reminders: needlepath_server::reminders::ReminderConfig,
+    /// Where photos' images are kept, named by their SHA-256 (`<dir>/ab/abcdef….jpg`). Default:
+    /// a `photos` directory beside the SQLite file; with PostgreSQL, `photos` in the working
+    /// directory (name one: the database does not hold the images). Back it up with the database.
+    pub photos_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -82,12 +86,13 @@ impl Default for Config {
             max_connections: u32::try_from(s.connections.max_connections).unwrap_or(u32::MAX),
             log_format: "text".into(),
             reminders: s.reminders,
+            photos_dir: None,
         }
     }
 }
 
 /// The settings, as keys of the file and (upper-cased, after `NEEDLEPATH_`) of the environment.
-pub const KEYS: [&str; 20] = [
+pub const KEYS: [&str; 21] = [
     "database_url",
     "database_url_file",
     "create_database",
@@ -108,6 +113,7 @@ pub const KEYS: [&str; 20] = [
     "idle_timeout_seconds",
     "max_connections",
     "log_format",
+    "photos_dir",
 ];
 
 /// The longest a connection deadline may be set to: an hour. Longer would let a client hold a
@@ -205,6 +211,20 @@ impl Config {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
+    /// Where photos are kept: `photos_dir`, else `photos` beside the SQLite file, else (with
+    /// PostgreSQL, or a URL that does not parse) `photos` in the working directory.
+    pub fn photos_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.photos_dir {
+            return dir.clone();
+        }
+        match needlepath_store::DatabaseUrl::parse(&self.database_url) {
+            Ok(needlepath_store::DatabaseUrl::Sqlite(file)) => {
+                file.parent().map_or_else(|| PathBuf::from("photos"), |d| d.join("photos"))
+            }
+            _ => PathBuf::from("photos"),
+        }
+    }
+
     pub fn server(&self) -> needlepath_server::ServerConfig {
         needlepath_server::ServerConfig {
             listen: self.listen,
@@ -225,6 +245,7 @@ impl Config {
                 max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
             },
             reminders: self.reminders.clone(),
+            photos_dir: Some(self.photos_dir()),
         }
     }
 }
@@ -348,5 +369,17 @@ mod tests {
         assert!(Config::default().create());
         let c = Config { database_url: "sqlite://clinic.db".into(), ..Config::default() };
         assert!(!c.create());
+    }
+
+    #[test]
+    fn photos_are_kept_beside_the_sqlite_file_unless_a_directory_is_named() {
+        assert_eq!(Config::default().photos_dir(), PathBuf::from("photos"));
+        let c = Config { database_url: "sqlite:///var/lib/np/clinic.db".into(), ..Config::default() };
+        assert_eq!(c.photos_dir(), PathBuf::from("/var/lib/np/photos"));
+        assert_eq!(c.server().photos_dir, Some(PathBuf::from("/var/lib/np/photos")));
+        let c = Config { database_url: "postgres://np@db/np".into(), ..Config::default() };
+        assert_eq!(c.photos_dir(), PathBuf::from("photos"));
+        let c = Config { photos_dir: Some("/srv/photos".into()), ..c };
+        assert_eq!(c.photos_dir(), PathBuf::from("/srv/photos"));
     }
 }

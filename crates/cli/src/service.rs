@@ -56,6 +56,9 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         // Links (setup, invites) name the address really served, e.g. when listening on port 0.
         let mut server = config.server();
         server.listen = local;
+        let photos = config.photos_dir();
+        needlepath_server::photos::DirBlobs::open(&photos)
+            .with_context(|| format!("cannot keep photos in {} (photos_dir)", photos.display()))?;
         if config.public_url.is_none() {
             server.public_url = format!("http://{local}");
         }

@@ -233,3 +233,103 @@ mod tests {
         assert!(e.detail.contains("unknown field `extra`"), "{}", e.detail);
     }
 }
+
+/// The largest photo upload body: a photo of 20 MiB (`photos::PhotoLimits`) and the form's
+/// other fields and boundaries.
+pub const MAX_PHOTO_BODY: usize = 20 * 1024 * 1024 + 64 * 1024;
+
+/// The routes that take a photo (multipart/form-data), whose bodies may be up to
+/// [`MAX_PHOTO_BODY`]; every other route keeps [`MAX_BODY`].
+pub const PHOTO_UPLOAD_ROUTES: [&str; 3] =
+    ["/api/v1/patients/{id}/photos", "/api/v1/me/photos", "/staff/patients/{id}/photos"];
+
+/// The largest body a request to `route` (its template) with `method` may carry.
+pub fn max_body_for(method: &axum::http::Method, route: Option<&str>) -> usize {
+    match route {
+        Some(r) if method == axum::http::Method::POST && PHOTO_UPLOAD_ROUTES.contains(&r) => MAX_PHOTO_BODY,
+        _ => MAX_BODY,
+    }
+}
+
+/// A multipart/form-data body with one file, `photo`, and short text fields, read as a problem
+/// naming the field on every failure: 415 for another media type, 413 past
+/// [`MAX_PHOTO_BODY`], 400 for a body that is not well-formed multipart, 422 for an unknown,
+/// repeated or overlong field.
+#[derive(Debug, Default)]
+pub struct PhotoForm {
+    /// The `photo` file's bytes, if sent.
+    pub photo: Option<Vec<u8>>,
+    /// The text fields, by name.
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+/// The longest text field of a photo form, in bytes.
+const MAX_FORM_FIELD: usize = 200;
+
+impl PhotoForm {
+    /// Reads the form, accepting only `photo` and the text fields named in `fields`.
+    pub async fn read(req: Request, fields: &[&str]) -> Result<Self, ApiError> {
+        use axum::extract::Multipart;
+        let accepted = || {
+            let mut names = vec!["photo"];
+            names.extend_from_slice(fields);
+            names.join(", ")
+        };
+        let mut multipart = Multipart::from_request(req, &()).await.map_err(|_| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "the body must be multipart/form-data with the file in the field `photo` (fields: {})",
+                    accepted()
+                ),
+            )
+        })?;
+        let unreadable = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("the upload must be at most {MAX_PHOTO_BODY} bytes (a photo of at most 20 MiB)"),
+                )
+                .for_field("photo")
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "malformed_body",
+                    format!("the multipart body could not be read: {}", e.body_text()),
+                )
+            }
+        };
+        let mut form = PhotoForm::default();
+        while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "photo" {
+                if form.photo.is_some() {
+                    return Err(ApiError::invalid("photo", "send one photo per upload"));
+                }
+                form.photo = Some(field.bytes().await.map_err(unreadable)?.to_vec());
+            } else if fields.contains(&name.as_str()) {
+                let value = field.bytes().await.map_err(unreadable)?;
+                if value.len() > MAX_FORM_FIELD {
+                    return Err(ApiError::invalid(name, format!("at most {MAX_FORM_FIELD} bytes are accepted")));
+                }
+                let Ok(text) = String::from_utf8(value.to_vec()) else {
+                    return Err(ApiError::invalid(name, "text (UTF-8) is accepted"));
+                };
+                if form.fields.insert(name.clone(), text.trim().to_owned()).is_some() {
+                    return Err(ApiError::invalid(name, "given twice; send it once"));
+                }
+            } else {
+                let shown: String = name.chars().filter(|c| !c.is_control()).take(60).collect();
+                return Err(ApiError::invalid(shown, format!("unknown field; accepted: {}", accepted())));
+            }
+        }
+        Ok(form)
+    }
+
+    /// The text field `name`, if given and not blank.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}

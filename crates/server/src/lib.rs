@@ -79,6 +79,10 @@ pub struct ServerConfig {
     pub connections: listen::Limits,
     /// The outbox worker and the channels it delivers through.
     pub reminders: reminders::ReminderConfig,
+    /// Where photos' images are kept (`photos::DirBlobs`, by content hash). `None` keeps them in
+    /// memory only, lost when the service stops: for tests; the command line always names a
+    /// directory (by default `photos` beside the SQLite file).
+    pub photos_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -97,6 +101,7 @@ impl Default for ServerConfig {
             shutdown_grace_seconds: 30,
             connections: listen::Limits::default(),
             reminders: reminders::ReminderConfig::default(),
+            photos_dir: None,
         }
     }
 }
@@ -129,6 +134,8 @@ pub struct App {
     clinic_protocols: Mutex<HashMap<ClinicId, (String, Arc<Protocol>)>>,
     /// The installation's unsubscribe key, read from the store once (`clinic::unsubscribe`).
     unsubscribe_key: tokio::sync::OnceCell<String>,
+    /// Where photos' images and thumbnails are kept (`config.photos_dir`).
+    pub photos: Arc<dyn photos::PhotoBlobs>,
 }
 
 impl App {
@@ -144,7 +151,12 @@ impl App {
         config: ServerConfig,
         clock: Arc<dyn clinic::Clock>,
     ) -> Arc<Self> {
+        let photos: Arc<dyn photos::PhotoBlobs> = match &config.photos_dir {
+            Some(dir) => Arc::new(photos::DirBlobs::new(dir)),
+            None => Arc::new(photos::MemoryBlobs::default()),
+        };
         Arc::new(Self {
+            photos,
             sign_in_by_address: FailureLimiter::new(clinic::access::PER_ADDRESS_PER_HOUR, Duration::from_secs(3600)),
             sign_in_by_ip: FailureLimiter::new(clinic::access::PER_IP_PER_HOUR, Duration::from_secs(3600)),
             records: clinic::Records::new(store),

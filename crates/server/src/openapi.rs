@@ -152,6 +152,10 @@ fn derived_schemas() -> Map<String, Value> {
     add::<crate::clinic::consent::PatientConsents>(g);
     add::<needlepath_store::Consent>(g);
     add::<needlepath_store::ConsentDocument>(g);
+    add::<crate::api::photos::PhotoUpload>(g);
+    add::<crate::api::photos::MyPhotoUpload>(g);
+    add::<crate::clinic::photos::PhotoEntry>(g);
+    add::<crate::clinic::photos::PhotoList>(g);
     add::<NewPatientRequest>(g);
     add::<PatientUpdateRequest>(g);
     add::<crate::clinic::setup::SetupRequest>(g);
@@ -287,6 +291,10 @@ fn access_text(access: Access) -> String {
         Access::Public => "Anyone.".into(),
         Access::Authenticated => "Anyone signed in.".into(),
         Access::Patient => "The patient, for their own record.".into(),
+        Access::PatientOrStaff(roles) => format!(
+            "The patient, for their own record, or staff or API tokens with role {}.",
+            roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+        ),
         Access::Staff(roles) => {
             format!(
                 "Staff or API tokens with role {}.",
@@ -320,8 +328,10 @@ pub fn document() -> Value {
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
         }
+        let multipart = crate::body::PHOTO_UPLOAD_ROUTES.contains(&route.path) && route.method == "POST";
         if let Some(req) = route.request {
-            op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": r(req) } } });
+            let media = if multipart { "multipart/form-data" } else { "application/json" };
+            op["requestBody"] = json!({ "required": true, "content": { media: { "schema": r(req) } } });
         }
         let ok = match (route.response, route.path) {
             (Some(res), _) => {
@@ -330,6 +340,9 @@ pub fn document() -> Value {
             (None, "/metrics") => {
                 json!({ "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } })
             }
+            (None, "/api/v1/photos/{photo_id}/image" | "/api/v1/photos/{photo_id}/thumbnail") => {
+                json!({ "description": "The image, re-encoded without metadata; not to be cached", "content": { "image/jpeg": { "schema": { "type": "string", "format": "binary" } } } })
+            }
             (None, "/api/v1/openapi.json") => {
                 json!({ "description": "This document", "content": { "application/json": { "schema": { "type": "object" } } } })
             }
@@ -337,7 +350,12 @@ pub fn document() -> Value {
         };
         let responses = &mut op["responses"];
         responses[route.status.to_string()] = ok;
-        if route.request.is_some() {
+        if route.request.is_some() && multipart {
+            responses["400"] = problem("Malformed multipart body");
+            responses["413"] = problem("The upload is larger than a photo of 20 MiB");
+            responses["415"] = problem("The body is not multipart/form-data");
+            responses["422"] = problem("Invalid input; `field` names it");
+        } else if route.request.is_some() {
             responses["400"] = problem("Malformed JSON");
             responses["415"] = problem("The body is not JSON");
             responses["422"] = problem("Invalid input; `field` names it");

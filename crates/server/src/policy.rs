@@ -26,6 +26,9 @@ pub enum Access {
     Staff(&'static [Role]),
     /// A patient, for their own record.
     Patient,
+    /// A patient (the store confines them to their own record, so another patient's object is
+    /// not found), or staff with one of these roles: a photo's image, which both read.
+    PatientOrStaff(&'static [Role]),
 }
 
 pub const ANY_STAFF: &[Role] = &[Role::Admin, Role::Practitioner, Role::FrontDesk];
@@ -60,7 +63,8 @@ impl Access {
                 Who::Patient(_) => Ok(()),
                 _ => Err(Refusal::NotAPatient),
             },
-            (Access::Staff(needs), Some(a)) => match a.role() {
+            (Access::PatientOrStaff(_), Some(a)) if matches!(a.actor.who, Who::Patient(_)) => Ok(()),
+            (Access::Staff(needs) | Access::PatientOrStaff(needs), Some(a)) => match a.role() {
                 Some(role) if needs.contains(&role) => Ok(()),
                 Some(role) => Err(Refusal::Role { role, needs }),
                 None => Err(Refusal::NotStaff),
@@ -261,6 +265,7 @@ mod tests {
             Access::Staff(CLINICAL),
             Access::Staff(ADMIN),
             Access::Staff(PRACTITIONER),
+            Access::PatientOrStaff(CLINICAL),
         ];
         use Refusal::{NotAPatient, NotStaff, Unauthenticated};
         let role = |role, needs| Err(Refusal::Role { role, needs });
@@ -285,6 +290,7 @@ mod tests {
                 Ok(()),
                 role(Role::FrontDesk, PRACTITIONER),
             ),
+            (Err(Unauthenticated), Ok(()), Ok(()), Ok(()), role(Role::FrontDesk, CLINICAL)),
         ];
         for (rule, (anon, pat, adm, pr, fd)) in rules.into_iter().zip(table) {
             assert_eq!(rule.allows(None), anon, "{rule:?} anonymous");

@@ -38,6 +38,12 @@ impl ApiError {
         self
     }
 
+    /// Names the field the problem is about (a 413 on an upload names the file's field).
+    pub fn for_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
     pub fn with_extra(mut self, extra: Value) -> Self {
         self.extra = Some(extra);
         self
@@ -183,6 +189,8 @@ impl From<crate::clinic::ClinicError> for ApiError {
             e @ E::TooManyCheckIns { .. } => {
                 ApiError::retry_later(StatusCode::TOO_MANY_REQUESTS, "too_many_check_ins", e.to_string(), 300)
             }
+            E::ConsentNeeded { kind, message } => ApiError::new(StatusCode::CONFLICT, "consent_required", message)
+                .with_extra(json!({ "consent": kind.as_str() })),
             E::Store(e) => e.into(),
             E::Refused(e) => *e,
             E::Unexpected(m) => {

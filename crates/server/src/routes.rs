@@ -18,7 +18,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::App;
 use crate::api::{
-    access, check_ins, clinic, clinical, consent, decisions, me, ops, patients, queue, reminders, session, setup,
+    access, check_ins, clinic, clinical, consent, decisions, me, ops, patients, photos, queue, reminders, session,
+    setup,
 };
 use crate::auth::{self, Authed};
 use crate::calendar;
@@ -66,12 +67,19 @@ macro_rules! r {
     };
 }
 
+/// A photo upload: its body may be as large as [`crate::body::MAX_PHOTO_BODY`] (the route must
+/// also be listed in [`crate::body::PHOTO_UPLOAD_ROUTES`], which the body check reads).
+fn photo_upload(mut e: Entry) -> Entry {
+    e.handler = e.handler.layer(axum::extract::DefaultBodyLimit::max(crate::body::MAX_PHOTO_BODY));
+    e
+}
+
 fn page(mut e: Entry) -> Entry {
     e.doc.api = false;
     e
 }
 
-use Access::{Authenticated, Patient, Public, Staff};
+use Access::{Authenticated, Patient, PatientOrStaff, Public, Staff};
 
 fn entries() -> Vec<Entry> {
     vec![
@@ -136,6 +144,12 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/patients/{id}/consents", Staff(CLINICAL), "The patient's consents: where each kind stands against the current text, and every consent given", None, Some("PatientConsents"), 200, consent::for_patient),
         r!(post "POST" "/api/v1/patients/{id}/consents", Staff(CLINICAL), "Record a consent the patient (or, under 18, their guardian) signed on paper, against the current text", Some("ConsentRequest"), Some("Consent"), 201, consent::record_paper),
         r!(post "POST" "/api/v1/patients/{id}/consents/{consent_id}/withdraw", Staff(CLINICAL), "Record that the patient withdrew a consent (honoured at once)", Some("WithdrawRequest"), Some("Consent"), 200, consent::withdraw_for_patient),
+        photo_upload(
+            r!(post "POST" "/api/v1/patients/{id}/photos", Staff(CLINICAL), "Upload a photo of the patient (multipart/form-data: photo, view, stage, session_id): kept re-encoded without metadata, only with the patient's consent to photos for their record", Some("PhotoUpload"), Some("PhotoEntry"), 201, photos::upload_for_patient),
+        ),
+        r!(get "GET" "/api/v1/patients/{id}/photos", Staff(CLINICAL), "The patient's photos, newest first (none while their consent to photos is not given); audited", None, Some("PhotoList"), 200, photos::for_patient),
+        r!(get "GET" "/api/v1/photos/{photo_id}/image", PatientOrStaff(CLINICAL), "A photo's image (JPEG), for clinical staff or the patient it shows, while their consent is given; audited", None, None, 200, photos::image),
+        r!(get "GET" "/api/v1/photos/{photo_id}/thumbnail", PatientOrStaff(CLINICAL), "A photo's thumbnail (JPEG), for clinical staff or the patient it shows, while their consent is given; audited", None, None, 200, photos::thumbnail),
         // The queue.
         r!(get "GET" "/api/v1/patients/{id}/appointments", Staff(ANY_STAFF), "The patient's appointments (booked sessions), latest first", None, Some("AppointmentList"), 200, reminders::list),
         r!(post "POST" "/api/v1/patients/{id}/appointments", Staff(ANY_STAFF), "Book a session and schedule its pre-care and appointment reminders", Some("AppointmentRequest"), Some("Appointment"), 201, reminders::create),
@@ -165,6 +179,10 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/me/consents", Patient, "My consents: what I have agreed to, and the texts to read and sign", None, Some("PatientConsents"), 200, consent::mine),
         r!(post "POST" "/api/v1/me/consents", Patient, "Sign a consent text (the version I read): my full name typed and the confirmation; under 18, a parent or guardian signs", Some("ConsentRequest"), Some("Consent"), 201, consent::sign_mine),
         r!(post "POST" "/api/v1/me/consents/{consent_id}/withdraw", Patient, "Withdraw a consent (honoured at once)", Some("WithdrawRequest"), Some("Consent"), 200, consent::withdraw_mine),
+        photo_upload(
+            r!(post "POST" "/api/v1/me/photos", Patient, "Send a photo with one of my check-ins (multipart/form-data: photo, check_in_id); kept only with my consent to photos for my record", Some("MyPhotoUpload"), Some("PhotoEntry"), 201, photos::upload_mine),
+        ),
+        r!(get "GET" "/api/v1/me/photos", Patient, "My photos, newest first", None, Some("PhotoList"), 200, photos::mine),
         r!(post "POST" "/api/v1/me/check-ins", Patient, "Check in: answered at once with the triage result", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_own),
         // ---- Pages: assets, sign-in ----
         page(r!(get "GET" "/assets/{name}", Public, "The stylesheet, script and icon", None, None, 200, assets::serve)),
@@ -294,6 +312,9 @@ fn entries() -> Vec<Entry> {
         page(
             r!(get "GET" "/staff/patients/{id}/consent/{consent_id}", Staff(CLINICAL), "A consent's printable copy: the exact text and the signature", None, None, 200, staff::consent::copy_get),
         ),
+        page(photo_upload(
+            r!(post "POST" "/staff/patients/{id}/photos", Staff(CLINICAL), "Add a photo of the patient (multipart form: photo, view, stage, session_id, _csrf)", None, None, 303, staff::photos::upload),
+        )),
         page(
             r!(get "GET" "/staff/patients/{id}/session", Staff(CLINICAL), "The session form", None, None, 200, staff::clinical::session_form),
         ),
@@ -402,7 +423,7 @@ async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: Next)
 }
 
 /// Refuses, as problem+json, what no route can read: a body declared larger than
-/// [`crate::body::MAX_BODY`] (413; a body that grows past it while read is refused where it is
+/// [`crate::body::MAX_BODY`] ([`crate::body::MAX_PHOTO_BODY`] on the photo uploads) (413; a body that grows past it while read is refused where it is
 /// read) and a path whose percent-encoding is not UTF-8 (400). Before, both were answered in
 /// plain text (issue 14).
 async fn refuse_unreadable_requests(req: Request, next: Next) -> Response {
@@ -411,8 +432,20 @@ async fn refuse_unreadable_requests(req: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > crate::body::MAX_BODY as u64) {
-        return crate::body::too_large_body().into_response();
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str());
+    let limit = crate::body::max_body_for(req.method(), route);
+    if declared.is_some_and(|n| n > limit as u64) {
+        return if limit == crate::body::MAX_BODY {
+            crate::body::too_large_body().into_response()
+        } else {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the upload must be at most {limit} bytes (a photo of at most 20 MiB)"),
+            )
+            .for_field("photo")
+            .into_response()
+        };
     }
     if !decodes_to_utf8(req.uri().path()) {
         return ApiError::new(

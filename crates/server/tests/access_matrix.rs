@@ -59,12 +59,16 @@ struct World {
     follow_ups: Vec<String>,
     /// Every id of clinic 1 (and its patients' names), with what it is: none may reach clinic 2.
     clinic1_secrets: Vec<(String, String)>,
+    /// Patient A's check-in, which a photo goes with.
+    check_in_a: String,
 }
 
 enum Body {
     None,
     Json(Value),
     Form(String),
+    /// multipart/form-data: the text fields and a small photo.
+    Photo(Vec<(&'static str, String)>),
 }
 
 /// A clinic-1 object made afresh for each call of a route that changes or ends it.
@@ -84,6 +88,8 @@ enum Fresh {
     OwnLogin,
     /// A consent the caller signed (a patient caller), else one of patient A's.
     Consent,
+    /// A photo of the calling patient (patient A's for anyone else), uploaded by clinic 1's admin.
+    Photo,
 }
 
 /// The request the matrix sends for a route; `None` for a route it does not know (a failure).
@@ -105,6 +111,17 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
             | "/signed-out",
         ) => none(),
         ("POST", "/api/v1/auth/sign-in-link") => json(json!({ "email": "nobody@matrix.example" })),
+        ("POST", "/api/v1/patients/{id}/photos") => {
+            Some((Body::Photo(vec![("view", "front".into()), ("stage", "baseline".into())]), Fresh::No))
+        }
+        ("GET", "/api/v1/patients/{id}/photos" | "/api/v1/me/photos") => none(),
+        ("GET", "/api/v1/photos/{photo_id}/image" | "/api/v1/photos/{photo_id}/thumbnail") => {
+            Some((Body::None, Fresh::Photo))
+        }
+        ("POST", "/staff/patients/{id}/photos") => {
+            Some((Body::Photo(vec![("view", "right_profile".into()), ("stage", "baseline".into())]), Fresh::No))
+        }
+        ("POST", "/api/v1/me/photos") => Some((Body::Photo(vec![("check_in_id", w.check_in_a.clone())]), Fresh::No)),
         ("POST", "/sign-in") => Some((Form("email=nobody%40matrix.example".into()), Fresh::No)),
         ("POST", "/api/v1/patients/{id}/access/end") => Some((Body::None, Fresh::Patient)),
         ("POST", "/api/v1/me/sign-out-everywhere") => Some((Body::None, Fresh::OwnLogin)),
@@ -326,6 +343,8 @@ fn expect(access: Access, kind: Kind, path: &str) -> Expect {
         (Access::Authenticated, _) => Expect::Allowed,
         (Access::Patient, Kind::Patient) => Expect::Allowed,
         (Access::Patient, _) => Expect::Forbidden,
+        (Access::PatientOrStaff(_), Kind::Patient) => Expect::Allowed,
+        (Access::PatientOrStaff(roles), staff) => expect(Access::Staff(roles), staff, path),
         (Access::Staff(_), Kind::Patient) => Expect::Forbidden,
         (Access::Staff(roles), Kind::Staff { role, clinic }) => {
             match (roles.contains(&role), clinic, path.contains('{')) {
@@ -354,6 +373,7 @@ async fn build_world() -> World {
     let patient_a = t.patient_login(&desk1.api, &a).await;
     let emergency = patient_a.api.post("/api/v1/me/check-ins", emergency_check_in()).await;
     let alert = emergency.expect(201)["alert"]["id"].as_str().unwrap().to_string();
+    let check_in_a = emergency.json["check_in"]["id"].as_str().unwrap().to_string();
     // Patient A's booked appointment, whose reminders are in the outbox.
     let appointment = admin1
         .api
@@ -371,6 +391,11 @@ async fn build_world() -> World {
     t.screen_eligible(&prac1.api, &b_id).await;
     t.record_session(&prac1.api, &b_id).await;
     let patient_b = t.patient_login(&desk1.api, &b).await;
+    // Both patients consent to photos for their record (photos are kept only with it).
+    for p in [&patient_a, &patient_b] {
+        let body = json!({ "kind": "photo_record", "version": 1, "typed_name": p.name, "confirm": true });
+        p.api.post("/api/v1/me/consents", body).await.expect(201);
+    }
     // Patient C never checks in: three sessions, twelve missed check-ins, twelve follow-ups.
     let c = t.create_patient(&desk1.api, "Cora Silent").await;
     let c_id = c["id"].as_str().unwrap().to_string();
@@ -407,6 +432,7 @@ async fn build_world() -> World {
         (alert, "patient A's alert".into()),
         (appointment, "patient A's appointment".into()),
         (message_id.clone(), "a message to patient A".into()),
+        (check_in_a.clone(), "patient A's check-in".into()),
     ];
     clinic1_secrets.extend(follow_ups.iter().map(|f| (f.clone(), "a clinic-1 follow-up".into())));
 
@@ -439,6 +465,7 @@ async fn build_world() -> World {
         patient_b,
         follow_ups,
         clinic1_secrets,
+        check_in_a,
     }
 }
 
@@ -453,6 +480,21 @@ async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh, caller: usize) -> S
             let id = api.post("/api/v1/me/consents", body).await.expect(201)["id"].as_str().unwrap().to_string();
             w.clinic1_secrets.push((id.clone(), "a clinic-1 consent".into()));
             return route.path.replace("{id}", &w.patient_a.id).replace("{consent_id}", &id);
+        }
+        Fresh::Photo => {
+            let p = &w.principals[caller];
+            let patient = if p.label == "patB" { w.patient_b.id.clone() } else { w.patient_a.id.clone() };
+            let fields = [("view", "front"), ("stage", "baseline")];
+            let r = common::post_multipart(
+                &w.t.admin.api,
+                &format!("/api/v1/patients/{patient}/photos"),
+                &fields,
+                Some(&common::small_png()),
+            )
+            .await;
+            let id = r.expect(201)["id"].as_str().unwrap().to_string();
+            w.clinic1_secrets.push((id.clone(), "a clinic-1 photo".into()));
+            return route.path.replace("{photo_id}", &id);
         }
         Fresh::Alert => {
             // Check-ins while an alert is open update it (issue 14): resolve it for a fresh one.
@@ -521,6 +563,10 @@ async fn send(api: &Api, method: &str, path: &str, body: &Body) -> common::Resp 
                 .body(f.clone());
             common::read(rb).await
         }
+        Body::Photo(fields) => {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            common::post_multipart(api, path, &fields, Some(&common::small_png())).await
+        }
     }
 }
 
@@ -588,9 +634,16 @@ fn touches_patient_data(path: &str) -> bool {
         || ["/api/v1/me", "/me", "/api/v1/patients", "/staff/patients", "/api/v1/alerts", "/staff/alerts"]
             .iter()
             .any(|p| path == *p || path.starts_with(&format!("{p}/")))
-        || ["/api/v1/follow-ups", "/staff/follow-ups", "/api/v1/audit", "/api/v1/check-ins", "/api/v1/overrides"]
-            .iter()
-            .any(|p| path.starts_with(p))
+        || [
+            "/api/v1/follow-ups",
+            "/staff/follow-ups",
+            "/api/v1/audit",
+            "/api/v1/check-ins",
+            "/api/v1/overrides",
+            "/api/v1/photos",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
 }
 
 /// The audit records in the test's database.

@@ -67,6 +67,7 @@ async fn a_staff_view_of_a_patient_page_writes_one_audit_record() {
                 "alerts",
                 "gates",
                 "consents",
+                "photos",
                 "audit"
             ]),
         ),

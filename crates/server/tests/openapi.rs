@@ -93,6 +93,36 @@ impl Checker {
     /// Sends `method route` (with `path` filled in) and checks the answer against the document.
     async fn call(&mut self, api: &Api, method: &str, route: &str, path: &str, body: Option<Value>) -> Resp {
         let r = api.request(method, path, body.as_ref()).await;
+        self.check(method, route, path, r)
+    }
+
+    /// Posts a multipart/form-data upload and checks the answer against the document.
+    async fn upload(
+        &mut self,
+        api: &Api,
+        route: &str,
+        path: &str,
+        fields: &[(&str, &str)],
+        photo: Option<&[u8]>,
+    ) -> Resp {
+        let op = &self.doc["paths"][route]["post"];
+        assert!(op["requestBody"]["content"]["multipart/form-data"].is_object(), "{route} takes multipart/form-data");
+        let r = common::post_multipart(api, path, fields, photo).await;
+        self.check("POST", route, path, r)
+    }
+
+    /// GETs an image and checks it is what the document says: `image/jpeg`.
+    async fn image(&mut self, api: &Api, route: &str, path: &str) {
+        let (status, headers, bytes) = common::get_bytes(api, path).await;
+        assert_eq!(status, 200, "GET {path}");
+        let declared = &self.doc["paths"][route]["get"]["responses"]["200"]["content"];
+        assert!(declared["image/jpeg"].is_object(), "GET {route} declares image/jpeg: {declared}");
+        assert_eq!(headers.get("content-type").unwrap(), "image/jpeg");
+        assert_eq!(&bytes[..2], &[0xFF, 0xD8]);
+        self.succeeded.insert(("GET".to_string(), route.to_string()));
+    }
+
+    fn check(&mut self, method: &str, route: &str, path: &str, r: Resp) -> Resp {
         let what = format!("{method} {path} → {}", r.status);
         let op = self.doc["paths"][route][method.to_lowercase()].clone();
         assert!(op.is_object(), "{method} {route} is not in the document");
@@ -266,6 +296,25 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     let photos = json!({ "kind": "photo_record", "version": 1, "typed_name": "Nora Flow", "confirm": true });
     let given =
         c.call(&me, "POST", "/api/v1/me/consents", "/api/v1/me/consents", Some(photos)).await.expect(201).clone();
+    // Photos, with that consent: a clinician's, the patient's with their check-in, the lists
+    // and the images.
+    let png = common::small_png();
+    let upload = [("view", "left_oblique"), ("stage", "baseline")];
+    let route = "/api/v1/patients/{id}/photos";
+    let photo = c.upload(&prac, route, &p("/photos"), &upload, Some(&png)).await.expect(201).clone();
+    let no_session =
+        c.upload(&prac, route, &p("/photos"), &[("view", "front"), ("stage", "session")], Some(&png)).await;
+    assert_eq!(no_session.json["field"], "session_id");
+    c.call(&prac, "GET", route, &p("/photos"), None).await.expect(200);
+    let check_in = emergency.json["check_in"]["id"].as_str().unwrap().to_string();
+    let mine_upload = [("check_in_id", check_in.as_str())];
+    c.upload(&me, "/api/v1/me/photos", "/api/v1/me/photos", &mine_upload, Some(&png)).await.expect(201);
+    c.call(&me, "GET", "/api/v1/me/photos", "/api/v1/me/photos", None).await.expect(200);
+    let photo_id = photo["id"].as_str().unwrap();
+    for size in ["image", "thumbnail"] {
+        let route = format!("/api/v1/photos/{{photo_id}}/{size}");
+        c.image(&prac, &route, &format!("/api/v1/photos/{photo_id}/{size}")).await;
+    }
     let withdraw = format!("/api/v1/me/consents/{}/withdraw", given["id"].as_str().unwrap());
     let route = "/api/v1/me/consents/{consent_id}/withdraw";
     c.call(&me, "POST", route, &withdraw, Some(json!({ "note": "changed my mind" }))).await.expect(200);

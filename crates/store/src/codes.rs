@@ -166,6 +166,29 @@ stored_codes!(
 );
 
 stored_codes!(
+    /// Which standard view a photo is (issue 15): the five angles of a treatment series, or a
+    /// photo a patient sent with a check-in (whatever their phone could take).
+    PhotoView {
+        Front = "front",
+        LeftOblique = "left_oblique",
+        RightOblique = "right_oblique",
+        LeftProfile = "left_profile",
+        RightProfile = "right_profile",
+        CheckIn = "check_in",
+    }
+);
+
+stored_codes!(
+    /// When in the treatment a photo was taken: before it (baseline), at a session, or with a
+    /// check-in after one.
+    PhotoStage {
+        Baseline = "baseline",
+        Session = "session",
+        CheckIn = "check_in",
+    }
+);
+
+stored_codes!(
     /// What a message is about: a patient reminder of core's kinds, an alert to staff or the
     /// clinic, or a sign-in link.
     MessageKind {

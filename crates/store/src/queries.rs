@@ -20,6 +20,7 @@ use crate::codes::*;
 use crate::records::*;
 use crate::consent::*;
 use crate::outbox::*;
+use crate::photos::*;
 use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 
 include!("queries/rows.rs");
@@ -33,6 +34,7 @@ include!("queries/reads.rs");
 include!("queries/patient_side.rs");
 include!("queries/staff_side.rs");
 include!("queries/consent.rs");
+include!("queries/photos.rs");
 include!("queries/unit.rs");
 
 #[async_trait]

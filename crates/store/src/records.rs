@@ -85,6 +85,8 @@ ids! {
     ConsentDocumentId,
     /// A consent given (signed, or recorded from paper) by a patient or their guardian.
     ConsentId,
+    /// A photo of a patient (its image and thumbnail are stored outside the database).
+    PhotoId,
 }
 
 /// What a staff member (or an API token acting for the clinic) may do.

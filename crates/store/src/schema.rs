@@ -55,7 +55,7 @@ pub fn object_or_null(_: &mut SchemaGenerator) -> Schema {
 
 /// Every [`Seen`] code. `listed` has no wildcard arm, so a new part of the record fails to
 /// compile here until it is named, which is the reminder to add it to this list.
-const SEEN: [Seen; 15] = [
+const SEEN: [Seen; 16] = [
     Seen::Patient,
     Seen::Screenings,
     Seen::Plans,
@@ -71,6 +71,7 @@ const SEEN: [Seen; 15] = [
     Seen::Patients,
     Seen::FollowUps,
     Seen::Consents,
+    Seen::Photos,
 ];
 
 const fn listed(s: Seen) -> bool {
@@ -89,7 +90,8 @@ const fn listed(s: Seen) -> bool {
         | Seen::Reminders
         | Seen::Patients
         | Seen::FollowUps
-        | Seen::Consents => true,
+        | Seen::Consents
+        | Seen::Photos => true,
     }
 }
 

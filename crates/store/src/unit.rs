@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::Result;
 use crate::consent::{Consent, ConsentDocument, ConsentKind, NewConsent, NewConsentDocument};
 use crate::outbox::{Appointment, Message, NewAppointment, NewMessage, ReminderSettings};
+use crate::photos::{NewPhoto, Photo};
 use crate::records::*;
 
 /// What a caller saw or changed in one use case, for its audit record.
@@ -45,6 +46,8 @@ pub enum Seen {
     FollowUps,
     /// The patient's consents (issue 15).
     Consents,
+    /// The patient's photos, listed or an image shown (issue 15).
+    Photos,
 }
 
 impl Seen {
@@ -65,6 +68,7 @@ impl Seen {
             Seen::Patients => "patients",
             Seen::FollowUps => "follow_ups",
             Seen::Consents => "consents",
+            Seen::Photos => "photos",
         }
     }
 }
@@ -169,6 +173,11 @@ pub trait Reading: Send {
     async fn current_consent_document(&mut self, kind: ConsentKind) -> Result<Option<ConsentDocument>>;
     /// The patient's consents, newest first.
     async fn consents(&mut self, patient: PatientId) -> Result<Vec<Consent>>;
+    // --- photos (issue 15) -----------------------------------------------------------------
+    /// The patient's photos, newest first (clinical staff, or the patient themself).
+    async fn photos(&mut self, patient: PatientId) -> Result<Vec<Photo>>;
+    /// One photo (clinical staff of its clinic, or the patient it shows).
+    async fn photo(&mut self, id: PhotoId) -> Result<Photo>;
     /// Commits the unit with its one audit record.
     async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
 }
@@ -278,4 +287,8 @@ pub trait Writing: Reading {
         note: Option<&str>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Consent>;
+    // --- photos (issue 15) -----------------------------------------------------------------
+    /// Records a photo whose image is stored (clinical staff; a patient to one of their own
+    /// check-ins only); the session or check-in it names must be the patient's.
+    async fn add_photo(&mut self, photo: NewPhoto) -> Result<Photo>;
 }

@@ -11,6 +11,7 @@ pub mod decisions;
 pub mod me;
 pub mod ops;
 pub mod patients;
+pub mod photos;
 pub mod queue;
 pub mod reminders;
 pub mod session;

@@ -50,6 +50,9 @@ pub struct Chart {
     pub blockers: Vec<Blocker>,
     /// Where the patient stands with each consent (clinical scope).
     pub consents: Option<PatientConsents>,
+    /// The patient's photos, newest first (clinical scope); `None` while their consent to
+    /// photos for the record is not given.
+    pub photos: Option<Vec<crate::clinic::photos::PhotoEntry>>,
     pub audit: Vec<AuditEntry>,
     pub now: DateTime<Utc>,
 }
@@ -79,6 +82,7 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         alerts: Vec::new(),
         blockers: Vec::new(),
         consents: None,
+        photos: None,
         audit: Vec::new(),
         now,
     };
@@ -90,6 +94,7 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         chart.alerts = unit.alerts(patient).await?;
         chart.blockers = unit.blockers(patient, now, protocol.plan.interval_min_days).await?;
         chart.consents = Some(consents_in(&mut *unit, &chart.patient).await?);
+        chart.photos = crate::clinic::photos::shown_in(&mut *unit, patient).await?;
         seen.extend([
             Seen::Screenings,
             Seen::Plans,
@@ -98,6 +103,7 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
             Seen::Alerts,
             Seen::Gates,
             Seen::Consents,
+            Seen::Photos,
         ]);
     }
     if scope.audit {

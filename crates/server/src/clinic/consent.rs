@@ -165,6 +165,19 @@ pub(crate) async fn consents_in<R: Reading + ?Sized>(unit: &mut R, patient: &Pat
     Ok(PatientConsents { patient_id: patient.id, zone, guardian_required, statuses, consents })
 }
 
+/// Where the patient stands with one kind of consent, read in the caller's unit (for a kind
+/// other than treatment, whose guardian rule needs the screening, the consents alone decide).
+pub(crate) async fn state_in<R: Reading + ?Sized>(
+    unit: &mut R,
+    patient: PatientId,
+    kind: ConsentKind,
+) -> ClinicResult<ConsentState> {
+    let guardian = if kind == ConsentKind::Treatment { guardian_required(unit, patient).await? } else { false };
+    let current = unit.current_consent_document(kind).await?.map_or(1, |d| d.version);
+    let consents = unit.consents(patient).await?;
+    Ok(state_of(consents.iter().find(|c| c.kind == kind), current, guardian, kind))
+}
+
 /// A patient's consents, for the patient or their clinicians.
 pub async fn patient_consents(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<PatientConsents> {
     let mut unit = app.records.store().reading(actor).await?;

@@ -28,6 +28,9 @@ pub enum ClinicError {
         "you have sent {sent} check-ins in the last hour, so this one was not saved; your answers need no urgent action. If anything gets worse, call the clinic; in an emergency, call emergency services now"
     )]
     TooManyCheckIns { sent: u32 },
+    /// What was asked needs a consent the patient has not given (photos need `photo_record`).
+    #[error("{message}")]
+    ConsentNeeded { kind: needlepath_core::consent::ConsentKind, message: String },
     /// The store refused or failed (not found, conflict, blocked session, unavailable, …).
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -23,6 +23,7 @@ pub mod ops;
 pub mod outbox;
 pub mod patient_record;
 pub mod patients;
+pub mod photos;
 pub mod plans;
 pub mod queue;
 pub mod screening;

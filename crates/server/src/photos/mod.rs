@@ -4,8 +4,11 @@
 //! decompression bomb is refused from its header before it is expanded), turns it upright by its
 //! orientation tag, and re-encodes it as a new JPEG from the pixels alone: no metadata of the
 //! original survives (GPS position, camera, times, comments, thumbnails), because none is copied.
-//! A small thumbnail is made the same way. The content hash names the stored file.
+//! A small thumbnail is made the same way. The content hash names the stored file, which
+//! `blobs` keeps outside the database (a directory today).
 
+pub mod blobs;
 pub mod sanitize;
 
+pub use blobs::{BlobError, DirBlobs, MemoryBlobs, PhotoBlobs};
 pub use sanitize::{CleanPhoto, PhotoError, PhotoLimits, sanitize};

@@ -138,6 +138,57 @@ pub async fn read(rb: reqwest::RequestBuilder) -> Resp {
     Resp { status, headers, text, json }
 }
 
+/// A multipart/form-data body: the text fields, then the file `photo` if given. Returns the
+/// content type (with its boundary) and the body.
+pub fn multipart(fields: &[(&str, &str)], photo: Option<&[u8]>) -> (String, Vec<u8>) {
+    let boundary = "np-test-boundary-7d3f0c";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    if let Some(bytes) = photo {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"photo.jpg\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Posts a multipart/form-data body (see [`multipart`]).
+pub async fn post_multipart(api: &Api, path: &str, fields: &[(&str, &str)], photo: Option<&[u8]>) -> Resp {
+    let (content_type, body) = multipart(fields, photo);
+    read(api.builder(reqwest::Method::POST, path).header("content-type", content_type).body(body)).await
+}
+
+/// A GET whose answer is bytes (an image): the status, the headers and the body as sent.
+pub async fn get_bytes(api: &Api, path: &str) -> (u16, HeaderMap, Vec<u8>) {
+    let res = api.builder(reqwest::Method::GET, path).send().await.expect("the server answers");
+    let status = res.status().as_u16();
+    let headers = res.headers().clone();
+    (status, headers, res.bytes().await.unwrap_or_default().to_vec())
+}
+
+/// A small photo (a PNG, 64 × 48, red on the left and skin-coloured on the right).
+pub fn small_png() -> Vec<u8> {
+    let img =
+        image::RgbImage::from_fn(
+            64,
+            48,
+            |x, _| if x < 32 { image::Rgb([200, 40, 40]) } else { image::Rgb([224, 172, 150]) },
+        );
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
 /// Posts a page's form (`application/x-www-form-urlencoded`), as a browser without JavaScript.
 pub async fn post_form(api: &Api, path: &str, body: &str) -> Resp {
     let rb = api
@@ -229,7 +280,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let base = format!("http://{addr}");
-        let mut config = ServerConfig { listen: addr, public_url: base.clone(), ..ServerConfig::default() };
+        let mut config = ServerConfig {
+            listen: addr,
+            public_url: base.clone(),
+            photos_dir: Some(dir.path().join("photos")),
+            ..ServerConfig::default()
+        };
         configure(&mut config);
         let clock = Arc::new(needlepath_server::clinic::TravelClock::default());
         let app = App::with_clock(store.clone(), protocol, config, clock.clone());

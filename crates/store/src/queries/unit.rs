@@ -188,6 +188,14 @@ impl crate::unit::Reading for Unit {
         consents_on(&mut self.tx, &self.actor, patient).await
     }
 
+    async fn photos(&mut self, patient: PatientId) -> Result<Vec<Photo>> {
+        photos_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn photo(&mut self, id: PhotoId) -> Result<Photo> {
+        photo_on(&mut self.tx, &self.actor, id).await
+    }
+
     async fn finish(self: Box<Self>, audit: crate::unit::Audit) -> Result<()> {
         let Unit { mut tx, actor, audit_writer } = *self;
         match audit_writer {
@@ -333,5 +341,9 @@ impl crate::unit::Writing for Unit {
         now: DateTime<Utc>,
     ) -> Result<Consent> {
         withdraw_consent_on(&mut self.tx, &self.actor, patient, id, note, now).await
+    }
+
+    async fn add_photo(&mut self, photo: NewPhoto) -> Result<Photo> {
+        add_photo_on(&mut self.tx, &self.actor, photo).await
     }
 }

@@ -13,6 +13,7 @@
 //! - [`clinical`]: the screening, plan and session forms (practitioners and admins).
 //! - [`reminders`]: the appointments and messages of a patient's page (everyone on staff), and
 //!   [`appointment_forms`]: their book, move, cancel and "Send again" forms.
+//! - [`photos`]: the photo form of a patient's page (clinical staff).
 //! - [`settings`]: the clinic's settings, staff accounts and protocol overrides (admins).
 
 pub mod appointment_forms;
@@ -21,6 +22,7 @@ pub mod consent;
 pub mod edit;
 pub mod gates;
 pub mod patients;
+pub mod photos;
 pub mod queue;
 pub mod records;
 pub mod reminders;

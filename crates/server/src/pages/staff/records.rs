@@ -62,6 +62,14 @@ struct ScreeningView {
     protocol: String,
 }
 
+/// A photo on the patient's page: its thumbnail, the full image's link, and what it shows.
+#[derive(Debug, Clone)]
+struct PhotoRow {
+    image_url: String,
+    thumbnail_url: String,
+    label: String,
+}
+
 #[derive(Debug, Clone)]
 struct PlanView {
     created: String,
@@ -141,6 +149,11 @@ struct PatientPage {
     consent_error: Option<Shown>,
     consent_form: FormData,
     audit: Vec<AuditRow>,
+    /// The patient's photos (clinical staff); `None` while their consent to photos is not given.
+    photos: Option<Vec<PhotoRow>>,
+    /// The standard views (code, words) and the patient's sessions (id, when), for the upload form.
+    photo_views: Vec<(&'static str, String)>,
+    photo_sessions: Vec<(String, String)>,
     /// Appointments and messages, for everyone on staff.
     rem: Section,
     /// What the last action on this page did ("a new invite is on its way to …"), or empty.
@@ -154,6 +167,8 @@ pub struct NoticeQuery {
     pub invite: Option<String>,
     /// `recorded` or `withdrawn`: what the consent form just did.
     pub consent: Option<String>,
+    /// `uploaded`: the photo form added a photo.
+    pub photo: Option<String>,
 }
 
 /// A screening reason's code in words: a finding, or `concern:…`, `scar_grade:2`, ….
@@ -283,6 +298,11 @@ pub async fn show(
         Some("withdrawn") => Some(InviteNotice::ConsentWithdrawn),
         Some(_) => return Err(ApiError::invalid("consent", "accepted: recorded, withdrawn").into()),
     };
+    let notice = match q.photo.as_deref() {
+        None => notice,
+        Some("uploaded") => Some(InviteNotice::PhotoUploaded),
+        Some(_) => return Err(ApiError::invalid("photo", "accepted: uploaded").into()),
+    };
     render_with(&app, &ctx, patient_id, StatusCode::OK, Refused::default(), notice).await
 }
 
@@ -297,6 +317,8 @@ pub enum InviteNotice {
     ConsentRecorded,
     /// A withdrawal was recorded.
     ConsentWithdrawn,
+    /// A photo was added.
+    PhotoUploaded,
 }
 
 /// The patient's page with `status`; a refused appointment or message form shows its error
@@ -345,6 +367,25 @@ async fn render_with(
         consent_error,
         consent_form,
         audit: Vec::new(),
+        photos: chart.photos.as_ref().map(|list| {
+            list.iter()
+                .map(|e| PhotoRow {
+                    image_url: e.image_url.clone(),
+                    thumbnail_url: e.thumbnail_url.clone(),
+                    label: format!(
+                        "{} · {} · {}",
+                        t.label("photo_view", e.photo.view.as_str()),
+                        t.label("photo_stage", e.photo.stage.as_str()),
+                        local(e.photo.taken_at, tz)
+                    ),
+                })
+                .collect()
+        }),
+        photo_views: crate::clinic::photos::STANDARD_VIEWS
+            .iter()
+            .map(|v| (v.as_str(), t.label("photo_view", v.as_str()).to_string()))
+            .collect(),
+        photo_sessions: chart.sessions.iter().map(|s| (s.id.to_string(), local(s.performed_at, tz))).collect(),
         rem,
         notice: match notice {
             None => String::new(),
@@ -356,6 +397,7 @@ async fn render_with(
                     InviteNotice::Waiting => format!("{sent} {}", t.s("reach.staff.invite_waiting")),
                     InviteNotice::ConsentRecorded => t.s("consent_staff.recorded").to_string(),
                     InviteNotice::ConsentWithdrawn => t.s("consent_staff.withdrawn").to_string(),
+                    InviteNotice::PhotoUploaded => t.s("photos_staff.uploaded").to_string(),
                 }
             }
         },
