@@ -14,6 +14,9 @@ import { launch, context, checkPage, report, screenshot } from "./lib/browser.mj
 
 const ADMIN = { name: "Dana Admin", email: "dana@clinic.example", password: "a long enough password 42" };
 const PATIENT = { name: "Pat Example", email: "pat@example.org" };
+// A 64 x 48 skin-coloured PNG with a redder patch: the baseline photo the staff upload.
+const FRONT_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAAZ0lEQVR4nO3VsRFAABAAQYwi1CFWhFixalMBiWCZuU0/+ZsPfjyPfbi3bOvD9AsmvcBbBWgFaAVoBWjz93/ts99foACtAK0ArQCtAK0ArQCtAK0ArQCtAK0ArQCtAK0ArQCtAK0A7QLq8wLWCNagvQAAAABJRU5ErkJggg==";
 
 let server;
 let browser;
@@ -196,6 +199,23 @@ test("journey: set up, log in by keyboard, create, screen, plan, treat and invit
   await checkPage(page, "staff-patient");
   await assert.doesNotReject(page.locator("#consent ~ ul").getByText(/signed by Pat Example/i).first().waitFor());
 
+  // Baseline photos (issue 15): the photo consent recorded from paper, then a front view taken
+  // with the phone's camera input (a plain multipart form); its thumbnail is on the record.
+  await page.locator("summary", { hasText: /record a consent signed on paper/i }).click();
+  await page.locator("#paper-kind").selectOption("photo_record@1");
+  await page.locator("#paper-name").fill(PATIENT.name);
+  await page.locator("#paper-confirm").check();
+  await submit(page, /record the consent/i);
+  await assert.doesNotReject(page.getByText(/the consent is recorded/i).first().waitFor());
+  await page.locator("summary", { hasText: /add a photo/i }).click();
+  await page.locator("#photo-file").setInputFiles({ name: "front.png", mimeType: "image/png", buffer: Buffer.from(FRONT_PNG, "base64") });
+  await page.locator("#photo-view").selectOption("front");
+  await page.locator("#photo-stage").selectOption("baseline");
+  await submit(page, /upload photo/i);
+  await assert.doesNotReject(page.getByText(/the photo was added/i).first().waitFor());
+  assert.ok(await page.locator("#photos ~ ul img").count(), "the baseline photo's thumbnail is on the record");
+  await checkPage(page, "staff-patient-photos", { shot: false });
+
   invites.push(await invite(page, patientUrl));
   await checkPage(page, "staff-invite", { shot: false });
   invites.push(await invite(page, patientUrl));
@@ -300,20 +320,20 @@ test("no JavaScript: the check-in works as a plain form and still puts the emerg
   await submit(page, /send my check-in/i);
   await assert.doesNotReject(page.locator("main > *").first().getByText(/call emergency services/i).first().waitFor());
   await screenshot(page, "nojs-check-in-emergency");
-  // Consent without JavaScript: the photo consent for the clinical record, signed by typing the
-  // name and ticking the box, then withdrawn (issue 15).
+  // Consent without JavaScript: the consent to photos for teaching, signed by typing the name and
+  // ticking the box, then withdrawn (issue 15).
   await page.goto(server.base + "/me/consent");
-  const photos = page.locator("section#photo_record");
+  const photos = page.locator("section#photo_teaching");
   await photos.getByLabel(/your full name/i).fill(PATIENT.name);
   await photos.getByLabel(/i have read this text and i agree/i).check();
   await Promise.all([page.waitForLoadState("load"), photos.getByRole("button", { name: /^sign$/i }).click()]);
   await assert.doesNotReject(page.getByText(/your consent is recorded/i).first().waitFor());
   await noSidewaysScroll(page, "nojs-375-consent-signed");
   await screenshot(page, "nojs-375-consent-signed");
-  const signed = page.locator("section#photo_record");
+  const signed = page.locator("section#photo_teaching");
   await Promise.all([page.waitForLoadState("load"), signed.getByRole("button", { name: /withdraw this consent/i }).click()]);
   await assert.doesNotReject(page.getByText(/your consent is withdrawn/i).first().waitFor());
-  assert.match(await page.locator("section#photo_record").innerText(), /withdrawn/i);
+  assert.match(await page.locator("section#photo_teaching").innerText(), /withdrawn/i);
   await ctx.close();
 });
 
