@@ -103,6 +103,9 @@ async fn a_new_text_asks_for_consent_again_and_a_withdrawal_is_honoured_at_once(
     let desk = t.add_staff(&t.admin.api, "front_desk").await;
     assert_eq!(desk.api.post(texts, json!({ "kind": "treatment", "body": "mine" })).await.status, 403);
 
+    // Today tells the patient before the visit.
+    let today = me.api.get("/me").await;
+    assert!(today.text.contains("updated its treatment consent"), "Today asks for the new consent");
     let sessions = format!("/api/v1/patients/{pid}/sessions");
     let outdated = prac.api.post(&sessions, session_body()).await;
     assert_eq!(codes(&outdated), vec!["consent_outdated"], "{}", outdated.text);
@@ -111,6 +114,7 @@ async fn a_new_text_asks_for_consent_again_and_a_withdrawal_is_honoured_at_once(
     assert_eq!(stale.status, 409, "{}", stale.text);
     assert!(stale.text.contains("version 2 is current"), "{}", stale.text);
     let again = me.api.post("/api/v1/me/consents", signature("treatment", 2, "Vera Version")).await.expect(201).clone();
+    assert!(!me.api.get("/me").await.text.contains("treatment consent"), "and stops once it is signed");
     prac.api.post(&sessions, session_body()).await.expect(201);
 
     // Withdrawn by the patient: the next session is refused at once.

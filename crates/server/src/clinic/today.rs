@@ -16,6 +16,8 @@ use needlepath_store::{Actor, Appointment, Audit, CheckIn, Patient, PatientId, P
 
 use crate::App;
 use crate::clinic::ClinicResult;
+use crate::clinic::consent::{ConsentState, state_in};
+use needlepath_core::consent::ConsentKind;
 
 /// What Today shows.
 #[derive(Debug)]
@@ -31,6 +33,9 @@ pub struct Today<'p> {
     pub plans: Vec<Plan>,
     /// Newest first; empty unless asked for.
     pub appointments: Vec<Appointment>,
+    /// Where the patient stands with the treatment consent (asked for with the series): a new
+    /// text of the clinic's waits for their consent before the next session.
+    pub treatment_consent: Option<ConsentState>,
 }
 
 /// What to read besides the session and its check-ins.
@@ -65,17 +70,27 @@ pub async fn today<'p>(
     let sessions = unit.sessions(id).await?;
     let check_ins = unit.scheduled_check_ins(id).await?;
     let mut seen = vec![Seen::Patient, Seen::Sessions, Seen::CheckIns];
-    let (plans, appointments) = match parts {
-        TodayParts::Aftercare => (Vec::new(), Vec::new()),
+    let (plans, appointments, treatment_consent) = match parts {
+        TodayParts::Aftercare => (Vec::new(), Vec::new(), None),
         TodayParts::WithSeries => {
-            seen.extend([Seen::Plans, Seen::Appointments]);
-            (unit.plans(id).await?, unit.appointments(id).await?)
+            seen.extend([Seen::Plans, Seen::Appointments, Seen::Consents]);
+            let consent = state_in(&mut *unit, id, ConsentKind::Treatment).await?;
+            (unit.plans(id).await?, unit.appointments(id).await?, Some(consent))
         }
     };
     unit.finish(Audit::view("patient.today_viewed", id, &seen)).await?;
     let now = app.now();
     let Some(last) = sessions.first() else {
-        return Ok(Today { patient, now, sessions, timeline: None, next_check_in: None, plans, appointments });
+        return Ok(Today {
+            patient,
+            now,
+            sessions,
+            timeline: None,
+            next_check_in: None,
+            plans,
+            appointments,
+            treatment_consent,
+        });
     };
     let tz = patient.time_zone.tz();
     let mut findings = FindingSet::default();
@@ -99,5 +114,14 @@ pub async fn today<'p>(
         .filter(|(d, _)| *d + Duration::hours(24) > now)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c);
-    Ok(Today { patient, now, sessions, timeline: Some(tl), next_check_in: next, plans, appointments })
+    Ok(Today {
+        patient,
+        now,
+        sessions,
+        timeline: Some(tl),
+        next_check_in: next,
+        plans,
+        appointments,
+        treatment_consent,
+    })
 }

@@ -17,6 +17,7 @@ use needlepath_core::timeline::Kind;
 use needlepath_core::vocabulary::{Activity, Answer};
 
 use crate::App;
+use crate::clinic::consent::ConsentState;
 use crate::clinic::today::{TodayParts, today};
 use crate::pages::patient::{NextView, me, next_view};
 use crate::pages::public::Said;
@@ -57,6 +58,8 @@ struct TodayPage {
     next_session: Option<NextView>,
     pre_care: Vec<PreCare>,
     has_plan: bool,
+    /// The treatment consent is not (or no longer) on file: what to do, in words; empty when it is.
+    consent_needed: String,
 }
 
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
@@ -157,5 +160,10 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
         next_session,
         pre_care,
         has_plan: latest_plan.is_some(),
+        consent_needed: match today.treatment_consent {
+            None | Some(ConsentState::Given) => String::new(),
+            Some(ConsentState::Outdated) => t.s("today.consent_outdated").to_string(),
+            Some(_) => t.s("today.consent_needed").to_string(),
+        },
     })
 }
