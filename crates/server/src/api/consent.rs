@@ -64,7 +64,7 @@ pub struct ConsentTextRequest {
 }
 
 /// The browser or app a portal signature came from, kept with it (bounded, printable).
-fn user_agent(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn user_agent(headers: &HeaderMap) -> Option<String> {
     let ua = headers.get(USER_AGENT)?.to_str().ok()?;
     let ua: String = ua.chars().filter(|c| !c.is_control()).take(300).collect();
     (!ua.trim().is_empty()).then_some(ua)

@@ -259,6 +259,11 @@ pub async fn sign(
     Ok(consent)
 }
 
+/// The audit record of a published text (no patient's data is read or changed).
+fn text_published(document: &ConsentDocument) -> Audit {
+    Audit { action: "consent.text_published", patient: None, target: Some(document.id.0), seen: vec![], also: vec![] }
+}
+
 /// Publishes the built-in text of `kind` as version 1 when the clinic has no text of that kind,
 /// as the service itself (a patient signing first may not publish). Two first signatures at once
 /// may both try: the second finds the version taken and goes on.
@@ -272,14 +277,7 @@ async fn ensure_published(app: &App, actor: &Actor, kind: ConsentKind) -> Clinic
     let new = NewConsentDocument { kind, sha256: text_hash(&body), body };
     match unit.publish_consent_document(new, app.now()).await {
         Ok(document) => {
-            let audit = Audit {
-                action: "consent.text_published",
-                patient: None,
-                target: Some(document.id.0),
-                seen: vec![],
-                also: vec![],
-            };
-            unit.finish(audit).await?;
+            unit.finish(text_published(&document)).await?;
             Ok(())
         }
         Err(StoreError::Conflict(_)) => Ok(()),
@@ -346,14 +344,7 @@ pub async fn publish(app: &App, actor: &Actor, kind: ConsentKind, body: &str) ->
     }
     let new = NewConsentDocument { kind, body: trimmed.to_owned(), sha256: text_hash(trimmed) };
     let document = unit.publish_consent_document(new, app.now()).await?;
-    let audit = Audit {
-        action: "consent.text_published",
-        patient: None,
-        target: Some(document.id.0),
-        seen: vec![],
-        also: vec![],
-    };
-    unit.finish(audit).await?;
+    unit.finish(text_published(&document)).await?;
     Ok(document)
 }
 

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use axum::http::header::USER_AGENT;
 use needlepath_core::consent::ConsentKind;
 use needlepath_store::ConsentId;
 use serde::Deserialize;
 
 use crate::App;
+use crate::api::consent::user_agent;
 use crate::clinic::consent::{self, SignInput, SignedCopy};
 use crate::clinic::my_record::zone_of;
 use crate::pages::consent_view::{ConsentRow, kind_title, rows, signed_words};
@@ -117,12 +117,6 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx, Query(q): Query<Don
         _ => "",
     };
     render(&app, &ctx, notice, None).await
-}
-
-fn user_agent(headers: &HeaderMap) -> Option<String> {
-    let ua = headers.get(USER_AGENT)?.to_str().ok()?;
-    let ua: String = ua.chars().filter(|c| !c.is_control()).take(300).collect();
-    (!ua.trim().is_empty()).then_some(ua)
 }
 
 /// The signature form: the kind and version read, the typed name, the confirmation.
