@@ -16,6 +16,7 @@ pub mod can_i;
 pub mod consent;
 pub mod findings;
 mod hours;
+pub mod outcomes;
 pub mod pathway;
 pub mod plan;
 pub mod reach;

@@ -112,6 +112,11 @@ pub enum ReminderKind {
     CheckIn,
     /// The next session may be booked from now.
     NextWindow,
+    /// The outcome questionnaire is open (issue 15: after every second session, and 3 and 6
+    /// months after the last).
+    Outcome,
+    /// A maintenance session may be considered (the protocol's `plan.maintenance`).
+    Maintenance,
 }
 
 impl ReminderKind {
@@ -122,6 +127,8 @@ impl ReminderKind {
             ReminderKind::Aftercare => "aftercare",
             ReminderKind::CheckIn => "check_in",
             ReminderKind::NextWindow => "next_window",
+            ReminderKind::Outcome => "outcome",
+            ReminderKind::Maintenance => "maintenance",
         }
     }
 
@@ -237,6 +244,72 @@ pub fn after_session<'p>(
     finish(out, req.zone, quiet)
 }
 
+const OUTCOME_MESSAGE: &str = "How are your scars now? Three short questions tell your clinic how your treatment is going. Results build up over many months after the last session.";
+
+/// Where a recorded session leaves its series, for the outcome reminders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesPoint<'a> {
+    /// Sessions the plan gives.
+    pub planned: u32,
+    /// The days the series' sessions were done, this one included, session 1 first.
+    pub done: &'a [NaiveDate],
+}
+
+/// The reminders a recorded session leads to beyond its own aftercare (issue 15): the outcome
+/// questionnaire when the session just recorded opens one (every second session, two weeks on;
+/// the last session: 3 and 6 months on), and after the last session the maintenance session
+/// the protocol suggests (`plan.maintenance`, seed-only: yearly). Sent at the session's local
+/// time of day, out of quiet hours; keys name the milestone, so a session recorded again
+/// replaces them.
+pub fn after_series<'p>(
+    p: &'p Protocol,
+    req: &AftercareRequest,
+    quiet: QuietHours,
+    series: SeriesPoint<'_>,
+) -> Vec<Reminder<'p>> {
+    use crate::outcomes::{Milestone, maintenance_day, milestones, questionnaire_day};
+    let Some(this) = series.done.last() else { return Vec::new() };
+    let number = u32::try_from(series.done.len()).unwrap_or(u32::MAX);
+    let local_time = req.zone.local(req.treated_at).time();
+    let at = |day: NaiveDate| req.zone.instant(day.and_time(local_time));
+    let mut out = Vec::new();
+    for m in milestones(series.planned) {
+        let opened_by_this = match m {
+            Milestone::Baseline => false,
+            Milestone::AfterSession(n) => n == number,
+            Milestone::MonthsAfter(_) => number == series.planned,
+        };
+        if !opened_by_this {
+            continue;
+        }
+        let Some(day) = questionnaire_day(m, series.planned, series.done).filter(|d| d >= this) else { continue };
+        let when = at(day);
+        out.push(Reminder {
+            key: format!("outcome:{}", m.code()),
+            kind: ReminderKind::Outcome,
+            send_at: when,
+            items: vec![ReminderItem { code: "outcome", at: when, message: OUTCOME_MESSAGE, sources: &p.plan.sources }],
+        });
+    }
+    if number == series.planned
+        && let Some(day) = maintenance_day(series.planned, series.done, p.plan.maintenance.every_months)
+    {
+        let when = at(day);
+        out.push(Reminder {
+            key: "maintenance".into(),
+            kind: ReminderKind::Maintenance,
+            send_at: when,
+            items: vec![ReminderItem {
+                code: "maintenance",
+                at: when,
+                message: &p.plan.maintenance.message,
+                sources: &p.plan.maintenance.sources,
+            }],
+        });
+    }
+    finish(out, req.zone, quiet)
+}
+
 fn push_grouped<'p>(out: &mut Vec<Reminder<'p>>, key: String, kind: ReminderKind, item: ReminderItem<'p>) {
     match out.iter_mut().find(|r| r.key == key) {
         Some(r) => r.items.push(item),
@@ -280,6 +353,35 @@ mod tests {
 
     fn local(r: &AftercareRequest, t: DateTime<Utc>) -> String {
         r.zone.local(t).format("%m-%d %H:%M").to_string()
+    }
+
+    #[test]
+    fn the_last_session_schedules_the_follow_up_questionnaires_and_the_yearly_maintenance() {
+        let p = protocol();
+        let req = request("Europe/London", (2027, 4, 1, 10, 0));
+        let done = [
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 3, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2027, 4, 1).unwrap(),
+        ];
+        let r = after_series(&p, &req, QuietHours::default(), SeriesPoint { planned: 4, done: &done });
+        let keys: Vec<(&str, String)> = r.iter().map(|r| (r.key.as_str(), local(&req, r.send_at))).collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("outcome:after_session_4", "04-15 10:00".to_string()),
+                ("outcome:months_3", "07-01 10:00".to_string()),
+                ("outcome:months_6", "10-01 10:00".to_string()),
+                ("maintenance", "04-01 10:00".to_string()),
+            ]
+        );
+        assert!(r.iter().all(|r| r.items.iter().all(|i| !i.sources.is_empty())), "every message cites its sources");
+        // Session 3 of 4 opens nothing; session 2 opens its questionnaire only.
+        let r = after_series(&p, &req, QuietHours::default(), SeriesPoint { planned: 4, done: &done[..3] });
+        assert!(r.is_empty());
+        let r = after_series(&p, &req, QuietHours::default(), SeriesPoint { planned: 4, done: &done[..2] });
+        assert_eq!(r.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(), vec!["outcome:after_session_2"]);
     }
 
     #[test]

@@ -156,6 +156,11 @@ fn derived_schemas() -> Map<String, Value> {
     add::<crate::api::photos::MyPhotoUpload>(g);
     add::<crate::clinic::photos::PhotoEntry>(g);
     add::<crate::clinic::photos::PhotoList>(g);
+    add::<crate::api::outcomes::GradeRequest>(g);
+    add::<crate::api::outcomes::AnswerRequest>(g);
+    add::<crate::clinic::outcomes::SeriesOutcomes>(g);
+    add::<needlepath_store::ScarAssessment>(g);
+    add::<needlepath_store::OutcomeAnswer>(g);
     add::<NewPatientRequest>(g);
     add::<PatientUpdateRequest>(g);
     add::<crate::clinic::setup::SetupRequest>(g);

@@ -18,8 +18,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::App;
 use crate::api::{
-    access, check_ins, clinic, clinical, consent, decisions, me, ops, patients, photos, queue, reminders, session,
-    setup,
+    access, check_ins, clinic, clinical, consent, decisions, me, ops, outcomes, patients, photos, queue, reminders,
+    session, setup,
 };
 use crate::auth::{self, Authed};
 use crate::calendar;
@@ -150,6 +150,8 @@ fn entries() -> Vec<Entry> {
         r!(get "GET" "/api/v1/patients/{id}/photos", Staff(CLINICAL), "The patient's photos, newest first (none while their consent to photos is not given); audited", None, Some("PhotoList"), 200, photos::for_patient),
         r!(get "GET" "/api/v1/photos/{photo_id}/image", PatientOrStaff(CLINICAL), "A photo's image (JPEG), for clinical staff or the patient it shows, while their consent is given; audited", None, None, 200, photos::image),
         r!(get "GET" "/api/v1/photos/{photo_id}/thumbnail", PatientOrStaff(CLINICAL), "A photo's thumbnail (JPEG), for clinical staff or the patient it shows, while their consent is given; audited", None, None, 200, photos::thumbnail),
+        r!(get "GET" "/api/v1/patients/{id}/outcomes", Staff(CLINICAL), "The latest plan's outcomes: each milestone (baseline, every second session, 3 and 6 months after the last) with the clinician's grade and the patient's answer; audited", None, Some("SeriesOutcomes"), 200, outcomes::for_patient),
+        r!(post "POST" "/api/v1/patients/{id}/grades", Staff(CLINICAL), "Record the Goodman & Baron grade (and, after baseline, the clinician's rating of improvement) at a milestone the series has reached", Some("GradeRequest"), Some("ScarAssessment"), 201, outcomes::grade),
         // The queue.
         r!(get "GET" "/api/v1/patients/{id}/appointments", Staff(ANY_STAFF), "The patient's appointments (booked sessions), latest first", None, Some("AppointmentList"), 200, reminders::list),
         r!(post "POST" "/api/v1/patients/{id}/appointments", Staff(ANY_STAFF), "Book a session and schedule its pre-care and appointment reminders", Some("AppointmentRequest"), Some("Appointment"), 201, reminders::create),
@@ -183,6 +185,8 @@ fn entries() -> Vec<Entry> {
             r!(post "POST" "/api/v1/me/photos", Patient, "Send a photo with one of my check-ins (multipart/form-data: photo, check_in_id); kept only with my consent to photos for my record", Some("MyPhotoUpload"), Some("PhotoEntry"), 201, photos::upload_mine),
         ),
         r!(get "GET" "/api/v1/me/photos", Patient, "My photos, newest first", None, Some("PhotoList"), 200, photos::mine),
+        r!(get "GET" "/api/v1/me/outcomes", Patient, "My series' outcomes: grades, my answers, and the questionnaire open now", None, Some("SeriesOutcomes"), 200, outcomes::mine),
+        r!(post "POST" "/api/v1/me/outcomes", Patient, "Answer the outcome questionnaire (once its day has come; once per milestone)", Some("AnswerRequest"), Some("OutcomeAnswer"), 201, outcomes::answer_mine),
         r!(post "POST" "/api/v1/me/check-ins", Patient, "Check in: answered at once with the triage result", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_own),
         // ---- Pages: assets, sign-in ----
         page(r!(get "GET" "/assets/{name}", Public, "The stylesheet, script and icon", None, None, 200, assets::serve)),

@@ -197,6 +197,10 @@ stored_codes!(
         Aftercare = "aftercare",
         CheckIn = "check_in",
         NextWindow = "next_window",
+        /// The outcome questionnaire is open (issue 15).
+        Outcome = "outcome",
+        /// A maintenance session may be considered after a series (issue 15).
+        Maintenance = "maintenance",
         Alert = "alert",
         SignIn = "sign_in",
         /// To a staff member: someone is guessing at their password (issue 14, defect 3).
@@ -212,6 +216,8 @@ impl From<ReminderKind> for MessageKind {
             ReminderKind::Aftercare => MessageKind::Aftercare,
             ReminderKind::CheckIn => MessageKind::CheckIn,
             ReminderKind::NextWindow => MessageKind::NextWindow,
+            ReminderKind::Outcome => MessageKind::Outcome,
+            ReminderKind::Maintenance => MessageKind::Maintenance,
         }
     }
 }

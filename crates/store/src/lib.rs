@@ -18,6 +18,7 @@ mod error;
 mod in_core_terms;
 mod open;
 pub mod outbox;
+pub mod outcomes;
 pub mod photos;
 pub mod records;
 mod roles;
@@ -36,6 +37,7 @@ pub use consent::{Consent, ConsentDocument, ConsentKind, NewConsent, NewConsentD
 pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
 pub use outbox::*;
+pub use outcomes::{NewOutcomeAnswer, NewScarAssessment, OutcomeAnswer, ScarAssessment};
 pub use photos::{NewPhoto, Photo, PhotoStage, PhotoView};
 pub use records::*;
 pub use unit::{Audit, Reading, Seen, Writing};

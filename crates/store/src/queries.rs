@@ -21,6 +21,7 @@ use crate::records::*;
 use crate::consent::*;
 use crate::outbox::*;
 use crate::photos::*;
+use crate::outcomes::*;
 use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 
 include!("queries/rows.rs");
@@ -35,6 +36,7 @@ include!("queries/patient_side.rs");
 include!("queries/staff_side.rs");
 include!("queries/consent.rs");
 include!("queries/photos.rs");
+include!("queries/outcomes.rs");
 include!("queries/unit.rs");
 
 #[async_trait]

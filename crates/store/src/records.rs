@@ -87,6 +87,10 @@ ids! {
     ConsentId,
     /// A photo of a patient (its image and thumbnail are stored outside the database).
     PhotoId,
+    /// A clinician's scar grade and rating of improvement at a milestone of a series.
+    AssessmentId,
+    /// A patient's answer to the outcome questionnaire at a milestone of a series.
+    OutcomeAnswerId,
 }
 
 /// What a staff member (or an API token acting for the clinic) may do.

@@ -55,7 +55,7 @@ pub fn object_or_null(_: &mut SchemaGenerator) -> Schema {
 
 /// Every [`Seen`] code. `listed` has no wildcard arm, so a new part of the record fails to
 /// compile here until it is named, which is the reminder to add it to this list.
-const SEEN: [Seen; 16] = [
+const SEEN: [Seen; 17] = [
     Seen::Patient,
     Seen::Screenings,
     Seen::Plans,
@@ -72,6 +72,7 @@ const SEEN: [Seen; 16] = [
     Seen::FollowUps,
     Seen::Consents,
     Seen::Photos,
+    Seen::Outcomes,
 ];
 
 const fn listed(s: Seen) -> bool {
@@ -91,7 +92,8 @@ const fn listed(s: Seen) -> bool {
         | Seen::Patients
         | Seen::FollowUps
         | Seen::Consents
-        | Seen::Photos => true,
+        | Seen::Photos
+        | Seen::Outcomes => true,
     }
 }
 

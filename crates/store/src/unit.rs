@@ -22,6 +22,7 @@ use uuid::Uuid;
 use crate::Result;
 use crate::consent::{Consent, ConsentDocument, ConsentKind, NewConsent, NewConsentDocument};
 use crate::outbox::{Appointment, Message, NewAppointment, NewMessage, ReminderSettings};
+use crate::outcomes::{NewOutcomeAnswer, NewScarAssessment, OutcomeAnswer, ScarAssessment};
 use crate::photos::{NewPhoto, Photo};
 use crate::records::*;
 
@@ -48,6 +49,8 @@ pub enum Seen {
     Consents,
     /// The patient's photos, listed or an image shown (issue 15).
     Photos,
+    /// Scar grades and outcome answers (issue 15).
+    Outcomes,
 }
 
 impl Seen {
@@ -69,6 +72,7 @@ impl Seen {
             Seen::FollowUps => "follow_ups",
             Seen::Consents => "consents",
             Seen::Photos => "photos",
+            Seen::Outcomes => "outcomes",
         }
     }
 }
@@ -178,6 +182,12 @@ pub trait Reading: Send {
     async fn photos(&mut self, patient: PatientId) -> Result<Vec<Photo>>;
     /// One photo (clinical staff of its clinic, or the patient it shows).
     async fn photo(&mut self, id: PhotoId) -> Result<Photo>;
+
+    // --- scar grades and outcomes (issue 15) ----------------------------------------------
+    /// The patient's scar assessments, oldest first (clinical staff, or the patient themself).
+    async fn assessments(&mut self, patient: PatientId) -> Result<Vec<ScarAssessment>>;
+    /// The patient's outcome answers, oldest first (clinical staff, or the patient themself).
+    async fn outcome_answers(&mut self, patient: PatientId) -> Result<Vec<OutcomeAnswer>>;
     /// Commits the unit with its one audit record.
     async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
 }
@@ -291,4 +301,10 @@ pub trait Writing: Reading {
     /// Records a photo whose image is stored (clinical staff; a patient to one of their own
     /// check-ins only); the session or check-in it names must be the patient's.
     async fn add_photo(&mut self, photo: NewPhoto) -> Result<Photo>;
+
+    // --- scar grades and outcomes (issue 15) ----------------------------------------------
+    /// Records a clinician's assessment (clinical staff signed in).
+    async fn add_assessment(&mut self, new: NewScarAssessment) -> Result<ScarAssessment>;
+    /// Records the patient's questionnaire answer (the patient; one per plan and milestone).
+    async fn add_outcome_answer(&mut self, new: NewOutcomeAnswer) -> Result<OutcomeAnswer>;
 }

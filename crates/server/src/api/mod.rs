@@ -10,6 +10,7 @@ pub mod consent;
 pub mod decisions;
 pub mod me;
 pub mod ops;
+pub mod outcomes;
 pub mod patients;
 pub mod photos;
 pub mod queue;

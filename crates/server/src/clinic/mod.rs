@@ -21,6 +21,7 @@ pub mod my_record;
 pub mod my_reminders;
 pub mod ops;
 pub mod outbox;
+pub mod outcomes;
 pub mod patient_record;
 pub mod patients;
 pub mod photos;

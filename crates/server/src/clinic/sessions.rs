@@ -197,7 +197,8 @@ pub async fn record(
     } else {
         text_list("areas", &r.areas, 1)?
     };
-    let had = unit.sessions(patient_id).await?.len() + 1;
+    let earlier = unit.sessions(patient_id).await?;
+    let had = earlier.len() + 1;
     let plans = unit.plans(patient_id).await?;
     let plan = match r.plan_id {
         Some(id) => plans.iter().find(|p| p.id == id),
@@ -213,7 +214,7 @@ pub async fn record(
         .unwrap_or(protocol.plan.interval_min_days);
     let check_in_days =
         needlepath_core::pathway::next::check_in_days(&clinic.settings.check_in_days, patient.fitzpatrick, opens_after);
-    let messages = reminders::schedule::for_session(
+    let mut messages = reminders::schedule::for_session(
         &protocol,
         &clinic.settings,
         &patient,
@@ -225,6 +226,22 @@ pub async fn record(
         },
         now,
     )?;
+    // The outcome questionnaires this session opens, and after the last one the maintenance
+    // session (issue 15): counted over the plan's series, this session included.
+    if let Some(plan) = plan {
+        let mut done = crate::clinic::outcomes::series_days(plan, &earlier, tz);
+        done.push(performed_at.with_timezone(&tz).date_naive());
+        done.sort();
+        let planned = crate::clinic::outcomes::planned(plan);
+        messages.extend(reminders::schedule::for_series(
+            &protocol,
+            &clinic.settings,
+            &patient,
+            performed_at,
+            needlepath_core::reminders::SeriesPoint { planned, done: &done },
+            now,
+        ));
+    }
     let session = NewSession {
         patient: patient_id,
         plan: r.plan_id,

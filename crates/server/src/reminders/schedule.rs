@@ -9,7 +9,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use needlepath_core::Protocol;
 use needlepath_core::protocol::FindingSet;
-use needlepath_core::reminders::{QuietHours, Reminder, ReminderKind, after_session, before_session};
+use needlepath_core::reminders::{
+    QuietHours, Reminder, ReminderKind, SeriesPoint, after_series, after_session, before_session,
+};
 use needlepath_core::timeline::{AftercareRequest, Zone};
 use needlepath_core::vocabulary::{Disposition, Finding};
 use needlepath_store::{Alert, Channel, ClinicSettings, MessageKind, NewMessage, Patient, Recipient, Staff};
@@ -49,7 +51,8 @@ pub(crate) fn findings_of(patient: &Patient) -> FindingSet {
 fn payload(r: &Reminder<'_>, appointment: Option<(DateTime<Utc>, u32)>) -> Value {
     let link = match r.kind {
         ReminderKind::CheckIn => "/me/check-in",
-        ReminderKind::NextWindow => "/me/plan",
+        ReminderKind::NextWindow | ReminderKind::Maintenance => "/me/plan",
+        ReminderKind::Outcome => "/me/outcome",
         _ => "/me",
     };
     Payload {
@@ -161,6 +164,35 @@ pub fn for_session(
     let mut reminders = after_session(protocol, &req, quiet_hours(settings), next_window);
     reminders.retain(|r| r.send_at + Duration::minutes(30) >= now);
     Ok(to_messages(patient, &reminders, None))
+}
+
+/// The outcome questionnaires a session opens and the maintenance session after the last one
+/// (issue 15). Recorded late, those already past go out at once (a questionnaire still wants
+/// answering).
+pub fn for_series(
+    protocol: &Protocol,
+    settings: &ClinicSettings,
+    patient: &Patient,
+    performed_at: DateTime<Utc>,
+    series: SeriesPoint<'_>,
+    now: DateTime<Utc>,
+) -> Vec<NewMessage> {
+    let zone = zone_of(patient);
+    let req = AftercareRequest {
+        treated_at: performed_at,
+        zone,
+        findings: findings_of(patient),
+        session_number: u32::try_from(series.done.len()).unwrap_or(u32::MAX),
+        check_in_days: None,
+    };
+    let quiet = quiet_hours(settings);
+    let mut reminders = after_series(protocol, &req, quiet, series);
+    for r in &mut reminders {
+        if r.send_at < now {
+            r.send_at = quiet.later(zone, now);
+        }
+    }
+    to_messages(patient, &reminders, None)
 }
 
 /// Messages to staff about a new alert: an e-mail to every active practitioner and admin, and an

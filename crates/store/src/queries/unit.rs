@@ -196,6 +196,14 @@ impl crate::unit::Reading for Unit {
         photo_on(&mut self.tx, &self.actor, id).await
     }
 
+    async fn assessments(&mut self, patient: PatientId) -> Result<Vec<ScarAssessment>> {
+        assessments_on(&mut self.tx, &self.actor, patient).await
+    }
+
+    async fn outcome_answers(&mut self, patient: PatientId) -> Result<Vec<OutcomeAnswer>> {
+        outcome_answers_on(&mut self.tx, &self.actor, patient).await
+    }
+
     async fn finish(self: Box<Self>, audit: crate::unit::Audit) -> Result<()> {
         let Unit { mut tx, actor, audit_writer } = *self;
         match audit_writer {
@@ -345,5 +353,13 @@ impl crate::unit::Writing for Unit {
 
     async fn add_photo(&mut self, photo: NewPhoto) -> Result<Photo> {
         add_photo_on(&mut self.tx, &self.actor, photo).await
+    }
+
+    async fn add_assessment(&mut self, new: NewScarAssessment) -> Result<ScarAssessment> {
+        add_assessment_on(&mut self.tx, &self.actor, new).await
+    }
+
+    async fn add_outcome_answer(&mut self, new: NewOutcomeAnswer) -> Result<OutcomeAnswer> {
+        add_outcome_answer_on(&mut self.tx, &self.actor, new).await
     }
 }
