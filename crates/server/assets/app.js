@@ -19,6 +19,21 @@
     });
   }
 
+  // Photo comparison (issue 15): the overlay of the first photo on the latest, with its
+  // opacity on a slider. Without script the two stand side by side.
+  function overlays() {
+    document.querySelectorAll("[data-compare]").forEach(function (section) {
+      var overlay = section.querySelector("[data-overlay]");
+      var slider = section.querySelector("[data-opacity]");
+      var top = section.querySelector(".overlay-top");
+      if (!overlay || !slider || !top) return;
+      overlay.hidden = false;
+      var sync = function () { top.style.opacity = String(slider.value / 100); };
+      slider.addEventListener("input", sync);
+      sync();
+    });
+  }
+
   function confirmations() {
     document.addEventListener("submit", function (ev) {
       var button = ev.submitter;
@@ -52,6 +67,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     symptomDetails();
+    overlays();
     confirmations();
     focusErrors();
     refresh();

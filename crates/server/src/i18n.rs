@@ -37,6 +37,7 @@ const FILES: &[(&str, &str)] = &[
     ("en", include_str!("../locales/en/screening.toml")),
     ("en", include_str!("../locales/en/sessions.toml")),
     ("en", include_str!("../locales/en/consent.toml")),
+    ("en", include_str!("../locales/en/outcomes.toml")),
 ];
 
 /// The languages the pages speak, the first being the default.

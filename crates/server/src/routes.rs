@@ -233,6 +233,12 @@ fn entries() -> Vec<Entry> {
             r!(get "GET" "/me/plan", Patient, "My plan and the sessions had so far", None, None, 200, patient::plan::page_get),
         ),
         page(
+            r!(get "GET" "/me/outcome", Patient, "The outcome questionnaire open now (three questions)", None, None, 200, patient::outcome::page_get),
+        ),
+        page(
+            r!(post "POST" "/me/outcome", Patient, "Answer the outcome questionnaire (form: milestone, improvement, satisfaction, recommend, _csrf)", None, None, 303, patient::outcome::page_post),
+        ),
+        page(
             r!(get "GET" "/me/history", Patient, "My check-ins and the symptom chart", None, None, 200, patient::history::page_get),
         ),
         page(
@@ -312,6 +318,9 @@ fn entries() -> Vec<Entry> {
         ),
         page(
             r!(post "POST" "/staff/patients/{id}/consent/{consent_id}/withdraw", Staff(CLINICAL), "Record a withdrawal of consent (form)", None, None, 303, staff::consent::withdraw_post),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/grades", Staff(CLINICAL), "Record a scar grade at a milestone (form: milestone, grade, improvement, note, _csrf)", None, None, 303, staff::grades::save),
         ),
         page(
             r!(get "GET" "/staff/patients/{id}/consent/{consent_id}", Staff(CLINICAL), "A consent's printable copy: the exact text and the signature", None, None, 200, staff::consent::copy_get),

@@ -228,6 +228,16 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/me/reminders") => none(),
         ("POST", "/me/reminders") => Some((Form("email=yes".into()), Fresh::No)),
         ("POST", "/me/reminders/calendar" | "/me/reminders/calendar/off") => Some((Form(String::new()), Fresh::No)),
+        ("GET", "/api/v1/patients/{id}/outcomes" | "/api/v1/me/outcomes" | "/me/outcome") => none(),
+        ("POST", "/api/v1/patients/{id}/grades") => json(json!({ "milestone": "baseline", "grade": 2 })),
+        ("POST", "/api/v1/me/outcomes") => json(
+            json!({ "milestone": "after_session_2", "improvement": "improved", "satisfaction": 5, "recommend": true }),
+        ),
+        ("POST", "/me/outcome") => Some((
+            Form("milestone=after_session_2&improvement=improved&satisfaction=5&recommend=yes".into()),
+            Fresh::No,
+        )),
+        ("POST", "/staff/patients/{id}/grades") => Some((Form("milestone=baseline&grade=2".into()), Fresh::No)),
         ("GET", "/me/consent") => none(),
         ("POST", "/me/consent") => {
             Some((Form("kind=photo_teaching&version=1&typed_name=Matrix+Patient&confirm=yes".into()), Fresh::No))

@@ -396,6 +396,35 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     }
     let bad = Some(json!({ "activity": "makeup" }));
     assert_eq!(c.call(&anon, "POST", "/api/v1/decisions/can-i", "/api/v1/decisions/can-i", bad).await.status, 422);
+    // Outcomes (issue 15): a baseline grade; a second session a month on (over any blocker the
+    // flow left, by a clinician's override); two weeks later the patient's answer, then theirs and
+    // the clinician's views.
+    let baseline = json!({ "milestone": "baseline", "grade": 2 });
+    c.call(&prac, "POST", "/api/v1/patients/{id}/grades", &p("/grades"), Some(baseline)).await.expect(201);
+    t.clock.travel(chrono::Duration::days(30));
+    // The flow withdrew the treatment consent above: the patient consents again on paper.
+    let consents = prac.get(&p("/consents")).await.expect(200).clone();
+    let treatment = consents["statuses"].as_array().unwrap().iter().find(|s| s["kind"] == "treatment").unwrap();
+    let again = json!({ "kind": "treatment", "version": treatment["text"]["version"], "typed_name": "Nora Flow", "confirm": true });
+    prac.post(&p("/consents"), again).await.expect(201);
+    let mut second = session_body();
+    second["plan_id"] = planned["id"].clone();
+    let first_try = prac.post(&p("/sessions"), second.clone()).await;
+    if first_try.status == 409 {
+        second["override_blockers"] =
+            json!(first_try.json["blockers"].as_array().unwrap().iter().map(|b| b["key"].clone()).collect::<Vec<_>>());
+        second["override_reason"] =
+            json!("Reviewed with the patient today; the earlier alert is settled and the skin is ready.");
+        prac.post(&p("/sessions"), second).await.expect(201);
+    } else {
+        first_try.expect(201);
+    }
+    t.clock.travel(chrono::Duration::days(15));
+    let answer =
+        json!({ "milestone": "after_session_2", "improvement": "improved", "satisfaction": 7, "recommend": true });
+    c.call(&me, "POST", "/api/v1/me/outcomes", "/api/v1/me/outcomes", Some(answer)).await.expect(201);
+    c.call(&me, "GET", "/api/v1/me/outcomes", "/api/v1/me/outcomes", None).await.expect(200);
+    c.call(&prac, "GET", "/api/v1/patients/{id}/outcomes", &p("/outcomes"), None).await.expect(200);
     // Ending access (issue 14): the patient signs out everywhere; staff end the patient's access.
     c.call(&me, "POST", "/api/v1/me/sign-out-everywhere", "/api/v1/me/sign-out-everywhere", None).await.expect(200);
     assert_eq!(c.call(&me, "GET", "/api/v1/me", "/api/v1/me", None).await.status, 401);

@@ -150,3 +150,70 @@ async fn a_series_is_graded_and_answered_at_its_milestones() {
     assert_eq!(actions.iter().filter(|a| **a == "outcome.graded").count(), 2, "{actions:?}");
     assert_eq!(actions.iter().filter(|a| **a == "outcome.answered").count(), 1, "{actions:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pages_grade_answer_and_chart_without_javascript() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let (patient, pid) = planned_patient(&t, &prac, "Paula Pages").await;
+    let record = format!("/staff/patients/{pid}");
+
+    // The staff record: the progress section with the grade form; the front desk sees neither.
+    let page = prac.api.get(&record).await;
+    assert!(page.text.contains("id=\"progress\"") && page.text.contains("action=\"/staff/patients/"), "{}", page.text);
+    let desk_page = desk.api.get(&record).await;
+    assert_eq!(desk_page.status, 200);
+    assert!(!desk_page.text.contains("id=\"progress\""), "the front desk sees no grades");
+    let refused =
+        post_form(&prac.api, &format!("{record}/grades"), "milestone=baseline&grade=7&improvement=&note=").await;
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(refused.text.contains("grade") && refused.text.contains("1, 2, 3 or 4"), "{}", refused.text);
+    let saved =
+        post_form(&prac.api, &format!("{record}/grades"), "milestone=baseline&grade=3&improvement=&note=Boxcar+scars")
+            .await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let page = prac.api.get(&format!("{record}?grade=saved")).await;
+    assert!(page.text.contains("The grade was saved.") && page.text.contains("3 – moderate"), "{}", page.text);
+    assert!(page.text.contains("<svg class=\"outcome-chart\""), "the chart is drawn");
+
+    // Two sessions; two weeks later the patient is asked, on Today and My plan, and answers on
+    // a plain form.
+    t.record_session(&prac.api, &pid).await;
+    t.clock.travel(Duration::days(30));
+    t.record_session(&prac.api, &pid).await;
+    t.clock.travel(Duration::days(15));
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    let today = me.api.get("/me").await;
+    assert!(today.text.contains("href=\"/me/outcome\""), "Today links the questionnaire: {}", today.text);
+    let form = me.api.get("/me/outcome").await;
+    assert!(form.text.contains("name=\"milestone\" value=\"after_session_2\""), "{}", form.text);
+    let bad = post_form(
+        &me.api,
+        "/me/outcome",
+        "milestone=after_session_2&improvement=improved&satisfaction=12&recommend=yes",
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(
+        bad.text.contains("0 to 10") && bad.text.contains("value=\"improved\" required checked"),
+        "kept: {}",
+        bad.text
+    );
+    let sent = post_form(
+        &me.api,
+        "/me/outcome",
+        "milestone=after_session_2&improvement=improved&satisfaction=7&recommend=yes",
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{}", sent.text);
+    let thanks = me.api.get("/me/outcome?done=sent").await;
+    assert!(
+        thanks.text.contains("Thank you") && thanks.text.contains("no questions for you right now"),
+        "{}",
+        thanks.text
+    );
+    let plan = me.api.get("/me/plan").await;
+    assert!(plan.text.contains("<svg class=\"outcome-chart\"") && plan.text.contains("7/10"), "{}", plan.text);
+    assert!(plan.text.contains("id=\"compare\""), "My plan has the comparison section");
+}

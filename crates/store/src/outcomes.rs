@@ -28,7 +28,8 @@ pub struct ScarAssessment {
     /// The clinician's rating of improvement since baseline; none at baseline.
     #[schemars(with = "Option<String>")]
     pub improvement: Option<Improvement>,
-    pub note: String,
+    /// What the clinician noted (the scar types seen, the areas); `None` when nothing.
+    pub note: Option<String>,
     pub assessed_by: StaffId,
     pub assessed_at: DateTime<Utc>,
 }

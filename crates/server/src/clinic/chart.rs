@@ -53,6 +53,8 @@ pub struct Chart {
     /// The patient's photos, newest first (clinical scope); `None` while their consent to
     /// photos for the record is not given.
     pub photos: Option<Vec<crate::clinic::photos::PhotoEntry>>,
+    /// The latest plan's grades and outcome answers by milestone (clinical scope, with a plan).
+    pub outcomes: Option<crate::clinic::outcomes::SeriesOutcomes>,
     pub audit: Vec<AuditEntry>,
     pub now: DateTime<Utc>,
 }
@@ -83,6 +85,7 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         blockers: Vec::new(),
         consents: None,
         photos: None,
+        outcomes: None,
         audit: Vec::new(),
         now,
     };
@@ -95,6 +98,15 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         chart.blockers = unit.blockers(patient, now, protocol.plan.interval_min_days).await?;
         chart.consents = Some(consents_in(&mut *unit, &chart.patient).await?);
         chart.photos = crate::clinic::photos::shown_in(&mut *unit, patient).await?;
+        let tz = chart.patient.time_zone.tz();
+        chart.outcomes = crate::clinic::outcomes::outcomes_in(
+            &mut *unit,
+            &chart.plans,
+            &chart.sessions,
+            tz,
+            now.with_timezone(&tz).date_naive(),
+        )
+        .await?;
         seen.extend([
             Seen::Screenings,
             Seen::Plans,
@@ -104,6 +116,7 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
             Seen::Gates,
             Seen::Consents,
             Seen::Photos,
+            Seen::Outcomes,
         ]);
     }
     if scope.audit {

@@ -89,6 +89,10 @@ pub struct MyPlan {
     /// The series of the latest plan as it stands (`schedule::series_of`): sessions done on their
     /// days, the next one's window and booking. `None` without a plan or when it has no dates.
     pub series: Option<Series<AppointmentId>>,
+    /// The latest plan's grades and my answers by milestone (issue 15).
+    pub outcomes: Option<crate::clinic::outcomes::SeriesOutcomes>,
+    /// My photos, newest first, while my consent to photos is given (for the comparison).
+    pub photos: Option<Vec<crate::clinic::photos::PhotoEntry>>,
     pub now: DateTime<Utc>,
 }
 
@@ -101,11 +105,15 @@ pub async fn my_plan(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<My
     let plans = unit.plans(id).await?;
     let sessions = unit.sessions(id).await?;
     let appointments = unit.appointments(id).await?;
-    let seen = [Seen::Patient, Seen::Plans, Seen::Sessions, Seen::Appointments];
-    unit.finish(Audit::view("patient.plan_viewed", id, &seen)).await?;
     let tz = zone_of(&patient);
+    let today = now.with_timezone(&tz).date_naive();
+    let outcomes = crate::clinic::outcomes::outcomes_in(&mut *unit, &plans, &sessions, tz, today).await?;
+    let photos = crate::clinic::photos::shown_in(&mut *unit, id).await?;
+    let seen =
+        [Seen::Patient, Seen::Plans, Seen::Sessions, Seen::Appointments, Seen::Consents, Seen::Photos, Seen::Outcomes];
+    unit.finish(Audit::view("patient.plan_viewed", id, &seen)).await?;
     let series = plans.first().and_then(|p| series_of(p, &sessions, &appointments, tz, now));
-    Ok(MyPlan { protocol, patient, tz, plans, sessions, appointments, series, now })
+    Ok(MyPlan { protocol, patient, tz, plans, sessions, appointments, series, outcomes, photos, now })
 }
 
 /// What History shows.

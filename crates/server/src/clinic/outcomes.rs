@@ -91,7 +91,7 @@ pub fn outcomes_of(
 ) -> SeriesOutcomes {
     let planned = planned(plan);
     let done = series_days(plan, sessions, tz);
-    let latest = |m: Milestone| assessments.iter().filter(|a| a.plan == plan.id && a.milestone == m).next_back();
+    let latest = |m: Milestone| assessments.iter().rfind(|a| a.plan == plan.id && a.milestone == m);
     let baseline = latest(Milestone::Baseline).map(|a| a.grade);
     let answered: Vec<Milestone> = answers.iter().filter(|a| a.plan == plan.id).map(|a| a.milestone).collect();
     let rows = milestones(planned)
@@ -170,6 +170,12 @@ pub async fn grade(
     a: Assessment,
     note: &str,
 ) -> ClinicResult<ScarAssessment> {
+    if !matches!(actor.who, needlepath_store::Who::Staff(..)) {
+        return Err(ClinicError::invalid(
+            "(request)",
+            "a grade is a clinician's own judgement: record it signed in as that clinician, not with an API token",
+        ));
+    }
     let note = note.trim().to_string();
     if note.chars().count() > 4000 {
         return Err(ClinicError::invalid("note", "at most 4000 characters"));

@@ -36,6 +36,8 @@ pub struct Today<'p> {
     /// Where the patient stands with the treatment consent (asked for with the series): a new
     /// text of the clinic's waits for their consent before the next session.
     pub treatment_consent: Option<ConsentState>,
+    /// The outcome questionnaire open now (issue 15), on the Today page.
+    pub questionnaire_open: Option<needlepath_core::outcomes::Milestone>,
 }
 
 /// What to read besides the session and its check-ins.
@@ -70,16 +72,22 @@ pub async fn today<'p>(
     let sessions = unit.sessions(id).await?;
     let check_ins = unit.scheduled_check_ins(id).await?;
     let mut seen = vec![Seen::Patient, Seen::Sessions, Seen::CheckIns];
-    let (plans, appointments, treatment_consent) = match parts {
-        TodayParts::Aftercare => (Vec::new(), Vec::new(), None),
+    let now = app.now();
+    let (plans, appointments, treatment_consent, questionnaire_open) = match parts {
+        TodayParts::Aftercare => (Vec::new(), Vec::new(), None, None),
         TodayParts::WithSeries => {
-            seen.extend([Seen::Plans, Seen::Appointments, Seen::Consents]);
+            seen.extend([Seen::Plans, Seen::Appointments, Seen::Consents, Seen::Outcomes]);
             let consent = state_in(&mut *unit, id, ConsentKind::Treatment).await?;
-            (unit.plans(id).await?, unit.appointments(id).await?, Some(consent))
+            let plans = unit.plans(id).await?;
+            let tz = patient.time_zone.tz();
+            let today = now.with_timezone(&tz).date_naive();
+            let open = crate::clinic::outcomes::outcomes_in(&mut *unit, &plans, &sessions, tz, today)
+                .await?
+                .and_then(|o| o.questionnaire_open);
+            (plans, unit.appointments(id).await?, Some(consent), open)
         }
     };
     unit.finish(Audit::view("patient.today_viewed", id, &seen)).await?;
-    let now = app.now();
     let Some(last) = sessions.first() else {
         return Ok(Today {
             patient,
@@ -90,6 +98,7 @@ pub async fn today<'p>(
             plans,
             appointments,
             treatment_consent,
+            questionnaire_open,
         });
     };
     let tz = patient.time_zone.tz();
@@ -123,5 +132,6 @@ pub async fn today<'p>(
         plans,
         appointments,
         treatment_consent,
+        questionnaire_open,
     })
 }

@@ -17,6 +17,7 @@ pub mod assets;
 pub mod chart;
 pub mod consent_view;
 pub mod form;
+pub mod outcome_view;
 pub mod patient;
 pub mod public;
 pub mod staff;

@@ -8,6 +8,7 @@
 pub mod check_in;
 pub mod consent;
 pub mod history;
+pub mod outcome;
 pub mod plan;
 pub mod reminders;
 pub mod today;

@@ -20,7 +20,7 @@ fn assessment_from(row: &DbRow) -> Result<ScarAssessment> {
         grade: ScarGrade::from_number(grade)
             .ok_or_else(|| corrupt("scar_assessments", "grade", &grade.to_string(), "not a grade 1 to 4"))?,
         improvement: code_opt(row, "scar_assessments", "improvement", improvement_code)?,
-        note: get(row, "note")?,
+        note: Some(get::<String>(row, "note")?).filter(|n| !n.is_empty()),
         assessed_by: StaffId(get(row, "assessed_by")?),
         assessed_at: time(row, "assessed_at")?,
     })

@@ -35,6 +35,7 @@ mod fixtures;
 mod harness;
 mod hostile;
 mod outbox;
+mod outcomes;
 mod photos;
 mod policy;
 mod records;
@@ -90,6 +91,7 @@ conformance! {
     outbox::story_one_practitioner_s_appointments_never_overlap => sqlite_one_practitioner_s_appointments_never_overlap, postgres_one_practitioner_s_appointments_never_overlap;
     consent::story_consent => sqlite_consent, postgres_consent;
     photos::story_photos => sqlite_photos, postgres_photos;
+    outcomes::story_outcomes => sqlite_outcomes, postgres_outcomes;
     hostile::story_alert_flooding => sqlite_alert_flooding, postgres_alert_flooding;
     hostile::story_login_turns_are_counted_once_across_instances => sqlite_login_turns_are_counted_once_across_instances, postgres_login_turns_are_counted_once_across_instances;
     hostile::story_a_nul_byte_in_a_login_email_or_a_search_finds_nothing => sqlite_a_nul_byte_in_a_login_email_or_a_search_finds_nothing, postgres_a_nul_byte_in_a_login_email_or_a_search_finds_nothing;

@@ -12,6 +12,7 @@ use needlepath_core::stored::{self, Window};
 
 use crate::App;
 use crate::clinic::my_record::{MyPlan, my_plan};
+use crate::pages::outcome_view::{CompareRow, OutcomeView, compare_rows, outcome_view};
 use crate::pages::patient::{NextView, me, next_view, said};
 use crate::pages::public::Said;
 use crate::pages::public::cost::money;
@@ -52,6 +53,10 @@ struct PlanPage {
     plan: Option<PlanView>,
     /// (when, areas) of each session had, oldest first.
     had: Vec<(String, String)>,
+    /// Progress over the series and each view compared (issue 15).
+    outcomes: Option<OutcomeView>,
+    compare: Vec<CompareRow>,
+    mine: bool,
 }
 
 fn window(t: &crate::i18n::Locale, w: Option<Window>) -> String {
@@ -64,8 +69,10 @@ fn window(t: &crate::i18n::Locale, w: Option<Window>) -> String {
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
-    let MyPlan { protocol, patient, tz, plans, sessions, appointments, series, .. } =
+    let MyPlan { protocol, patient, tz, plans, sessions, appointments, series, outcomes, photos, now } =
         my_plan(&app, &a.actor, id).await?;
+    let progress = outcomes.as_ref().map(|o| outcome_view(t, &protocol, o, now.with_timezone(&tz).date_naive()));
+    let compare = photos.as_deref().map(|list| compare_rows(t, list, tz)).unwrap_or_default();
     let findings = findings_of(&patient);
     let plan = plans.first().map(|p| -> Result<PlanView, needlepath_store::StoreError> {
         let r = p.read()?;
@@ -149,5 +156,5 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
         .rev()
         .map(|s| (moment(s.performed_at.with_timezone(&tz).fixed_offset()), s.areas.join(", ")))
         .collect();
-    page(&PlanPage { f: ctx.frame(t.s("plan.title")), plan, had })
+    page(&PlanPage { f: ctx.frame(t.s("plan.title")), plan, had, outcomes: progress, compare, mine: true })
 }

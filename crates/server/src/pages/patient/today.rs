@@ -60,6 +60,8 @@ struct TodayPage {
     has_plan: bool,
     /// The treatment consent is not (or no longer) on file: what to do, in words; empty when it is.
     consent_needed: String,
+    /// The outcome questionnaire open now, by its milestone's words; empty when none is.
+    questionnaire: String,
 }
 
 pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
@@ -160,6 +162,7 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
         next_session,
         pre_care,
         has_plan: latest_plan.is_some(),
+        questionnaire: today.questionnaire_open.map(|m| m.label()).unwrap_or_default(),
         consent_needed: match today.treatment_consent {
             None | Some(ConsentState::Given) => String::new(),
             Some(ConsentState::Outdated) => t.s("today.consent_outdated").to_string(),

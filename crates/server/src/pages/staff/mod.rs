@@ -21,6 +21,7 @@ pub mod clinical;
 pub mod consent;
 pub mod edit;
 pub mod gates;
+pub mod grades;
 pub mod patients;
 pub mod photos;
 pub mod queue;

@@ -24,6 +24,7 @@ use crate::clinic::chart::{ChartScope, chart};
 use crate::i18n::Locale;
 use crate::pages::consent_view::{ConsentRow, rows};
 use crate::pages::form::FormData;
+use crate::pages::outcome_view::{CompareRow, OutcomeView, compare_rows, outcome_view};
 use crate::pages::patient::next_view;
 use crate::pages::public::cost::money;
 use crate::pages::staff::consent::paper_values;
@@ -154,6 +155,11 @@ struct PatientPage {
     /// The standard views (code, words) and the patient's sessions (id, when), for the upload form.
     photo_views: Vec<(&'static str, String)>,
     photo_sessions: Vec<(String, String)>,
+    /// The latest plan's progress (clinical staff, with a plan) and each view compared.
+    outcomes: Option<OutcomeView>,
+    compare: Vec<CompareRow>,
+    /// The progress section speaks to staff, not to the patient.
+    mine: bool,
     /// Appointments and messages, for everyone on staff.
     rem: Section,
     /// What the last action on this page did ("a new invite is on its way to …"), or empty.
@@ -169,6 +175,8 @@ pub struct NoticeQuery {
     pub consent: Option<String>,
     /// `uploaded`: the photo form added a photo.
     pub photo: Option<String>,
+    /// `saved`: the grade form saved a grade.
+    pub grade: Option<String>,
 }
 
 /// A screening reason's code in words: a finding, or `concern:…`, `scar_grade:2`, ….
@@ -303,6 +311,11 @@ pub async fn show(
         Some("uploaded") => Some(InviteNotice::PhotoUploaded),
         Some(_) => return Err(ApiError::invalid("photo", "accepted: uploaded").into()),
     };
+    let notice = match q.grade.as_deref() {
+        None => notice,
+        Some("saved") => Some(InviteNotice::GradeSaved),
+        Some(_) => return Err(ApiError::invalid("grade", "accepted: saved").into()),
+    };
     render_with(&app, &ctx, patient_id, StatusCode::OK, Refused::default(), notice).await
 }
 
@@ -319,6 +332,8 @@ pub enum InviteNotice {
     ConsentWithdrawn,
     /// A photo was added.
     PhotoUploaded,
+    /// A scar grade was saved.
+    GradeSaved,
 }
 
 /// The patient's page with `status`; a refused appointment or message form shows its error
@@ -386,6 +401,11 @@ async fn render_with(
             .map(|v| (v.as_str(), t.label("photo_view", v.as_str()).to_string()))
             .collect(),
         photo_sessions: chart.sessions.iter().map(|s| (s.id.to_string(), local(s.performed_at, tz))).collect(),
+        outcomes: chart.outcomes.as_ref().map(|o| {
+            outcome_view(t, &chart.protocol, o, chart.now.with_timezone(&chart.patient.time_zone.tz()).date_naive())
+        }),
+        compare: chart.photos.as_deref().map(|list| compare_rows(t, list, tz)).unwrap_or_default(),
+        mine: false,
         rem,
         notice: match notice {
             None => String::new(),
@@ -398,6 +418,7 @@ async fn render_with(
                     InviteNotice::ConsentRecorded => t.s("consent_staff.recorded").to_string(),
                     InviteNotice::ConsentWithdrawn => t.s("consent_staff.withdrawn").to_string(),
                     InviteNotice::PhotoUploaded => t.s("photos_staff.uploaded").to_string(),
+                    InviteNotice::GradeSaved => t.s("outcomes.graded").to_string(),
                 }
             }
         },
