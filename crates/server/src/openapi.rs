@@ -159,6 +159,7 @@ fn derived_schemas() -> Map<String, Value> {
     add::<crate::api::outcomes::GradeRequest>(g);
     add::<crate::api::outcomes::AnswerRequest>(g);
     add::<crate::clinic::outcomes::SeriesOutcomes>(g);
+    add::<crate::clinic::clinic_outcomes::ClinicReport>(g);
     add::<needlepath_store::ScarAssessment>(g);
     add::<needlepath_store::OutcomeAnswer>(g);
     add::<NewPatientRequest>(g);

@@ -164,6 +164,7 @@ fn entries() -> Vec<Entry> {
         r!(post "POST" "/api/v1/alerts/{id}/resolve", Staff(CLINICAL), "Resolve an alert with a note", Some("NoteRequest"), Some("Alert"), 200, queue::resolve),
         r!(get "GET" "/api/v1/follow-ups", Staff(ANY_STAFF), "Patients silent past a check-in; ?state=open|all", None, Some("FollowUpList"), 200, queue::list_follow_ups),
         r!(post "POST" "/api/v1/follow-ups/{id}/resolve", Staff(ANY_STAFF), "Close a follow-up with a note", Some("NoteRequest"), Some("FollowUp"), 200, queue::resolve_follow_up),
+        r!(get "GET" "/api/v1/outcomes", Staff(ADMIN), "The clinic's outcomes by period and practitioner: sessions, grade changes, patient ratings, alerts per session, check-in adherence, overrides (?from, to: YYYY-MM-DD; period: month or quarter)", None, Some("ClinicReport"), 200, outcomes::clinic_report),
         r!(get "GET" "/api/v1/audit", Staff(ADMIN), "The clinic's audit log, newest first", None, Some("AuditList"), 200, queue::audit),
         // The patient's own record.
         r!(get "GET" "/api/v1/me", Patient, "My record", None, Some("Patient"), 200, me::me),
@@ -232,6 +233,9 @@ fn entries() -> Vec<Entry> {
         page(
             r!(get "GET" "/me/plan", Patient, "My plan and the sessions had so far", None, None, 200, patient::plan::page_get),
         ),
+        page(photo_upload(
+            r!(post "POST" "/me/check-ins/{check_in_id}/photo", Patient, "Add a photo to one of my check-ins (multipart form: photo, _csrf)", None, None, 303, patient::check_in_photo::upload),
+        )),
         page(
             r!(get "GET" "/me/outcome", Patient, "The outcome questionnaire open now (three questions)", None, None, 200, patient::outcome::page_get),
         ),
@@ -351,6 +355,12 @@ fn entries() -> Vec<Entry> {
         ),
         page(
             r!(post "POST" "/staff/messages/{id}/retry", Staff(ANY_STAFF), "Send a failed message again (form)", None, None, 303, staff::appointment_forms::retry_submit),
+        ),
+        page(
+            r!(get "GET" "/staff/outcomes", Staff(ADMIN), "The clinic's outcomes by period and practitioner: charts and tables (?from, to, period)", None, None, 200, staff::outcomes::show),
+        ),
+        page(
+            r!(get "GET" "/staff/outcomes.csv", Staff(ADMIN), "The clinic's outcomes as CSV (?from, to, period)", None, None, 200, staff::outcomes::export),
         ),
         page(
             r!(get "GET" "/staff/settings", Staff(ADMIN), "The clinic's settings, staff and protocol", None, None, 200, staff::settings::show),

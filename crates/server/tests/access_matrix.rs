@@ -90,6 +90,8 @@ enum Fresh {
     Consent,
     /// A photo of the calling patient (patient A's for anyone else), uploaded by clinic 1's admin.
     Photo,
+    /// A check-in the calling patient sent (patient A's for anyone else).
+    CheckIn,
 }
 
 /// The request the matrix sends for a route; `None` for a route it does not know (a failure).
@@ -228,7 +230,16 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
         ("GET", "/me/reminders") => none(),
         ("POST", "/me/reminders") => Some((Form("email=yes".into()), Fresh::No)),
         ("POST", "/me/reminders/calendar" | "/me/reminders/calendar/off") => Some((Form(String::new()), Fresh::No)),
-        ("GET", "/api/v1/patients/{id}/outcomes" | "/api/v1/me/outcomes" | "/me/outcome") => none(),
+        (
+            "GET",
+            "/api/v1/patients/{id}/outcomes"
+            | "/api/v1/me/outcomes"
+            | "/me/outcome"
+            | "/api/v1/outcomes"
+            | "/staff/outcomes"
+            | "/staff/outcomes.csv",
+        ) => none(),
+        ("POST", "/me/check-ins/{check_in_id}/photo") => Some((Body::Photo(vec![]), Fresh::CheckIn)),
         ("POST", "/api/v1/patients/{id}/grades") => json(json!({ "milestone": "baseline", "grade": 2 })),
         ("POST", "/api/v1/me/outcomes") => json(
             json!({ "milestone": "after_session_2", "improvement": "improved", "satisfaction": 5, "recommend": true }),
@@ -547,6 +558,16 @@ async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh, caller: usize) -> S
             let login = w.t.patient_login(&w.t.admin.api, &patient).await;
             w.clinic1_secrets.push((login.id.clone(), "a clinic-1 patient".into()));
             Some(login.id)
+        }
+        Fresh::CheckIn => {
+            let p = &w.principals[caller];
+            if p.kind == Kind::Patient && p.label != "patA" {
+                // Someone with no session on record may still send a warning sign (never refused).
+                let r = p.api.post("/api/v1/me/check-ins", emergency_check_in()).await;
+                let id = r.expect(201)["check_in"]["id"].as_str().unwrap().to_string();
+                return route.path.replace("{check_in_id}", &id);
+            }
+            return route.path.replace("{check_in_id}", &w.check_in_a);
         }
         Fresh::No | Fresh::OwnLogin => None,
     };

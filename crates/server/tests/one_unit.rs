@@ -68,6 +68,7 @@ async fn a_staff_view_of_a_patient_page_writes_one_audit_record() {
                 "gates",
                 "consents",
                 "photos",
+                "outcomes",
                 "audit"
             ]),
         ),
@@ -230,7 +231,11 @@ async fn the_patients_own_pages_and_answers_write_one_audit_record_each() {
         ("/api/v1/me/check-ins", "check_in.list", json!(["check_ins"])),
         ("/api/v1/me/appointments", "appointment.list", json!(["appointments"])),
         ("/api/v1/me/reminders", "reminders.read", json!(["reminders"])),
-        ("/me/plan", "patient.plan_viewed", json!(["patient", "plans", "sessions", "appointments"])),
+        (
+            "/me/plan",
+            "patient.plan_viewed",
+            json!(["patient", "plans", "sessions", "appointments", "consents", "photos", "outcomes"]),
+        ),
         ("/me/history", "patient.history_viewed", json!(["patient", "check_ins", "sessions"])),
         (
             "/me/reminders",

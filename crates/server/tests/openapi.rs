@@ -425,6 +425,7 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     c.call(&me, "POST", "/api/v1/me/outcomes", "/api/v1/me/outcomes", Some(answer)).await.expect(201);
     c.call(&me, "GET", "/api/v1/me/outcomes", "/api/v1/me/outcomes", None).await.expect(200);
     c.call(&prac, "GET", "/api/v1/patients/{id}/outcomes", &p("/outcomes"), None).await.expect(200);
+    c.call(&admin, "GET", "/api/v1/outcomes", "/api/v1/outcomes?period=month", None).await.expect(200);
     // Ending access (issue 14): the patient signs out everywhere; staff end the patient's access.
     c.call(&me, "POST", "/api/v1/me/sign-out-everywhere", "/api/v1/me/sign-out-everywhere", None).await.expect(200);
     assert_eq!(c.call(&me, "GET", "/api/v1/me", "/api/v1/me", None).await.status, 401);

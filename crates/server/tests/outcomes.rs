@@ -217,3 +217,79 @@ async fn the_pages_grade_answer_and_chart_without_javascript() {
     assert!(plan.text.contains("<svg class=\"outcome-chart\"") && plan.text.contains("7/10"), "{}", plan.text);
     assert!(plan.text.contains("id=\"compare\""), "My plan has the comparison section");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_clinic_sees_its_outcomes_by_period_and_practitioner_and_exports_them() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let (patient, pid) = planned_patient(&t, &prac, "Rita Report").await;
+    let grades = format!("/api/v1/patients/{pid}/grades");
+    prac.api.post(&grades, json!({ "milestone": "baseline", "grade": 3 })).await.expect(201);
+    t.record_session(&prac.api, &pid).await;
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    let alerted = me.api.post("/api/v1/me/check-ins", contact_clinic_check_in()).await.expect(201).clone();
+    let alert = alerted["alert"]["id"].as_str().unwrap();
+    let note = json!({ "note": "Called back; settled with cool compresses." });
+    prac.api.post(&format!("/api/v1/alerts/{alert}/resolve"), note).await.expect(200);
+    t.clock.travel(Duration::days(30));
+    // The alert since the last session asks for a clinician's word before the next one.
+    let mut body = session_body();
+    let first = prac.api.post(&format!("/api/v1/patients/{pid}/sessions"), body.clone()).await;
+    if first.status == 409 {
+        let keys: Vec<Value> = first.json["blockers"].as_array().unwrap().iter().map(|b| b["key"].clone()).collect();
+        body["override_blockers"] = json!(keys);
+        body["override_reason"] = json!("Reviewed the resolved alert with the patient; the skin has settled fully.");
+        prac.api.post(&format!("/api/v1/patients/{pid}/sessions"), body).await.expect(201);
+    } else {
+        first.expect(201);
+    }
+    t.clock.travel(Duration::days(15));
+    prac.api
+        .post(&grades, json!({ "milestone": "after_session_2", "grade": 2, "improvement": "improved" }))
+        .await
+        .expect(201);
+    let answer =
+        json!({ "milestone": "after_session_2", "improvement": "much_improved", "satisfaction": 9, "recommend": true });
+    me.api.post("/api/v1/me/outcomes", answer).await.expect(201);
+
+    let report = t.admin.api.get("/api/v1/outcomes?period=quarter").await.expect(200).clone();
+    let rows = report["rows"].as_array().unwrap();
+    let total_sessions: u64 =
+        rows.iter().filter(|r| r["practitioner_id"].is_null()).map(|r| r["sessions"].as_u64().unwrap()).sum();
+    assert_eq!(total_sessions, 2, "{report}");
+    let alerts: u64 = rows
+        .iter()
+        .filter(|r| r["practitioner_id"].is_null())
+        .flat_map(|r| r["alerts"].as_array().unwrap().clone())
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(alerts, 1, "the contact-clinic check-in's alert counts against its session: {report}");
+    assert!(rows.iter().any(|r| r["grade_changes"] == json!([{ "value": 1, "count": 1 }])), "{report}");
+    assert!(rows.iter().any(|r| r["satisfaction_mean"] == json!(9.0)), "{report}");
+    assert!(rows.iter().any(|r| r["practitioner"].as_str().unwrap() != "All practitioners"), "per practitioner too");
+
+    // Bad spans name their field; only admins see the report.
+    let bad = t.admin.api.get("/api/v1/outcomes?from=2027-13-01").await;
+    assert_eq!((bad.status, bad.json["field"].as_str()), (422, Some("from")), "{}", bad.text);
+    let bad = t.admin.api.get("/api/v1/outcomes?period=week").await;
+    assert_eq!((bad.status, bad.json["field"].as_str()), (422, Some("period")), "{}", bad.text);
+    assert_eq!(prac.api.get("/api/v1/outcomes").await.status, 403);
+    assert_eq!(prac.api.get("/staff/outcomes").await.status, 403);
+
+    // The page: a chart and a table per figure; the CSV: the same rows.
+    let page = t.admin.api.get("/staff/outcomes?period=quarter").await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    for id in ["sessions", "complications", "adherence", "grades", "ratings", "satisfaction", "overrides"] {
+        assert!(page.text.contains(&format!("id=\"fig-{id}\"")), "{id}: {}", page.text);
+    }
+    assert!(
+        page.text.matches("<svg class=\"bar-chart\"").count() >= 7 && page.text.contains("<table class=\"outcomes\">")
+    );
+    let csv = t.admin.api.get("/staff/outcomes.csv?period=quarter").await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(csv.header("content-disposition").unwrap().starts_with("attachment; filename=\"outcomes-"));
+    let lines: Vec<&str> = csv.text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines[0].starts_with("period,practitioner,sessions,"), "{}", csv.text);
+    assert_eq!(lines.len(), 1 + rows.len(), "one line per row: {}", csv.text);
+}

@@ -398,3 +398,39 @@ async fn an_upload_declared_larger_than_a_photo_is_refused_as_a_problem_before_i
     assert!(answer.to_ascii_lowercase().contains("content-type: application/problem+json"), "{answer}");
     assert!(answer.contains("\"field\":\"photo\"") && answer.contains("body_too_large"), "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_patient_adds_a_healing_photo_from_the_check_in_answer_without_javascript() {
+    let t = TestApp::start().await;
+    let p = t.create_patient(&t.admin.api, "Hana Healing").await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    t.record_session(&t.admin.api, &pid).await;
+    let me = t.patient_login(&t.admin.api, &p).await;
+    let body = json!({ "kind": "photo_record", "version": 1, "typed_name": "Hana Healing", "confirm": true });
+    me.api.post("/api/v1/me/consents", body).await.expect(201);
+    // The answer page offers the photo form for the check-in just sent.
+    let answer =
+        common::post_form(&me.api, "/me/check-in", "symptom=redness&severity.redness=mild&trend.redness=improving")
+            .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let action =
+        answer.text.split("action=\"/me/check-ins/").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    assert!(action.ends_with("/photo") && answer.text.contains("capture=\"user\""), "{}", answer.text);
+    let path = format!("/me/check-ins/{action}");
+    // A plain form: the CSRF token travels as a field.
+    let csrf = me.api.csrf.clone().unwrap();
+    let mut browser = me.api.clone();
+    browser.csrf = None;
+    let bad = post_multipart(&browser, &path, &[("_csrf", "wrong")], Some(&small_png())).await;
+    assert_eq!(bad.status, 403, "{}", bad.text);
+    let none = post_multipart(&browser, &path, &[("_csrf", csrf.as_str())], None).await;
+    assert_eq!(none.status, 422, "{}", none.text);
+    assert!(none.text.contains("choose a photo"), "{}", none.text);
+    let sent = post_multipart(&browser, &path, &[("_csrf", csrf.as_str())], Some(&small_png())).await;
+    assert_eq!((sent.status, sent.header("location")), (303, Some("/me/history?photo=sent")), "{}", sent.text);
+    let history = me.api.get("/me/history?photo=sent").await;
+    assert!(history.text.contains("Your photo was sent to your clinic"), "{}", history.text);
+    let list = t.admin.api.get(&format!("/api/v1/patients/{pid}/photos")).await.expect(200).clone();
+    assert_eq!(list["photos"][0]["stage"], "check_in");
+}

@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod outcomes;
 pub mod photos;
 pub mod records;
+pub mod reports;
 mod roles;
 pub mod schema;
 pub mod unit;

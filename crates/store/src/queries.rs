@@ -22,6 +22,7 @@ use crate::consent::*;
 use crate::outbox::*;
 use crate::photos::*;
 use crate::outcomes::*;
+use crate::reports::*;
 use needlepath_core::pathway::booking::{Slot, overlap, overlap_message};
 
 include!("queries/rows.rs");
@@ -37,6 +38,7 @@ include!("queries/staff_side.rs");
 include!("queries/consent.rs");
 include!("queries/photos.rs");
 include!("queries/outcomes.rs");
+include!("queries/reports.rs");
 include!("queries/unit.rs");
 
 #[async_trait]

@@ -17,6 +17,7 @@
 //! open (the writer is one connection).
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::Result;
@@ -188,6 +189,24 @@ pub trait Reading: Send {
     async fn assessments(&mut self, patient: PatientId) -> Result<Vec<ScarAssessment>>;
     /// The patient's outcome answers, oldest first (clinical staff, or the patient themself).
     async fn outcome_answers(&mut self, patient: PatientId) -> Result<Vec<OutcomeAnswer>>;
+
+    // --- the clinic's outcome report (issue 15; admins) ------------------------------------
+    /// Sessions performed in `[from, to)` with their check-ins due by `now` and their alerts.
+    async fn report_sessions(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<crate::reports::SessionFact>>;
+    /// Grades after baseline recorded in `[from, to)`, with their series' baseline.
+    async fn report_grades(&mut self, from: DateTime<Utc>, to: DateTime<Utc>)
+    -> Result<Vec<crate::reports::GradeFact>>;
+    /// Questionnaire answers given in `[from, to)`.
+    async fn report_answers(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<crate::reports::AnswerFact>>;
     /// Commits the unit with its one audit record.
     async fn finish(self: Box<Self>, audit: Audit) -> Result<()>;
 }

@@ -86,3 +86,11 @@ pub async fn answer_mine(State(app): State<Arc<App>>, a: Authed, Body(r): Body<A
     let saved = outcomes::answer(&app, &a.actor, me_id(&a)?, answer).await?;
     Ok(created(saved))
 }
+
+pub async fn clinic_report(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    axum::extract::Query(span): axum::extract::Query<crate::clinic::clinic_outcomes::ReportSpan>,
+) -> ApiResult<Json<crate::clinic::clinic_outcomes::ClinicReport>> {
+    Ok(Json(crate::clinic::clinic_outcomes::report(&app, &a.actor, &span).await?))
+}

@@ -13,6 +13,7 @@ pub mod access;
 pub mod appointments;
 pub mod chart;
 pub mod check_ins;
+pub mod clinic_outcomes;
 pub mod consent;
 pub mod cost;
 pub mod error;

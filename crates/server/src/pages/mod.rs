@@ -118,6 +118,7 @@ impl Ctx {
                     links.push(("/staff/overrides", "nav.overrides"));
                 }
                 if a.may_manage_clinic() {
+                    links.push(("/staff/outcomes", "nav.outcomes"));
                     links.push(("/staff/settings", "nav.settings"));
                 }
                 links

@@ -6,6 +6,7 @@
 //! cannot tell a patient different things.
 
 pub mod check_in;
+pub mod check_in_photo;
 pub mod consent;
 pub mod history;
 pub mod outcome;

@@ -38,3 +38,10 @@ CREATE TABLE outcome_answers (
     FOREIGN KEY (clinic_id, plan_id) REFERENCES plans (clinic_id, id)
 );
 CREATE INDEX outcome_answers_clinic ON outcome_answers (clinic_id, answered_at);
+
+-- The clinic's outcome report reads a series' baseline by plan, and a session's check-ins and
+-- alerts by session.
+CREATE INDEX scar_assessments_plan ON scar_assessments (clinic_id, plan_id, milestone, assessed_at);
+CREATE INDEX check_ins_session ON check_ins (clinic_id, session_id, due_at);
+CREATE INDEX alerts_session ON alerts (clinic_id, session_id);
+CREATE INDEX sessions_performed ON sessions (clinic_id, performed_at);

@@ -204,6 +204,23 @@ impl crate::unit::Reading for Unit {
         outcome_answers_on(&mut self.tx, &self.actor, patient).await
     }
 
+    async fn report_sessions(
+        &mut self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SessionFact>> {
+        report_sessions_on(&mut self.tx, &self.actor, from, to, now).await
+    }
+
+    async fn report_grades(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<GradeFact>> {
+        report_grades_on(&mut self.tx, &self.actor, from, to).await
+    }
+
+    async fn report_answers(&mut self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<AnswerFact>> {
+        report_answers_on(&mut self.tx, &self.actor, from, to).await
+    }
+
     async fn finish(self: Box<Self>, audit: crate::unit::Audit) -> Result<()> {
         let Unit { mut tx, actor, audit_writer } = *self;
         match audit_writer {

@@ -96,6 +96,8 @@ struct CheckInPage {
 struct AnswerPage {
     f: Frame,
     o: Outcome,
+    /// The check-in just sent, for the photo form (issue 15).
+    check_in_id: String,
 }
 
 const SEVERITIES: [&str; 3] = ["mild", "moderate", "severe"];
@@ -271,7 +273,7 @@ pub async fn page_post(State(app): State<Arc<App>>, ctx: Ctx, Posted(form): Post
     if answer.emergency {
         f.body_class = "emergency";
     }
-    page(&AnswerPage { f, o: answer })
+    page(&AnswerPage { f, o: answer, check_in_id: o.check_in.id.to_string() })
 }
 
 /// A statement of the protocol as the page says it, with its points and numbered sources.

@@ -39,6 +39,8 @@ pub struct ChartView {
 #[template(path = "patient/history.html")]
 struct HistoryPage {
     f: Frame,
+    /// What the last form did (a photo sent with a check-in), or empty.
+    notice: String,
     submitted: Vec<Submitted>,
     due: Vec<String>,
     chart: Option<ChartView>,
@@ -117,7 +119,22 @@ pub fn chart_of(t: &Locale, check_ins: &[&CheckIn]) -> Option<ChartView> {
     })
 }
 
-pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
+/// `?photo=sent`: the check-in photo form's answer.
+#[derive(Debug, serde::Deserialize)]
+pub struct Sent {
+    photo: Option<String>,
+}
+
+pub async fn page_get(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<Sent>,
+) -> PageResult {
+    let notice = match q.photo.as_deref() {
+        None => "",
+        Some("sent") => ctx.t.s("check_in_photo.sent"),
+        Some(_) => return Err(crate::problem::ApiError::invalid("photo", "accepted: sent").into()),
+    };
     let (a, id) = me(&ctx)?;
     let t = ctx.t;
     let History { tz, check_ins, sessions, now, .. } = history(&app, &a.actor, id).await?;
@@ -155,5 +172,5 @@ pub async fn page_get(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
             check_ins.iter().filter(|c| c.session == Some(s.id) && c.submitted_at.is_some()).collect();
         chart_of(t, &of_session)
     });
-    page(&HistoryPage { f: ctx.frame(t.s("history.title")), submitted, due, chart })
+    page(&HistoryPage { f: ctx.frame(t.s("history.title")), notice: notice.to_string(), submitted, due, chart })
 }

@@ -22,6 +22,7 @@ pub mod consent;
 pub mod edit;
 pub mod gates;
 pub mod grades;
+pub mod outcomes;
 pub mod patients;
 pub mod photos;
 pub mod queue;

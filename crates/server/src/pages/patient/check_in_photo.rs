@@ -1,0 +1,48 @@
+//! A photo with a check-in (issue 15, part 2): after the answer to their check-in the patient
+//! may add a photo of the healing skin from their phone, on a plain multipart form
+//! (`capture` opens the camera; no JavaScript needed), through the same use case as the API
+//! (`clinic::photos::upload_mine`). The check-in itself never waits for a photo: it is answered
+//! and stored first, so nothing about a photo can stop a red flag being answered. A refusal (no
+//! consent to photos, not a photo, too large) is shown as the error page with the problem's
+//! words.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use needlepath_store::CheckInId;
+
+use crate::App;
+use crate::api::id;
+use crate::auth::{CSRF_HEADER, secrets};
+use crate::body::PhotoForm;
+use crate::clinic::photos;
+use crate::pages::form::CSRF_FIELD;
+use crate::pages::patient::me;
+use crate::pages::{Ctx, PageError, PageResult, see_other};
+use crate::problem::ApiError;
+
+/// Keeps the photo with the check-in and shows the history with a notice.
+pub async fn upload(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>, req: Request) -> PageResult {
+    let (a, patient) = me(&ctx)?;
+    let check_in: CheckInId = id(&raw, "check-in")?;
+    let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut form = PhotoForm::read(req, &[CSRF_FIELD]).await?;
+    if let Some(expected) = &a.csrf {
+        let sent = header_token.or_else(|| form.field(CSRF_FIELD).map(str::to_string)).unwrap_or_default();
+        if !secrets::same_secret(&sent, expected) {
+            return Err(PageError(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "the form's CSRF token does not match this session",
+            )));
+        }
+    }
+    let bytes = form
+        .photo
+        .take()
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| ApiError::invalid("photo", "choose a photo (JPEG, PNG or WebP, at most 20 MB)"))?;
+    photos::upload_mine(&app, &a.actor, patient, bytes, check_in).await?;
+    Ok(see_other("/me/history?photo=sent"))
+}
