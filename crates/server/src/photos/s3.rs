@@ -61,6 +61,31 @@ impl std::fmt::Debug for S3Config {
 pub const S3_URL: &str = "s3://BUCKET or s3://BUCKET/PREFIX (a bucket name of 3 to 63 lowercase letters, digits, \
                           dots and hyphens; prefix segments of letters, digits, '.', '_' and '-')";
 
+/// What an endpoint may be, for messages.
+pub const ENDPOINT: &str = "an http:// or https:// URL with a host, without a user, password, path or query";
+
+/// Checks an endpoint's shape; `Ok(true)` when it is plain `http://`. The error says what is
+/// wrong (the caller names the setting).
+pub fn check_endpoint(endpoint: &str) -> Result<bool, String> {
+    let uri: hyper::Uri = endpoint.parse().map_err(|e| format!("it is not a URL ({e})"))?;
+    let plain = match uri.scheme_str() {
+        Some(s) if s.eq_ignore_ascii_case("http") => true,
+        Some(s) if s.eq_ignore_ascii_case("https") => false,
+        _ => return Err("the scheme is not http or https".into()),
+    };
+    let Some(authority) = uri.authority() else { return Err("it has no host".into()) };
+    if authority.as_str().contains('@') {
+        return Err("it has a user or password in it".into());
+    }
+    if authority.host().is_empty() {
+        return Err("it has no host".into());
+    }
+    if uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
+        return Err("it has a path or query".into());
+    }
+    Ok(plain)
+}
+
 impl S3Config {
     /// The bucket and prefix of `s3://BUCKET[/PREFIX]`; the other settings are left as they
     /// are. The error says what is wrong (the caller names the setting).
@@ -262,6 +287,22 @@ mod tests {
         for bad in ["s3://bucket/a//b", "s3://bucket/../x", "s3://bucket/a b", "s3://bucket/%2e"] {
             let e = S3Config::default().with_url(bad).unwrap_err();
             assert!(e.contains("prefix"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_a_bare_http_or_https_url() {
+        assert_eq!(check_endpoint("https://s3.example.org"), Ok(false));
+        assert_eq!(check_endpoint("http://127.0.0.1:9000"), Ok(true));
+        for (bad, why) in [
+            ("s3.example.org", "scheme"),
+            ("ftp://s3.example.org", "scheme"),
+            ("https://key:secret@s3.example.org", "user or password"),
+            ("https://s3.example.org/bucket", "path"),
+            ("https://s3.example.org/?x=1", "query"),
+        ] {
+            let e = check_endpoint(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
         }
     }
 
