@@ -79,9 +79,10 @@ pub struct ServerConfig {
     pub connections: listen::Limits,
     /// The outbox worker and the channels it delivers through.
     pub reminders: reminders::ReminderConfig,
-    /// Where photos' images are kept (`photos::DirBlobs`, by content hash). `None` keeps them in
-    /// memory only, lost when the service stops: for tests; the command line always names a
-    /// directory (by default `photos` beside the SQLite file).
+    /// Where photos' images are kept (`photos::DirBlobs`, by content hash) when `photo_store`
+    /// is not set. `None` keeps them in memory only, lost when the service stops: for tests; the
+    /// command line always sets `photo_store` (the directory, by default `photos` beside the
+    /// SQLite file, or an S3 bucket), checked before it serves.
     pub photos_dir: Option<std::path::PathBuf>,
     /// A photo store the caller made and checked (an S3 bucket: `photos::S3Blobs::open`), used
     /// instead of `photos_dir` when set.
@@ -157,7 +158,7 @@ impl App {
         clock: Arc<dyn clinic::Clock>,
     ) -> Arc<Self> {
         let photos: Arc<dyn photos::PhotoBlobs> = match (&config.photo_store, &config.photos_dir) {
-            (Some(store), _) => store.clone(),
+            (Some(chosen), _) => chosen.clone(),
             (None, Some(dir)) => Arc::new(photos::DirBlobs::new(dir)),
             (None, None) => Arc::new(photos::MemoryBlobs::default()),
         };

@@ -127,13 +127,20 @@ impl S3Config {
 }
 
 /// Photos as objects in an S3 bucket.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct S3Blobs {
-    store: Arc<AmazonS3>,
+    bucket: Arc<AmazonS3>,
     /// `None` when the objects are at the bucket's top.
     prefix: Option<Path>,
     /// Where, in words (no secret).
     place: String,
+}
+
+/// Where, and nothing of the client (whose configuration holds the credentials).
+impl std::fmt::Debug for S3Blobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Blobs").field("place", &self.place).finish_non_exhaustive()
+    }
 }
 
 /// An object store's error, as a message without credentials (it names the object and what
@@ -178,14 +185,14 @@ impl S3Blobs {
         if let Some(secret) = &config.secret_access_key {
             builder = builder.with_secret_access_key(secret);
         }
-        let store = builder.build().map_err(remote)?;
+        let client = builder.build().map_err(remote)?;
         let prefix = if config.prefix.is_empty() {
             None
         } else {
             Some(Path::parse(&config.prefix).map_err(|e| BlobError::Remote(format!("prefix: {e}")))?)
         };
         let at = config.endpoint.as_deref().map(|e| format!(" at {e}")).unwrap_or_default();
-        Ok(Self { store: Arc::new(store), prefix, place: format!("{}{at}", config.url()) })
+        Ok(Self { bucket: Arc::new(client), prefix, place: format!("{}{at}", config.url()) })
     }
 
     /// [`S3Blobs::new`], then writes and reads back a small probe object, so a service whose
@@ -195,8 +202,8 @@ impl S3Blobs {
         let blobs = Self::new(config)?;
         let probe = blobs.object(PROBE);
         let text = b"needlepath writes this object at each start to check it can keep photos here";
-        blobs.store.put(&probe, PutPayload::from_static(text)).await.map_err(remote)?;
-        let read = blobs.store.get(&probe).await.map_err(remote)?.bytes().await.map_err(remote)?;
+        blobs.bucket.put(&probe, PutPayload::from_static(text)).await.map_err(remote)?;
+        let read = blobs.bucket.get(&probe).await.map_err(remote)?.bytes().await.map_err(remote)?;
         if read.as_ref() != text.as_slice() {
             return Err(BlobError::Remote(format!("{}: the probe object read back differs", blobs.place)));
         }
@@ -223,18 +230,18 @@ impl PhotoBlobs for S3Blobs {
     async fn put(&self, bytes: &[u8]) -> Result<String, BlobError> {
         let name = name_of(bytes);
         let path = self.path_of(&name)?;
-        match self.store.head(&path).await {
+        match self.bucket.head(&path).await {
             Ok(_) => return Ok(name),
             Err(object_store::Error::NotFound { .. }) => {}
             Err(e) => return Err(remote(e)),
         }
-        self.store.put(&path, PutPayload::from(bytes.to_vec())).await.map_err(remote)?;
+        self.bucket.put(&path, PutPayload::from(bytes.to_vec())).await.map_err(remote)?;
         Ok(name)
     }
 
     async fn get(&self, sha256: &str) -> Result<Option<Vec<u8>>, BlobError> {
         let path = self.path_of(sha256)?;
-        match self.store.get(&path).await {
+        match self.bucket.get(&path).await {
             Ok(found) => Ok(Some(found.bytes().await.map_err(remote)?.to_vec())),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(remote(e)),
@@ -242,7 +249,7 @@ impl PhotoBlobs for S3Blobs {
     }
 
     async fn names(&self) -> Result<Vec<String>, BlobError> {
-        let mut listing = self.store.list(self.prefix.as_ref());
+        let mut listing = self.bucket.list(self.prefix.as_ref());
         let mut names = Vec::new();
         while let Some(meta) = listing.next().await {
             let meta = meta.map_err(remote)?;
@@ -308,7 +315,17 @@ mod tests {
 
     #[test]
     fn the_secret_is_never_in_debug_output() {
-        let c = S3Config { secret_access_key: Some("hunter2-secret".into()), ..S3Config::default() };
+        let c = S3Config {
+            access_key_id: Some("AKIDEXAMPLE".into()),
+            secret_access_key: Some("hunter2-secret".into()),
+            ..S3Config::default()
+        }
+        .with_url("s3://clinic-photos/np")
+        .unwrap();
         assert!(!format!("{c:?}").contains("hunter2"), "{c:?}");
+        let blobs = S3Blobs::new(&c).unwrap();
+        assert!(!format!("{blobs:?}").contains("hunter2"), "{blobs:?}");
+        assert!(!blobs.describe().contains("hunter2"));
+        assert_eq!(blobs.describe(), "the S3 bucket s3://clinic-photos/np");
     }
 }
