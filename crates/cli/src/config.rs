@@ -2,7 +2,7 @@
 //! environment variables, then command-line flags — each layer overriding the one before.
 //!
 //! `needlepath config show` prints the effective values and where each came from, with
-//! secrets (a database password) redacted.
+//! secrets (a database password, the S3 secret key) redacted.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -59,6 +59,27 @@ pub struct Config {
     /// a `photos` directory beside the SQLite file; with PostgreSQL, `photos` in the working
     /// directory (name one: the database does not hold the images). Back it up with the database.
     pub photos_dir: Option<PathBuf>,
+    /// `s3://BUCKET[/PREFIX]`: keep photos in S3-compatible object storage instead of a
+    /// directory (for clinic groups whose servers share no disk). The bucket must exist.
+    pub photos_store: Option<String>,
+    /// The S3 service's URL (MinIO, Ceph, another S3-compatible store); default: Amazon S3 in
+    /// the region (`AWS_ENDPOINT` from the environment is also read).
+    pub photos_s3_endpoint: Option<String>,
+    /// Default: `AWS_REGION` / `AWS_DEFAULT_REGION`, else `us-east-1`.
+    pub photos_s3_region: Option<String>,
+    /// With `photos_s3_secret_access_key`; default: `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY` from the environment.
+    pub photos_s3_access_key_id: Option<String>,
+    pub photos_s3_secret_access_key: Option<String>,
+    /// Allow a plain `http://` endpoint (a local emulator; never across a network).
+    pub photos_s3_allow_http: bool,
+}
+
+/// Where the configuration keeps photos: [`Config::photo_store`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhotoStore {
+    Dir(PathBuf),
+    S3(needlepath_server::photos::S3Config),
 }
 
 impl Default for Config {
@@ -87,12 +108,18 @@ impl Default for Config {
             log_format: "text".into(),
             reminders: s.reminders,
             photos_dir: None,
+            photos_store: None,
+            photos_s3_endpoint: None,
+            photos_s3_region: None,
+            photos_s3_access_key_id: None,
+            photos_s3_secret_access_key: None,
+            photos_s3_allow_http: false,
         }
     }
 }
 
 /// The settings, as keys of the file and (upper-cased, after `NEEDLEPATH_`) of the environment.
-pub const KEYS: [&str; 21] = [
+pub const KEYS: [&str; 27] = [
     "database_url",
     "database_url_file",
     "create_database",
@@ -114,6 +141,12 @@ pub const KEYS: [&str; 21] = [
     "max_connections",
     "log_format",
     "photos_dir",
+    "photos_store",
+    "photos_s3_endpoint",
+    "photos_s3_region",
+    "photos_s3_access_key_id",
+    "photos_s3_secret_access_key",
+    "photos_s3_allow_http",
 ];
 
 /// The longest a connection deadline may be set to: an hour. Longer would let a client hold a
@@ -182,6 +215,7 @@ impl Config {
             bail!("configuration: log_format `{}` is not accepted; accepted: text, json", c.log_format);
         }
         c.check_connection_limits()?;
+        c.photo_store()?;
         Ok(c)
     }
 
@@ -225,6 +259,72 @@ impl Config {
         }
     }
 
+    /// Where photos are kept, checked: a directory ([`Config::photos_dir`]) unless
+    /// `photos_store` names an S3 bucket. Every mistake names its key and what is accepted.
+    pub fn photo_store(&self) -> anyhow::Result<PhotoStore> {
+        let s3_keys = [
+            ("photos_s3_endpoint", self.photos_s3_endpoint.is_some()),
+            ("photos_s3_region", self.photos_s3_region.is_some()),
+            ("photos_s3_access_key_id", self.photos_s3_access_key_id.is_some()),
+            ("photos_s3_secret_access_key", self.photos_s3_secret_access_key.is_some()),
+            ("photos_s3_allow_http", self.photos_s3_allow_http),
+        ];
+        let Some(url) = &self.photos_store else {
+            if let Some((key, _)) = s3_keys.iter().find(|(_, set)| *set) {
+                bail!(
+                    "configuration: {key} is set but photos_store is not; set photos_store = \"s3://BUCKET/PREFIX\" \
+                     to keep photos in S3, or leave out the photos_s3_* keys"
+                );
+            }
+            return Ok(PhotoStore::Dir(self.photos_dir()));
+        };
+        if self.photos_dir.is_some() {
+            bail!("configuration: photos_dir and photos_store both say where photos are kept; set one of them");
+        }
+        let config = needlepath_server::photos::S3Config {
+            endpoint: self.photos_s3_endpoint.as_deref().map(|e| e.trim().trim_end_matches('/').to_string()),
+            region: self.photos_s3_region.as_deref().map(|r| r.trim().to_string()),
+            access_key_id: self.photos_s3_access_key_id.clone(),
+            secret_access_key: self.photos_s3_secret_access_key.clone(),
+            allow_http: self.photos_s3_allow_http,
+            ..Default::default()
+        };
+        let config = config.with_url(url).map_err(|why| {
+            anyhow::anyhow!("configuration: photos_store {why}; accepted: {}", needlepath_server::photos::s3::S3_URL)
+        })?;
+        if let Some(endpoint) = &config.endpoint {
+            let plain_http = needlepath_server::photos::s3::check_endpoint(endpoint).map_err(|why| {
+                anyhow::anyhow!(
+                    "configuration: photos_s3_endpoint `{endpoint}` is not accepted: {why}; accepted: {}",
+                    needlepath_server::photos::s3::ENDPOINT
+                )
+            })?;
+            if plain_http && !config.allow_http {
+                bail!(
+                    "configuration: photos_s3_endpoint `{endpoint}` is plain HTTP, which would send photos unencrypted; \
+                     use https://, or set photos_s3_allow_http = true for a local emulator"
+                );
+            }
+        }
+        if config.region.as_deref().is_some_and(|r| r.is_empty() || r.contains(char::is_whitespace)) {
+            bail!(
+                "configuration: photos_s3_region is empty or has spaces; accepted: a region name such as eu-central-1"
+            );
+        }
+        match (&config.access_key_id, &config.secret_access_key) {
+            (Some(_), None) => bail!(
+                "configuration: photos_s3_access_key_id is set without photos_s3_secret_access_key; set both, or \
+                 neither to read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment"
+            ),
+            (None, Some(_)) => bail!(
+                "configuration: photos_s3_secret_access_key is set without photos_s3_access_key_id; set both, or \
+                 neither to read AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment"
+            ),
+            _ => {}
+        }
+        Ok(PhotoStore::S3(config))
+    }
+
     pub fn server(&self) -> needlepath_server::ServerConfig {
         needlepath_server::ServerConfig {
             listen: self.listen,
@@ -246,6 +346,8 @@ impl Config {
             },
             reminders: self.reminders.clone(),
             photos_dir: Some(self.photos_dir()),
+            // Made and checked by `serve` (it reaches the bucket): `service::open_photos`.
+            photo_store: None,
         }
     }
 }
@@ -288,6 +390,9 @@ pub fn show(file: Option<&PathBuf>, flags: &Flags) -> anyhow::Result<String> {
             let mut shown = if k == "database_url" { serde_json::Value::String(url.clone()) } else { v.clone() };
             if k == "reminders" {
                 redact(&mut shown);
+            }
+            if k == "photos_s3_secret_access_key" && !shown.is_null() {
+                shown = serde_json::Value::String("(redacted)".into());
             }
             let from = origin(k, fig.find_metadata(k));
             out.push_str(&format!("{k} = {shown}    # {from}\n"));
@@ -381,5 +486,77 @@ mod tests {
         assert_eq!(c.photos_dir(), PathBuf::from("photos"));
         let c = Config { photos_dir: Some("/srv/photos".into()), ..c };
         assert_eq!(c.photos_dir(), PathBuf::from("/srv/photos"));
+    }
+
+    #[test]
+    fn an_s3_photo_store_is_checked_key_by_key_and_its_secret_is_never_shown() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "np.toml",
+                "photos_store = \"s3://clinic-photos/group-a\"\nphotos_s3_endpoint = \"https://s3.example.org/\"\n\
+                 photos_s3_region = \"eu-central-1\"\nphotos_s3_access_key_id = \"AKIDEXAMPLE\"\n",
+            )?;
+            jail.set_env("NEEDLEPATH_PHOTOS_S3_SECRET_ACCESS_KEY", "hunter2-s3-secret");
+            let file = PathBuf::from("np.toml");
+            let c = Config::load(Some(&file), &Flags::default()).unwrap();
+            let PhotoStore::S3(s3) = c.photo_store().unwrap() else { panic!("an S3 store") };
+            assert_eq!((s3.bucket.as_str(), s3.prefix.as_str()), ("clinic-photos", "group-a"));
+            assert_eq!(s3.endpoint.as_deref(), Some("https://s3.example.org"));
+            assert_eq!(s3.region.as_deref(), Some("eu-central-1"));
+            assert_eq!(s3.secret_access_key.as_deref(), Some("hunter2-s3-secret"));
+            assert!(!s3.allow_http);
+            let shown = show(Some(&file), &Flags::default()).unwrap();
+            assert!(!shown.contains("hunter2"), "{shown}");
+            assert!(shown.contains("photos_s3_secret_access_key = \"(redacted)\""), "{shown}");
+            assert!(shown.contains("photos_store = \"s3://clinic-photos/group-a\""), "{shown}");
+            jail.clear_env();
+
+            for (text, key, says) in [
+                ("photos_store = \"clinic-photos\"\n", "photos_store", "s3://"),
+                ("photos_store = \"s3://Clinic_Photos\"\n", "photos_store", "bucket name"),
+                ("photos_store = \"s3://bucket/../x\"\n", "photos_store", "prefix"),
+                (
+                    "photos_store = \"s3://bucket\"\nphotos_dir = \"/srv/photos\"\n",
+                    "photos_dir and photos_store",
+                    "one",
+                ),
+                ("photos_s3_endpoint = \"https://s3.example.org\"\n", "photos_s3_endpoint", "photos_store is not"),
+                (
+                    "photos_store = \"s3://bucket\"\nphotos_s3_endpoint = \"http://127.0.0.1:9000\"\n",
+                    "photos_s3_endpoint",
+                    "photos_s3_allow_http",
+                ),
+                (
+                    "photos_store = \"s3://bucket\"\nphotos_s3_endpoint = \"s3.example.org\"\n",
+                    "photos_s3_endpoint",
+                    "scheme",
+                ),
+                (
+                    "photos_store = \"s3://bucket\"\nphotos_s3_endpoint = \"https://k:s@s3.example.org\"\n",
+                    "photos_s3_endpoint",
+                    "password",
+                ),
+                (
+                    "photos_store = \"s3://bucket\"\nphotos_s3_access_key_id = \"AKID\"\n",
+                    "photos_s3_access_key_id",
+                    "photos_s3_secret_access_key",
+                ),
+                ("photos_store = \"s3://bucket\"\nphotos_s3_region = \" \"\n", "photos_s3_region", "region"),
+                ("photos_s3_allow_http = \"maybe\"\n", "photos_s3_allow_http", ""),
+            ] {
+                jail.create_file("bad.toml", text)?;
+                let e = Config::load(Some(&PathBuf::from("bad.toml")), &Flags::default()).unwrap_err().to_string();
+                assert!(e.contains(key) && e.contains(says), "{text:?}: {e}");
+            }
+            // A local emulator over plain HTTP, when allowed; no photos_store: the directory.
+            jail.create_file(
+                "ok.toml",
+                "photos_store = \"s3://bucket\"\nphotos_s3_endpoint = \"http://127.0.0.1:9000\"\nphotos_s3_allow_http = true\n",
+            )?;
+            let c = Config::load(Some(&PathBuf::from("ok.toml")), &Flags::default()).unwrap();
+            assert!(matches!(c.photo_store().unwrap(), PhotoStore::S3(s) if s.allow_http));
+            assert_eq!(Config::default().photo_store().unwrap(), PhotoStore::Dir(PathBuf::from("photos")));
+            Ok(())
+        });
     }
 }

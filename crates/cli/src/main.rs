@@ -7,6 +7,7 @@
 
 mod commands;
 mod config;
+mod photo_backup;
 mod render;
 mod render_limits;
 mod service;
@@ -115,14 +116,16 @@ enum Command {
         #[command(flatten)]
         service: ServiceArgs,
     },
-    /// Write a consistent copy of the live SQLite database to FILE (safe while serving).
+    /// Write a consistent copy of the live SQLite database to FILE (safe while serving), and
+    /// the photos to FILE.photos/.
     Backup {
         /// The backup file to create; it must not exist.
         file: PathBuf,
         #[command(flatten)]
         service: ServiceArgs,
     },
-    /// Replace the SQLite database with a backup. Stop the service first.
+    /// Replace the SQLite database with a backup, and put the photos in FILE.photos/ back into
+    /// the photo store. Stop the service first.
     Restore {
         /// The backup file.
         file: PathBuf,

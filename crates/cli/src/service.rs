@@ -56,9 +56,11 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         // Links (setup, invites) name the address really served, e.g. when listening on port 0.
         let mut server = config.server();
         server.listen = local;
-        let photos = config.photos_dir();
-        needlepath_server::photos::DirBlobs::open(&photos)
-            .with_context(|| format!("cannot keep photos in {} (photos_dir)", photos.display()))?;
+        // A photo directory that cannot be written, or a bucket that cannot be reached, stops
+        // the start: better than a failed upload later.
+        let photos = crate::photo_backup::configured(config, true).await?;
+        tracing::info!("photos are kept in {}", photos.describe());
+        server.photo_store = Some(photos);
         if config.public_url.is_none() {
             server.public_url = format!("http://{local}");
         }
@@ -120,7 +122,8 @@ fn sqlite_path(config: &Config, what: &str) -> anyhow::Result<PathBuf> {
     }
 }
 
-/// A consistent copy of the live database (the service may keep running).
+/// A consistent copy of the live database (the service may keep running), then of the photos
+/// into `FILE.photos/` (`photo_backup`).
 pub fn backup(config: &Config, target: &Path) -> anyhow::Result<String> {
     let path = sqlite_path(config, "backup")?;
     runtime()?.block_on(async {
@@ -130,11 +133,14 @@ pub fn backup(config: &Config, target: &Path) -> anyhow::Result<String> {
         let check = SqliteStore::open(target, false).await?;
         let report = check.integrity_check().await?;
         check.close().await;
-        Ok(format!("backed up {} to {} (integrity: {report})\n", path.display(), target.display()))
+        let mut out = format!("backed up {} to {} (integrity: {report})\n", path.display(), target.display());
+        out.push_str(&crate::photo_backup::back_up(config, target).await?);
+        Ok(out)
     })
 }
 
-/// Replaces the configured database with a backup. The service must be stopped.
+/// Replaces the configured database with a backup, after putting the backup's photos
+/// (`FILE.photos/`) back into the configured photo store. The service must be stopped.
 pub fn restore(config: &Config, source: &Path, force: bool) -> anyhow::Result<String> {
     let path = sqlite_path(config, "restore")?;
     if !source.is_file() {
@@ -149,7 +155,7 @@ pub fn restore(config: &Config, source: &Path, force: bool) -> anyhow::Result<St
     }
     let staging = path.with_extension("restore-tmp");
     let _ = std::fs::remove_file(&staging);
-    runtime()?.block_on(async {
+    let photos = runtime()?.block_on(async {
         // Copy through SQLite, which proves the backup is a sound database as it goes.
         let src = SqliteStore::open(source, false)
             .await
@@ -160,7 +166,13 @@ pub fn restore(config: &Config, source: &Path, force: bool) -> anyhow::Result<St
         }
         src.backup_to(&staging).await?;
         src.close().await;
-        anyhow::Ok(())
+        // Photos are only added (content-addressed), so putting them back first is harmless if
+        // anything after fails; a photo that fails its check stops the restore here.
+        let photos = crate::photo_backup::restore(config, source).await;
+        if photos.is_err() {
+            let _ = std::fs::remove_file(&staging);
+        }
+        photos
     })?;
     for suffix in ["-wal", "-shm"] {
         let mut side = path.clone().into_os_string();
@@ -169,7 +181,7 @@ pub fn restore(config: &Config, source: &Path, force: bool) -> anyhow::Result<St
     }
     std::fs::rename(&staging, &path)
         .with_context(|| format!("cannot move the restored database into {}", path.display()))?;
-    Ok(format!("restored {} from {}\n", path.display(), source.display()))
+    Ok(format!("restored {} from {}\n{photos}", path.display(), source.display()))
 }
 
 /// Reads a new password from `NEEDLEPATH_PASSWORD` or the first line of standard input.

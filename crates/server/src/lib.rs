@@ -79,10 +79,14 @@ pub struct ServerConfig {
     pub connections: listen::Limits,
     /// The outbox worker and the channels it delivers through.
     pub reminders: reminders::ReminderConfig,
-    /// Where photos' images are kept (`photos::DirBlobs`, by content hash). `None` keeps them in
-    /// memory only, lost when the service stops: for tests; the command line always names a
-    /// directory (by default `photos` beside the SQLite file).
+    /// Where photos' images are kept (`photos::DirBlobs`, by content hash) when `photo_store`
+    /// is not set. `None` keeps them in memory only, lost when the service stops: for tests; the
+    /// command line always sets `photo_store` (the directory, by default `photos` beside the
+    /// SQLite file, or an S3 bucket), checked before it serves.
     pub photos_dir: Option<std::path::PathBuf>,
+    /// A photo store the caller made and checked (an S3 bucket: `photos::S3Blobs::open`), used
+    /// instead of `photos_dir` when set.
+    pub photo_store: Option<Arc<dyn photos::PhotoBlobs>>,
 }
 
 impl Default for ServerConfig {
@@ -102,6 +106,7 @@ impl Default for ServerConfig {
             connections: listen::Limits::default(),
             reminders: reminders::ReminderConfig::default(),
             photos_dir: None,
+            photo_store: None,
         }
     }
 }
@@ -134,7 +139,8 @@ pub struct App {
     clinic_protocols: Mutex<HashMap<ClinicId, (String, Arc<Protocol>)>>,
     /// The installation's unsubscribe key, read from the store once (`clinic::unsubscribe`).
     unsubscribe_key: tokio::sync::OnceCell<String>,
-    /// Where photos' images and thumbnails are kept (`config.photos_dir`).
+    /// Where photos' images and thumbnails are kept (`config.photo_store`, else
+    /// `config.photos_dir`).
     pub photos: Arc<dyn photos::PhotoBlobs>,
 }
 
@@ -151,9 +157,10 @@ impl App {
         config: ServerConfig,
         clock: Arc<dyn clinic::Clock>,
     ) -> Arc<Self> {
-        let photos: Arc<dyn photos::PhotoBlobs> = match &config.photos_dir {
-            Some(dir) => Arc::new(photos::DirBlobs::new(dir)),
-            None => Arc::new(photos::MemoryBlobs::default()),
+        let photos: Arc<dyn photos::PhotoBlobs> = match (&config.photo_store, &config.photos_dir) {
+            (Some(chosen), _) => chosen.clone(),
+            (None, Some(dir)) => Arc::new(photos::DirBlobs::new(dir)),
+            (None, None) => Arc::new(photos::MemoryBlobs::default()),
         };
         Arc::new(Self {
             photos,

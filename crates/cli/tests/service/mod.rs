@@ -313,6 +313,48 @@ impl Api {
         Ok((status, value))
     }
 
+    /// A `multipart/form-data` POST of `fields` and a file field `photo` (the form a browser
+    /// sends).
+    pub async fn post_photo(&self, path: &str, fields: &[(&str, &str)], photo: &[u8]) -> (StatusCode, Value) {
+        const BOUNDARY: &str = "needlepath-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"photo.png\"\r\n\
+                 Content-Type: image/png\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(photo);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(body);
+        if let Some(csrf) = &self.csrf {
+            req = req.header("x-csrf-token", csrf);
+        }
+        let res = req.send().await.unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    /// A GET whose answer is bytes (an image).
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, Vec<u8>) {
+        let res =
+            self.http.get(format!("{}{path}", self.base)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = res.status();
+        (status, res.bytes().await.unwrap_or_else(|e| panic!("GET {path}: {e}")).to_vec())
+    }
+
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(Method::GET, path, None).await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }

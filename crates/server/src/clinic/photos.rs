@@ -11,8 +11,6 @@
 //! until a retention rule says otherwise). Each list and each image shown writes one audit
 //! record; front-desk staff are refused photos by the route table and by the store.
 
-use std::sync::Arc;
-
 use needlepath_core::consent::ConsentKind;
 use needlepath_store::{
     Actor, Audit, CheckInId, NewPhoto, PatientId, Photo, PhotoId, PhotoStage, PhotoView, Reading, Seen, SessionId,
@@ -23,7 +21,7 @@ use serde::Serialize;
 use crate::App;
 use crate::clinic::consent::ConsentState;
 use crate::clinic::{ClinicError, ClinicResult};
-use crate::photos::{BlobError, CleanPhoto, PhotoBlobs, PhotoLimits, sanitize};
+use crate::photos::{BlobError, CleanPhoto, PhotoLimits, sanitize};
 
 /// The standard views staff take; a patient's photo with a check-in is `check_in`.
 pub const STANDARD_VIEWS: [PhotoView; 5] = [
@@ -106,7 +104,7 @@ async fn require_consent<R: Reading + ?Sized>(unit: &mut R, patient: PatientId) 
     }
 }
 
-/// Runs blocking work (decoding, files) off the async threads.
+/// Runs blocking work (decoding) off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> ClinicResult<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| ClinicError::Unexpected(format!("photo work stopped: {e}")))
 }
@@ -115,17 +113,16 @@ fn blob_error(e: BlobError) -> ClinicError {
     ClinicError::Unexpected(format!("photo store: {e}"))
 }
 
-/// Sanitises the upload and keeps its image and thumbnail; refusals name the field `photo`.
+/// Sanitises the upload (on the blocking pool: decoding is CPU work) and keeps its image and
+/// thumbnail; refusals name the field `photo`.
 async fn keep(app: &App, bytes: Vec<u8>) -> ClinicResult<CleanPhoto> {
-    let blobs: Arc<dyn PhotoBlobs> = app.photos.clone();
-    blocking(move || -> ClinicResult<CleanPhoto> {
-        let clean =
-            sanitize(&bytes, &PhotoLimits::default()).map_err(|e| ClinicError::invalid("photo", e.to_string()))?;
-        blobs.put(&clean.jpeg).map_err(blob_error)?;
-        blobs.put(&clean.thumbnail).map_err(blob_error)?;
-        Ok(clean)
+    let clean = blocking(move || {
+        sanitize(&bytes, &PhotoLimits::default()).map_err(|e| ClinicError::invalid("photo", e.to_string()))
     })
-    .await?
+    .await??;
+    app.photos.put(&clean.jpeg).await.map_err(blob_error)?;
+    app.photos.put(&clean.thumbnail).await.map_err(blob_error)?;
+    Ok(clean)
 }
 
 async fn record(app: &App, actor: &Actor, new: NewPhoto) -> ClinicResult<PhotoEntry> {
@@ -252,8 +249,7 @@ pub async fn image(app: &App, actor: &Actor, id: PhotoId, size: Size) -> ClinicR
         Size::Image => photo.sha256.clone(),
         Size::Thumbnail => photo.thumbnail_sha256.clone(),
     };
-    let blobs: Arc<dyn PhotoBlobs> = app.photos.clone();
-    let bytes = blocking(move || blobs.get(&name)).await?.map_err(blob_error)?;
+    let bytes = app.photos.get(&name).await.map_err(blob_error)?;
     let Some(bytes) = bytes else {
         return Err(ClinicError::Unexpected(format!("photo {id}: its image is not in the photo store")));
     };
