@@ -10,7 +10,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer } from "./lib/server.mjs";
-import { launch, context, checkPage, report, screenshot } from "./lib/browser.mjs";
+import { launch, context, checkPage, report, screenshot, shotsDir } from "./lib/browser.mjs";
+import path from "node:path";
+
+const shotPath = (name) => path.join(shotsDir, `${name}.png`);
+const fixtures = path.join(path.dirname(new URL(import.meta.url).pathname), "fixtures");
 
 const ADMIN = { name: "Dana Admin", email: "dana@clinic.example", password: "a long enough password 42" };
 const PATIENT = { name: "Pat Example", email: "pat@example.org" };
@@ -303,6 +307,145 @@ test("phone: the patient pages at 320 and 375 pixels wide", async () => {
     await checkPage(page, `phone-${width}-aftercare`, { shot: false });
     await ctx.close();
   }
+});
+
+// The treatment record (issue 15): consent on paper, a baseline grade and photo, two sessions
+// a month apart (recorded after the fact), a photo at the second, its grade; then on a phone the
+// patient answers the questionnaire, sees the chart and compares the photos (the overlay slider
+// with JavaScript), and without JavaScript adds a healing photo to a check-in.
+const OUTCOME_PATIENT = { name: "Olive Outcome", email: "olive@example.org" };
+
+function localInput(daysAgo) {
+  const d = new Date(Date.now() - daysAgo * 24 * 3600 * 1000);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T10:00`;
+}
+
+test("treatment record: grade, photos, two sessions, questionnaire, chart and comparison", async () => {
+  const page = staffPage;
+  await page.goto(server.base + "/staff/patients/new");
+  await page.getByLabel(/^name/i).fill(OUTCOME_PATIENT.name);
+  await page.getByLabel(/e-mail/i).fill(OUTCOME_PATIENT.email);
+  await submit(page, /add|create|save/i);
+  await page.waitForURL(/\/staff\/patients\/[0-9a-f-]{36}$/);
+  const patientUrl = page.url();
+  await page.goto(patientUrl + "/screening");
+  await page.getByLabel(/what the treatment is for/i).selectOption("acne_scars");
+  await submit(page, /screen and record/i);
+  await page.waitForURL((u) => u.href.startsWith(patientUrl + "#"));
+  await page.goto(patientUrl + "/plan");
+  const grade = page.getByLabel(/scar grade/i);
+  if ((await grade.evaluate((e) => e.tagName)) === "SELECT") await grade.selectOption("3");
+  else await grade.fill("3");
+  await submit(page, /plan and record/i);
+  await page.waitForURL((u) => u.href.startsWith(patientUrl + "#"));
+  for (const kind of ["treatment@1", "photo_record@1"]) {
+    await page.goto(patientUrl);
+    await page.locator("summary", { hasText: /record a consent signed on paper/i }).click();
+    await page.locator("#paper-kind").selectOption(kind);
+    await page.locator("#paper-name").fill(OUTCOME_PATIENT.name);
+    await page.locator("#paper-confirm").check();
+    await submit(page, /record the consent/i);
+    await assert.doesNotReject(page.getByText(/the consent is recorded/i).first().waitFor());
+  }
+
+  // The baseline grade, on its plain form (open while nothing is graded).
+  await page.locator("#grade-milestone").selectOption("baseline");
+  await page.getByRole("radio", { name: /^3 – moderate/i }).check();
+  await submit(page, /save grade/i);
+  await assert.doesNotReject(page.getByText(/the grade was saved/i).first().waitFor());
+
+  // Drawn faces (tests/browser/fixtures): fewer and fainter red marks at session 2.
+  async function photo(stage) {
+    await page.locator("summary", { hasText: /add a photo/i }).click();
+    const file = stage === "baseline" ? "front-baseline.png" : "front-session-2.png";
+    await page.locator("#photo-file").setInputFiles(path.join(fixtures, file));
+    await page.locator("#photo-view").selectOption("front");
+    await page.locator("#photo-stage").selectOption(stage);
+    if (stage === "session") {
+      const newest = await page.locator("#photo-session option").nth(1).getAttribute("value");
+      await page.locator("#photo-session").selectOption(newest);
+    }
+    await submit(page, /upload photo/i);
+    await assert.doesNotReject(page.getByText(/the photo was added/i).first().waitFor());
+  }
+  await photo("baseline");
+
+  // Two sessions a month apart, recorded after the fact.
+  for (const daysAgo of [46, 16]) {
+    await page.goto(patientUrl + "/session");
+    await page.getByLabel(/no active cold sore/i).check();
+    await page.locator("#performed_at").fill(localInput(daysAgo));
+    await page.getByLabel(/device/i).fill("Dermapen 4");
+    await page.locator("#depth_cheeks").fill("1.0");
+    await submit(page, /record session/i);
+    await page.waitForURL((u) => u.href.startsWith(patientUrl + "#"));
+  }
+  await photo("session");
+  await page.locator("summary", { hasText: /record a grade/i }).click();
+  await page.locator("#grade-milestone").selectOption("after_session_2");
+  await page.getByRole("radio", { name: /^2 – mild/i }).check();
+  await page.locator("#grade-improvement").selectOption("improved");
+  await submit(page, /save grade/i);
+  await assert.doesNotReject(page.getByText(/the grade was saved/i).first().waitFor());
+  assert.ok(await page.locator("#progress ~ figure svg.outcome-chart").count(), "the staff record draws the chart");
+  assert.equal(await page.locator("section.compare").count(), 1, "the front view is compared");
+  await checkPage(page, "staff-patient-outcomes", { shot: false });
+  await page.locator("section.compare").screenshot({ path: shotPath("compare-staff") });
+
+  // The patient on a phone (with JavaScript): asked on Today, answers, sees the chart and the
+  // comparison with its overlay slider.
+  const link = await invite(page, patientUrl);
+  const phone = await context(browser, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const me = await phone.newPage();
+  await me.goto(link);
+  await submit(me, /open my care plan/i);
+  await me.waitForURL(/\/me$/);
+  await me.getByRole("link", { name: /answer the questions/i }).first().click();
+  await me.waitForURL(/\/me\/outcome$/);
+  await checkPage(me, "phone-375-outcome-questions");
+  await me.getByRole("radio", { name: /^much improved$/i }).check();
+  await me.locator("#satisfaction").fill("8");
+  await me.getByRole("radio", { name: /^yes$/i }).check();
+  await submit(me, /send my answers/i);
+  await assert.doesNotReject(me.getByText(/thank you/i).first().waitFor());
+  await me.goto(server.base + "/me/plan#progress");
+  await checkPage(me, "phone-375-plan-progress", { shot: false });
+  assert.ok(await me.locator("svg.outcome-chart").count(), "My plan draws the chart");
+  const overlay = me.locator("section.compare [data-overlay]");
+  assert.equal(await overlay.isVisible(), true, "the script shows the overlay");
+  await me.locator("section.compare input[type=range]").fill("80");
+  assert.equal(await me.locator(".overlay-top").evaluate((e) => e.style.opacity), "0.8");
+  await me.locator("figure.chart").screenshot({ path: shotPath("outcome-chart-phone") });
+  await me.locator("section.compare").screenshot({ path: shotPath("compare-phone") });
+  await phone.close();
+
+  // Without JavaScript: the comparison stands side by side; a check-in gets a healing photo.
+  const plain = await context(browser, { viewport: { width: 375, height: 740 }, javaScriptEnabled: false });
+  const nojs = await plain.newPage();
+  await nojs.goto(await invite(page, patientUrl));
+  await submit(nojs, /open my care plan/i);
+  await nojs.waitForURL(/\/me$/);
+  await nojs.goto(server.base + "/me/plan");
+  assert.equal(await nojs.locator("section.compare [data-overlay]").isVisible(), false, "no overlay without script");
+  assert.equal(await nojs.locator("section.compare .side-by-side img").count(), 2);
+  await noSidewaysScroll(nojs, "nojs-375-plan-compare");
+  await nojs.goto(server.base + "/me/check-in");
+  await nojs.locator("#symptom-redness").check();
+  await nojs.locator("#severity-redness-mild").check();
+  await nojs.locator("#trend-redness-improving").check();
+  await submit(nojs, /send my check-in/i);
+  await nojs.locator("#check-in-photo").setInputFiles({ name: "healing.png", mimeType: "image/png", buffer: Buffer.from(FRONT_PNG, "base64") });
+  await submit(nojs, /send the photo/i);
+  await assert.doesNotReject(nojs.getByText(/your photo was sent to your clinic/i).first().waitFor());
+  await noSidewaysScroll(nojs, "nojs-375-check-in-photo");
+  await plain.close();
+
+  // The clinic's outcomes (admins): the chart and table per figure, and the CSV link.
+  await page.goto(server.base + "/staff/outcomes");
+  await checkPage(page, "staff-outcomes");
+  assert.ok(await page.locator("svg.bar-chart").count() >= 7);
+  await page.locator("section.figure", { has: page.locator("#fig-ratings") }).screenshot({ path: shotPath("clinic-outcomes-ratings") });
 });
 
 test("no JavaScript: the check-in works as a plain form and still puts the emergency first", async () => {

@@ -69,7 +69,7 @@ pub fn chart_svg(t: &Locale, o: &SeriesOutcomes) -> String {
     let grade_y = |g: u8| TOP + (BOTTOM - TOP) * f64::from(g.saturating_sub(1)) / 3.0;
     let sat_y = |s: u8| BOTTOM - (BOTTOM - TOP) * f64::from(s) / 10.0;
     let mut svg = format!(
-        "<svg class=\"outcome-chart\" viewBox=\"0 0 {W} 215\" role=\"img\" aria-labelledby=\"outcome-chart-title\" \
+        "<svg class=\"outcome-chart\" viewBox=\"0 0 {W} 240\" role=\"img\" aria-labelledby=\"outcome-chart-title\" \
          xmlns=\"http://www.w3.org/2000/svg\"><title id=\"outcome-chart-title\">{}</title>",
         esc(t.s("outcomes.chart_title"))
     );
@@ -127,8 +127,8 @@ pub fn chart_svg(t: &Locale, o: &SeriesOutcomes) -> String {
         ));
     }
     svg.push_str(&format!(
-        "<circle class=\"grade-point\" cx=\"80\" cy=\"208\" r=\"4\"/><text class=\"axis\" x=\"90\" y=\"212\">{}</text>\
-         <rect class=\"satisfaction-point\" x=\"300\" y=\"204\" width=\"8\" height=\"8\"/><text class=\"axis\" x=\"314\" y=\"212\">{}</text></svg>",
+        "<circle class=\"grade-point\" cx=\"80\" cy=\"211\" r=\"4\"/><text class=\"axis\" x=\"90\" y=\"215\">{}</text>\
+         <rect class=\"satisfaction-point\" x=\"76\" y=\"226\" width=\"8\" height=\"8\"/><text class=\"axis\" x=\"90\" y=\"234\">{}</text></svg>",
         esc(t.s("outcomes.legend_grade")),
         esc(t.s("outcomes.legend_satisfaction"))
     ));
