@@ -370,6 +370,12 @@ test("treatment record: grade, photos, two sessions, questionnaire, chart and co
     await assert.doesNotReject(page.getByText(/the photo was added/i).first().waitFor());
   }
   await photo("baseline");
+  // The redness regions on the baseline (the form's starting rectangles, saved as they are).
+  await page.locator("summary", { hasText: /mark where redness is read: front/i }).click();
+  assert.ok(await page.locator("svg.regions image").count(), "the baseline is drawn under the regions");
+  await submit(page, /save regions and read the index/i);
+  await assert.doesNotReject(page.getByText(/the regions were saved/i).first().waitFor());
+  assert.ok(await page.locator("svg.regions rect.treated").count(), "the treated region is drawn");
 
   // Two sessions a month apart, recorded after the fact.
   for (const daysAgo of [46, 16]) {

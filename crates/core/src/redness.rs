@@ -134,9 +134,76 @@ pub fn redness(p: &Pixels<'_>, treated: &Region, reference: &Region) -> Result<R
     Ok(Redness { treated_a, reference_a, index: treated_a - reference_a })
 }
 
+impl Region {
+    /// A region read from the form or body: fractions 0 to 1 (the page sends percent and divides).
+    pub fn parse(which: &'static str, x: f64, y: f64, width: f64, height: f64) -> Result<Self, RednessError> {
+        let r = Self { x, y, width, height };
+        r.check(which)?;
+        Ok(r)
+    }
+}
+
+/// How much the index must rise from one photo to the next after a session before staff are
+/// asked to look (a* units). **Provisional**: no validated a* cut-off for abnormal
+/// post-microneedling erythema was found (research notes, §10), and phone photos vary by about
+/// one unit between captures; twice that is taken as a change worth a look, never as a finding.
+pub const RISE_TO_LOOK: f64 = 2.0;
+
+/// From this day after a session a rise counts: the first days' redness is expected.
+pub const RISE_FROM_DAY: f64 = 3.0;
+
+/// By this day the redness is expected to have fallen below the first photo's.
+pub const FALLEN_BY_DAY: f64 = 7.0;
+
+/// Why a photo is worth a clinician's look.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "why")]
+pub enum LookAt {
+    /// Redder by `by` than the photo before, `day` days after the session.
+    Rising { day: f64, by: f64 },
+    /// Not below the first photo's index `day` days after the session.
+    NotFalling { day: f64 },
+}
+
+/// Whether the latest of a session's photos (`(days after the session, index)`, oldest first,
+/// the latest last) is worth a look: rising by [`RISE_TO_LOOK`] from the photo before once past
+/// [`RISE_FROM_DAY`], or not below the first photo by [`FALLEN_BY_DAY`]. It prompts a look,
+/// never a disposition: it never lowers (or raises) a triage answer.
+pub fn look_at(course: &[(f64, f64)]) -> Option<LookAt> {
+    let (&(day, index), before) = course.split_last()?;
+    let (_, previous) = before.last()?;
+    if day >= RISE_FROM_DAY && index - previous >= RISE_TO_LOOK {
+        return Some(LookAt::Rising { day, by: index - previous });
+    }
+    let (first_day, first) = before.first()?;
+    if day >= FALLEN_BY_DAY && *first_day < FALLEN_BY_DAY && index >= *first {
+        return Some(LookAt::NotFalling { day });
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rise_after_day_three_or_no_fall_by_day_seven_asks_for_a_look() {
+        assert_eq!(look_at(&[]), None);
+        assert_eq!(look_at(&[(1.0, 8.0)]), None, "one photo: nothing to compare");
+        assert_eq!(look_at(&[(1.0, 8.0), (2.0, 11.0)]), None, "the first days' rise is expected");
+        assert_eq!(look_at(&[(1.0, 8.0), (4.0, 6.0)]), None, "falling");
+        assert!(matches!(look_at(&[(1.0, 8.0), (4.0, 10.5)]), Some(LookAt::Rising { .. })));
+        assert_eq!(look_at(&[(1.0, 8.0), (4.0, 9.5)]), None, "below the provisional threshold");
+        assert!(matches!(look_at(&[(1.0, 6.0), (4.0, 5.0), (8.0, 6.5)]), Some(LookAt::NotFalling { .. })));
+        assert_eq!(look_at(&[(1.0, 6.0), (4.0, 5.0), (8.0, 3.0)]), None);
+    }
+
+    #[test]
+    fn a_region_outside_the_photo_is_refused_by_name() {
+        assert!(Region::parse("treated", 0.1, 0.1, 0.3, 0.3).is_ok());
+        assert_eq!(Region::parse("reference", 0.8, 0.1, 0.3, 0.3), Err(RednessError::Region { which: "reference" }));
+        assert!(Region::parse("treated", f64::NAN, 0.1, 0.3, 0.3).is_err());
+    }
 
     const LEFT: Region = Region { x: 0.0, y: 0.0, width: 0.5, height: 1.0 };
     const RIGHT: Region = Region { x: 0.5, y: 0.0, width: 0.5, height: 1.0 };

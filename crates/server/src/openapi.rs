@@ -156,6 +156,8 @@ fn derived_schemas() -> Map<String, Value> {
     add::<crate::api::photos::MyPhotoUpload>(g);
     add::<crate::clinic::photos::PhotoEntry>(g);
     add::<crate::clinic::photos::PhotoList>(g);
+    add::<crate::clinic::redness::RegionsRequest>(g);
+    add::<crate::clinic::redness::RegionsSet>(g);
     add::<crate::api::outcomes::GradeRequest>(g);
     add::<crate::api::outcomes::AnswerRequest>(g);
     add::<crate::clinic::outcomes::SeriesOutcomes>(g);

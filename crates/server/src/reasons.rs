@@ -18,6 +18,7 @@ pub fn follow_up_reason(t: &Locale, reason: &FollowUpReason) -> String {
             t.f("follow_up_reason.missed_check_in_day", &[("day", &day.to_string())])
         }
         FollowUpReason::MissedCheckIn { day: None } => t.s("follow_up_reason.missed_check_in").to_string(),
+        FollowUpReason::LookAtPhoto { .. } => t.s("follow_up_reason.look_at_photo").to_string(),
         FollowUpReason::Text(text) => text.clone(),
     }
 }

@@ -148,6 +148,7 @@ fn entries() -> Vec<Entry> {
             r!(post "POST" "/api/v1/patients/{id}/photos", Staff(CLINICAL), "Upload a photo of the patient (multipart/form-data: photo, view, stage, session_id): kept re-encoded without metadata, only with the patient's consent to photos for their record", Some("PhotoUpload"), Some("PhotoEntry"), 201, photos::upload_for_patient),
         ),
         r!(get "GET" "/api/v1/patients/{id}/photos", Staff(CLINICAL), "The patient's photos, newest first (none while their consent to photos is not given); audited", None, Some("PhotoList"), 200, photos::for_patient),
+        r!(post "POST" "/api/v1/patients/{id}/photos/regions", Staff(CLINICAL), "Mark where a view's redness index is read (treated and untreated skin, fractions of the photo) and read every photo of that view (and the check-in photos, for the front) again", Some("RegionsRequest"), Some("RegionsSet"), 200, photos::set_regions),
         r!(get "GET" "/api/v1/photos/{photo_id}/image", PatientOrStaff(CLINICAL), "A photo's image (JPEG), for clinical staff or the patient it shows, while their consent is given; audited", None, None, 200, photos::image),
         r!(get "GET" "/api/v1/photos/{photo_id}/thumbnail", PatientOrStaff(CLINICAL), "A photo's thumbnail (JPEG), for clinical staff or the patient it shows, while their consent is given; audited", None, None, 200, photos::thumbnail),
         r!(get "GET" "/api/v1/patients/{id}/outcomes", Staff(CLINICAL), "The latest plan's outcomes: each milestone (baseline, every second session, 3 and 6 months after the last) with the clinician's grade and the patient's answer; audited", None, Some("SeriesOutcomes"), 200, outcomes::for_patient),
@@ -328,6 +329,9 @@ fn entries() -> Vec<Entry> {
         ),
         page(
             r!(get "GET" "/staff/patients/{id}/consent/{consent_id}", Staff(CLINICAL), "A consent's printable copy: the exact text and the signature", None, None, 200, staff::consent::copy_get),
+        ),
+        page(
+            r!(post "POST" "/staff/patients/{id}/photos/regions", Staff(CLINICAL), "Mark where a view's redness index is read (form: view, treated_x/y/width/height and reference_x/y/width/height in percent, _csrf)", None, None, 303, staff::redness::save),
         ),
         page(photo_upload(
             r!(post "POST" "/staff/patients/{id}/photos", Staff(CLINICAL), "Add a photo of the patient (multipart form: photo, view, stage, session_id, _csrf)", None, None, 303, staff::photos::upload),

@@ -239,6 +239,13 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
             | "/staff/outcomes"
             | "/staff/outcomes.csv",
         ) => none(),
+        ("POST", "/api/v1/patients/{id}/photos/regions") => json(json!({ "view": "front",
+            "treated": { "x": 0.1, "y": 0.1, "width": 0.3, "height": 0.3 },
+            "reference": { "x": 0.6, "y": 0.6, "width": 0.3, "height": 0.3 } })),
+        ("POST", "/staff/patients/{id}/photos/regions") => Some((
+            Form("view=front&treated_x=10&treated_y=10&treated_width=30&treated_height=30&reference_x=60&reference_y=60&reference_width=30&reference_height=30".into()),
+            Fresh::No,
+        )),
         ("POST", "/me/check-ins/{check_in_id}/photo") => Some((Body::Photo(vec![]), Fresh::CheckIn)),
         ("POST", "/api/v1/patients/{id}/grades") => json(json!({ "milestone": "baseline", "grade": 2 })),
         ("POST", "/api/v1/me/outcomes") => json(

@@ -306,6 +306,11 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
         c.upload(&prac, route, &p("/photos"), &[("view", "front"), ("stage", "session")], Some(&png)).await;
     assert_eq!(no_session.json["field"], "session_id");
     c.call(&prac, "GET", route, &p("/photos"), None).await.expect(200);
+    let regions = json!({ "view": "left_oblique",
+        "treated": { "x": 0.1, "y": 0.1, "width": 0.3, "height": 0.3 },
+        "reference": { "x": 0.6, "y": 0.6, "width": 0.3, "height": 0.3 } });
+    let route = "/api/v1/patients/{id}/photos/regions";
+    c.call(&prac, "POST", route, &p("/photos/regions"), Some(regions)).await.expect(200);
     let check_in = emergency.json["check_in"]["id"].as_str().unwrap().to_string();
     let mine_upload = [("check_in_id", check_in.as_str())];
     c.upload(&me, "/api/v1/me/photos", "/api/v1/me/photos", &mine_upload, Some(&png)).await.expect(201);

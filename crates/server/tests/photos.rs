@@ -434,3 +434,99 @@ async fn a_patient_adds_a_healing_photo_from_the_check_in_answer_without_javascr
     let list = t.admin.api.get(&format!("/api/v1/patients/{pid}/photos")).await.expect(200).clone();
     assert_eq!(list["photos"][0]["stage"], "check_in");
 }
+
+/// A photo whose left part is `left` and right part `right` (sRGB), as a PNG.
+fn two_tone(left: [u8; 3], right: [u8; 3]) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(400, 300, |x, _| image::Rgb(if x < 200 { left } else { right }));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageRgb8(img).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    png
+}
+
+fn a_star(c: [u8; 3]) -> f64 {
+    needlepath_core::redness::lab(c[0], c[1], c[2]).1
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_redness_index_is_read_from_marked_regions_and_a_rise_after_day_three_asks_for_a_look() {
+    let t = TestApp::start().await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let p = t.create_patient(&t.admin.api, "Rosa Redness").await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    let body = json!({ "kind": "photo_record", "version": 1, "typed_name": "Rosa Redness", "confirm": true });
+    t.admin.api.post(&format!("/api/v1/patients/{pid}/consents"), body).await.expect(201);
+    let skin = [205, 160, 140];
+    let baseline = upload(&t.admin.api, &pid, &two_tone([205, 135, 120], skin)).await.expect(201).clone();
+    assert_eq!(baseline["redness"], serde_json::Value::Null, "no regions yet: no index");
+
+    // Regions: the treated left, the untreated right; the index is the colours' difference.
+    let regions = format!("/api/v1/patients/{pid}/photos/regions");
+    let marked = json!({
+        "view": "front",
+        "treated": { "x": 0.05, "y": 0.1, "width": 0.35, "height": 0.8 },
+        "reference": { "x": 0.6, "y": 0.1, "width": 0.35, "height": 0.8 }
+    });
+    for (bad, field) in [
+        (json!({ "view": "check_in", "treated": marked["treated"], "reference": marked["reference"] }), "view"),
+        (
+            json!({ "view": "front", "treated": { "x": 1.2, "y": 0.1, "width": 0.1, "height": 0.1 }, "reference": marked["reference"] }),
+            "treated.x",
+        ),
+        (
+            json!({ "view": "front", "treated": marked["treated"], "reference": { "x": 0.8, "y": 0.1, "width": 0.5, "height": 0.1 } }),
+            "reference",
+        ),
+    ] {
+        let r = t.admin.api.post(&regions, bad.clone()).await;
+        assert_eq!((r.status, r.json["field"].as_str()), (422, Some(field)), "{bad}: {}", r.text);
+    }
+    assert_eq!(desk.api.post(&regions, marked.clone()).await.status, 403);
+    let set = t.admin.api.post(&regions, marked.clone()).await.expect(200).clone();
+    let index = set["photos"][0]["redness"].as_f64().unwrap();
+    let want = a_star([205, 135, 120]) - a_star(skin);
+    assert!((index - want).abs() <= 0.5, "index {index}, the colours' own difference {want}");
+    let list = t.admin.api.get(&format!("/api/v1/patients/{pid}/photos")).await.expect(200).clone();
+    assert_eq!(list["photos"][0]["redness"].as_f64(), Some(index));
+
+    // After a session the patient sends check-in photos (read with the front view's regions):
+    // day 1 red, day 4 redder by far more than two units: a follow-up asks staff to look.
+    t.record_session(&t.admin.api, &pid).await;
+    let me = t.patient_login(&t.admin.api, &p).await;
+    let send = async |colour: [u8; 3]| {
+        let checked = me.api.post("/api/v1/me/check-ins", common::self_care_check_in()).await;
+        let check_in = checked.expect(201)["check_in"]["id"].as_str().unwrap().to_string();
+        let fields = [("check_in_id", check_in.as_str())];
+        post_multipart(&me.api, "/api/v1/me/photos", &fields, Some(&two_tone(colour, skin))).await.expect(201).clone()
+    };
+    t.clock.travel(chrono::Duration::days(1));
+    let day1 = send([205, 140, 125]).await;
+    assert!(day1["redness"].as_f64().is_some(), "{day1}");
+    let quiet = t.admin.api.get("/api/v1/follow-ups").await.expect(200).clone();
+    assert!(!quiet.to_string().contains("look at the photo"), "day 1: redness is expected: {quiet}");
+    t.clock.travel(chrono::Duration::days(3));
+    let day4 = send([215, 110, 105]).await;
+    assert!(day4["redness"].as_f64().unwrap() - day1["redness"].as_f64().unwrap() > 2.0);
+    let flagged = t.admin.api.get("/api/v1/follow-ups").await.expect(200).clone();
+    let look: Vec<&serde_json::Value> = flagged["follow_ups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["reason"].as_str().unwrap_or_default().contains("look at the photo"))
+        .collect();
+    assert_eq!(look.len(), 1, "{flagged}");
+    assert_eq!(look[0]["check_in"], day4["check_in"]);
+
+    // The record shows the trend, labelled as a measure; the form names a bad field.
+    let page = t.admin.api.get(&format!("/staff/patients/{pid}")).await;
+    assert!(page.text.contains("id=\"redness\"") && page.text.contains("not a diagnosis"), "{}", page.text);
+    assert!(page.text.contains("day 4 after session 1"), "{}", page.text);
+    let bad = common::post_form(
+        &t.admin.api,
+        &format!("/staff/patients/{pid}/photos/regions"),
+        "view=front&treated_x=5&treated_y=10&treated_width=35&treated_height=80&reference_x=60&reference_y=10&reference_width=35&reference_height=lots",
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert!(bad.text.contains("reference_height"), "{}", bad.text);
+}

@@ -229,6 +229,9 @@ pub enum FollowUpReason {
     /// The patient did not check in when a check-in was due; `day` after the session when the
     /// check-in was scheduled for one.
     MissedCheckIn { day: Option<u32> },
+    /// A check-in's photo whose redness index rose where it should fall (issue 15): a look, not
+    /// a finding.
+    LookAtPhoto { photo: uuid::Uuid },
     /// A reason stored before reason codes, as written then.
     Text(String),
 }
@@ -236,12 +239,14 @@ pub enum FollowUpReason {
 impl FollowUpReason {
     const MISSED: &'static str = "missed_check_in";
     const MISSED_DAY: &'static str = "missed_check_in:day:";
+    const PHOTO: &'static str = "look_at_photo:";
 
     /// The code as it is stored.
     pub fn code(&self) -> String {
         match self {
             FollowUpReason::MissedCheckIn { day: Some(d) } => format!("{}{d}", Self::MISSED_DAY),
             FollowUpReason::MissedCheckIn { day: None } => Self::MISSED.to_owned(),
+            FollowUpReason::LookAtPhoto { photo } => format!("{}{photo}", Self::PHOTO),
             FollowUpReason::Text(s) => s.clone(),
         }
     }
@@ -253,6 +258,9 @@ impl FollowUpReason {
         }
         if let Some(day) = s.strip_prefix(Self::MISSED_DAY).and_then(|d| d.parse().ok()) {
             return FollowUpReason::MissedCheckIn { day: Some(day) };
+        }
+        if let Some(photo) = s.strip_prefix(Self::PHOTO).and_then(|p| p.parse().ok()) {
+            return FollowUpReason::LookAtPhoto { photo };
         }
         FollowUpReason::Text(s.to_owned())
     }

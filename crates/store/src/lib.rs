@@ -39,7 +39,7 @@ pub use error::StoreError;
 pub use open::{DatabaseUrl, OpenOptions, open};
 pub use outbox::*;
 pub use outcomes::{NewOutcomeAnswer, NewScarAssessment, OutcomeAnswer, ScarAssessment};
-pub use photos::{NewPhoto, Photo, PhotoStage, PhotoView};
+pub use photos::{NewPhoto, Photo, PhotoStage, PhotoView, RednessRegions, Region};
 pub use records::*;
 pub use unit::{Audit, Reading, Seen, Writing};
 

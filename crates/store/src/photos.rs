@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::codes::ActorKind;
 pub use crate::codes::{PhotoStage, PhotoView};
 use crate::records::{CheckInId, PatientId, PhotoId, SessionId};
+pub use needlepath_core::redness::Region;
 
 /// A photo as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -55,4 +56,30 @@ pub struct NewPhoto {
     pub session: Option<SessionId>,
     pub check_in: Option<CheckInId>,
     pub taken_at: DateTime<Utc>,
+    /// The redness index, when regions are marked for its view.
+    pub redness: Option<f64>,
+}
+
+/// Where a patient's redness index is read for one view: the treated and the untreated skin,
+/// each a rectangle in fractions of the photo (core's `redness::Region`).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct RednessRegions {
+    pub patient: PatientId,
+    pub view: PhotoView,
+    #[schemars(with = "RegionShape")]
+    pub treated: Region,
+    #[schemars(with = "RegionShape")]
+    pub reference: Region,
+    pub set_by: Option<Uuid>,
+    pub set_at: DateTime<Utc>,
+}
+
+/// A rectangle of a photo in fractions (0 to 1) of its width and height.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+pub struct RegionShape {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
 }

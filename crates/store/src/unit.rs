@@ -24,7 +24,7 @@ use crate::Result;
 use crate::consent::{Consent, ConsentDocument, ConsentKind, NewConsent, NewConsentDocument};
 use crate::outbox::{Appointment, Message, NewAppointment, NewMessage, ReminderSettings};
 use crate::outcomes::{NewOutcomeAnswer, NewScarAssessment, OutcomeAnswer, ScarAssessment};
-use crate::photos::{NewPhoto, Photo};
+use crate::photos::{NewPhoto, Photo, RednessRegions, Region};
 use crate::records::*;
 
 /// What a caller saw or changed in one use case, for its audit record.
@@ -183,6 +183,8 @@ pub trait Reading: Send {
     async fn photos(&mut self, patient: PatientId) -> Result<Vec<Photo>>;
     /// One photo (clinical staff of its clinic, or the patient it shows).
     async fn photo(&mut self, id: PhotoId) -> Result<Photo>;
+    /// Where the patient's redness index is read, per view.
+    async fn redness_regions(&mut self, patient: PatientId) -> Result<Vec<RednessRegions>>;
 
     // --- scar grades and outcomes (issue 15) ----------------------------------------------
     /// The patient's scar assessments, oldest first (clinical staff, or the patient themself).
@@ -320,6 +322,25 @@ pub trait Writing: Reading {
     /// Records a photo whose image is stored (clinical staff; a patient to one of their own
     /// check-ins only); the session or check-in it names must be the patient's.
     async fn add_photo(&mut self, photo: NewPhoto) -> Result<Photo>;
+    /// Marks where a view's redness is read (clinical staff).
+    async fn set_redness_regions(
+        &mut self,
+        patient: PatientId,
+        view: crate::PhotoView,
+        treated: Region,
+        reference: Region,
+        now: DateTime<Utc>,
+    ) -> Result<RednessRegions>;
+    /// Stores a photo's redness index.
+    async fn set_photo_redness(&mut self, photo: PhotoId, redness: Option<f64>) -> Result<()>;
+    /// Asks staff to look at a check-in's photo (a follow-up, one per check-in).
+    async fn flag_photo(
+        &mut self,
+        patient: PatientId,
+        check_in: CheckInId,
+        photo: PhotoId,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
 
     // --- scar grades and outcomes (issue 15) ----------------------------------------------
     /// Records a clinician's assessment (clinical staff signed in).

@@ -126,3 +126,13 @@ pub async fn thumbnail(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<S
     let photo: PhotoId = id(&raw, "photo")?;
     Ok(jpeg(photos::image(&app, &a.actor, photo, Size::Thumbnail).await?))
 }
+
+pub async fn set_regions(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    crate::body::Body(r): crate::body::Body<crate::clinic::redness::RegionsRequest>,
+) -> ApiResult<Json<crate::clinic::redness::RegionsSet>> {
+    let patient: PatientId = id(&raw, "patient")?;
+    Ok(Json(crate::clinic::redness::set_regions(&app, &a.actor, patient, r).await?))
+}

@@ -53,6 +53,8 @@ pub struct Chart {
     /// The patient's photos, newest first (clinical scope); `None` while their consent to
     /// photos for the record is not given.
     pub photos: Option<Vec<crate::clinic::photos::PhotoEntry>>,
+    /// Where the redness index is read, per view (clinical scope, photos shown).
+    pub redness_regions: Vec<needlepath_store::RednessRegions>,
     /// The latest plan's grades and outcome answers by milestone (clinical scope, with a plan).
     pub outcomes: Option<crate::clinic::outcomes::SeriesOutcomes>,
     pub audit: Vec<AuditEntry>,
@@ -85,6 +87,7 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         blockers: Vec::new(),
         consents: None,
         photos: None,
+        redness_regions: Vec::new(),
         outcomes: None,
         audit: Vec::new(),
         now,
@@ -98,6 +101,9 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         chart.blockers = unit.blockers(patient, now, protocol.plan.interval_min_days).await?;
         chart.consents = Some(consents_in(&mut *unit, &chart.patient).await?);
         chart.photos = crate::clinic::photos::shown_in(&mut *unit, patient).await?;
+        if chart.photos.is_some() {
+            chart.redness_regions = unit.redness_regions(patient).await?;
+        }
         let tz = chart.patient.time_zone.tz();
         chart.outcomes = crate::clinic::outcomes::outcomes_in(
             &mut *unit,

@@ -28,6 +28,7 @@ pub mod patients;
 pub mod photos;
 pub mod plans;
 pub mod queue;
+pub mod redness;
 pub mod screening;
 pub mod sessions;
 pub mod settings;

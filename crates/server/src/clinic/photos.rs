@@ -22,6 +22,7 @@ use crate::App;
 use crate::clinic::consent::ConsentState;
 use crate::clinic::{ClinicError, ClinicResult};
 use crate::photos::{BlobError, CleanPhoto, PhotoLimits, sanitize};
+use needlepath_store::Region;
 
 /// The standard views staff take; a patient's photo with a check-in is `check_in`.
 pub const STANDARD_VIEWS: [PhotoView; 5] = [
@@ -115,14 +116,42 @@ fn blob_error(e: BlobError) -> ClinicError {
 
 /// Sanitises the upload (on the blocking pool: decoding is CPU work) and keeps its image and
 /// thumbnail; refusals name the field `photo`.
-async fn keep(app: &App, bytes: Vec<u8>) -> ClinicResult<CleanPhoto> {
-    let clean = blocking(move || {
-        sanitize(&bytes, &PhotoLimits::default()).map_err(|e| ClinicError::invalid("photo", e.to_string()))
+async fn keep(app: &App, bytes: Vec<u8>, regions: Option<(Region, Region)>) -> ClinicResult<(CleanPhoto, Option<f64>)> {
+    let (clean, redness) = blocking(move || {
+        let clean =
+            sanitize(&bytes, &PhotoLimits::default()).map_err(|e| ClinicError::invalid("photo", e.to_string()))?;
+        let redness = regions.and_then(|(t, r)| crate::photos::measure::redness_of(&clean.jpeg, &t, &r));
+        Ok::<_, ClinicError>((clean, redness))
     })
     .await??;
     app.photos.put(&clean.jpeg).await.map_err(blob_error)?;
     app.photos.put(&clean.thumbnail).await.map_err(blob_error)?;
-    Ok(clean)
+    Ok((clean, redness))
+}
+
+/// The view whose regions a photo's index is read with: its own, or the front for a photo sent
+/// with a check-in (the patient is guided to take it as a front view).
+fn measured_as(view: PhotoView) -> PhotoView {
+    if view == PhotoView::CheckIn { PhotoView::Front } else { view }
+}
+
+/// Whether a check-in photo's index asks for a look (core's `redness::look_at`): the course is
+/// the check-in photos with an index since the last session before it, oldest first.
+fn worth_a_look(photo: &Photo, photos: &[Photo], sessions: &[needlepath_store::Session]) -> bool {
+    let Some(session) = sessions.iter().filter(|s| s.performed_at <= photo.taken_at).map(|s| s.performed_at).max()
+    else {
+        return false;
+    };
+    let mut course: Vec<(chrono::DateTime<chrono::Utc>, f64)> = photos
+        .iter()
+        .filter(|p| p.stage == PhotoStage::CheckIn && p.taken_at >= session && p.taken_at <= photo.taken_at)
+        .filter_map(|p| p.redness.map(|r| (p.taken_at, r)))
+        .collect();
+    course.sort_by_key(|(t, _)| *t);
+    #[allow(clippy::cast_precision_loss)]
+    let days: Vec<(f64, f64)> =
+        course.into_iter().map(|(t, r)| ((t - session).num_minutes() as f64 / 1440.0, r)).collect();
+    needlepath_core::redness::look_at(&days).is_some()
 }
 
 async fn record(app: &App, actor: &Actor, new: NewPhoto) -> ClinicResult<PhotoEntry> {
@@ -131,19 +160,35 @@ async fn record(app: &App, actor: &Actor, new: NewPhoto) -> ClinicResult<PhotoEn
     unit.patient(patient).await?;
     require_consent(&mut *unit, patient).await?;
     let photo = unit.add_photo(new).await?;
-    unit.finish(
-        Audit::view("photo.uploaded", patient, &[Seen::Patient, Seen::Consents, Seen::Photos]).with_target(photo.id.0),
-    )
-    .await?;
+    let mut seen = vec![Seen::Patient, Seen::Consents, Seen::Photos];
+    // A check-in photo redder where it should be fading asks staff to look (a follow-up on
+    // the queue); it never changes the check-in's answer.
+    if let (Some(check_in), Some(_)) = (photo.check_in, photo.redness) {
+        let sessions = unit.sessions(patient).await?;
+        let photos = unit.photos(patient).await?;
+        seen.push(Seen::Sessions);
+        if worth_a_look(&photo, &photos, &sessions) {
+            unit.flag_photo(patient, check_in, photo.id, app.now()).await?;
+            seen.push(Seen::FollowUps);
+        }
+    }
+    unit.finish(Audit::view("photo.uploaded", patient, &seen).with_target(photo.id.0)).await?;
     Ok(photo.into())
 }
 
 /// Refuses early, before the upload is decoded, when the patient's consent is not given (the
-/// writing unit checks again).
-async fn check_consent_first(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<()> {
+/// writing unit checks again); returns the regions the view's redness is read with, if marked.
+async fn check_consent_first(
+    app: &App,
+    actor: &Actor,
+    patient: PatientId,
+    view: PhotoView,
+) -> ClinicResult<Option<(Region, Region)>> {
     let mut unit = app.records.store().reading(actor).await?;
     unit.patient(patient).await?;
-    require_consent(&mut *unit, patient).await
+    require_consent(&mut *unit, patient).await?;
+    let view = measured_as(view);
+    Ok(unit.redness_regions(patient).await?.into_iter().find(|r| r.view == view).map(|r| (r.treated, r.reference)))
 }
 
 /// A clinician uploads a photo of the patient: a standard view, as a baseline or at one of the
@@ -176,8 +221,8 @@ pub async fn upload_for_patient(
             ));
         }
     };
-    check_consent_first(app, actor, patient).await?;
-    let clean = keep(app, upload.bytes).await?;
+    let regions = check_consent_first(app, actor, patient, upload.view).await?;
+    let (clean, redness) = keep(app, upload.bytes, regions).await?;
     let new = NewPhoto {
         patient,
         sha256: clean.sha256.clone(),
@@ -189,6 +234,7 @@ pub async fn upload_for_patient(
         session,
         check_in: None,
         taken_at: app.now(),
+        redness,
     };
     record(app, actor, new).await
 }
@@ -201,8 +247,8 @@ pub async fn upload_mine(
     bytes: Vec<u8>,
     check_in: CheckInId,
 ) -> ClinicResult<PhotoEntry> {
-    check_consent_first(app, actor, me).await?;
-    let clean = keep(app, bytes).await?;
+    let regions = check_consent_first(app, actor, me, PhotoView::CheckIn).await?;
+    let (clean, redness) = keep(app, bytes, regions).await?;
     let new = NewPhoto {
         patient: me,
         sha256: clean.sha256.clone(),
@@ -214,6 +260,7 @@ pub async fn upload_mine(
         session: None,
         check_in: Some(check_in),
         taken_at: app.now(),
+        redness,
     };
     record(app, actor, new).await
 }

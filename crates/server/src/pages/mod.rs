@@ -20,6 +20,7 @@ pub mod form;
 pub mod outcome_view;
 pub mod patient;
 pub mod public;
+pub mod redness_view;
 pub mod staff;
 pub mod view;
 

@@ -9,6 +9,7 @@
 //! file) or in an S3-compatible bucket (`s3::S3Blobs`), chosen by configuration.
 
 pub mod blobs;
+pub mod measure;
 pub mod s3;
 mod s3_http;
 pub mod sanitize;

@@ -45,3 +45,19 @@ CREATE INDEX scar_assessments_plan ON scar_assessments (clinic_id, plan_id, mile
 CREATE INDEX check_ins_session ON check_ins (clinic_id, session_id, due_at);
 CREATE INDEX alerts_session ON alerts (clinic_id, session_id);
 CREATE INDEX sessions_performed ON sessions (clinic_id, performed_at);
+
+-- Where a patient's redness index is read (issue 15, part 4): per standard view, the treated
+-- and the untreated (reference) rectangle, in fractions of the photo's size, chosen by a
+-- clinician on the baseline. Choosing again replaces them (and the photos' indexes are read
+-- again).
+CREATE TABLE redness_regions (
+    clinic_id   UUID NOT NULL,
+    patient_id  UUID NOT NULL,
+    view        TEXT NOT NULL CHECK (view IN ('front', 'left_oblique', 'right_oblique', 'left_profile', 'right_profile')),
+    treated     JSONB NOT NULL,
+    reference   JSONB NOT NULL,
+    set_by      UUID NOT NULL,
+    set_at      TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (clinic_id, patient_id, view),
+    FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id)
+);

@@ -99,7 +99,7 @@ async fn add_photo_on(conn: &mut Conn, actor: &Actor, new: NewPhoto) -> Result<P
     let row = sqlx::query(
         "INSERT INTO photos (id, clinic_id, patient_id, sha256, thumbnail_sha256, width, height, view, stage, \
          session_id, check_in_id, taken_at, uploaded_by_kind, uploaded_by, redness) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL) RETURNING *",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *",
     )
     .bind(PhotoId::new().0)
     .bind(actor.clinic.0)
@@ -115,7 +115,118 @@ async fn add_photo_on(conn: &mut Conn, actor: &Actor, new: NewPhoto) -> Result<P
     .bind(ts(new.taken_at))
     .bind(actor.who.kind().as_str())
     .bind(actor.who.id())
+    .bind(new.redness)
     .fetch_one(&mut *conn)
     .await?;
     photo_from(&row)
+}
+
+fn region_from(row: &DbRow, col: &'static str) -> Result<Region> {
+    let v: Value = json(row, col)?;
+    let n = |k: &str| v[k].as_f64().ok_or_else(|| corrupt("redness_regions", col, &v.to_string(), "not a rectangle"));
+    Region::parse(col, n("x")?, n("y")?, n("width")?, n("height")?)
+        .map_err(|e| corrupt("redness_regions", col, &v.to_string(), e))
+}
+
+fn regions_from(row: &DbRow) -> Result<RednessRegions> {
+    Ok(RednessRegions {
+        patient: PatientId(get(row, "patient_id")?),
+        view: code(row, "redness_regions", "view", known("photo view", PhotoView::parse))?,
+        treated: region_from(row, "treated")?,
+        reference: region_from(row, "reference")?,
+        set_by: uuid_opt(row, "set_by")?,
+        set_at: time(row, "set_at")?,
+    })
+}
+
+/// The regions marked for the patient's views.
+async fn redness_regions_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<RednessRegions>> {
+    own(actor, patient)?;
+    clinical_side(actor, "photos")?;
+    sqlx::query("SELECT * FROM redness_regions WHERE clinic_id = $1 AND patient_id = $2 ORDER BY view")
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(regions_from)
+        .collect()
+}
+
+/// Marks (or marks again) where a view's redness is read: clinical staff only.
+async fn set_redness_regions_on(
+    conn: &mut Conn,
+    actor: &Actor,
+    patient: PatientId,
+    view: PhotoView,
+    treated: Region,
+    reference: Region,
+    now: DateTime<Utc>,
+) -> Result<RednessRegions> {
+    match actor.who {
+        Who::Staff(_, role) | Who::Token(_, role) if role.is_clinical() => {}
+        _ => return Err(StoreError::Forbidden("marking redness regions (clinical staff)")),
+    }
+    patient_in(&mut *conn, actor.clinic, patient).await?;
+    sqlx::query("DELETE FROM redness_regions WHERE clinic_id = $1 AND patient_id = $2 AND view = $3")
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .bind(view.as_str())
+        .execute(&mut *conn)
+        .await?;
+    let row = sqlx::query(
+        "INSERT INTO redness_regions (clinic_id, patient_id, view, treated, reference, set_by, set_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+    )
+    .bind(actor.clinic.0)
+    .bind(patient.0)
+    .bind(view.as_str())
+    .bind(to_json(&treated))
+    .bind(to_json(&reference))
+    .bind(actor.who.id())
+    .bind(ts(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    regions_from(&row)
+}
+
+/// Stores a photo's redness index (read again after its regions changed).
+async fn set_photo_redness_on(conn: &mut Conn, actor: &Actor, photo: PhotoId, redness: Option<f64>) -> Result<()> {
+    clinical_side(actor, "photos")?;
+    let done = sqlx::query("UPDATE photos SET redness = $3 WHERE clinic_id = $1 AND id = $2")
+        .bind(actor.clinic.0)
+        .bind(photo.0)
+        .bind(redness)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound("photo"));
+    }
+    Ok(())
+}
+
+/// Asks staff to look at a check-in's photo (a follow-up on the queue; one per check-in, so a
+/// check-in already followed up keeps its follow-up).
+async fn flag_photo_on(
+    conn: &mut Conn,
+    actor: &Actor,
+    patient: PatientId,
+    check_in: CheckInId,
+    photo: PhotoId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    own(actor, patient)?;
+    sqlx::query(
+        "INSERT INTO follow_ups (clinic_id, id, patient_id, check_in_id, reason, raised_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(actor.clinic.0)
+    .bind(Uuid::now_v7())
+    .bind(patient.0)
+    .bind(check_in.0)
+    .bind(FollowUpReason::LookAtPhoto { photo: photo.0 }.code())
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -196,6 +196,10 @@ impl crate::unit::Reading for Unit {
         photo_on(&mut self.tx, &self.actor, id).await
     }
 
+    async fn redness_regions(&mut self, patient: PatientId) -> Result<Vec<RednessRegions>> {
+        redness_regions_on(&mut self.tx, &self.actor, patient).await
+    }
+
     async fn assessments(&mut self, patient: PatientId) -> Result<Vec<ScarAssessment>> {
         assessments_on(&mut self.tx, &self.actor, patient).await
     }
@@ -370,6 +374,25 @@ impl crate::unit::Writing for Unit {
 
     async fn add_photo(&mut self, photo: NewPhoto) -> Result<Photo> {
         add_photo_on(&mut self.tx, &self.actor, photo).await
+    }
+
+    async fn set_redness_regions(
+        &mut self,
+        patient: PatientId,
+        view: PhotoView,
+        treated: Region,
+        reference: Region,
+        now: DateTime<Utc>,
+    ) -> Result<RednessRegions> {
+        set_redness_regions_on(&mut self.tx, &self.actor, patient, view, treated, reference, now).await
+    }
+
+    async fn set_photo_redness(&mut self, photo: PhotoId, redness: Option<f64>) -> Result<()> {
+        set_photo_redness_on(&mut self.tx, &self.actor, photo, redness).await
+    }
+
+    async fn flag_photo(&mut self, patient: PatientId, check_in: CheckInId, photo: PhotoId, now: DateTime<Utc>) -> Result<()> {
+        flag_photo_on(&mut self.tx, &self.actor, patient, check_in, photo, now).await
     }
 
     async fn add_assessment(&mut self, new: NewScarAssessment) -> Result<ScarAssessment> {

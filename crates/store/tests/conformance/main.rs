@@ -91,6 +91,7 @@ conformance! {
     outbox::story_one_practitioner_s_appointments_never_overlap => sqlite_one_practitioner_s_appointments_never_overlap, postgres_one_practitioner_s_appointments_never_overlap;
     consent::story_consent => sqlite_consent, postgres_consent;
     photos::story_photos => sqlite_photos, postgres_photos;
+    photos::story_redness_regions => sqlite_redness_regions, postgres_redness_regions;
     outcomes::story_outcomes => sqlite_outcomes, postgres_outcomes;
     hostile::story_alert_flooding => sqlite_alert_flooding, postgres_alert_flooding;
     hostile::story_login_turns_are_counted_once_across_instances => sqlite_login_turns_are_counted_once_across_instances, postgres_login_turns_are_counted_once_across_instances;

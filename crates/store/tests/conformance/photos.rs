@@ -19,6 +19,7 @@ fn new_photo(patient: PatientId, n: u8, stage: PhotoStage) -> NewPhoto {
         session: None,
         check_in: None,
         taken_at: ms(Utc::now()),
+        redness: None,
     }
 }
 
@@ -120,4 +121,64 @@ pub async fn story_photos(store: DynStore) {
     assert_eq!(photo_rows, 5, "three uploads and two lists: {:?}", actions(&trail));
     let seen = trail.iter().find(|e| e.action == "photo.list").map(|e| e.seen.clone());
     assert_eq!(seen, Some(vec![Seen::Photos.as_str().to_owned()]));
+}
+
+/// The redness index (issue 15, part 4): a clinician marks a view's regions (marking again
+/// replaces them), a photo's index is stored, and a check-in's photo can be put on the queue
+/// once; patients and the front desk mark nothing.
+pub async fn story_redness_regions(store: DynStore) {
+    let (_, _, admin) = setup_clinic(&store).await;
+    let (practitioner, as_practitioner) = add_practitioner(&store, &admin, "rr@clinic.test").await;
+    let desk = store.add_staff(&admin, new_staff("desk@clinic.test", Role::FrontDesk)).await.unwrap();
+    let patient = eligible_patient(&store, &admin, "Rhea Regions").await;
+    let (_, check_ins) = store
+        .record_session(&as_practitioner, session(patient.id, practitioner.id, Utc::now() - days(2), &[1]))
+        .await
+        .unwrap();
+    let treated = Region::parse("treated", 0.1, 0.2, 0.3, 0.4).unwrap();
+    let reference = Region::parse("reference", 0.6, 0.7, 0.2, 0.1).unwrap();
+    let now = ms(Utc::now());
+    let set = |actor: Actor, t: Region| {
+        let store = store.clone();
+        async move {
+            let mut unit = store.writing(&actor).await?;
+            let r = unit.set_redness_regions(patient.id, PhotoView::Front, t, reference, now).await?;
+            unit.finish(Audit::view("photo.redness_regions_set", patient.id, &[Seen::Photos])).await?;
+            Ok::<_, StoreError>(r)
+        }
+    };
+    let first = set(as_practitioner.clone(), treated).await.unwrap();
+    assert_eq!((first.view, first.treated, first.reference), (PhotoView::Front, treated, reference));
+    assert_eq!(first.set_by, Some(practitioner.id.0));
+    let moved = Region::parse("treated", 0.2, 0.2, 0.3, 0.4).unwrap();
+    set(as_practitioner.clone(), moved).await.unwrap();
+    assert_err!(set(patient_actor(&patient), treated).await, StoreError::Forbidden(_));
+    assert_err!(set(staff_actor(&desk), treated).await, StoreError::Forbidden(_));
+    let mut unit = store.reading(&admin).await.unwrap();
+    let marked = unit.redness_regions(patient.id).await.unwrap();
+    drop(unit);
+    assert_eq!(marked.len(), 1, "marking again replaces");
+    assert_eq!(marked[0].treated, moved);
+
+    // A photo's index is stored; a check-in photo is put on the queue once.
+    let mut sent = new_photo(patient.id, 11, PhotoStage::CheckIn);
+    sent.check_in = Some(check_ins[0].id);
+    sent.redness = Some(4.25);
+    let photo = add(&store, &patient_actor(&patient), sent).await.unwrap();
+    assert_eq!(photo.redness, Some(4.25));
+    let mut unit = store.writing(&as_practitioner).await.unwrap();
+    unit.set_photo_redness(photo.id, Some(6.5)).await.unwrap();
+    assert_err!(unit.set_photo_redness(PhotoId::new(), Some(1.0)).await, StoreError::NotFound("photo"));
+    unit.finish(Audit::view("photo.redness_read", patient.id, &[Seen::Photos])).await.unwrap();
+    for _ in 0..2 {
+        let mut unit = store.writing(&patient_actor(&patient)).await.unwrap();
+        unit.flag_photo(patient.id, check_ins[0].id, photo.id, now).await.unwrap();
+        unit.finish(Audit::view("photo.uploaded", patient.id, &[Seen::Photos])).await.unwrap();
+    }
+    let follow_ups = store.list_follow_ups(&admin, true).await.unwrap();
+    let look: Vec<_> =
+        follow_ups.iter().filter(|f| f.reason == FollowUpReason::LookAtPhoto { photo: photo.id.0 }).collect();
+    assert_eq!(look.len(), 1, "{follow_ups:?}");
+    let mut unit = store.reading(&admin).await.unwrap();
+    assert_eq!(unit.photo(photo.id).await.unwrap().redness, Some(6.5));
 }

@@ -27,6 +27,7 @@ pub mod patients;
 pub mod photos;
 pub mod queue;
 pub mod records;
+pub mod redness;
 pub mod reminders;
 pub mod session_fields;
 pub mod settings;

@@ -27,6 +27,7 @@ use crate::pages::form::FormData;
 use crate::pages::outcome_view::{CompareRow, OutcomeView, compare_rows, outcome_view};
 use crate::pages::patient::next_view;
 use crate::pages::public::cost::money;
+use crate::pages::redness_view::{RednessView, redness_view};
 use crate::pages::staff::consent::paper_values;
 use crate::pages::staff::gates::{BlockerView, blocker_view, override_words};
 use crate::pages::staff::reminders::{self, Refused, Section};
@@ -155,6 +156,8 @@ struct PatientPage {
     /// The standard views (code, words) and the patient's sessions (id, when), for the upload form.
     photo_views: Vec<(&'static str, String)>,
     photo_sessions: Vec<(String, String)>,
+    /// The redness index: regions per view and the trend (clinical staff, photos shown).
+    redness: Option<RednessView>,
     /// The latest plan's progress (clinical staff, with a plan) and each view compared.
     outcomes: Option<OutcomeView>,
     compare: Vec<CompareRow>,
@@ -177,6 +180,8 @@ pub struct NoticeQuery {
     pub photo: Option<String>,
     /// `saved`: the grade form saved a grade.
     pub grade: Option<String>,
+    /// `saved`: the redness regions form saved regions.
+    pub redness: Option<String>,
 }
 
 /// A screening reason's code in words: a finding, or `concern:…`, `scar_grade:2`, ….
@@ -316,6 +321,11 @@ pub async fn show(
         Some("saved") => Some(InviteNotice::GradeSaved),
         Some(_) => return Err(ApiError::invalid("grade", "accepted: saved").into()),
     };
+    let notice = match q.redness.as_deref() {
+        None => notice,
+        Some("saved") => Some(InviteNotice::RegionsSaved),
+        Some(_) => return Err(ApiError::invalid("redness", "accepted: saved").into()),
+    };
     render_with(&app, &ctx, patient_id, StatusCode::OK, Refused::default(), notice).await
 }
 
@@ -334,6 +344,8 @@ pub enum InviteNotice {
     PhotoUploaded,
     /// A scar grade was saved.
     GradeSaved,
+    /// Redness regions were saved.
+    RegionsSaved,
 }
 
 /// The patient's page with `status`; a refused appointment or message form shows its error
@@ -405,6 +417,7 @@ async fn render_with(
             outcome_view(t, &chart.protocol, o, chart.now.with_timezone(&chart.patient.time_zone.tz()).date_naive())
         }),
         compare: chart.photos.as_deref().map(|list| compare_rows(t, list, tz)).unwrap_or_default(),
+        redness: chart.photos.as_deref().map(|list| redness_view(t, list, &chart.redness_regions, &chart.sessions, tz)),
         mine: false,
         rem,
         notice: match notice {
@@ -419,6 +432,7 @@ async fn render_with(
                     InviteNotice::ConsentWithdrawn => t.s("consent_staff.withdrawn").to_string(),
                     InviteNotice::PhotoUploaded => t.s("photos_staff.uploaded").to_string(),
                     InviteNotice::GradeSaved => t.s("outcomes.graded").to_string(),
+                    InviteNotice::RegionsSaved => t.s("redness.saved").to_string(),
                 }
             }
         },
