@@ -240,8 +240,14 @@ pub const MAX_PHOTO_BODY: usize = 20 * 1024 * 1024 + 64 * 1024;
 
 /// The routes that take a photo (multipart/form-data), whose bodies may be up to
 /// [`MAX_PHOTO_BODY`]; every other route keeps [`MAX_BODY`].
-pub const PHOTO_UPLOAD_ROUTES: [&str; 3] =
-    ["/api/v1/patients/{id}/photos", "/api/v1/me/photos", "/staff/patients/{id}/photos"];
+pub const PHOTO_UPLOAD_ROUTES: [&str; 6] = [
+    "/api/v1/patients/{id}/photos",
+    "/api/v1/me/photos",
+    "/staff/patients/{id}/photos",
+    "/me/check-ins/{check_in_id}/photo",
+    "/api/v1/patients/{id}/consents/{consent_id}/scan",
+    "/staff/patients/{id}/consent/{consent_id}/scan",
+];
 
 /// The largest body a request to `route` (its template) with `method` may carry.
 pub fn max_body_for(method: &axum::http::Method, route: Option<&str>) -> usize {

@@ -154,6 +154,7 @@ fn derived_schemas() -> Map<String, Value> {
     add::<needlepath_store::ConsentDocument>(g);
     add::<crate::api::photos::PhotoUpload>(g);
     add::<crate::api::photos::MyPhotoUpload>(g);
+    add::<crate::api::photos::ConsentScanUpload>(g);
     add::<crate::clinic::photos::PhotoEntry>(g);
     add::<crate::clinic::photos::PhotoList>(g);
     add::<crate::clinic::redness::RegionsRequest>(g);
@@ -348,7 +349,12 @@ pub fn document() -> Value {
             (None, "/metrics") => {
                 json!({ "description": "Prometheus text format", "content": { "text/plain": { "schema": { "type": "string" } } } })
             }
-            (None, "/api/v1/photos/{photo_id}/image" | "/api/v1/photos/{photo_id}/thumbnail") => {
+            (
+                None,
+                "/api/v1/photos/{photo_id}/image"
+                | "/api/v1/photos/{photo_id}/thumbnail"
+                | "/api/v1/patients/{id}/consents/{consent_id}/scan",
+            ) => {
                 json!({ "description": "The image, re-encoded without metadata; not to be cached", "content": { "image/jpeg": { "schema": { "type": "string", "format": "binary" } } } })
             }
             (None, "/api/v1/openapi.json") => {

@@ -143,6 +143,10 @@ fn entries() -> Vec<Entry> {
         r!(post "POST" "/api/v1/patients/{id}/check-ins", Staff(CLINICAL), "Record a check-in for the patient (for example by phone)", Some("CheckInSubmit"), Some("CheckInResult"), 201, check_ins::submit_for_patient),
         r!(get "GET" "/api/v1/patients/{id}/consents", Staff(CLINICAL), "The patient's consents: where each kind stands against the current text, and every consent given", None, Some("PatientConsents"), 200, consent::for_patient),
         r!(post "POST" "/api/v1/patients/{id}/consents", Staff(CLINICAL), "Record a consent the patient (or, under 18, their guardian) signed on paper, against the current text", Some("ConsentRequest"), Some("Consent"), 201, consent::record_paper),
+        photo_upload(
+            r!(post "POST" "/api/v1/patients/{id}/consents/{consent_id}/scan", Staff(CLINICAL), "Attach the scan of a consent signed on paper (multipart/form-data: photo), once; kept re-encoded without metadata", Some("ConsentScanUpload"), Some("Consent"), 200, photos::attach_consent_scan),
+        ),
+        r!(get "GET" "/api/v1/patients/{id}/consents/{consent_id}/scan", Staff(CLINICAL), "The scan of a consent signed on paper (JPEG); audited", None, None, 200, photos::consent_scan),
         r!(post "POST" "/api/v1/patients/{id}/consents/{consent_id}/withdraw", Staff(CLINICAL), "Record that the patient withdrew a consent (honoured at once)", Some("WithdrawRequest"), Some("Consent"), 200, consent::withdraw_for_patient),
         photo_upload(
             r!(post "POST" "/api/v1/patients/{id}/photos", Staff(CLINICAL), "Upload a photo of the patient (multipart/form-data: photo, view, stage, session_id): kept re-encoded without metadata, only with the patient's consent to photos for their record", Some("PhotoUpload"), Some("PhotoEntry"), 201, photos::upload_for_patient),
@@ -333,6 +337,9 @@ fn entries() -> Vec<Entry> {
         page(
             r!(post "POST" "/staff/patients/{id}/photos/regions", Staff(CLINICAL), "Mark where a view's redness index is read (form: view, treated_x/y/width/height and reference_x/y/width/height in percent, _csrf)", None, None, 303, staff::redness::save),
         ),
+        page(photo_upload(
+            r!(post "POST" "/staff/patients/{id}/consent/{consent_id}/scan", Staff(CLINICAL), "Attach the scan of a consent signed on paper (multipart form: photo, _csrf)", None, None, 303, staff::photos::consent_scan),
+        )),
         page(photo_upload(
             r!(post "POST" "/staff/patients/{id}/photos", Staff(CLINICAL), "Add a photo of the patient (multipart form: photo, view, stage, session_id, _csrf)", None, None, 303, staff::photos::upload),
         )),

@@ -92,6 +92,8 @@ enum Fresh {
     Photo,
     /// A check-in the calling patient sent (patient A's for anyone else).
     CheckIn,
+    /// A consent of patient A's recorded from paper with its scan attached.
+    ScannedConsent,
 }
 
 /// The request the matrix sends for a route; `None` for a route it does not know (a failure).
@@ -239,6 +241,9 @@ fn request_for(w: &World, method: &str, path: &str) -> Option<(Body, Fresh)> {
             | "/staff/outcomes"
             | "/staff/outcomes.csv",
         ) => none(),
+        ("POST", "/api/v1/patients/{id}/consents/{consent_id}/scan") => Some((Body::Photo(vec![]), Fresh::Consent)),
+        ("GET", "/api/v1/patients/{id}/consents/{consent_id}/scan") => Some((Body::None, Fresh::ScannedConsent)),
+        ("POST", "/staff/patients/{id}/consent/{consent_id}/scan") => Some((Body::Photo(vec![]), Fresh::Consent)),
         ("POST", "/api/v1/patients/{id}/photos/regions") => json(json!({ "view": "front",
             "treated": { "x": 0.1, "y": 0.1, "width": 0.3, "height": 0.3 },
             "reference": { "x": 0.6, "y": 0.6, "width": 0.3, "height": 0.3 } })),
@@ -565,6 +570,16 @@ async fn fill(w: &mut World, route: &RouteDoc, fresh: Fresh, caller: usize) -> S
             let login = w.t.patient_login(&w.t.admin.api, &patient).await;
             w.clinic1_secrets.push((login.id.clone(), "a clinic-1 patient".into()));
             Some(login.id)
+        }
+        Fresh::ScannedConsent => {
+            let body =
+                json!({ "kind": "photo_marketing", "version": 1, "typed_name": "Matrix Paper", "confirm": true });
+            let consents = format!("/api/v1/patients/{}/consents", w.patient_a.id);
+            let id = w.t.admin.api.post(&consents, body).await.expect(201)["id"].as_str().unwrap().to_string();
+            let scan = format!("{consents}/{id}/scan");
+            common::post_multipart(&w.t.admin.api, &scan, &[], Some(&common::small_png())).await.expect(200);
+            w.clinic1_secrets.push((id.clone(), "a clinic-1 paper consent".into()));
+            return route.path.replace("{id}", &w.patient_a.id).replace("{consent_id}", &id);
         }
         Fresh::CheckIn => {
             let p = &w.principals[caller];

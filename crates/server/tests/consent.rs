@@ -193,3 +193,62 @@ async fn only_clinicians_see_and_record_consents_and_messages_follow_their_conse
     assert_eq!(prac.api.get(&format!("/api/v1/patients/{pid}")).await.expect(200)["consent_messages"], false);
     assert_eq!(prac.api.post(&withdraw, json!({})).await.status, 409, "withdrawn once");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paper_consent_keeps_the_scan_of_the_signed_page_once() {
+    let t = TestApp::start().await;
+    let prac = t.add_staff(&t.admin.api, "practitioner").await;
+    let desk = t.add_staff(&t.admin.api, "front_desk").await;
+    let (patient, pid) = screened_patient(&t, &prac, "Sana Scan").await;
+    let paper =
+        prac.api.post(&format!("/api/v1/patients/{pid}/consents"), signature("treatment", 1, "Sana Scan")).await;
+    let cid = paper.expect(201)["id"].as_str().unwrap().to_string();
+    let scan = format!("/api/v1/patients/{pid}/consents/{cid}/scan");
+    let png = small_png();
+
+    assert_eq!(post_multipart(&desk.api, &scan, &[], Some(&png)).await.status, 403, "the front desk attaches nothing");
+    let none = post_multipart(&prac.api, &scan, &[], None).await;
+    assert_eq!((none.status, none.json["field"].as_str()), (422, Some("photo")), "{}", none.text);
+    let bad = post_multipart(&prac.api, &scan, &[], Some(b"not an image")).await;
+    assert_eq!((bad.status, bad.json["field"].as_str()), (422, Some("scan")), "{}", bad.text);
+    let attached = post_multipart(&prac.api, &scan, &[], Some(&png)).await;
+    assert_eq!(attached.expect(200)["scan_sha256"].as_str().map(str::len), Some(64), "{}", attached.text);
+    let again = post_multipart(&prac.api, &scan, &[], Some(&png)).await;
+    assert_eq!(again.status, 409, "a scan is never replaced: {}", again.text);
+
+    // Read back: a JPEG (re-encoded, no metadata), never cached, audited; not for the front desk.
+    let (status, headers, bytes) = get_bytes(&prac.api, &scan).await;
+    assert_eq!((status, headers.get("content-type").unwrap().to_str().unwrap()), (200, "image/jpeg"));
+    assert_eq!(headers.get("cache-control").unwrap(), "no-store");
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8], "a JPEG");
+    assert_eq!(get_bytes(&desk.api, &scan).await.0, 403);
+    let audit = t.admin.api.get(&format!("/api/v1/patients/{pid}/audit")).await.expect(200).clone();
+    assert!(audit.to_string().contains("consent.scan_attached") && audit.to_string().contains("consent.scan_viewed"));
+
+    // A consent given in the portal has no paper to scan.
+    let me = t.patient_login(&t.admin.api, &patient).await;
+    let mine = me.api.post("/api/v1/me/consents", signature("photo_record", 1, "Sana Scan")).await.expect(201).clone();
+    let portal = format!("/api/v1/patients/{pid}/consents/{}/scan", mine["id"].as_str().unwrap());
+    assert_eq!(post_multipart(&prac.api, &portal, &[], Some(&png)).await.status, 409);
+
+    // The record's plain form attaches a scan to a paper consent (CSRF as a field).
+    let second =
+        prac.api.post(&format!("/api/v1/patients/{pid}/consents"), signature("messages", 1, "Sana Scan")).await;
+    let second = second.expect(201)["id"].as_str().unwrap().to_string();
+    let page = prac.api.get(&format!("/staff/patients/{pid}")).await;
+    assert!(page.text.contains(&format!("/staff/patients/{pid}/consent/{second}/scan")), "{}", page.text);
+    let csrf = prac.api.csrf.clone().unwrap();
+    let mut browser = prac.api.clone();
+    browser.csrf = None;
+    let form = post_multipart(
+        &browser,
+        &format!("/staff/patients/{pid}/consent/{second}/scan"),
+        &[("_csrf", csrf.as_str())],
+        Some(&png),
+    )
+    .await;
+    assert_eq!(form.status, 303, "{}", form.text);
+    let page = prac.api.get(&format!("/staff/patients/{pid}?consent=scanned")).await;
+    assert!(page.text.contains("The scan of the signed paper was attached."), "{}", page.text);
+    assert!(page.text.contains(&format!("/api/v1/patients/{pid}/consents/{second}/scan")), "the link to the scan");
+}

@@ -254,6 +254,10 @@ async fn a_realistic_flow_matches_the_documented_schemas() {
     let paper = json!({ "kind": "treatment", "version": 1, "typed_name": "Nora Flow", "confirm": true });
     let signed =
         c.call(&prac, "POST", "/api/v1/patients/{id}/consents", &p("/consents"), Some(paper)).await.expect(201).clone();
+    let scan = format!("/api/v1/patients/{pid}/consents/{}/scan", signed["id"].as_str().unwrap());
+    let route = "/api/v1/patients/{id}/consents/{consent_id}/scan";
+    c.upload(&prac, route, &scan, &[], Some(&common::small_png())).await.expect(200);
+    c.image(&prac, route, &scan).await;
     let unconfirmed = json!({ "kind": "messages", "version": 1, "typed_name": "Nora Flow", "confirm": false });
     assert_eq!(
         c.call(&prac, "POST", "/api/v1/patients/{id}/consents", &p("/consents"), Some(unconfirmed)).await.status,

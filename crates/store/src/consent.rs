@@ -65,6 +65,8 @@ pub struct Consent {
     pub address: Option<String>,
     pub user_agent: Option<String>,
     pub withdrawn: Option<Withdrawal>,
+    /// The scan of the signed paper (SHA-256 of the sanitised image), once attached.
+    pub scan_sha256: Option<String>,
 }
 
 /// A consent to record, against the document version the signer read.

@@ -309,6 +309,8 @@ pub trait Writing: Reading {
     /// Records a consent to the current version of its document (`Conflict` when a newer one
     /// was published since); a consent to messages turns the record's `consent_messages` on.
     async fn sign_consent(&mut self, consent: NewConsent) -> Result<Consent>;
+    /// Attaches the scan of a paper consent (once; clinical staff).
+    async fn attach_consent_scan(&mut self, patient: PatientId, id: ConsentId, scan_sha256: &str) -> Result<Consent>;
     /// Withdraws a consent (`Conflict` when it already is); withdrawing the consent to messages
     /// turns `consent_messages` off.
     async fn withdraw_consent(

@@ -136,3 +136,35 @@ pub async fn set_regions(
     let patient: PatientId = id(&raw, "patient")?;
     Ok(Json(crate::clinic::redness::set_regions(&app, &a.actor, patient, r).await?))
 }
+
+/// The scan of a consent signed on paper, as multipart/form-data.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ConsentScanUpload {
+    /// A photo or scan of the signed page: JPEG, PNG or WebP, at most 20 MiB. Kept re-encoded,
+    /// without metadata.
+    #[schemars(extend("format" = "binary"))]
+    pub photo: String,
+}
+
+pub async fn attach_consent_scan(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path((raw, consent_raw)): Path<(String, String)>,
+    req: Request,
+) -> ApiResult<Json<needlepath_store::Consent>> {
+    let patient: PatientId = id(&raw, "patient")?;
+    let consent: needlepath_store::ConsentId = id(&consent_raw, "consent")?;
+    let mut form = PhotoForm::read(req, &[]).await?;
+    let bytes = the_photo(&mut form)?;
+    Ok(Json(crate::clinic::consent_scan::attach(&app, &a.actor, patient, consent, bytes).await?))
+}
+
+pub async fn consent_scan(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path((raw, consent_raw)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let patient: PatientId = id(&raw, "patient")?;
+    let consent: needlepath_store::ConsentId = id(&consent_raw, "consent")?;
+    Ok(jpeg(crate::clinic::consent_scan::image(&app, &a.actor, patient, consent).await?))
+}

@@ -15,6 +15,7 @@ pub mod chart;
 pub mod check_ins;
 pub mod clinic_outcomes;
 pub mod consent;
+pub mod consent_scan;
 pub mod cost;
 pub mod error;
 pub mod login_throttle;

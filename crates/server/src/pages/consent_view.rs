@@ -33,6 +33,9 @@ pub struct ConsentRow {
     pub withdrawable: bool,
     /// The treatment text asks a guardian's name and relationship.
     pub guardian: bool,
+    /// The latest consent was signed on paper: whether its scan is attached.
+    pub on_paper: bool,
+    pub scanned: bool,
 }
 
 pub fn kind_title(t: &Locale, kind: ConsentKind) -> String {
@@ -79,6 +82,8 @@ pub fn rows(t: &Locale, consents: &PatientConsents, tz: Tz) -> Vec<ConsentRow> {
                     .unwrap_or_default(),
                 consent_id: latest.map(|c| c.id.to_string()),
                 withdrawable: latest.is_some_and(|c| c.withdrawn.is_none()),
+                on_paper: latest.is_some_and(|c| c.on_paper),
+                scanned: latest.is_some_and(|c| c.scan_sha256.is_some()),
                 guardian: consents.guardian_required && s.kind == ConsentKind::Treatment,
             }
         })

@@ -61,3 +61,7 @@ CREATE TABLE redness_regions (
     PRIMARY KEY (clinic_id, patient_id, view),
     FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id)
 );
+
+-- A consent signed on paper keeps the scan of the signed page (issue 15, part 1): the
+-- sanitised image's SHA-256, kept with the photos; attached once.
+ALTER TABLE consents ADD COLUMN scan_sha256 TEXT CHECK (scan_sha256 IS NULL OR length(scan_sha256) = 64);

@@ -47,6 +47,7 @@ fn consent_from(row: &DbRow) -> Result<Consent> {
         signer,
         typed_name,
         on_paper: get(row, "on_paper")?,
+        scan_sha256: get(row, "scan_sha256")?,
         recorded_by: uuid_opt(row, "recorded_by")?.map(StaffId),
         signed_at: time(row, "signed_at")?,
         address: get(row, "address")?,
@@ -272,4 +273,41 @@ async fn treatment_consent_facts(
         withdrawn,
         guardian_required,
     })
+}
+
+/// Attaches the scan of the signed paper to a consent recorded from paper (once: a scan is the
+/// record of what was signed, never replaced). Clinical staff.
+async fn attach_consent_scan_on(
+    conn: &mut Conn,
+    actor: &Actor,
+    patient: PatientId,
+    id: ConsentId,
+    scan_sha256: &str,
+) -> Result<Consent> {
+    clinical_side(actor, "consent scans")?;
+    if matches!(actor.who, Who::Patient(_)) {
+        return Err(StoreError::Forbidden("attaching a consent's scan (clinical staff)"));
+    }
+    let row = sqlx::query("SELECT * FROM consents WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("consent"))?;
+    let consent = consent_from(&row)?;
+    if !consent.on_paper {
+        return Err(StoreError::InvalidState("only a consent signed on paper has a scan".into()));
+    }
+    if consent.scan_sha256.is_some() {
+        return Err(StoreError::Conflict("this consent's scan is already attached; a scan is never replaced".into()));
+    }
+    let row = sqlx::query("UPDATE consents SET scan_sha256 = $4 WHERE clinic_id = $1 AND patient_id = $2 AND id = $3 RETURNING *")
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .bind(id.0)
+        .bind(scan_sha256)
+        .fetch_one(&mut *conn)
+        .await?;
+    consent_from(&row)
 }

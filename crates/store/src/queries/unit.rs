@@ -358,6 +358,10 @@ impl crate::unit::Writing for Unit {
         publish_consent_document_on(&mut self.tx, &self.actor, document, now).await
     }
 
+    async fn attach_consent_scan(&mut self, patient: PatientId, id: ConsentId, scan_sha256: &str) -> Result<Consent> {
+        attach_consent_scan_on(&mut self.tx, &self.actor, patient, id, scan_sha256).await
+    }
+
     async fn sign_consent(&mut self, consent: NewConsent) -> Result<Consent> {
         sign_consent_on(&mut self.tx, &self.actor, consent).await
     }

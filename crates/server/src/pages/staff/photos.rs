@@ -65,3 +65,32 @@ pub async fn upload(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<Strin
     photos::upload_for_patient(&app, &a.actor, patient, upload).await?;
     Ok(see_other(&format!("/staff/patients/{patient}?photo=uploaded#photos")))
 }
+
+/// Attaches the scan of a consent signed on paper and returns to the consent section.
+pub async fn consent_scan(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    Path((raw, consent_raw)): Path<(String, String)>,
+    req: Request,
+) -> PageResult {
+    let a = ctx.authed()?;
+    let patient: PatientId = id(&raw, "patient")?;
+    let consent: needlepath_store::ConsentId = id(&consent_raw, "consent")?;
+    let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut form = PhotoForm::read(req, &[CSRF_FIELD]).await?;
+    if let Some(expected) = &a.csrf {
+        let sent = header_token.or_else(|| form.field(CSRF_FIELD).map(str::to_string)).unwrap_or_default();
+        if !secrets::same_secret(&sent, expected) {
+            return Err(PageError(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "the form's CSRF token does not match this session",
+            )));
+        }
+    }
+    let bytes = form.photo.take().filter(|b| !b.is_empty()).ok_or_else(|| {
+        ApiError::invalid("photo", "choose a photo or scan of the signed page (JPEG, PNG or WebP, at most 20 MB)")
+    })?;
+    crate::clinic::consent_scan::attach(&app, &a.actor, patient, consent, bytes).await?;
+    Ok(see_other(&format!("/staff/patients/{patient}?consent=scanned#consent")))
+}

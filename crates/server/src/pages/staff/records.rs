@@ -309,7 +309,8 @@ pub async fn show(
         None => notice,
         Some("recorded") => Some(InviteNotice::ConsentRecorded),
         Some("withdrawn") => Some(InviteNotice::ConsentWithdrawn),
-        Some(_) => return Err(ApiError::invalid("consent", "accepted: recorded, withdrawn").into()),
+        Some("scanned") => Some(InviteNotice::ScanAttached),
+        Some(_) => return Err(ApiError::invalid("consent", "accepted: recorded, withdrawn, scanned").into()),
     };
     let notice = match q.photo.as_deref() {
         None => notice,
@@ -342,6 +343,8 @@ pub enum InviteNotice {
     ConsentWithdrawn,
     /// A photo was added.
     PhotoUploaded,
+    /// The scan of a paper consent was attached.
+    ScanAttached,
     /// A scar grade was saved.
     GradeSaved,
     /// Redness regions were saved.
@@ -431,6 +434,7 @@ async fn render_with(
                     InviteNotice::ConsentRecorded => t.s("consent_staff.recorded").to_string(),
                     InviteNotice::ConsentWithdrawn => t.s("consent_staff.withdrawn").to_string(),
                     InviteNotice::PhotoUploaded => t.s("photos_staff.uploaded").to_string(),
+                    InviteNotice::ScanAttached => t.s("consent_staff.scan_attached").to_string(),
                     InviteNotice::GradeSaved => t.s("outcomes.graded").to_string(),
                     InviteNotice::RegionsSaved => t.s("redness.saved").to_string(),
                 }
