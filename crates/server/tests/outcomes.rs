@@ -35,6 +35,15 @@ async fn a_series_is_graded_and_answered_at_its_milestones() {
     let grades = format!("/api/v1/patients/{pid}/grades");
     let outcomes = format!("/api/v1/patients/{pid}/outcomes");
 
+    // Before a plan: nothing is due, and the answer says so (not an error).
+    let unplanned = t.create_patient(&t.admin.api, "Ursula Unplanned").await;
+    let empty = prac.api.get(&format!("/api/v1/patients/{}/outcomes", unplanned["id"].as_str().unwrap())).await;
+    assert_eq!(
+        (empty.json["plan_id"].is_null(), empty.json["milestones"].as_array().map(Vec::len)),
+        (true, Some(0)),
+        "{}",
+        empty.text
+    );
     let before = prac.api.get(&outcomes).await.expect(200).clone();
     let planned = before["sessions_planned"].as_u64().unwrap();
     assert!(planned >= 3, "{before}");

@@ -52,7 +52,8 @@ pub struct MilestoneRow {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SeriesOutcomes {
     pub patient_id: PatientId,
-    pub plan_id: PlanId,
+    /// The plan whose series this is; null before the patient has a plan (then nothing is due).
+    pub plan_id: Option<PlanId>,
     /// Sessions the plan gives, and how many are done.
     pub sessions_planned: u32,
     pub sessions_done: u32,
@@ -113,7 +114,7 @@ pub fn outcomes_of(
         .collect();
     SeriesOutcomes {
         patient_id: plan.patient,
-        plan_id: plan.id,
+        plan_id: Some(plan.id),
         sessions_planned: planned,
         sessions_done: u32::try_from(done.len()).unwrap_or(u32::MAX),
         milestones: rows,
@@ -148,7 +149,16 @@ pub async fn view(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<
     let found = outcomes_in(&mut *unit, &plans, &sessions, tz, now.with_timezone(&tz).date_naive()).await?;
     unit.finish(Audit::view("outcomes.viewed", patient, &[Seen::Patient, Seen::Plans, Seen::Sessions, Seen::Outcomes]))
         .await?;
-    found.ok_or_else(no_plan)
+    // Before a plan there is no series: nothing is due, nothing recorded.
+    Ok(found.unwrap_or_else(|| SeriesOutcomes {
+        patient_id: patient,
+        plan_id: None,
+        sessions_planned: 0,
+        sessions_done: 0,
+        milestones: Vec::new(),
+        questionnaire_open: None,
+        sources: outcomes::SOURCES.iter().map(|s| s.to_string()).collect(),
+    }))
 }
 
 fn no_plan() -> ClinicError {

@@ -58,12 +58,12 @@ async fn render(
     let (a, id) = me(ctx)?;
     let t = ctx.t;
     let protocol = app.protocol_for(a.actor.clinic).await?;
-    // Without a plan there is nothing to ask: the page says so rather than failing.
-    let open = match outcomes::view(app, &a.actor, id).await {
-        Ok(o) => o.questionnaire_open.map(|m| (m.code(), m.label())),
-        Err(crate::clinic::ClinicError::Store(needlepath_store::StoreError::InvalidState(_))) => None,
-        Err(e) => return Err(ApiError::from(e).into()),
-    };
+    // Without a plan nothing is open: the page says there are no questions now.
+    let open = outcomes::view(app, &a.actor, id)
+        .await
+        .map_err(ApiError::from)?
+        .questionnaire_open
+        .map(|m| (m.code(), m.label()));
     let (status, error) = match refused {
         Some((status, shown)) => (status, Some(shown)),
         None => (StatusCode::OK, None),
