@@ -394,6 +394,62 @@ async fn a_clinician_adds_a_photo_from_the_patient_page_without_javascript() {
     assert!(!page.text.contains(r#"id="photo-file""#));
 }
 
+/// Guided capture (issue 15): the staff form names each view's earliest baseline as its guide,
+/// the check-in answer's form names the patient's own list (read by the script only when the
+/// camera opens, so the page reads nothing more), both carry the camera's words, and the content
+/// security policy is as strict as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_photo_forms_carry_the_guided_cameras_words_and_baselines() {
+    let t = TestApp::start().await;
+    let p = t.create_patient(&t.admin.api, "Gita Guide").await;
+    let pid = p["id"].as_str().unwrap().to_string();
+    t.screen_eligible(&t.admin.api, &pid).await;
+    let session = t.record_session(&t.admin.api, &pid).await;
+    let session_id = session["session"]["id"].as_str().or(session["id"].as_str()).unwrap().to_string();
+    let body = json!({ "kind": "photo_record", "version": 1, "typed_name": "Gita Guide", "confirm": true });
+    t.admin.api.post(&format!("/api/v1/patients/{pid}/consents"), body).await.expect(201);
+    // Two front baselines and a front photo at the session: the earliest baseline is the guide.
+    let first = upload(&t.admin.api, &pid, &small_png()).await.expect(201)["image_url"].as_str().unwrap().to_string();
+    let pale = image::RgbImage::from_pixel(64, 48, image::Rgb([230, 190, 170]));
+    let mut second = std::io::Cursor::new(Vec::new());
+    pale.write_to(&mut second, image::ImageFormat::Png).unwrap();
+    upload(&t.admin.api, &pid, second.get_ref()).await.expect(201);
+    let fields = [("view", "front"), ("stage", "session"), ("session_id", session_id.as_str())];
+    let path = format!("/api/v1/patients/{pid}/photos");
+    post_multipart(&t.admin.api, &path, &fields, Some(&small_png())).await.expect(201);
+    let page = t.admin.api.get(&format!("/staff/patients/{pid}")).await;
+    assert_eq!(page.status, 200);
+    let form = r#"data-guided="photo-file" data-guide-view-from="photo-view""#;
+    assert!(page.text.contains(&format!(r#"{form} data-guide-front="{first}">"#)), "{}", page.text);
+    assert_eq!(page.text.matches("data-guide-front=").count(), 1, "one guide per view");
+    assert!(!page.text.contains("data-guide-left_oblique"), "no guide for a view without a baseline");
+    for part in ["<template data-guided-ui", "Use the guided camera", "Take photo", r#"data-say-ready="Line up"#] {
+        assert!(page.text.contains(part), "{part} on the staff page");
+    }
+    let csp = "default-src 'self'; frame-ancestors 'none'; form-action 'self'";
+    assert_eq!(page.header("content-security-policy"), Some(csp));
+    // The patient's answer page points the script at their own list, where the earliest front
+    // baseline (the list is newest first) is the same guide.
+    let me = t.patient_login(&t.admin.api, &p).await;
+    let answer =
+        common::post_form(&me.api, "/me/check-in", "symptom=redness&severity.redness=mild&trend.redness=improving")
+            .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let form = r#"data-guided="check-in-photo" data-guide-view="front" data-guides="/api/v1/me/photos">"#;
+    assert!(answer.text.contains(form) && answer.text.contains("<template data-guided-ui"), "{}", answer.text);
+    assert!(!answer.text.contains("/api/v1/photos/"), "the answer page names no photo itself");
+    assert_eq!(answer.header("content-security-policy"), Some(csp));
+    let mine = me.api.get("/api/v1/me/photos").await.expect(200).clone();
+    let baselines: Vec<&Value> = mine["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["view"] == "front" && p["stage"] == "baseline")
+        .collect();
+    assert_eq!(baselines.len(), 2);
+    assert_eq!(baselines.last().unwrap()["image_url"], first.as_str());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_upload_declared_larger_than_a_photo_is_refused_as_a_problem_before_it_is_read() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

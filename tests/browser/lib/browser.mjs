@@ -16,14 +16,15 @@ mkdirSync(shotsDir, { recursive: true });
 /** The page weight budget, in bytes: HTML, CSS and script, before images. */
 export const PAGE_BUDGET = 100 * 1024;
 
-export async function launch() {
+/** Chromium; `args` adds switches (the guided camera's test gives it a fake camera). */
+export async function launch({ args = [] } = {}) {
   const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
   return chromium.launch({
     executablePath,
     headless: true,
     // As root in a container without a network: no sandbox, no background traffic.
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", ...args],
   });
 }
 

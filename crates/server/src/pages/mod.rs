@@ -10,6 +10,7 @@
 //! - [`form`]: reading a posted form, with its CSRF check.
 //! - [`assets`]: the stylesheet, script and icon, served by the binary itself.
 //! - [`chart`]: the symptom chart, drawn as inline SVG.
+//! - [`guided`]: the baseline photos the guided camera lays over the live camera.
 //! - [`view`]: shaping engine results and records for templates (sources, times, labels).
 
 pub mod account;
@@ -17,6 +18,7 @@ pub mod assets;
 pub mod chart;
 pub mod consent_view;
 pub mod form;
+pub mod guided;
 pub mod outcome_view;
 pub mod patient;
 pub mod public;

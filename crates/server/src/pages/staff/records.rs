@@ -158,6 +158,8 @@ struct PatientPage {
     photo_sessions: Vec<(String, String)>,
     /// The redness index: regions per view and the trend (clinical staff, photos shown).
     redness: Option<RednessView>,
+    /// Each view's baseline image (view, URL), the guided camera's guide.
+    photo_guides: Vec<(&'static str, String)>,
     /// The latest plan's progress (clinical staff, with a plan) and each view compared.
     outcomes: Option<OutcomeView>,
     compare: Vec<CompareRow>,
@@ -416,6 +418,7 @@ async fn render_with(
             .map(|v| (v.as_str(), t.label("photo_view", v.as_str()).to_string()))
             .collect(),
         photo_sessions: chart.sessions.iter().map(|s| (s.id.to_string(), local(s.performed_at, tz))).collect(),
+        photo_guides: chart.photos.as_deref().map(crate::pages::guided::baseline_guides).unwrap_or_default(),
         outcomes: chart.outcomes.as_ref().map(|o| {
             outcome_view(t, &chart.protocol, o, chart.now.with_timezone(&chart.patient.time_zone.tz()).date_naive())
         }),
