@@ -134,7 +134,13 @@ async fn an_invited_patient_receives_reminders_by_email_and_staff_see_what_arriv
 
     // Moving the appointment withdraws what was pending and schedules it again.
     let aid = booked["id"].as_str().unwrap();
-    let later = (Utc::now() + chrono::Duration::days(20)).to_rfc3339();
+    // Clear of midnight in Berlin too (regression: run after 23:15 Berlin time, now + 20 days
+    // put the 45 minutes across midnight, outside opening hours).
+    let mut later = Utc::now() + chrono::Duration::days(20);
+    while chrono::Timelike::hour(&later.with_timezone(&chrono_tz::Europe::Berlin)) >= 23 {
+        later += chrono::Duration::hours(1);
+    }
+    let later = later.to_rfc3339();
     admin
         .post(&format!("/api/v1/patients/{pid}/appointments/{aid}/reschedule"), json!({ "starts_at": later }))
         .await
