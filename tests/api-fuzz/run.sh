@@ -30,6 +30,8 @@ cat > "$DIR/fuzz.toml" <<TOML
 login_failures_per_account = 1000000
 login_failures_per_address = 1000000
 check_ins_per_patient_per_hour = 1000000
+# Photos go to the run's own directory (with PostgreSQL the default is ./photos, the checkout).
+photos_dir = "$DIR/photos"
 TOML
 "$BIN" serve --listen "127.0.0.1:$PORT" --database-url "$URL" --create-database --config "$DIR/fuzz.toml" \
   >"$DIR/out" 2>"$DIR/err" &
