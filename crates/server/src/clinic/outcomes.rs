@@ -27,7 +27,7 @@ use crate::clinic::{ClinicError, ClinicResult};
 
 /// A milestone's grades may be recorded this many days before its date (a follow-up visit a
 /// little early still counts).
-const EARLY_DAYS: i64 = 14;
+const EARLY_DAYS: u64 = 14;
 
 /// One milestone of the series, with what was recorded at it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -192,18 +192,11 @@ pub async fn grade(
     }
     let now = app.now();
     let mut unit = app.records.store().writing(actor).await?;
-    let record = unit.patient(patient).await?;
-    let tz = record.time_zone.tz();
-    let plans = unit.plans(patient).await?;
-    let plan = plans.first().ok_or_else(no_plan)?;
-    let sessions = unit.sessions(patient).await?;
-    let planned = planned(plan);
-    let done = series_days(plan, &sessions, tz);
-    reached(a.milestone, planned, &done, now.with_timezone(&tz).date_naive(), "graded")?;
+    let plan = reached_in(&mut *unit, patient, a.milestone, By::Clinician, now).await?;
     let saved = unit
         .add_assessment(NewScarAssessment {
             patient,
-            plan: plan.id,
+            plan,
             milestone: a.milestone,
             grade: a.grade,
             improvement: a.improvement,
@@ -216,25 +209,48 @@ pub async fn grade(
     Ok(saved)
 }
 
-/// Whether `m` belongs to the series and its day has come (a clinician may grade a follow-up
-/// up to two weeks early; a patient answers from the questionnaire's day).
-fn reached(m: Milestone, planned: u32, done: &[NaiveDate], today: NaiveDate, what: &str) -> ClinicResult<()> {
+/// Who records at a milestone: a clinician grades (from two weeks before a follow-up's day),
+/// the patient answers (from the questionnaire's day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum By {
+    Clinician,
+    Patient,
+}
+
+/// The latest plan, read in the unit, once `m` belongs to its series and its day has come for
+/// `by`; refusals name the field `milestone`.
+async fn reached_in<R: Reading + ?Sized>(
+    unit: &mut R,
+    patient: PatientId,
+    m: Milestone,
+    by: By,
+    now: DateTime<Utc>,
+) -> ClinicResult<PlanId> {
+    let tz = unit.patient(patient).await?.time_zone.tz();
+    let plans = unit.plans(patient).await?;
+    let plan = plans.first().ok_or_else(no_plan)?;
+    let sessions = unit.sessions(patient).await?;
+    let planned = planned(plan);
+    let done = series_days(plan, &sessions, tz);
+    let today = now.with_timezone(&tz).date_naive();
     let all = milestones(planned);
     if !all.contains(&m) {
         let codes: Vec<String> = all.iter().map(|m| m.code()).collect();
         return Err(ClinicError::invalid("milestone", format!("this series has {}", codes.join(", "))));
     }
-    let day = if what == "answered" {
-        questionnaire_day(m, planned, done)
-    } else {
-        match outcomes::due_on(m, planned, done) {
-            Some(None) => Some(today),
-            Some(Some(d)) => Some(d - chrono::Days::new(u64::try_from(EARLY_DAYS).unwrap_or(0))),
-            None => None,
+    let (day, what) = match by {
+        By::Patient => (questionnaire_day(m, planned, &done), "answered"),
+        By::Clinician => {
+            let day = match outcomes::due_on(m, planned, &done) {
+                Some(None) => Some(today),
+                Some(Some(d)) => Some(d - chrono::Days::new(EARLY_DAYS)),
+                None => None,
+            };
+            (day, "graded")
         }
     };
     match day {
-        Some(d) if d <= today => Ok(()),
+        Some(d) if d <= today => Ok(plan.id),
         Some(d) => Err(ClinicError::invalid("milestone", format!("{} can be {what} from {d}", m.label()))),
         None => Err(ClinicError::invalid(
             "milestone",
@@ -247,18 +263,11 @@ fn reached(m: Milestone, planned: u32, done: &[NaiveDate], today: NaiveDate, wha
 pub async fn answer(app: &App, actor: &Actor, patient: PatientId, a: PatientAnswer) -> ClinicResult<OutcomeAnswer> {
     let now = app.now();
     let mut unit = app.records.store().writing(actor).await?;
-    let record = unit.patient(patient).await?;
-    let tz = record.time_zone.tz();
-    let plans = unit.plans(patient).await?;
-    let plan = plans.first().ok_or_else(no_plan)?;
-    let sessions = unit.sessions(patient).await?;
-    let planned = planned(plan);
-    let done = series_days(plan, &sessions, tz);
-    reached(a.milestone, planned, &done, now.with_timezone(&tz).date_naive(), "answered")?;
+    let plan = reached_in(&mut *unit, patient, a.milestone, By::Patient, now).await?;
     let saved = unit
         .add_outcome_answer(NewOutcomeAnswer {
             patient,
-            plan: plan.id,
+            plan,
             milestone: a.milestone,
             improvement: a.improvement,
             satisfaction: a.satisfaction,

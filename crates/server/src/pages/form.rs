@@ -13,6 +13,7 @@ use axum::http::{StatusCode, header};
 use needlepath_core::vocabulary::Finding;
 
 use crate::auth::{Authed, CSRF_HEADER, secrets};
+use crate::body::PhotoForm;
 use crate::i18n::Locale;
 use crate::pages::PageError;
 use crate::problem::ApiError;
@@ -123,18 +124,34 @@ impl<S: Send + Sync> FromRequest<S> for Posted {
         let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = crate::body::read_limited(req.into_body()).await?;
         let form = FormData::parse(&bytes)?;
-        if let Some(expected) = expected {
-            let sent = header_token.unwrap_or_else(|| form.get(CSRF_FIELD).to_string());
-            if !secrets::same_secret(&sent, &expected) {
-                return Err(PageError(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "csrf_failed",
-                    "the form's CSRF token does not match this session",
-                )));
-            }
-        }
+        check_csrf(expected.as_deref(), header_token.as_deref().unwrap_or_else(|| form.get(CSRF_FIELD)))?;
         Ok(Posted(form))
     }
+}
+
+/// Refuses a form whose CSRF token (header, else field) is not the session's; a caller without
+/// a session token (an API bearer) has none to check.
+fn check_csrf(expected: Option<&str>, sent: &str) -> Result<(), PageError> {
+    match expected {
+        Some(expected) if !secrets::same_secret(sent, expected) => Err(PageError(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "the form's CSRF token does not match this session",
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A page's multipart form with a photo (`body::PhotoForm`, the text fields in `fields` and the
+/// CSRF field), its CSRF token checked as [`Posted`] checks a plain form's.
+pub async fn posted_photo(req: Request, fields: &[&str]) -> Result<PhotoForm, PageError> {
+    let expected = req.extensions().get::<Authed>().and_then(|a| a.csrf.clone());
+    let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let mut accepted = vec![CSRF_FIELD];
+    accepted.extend_from_slice(fields);
+    let form = PhotoForm::read(req, &accepted).await?;
+    check_csrf(expected.as_deref(), header_token.as_deref().or_else(|| form.field(CSRF_FIELD)).unwrap_or_default())?;
+    Ok(form)
 }
 
 #[cfg(test)]

@@ -10,6 +10,12 @@ fn milestone_code(s: &str) -> std::result::Result<Milestone, String> {
     Milestone::from_code(s).ok_or_else(|| "not a known milestone".to_string())
 }
 
+/// A satisfaction score read back: 0 to 10, else the row is reported as corrupt.
+fn satisfaction(row: &DbRow, table: &str) -> Result<u8> {
+    let v: i64 = get(row, "satisfaction")?;
+    u8::try_from(v).ok().filter(|s| *s <= 10).ok_or_else(|| corrupt(table, "satisfaction", &v.to_string(), "not 0 to 10"))
+}
+
 fn assessment_from(row: &DbRow) -> Result<ScarAssessment> {
     let grade: i64 = get(row, "grade")?;
     Ok(ScarAssessment {
@@ -27,17 +33,13 @@ fn assessment_from(row: &DbRow) -> Result<ScarAssessment> {
 }
 
 fn outcome_answer_from(row: &DbRow) -> Result<OutcomeAnswer> {
-    let satisfaction: i64 = get(row, "satisfaction")?;
     Ok(OutcomeAnswer {
         id: OutcomeAnswerId(get(row, "id")?),
         patient: PatientId(get(row, "patient_id")?),
         plan: PlanId(get(row, "plan_id")?),
         milestone: code(row, "outcome_answers", "milestone", milestone_code)?,
         improvement: code(row, "outcome_answers", "improvement", improvement_code)?,
-        satisfaction: u8::try_from(satisfaction)
-            .ok()
-            .filter(|s| *s <= 10)
-            .ok_or_else(|| corrupt("outcome_answers", "satisfaction", &satisfaction.to_string(), "not 0 to 10"))?,
+        satisfaction: satisfaction(row, "outcome_answers")?,
         recommend: get(row, "recommend")?,
         answered_at: time(row, "answered_at")?,
     })

@@ -125,14 +125,10 @@ async fn report_answers_on(conn: &mut Conn, actor: &Actor, from: DateTime<Utc>, 
     .await?;
     rows.iter()
         .map(|row| {
-            let satisfaction: i64 = get(row, "satisfaction")?;
             Ok(AnswerFact {
                 milestone: code(row, "outcome_answers", "milestone", milestone_code)?,
                 improvement: code(row, "outcome_answers", "improvement", improvement_code)?,
-                satisfaction: u8::try_from(satisfaction)
-                    .ok()
-                    .filter(|s| *s <= 10)
-                    .ok_or_else(|| corrupt("outcome_answers", "satisfaction", &satisfaction.to_string(), "not 0 to 10"))?,
+                satisfaction: satisfaction(row, "outcome_answers")?,
                 recommend: get(row, "recommend")?,
                 answered_at: time(row, "answered_at")?,
                 practitioner: uuid_opt(row, "practitioner_id")?.map(StaffId),

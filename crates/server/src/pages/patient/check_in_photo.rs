@@ -9,35 +9,21 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
 use needlepath_store::CheckInId;
 
 use crate::App;
 use crate::api::id;
-use crate::auth::{CSRF_HEADER, secrets};
-use crate::body::PhotoForm;
 use crate::clinic::photos;
-use crate::pages::form::CSRF_FIELD;
+use crate::pages::form::posted_photo;
 use crate::pages::patient::me;
-use crate::pages::{Ctx, PageError, PageResult, see_other};
+use crate::pages::{Ctx, PageResult, see_other};
 use crate::problem::ApiError;
 
 /// Keeps the photo with the check-in and shows the history with a notice.
 pub async fn upload(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>, req: Request) -> PageResult {
     let (a, patient) = me(&ctx)?;
     let check_in: CheckInId = id(&raw, "check-in")?;
-    let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut form = PhotoForm::read(req, &[CSRF_FIELD]).await?;
-    if let Some(expected) = &a.csrf {
-        let sent = header_token.or_else(|| form.field(CSRF_FIELD).map(str::to_string)).unwrap_or_default();
-        if !secrets::same_secret(&sent, expected) {
-            return Err(PageError(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
-                "the form's CSRF token does not match this session",
-            )));
-        }
-    }
+    let mut form = posted_photo(req, &[]).await?;
     let bytes = form
         .photo
         .take()

@@ -7,16 +7,13 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
-use axum::http::StatusCode;
 use needlepath_store::{PatientId, PhotoStage, PhotoView, SessionId};
 
 use crate::App;
 use crate::api::id;
-use crate::auth::{CSRF_HEADER, secrets};
-use crate::body::PhotoForm;
 use crate::clinic::photos::{self, StaffUpload};
-use crate::pages::form::CSRF_FIELD;
-use crate::pages::{Ctx, PageError, PageResult, see_other};
+use crate::pages::form::posted_photo;
+use crate::pages::{Ctx, PageResult, see_other};
 use crate::problem::ApiError;
 
 const VIEWS: &str = "front, left_oblique, right_oblique, left_profile or right_profile";
@@ -25,18 +22,7 @@ const VIEWS: &str = "front, left_oblique, right_oblique, left_profile or right_p
 pub async fn upload(State(app): State<Arc<App>>, ctx: Ctx, Path(raw): Path<String>, req: Request) -> PageResult {
     let a = ctx.authed()?;
     let patient: PatientId = id(&raw, "patient")?;
-    let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut form = PhotoForm::read(req, &[CSRF_FIELD, "view", "stage", "session_id"]).await?;
-    if let Some(expected) = &a.csrf {
-        let sent = header_token.or_else(|| form.field(CSRF_FIELD).map(str::to_string)).unwrap_or_default();
-        if !secrets::same_secret(&sent, expected) {
-            return Err(PageError(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
-                "the form's CSRF token does not match this session",
-            )));
-        }
-    }
+    let mut form = posted_photo(req, &["view", "stage", "session_id"]).await?;
     let view = form
         .field("view")
         .and_then(PhotoView::parse)
@@ -76,18 +62,7 @@ pub async fn consent_scan(
     let a = ctx.authed()?;
     let patient: PatientId = id(&raw, "patient")?;
     let consent: needlepath_store::ConsentId = id(&consent_raw, "consent")?;
-    let header_token = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let mut form = PhotoForm::read(req, &[CSRF_FIELD]).await?;
-    if let Some(expected) = &a.csrf {
-        let sent = header_token.or_else(|| form.field(CSRF_FIELD).map(str::to_string)).unwrap_or_default();
-        if !secrets::same_secret(&sent, expected) {
-            return Err(PageError(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
-                "the form's CSRF token does not match this session",
-            )));
-        }
-    }
+    let mut form = posted_photo(req, &[]).await?;
     let bytes = form.photo.take().filter(|b| !b.is_empty()).ok_or_else(|| {
         ApiError::invalid("photo", "choose a photo or scan of the signed page (JPEG, PNG or WebP, at most 20 MB)")
     })?;
