@@ -32,7 +32,26 @@ pub fn workspace() -> anyhow::Result<Workspace> {
 /// `cargo build --release -p needlepath` in the workspace root; the path of the binary.
 pub fn build_needlepath(ws: &Workspace) -> anyhow::Result<PathBuf> {
     eprintln!("bench: cargo build --release -p needlepath");
-    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // `cargo run` sets the bench package's own variables for it; a build script (ring's) reruns
+    // when CARGO_MANIFEST_DIR changes, which would rebuild needlepath (minutes, with LTO) each
+    // time `bench` and a plain `cargo build` alternate. The nested build gets them unset.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy().into_owned();
+        if key.starts_with("CARGO_PKG_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&key.as_str())
+        {
+            cargo.env_remove(&key);
+        }
+    }
+    let status = cargo
         .args(["build", "--release", "-p", "needlepath"])
         .current_dir(&ws.root)
         .env("CARGO_TARGET_DIR", &ws.target)
