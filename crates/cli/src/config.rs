@@ -73,6 +73,15 @@ pub struct Config {
     pub photos_s3_secret_access_key: Option<String>,
     /// Allow a plain `http://` endpoint (a local emulator; never across a network).
     pub photos_s3_allow_http: bool,
+    /// How SQLite commits: `group` (default: concurrent writes share one fsync, each answered
+    /// once durable), `per_request`, or `normal` (synchronous=NORMAL: may lose the last writes
+    /// on power loss; for comparison only).
+    pub sqlite_commit: String,
+    /// `on` (default): one line per request; `off`: none.
+    pub access_log: String,
+    /// Requests answered at once before the excess gets 503 with Retry-After (0: no limit);
+    /// check-ins are never refused.
+    pub max_requests_in_flight: u32,
 }
 
 /// Where the configuration keeps photos: [`Config::photo_store`].
@@ -114,12 +123,15 @@ impl Default for Config {
             photos_s3_access_key_id: None,
             photos_s3_secret_access_key: None,
             photos_s3_allow_http: false,
+            sqlite_commit: "group".into(),
+            access_log: "on".into(),
+            max_requests_in_flight: s.max_requests_in_flight,
         }
     }
 }
 
 /// The settings, as keys of the file and (upper-cased, after `NEEDLEPATH_`) of the environment.
-pub const KEYS: [&str; 27] = [
+pub const KEYS: [&str; 30] = [
     "database_url",
     "database_url_file",
     "create_database",
@@ -147,6 +159,9 @@ pub const KEYS: [&str; 27] = [
     "photos_s3_access_key_id",
     "photos_s3_secret_access_key",
     "photos_s3_allow_http",
+    "sqlite_commit",
+    "access_log",
+    "max_requests_in_flight",
 ];
 
 /// The longest a connection deadline may be set to: an hour. Longer would let a client hold a
@@ -214,6 +229,12 @@ impl Config {
         if !["text", "json"].contains(&c.log_format.as_str()) {
             bail!("configuration: log_format `{}` is not accepted; accepted: text, json", c.log_format);
         }
+        if let Err(e) = needlepath_store::SqliteCommit::parse(&c.sqlite_commit) {
+            bail!("configuration: {e}");
+        }
+        if !["on", "off"].contains(&c.access_log.as_str()) {
+            bail!("configuration: access_log `{}` is not accepted; accepted: on, off", c.access_log);
+        }
         c.check_connection_limits()?;
         c.photo_store()?;
         Ok(c)
@@ -237,6 +258,11 @@ impl Config {
     }
 
     /// Whether a missing SQLite file may be created.
+    /// SQLite's commit mode (checked when the configuration was loaded).
+    pub fn sqlite_commit(&self) -> needlepath_store::SqliteCommit {
+        needlepath_store::SqliteCommit::parse(&self.sqlite_commit).unwrap_or_default()
+    }
+
     pub fn create(&self) -> bool {
         self.create_database.unwrap_or(self.database_url == DEFAULT_DATABASE && self.database_url_file.is_none())
     }
@@ -348,6 +374,8 @@ impl Config {
             photos_dir: Some(self.photos_dir()),
             // Made and checked by `serve` (it reaches the bucket): `service::open_photos`.
             photo_store: None,
+            access_log: self.access_log == "on",
+            max_requests_in_flight: self.max_requests_in_flight,
         }
     }
 }

@@ -10,6 +10,7 @@ mod config;
 mod photo_backup;
 mod render;
 mod render_limits;
+mod seed;
 mod service;
 
 use std::io::Write;
@@ -147,6 +148,15 @@ enum Command {
     },
     /// Print the OpenAPI 3.1 document of the JSON API.
     Openapi,
+    /// Fill an empty database with a clinic group for the bench harness (crates/bench): the
+    /// service writes one patient's history, which is copied to every patient; prints the
+    /// logins to load with. Not for a database that holds real patients.
+    Seed {
+        #[command(flatten)]
+        seed: seed::SeedArgs,
+        #[command(flatten)]
+        service: ServiceArgs,
+    },
 }
 
 /// Where the service's configuration and database are.
@@ -266,6 +276,9 @@ fn main() -> ExitCode {
             config::show(service.config.as_ref(), &service.flags(&cli.global)).map_err(Failure::Other)
         }
         Command::Openapi => service::openapi().map_err(Failure::Other),
+        Command::Seed { seed, service } => {
+            service.load(&cli.global).and_then(|c| service::seed(&c, &seed)).map_err(Failure::Other)
+        }
     };
     match result {
         Ok(out) => {

@@ -20,6 +20,8 @@ fn init_logs(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("NEEDLEPATH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only on a terminal: a log file or journal gets plain text (issue 16).
+    let builder = builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
 }
 
@@ -35,7 +37,7 @@ fn protocol(config: &Config) -> anyhow::Result<Protocol> {
 
 async fn open(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = DatabaseUrl::parse(&config.database_url)?;
-    Ok(needlepath_store::open(&url, OpenOptions { create: config.create() }).await?)
+    Ok(needlepath_store::open(&url, OpenOptions { create: config.create(), commit: config.sqlite_commit() }).await?)
 }
 
 pub fn serve(config: &Config) -> anyhow::Result<()> {
@@ -254,4 +256,22 @@ pub fn user_reset(config: &Config, email: &str) -> anyhow::Result<String> {
 
 pub fn openapi() -> anyhow::Result<String> {
     Ok(format!("{}\n", serde_json::to_string_pretty(&needlepath_server::openapi::document())?))
+}
+
+/// `needlepath seed`: see `seed.rs`. Answers the credentials as JSON (and writes them to `--out`).
+pub fn seed(config: &Config, args: &crate::seed::SeedArgs) -> anyhow::Result<String> {
+    let protocol = Arc::new(protocol(config)?);
+    runtime()?.block_on(async {
+        let store = open(config).await?;
+        let seeded = crate::seed::seed(store, protocol, args).await?;
+        let json = serde_json::to_string_pretty(&seeded)? + "\n";
+        if let Some(out) = &args.out {
+            std::fs::write(out, &json).with_context(|| format!("cannot write {}", out.display()))?;
+        }
+        eprintln!(
+            "needlepath seed: {} patients, {} rows copied, in {:.1} s",
+            seeded.patients, seeded.rows_copied, seeded.seconds
+        );
+        Ok(json)
+    })
 }

@@ -341,7 +341,7 @@ async fn main() {
             (DatabaseUrl::parse(&url).unwrap(), Some(name), None)
         }
     };
-    let store = needlepath_store::open(&url, OpenOptions { create: true }).await.unwrap();
+    let store = needlepath_store::open(&url, OpenOptions { create: true, ..OpenOptions::default() }).await.unwrap();
     let db = match &url {
         DatabaseUrl::Sqlite(path) => {
             let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path).read_only(true);

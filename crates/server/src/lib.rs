@@ -21,6 +21,7 @@ pub mod listen;
 pub mod metrics;
 pub mod openapi;
 mod openapi_inputs;
+pub mod overload;
 pub mod pages;
 pub mod photos;
 pub mod policy;
@@ -87,6 +88,11 @@ pub struct ServerConfig {
     /// A photo store the caller made and checked (an S3 bucket: `photos::S3Blobs::open`), used
     /// instead of `photos_dir` when set.
     pub photo_store: Option<Arc<dyn photos::PhotoBlobs>>,
+    /// One log line per request (method, route template, status, milliseconds).
+    pub access_log: bool,
+    /// Requests answered at once before the excess gets `503 overloaded` (`overload.rs`; 0: no
+    /// limit). Check-ins and `/healthz` are never refused.
+    pub max_requests_in_flight: u32,
 }
 
 impl Default for ServerConfig {
@@ -107,6 +113,8 @@ impl Default for ServerConfig {
             reminders: reminders::ReminderConfig::default(),
             photos_dir: None,
             photo_store: None,
+            access_log: true,
+            max_requests_in_flight: 256,
         }
     }
 }
@@ -130,6 +138,8 @@ pub struct App {
     pub sign_in_by_address: FailureLimiter,
     pub sign_in_by_ip: FailureLimiter,
     pub metrics: metrics::Metrics,
+    /// Requests being answered now (`overload.rs`).
+    pub in_flight: overload::InFlight,
     /// Turns for Argon2 work (`clinic::access::password_work`): bounded, so a login flood
     /// cannot take the memory.
     pub password_work: tokio::sync::Semaphore,
@@ -171,6 +181,7 @@ impl App {
             protocol,
             config,
             metrics: metrics::Metrics::default(),
+            in_flight: overload::InFlight::default(),
             password_work: tokio::sync::Semaphore::new(clinic::access::password_work_permits()),
             password_threads: clinic::access::PasswordThreads::start(clinic::access::password_work_permits()),
             clinic_protocols: Mutex::new(HashMap::new()),

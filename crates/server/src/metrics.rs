@@ -30,12 +30,18 @@ pub struct Metrics {
     pub body_timeouts: AtomicU64,
     pub idle_timeouts: AtomicU64,
     pub write_timeouts: AtomicU64,
+    /// Requests answered `503 overloaded` because too many were in flight (`overload.rs`).
+    pub shed: AtomicU64,
 }
 
 impl Metrics {
     pub fn record_status(&self, status: u16) {
         let class = usize::from((status / 100).clamp(1, 5)) - 1;
         self.requests[class].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn record_shed(&self) {
+        self.shed.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn inc(counter: &AtomicU64) {
@@ -70,6 +76,11 @@ impl Metrics {
                 &self.messages_retried,
             ),
             ("needlepath_messages_failed_total", "Messages given up (dead letters).", &self.messages_failed),
+            (
+                "needlepath_requests_shed_total",
+                "Requests answered 503 overloaded because too many were in flight.",
+                &self.shed,
+            ),
             (
                 "needlepath_messages_skipped_total",
                 "Messages not sent by design (opt-out, no address).",

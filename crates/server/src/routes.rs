@@ -435,6 +435,7 @@ pub fn build(app: Arc<App>) -> Router {
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(refuse_unreadable_requests))
         .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+        .layer(middleware::from_fn_with_state(app.clone(), crate::overload::shed))
         .with_state(app)
 }
 
@@ -548,6 +549,8 @@ async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Respo
     let res = next.run(req).await;
     let status = res.status().as_u16();
     app.metrics.record_status(status);
-    tracing::info!(%method, route, status, ms = started.elapsed().as_millis() as u64, "request");
+    if app.config.access_log {
+        tracing::info!(%method, route, status, ms = started.elapsed().as_millis() as u64, "request");
+    }
     res
 }

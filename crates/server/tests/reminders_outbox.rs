@@ -108,8 +108,8 @@ async fn postgres_url() -> Option<String> {
 async fn two_workers_on_postgres_deliver_every_message_exactly_once() {
     let Some(url) = postgres_url().await else { return };
     let url = DatabaseUrl::parse(&url).unwrap();
-    let a = needlepath_store::open(&url, OpenOptions { create: false }).await.unwrap();
-    let b = needlepath_store::open(&url, OpenOptions { create: false }).await.unwrap();
+    let a = needlepath_store::open(&url, OpenOptions { create: false, ..OpenOptions::default() }).await.unwrap();
+    let b = needlepath_store::open(&url, OpenOptions { create: false, ..OpenOptions::default() }).await.unwrap();
     two_workers_deliver_exactly_once([a, b], 2000).await;
 }
 
@@ -117,8 +117,8 @@ async fn two_workers_on_postgres_deliver_every_message_exactly_once() {
 async fn two_workers_on_sqlite_deliver_every_message_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::Sqlite(dir.path().join("outbox.db"));
-    let a = needlepath_store::open(&url, OpenOptions { create: true }).await.unwrap();
-    let b = needlepath_store::open(&url, OpenOptions { create: false }).await.unwrap();
+    let a = needlepath_store::open(&url, OpenOptions { create: true, ..OpenOptions::default() }).await.unwrap();
+    let b = needlepath_store::open(&url, OpenOptions { create: false, ..OpenOptions::default() }).await.unwrap();
     two_workers_deliver_exactly_once([a, b], 1000).await;
 }
 

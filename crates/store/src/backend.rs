@@ -28,6 +28,7 @@ pub mod sqlite {
     use sqlx::{Pool, Transaction};
 
     use crate::Result;
+    use crate::group::{GroupWriter, SqliteCommit};
 
     type Db = sqlx::Sqlite;
     type DbRow = sqlx::sqlite::SqliteRow;
@@ -39,8 +40,19 @@ pub mod sqlite {
     /// turn for the rest of the transaction; SQLite's single writer (`BEGIN IMMEDIATE`) already
     /// does.
     const TURN_LOCK: Option<&str> = None;
-    /// Takes the single writer at once, so a write transaction never fails half-way.
-    const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    /// The bench seed's scratch tables (`queries/seed.rs`), private to the connection.
+    const SEED_TABLES: &[&str] = &[
+        "CREATE TEMP TABLE IF NOT EXISTS seed_targets (patient BLOB NOT NULL, name TEXT NOT NULL, copy INTEGER NOT NULL)",
+        "CREATE TEMP TABLE IF NOT EXISTS seed_map (old_id BLOB NOT NULL, patient BLOB NOT NULL, copy INTEGER NOT NULL, new_id BLOB NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS temp.seed_map_old ON seed_map (old_id, patient, copy)",
+    ];
+    /// A new random id in SQL (any 16 bytes read back as a UUID).
+    const NEW_ID: &str = "randomblob(16)";
+    /// A table's column names, in order (`$1`: the table).
+    const COLUMNS_OF: &str = "SELECT name FROM pragma_table_info($1) ORDER BY cid";
+    fn id_text(expr: &str) -> String {
+        format!("hex({expr})")
+    }
 
     fn ts(t: DateTime<Utc>) -> Ts {
         t.timestamp_millis()
@@ -55,10 +67,71 @@ pub mod sqlite {
         write: Pool<Db>,
         read: Pool<Db>,
         path: PathBuf,
+        /// Every write goes through it (`group.rs`): group commit by default.
+        group: GroupWriter,
+    }
+
+    /// A unit's transaction: a read-only snapshot, or a lease on the writer inside its group.
+    enum UnitTx {
+        Snapshot(Transaction<'static, Db>),
+        Lease(crate::group::Lease),
+    }
+
+    impl std::ops::Deref for UnitTx {
+        type Target = sqlx::SqliteConnection;
+
+        fn deref(&self) -> &sqlx::SqliteConnection {
+            match self {
+                UnitTx::Snapshot(t) => t,
+                UnitTx::Lease(l) => l,
+            }
+        }
+    }
+
+    impl std::ops::DerefMut for UnitTx {
+        fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+            match self {
+                UnitTx::Snapshot(t) => &mut *t,
+                UnitTx::Lease(l) => &mut *l,
+            }
+        }
+    }
+
+    impl UnitTx {
+        async fn commit(self) -> Result<()> {
+            match self {
+                UnitTx::Snapshot(t) => Ok(t.commit().await?),
+                UnitTx::Lease(l) => l.commit().await,
+            }
+        }
+
+        async fn rollback(self) -> Result<()> {
+            match self {
+                UnitTx::Snapshot(t) => Ok(t.rollback().await?),
+                UnitTx::Lease(l) => l.rollback().await,
+            }
+        }
+    }
+
+    /// Where a read-only unit's audit record is written: the group writer.
+    type AuditWriter = GroupWriter;
+
+    async fn begin_audit(writer: &AuditWriter) -> Result<UnitTx> {
+        Ok(UnitTx::Lease(writer.lease().await?))
     }
 
     impl SqliteStore {
         pub async fn open(path: &Path, create: bool) -> Result<Self> {
+            Self::open_with(path, create, SqliteCommit::default()).await
+        }
+
+        /// Opens with a chosen commit mode (the bench compares them; `serve` reads
+        /// `sqlite_commit`).
+        pub async fn open_with(path: &Path, create: bool, commit: SqliteCommit) -> Result<Self> {
+            let synchronous = match commit {
+                SqliteCommit::Normal => SqliteSynchronous::Normal,
+                SqliteCommit::Group | SqliteCommit::PerRequest => SqliteSynchronous::Full,
+            };
             let base = SqliteConnectOptions::from_str("sqlite://")?
                 .filename(path)
                 .foreign_keys(true)
@@ -76,7 +149,7 @@ pub mod sqlite {
                     base.clone()
                         .create_if_missing(create)
                         .journal_mode(SqliteJournalMode::Wal)
-                        .synchronous(SqliteSynchronous::Full),
+                        .synchronous(synchronous),
                 )
                 .await
                 .map_err(|e| crate::StoreError::Config(format!("cannot open {}: {e}", path.display())))?;
@@ -86,7 +159,8 @@ pub mod sqlite {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(base.read_only(true))
                 .await?;
-            let store = Self { write, read, path: path.to_path_buf() };
+            let group = GroupWriter::start(write.clone(), commit);
+            let store = Self { write, read, path: path.to_path_buf(), group };
             let report = crate::Store::integrity_check(&store).await?;
             if report != "ok" {
                 return Err(crate::StoreError::Corrupt(format!(
@@ -120,13 +194,19 @@ pub mod sqlite {
             self.write.close().await;
         }
 
-        async fn begin(&self) -> Result<Transaction<'static, Db>> {
-            Ok(self.write.begin_with(BEGIN_WRITE).await?)
+        /// The commit mode this store was opened with.
+        pub fn commit_mode(&self) -> SqliteCommit {
+            self.group.mode()
+        }
+
+        /// The writer, inside its group's transaction (`group.rs`).
+        async fn begin(&self) -> Result<UnitTx> {
+            Ok(UnitTx::Lease(self.group.lease().await?))
         }
 
         /// A snapshot on a read-only connection; its audit record goes through the writer.
-        async fn begin_read(&self) -> Result<(Transaction<'static, Db>, Option<Pool<Db>>)> {
-            Ok((self.read.begin().await?, Some(self.write.clone())))
+        async fn begin_read(&self) -> Result<(UnitTx, Option<AuditWriter>)> {
+            Ok((UnitTx::Snapshot(self.read.begin().await?), Some(self.group.clone())))
         }
 
         fn reader(&self) -> &Pool<Db> {
@@ -167,7 +247,17 @@ pub mod postgres {
     /// alerts) would both pass their check under READ COMMITTED: a transaction-scoped advisory
     /// lock on the key (`$1`) makes the second wait for the first and then see its row.
     const TURN_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(hashtextextended($1, 7301))");
-    const BEGIN_WRITE: &str = "BEGIN";
+    /// The bench seed's scratch tables (`queries/seed.rs`), private to the session.
+    const SEED_TABLES: &[&str] = &[
+        "CREATE TEMP TABLE IF NOT EXISTS seed_targets (patient UUID NOT NULL, name TEXT NOT NULL, copy BIGINT NOT NULL)",
+        "CREATE TEMP TABLE IF NOT EXISTS seed_map (old_id UUID NOT NULL, patient UUID NOT NULL, copy BIGINT NOT NULL, new_id UUID NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS seed_map_old ON seed_map (old_id, patient, copy)",
+    ];
+    const NEW_ID: &str = "gen_random_uuid()";
+    const COLUMNS_OF: &str = "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position";
+    fn id_text(expr: &str) -> String {
+        format!("{expr}::text")
+    }
 
     fn ts(t: DateTime<Utc>) -> Ts {
         // Keep millisecond precision on both backends, so a record reads back the same anywhere.
@@ -176,6 +266,15 @@ pub mod postgres {
 
     fn from_ts(v: Ts) -> Result<DateTime<Utc>> {
         Ok(v)
+    }
+
+    /// A unit's transaction.
+    type UnitTx = Transaction<'static, Db>;
+    /// Never used: a reading unit on PostgreSQL writes its audit record in its own transaction.
+    type AuditWriter = Pool<Db>;
+
+    async fn begin_audit(writer: &AuditWriter) -> Result<UnitTx> {
+        Ok(writer.begin().await?)
     }
 
     /// The clinic-group database.
@@ -202,12 +301,12 @@ pub mod postgres {
             self.pool.close().await;
         }
 
-        async fn begin(&self) -> Result<Transaction<'static, Db>> {
+        async fn begin(&self) -> Result<UnitTx> {
             Ok(self.pool.begin().await?)
         }
 
         /// A reading unit's transaction may write its own audit record.
-        async fn begin_read(&self) -> Result<(Transaction<'static, Db>, Option<Pool<Db>>)> {
+        async fn begin_read(&self) -> Result<(UnitTx, Option<AuditWriter>)> {
             Ok((self.pool.begin().await?, None))
         }
 

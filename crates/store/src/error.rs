@@ -38,6 +38,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// SQLite's group commit failed (`group.rs`): none of the group's writes were kept.
+    #[error("database: the commit failed: {}", .0.message)]
+    Commit(crate::group::CommitFailure),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -66,6 +69,9 @@ impl StoreError {
     /// PostgreSQL's `disk_full` (53100). The write was not made; reads still work, and writes
     /// work again once there is space (issue 14: a full disk answered 500).
     pub fn is_disk_full(&self) -> bool {
+        if let StoreError::Commit(f) = self {
+            return f.disk_full;
+        }
         let StoreError::Database(sqlx::Error::Database(e)) = self else { return false };
         matches!(e.code().as_deref(), Some("13" | "53100"))
             || e.message().contains("database or disk is full")

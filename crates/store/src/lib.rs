@@ -15,6 +15,7 @@ mod backend;
 pub mod codes;
 pub mod consent;
 mod error;
+mod group;
 mod in_core_terms;
 mod open;
 pub mod outbox;
@@ -36,6 +37,7 @@ pub use codes::{
 };
 pub use consent::{Consent, ConsentDocument, ConsentKind, NewConsent, NewConsentDocument, Signer, Withdrawal};
 pub use error::StoreError;
+pub use group::{CommitFailure, SqliteCommit};
 pub use open::{DatabaseUrl, OpenOptions, open};
 pub use outbox::*;
 pub use outcomes::{NewOutcomeAnswer, NewScarAssessment, OutcomeAnswer, ScarAssessment};
@@ -187,4 +189,16 @@ pub trait Store: Reminders + Access + Send + Sync + 'static {
         target: Option<uuid::Uuid>,
     ) -> Result<()>;
     async fn list_audit(&self, actor: &Actor, patient: Option<PatientId>, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    // --- the bench harness's seed (issue 16) -------------------------------------------------
+    /// Copies the history of `template` (a patient the service wrote) into each target: a new
+    /// patient `(id, name)` with `copies` copies of every row of the template's history (so
+    /// `copies = 34` of a 30-check-in history gives 1,020 check-ins). One transaction; answers
+    /// the rows written. For the bench seed only: no audit record, no access check.
+    async fn copy_patients(
+        &self,
+        clinic: ClinicId,
+        template: PatientId,
+        targets: &[(PatientId, String, u32)],
+    ) -> Result<u64>;
 }

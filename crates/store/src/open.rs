@@ -73,6 +73,8 @@ fn redact_password(url: &str) -> String {
 pub struct OpenOptions {
     /// Create the SQLite file when it does not exist.
     pub create: bool,
+    /// How SQLite commits (group commit by default); PostgreSQL ignores it.
+    pub commit: crate::SqliteCommit,
 }
 
 /// Opens the database, applies pending migrations and checks its integrity.
@@ -80,7 +82,7 @@ pub async fn open(url: &DatabaseUrl, options: OpenOptions) -> Result<Arc<dyn Sto
     match url {
         DatabaseUrl::Sqlite(path) => {
             check_sqlite_path(path, options.create)?;
-            Ok(Arc::new(SqliteStore::open(path, options.create).await?))
+            Ok(Arc::new(SqliteStore::open_with(path, options.create, options.commit).await?))
         }
         DatabaseUrl::Postgres(u) => Ok(Arc::new(PostgresStore::open(u).await?)),
     }

@@ -40,6 +40,7 @@ include!("queries/photos.rs");
 include!("queries/outcomes.rs");
 include!("queries/reports.rs");
 include!("queries/unit.rs");
+include!("queries/seed.rs");
 
 #[async_trait]
 impl Store for Backend {
@@ -66,6 +67,10 @@ impl Store for Backend {
 
     async fn calendar_reading(&self, token_hash: &str) -> Result<Option<(PatientId, Box<dyn crate::unit::Reading>)>> {
         Ok(self.open_calendar_reading(token_hash).await?.map(|(p, u)| (p, Box::new(u) as Box<dyn crate::unit::Reading>)))
+    }
+
+    async fn copy_patients(&self, clinic: ClinicId, template: PatientId, targets: &[(PatientId, String, u32)]) -> Result<u64> {
+        self.copy_patients_in_transaction(clinic, template, targets).await
     }
 
     async fn has_clinic(&self) -> Result<bool> {

@@ -273,9 +273,12 @@ impl TestApp {
     pub async fn spawn_with(configure: impl FnOnce(&mut ServerConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let db_path = dir.path().join("needlepath.db");
-        let store = needlepath_store::open(&DatabaseUrl::Sqlite(db_path.clone()), OpenOptions { create: true })
-            .await
-            .expect("open the test database");
+        let store = needlepath_store::open(
+            &DatabaseUrl::Sqlite(db_path.clone()),
+            OpenOptions { create: true, ..OpenOptions::default() },
+        )
+        .await
+        .expect("open the test database");
         let protocol = Arc::new(Protocol::builtin().expect("the built-in protocol loads"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

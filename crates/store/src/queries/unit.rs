@@ -3,11 +3,11 @@
 /// One use case's transaction. A reading unit on SQLite holds a read-only connection and writes
 /// its audit record through the writer when it finishes; everything else runs in `tx`.
 struct Unit {
-    tx: Transaction<'static, Db>,
+    tx: UnitTx,
     actor: Actor,
     /// The pool the audit record is written through after a read-only transaction ends; `None`
     /// when `tx` itself may write.
-    audit_writer: Option<Pool<Db>>,
+    audit_writer: Option<AuditWriter>,
 }
 
 impl Backend {
@@ -234,7 +234,7 @@ impl crate::unit::Reading for Unit {
             }
             Some(writer) => {
                 tx.commit().await?;
-                let mut w = writer.begin_with(BEGIN_WRITE).await?;
+                let mut w = begin_audit(&writer).await?;
                 audit_record_on(&mut w, &actor, &audit).await?;
                 w.commit().await?;
             }

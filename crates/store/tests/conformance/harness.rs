@@ -31,9 +31,12 @@ where
 {
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("needlepath.db");
-    let store = needlepath_store::open(&DatabaseUrl::Sqlite(path.clone()), OpenOptions { create: true })
-        .await
-        .expect("open a new SQLite store");
+    let store = needlepath_store::open(
+        &DatabaseUrl::Sqlite(path.clone()),
+        OpenOptions { create: true, ..OpenOptions::default() },
+    )
+    .await
+    .expect("open a new SQLite store");
     assert_eq!(store.backend(), "sqlite");
     let outcome = tokio::spawn(DB.scope(TestDb::Sqlite(path), story(store))).await;
     drop(dir);
