@@ -161,20 +161,23 @@ impl Report {
                 goal.push_str(&format!(" and ≥ {}/s", rate(min)));
                 ok &= r.wrk.rps >= min;
             }
-            let errors = if r.wrk.errors() == 0 {
+            let errors = if r.wrk.requests == 0 {
+                format!("**none answered in {} s**", self.seconds)
+            } else if r.wrk.errors() == 0 {
                 "0".to_string()
             } else {
                 format!("**{}** ({} ≥ 400)", r.wrk.errors(), r.wrk.non2xx)
             };
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {:.3} | {goal} {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {:.3} | {goal} {} |",
                 r.label,
                 rate(r.wrk.rps),
                 ms(r.wrk.p50_us),
                 ms(r.wrk.p99_us),
                 ms(r.wrk.p999_us),
                 errors,
+                mb(r.wrk.peak_rss),
                 ratio,
                 mark(ok)
             );
@@ -223,7 +226,7 @@ impl Report {
             "\nMixed load (90 % reads over /api/v1/me, Today, the queue and staff patient pages of 256 \
              patients; 10 % check-in POSTs), by the open-loop generator; latency from the intended send \
              time (corrected for coordinated omission):\n\n\
-             | run | offered | answered/s | p50 | p99 | p99.9 | 5xx | 503 (with Retry-After) | other errors |\n\
+             | run | offered | answered/s | p50 | p99 | p99.9 | 5xx | 503 (with Retry-After) | 4xx, broken or unanswered |\n\
              |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for (name, offered, o) in [
@@ -248,11 +251,12 @@ impl Report {
         let n503 = m.over.count(|c| c == 503);
         let _ = writeln!(
             s,
-            "\nAt 150 %: {:.1} % of answers were 503, {} of them with `Retry-After`; {} connections opened, \
-             {} requests unanswered 10 s after the schedule ended; the server's peak resident memory during \
-             the run {}.",
+            "\nAt 150 %: {n503} of {} answers were 503 ({:.1} %), {} of them with `Retry-After`; {} connections \
+             opened, {} requests unanswered 10 s after the schedule ended; the server's peak resident memory \
+             during the run {}.",
+            m.over.answered,
             100.0 * n503 as f64 / total as f64,
-            if n503 == 0 { "none to carry".to_string() } else { format!("{}/{n503}", m.over.retry_after_503) },
+            m.over.retry_after_503,
             m.over.connections_opened,
             m.over.unfinished,
             mb(m.over_peak_rss)
