@@ -151,7 +151,7 @@ impl Report {
             b.seed_secs
         );
         s.push_str(
-            "| target | req/s | p50 | p99 | p99.9 | errors | ratio | goal |\n|---|---:|---:|---:|---:|---:|---:|---|\n",
+            "| target | req/s | p50 | p99 | p99.9 | errors | server RSS peak | ratio | goal |\n|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
         );
         for r in &b.rows {
             let ratio = r.wrk.rps / base;
@@ -226,7 +226,7 @@ impl Report {
             "\nMixed load (90 % reads over /api/v1/me, Today, the queue and staff patient pages of 256 \
              patients; 10 % check-in POSTs), by the open-loop generator; latency from the intended send \
              time (corrected for coordinated omission):\n\n\
-             | run | offered | answered/s | p50 | p99 | p99.9 | 5xx | 503 (with Retry-After) | 4xx, broken or unanswered |\n\
+             | run | offered | answered/s | p50 | p99 | p99.9 | 5xx | 503 (with Retry-After) | 4xx / broken / unanswered after 10 s |\n\
              |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for (name, offered, o) in [
@@ -236,7 +236,7 @@ impl Report {
         ] {
             let five = o.count(|c| c >= 500);
             let n503 = o.count(|c| c == 503);
-            let other = o.io_errors + o.unfinished + o.count(|c| (400..500).contains(&c));
+            let other = format!("{} / {} / {}", o.count(|c| (400..500).contains(&c)), o.io_errors, o.unfinished);
             let _ = writeln!(
                 s,
                 "| {name} | {offered} | {} | {} | {} | {} | {five} | {n503} ({}) | {other} |",
