@@ -197,6 +197,15 @@ impl Server {
         proc_status_kb(self.pid(), "VmHWM:") * 1024
     }
 
+    /// Fails, with the exit status and the end of its output, when the server has exited (a
+    /// crash under load would otherwise show as a run of refused connections).
+    pub fn check_alive(&mut self, during: &str) -> anyhow::Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!("{} exited during {during} ({status}); its output ends:\n{}", self.name, self.log_tail(40));
+        }
+        Ok(())
+    }
+
     /// The last `n` lines of the server's output.
     pub fn log_tail(&self, n: usize) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();

@@ -129,7 +129,7 @@ impl Ctx {
     }
 
     /// One target at maximum throughput, after a probe that must answer 2xx.
-    fn target(&self, server: &Server, target: Target, seed: &Seed, sqlite: bool) -> anyhow::Result<Row> {
+    fn target(&self, server: &mut Server, target: Target, seed: &Seed, sqlite: bool) -> anyhow::Result<Row> {
         let reqs = target.requests(seed);
         if let Some(first) = reqs.first() {
             http::probe(server.addr, target.label(), first)?;
@@ -270,7 +270,7 @@ impl Ctx {
         server.stop()?;
 
         let (url, seed, seed_took) = self.seeded(backend)?;
-        let server = self.start(backend, &url, &[], "seeded")?;
+        let mut server = self.start(backend, &url, &[], "seeded")?;
         let cold_start_seeded_ms = server.cold_start.as_secs_f64() * 1000.0;
         std::thread::sleep(Duration::from_secs(1));
         let idle_rss = server.rss();
@@ -281,10 +281,11 @@ impl Ctx {
         let sqlite = backend == Backend::Sqlite;
         let mut rows = Vec::new();
         for target in Target::ALL {
-            rows.push(self.target(&server, target, &seed, sqlite)?);
+            rows.push(self.target(&mut server, target, &seed, sqlite)?);
         }
         let rss_after_loads = server.rss();
         let mix = self.mix(&server, &seed)?;
+        server.check_alive("the mixed load")?;
         let peak_rss = server.peak_rss();
         server.stop()?;
 
@@ -374,6 +375,15 @@ fn command(opts: &Options, sub: &str) -> String {
 
 pub fn all(opts: &Options, write: bool) -> anyhow::Result<()> {
     let ctx = Ctx::prepare(opts)?;
+    let result = run_all(&ctx, opts, write);
+    if result.is_err() {
+        // The servers' output and the seed files, for finding out what failed.
+        eprintln!("bench: the servers' logs are kept in {}", ctx.dir.keep().display());
+    }
+    result
+}
+
+fn run_all(ctx: &Ctx, opts: &Options, write: bool) -> anyhow::Result<()> {
     let baseline = ctx.baseline()?;
     let mut backends = Vec::new();
     for b in ctx.backends() {
@@ -402,8 +412,8 @@ pub fn one(opts: &Options, target: Target) -> anyhow::Result<()> {
     for backend in ctx.backends() {
         let sqlite = backend == Backend::Sqlite;
         let (url, seed, _) = ctx.seeded(backend)?;
-        let server = ctx.start(backend, &url, &[], "one")?;
-        let row = ctx.target(&server, target, &seed, sqlite)?;
+        let mut server = ctx.start(backend, &url, &[], "one")?;
+        let row = ctx.target(&mut server, target, &seed, sqlite)?;
         println!(
             "{} on {}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, errors {}; ratio to the baseline ({:.0} req/s) {:.3}",
             row.label,
