@@ -49,6 +49,8 @@ pub struct BackendReport {
     pub cold_start_empty_ms: f64,
     pub cold_start_seeded_ms: f64,
     pub idle_rss: u64,
+    /// The anonymous part of `idle_rss` (not mapped files).
+    pub idle_rss_anon: u64,
     pub rss_after_loads: u64,
     pub peak_rss: u64,
     pub rows: Vec<Row>,
@@ -204,9 +206,11 @@ impl Report {
         );
         let _ = writeln!(
             s,
-            "- resident memory: idle after start **{}** (goal ≤ 40 MB {}), after the loads {}, peak (VmHWM) {}",
+            "- resident memory (VmRSS): idle after start **{}** (goal ≤ 40 MB {}; of it {} anonymous, the rest \
+             mapped files such as the database with mmap), after the loads {}, peak (VmHWM) {}",
             mb(b.idle_rss),
             mark(b.idle_rss <= 40 * 1_048_576),
+            mb(b.idle_rss_anon),
             mb(b.rss_after_loads),
             mb(b.peak_rss)
         );

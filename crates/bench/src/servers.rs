@@ -192,6 +192,12 @@ impl Server {
         proc_status_kb(self.pid(), "VmRSS:") * 1024
     }
 
+    /// Resident memory now that is the process's own (`RssAnon`), bytes: VmRSS also counts the
+    /// pages of files it maps, such as SQLite's database file with mmap on.
+    pub fn rss_anon(&self) -> u64 {
+        proc_status_kb(self.pid(), "RssAnon:") * 1024
+    }
+
     /// Peak resident memory since start (`VmHWM`), bytes.
     pub fn peak_rss(&self) -> u64 {
         proc_status_kb(self.pid(), "VmHWM:") * 1024

@@ -274,6 +274,7 @@ impl Ctx {
         let cold_start_seeded_ms = server.cold_start.as_secs_f64() * 1000.0;
         std::thread::sleep(Duration::from_secs(1));
         let idle_rss = server.rss();
+        let idle_rss_anon = server.rss_anon();
         eprintln!(
             "bench:   cold start seeded {cold_start_seeded_ms:.0} ms, idle RSS {:.1} MB",
             idle_rss as f64 / 1_048_576.0
@@ -320,6 +321,7 @@ impl Ctx {
             cold_start_empty_ms,
             cold_start_seeded_ms,
             idle_rss,
+            idle_rss_anon,
             rss_after_loads,
             peak_rss,
             rows,
