@@ -243,17 +243,19 @@ pub async fn seed(
     for i in 0..TEMPLATE_CHECK_INS {
         c.expect("POST", "/api/v1/me/check-ins", &me, Some(check_in(i)), 201).await?;
     }
-    // Staff dealt with the template's alerts; the missed check-ins are raised now, so a
-    // service started on the seed does not raise 100,000 follow-ups at once.
-    let alerts =
-        c.expect("GET", &format!("/api/v1/alerts?patient={template}"), &staff, None, 200).await.unwrap_or(Value::Null);
-    for a in alerts.get("alerts").and_then(Value::as_array).into_iter().flatten() {
-        if let Some(id) = a.get("id").and_then(Value::as_str) {
-            let note = json!({ "note": "Called the patient: expected course, advice given." });
-            c.call("POST", &format!("/api/v1/alerts/{id}/resolve"), &staff, Some(note)).await?;
+    // The missed check-ins are raised now (so a service started on the seed does not raise
+    // 100,000 follow-ups at once), and staff dealt with them and with the template's alerts: the
+    // copies' history is closed, as most of a clinic's is; the new patient's alert is open.
+    store.raise_missed_check_ins(Utc::now()).await?;
+    for (list, path) in [("alerts", "alerts"), ("follow_ups", "follow-ups")] {
+        let open = c.expect("GET", &format!("/api/v1/{path}?limit=200"), &staff, None, 200).await?;
+        for item in open.get(list).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(id) = item.get("id").and_then(Value::as_str) {
+                let note = json!({ "note": "Called the patient: expected course, advice given." });
+                c.expect("POST", &format!("/api/v1/{path}/{id}/resolve"), &staff, Some(note), 200).await?;
+            }
         }
     }
-    store.raise_missed_check_ins(Utc::now()).await?;
 
     // Everyone else: copies of the template's history, in batches of 1,000 patients.
     let mut rows_copied = 0;

@@ -23,6 +23,7 @@ pub mod openapi;
 mod openapi_inputs;
 pub mod overload;
 pub mod pages;
+pub mod paging;
 pub mod photos;
 pub mod policy;
 pub mod problem;

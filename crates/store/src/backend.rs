@@ -135,7 +135,12 @@ pub mod sqlite {
             let base = SqliteConnectOptions::from_str("sqlite://")?
                 .filename(path)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Pages read through a memory map and a 16 MB cache per connection, instead of a
+                // read() system call per page (issue 16: a profile of the check-in path spent a
+                // tenth of its time copying pages out of the kernel).
+                .pragma("mmap_size", "268435456")
+                .pragma("cache_size", "-16384");
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)

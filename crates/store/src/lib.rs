@@ -192,9 +192,11 @@ pub trait Store: Reminders + Access + Send + Sync + 'static {
 
     // --- the bench harness's seed (issue 16) -------------------------------------------------
     /// Copies the history of `template` (a patient the service wrote) into each target: a new
-    /// patient `(id, name)` with `copies` copies of every row of the template's history (so
-    /// `copies = 34` of a 30-check-in history gives 1,020 check-ins). One transaction; answers
-    /// the rows written. For the bench seed only: no audit record, no access check.
+    /// patient `(id, name)` with `copies` copies of the template's sessions, check-ins, alerts,
+    /// follow-ups, appointments and messages, and one of its screenings, plans and consents
+    /// (so `copies = 34` of a 30-check-in history gives 1,020 check-ins and one plan). One
+    /// transaction; answers the rows written. For the bench seed only: no audit record, no
+    /// access check.
     async fn copy_patients(
         &self,
         clinic: ClinicId,

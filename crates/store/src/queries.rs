@@ -407,7 +407,7 @@ impl Store for Backend {
 
     async fn list_screenings(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Screening>> {
         let mut conn = self.reader().acquire().await?;
-        let list = screenings_on(&mut conn, actor, patient).await?;
+        let list = screenings_on(&mut conn, actor, patient, Page::ALL).await?;
         drop(conn);
         self.audit(actor, "screening.list", Some(patient), None).await?;
         Ok(list)
@@ -454,7 +454,7 @@ impl Store for Backend {
 
     async fn list_plans(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Plan>> {
         let mut conn = self.reader().acquire().await?;
-        let list = plans_on(&mut conn, actor, patient).await?;
+        let list = plans_on(&mut conn, actor, patient, Page::ALL).await?;
         drop(conn);
         self.audit(actor, "plan.list", Some(patient), None).await?;
         Ok(list)
@@ -503,7 +503,7 @@ impl Store for Backend {
 
     async fn list_sessions(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Session>> {
         let mut conn = self.reader().acquire().await?;
-        let list = sessions_on(&mut conn, actor, patient).await?;
+        let list = sessions_on(&mut conn, actor, patient, Page::ALL).await?;
         drop(conn);
         self.audit(actor, "session.list", Some(patient), None).await?;
         Ok(list)
@@ -511,7 +511,7 @@ impl Store for Backend {
 
     async fn list_check_ins(&self, actor: &Actor, patient: PatientId) -> Result<Vec<CheckIn>> {
         let mut conn = self.reader().acquire().await?;
-        let list = check_ins_on(&mut conn, actor, patient).await?;
+        let list = check_ins_on(&mut conn, actor, patient, Page::ALL).await?;
         drop(conn);
         self.audit(actor, "check_in.list", Some(patient), None).await?;
         Ok(list)
@@ -525,7 +525,7 @@ impl Store for Backend {
         staff_side(actor)?;
         clinical_side(actor, "alerts")?;
         let mut conn = self.reader().acquire().await?;
-        let list = alert_queue_on(&mut conn, actor, filter).await?;
+        let list = alert_queue_on(&mut conn, actor, filter, Page::ALL).await?;
         drop(conn);
         self.audit(actor, "alert.list", None, None).await?;
         Ok(list)
@@ -558,7 +558,7 @@ impl Store for Backend {
     async fn list_follow_ups(&self, actor: &Actor, open_only: bool) -> Result<Vec<FollowUp>> {
         staff_side(actor)?;
         let mut conn = self.reader().acquire().await?;
-        let list = follow_ups_on(&mut conn, actor, open_only).await?;
+        let list = follow_ups_on(&mut conn, actor, open_only, Page::ALL).await?;
         drop(conn);
         self.audit(actor, "follow_up.list", None, None).await?;
         Ok(list)

@@ -738,3 +738,41 @@ pub struct AuditEntry {
     #[schemars(schema_with = "schema::seen")]
     pub seen: Vec<String>,
 }
+
+/// One page of a list: at most `limit` rows after skipping `offset` (issue 16: every list is
+/// read a page at a time, so what a page costs does not grow with the history).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    limit: u32,
+    offset: u32,
+}
+
+impl Page {
+    /// The whole list (for exports and the few reads that need every row).
+    pub const ALL: Page = Page { limit: u32::MAX, offset: 0 };
+
+    /// The first `limit` rows.
+    pub const fn first(limit: u32) -> Page {
+        Page { limit, offset: 0 }
+    }
+
+    pub const fn new(limit: u32, offset: u32) -> Page {
+        Page { limit, offset }
+    }
+
+    pub const fn size(self) -> u32 {
+        self.limit
+    }
+
+    pub const fn start(self) -> u32 {
+        self.offset
+    }
+
+    pub(crate) fn limit(self) -> i64 {
+        i64::from(self.limit)
+    }
+
+    pub(crate) fn offset(self) -> i64 {
+        i64::from(self.offset)
+    }
+}

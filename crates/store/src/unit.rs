@@ -127,9 +127,28 @@ pub trait Reading: Send {
     async fn sessions(&mut self, patient: PatientId) -> Result<Vec<Session>>;
     /// In the order they were (or fall) due.
     async fn check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
+    /// The latest page of the patient's check-ins (`offset` skips the newest), in time order.
+    async fn recent_check_ins(&mut self, patient: PatientId, page: Page) -> Result<Vec<CheckIn>>;
+    /// One check-in of the patient (clinical staff, or the patient themself).
+    async fn check_in(&mut self, patient: PatientId, id: CheckInId) -> Result<Option<CheckIn>>;
     /// The check-ins scheduled by day (answered or not), in the order they fall due; not the
     /// check-ins a patient sent on their own (a patient may send hundreds).
     async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>>;
+    /// One page of the patient's sessions, newest first (issue 16: a page that shows the latest
+    /// few reads no more, however long the history).
+    async fn recent_sessions(&mut self, patient: PatientId, page: Page) -> Result<Vec<Session>>;
+    /// One page of the patient's screenings, newest first.
+    async fn recent_screenings(&mut self, patient: PatientId, page: Page) -> Result<Vec<Screening>>;
+    /// The patient's latest consent of one kind (given or withdrawn).
+    async fn latest_consent(&mut self, patient: PatientId, kind: ConsentKind) -> Result<Option<Consent>>;
+    /// One page of the patient's plans, newest first.
+    async fn recent_plans(&mut self, patient: PatientId, page: Page) -> Result<Vec<Plan>>;
+    /// One page of the patient's appointments, latest start first.
+    async fn recent_appointments(&mut self, patient: PatientId, page: Page) -> Result<Vec<Appointment>>;
+    /// How many sessions the patient had.
+    async fn session_count(&mut self, patient: PatientId) -> Result<u32>;
+    /// The check-ins one session scheduled, in the order they fall due.
+    async fn scheduled_check_ins_of(&mut self, patient: PatientId, session: SessionId) -> Result<Vec<CheckIn>>;
     /// How many check-ins the patient sent (or staff recorded for them) since `since`.
     async fn check_ins_sent_since(&mut self, patient: PatientId, since: chrono::DateTime<chrono::Utc>) -> Result<u32>;
     /// Newest first.
@@ -163,9 +182,9 @@ pub trait Reading: Send {
     // --- staff side: reads added for the queue and the patient list ---------------------------
     /// The clinic's alerts in the queue's order: open first, most urgent first, then the
     /// earliest deadline (not for a patient actor).
-    async fn alert_queue(&mut self, filter: AlertFilter) -> Result<Vec<Alert>>;
+    async fn alert_queue(&mut self, filter: AlertFilter, page: Page) -> Result<Vec<Alert>>;
     /// Follow-ups for silent patients, oldest first (not for a patient actor).
-    async fn follow_ups(&mut self, open_only: bool) -> Result<Vec<FollowUp>>;
+    async fn follow_ups(&mut self, open_only: bool, page: Page) -> Result<Vec<FollowUp>>;
     /// The clinic's patients, newest first, matching `search` on name, e-mail and phone (a
     /// patient actor gets their own record only).
     async fn patients(&mut self, search: Option<&str>, limit: u32, offset: u32) -> Result<Vec<Patient>>;

@@ -147,7 +147,9 @@ pub async fn list_for_patient(
     State(app): State<Arc<App>>,
     a: Authed,
     Path(raw): Path<String>,
+    crate::body::QueryParams(q): crate::body::QueryParams<crate::paging::PageQuery>,
 ) -> ApiResult<Json<CheckInList>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(CheckInList { check_ins: check_ins::list(&app, &a.actor, patient).await? }))
+    let page = q.page()?;
+    Ok(Json(CheckInList { check_ins: check_ins::list(&app, &a.actor, patient, page).await? }))
 }

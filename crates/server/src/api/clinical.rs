@@ -93,9 +93,15 @@ pub async fn review(
     Ok(Json(screening::review(&app, &a.actor, patient, screening, decision, note).await?))
 }
 
-pub async fn list_plans(State(app): State<Arc<App>>, a: Authed, Path(raw): Path<String>) -> ApiResult<Json<PlanList>> {
+pub async fn list_plans(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    Path(raw): Path<String>,
+    crate::body::QueryParams(q): crate::body::QueryParams<crate::paging::PageQuery>,
+) -> ApiResult<Json<PlanList>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(PlanList { plans: plans::list(&app, &a.actor, patient).await? }))
+    let page = q.page()?;
+    Ok(Json(PlanList { plans: plans::list(&app, &a.actor, patient, page).await? }))
 }
 
 pub async fn plan(
@@ -112,9 +118,11 @@ pub async fn list_sessions(
     State(app): State<Arc<App>>,
     a: Authed,
     Path(raw): Path<String>,
+    crate::body::QueryParams(q): crate::body::QueryParams<crate::paging::PageQuery>,
 ) -> ApiResult<Json<SessionList>> {
     let patient: PatientId = id(&raw, "patient")?;
-    Ok(Json(SessionList { sessions: sessions::list(&app, &a.actor, patient).await? }))
+    let page = q.page()?;
+    Ok(Json(SessionList { sessions: sessions::list(&app, &a.actor, patient, page).await? }))
 }
 
 /// Sessions recorded over blockers, newest first, for staff to review.

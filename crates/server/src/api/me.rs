@@ -33,16 +33,31 @@ pub async fn screenings(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Jso
     Ok(Json(ScreeningList { screenings: my_record::screenings(&app, &a.actor, me_id(&a)?).await? }))
 }
 
-pub async fn plans(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<PlanList>> {
-    Ok(Json(PlanList { plans: my_record::plans(&app, &a.actor, me_id(&a)?).await? }))
+pub async fn plans(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    crate::body::QueryParams(q): crate::body::QueryParams<crate::paging::PageQuery>,
+) -> ApiResult<Json<PlanList>> {
+    let page = q.page()?;
+    Ok(Json(PlanList { plans: my_record::plans(&app, &a.actor, me_id(&a)?, page).await? }))
 }
 
-pub async fn sessions(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<SessionList>> {
-    Ok(Json(SessionList { sessions: my_record::sessions(&app, &a.actor, me_id(&a)?).await? }))
+pub async fn sessions(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    crate::body::QueryParams(q): crate::body::QueryParams<crate::paging::PageQuery>,
+) -> ApiResult<Json<SessionList>> {
+    let page = q.page()?;
+    Ok(Json(SessionList { sessions: my_record::sessions(&app, &a.actor, me_id(&a)?, page).await? }))
 }
 
-pub async fn check_ins(State(app): State<Arc<App>>, a: Authed) -> ApiResult<Json<CheckInList>> {
-    Ok(Json(CheckInList { check_ins: my_record::check_ins(&app, &a.actor, me_id(&a)?).await? }))
+pub async fn check_ins(
+    State(app): State<Arc<App>>,
+    a: Authed,
+    crate::body::QueryParams(q): crate::body::QueryParams<crate::paging::PageQuery>,
+) -> ApiResult<Json<CheckInList>> {
+    let page = q.page()?;
+    Ok(Json(CheckInList { check_ins: my_record::check_ins(&app, &a.actor, me_id(&a)?, page).await? }))
 }
 
 /// What to do and avoid now, after the last session; all null before the first session.

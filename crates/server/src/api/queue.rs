@@ -79,6 +79,14 @@ pub struct AlertList {
 #[derive(Debug, Deserialize)]
 pub struct StateQuery {
     pub state: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+impl StateQuery {
+    fn page(&self) -> ApiResult<needlepath_store::Page> {
+        crate::paging::PageQuery { limit: self.limit, offset: self.offset }.page()
+    }
 }
 
 fn open_only(q: &StateQuery) -> ApiResult<bool> {
@@ -95,7 +103,7 @@ pub async fn list_alerts(
     QueryParams(q): QueryParams<StateQuery>,
 ) -> ApiResult<Json<AlertList>> {
     let filter = if open_only(&q)? { AlertFilter::Open } else { AlertFilter::All };
-    let list = queue::alerts(&app, &a.actor, filter).await?;
+    let list = queue::alerts(&app, &a.actor, filter, q.page()?).await?;
     let alerts = list.alerts.into_iter().map(|q| ListedAlert { alert: q.alert, overdue: q.overdue }).collect();
     Ok(Json(AlertList { alerts, overdue: list.overdue }))
 }
@@ -127,8 +135,11 @@ pub async fn list_follow_ups(
     a: Authed,
     QueryParams(q): QueryParams<StateQuery>,
 ) -> ApiResult<Json<FollowUpList>> {
-    let follow_ups: Vec<FollowUpView> =
-        queue::follow_ups(&app, &a.actor, open_only(&q)?).await?.into_iter().map(FollowUpView::from).collect();
+    let follow_ups: Vec<FollowUpView> = queue::follow_ups(&app, &a.actor, open_only(&q)?, q.page()?)
+        .await?
+        .into_iter()
+        .map(FollowUpView::from)
+        .collect();
     Ok(Json(FollowUpList { follow_ups }))
 }
 

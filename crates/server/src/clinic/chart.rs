@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use needlepath_core::Protocol;
 use needlepath_store::{
-    Actor, Alert, Appointment, Audit, AuditEntry, Blocker, CheckIn, Clinic, Message, Patient, PatientId, Plan,
+    Actor, Alert, Appointment, Audit, AuditEntry, Blocker, CheckIn, Clinic, Message, Page, Patient, PatientId, Plan,
     Screening, Seen, Session, Staff,
 };
 
@@ -61,6 +61,9 @@ pub struct Chart {
     pub now: DateTime<Utc>,
 }
 
+/// Plans, sessions, check-ins and appointments the chart shows, the latest of each.
+pub const CHART_SHOWN: u32 = 20;
+
 /// The chart of `patient`, as `actor` may see it, in one read and one audit record.
 pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartScope) -> ClinicResult<Chart> {
     let now = app.now();
@@ -69,7 +72,7 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
     let clinic = unit.clinic().await?;
     let protocol = app.protocol_of(&clinic);
     let staff = unit.staff().await?;
-    let appointments = unit.appointments(patient).await?;
+    let appointments = unit.recent_appointments(patient, Page::first(CHART_SHOWN)).await?;
     let messages = unit.messages(patient, MESSAGES_SHOWN).await?;
     let mut seen = vec![Seen::Patient, Seen::Appointments, Seen::Messages];
     let mut chart = Chart {
@@ -93,10 +96,12 @@ pub async fn chart(app: &App, actor: &Actor, patient: PatientId, scope: ChartSco
         now,
     };
     if scope.clinical {
-        chart.screenings = unit.screenings(patient).await?;
-        chart.plans = unit.plans(patient).await?;
-        chart.sessions = unit.sessions(patient).await?;
-        chart.check_ins = unit.check_ins(patient).await?;
+        chart.screenings = unit.recent_screenings(patient, Page::first(CHART_SHOWN)).await?;
+        // The latest of each (issue 16): the page costs the same after a thousand check-ins; the
+        // API pages through the whole history.
+        chart.plans = unit.recent_plans(patient, Page::first(CHART_SHOWN)).await?;
+        chart.sessions = unit.recent_sessions(patient, Page::first(CHART_SHOWN)).await?;
+        chart.check_ins = unit.recent_check_ins(patient, Page::first(CHART_SHOWN)).await?;
         chart.alerts = unit.alerts(patient).await?;
         chart.blockers = unit.blockers(patient, now, protocol.plan.interval_min_days).await?;
         chart.consents = Some(consents_in(&mut *unit, &chart.patient).await?);

@@ -220,7 +220,8 @@ pub async fn submit(
 ) -> ClinicResult<CheckInOutcome> {
     let mut unit = app.records.store().writing(actor).await?;
     let record = unit.patient(patient).await?;
-    let sessions = unit.sessions(patient).await?;
+    // The latest session only: a check-in costs the same after 50 sessions (issue 16).
+    let sessions = unit.recent_sessions(patient, needlepath_store::Page::first(1)).await?;
     let clinic = unit.clinic().await?;
     let protocol = app.protocol_of(&clinic);
     let now = app.now();
@@ -294,7 +295,7 @@ pub async fn submit(
         (None, Some(session)) => {
             seen.push(Seen::CheckIns);
             let scheduled: Vec<Scheduled<CheckInId>> = unit
-                .scheduled_check_ins(patient)
+                .scheduled_check_ins_of(patient, session.id)
                 .await?
                 .iter()
                 .filter(|c| c.session == Some(session.id))
@@ -340,17 +341,23 @@ pub async fn submit(
 /// fills it in). Audited as the form's view of the sessions.
 pub async fn has_session(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<bool> {
     let mut unit = app.records.store().reading(actor).await?;
-    let any = !unit.sessions(patient).await?.is_empty();
+    let any = !unit.recent_sessions(patient, needlepath_store::Page::first(1)).await?.is_empty();
     unit.finish(Audit::view("check_in.form_viewed", patient, &[Seen::Sessions])).await?;
     Ok(any)
 }
 
-/// The patient's check-ins, scheduled and sent, in the order they were (or fall) due (an unknown
-/// patient is a 404, never an empty list).
-pub async fn list(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<Vec<CheckIn>> {
+/// A page of the patient's check-ins, scheduled and sent (the latest `page.size()`, skipping the
+/// `page.start()` newest), in the order they were (or fall) due (an unknown patient is a 404,
+/// never an empty list).
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    patient: PatientId,
+    page: needlepath_store::Page,
+) -> ClinicResult<Vec<CheckIn>> {
     let mut unit = app.records.store().reading(actor).await?;
     unit.patient(patient).await?;
-    let list = unit.check_ins(patient).await?;
+    let list = unit.recent_check_ins(patient, page).await?;
     unit.finish(Audit::view("check_in.list", patient, &[Seen::Patient, Seen::CheckIns])).await?;
     Ok(list)
 }

@@ -144,7 +144,7 @@ fn state_of(latest: Option<&Consent>, current: u32, guardian_required: bool, kin
 
 /// Whether the latest screening says a guardian consents (the protocol's age rule for minors).
 async fn guardian_required<R: Reading + ?Sized>(unit: &mut R, patient: PatientId) -> ClinicResult<bool> {
-    let screenings = unit.screenings(patient).await?;
+    let screenings = unit.recent_screenings(patient, needlepath_store::Page::first(1)).await?;
     Ok(screenings.first().is_some_and(|s| s.result["guardian_consent_required"].as_bool().unwrap_or(false)))
 }
 
@@ -174,8 +174,8 @@ pub(crate) async fn state_in<R: Reading + ?Sized>(
 ) -> ClinicResult<ConsentState> {
     let guardian = if kind == ConsentKind::Treatment { guardian_required(unit, patient).await? } else { false };
     let current = unit.current_consent_document(kind).await?.map_or(1, |d| d.version);
-    let consents = unit.consents(patient).await?;
-    Ok(state_of(consents.iter().find(|c| c.kind == kind), current, guardian, kind))
+    let latest = unit.latest_consent(patient, kind).await?;
+    Ok(state_of(latest.as_ref(), current, guardian, kind))
 }
 
 /// A patient's consents, for the patient or their clinicians.

@@ -16,7 +16,8 @@ use chrono_tz::Tz;
 use needlepath_core::Protocol;
 use needlepath_core::pathway::next::Series;
 use needlepath_store::{
-    Actor, Appointment, AppointmentId, Audit, CheckIn, Patient, PatientId, Plan, Reading, Screening, Seen, Session,
+    Actor, Appointment, AppointmentId, Audit, CheckIn, Page, Patient, PatientId, Plan, Reading, Screening, Seen,
+    Session,
 };
 
 use crate::App;
@@ -59,18 +60,18 @@ pub async fn screenings(app: &App, actor: &Actor, id: PatientId) -> ClinicResult
 }
 
 /// The patient's plans, newest first.
-pub async fn plans(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<Vec<Plan>> {
-    one_list(app, actor, id, "plan.list", Seen::Plans, |u| u.plans(id)).await
+pub async fn plans(app: &App, actor: &Actor, id: PatientId, page: Page) -> ClinicResult<Vec<Plan>> {
+    one_list(app, actor, id, "plan.list", Seen::Plans, |u| u.recent_plans(id, page)).await
 }
 
 /// The patient's sessions, newest first.
-pub async fn sessions(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<Vec<Session>> {
-    one_list(app, actor, id, "session.list", Seen::Sessions, |u| u.sessions(id)).await
+pub async fn sessions(app: &App, actor: &Actor, id: PatientId, page: Page) -> ClinicResult<Vec<Session>> {
+    one_list(app, actor, id, "session.list", Seen::Sessions, |u| u.recent_sessions(id, page)).await
 }
 
 /// The patient's check-ins, in the order they were (or fall) due.
-pub async fn check_ins(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<Vec<CheckIn>> {
-    one_list(app, actor, id, "check_in.list", Seen::CheckIns, |u| u.check_ins(id)).await
+pub async fn check_ins(app: &App, actor: &Actor, id: PatientId, page: Page) -> ClinicResult<Vec<CheckIn>> {
+    one_list(app, actor, id, "check_in.list", Seen::CheckIns, |u| u.recent_check_ins(id, page)).await
 }
 
 /// What My plan shows.
@@ -96,15 +97,18 @@ pub struct MyPlan {
     pub now: DateTime<Utc>,
 }
 
+/// Plans, sessions and appointments My plan reads, the latest: more than a series has.
+const RECENT: u32 = 24;
+
 /// My plan: the latest plan, the sessions had and the appointments booked, in one read.
 pub async fn my_plan(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<MyPlan> {
     let protocol = app.protocol_for(actor.clinic).await?;
     let now = app.now();
     let mut unit = app.records.store().reading(actor).await?;
     let patient = unit.patient(id).await?;
-    let plans = unit.plans(id).await?;
-    let sessions = unit.sessions(id).await?;
-    let appointments = unit.appointments(id).await?;
+    let plans = unit.recent_plans(id, Page::first(RECENT)).await?;
+    let sessions = unit.recent_sessions(id, Page::first(RECENT)).await?;
+    let appointments = unit.recent_appointments(id, Page::first(RECENT)).await?;
     let tz = zone_of(&patient);
     let today = now.with_timezone(&tz).date_naive();
     let outcomes = crate::clinic::outcomes::outcomes_in(&mut *unit, &plans, &sessions, tz, today).await?;
@@ -115,6 +119,9 @@ pub async fn my_plan(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<My
     let series = plans.first().and_then(|p| series_of(p, &sessions, &appointments, tz, now));
     Ok(MyPlan { protocol, patient, tz, plans, sessions, appointments, series, outcomes, photos, now })
 }
+
+/// Check-ins and sessions History shows, the latest.
+pub const HISTORY_SHOWN: u32 = 100;
 
 /// What History shows.
 pub struct History {
@@ -133,8 +140,10 @@ pub async fn history(app: &App, actor: &Actor, id: PatientId) -> ClinicResult<Hi
     let now = app.now();
     let mut unit = app.records.store().reading(actor).await?;
     let patient = unit.patient(id).await?;
-    let check_ins = unit.check_ins(id).await?;
-    let sessions = unit.sessions(id).await?;
+    // The latest check-ins and sessions: History costs the same after a thousand (issue 16);
+    // the API pages through the rest.
+    let check_ins = unit.recent_check_ins(id, Page::first(HISTORY_SHOWN)).await?;
+    let sessions = unit.recent_sessions(id, Page::first(HISTORY_SHOWN)).await?;
     unit.finish(Audit::view("patient.history_viewed", id, &[Seen::Patient, Seen::CheckIns, Seen::Sessions])).await?;
     let tz = zone_of(&patient);
     Ok(History { patient, tz, check_ins, sessions, now })

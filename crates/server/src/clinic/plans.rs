@@ -32,7 +32,7 @@ pub async fn plan_patient(app: &App, actor: &Actor, patient_id: PatientId, body:
     }
     let req = PlanRequest::from_json(&body).map_err(input)?;
     let tz = clinic.time_zone.tz();
-    let screenings = unit.screenings(patient_id).await?;
+    let screenings = unit.recent_screenings(patient_id, needlepath_store::Page::first(1)).await?;
     let latest = screenings.first().map(|s| recorded_screening(s, tz)).transpose()?;
     let result = engine_plan::plan_for_patient(&protocol, &req, latest.as_ref());
     let result = serde_json::to_value(&result).map_err(|e| ClinicError::Unexpected(e.to_string()))?;
@@ -42,10 +42,15 @@ pub async fn plan_patient(app: &App, actor: &Actor, patient_id: PatientId, body:
 }
 
 /// The patient's series plans, newest first (an unknown patient is a 404).
-pub async fn list(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<Vec<Plan>> {
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    patient: PatientId,
+    page: needlepath_store::Page,
+) -> ClinicResult<Vec<Plan>> {
     let mut unit = app.records.store().reading(actor).await?;
     unit.patient(patient).await?;
-    let list = unit.plans(patient).await?;
+    let list = unit.recent_plans(patient, page).await?;
     unit.finish(Audit::view("plan.list", patient, &[Seen::Patient, Seen::Plans])).await?;
     Ok(list)
 }

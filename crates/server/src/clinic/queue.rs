@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use needlepath_store::{
-    Actor, Alert, AlertFilter, AlertId, Audit, AuditEntry, CheckIn, Clinic, FollowUp, FollowUpId, PatientId, Seen,
+    Actor, Alert, AlertFilter, AlertId, Audit, AuditEntry, CheckIn, Clinic, FollowUp, FollowUpId, Page, PatientId, Seen,
 };
 
 use crate::App;
@@ -55,6 +55,9 @@ pub struct Board {
     pub alerts: Vec<BoardAlert>,
     /// Open follow-ups, oldest first.
     pub follow_ups: Vec<FollowUp>,
+    /// The page shown (of each list); `more` when either list goes on past it.
+    pub page: Page,
+    pub more: bool,
 }
 
 fn overdue(alert: &Alert, now: DateTime<Utc>) -> bool {
@@ -63,51 +66,51 @@ fn overdue(alert: &Alert, now: DateTime<Utc>) -> bool {
 
 /// The queue page: the open follow-ups and, with `with_alerts` (alerts are clinical), the open
 /// alerts with the check-in that raised each and the patient's phone. One read, one record.
-pub async fn board(app: &App, actor: &Actor, with_alerts: bool) -> ClinicResult<Board> {
+pub async fn board(app: &App, actor: &Actor, with_alerts: bool, page: Page) -> ClinicResult<Board> {
     let now = app.now();
     let mut unit = app.records.store().reading(actor).await?;
     let clinic = unit.clinic().await?;
     let mut seen = Vec::new();
     let mut alerts = Vec::new();
     if with_alerts {
-        let open = unit.alert_queue(AlertFilter::Open).await?;
-        // Each alerted patient's check-ins and phone, read once per patient.
-        let mut read: Vec<(PatientId, Vec<CheckIn>, Option<String>)> = Vec::new();
+        let open = unit.alert_queue(AlertFilter::Open, page).await?;
+        // Each alert's check-in, and each alerted patient's phone (read once per patient).
+        let mut phones: Vec<(PatientId, Option<String>)> = Vec::new();
         for alert in open {
-            let at = match read.iter().position(|(p, _, _)| *p == alert.patient) {
-                Some(i) => i,
+            let phone = match phones.iter().find(|(p, _)| *p == alert.patient) {
+                Some((_, phone)) => phone.clone(),
                 None => {
-                    let check_ins = unit.check_ins(alert.patient).await?;
                     let phone = unit.patient(alert.patient).await?.phone;
-                    read.push((alert.patient, check_ins, phone));
-                    read.len() - 1
+                    phones.push((alert.patient, phone.clone()));
+                    phone
                 }
             };
-            let (_, check_ins, phone) = &read[at];
             alerts.push(BoardAlert {
                 overdue: overdue(&alert, now),
-                check_in: check_ins.iter().find(|c| c.id == alert.check_in).cloned(),
-                phone: phone.clone(),
+                check_in: unit.check_in(alert.patient, alert.check_in).await?,
+                phone,
                 alert,
             });
         }
         seen.extend([Seen::Alerts, Seen::CheckIns, Seen::Patient]);
     }
-    let follow_ups = unit.follow_ups(true).await?;
+    let follow_ups = unit.follow_ups(true, page).await?;
     seen.push(Seen::FollowUps);
+    let full = |n: usize| n >= page.size() as usize;
+    let more = full(alerts.len()) || full(follow_ups.len());
     // Every patient shown (an alert's check-in and phone, a follow-up's name) gets the view on
     // their own trail, in this one transaction.
     let shown = alerts.iter().map(|a| a.alert.patient).chain(follow_ups.iter().map(|f| f.patient));
     let audit = Audit { also: Vec::new(), action: "queue.viewed", patient: None, target: None, seen }.showing(shown);
     unit.finish(audit).await?;
-    Ok(Board { clinic, now, alerts, follow_ups })
+    Ok(Board { clinic, now, alerts, follow_ups, page, more })
 }
 
 /// The clinic's alerts (open only, or all), most urgent first.
-pub async fn alerts(app: &App, actor: &Actor, filter: AlertFilter) -> ClinicResult<AlertList> {
+pub async fn alerts(app: &App, actor: &Actor, filter: AlertFilter, page: Page) -> ClinicResult<AlertList> {
     let now = app.now();
     let mut unit = app.records.store().reading(actor).await?;
-    let list = unit.alert_queue(filter).await?;
+    let list = unit.alert_queue(filter, page).await?;
     let audit = Audit { also: Vec::new(), action: "alert.list", patient: None, target: None, seen: vec![Seen::Alerts] }
         .showing(list.iter().map(|a| a.patient));
     unit.finish(audit).await?;
@@ -118,9 +121,9 @@ pub async fn alerts(app: &App, actor: &Actor, filter: AlertFilter) -> ClinicResu
 }
 
 /// The clinic's follow-ups (open only, or all), oldest first.
-pub async fn follow_ups(app: &App, actor: &Actor, open_only: bool) -> ClinicResult<Vec<FollowUp>> {
+pub async fn follow_ups(app: &App, actor: &Actor, open_only: bool, page: Page) -> ClinicResult<Vec<FollowUp>> {
     let mut unit = app.records.store().reading(actor).await?;
-    let list = unit.follow_ups(open_only).await?;
+    let list = unit.follow_ups(open_only, page).await?;
     let audit =
         Audit { also: Vec::new(), action: "follow_up.list", patient: None, target: None, seen: vec![Seen::FollowUps] }
             .showing(list.iter().map(|f| f.patient));

@@ -178,7 +178,7 @@ pub async fn record(
     // clinician may override it, naming it, with a reason); the store judges it with the rest.
     let mut extra_blockers: Vec<Blocker> =
         needlepath_core::pathway::gates::pre_session_check(r.cold_sore_now).into_iter().collect();
-    if let Some(latest) = unit.screenings(patient_id).await?.first() {
+    if let Some(latest) = unit.recent_screenings(patient_id, needlepath_store::Page::first(1)).await?.first() {
         let clinic_tz = clinic.time_zone.tz();
         let recorded = recorded_screening(latest, clinic_tz)?;
         let day = performed_at.with_timezone(&clinic_tz).date_naive();
@@ -271,10 +271,15 @@ pub async fn record(
 }
 
 /// The patient's sessions, newest first (an unknown patient is a 404).
-pub async fn list(app: &App, actor: &Actor, patient: PatientId) -> ClinicResult<Vec<Session>> {
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    patient: PatientId,
+    page: needlepath_store::Page,
+) -> ClinicResult<Vec<Session>> {
     let mut unit = app.records.store().reading(actor).await?;
     unit.patient(patient).await?;
-    let list = unit.sessions(patient).await?;
+    let list = unit.recent_sessions(patient, page).await?;
     unit.finish(Audit::view("session.list", patient, &[Seen::Patient, Seen::Sessions])).await?;
     Ok(list)
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use needlepath_core::protocol::{FindingSet, Protocol};
 use needlepath_core::timeline::{AftercareRequest, Timeline, Zone, timeline};
 use needlepath_core::vocabulary::Finding;
-use needlepath_store::{Actor, Appointment, Audit, CheckIn, Patient, PatientId, Plan, Seen, Session};
+use needlepath_store::{Actor, Appointment, Audit, CheckIn, Page, Patient, PatientId, Plan, Seen, Session};
 
 use crate::App;
 use crate::clinic::ClinicResult;
@@ -58,6 +58,10 @@ pub fn scheduled_days(check_ins: &[CheckIn], session: &Session) -> Option<Vec<u3
     (!days.is_empty()).then_some(days)
 }
 
+/// Sessions and appointments Today reads, newest first: more than a series ever has, so the
+/// series' progress and the next booking are all in them.
+const RECENT: u32 = 12;
+
 /// What to do and avoid now for `patient`, as of the service's clock. `protocol` is the clinic's
 /// (`App::protocol_for`).
 pub async fn today<'p>(
@@ -69,8 +73,14 @@ pub async fn today<'p>(
 ) -> ClinicResult<Today<'p>> {
     let mut unit = app.records.store().reading(actor).await?;
     let patient = unit.patient(id).await?;
-    let sessions = unit.sessions(id).await?;
-    let check_ins = unit.scheduled_check_ins(id).await?;
+    // The latest sessions, their number, and the check-ins the latest one scheduled: what Today
+    // shows costs the same after 50 sessions and 1,000 check-ins as after one (issue 16).
+    let sessions = unit.recent_sessions(id, Page::first(RECENT)).await?;
+    let session_count = unit.session_count(id).await?;
+    let check_ins = match sessions.first() {
+        Some(last) => unit.scheduled_check_ins_of(id, last.id).await?,
+        None => Vec::new(),
+    };
     let mut seen = vec![Seen::Patient, Seen::Sessions, Seen::CheckIns];
     let now = app.now();
     let (plans, appointments, treatment_consent, questionnaire_open) = match parts {
@@ -78,13 +88,13 @@ pub async fn today<'p>(
         TodayParts::WithSeries => {
             seen.extend([Seen::Plans, Seen::Appointments, Seen::Consents, Seen::Outcomes]);
             let consent = state_in(&mut *unit, id, ConsentKind::Treatment).await?;
-            let plans = unit.plans(id).await?;
+            let plans = unit.recent_plans(id, Page::first(1)).await?;
             let tz = patient.time_zone.tz();
             let today = now.with_timezone(&tz).date_naive();
             let open = crate::clinic::outcomes::outcomes_in(&mut *unit, &plans, &sessions, tz, today)
                 .await?
                 .and_then(|o| o.questionnaire_open);
-            (plans, unit.appointments(id).await?, Some(consent), open)
+            (plans, unit.recent_appointments(id, Page::first(RECENT)).await?, Some(consent), open)
         }
     };
     unit.finish(Audit::view("patient.today_viewed", id, &seen)).await?;
@@ -112,7 +122,7 @@ pub async fn today<'p>(
         treated_at: last.performed_at,
         zone: Zone::Named(tz),
         findings,
-        session_number: u32::try_from(sessions.len()).unwrap_or(u32::MAX),
+        session_number: session_count,
         check_in_days: scheduled_days(&check_ins, last),
     };
     let tl = timeline(protocol, &req);

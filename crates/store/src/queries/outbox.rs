@@ -194,7 +194,7 @@ impl Reminders for Backend {
 
     async fn list_appointments(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>> {
         let mut conn = self.reader().acquire().await?;
-        let list = appointments_on(&mut conn, actor, patient).await?;
+        let list = appointments_on(&mut conn, actor, patient, Page::ALL).await?;
         drop(conn);
         self.audit(actor, "appointment.list", Some(patient), None).await?;
         Ok(list)

@@ -21,58 +21,92 @@ async fn staff_list_on(conn: &mut Conn, actor: &Actor) -> Result<Vec<Staff>> {
     rows.iter().map(staff_from).collect()
 }
 
-async fn screenings_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Screening>> {
+async fn screenings_on(conn: &mut Conn, actor: &Actor, patient: PatientId, page: Page) -> Result<Vec<Screening>> {
     own(actor, patient)?;
     clinical_side(actor, "screenings")?;
-    let rows =
-        sqlx::query("SELECT * FROM screenings WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC")
+    let rows = sqlx::query(
+        "SELECT * FROM screenings WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
+    )
             .bind(actor.clinic.0)
             .bind(patient.0)
+            .bind(page.limit())
+            .bind(page.offset())
             .fetch_all(&mut *conn)
             .await?;
     rows.iter().map(screening_from).collect()
 }
 
-async fn plans_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Plan>> {
+/// Every list of a patient's history reads one page (`Page::ALL` for the whole of it): a page
+/// that shows the latest few reads no more, however long the history (issue 16).
+async fn plans_on(conn: &mut Conn, actor: &Actor, patient: PatientId, page: Page) -> Result<Vec<Plan>> {
     own(actor, patient)?;
-    let rows = sqlx::query("SELECT * FROM plans WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC")
+    let rows = sqlx::query(
+        "SELECT * FROM plans WHERE clinic_id = $1 AND patient_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4",
+    )
         .bind(actor.clinic.0)
         .bind(patient.0)
+        .bind(page.limit())
+        .bind(page.offset())
         .fetch_all(&mut *conn)
         .await?;
     rows.iter().map(plan_from).collect()
 }
 
-async fn sessions_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Session>> {
+async fn sessions_on(conn: &mut Conn, actor: &Actor, patient: PatientId, page: Page) -> Result<Vec<Session>> {
     own(actor, patient)?;
-    let rows =
-        sqlx::query("SELECT * FROM sessions WHERE clinic_id = $1 AND patient_id = $2 ORDER BY performed_at DESC, id DESC")
+    let rows = sqlx::query(
+        "SELECT * FROM sessions WHERE clinic_id = $1 AND patient_id = $2 ORDER BY performed_at DESC, id DESC LIMIT $3 OFFSET $4",
+    )
             .bind(actor.clinic.0)
             .bind(patient.0)
+            .bind(page.limit())
+            .bind(page.offset())
             .fetch_all(&mut *conn)
             .await?;
     rows.iter().map(session_from).collect()
 }
 
-async fn check_ins_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<CheckIn>> {
+/// The latest `page` of the patient's check-ins (skipping `offset` newest), in time order.
+async fn check_ins_on(conn: &mut Conn, actor: &Actor, patient: PatientId, page: Page) -> Result<Vec<CheckIn>> {
     own(actor, patient)?;
     clinical_side(actor, "check-ins")?;
     let rows = sqlx::query(
-        "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 ORDER BY COALESCE(submitted_at, due_at), id",
+        "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 \
+         ORDER BY COALESCE(submitted_at, due_at) DESC, id DESC LIMIT $3 OFFSET $4",
     )
     .bind(actor.clinic.0)
     .bind(patient.0)
+    .bind(page.limit())
+    .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter().map(check_in_from).collect()
+    let mut list = rows.iter().map(check_in_from).collect::<Result<Vec<_>>>()?;
+    list.reverse();
+    Ok(list)
 }
 
-async fn appointments_on(conn: &mut Conn, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>> {
+/// One check-in of the patient.
+async fn check_in_on(conn: &mut Conn, actor: &Actor, patient: PatientId, id: CheckInId) -> Result<Option<CheckIn>> {
     own(actor, patient)?;
-    let rows =
-        sqlx::query("SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 ORDER BY starts_at DESC, id DESC")
+    clinical_side(actor, "check-ins")?;
+    let row = sqlx::query("SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 AND id = $3")
+        .bind(actor.clinic.0)
+        .bind(patient.0)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(check_in_from).transpose()
+}
+
+async fn appointments_on(conn: &mut Conn, actor: &Actor, patient: PatientId, page: Page) -> Result<Vec<Appointment>> {
+    own(actor, patient)?;
+    let rows = sqlx::query(
+        "SELECT * FROM appointments WHERE clinic_id = $1 AND patient_id = $2 ORDER BY starts_at DESC, id DESC LIMIT $3 OFFSET $4",
+    )
             .bind(actor.clinic.0)
             .bind(patient.0)
+            .bind(page.limit())
+            .bind(page.offset())
             .fetch_all(&mut *conn)
             .await?;
     rows.iter().map(appointment_from).collect()
@@ -107,23 +141,26 @@ async fn audit_record_on(conn: &mut Conn, actor: &Actor, audit: &crate::unit::Au
             shown.push(Some(*p));
         }
     }
-    for patient in shown {
-        sqlx::query(
-            "INSERT INTO audit (clinic_id, id, at, actor_kind, actor_id, action, patient_id, target_id, ip, seen) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(actor.clinic.0)
-        .bind(AuditId::new().0)
-        .bind(at)
-        .bind(actor.who.kind().as_str())
-        .bind(actor.who.id())
-        .bind(audit.action)
-        .bind(patient.map(|p| p.0))
-        .bind(audit.target)
-        .bind(actor.ip.as_deref())
-        .bind(seen.clone())
-        .execute(&mut *conn)
-        .await?;
+    // One statement for all the rows (a queue page shows up to a hundred patients): 10
+    // parameters a row, 300 rows a statement, under SQLite's 32,766.
+    let who = actor.who.id();
+    for chunk in shown.chunks(300) {
+        let mut q = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO audit (clinic_id, id, at, actor_kind, actor_id, action, patient_id, target_id, ip, seen) ",
+        );
+        q.push_values(chunk, |mut row, patient| {
+            row.push_bind(actor.clinic.0)
+                .push_bind(AuditId::new().0)
+                .push_bind(at)
+                .push_bind(actor.who.kind().as_str())
+                .push_bind(who)
+                .push_bind(audit.action)
+                .push_bind(patient.map(|p| p.0))
+                .push_bind(audit.target)
+                .push_bind(actor.ip.clone())
+                .push_bind(seen.clone());
+        });
+        q.build().execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -23,7 +23,12 @@ const HISTORY: [&str; 11] = [
     "outcome_answers",
 ];
 
-/// Columns that point at another copied row: a copy points at the same copy of it.
+/// Tables copied once per patient, however many copies of the rest it gets: a patient with a
+/// thousand check-ins still has a plan or two, a screening, a consent.
+const ONCE: [&str; 5] = ["screenings", "plans", "consents", "scar_assessments", "outcome_answers"];
+
+/// Columns that point at another copied row: a copy points at the same copy of it (or, for a
+/// table copied once, at its one copy).
 const REFERENCES: [&str; 6] = ["plan_id", "session_id", "check_in_id", "source_id", "alert_id", "appointment_id"];
 
 impl Backend {
@@ -91,9 +96,10 @@ impl Backend {
             if !cols.iter().any(|c| c == "id") || !cols.iter().any(|c| c == "patient_id") {
                 continue;
             }
+            let once = if ONCE.contains(&table) { " AND s.copy = 0" } else { "" };
             let map = format!(
                 "INSERT INTO seed_map (old_id, patient, copy, new_id) SELECT x.id, s.patient, s.copy, {NEW_ID} \
-                 FROM {table} x CROSS JOIN seed_targets s WHERE x.clinic_id = $1 AND x.patient_id = $2"
+                 FROM {table} x CROSS JOIN seed_targets s WHERE x.clinic_id = $1 AND x.patient_id = $2{once}"
             );
             sqlx::query(sqlx::AssertSqlSafe(map)).bind(clinic.0).bind(template.0).execute(&mut *tx).await?;
             let exprs: Vec<String> = cols
@@ -104,7 +110,8 @@ impl Backend {
                     "idempotency_key" => format!("x.idempotency_key || ':' || {}", id_text("m.new_id")),
                     r if REFERENCES.contains(&r) => format!(
                         "COALESCE((SELECT r.new_id FROM seed_map r WHERE r.old_id = x.{r} AND r.patient = m.patient \
-                         AND r.copy = m.copy), x.{r})"
+                         AND r.copy = m.copy), (SELECT r.new_id FROM seed_map r WHERE r.old_id = x.{r} \
+                         AND r.patient = m.patient AND r.copy = 0), x.{r})"
                     ),
                     other => format!("x.{other}"),
                 })

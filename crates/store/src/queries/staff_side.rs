@@ -6,7 +6,7 @@
 
 /// The clinic's alerts in the order staff should work in: open first, most urgent first, then
 /// the earliest deadline.
-async fn alert_queue_on(conn: &mut Conn, actor: &Actor, filter: AlertFilter) -> Result<Vec<Alert>> {
+async fn alert_queue_on(conn: &mut Conn, actor: &Actor, filter: AlertFilter, page: Page) -> Result<Vec<Alert>> {
     staff_side(actor)?;
     clinical_side(actor, "alerts")?;
     let only_open = match filter {
@@ -17,22 +17,32 @@ async fn alert_queue_on(conn: &mut Conn, actor: &Actor, filter: AlertFilter) -> 
         "{ALERT_SELECT} WHERE a.clinic_id = $1 {only_open} ORDER BY \
          CASE WHEN a.resolved_at IS NULL THEN 0 ELSE 1 END, \
          CASE a.disposition WHEN 'emergency' THEN 0 WHEN 'urgent_same_day' THEN 1 ELSE 2 END, \
-         a.deadline_at, a.id"
+         a.deadline_at, a.id LIMIT $2 OFFSET $3"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(actor.clinic.0).fetch_all(&mut *conn).await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(actor.clinic.0)
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&mut *conn)
+        .await?;
     rows.iter().map(alert_from).collect()
 }
 
 /// Follow-ups for silent patients, oldest first.
-async fn follow_ups_on(conn: &mut Conn, actor: &Actor, open_only: bool) -> Result<Vec<FollowUp>> {
+async fn follow_ups_on(conn: &mut Conn, actor: &Actor, open_only: bool, page: Page) -> Result<Vec<FollowUp>> {
     staff_side(actor)?;
-    let rows = sqlx::query(
+    // Two texts, not `($2 = 0 OR resolved_at IS NULL)`: the open ones are read through the
+    // `follow_ups_queue` index, a page at a time, however many were ever raised.
+    let only_open = if open_only { "AND f.resolved_at IS NULL" } else { "" };
+    let sql = format!(
         "SELECT f.*, p.name AS patient_name FROM follow_ups f \
          JOIN patients p ON p.clinic_id = f.clinic_id AND p.id = f.patient_id \
-         WHERE f.clinic_id = $1 AND ($2 = 0 OR f.resolved_at IS NULL) ORDER BY f.raised_at, f.id",
-    )
+         WHERE f.clinic_id = $1 {only_open} ORDER BY f.raised_at, f.id LIMIT $2 OFFSET $3"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
     .bind(actor.clinic.0)
-    .bind(i64::from(open_only))
+    .bind(page.limit())
+    .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(follow_up_from).collect()

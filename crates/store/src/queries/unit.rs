@@ -49,19 +49,27 @@ impl crate::unit::Reading for Unit {
     }
 
     async fn screenings(&mut self, patient: PatientId) -> Result<Vec<Screening>> {
-        screenings_on(&mut self.tx, &self.actor, patient).await
+        screenings_on(&mut self.tx, &self.actor, patient, Page::ALL).await
     }
 
     async fn plans(&mut self, patient: PatientId) -> Result<Vec<Plan>> {
-        plans_on(&mut self.tx, &self.actor, patient).await
+        plans_on(&mut self.tx, &self.actor, patient, Page::ALL).await
     }
 
     async fn sessions(&mut self, patient: PatientId) -> Result<Vec<Session>> {
-        sessions_on(&mut self.tx, &self.actor, patient).await
+        sessions_on(&mut self.tx, &self.actor, patient, Page::ALL).await
     }
 
     async fn check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>> {
-        check_ins_on(&mut self.tx, &self.actor, patient).await
+        check_ins_on(&mut self.tx, &self.actor, patient, Page::ALL).await
+    }
+
+    async fn recent_check_ins(&mut self, patient: PatientId, page: Page) -> Result<Vec<CheckIn>> {
+        check_ins_on(&mut self.tx, &self.actor, patient, page).await
+    }
+
+    async fn check_in(&mut self, patient: PatientId, id: CheckInId) -> Result<Option<CheckIn>> {
+        check_in_on(&mut self.tx, &self.actor, patient, id).await
     }
 
     async fn scheduled_check_ins(&mut self, patient: PatientId) -> Result<Vec<CheckIn>> {
@@ -71,6 +79,60 @@ impl crate::unit::Reading for Unit {
         )
         .bind(self.actor.clinic.0)
         .bind(patient.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(check_in_from).collect()
+    }
+
+    async fn recent_sessions(&mut self, patient: PatientId, page: Page) -> Result<Vec<Session>> {
+        sessions_on(&mut self.tx, &self.actor, patient, page).await
+    }
+
+    async fn recent_screenings(&mut self, patient: PatientId, page: Page) -> Result<Vec<Screening>> {
+        screenings_on(&mut self.tx, &self.actor, patient, page).await
+    }
+
+    async fn latest_consent(&mut self, patient: PatientId, kind: ConsentKind) -> Result<Option<Consent>> {
+        own(&self.actor, patient)?;
+        let row = sqlx::query(
+            "SELECT * FROM consents WHERE clinic_id = $1 AND patient_id = $2 AND kind = $3 \
+             ORDER BY signed_at DESC, id DESC LIMIT 1",
+        )
+        .bind(self.actor.clinic.0)
+        .bind(patient.0)
+        .bind(kind.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(consent_from).transpose()
+    }
+
+    async fn recent_plans(&mut self, patient: PatientId, page: Page) -> Result<Vec<Plan>> {
+        plans_on(&mut self.tx, &self.actor, patient, page).await
+    }
+
+    async fn recent_appointments(&mut self, patient: PatientId, page: Page) -> Result<Vec<Appointment>> {
+        appointments_on(&mut self.tx, &self.actor, patient, page).await
+    }
+
+    async fn session_count(&mut self, patient: PatientId) -> Result<u32> {
+        own(&self.actor, patient)?;
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE clinic_id = $1 AND patient_id = $2")
+            .bind(self.actor.clinic.0)
+            .bind(patient.0)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    async fn scheduled_check_ins_of(&mut self, patient: PatientId, session: SessionId) -> Result<Vec<CheckIn>> {
+        own(&self.actor, patient)?;
+        let rows = sqlx::query(
+            "SELECT * FROM check_ins WHERE clinic_id = $1 AND patient_id = $2 AND session_id = $3 AND due_at IS NOT NULL \
+             ORDER BY due_at, id",
+        )
+        .bind(self.actor.clinic.0)
+        .bind(patient.0)
+        .bind(session.0)
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter().map(check_in_from).collect()
@@ -90,7 +152,7 @@ impl crate::unit::Reading for Unit {
     }
 
     async fn appointments(&mut self, patient: PatientId) -> Result<Vec<Appointment>> {
-        appointments_on(&mut self.tx, &self.actor, patient).await
+        appointments_on(&mut self.tx, &self.actor, patient, Page::ALL).await
     }
 
     async fn messages(&mut self, patient: PatientId, limit: u32) -> Result<Vec<Message>> {
@@ -160,12 +222,12 @@ impl crate::unit::Reading for Unit {
     }
 
     // --- staff side: reads -------------------------------------------------------------------
-    async fn alert_queue(&mut self, filter: AlertFilter) -> Result<Vec<Alert>> {
-        alert_queue_on(&mut self.tx, &self.actor, filter).await
+    async fn alert_queue(&mut self, filter: AlertFilter, page: Page) -> Result<Vec<Alert>> {
+        alert_queue_on(&mut self.tx, &self.actor, filter, page).await
     }
 
-    async fn follow_ups(&mut self, open_only: bool) -> Result<Vec<FollowUp>> {
-        follow_ups_on(&mut self.tx, &self.actor, open_only).await
+    async fn follow_ups(&mut self, open_only: bool, page: Page) -> Result<Vec<FollowUp>> {
+        follow_ups_on(&mut self.tx, &self.actor, open_only, page).await
     }
 
     async fn patients(&mut self, search: Option<&str>, limit: u32, offset: u32) -> Result<Vec<Patient>> {

@@ -41,6 +41,7 @@ mod policy;
 mod records;
 mod staff_units;
 mod system;
+mod throughput;
 
 /// Two tests per story: `$sqlite` and `$postgres`.
 macro_rules! conformance {
@@ -58,6 +59,8 @@ macro_rules! conformance {
 }
 
 conformance! {
+    throughput::story_concurrent_writers => sqlite_concurrent_writers, postgres_concurrent_writers;
+    throughput::story_pages => sqlite_pages, postgres_pages;
     accounts::story_setup => sqlite_setup, postgres_setup;
     accounts::story_staff => sqlite_staff, postgres_staff;
     accounts::story_logins => sqlite_logins, postgres_logins;

@@ -25,8 +25,8 @@ pub async fn story_staff_side_units(store: DynStore) {
 
     // The queue's reads, in one unit, with one record.
     let mut unit = store.reading(&actor).await.unwrap();
-    assert_eq!(unit.alert_queue(AlertFilter::Open).await.unwrap(), vec![alert.clone()]);
-    let follow_ups = unit.follow_ups(true).await.unwrap();
+    assert_eq!(unit.alert_queue(AlertFilter::Open, Page::ALL).await.unwrap(), vec![alert.clone()]);
+    let follow_ups = unit.follow_ups(true, Page::ALL).await.unwrap();
     assert_eq!(follow_ups.iter().map(|f| (f.patient, f.check_in)).collect::<Vec<_>>(), vec![(patient.id, due[0].id)]);
     let found = unit.patients(Some("UNA"), 10, 0).await.unwrap();
     assert_eq!(found.iter().map(|p| p.id).collect::<Vec<_>>(), vec![patient.id]);
@@ -51,7 +51,7 @@ pub async fn story_staff_side_units(store: DynStore) {
     // each, in the same transaction as its clinic-wide row.
     let trail_before = store.list_audit(&actor, Some(patient.id), 1000).await.unwrap().len();
     let mut unit = store.reading(&actor).await.unwrap();
-    unit.alert_queue(AlertFilter::Open).await.unwrap();
+    unit.alert_queue(AlertFilter::Open, Page::ALL).await.unwrap();
     let audit = Audit {
         also: Vec::new(),
         action: "queue.viewed",
@@ -73,8 +73,8 @@ pub async fn story_staff_side_units(store: DynStore) {
     // The queue is staff's (to a patient it is not there); a patient's list of patients is their
     // own record.
     let mut unit = store.reading(&me).await.unwrap();
-    assert_err!(unit.alert_queue(AlertFilter::All).await, StoreError::NotFound(_));
-    assert_err!(unit.follow_ups(false).await, StoreError::NotFound(_));
+    assert_err!(unit.alert_queue(AlertFilter::All, Page::ALL).await, StoreError::NotFound(_));
+    assert_err!(unit.follow_ups(false, Page::ALL).await, StoreError::NotFound(_));
     assert_err!(unit.clinic_audit(10).await, StoreError::NotFound(_));
     assert_eq!(unit.patients(None, 10, 0).await.unwrap().iter().map(|p| p.id).collect::<Vec<_>>(), vec![patient.id]);
     drop(unit);

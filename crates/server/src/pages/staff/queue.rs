@@ -92,13 +92,26 @@ struct QueuePage {
     /// The alert or follow-up whose form the error belongs to.
     error_for: String,
     note: String,
+    /// The next page, when a list goes on; the first page, when this is not it.
+    next: Option<String>,
+    first: Option<String>,
 }
 
-async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, String, String)>) -> PageResult {
+async fn render(
+    app: &App,
+    ctx: &Ctx,
+    status: StatusCode,
+    error: Option<(Shown, String, String)>,
+    page: needlepath_store::Page,
+) -> PageResult {
     let a = ctx.authed()?;
     let t = ctx.t;
     let show_alerts = a.is_clinical();
-    let board = queue::board(app, &a.actor, show_alerts).await?;
+    let board = queue::board(app, &a.actor, show_alerts, page).await?;
+    // A page at a time (issue 16): the queue of a clinic group with thousands of follow-ups
+    // was a 13 MB page.
+    let next = board.more.then(|| format!("/staff?offset={}", page.start() + page.size()));
+    let first = (page.start() > 0).then(|| "/staff".to_string());
     let tz = board.clinic.time_zone.tz();
     let now = board.now;
     let now_local = now.with_timezone(&tz);
@@ -155,6 +168,8 @@ async fn render(app: &App, ctx: &Ctx, status: StatusCode, error: Option<(Shown, 
             warnings: delivery_warnings(&app.config).iter().map(|w| t.s(w.key()).to_string()).collect(),
             error_for,
             note,
+            next,
+            first,
         },
     )
 }
@@ -190,8 +205,16 @@ fn reported(t: &Locale, c: CheckIn) -> Reported {
     }
 }
 
-pub async fn show(State(app): State<Arc<App>>, ctx: Ctx) -> PageResult {
-    render(&app, &ctx, StatusCode::OK, None).await
+/// Alerts and follow-ups a queue page shows, of each.
+const QUEUE_PAGE: u32 = 50;
+
+pub async fn show(
+    State(app): State<Arc<App>>,
+    ctx: Ctx,
+    crate::body::QueryParams(q): crate::body::QueryParams<crate::paging::PageQuery>,
+) -> PageResult {
+    let page = crate::paging::PageQuery { limit: Some(q.limit.unwrap_or(QUEUE_PAGE)), ..q }.page()?;
+    render(&app, &ctx, StatusCode::OK, None, page).await
 }
 
 /// A queue action's result: back to the queue, or the queue again with the error at its form.
@@ -200,7 +223,8 @@ async fn after<T>(app: &App, ctx: &Ctx, target: &str, note: &str, r: ClinicResul
         Ok(_) => Ok(see_other("/staff")),
         Err(e) => {
             let (status, shown) = Shown::on_form(ApiError::from(e))?;
-            render(app, ctx, status, Some((shown, target.to_string(), note.to_string()))).await
+            let page = needlepath_store::Page::first(QUEUE_PAGE);
+            render(app, ctx, status, Some((shown, target.to_string(), note.to_string())), page).await
         }
     }
 }
