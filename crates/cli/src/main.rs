@@ -7,6 +7,7 @@
 
 mod commands;
 mod config;
+mod logs;
 mod photo_backup;
 mod render;
 mod render_limits;

@@ -19,7 +19,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 fn init_logs(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("NEEDLEPATH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(crate::logs::Batched::start());
     // Colour codes only on a terminal: a log file or journal gets plain text (issue 16).
     let builder = builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
@@ -79,7 +79,9 @@ pub fn serve(config: &Config) -> anyhow::Result<()> {
         }
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
-        needlepath_server::serve(app, listener, shutdown).await?;
+        let served = needlepath_server::serve(app, listener, shutdown).await;
+        crate::logs::flush();
+        served?;
         println!("needlepath: stopped");
         Ok(())
     })

@@ -12,6 +12,7 @@ pub mod body;
 pub mod calendar;
 pub mod clinic;
 pub mod delivery;
+pub mod front;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod i18n;

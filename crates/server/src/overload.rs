@@ -11,12 +11,10 @@
 //! answering N requests a second, `max_requests_in_flight / N` bounds the wait of an accepted
 //! one.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::App;
@@ -33,11 +31,19 @@ impl InFlight {
 }
 
 /// Decrements the count however the request ends (answered, failed, or dropped).
-struct Turn<'a>(&'a AtomicUsize);
+pub struct Turn<'a>(&'a AtomicUsize);
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl InFlight {
+    /// Counts a request in until the turn is dropped.
+    pub fn enter(&self) -> Turn<'_> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Turn(&self.0)
     }
 }
 
@@ -52,22 +58,20 @@ pub fn never_shed(method: &Method, path: &str) -> bool {
             || (path.starts_with("/api/v1/patients/") && path.ends_with("/check-ins")))
 }
 
-pub async fn shed(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+/// The refusal of a request past the limit (the request itself already counted in), if any.
+pub fn refusal(app: &App, req: &Request) -> Option<Response> {
     let limit = app.config.max_requests_in_flight as usize;
-    let count = &app.in_flight.0;
-    let before = count.fetch_add(1, Ordering::Relaxed);
-    let _turn = Turn(count);
-    if limit > 0 && before >= limit && !never_shed(req.method(), req.uri().path()) {
-        app.metrics.record_shed();
-        let e = ApiError::retry_later(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "the service is answering as many requests as it can; try again in a moment",
-            1,
-        );
-        return crate::pages::refusal(&req, e);
+    if limit == 0 || app.in_flight.now() <= limit || never_shed(req.method(), req.uri().path()) {
+        return None;
     }
-    next.run(req).await
+    app.metrics.record_shed();
+    let e = ApiError::retry_later(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "overloaded",
+        "the service is answering as many requests as it can; try again in a moment",
+        1,
+    );
+    Some(crate::pages::refusal(req, e))
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 //! a refusal (of a rule, or of authentication) into problem+json or an HTML page.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -431,11 +430,10 @@ pub fn build(app: Arc<App>) -> Router {
             )
         })
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
-        .layer(middleware::from_fn_with_state(app.clone(), observe))
-        .layer(middleware::from_fn(security_headers))
-        .layer(middleware::from_fn(refuse_unreadable_requests))
+        // A panic is answered 500 inside `front`, so that answer too is counted, logged and
+        // carries the security headers.
         .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
-        .layer(middleware::from_fn_with_state(app.clone(), crate::overload::shed))
+        .layer(middleware::from_fn_with_state(app.clone(), crate::front::front))
         .with_state(app)
 }
 
@@ -455,102 +453,4 @@ async fn authenticate(State(app): State<Arc<App>>, mut req: Request, next: Next)
         Ok(()) => next.run(req).await,
         Err(refusal) => pages::refusal(&req, refusal.into()),
     }
-}
-
-/// Refuses, as problem+json, what no route can read: a body declared larger than
-/// [`crate::body::MAX_BODY`] ([`crate::body::MAX_PHOTO_BODY`] on the photo uploads) (413; a body that grows past it while read is refused where it is
-/// read) and a path whose percent-encoding is not UTF-8 (400). Before, both were answered in
-/// plain text (issue 14).
-async fn refuse_unreadable_requests(req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(axum::http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str());
-    let limit = crate::body::max_body_for(req.method(), route);
-    if declared.is_some_and(|n| n > limit as u64) {
-        return if limit == crate::body::MAX_BODY {
-            crate::body::too_large_body().into_response()
-        } else {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the upload must be at most {limit} bytes (a photo of at most 20 MiB)"),
-            )
-            .for_field("photo")
-            .into_response()
-        };
-    }
-    if !decodes_to_utf8(req.uri().path()) {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "malformed_path",
-            "the path's percent-encoding is not UTF-8; see /api/v1/openapi.json for the routes",
-        )
-        .into_response();
-    }
-    next.run(req).await
-}
-
-/// Whether a path's percent-encoded bytes decode to UTF-8 (a `%` not followed by two hex digits
-/// is taken as itself, as the router does).
-fn decodes_to_utf8(path: &str) -> bool {
-    let raw = path.as_bytes();
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (raw[i], raw.get(i + 1).copied().and_then(hex), raw.get(i + 2).copied().and_then(hex)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push(u8::try_from(h * 16 + l).unwrap_or(0));
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    std::str::from_utf8(&out).is_ok()
-}
-
-/// Headers every answer carries: no sniffing, no framing, no referrer leaking a token in a
-/// link, and no caching of API answers (they hold health data).
-async fn security_headers(req: Request, next: Next) -> Response {
-    use axum::http::{HeaderValue, header};
-    let api = req.uri().path().starts_with("/api/");
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    // `same-origin`: our own pages get the referrer (and browsers then send a real `Origin` on
-    // our forms, which the same-origin check needs; `no-referrer` makes it `null`), other sites
-    // get nothing, so a token in a URL never leaves the site.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.entry(header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"));
-    if api {
-        h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
-    }
-    res
-}
-
-/// Counts responses and logs each request by its route template — never the raw URI, whose
-/// query may hold an invite or setup token.
-async fn observe(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "(unmatched)".into());
-    let res = next.run(req).await;
-    let status = res.status().as_u16();
-    app.metrics.record_status(status);
-    if app.config.access_log {
-        tracing::info!(%method, route, status, ms = started.elapsed().as_millis() as u64, "request");
-    }
-    res
 }
