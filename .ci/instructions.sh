@@ -5,8 +5,8 @@
 #
 # Why instructions: a shared machine's noise moves wall-clock times by tens of per cent; the
 # instructions a workload executes are the same from run to run within a fraction of a per cent
-# (what is left is UUIDv7 ids and session tokens: random bytes, the same amount of work), so a
-# rise is the code doing more work, not the neighbours.
+# (what is left is UUIDv7 ids, session tokens and hash-map seeds: under 0.5 % here), so a rise
+# is the code doing more work, not the neighbours.
 #
 # The workloads are crates/server/benches/instructions.rs, run once under callgrind with
 # `--zero-before=F --dump-after=F` for each workload's function F: its costs are zeroed when F
@@ -21,7 +21,8 @@
 # dependency tree of its own: measured on the project machine (2 shared cores, one job) after a
 # debug build, `cargo build --profile bench -p needlepath-server --bench instructions` took
 # 14 min 13 s and the callgrind run 57 s, against the 8 minutes this step may cost in CI; the
-# dev build takes under a minute after `cargo test` and the callgrind run about 3.5 min. Debug
+# dev build takes seconds after `cargo test` and the callgrind run 3.5 min (11.5 min at a load
+# average of 8, with the same counts). Debug
 # counts are larger (unoptimised code) and weigh abstractions more, but they rise when the code
 # does more work, which is what the gate is for. BENCHMARKS.md has both sets of figures.
 #
