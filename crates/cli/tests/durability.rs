@@ -114,16 +114,23 @@ async fn check_crashed_copy(db: &Path, scratch: &Path, round: usize) -> String {
 async fn submitted(patients: &[Api]) -> Vec<HashMap<String, String>> {
     let mut out = Vec::new();
     for (i, p) in patients.iter().enumerate() {
-        let (status, v) = p.get("/api/v1/me/check-ins").await;
-        assert_eq!(status, StatusCode::OK, "patient {i} lists their check-ins after the restart: {v}");
+        // The list is paged (issue 16): every page, 200 at a time, until a short one.
         let mut seen = HashMap::new();
-        for c in v["check_ins"].as_array().expect("check_ins") {
-            if c["submitted_at"].is_null() {
-                continue;
+        for page in 0.. {
+            let (status, v) = p.get(&format!("/api/v1/me/check-ins?limit=200&offset={}", page * 200)).await;
+            assert_eq!(status, StatusCode::OK, "patient {i} lists their check-ins after the restart: {v}");
+            let list = v["check_ins"].as_array().expect("check_ins");
+            for c in list {
+                if c["submitted_at"].is_null() {
+                    continue;
+                }
+                let id = c["id"].as_str().expect("id").to_string();
+                let note = c["note"].as_str().unwrap_or_default().to_string();
+                assert!(seen.insert(id.clone(), note).is_none(), "check-in {id} listed twice");
             }
-            let id = c["id"].as_str().expect("id").to_string();
-            let note = c["note"].as_str().unwrap_or_default().to_string();
-            assert!(seen.insert(id.clone(), note).is_none(), "check-in {id} listed twice");
+            if list.len() < 200 {
+                break;
+            }
         }
         out.push(seen);
     }

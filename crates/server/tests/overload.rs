@@ -48,6 +48,7 @@ async fn overload_excess_requests_get_503_with_retry_after_and_check_ins_still_p
     let page = me.api.get("/me").await;
     assert_eq!(page.status, 503);
     assert!(page.text.contains("<html"), "{}", page.text);
+    assert_eq!(page.header("retry-after"), Some("1"), "the page says when to come back too");
     // Never refused: liveness, and a patient's check-in (a red flag must always be answered).
     assert_eq!(t.anon().get("/healthz").await.status, 200);
     let c = me.api.post("/api/v1/me/check-ins", self_care_check_in()).await;

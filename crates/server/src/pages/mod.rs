@@ -247,6 +247,9 @@ pub fn error_page(ctx: &Ctx, e: ApiError) -> Response {
             (t.s("error.forbidden_title"), t.s("error.csrf").to_string(), false, false)
         }
         (StatusCode::FORBIDDEN, _) => (t.s("error.forbidden_title"), e.detail.clone(), false, false),
+        // Busy (overloaded, or the database away): what to do is in the detail, with
+        // `Retry-After` below (issue 16: the page dropped it).
+        (StatusCode::SERVICE_UNAVAILABLE, _) => (t.s("error.title"), e.detail.clone(), false, false),
         (s, _) if s.is_server_error() => (t.s("error.title"), t.s("error.internal").to_string(), false, false),
         _ => (t.s("error.title"), e.detail.clone(), false, false),
     };
@@ -258,10 +261,14 @@ pub fn error_page(ctx: &Ctx, e: ApiError) -> Response {
         patient_hint,
         next: if ctx.path.starts_with("/staff") { ctx.path.clone() } else { String::new() },
     };
-    match page.render() {
+    let mut res = match page.render() {
         Ok(body) => with_page_headers(e.status, body),
         Err(_) => (e.status, e.detail).into_response(),
+    };
+    if let Some(secs) = e.retry_after {
+        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
+    res
 }
 
 /// A rendered page with the headers every page carries: pages hold health data, so no caching.

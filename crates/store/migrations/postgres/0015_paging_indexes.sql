@@ -9,3 +9,9 @@ CREATE INDEX appointments_recent ON appointments (clinic_id, patient_id, starts_
 CREATE INDEX check_ins_recent ON check_ins (clinic_id, patient_id, (COALESCE(submitted_at, due_at)), id);
 CREATE INDEX follow_ups_queue ON follow_ups (clinic_id, resolved_at, raised_at, id);
 CREATE INDEX alerts_patient ON alerts (clinic_id, patient_id);
+-- A patient's check-ins of the last hour (the per-hour limit asks at every check-in).
+CREATE INDEX check_ins_sent ON check_ins (clinic_id, patient_id, submitted_at);
+-- The latest audit records of the clinic and of a patient, and a patient's latest messages.
+CREATE INDEX audit_clinic ON audit (clinic_id, at, id);
+CREATE INDEX audit_patient_recent ON audit (clinic_id, patient_id, at, id);
+CREATE INDEX messages_recent ON messages (clinic_id, patient_id, due_at, id);

@@ -276,14 +276,24 @@ async fn create_invite_on(
 /// The latest `limit` audit records of the clinic, or of one patient.
 async fn audit_list_on(conn: &mut Conn, actor: &Actor, patient: Option<PatientId>, limit: u32) -> Result<Vec<AuditEntry>> {
     staff_side(actor)?;
-    let rows = sqlx::query(
-        "SELECT * FROM audit WHERE clinic_id = $1 AND ($2 IS NULL OR patient_id = $2) \
-         ORDER BY at DESC, id DESC LIMIT $3",
-    )
-    .bind(actor.clinic.0)
-    .bind(patient.map(|p| p.0))
-    .bind(i64::from(limit))
-    .fetch_all(&mut *conn)
-    .await?;
+    // Two texts, each read through its index (`audit_patient`, `audit_clinic`), not one with
+    // `($2 IS NULL OR patient_id = $2)`, which sorted the clinic's whole audit (issue 16).
+    let rows = match patient {
+        Some(p) => {
+            sqlx::query("SELECT * FROM audit WHERE clinic_id = $1 AND patient_id = $2 ORDER BY at DESC, id DESC LIMIT $3")
+                .bind(actor.clinic.0)
+                .bind(p.0)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *conn)
+                .await?
+        }
+        None => {
+            sqlx::query("SELECT * FROM audit WHERE clinic_id = $1 ORDER BY at DESC, id DESC LIMIT $2")
+                .bind(actor.clinic.0)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *conn)
+                .await?
+        }
+    };
     rows.iter().map(audit_from).collect()
 }
