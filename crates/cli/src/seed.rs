@@ -269,7 +269,7 @@ pub async fn seed(
         copied.extend(batch.iter().take(WRITERS.saturating_sub(copied.len())).map(|(p, _, _)| p.0));
         rows_copied += store.copy_patients(clinic, PatientId(template), &batch).await?;
         next += 1_000;
-        if next % 20_000 == 0 {
+        if next.is_multiple_of(20_000) {
             eprintln!("needlepath seed: {next} patients, {rows_copied} rows, {:.0} s", started.elapsed().as_secs_f64());
         }
     }
