@@ -49,6 +49,7 @@ impl Store for Backend {
     }
 
     async fn ping(&self) -> Result<()> {
+        self.damage()?;
         sqlx::query("SELECT 1").execute(self.reader()).await?;
         Ok(())
     }
